@@ -1,0 +1,1 @@
+"""server_stub: a small NATS-compatible server enforcing operator mode."""
