@@ -18,6 +18,7 @@ from nscpy.keys.errors import (
     InvalidPrefix,
     InvalidPublicKey,
     InvalidSeed,
+    NKeyError,
 )
 from nscpy.keys.prefix import PUBLIC_PREFIXES, Prefix
 
@@ -60,6 +61,12 @@ def encode(prefix: Prefix, raw: bytes) -> str:
         raise InvalidPrefix("use encode_seed() for seeds")
     if prefix not in PUBLIC_PREFIXES and prefix is not Prefix.PRIVATE:
         raise InvalidPrefix(f"{prefix!r} is not a key role")
+    # a string of any other length would never decode again, so refuse to make one
+    if prefix is Prefix.PRIVATE:
+        if len(raw) not in (_RAW_LEN, 2 * _RAW_LEN):
+            raise InvalidEncoding(f"private key must be 32 or 64 bytes, got {len(raw)}")
+    elif len(raw) != _RAW_LEN:
+        raise InvalidPublicKey(f"{prefix.role} public key must be {_RAW_LEN} bytes, got {len(raw)}")
     return _b32(_with_crc(bytes((prefix.value,)) + raw))
 
 
@@ -156,7 +163,7 @@ def is_valid_public_key(text: object, prefix: Prefix | None = None) -> bool:
         return False
     try:
         role, _ = decode_public(text)
-    except (InvalidPublicKey, InvalidEncoding, InvalidChecksum):
+    except NKeyError:
         return False
     return prefix is None or role is prefix
 

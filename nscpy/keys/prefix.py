@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import enum
 
+from nscpy.keys.errors import InvalidPrefix
+
 __all__ = ["Prefix", "PUBLIC_PREFIXES"]
 
 
@@ -31,22 +33,22 @@ class Prefix(enum.IntEnum):
 
     @classmethod
     def from_letter(cls, letter: str) -> Prefix:
-        """The public role for a letter (O, A, U, N, C, X); raises ValueError otherwise."""
+        """The public role for a letter (O, A, U, N, C, X); raises InvalidPrefix otherwise."""
         for p in PUBLIC_PREFIXES:
             if p.letter == letter.upper():
                 return p
-        raise ValueError(f"{letter!r} is not an NKey role letter (O, A, U, N, C or X)")
+        raise InvalidPrefix(f"{letter!r} is not an NKey role letter (O, A, U, N, C or X)")
 
     @classmethod
     def from_name(cls, name: str) -> Prefix:
-        """The public role for a name such as 'operator' or 'user'."""
+        """The public role for a name ('operator', 'user', 'curve', ...); else InvalidPrefix."""
         lowered = name.lower()
         if lowered == "curve":
             return cls.CURVE
         for p in PUBLIC_PREFIXES:
             if p.role == lowered:
                 return p
-        raise ValueError(
+        raise InvalidPrefix(
             f"{name!r} is not an NKey role (operator, account, user, server, cluster, curve)"
         )
 
