@@ -40,6 +40,12 @@ SEED_LENGTH = 58
 _RAW_LEN = 32
 _ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
 _PREFIX_BY_BYTE = {p.value: p for p in Prefix}
+_PUBLIC_LETTERS = frozenset(p.letter for p in PUBLIC_PREFIXES)
+
+
+def _whitespace_hint(text: str) -> str:
+    # Go silently skips CR/LF inside keys; we refuse them, so say why a pasted key is "too long"
+    return " (remove the surrounding whitespace)" if text != text.strip() else ""
 
 
 def crc16(data: bytes) -> int:
@@ -131,6 +137,7 @@ def _decode_public(text: str) -> tuple[Prefix, bytes]:
             raise InvalidPublicKey("expected a public key, got what looks like a seed")
         raise InvalidPublicKey(
             f"public key must be {PUBLIC_KEY_LENGTH} characters, got {len(text)}"
+            + _whitespace_hint(text)
         )
     raw = _b32_decode(text, "public key")
     _check_crc(raw, "public key")
@@ -145,7 +152,11 @@ def decode_seed(text: str) -> tuple[Prefix, bytes]:
     if not isinstance(text, str):
         raise InvalidSeed(f"seed must be a string, got {type(text).__name__}")
     if len(text) != SEED_LENGTH:
-        raise InvalidSeed(f"seed must be {SEED_LENGTH} characters, got {len(text)}")
+        if len(text) == PUBLIC_KEY_LENGTH and text[:1] in _PUBLIC_LETTERS:
+            raise InvalidSeed("expected a seed (S...), got what looks like a public key")
+        raise InvalidSeed(
+            f"seed must be {SEED_LENGTH} characters, got {len(text)}" + _whitespace_hint(text)
+        )
     raw = _b32_decode(text, "seed")
     _check_crc(raw, "seed")
     b1, b2 = raw[0], raw[1]
