@@ -1,0 +1,322 @@
+"""Sans-I/O NATS client protocol, server side.
+
+Theory of operation: bytes from the socket go in with `receive_data`; `next_event` returns one
+client event at a time or NEED_DATA when the buffer holds no complete operation. Framing is
+line-based: a control line up to LF (CR optional, as nats-server accepts), then for PUB/HPUB a
+payload of the announced size followed by CRLF. Anything the real server refuses raises
+ProtocolError carrying the -ERR text nats-server sends (or None where it closes silently); after
+that the connection is dead and `next_event` keeps raising the same error. `send(event)` turns
+a server event into wire bytes. No sockets, no clock, no asyncio here.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from typing import Any, Literal
+
+from server_stub import errors
+from server_stub.errors import ProtocolError
+from server_stub.events import (
+    ClientEvent,
+    Connect,
+    Err,
+    HMsg,
+    HPub,
+    Info,
+    Msg,
+    Ok,
+    Ping,
+    Pong,
+    Pub,
+    ServerEvent,
+    Sub,
+    Unsub,
+)
+
+DEFAULT_MAX_PAYLOAD = 1024 * 1024
+DEFAULT_MAX_CONTROL_LINE = 4096
+# Consumed bytes are dropped from the front of the buffer once they pass this size; doing it on
+# every event would make a burst of small PUBs quadratic.
+_COMPACT_AT = 64 * 1024
+
+
+class Sentinel(enum.Enum):
+    """Marker values returned instead of an event."""
+
+    NEED_DATA = "NEED_DATA"
+
+
+NEED_DATA = Sentinel.NEED_DATA
+NeedData = Literal[Sentinel.NEED_DATA]
+
+_PING = Ping()
+_PONG = Pong()
+_OK_BYTES = b"+OK\r\n"
+
+
+def text(raw: bytes) -> str:
+    """Decode a wire token so that any byte string round-trips through `wire`."""
+    return raw.decode("utf-8", "surrogateescape")
+
+
+def wire(value: str) -> bytes:
+    """Encode a token decoded by `text` back to its exact bytes."""
+    return value.encode("utf-8", "surrogateescape")
+
+
+def go_json(value: Any) -> str:
+    """Compact JSON escaped like Go's encoding/json (<, >, & as \\u003c, \\u003e, \\u0026)."""
+    out = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return out.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _size(raw: bytes) -> int:
+    # int() would accept "+1", " 1" and "1_0"; nats-server takes plain ASCII digits only.
+    if not raw.isdigit():
+        raise ProtocolError(f"size must be decimal digits, got {raw!r}", None)
+    return int(raw)
+
+
+class ServerConnection:
+    """One client connection's protocol state, as seen from the server."""
+
+    def __init__(
+        self,
+        max_payload: int = DEFAULT_MAX_PAYLOAD,
+        max_control_line: int = DEFAULT_MAX_CONTROL_LINE,
+    ) -> None:
+        self.max_payload = max_payload
+        self.max_control_line = max_control_line
+        self.headers = False  # set once a CONNECT asks for headers; HPUB is refused before that
+        self._buf = bytearray()
+        self._pos = 0
+        # (is_hpub, subject, reply, header size, total size) while waiting for a payload
+        self._pending: tuple[bool, str, str | None, int, int] | None = None
+        self._error: ProtocolError | None = None
+
+    def receive_data(self, data: bytes) -> None:
+        """Append bytes read from the socket."""
+        if self._pos and self._pos == len(self._buf):
+            self._buf.clear()
+            self._pos = 0
+        elif self._pos > _COMPACT_AT:
+            del self._buf[: self._pos]
+            self._pos = 0
+        self._buf += data
+
+    def next_event(self) -> ClientEvent | NeedData:
+        """The next complete client operation, or NEED_DATA; raises ProtocolError."""
+        if self._error is not None:
+            raise self._error
+        try:
+            return self._next()
+        except ProtocolError as exc:
+            self._error = exc
+            raise
+
+    def _next(self) -> ClientEvent | NeedData:
+        while True:
+            event = self._next_op()
+            if event is not None:
+                return event
+
+    def _next_op(self) -> ClientEvent | NeedData | None:
+        """One operation; None for the ones nats-server reads and ignores (INFO, +OK)."""
+        buf = self._buf
+        pos = self._pos
+        if self._pending is not None:
+            return self._payload(buf, pos, self._pending)
+        nl = buf.find(b"\n", pos)
+        if nl < 0:
+            if len(buf) - pos > self.max_control_line:
+                raise ProtocolError("control line too long", errors.MAX_CONTROL_LINE)
+            return NEED_DATA
+        if nl - pos > self.max_control_line + 1:
+            raise ProtocolError("control line too long", errors.MAX_CONTROL_LINE)
+        end = nl - 1 if nl > pos and buf[nl - 1] == 13 else nl
+        line = bytes(buf[pos:end])
+        self._pos = nl + 1
+        head = line[:4].upper()
+        # nats-server's state machine stops reading after PING/PONG: "PINGX" is a PING.
+        if head == b"PING":
+            return _PING
+        if head == b"PONG":
+            return _PONG
+        parts = line.split(None, 1)
+        if len(parts) < 2 or line[:1] in b" \t":
+            if line[:3] == b"+OK" or (parts and parts[0].upper() == b"CONNECT"):
+                return None if line[:3] == b"+OK" else self._connect(b"")
+            raise ProtocolError(f"unknown or incomplete operation {line[:32]!r}")
+        op = parts[0].upper()
+        rest = parts[1]
+        if op == b"PUB":
+            return self._pub(rest.split())
+        if op == b"HPUB":
+            return self._hpub(rest.split())
+        if op == b"SUB":
+            return self._sub(rest.split())
+        if op == b"UNSUB":
+            return self._unsub(rest.split())
+        if op == b"CONNECT":
+            return self._connect(rest)
+        if op == b"INFO" or op == b"+OK":
+            return None
+        if op == b"-ERR":
+            raise ProtocolError("client sent -ERR", None)
+        raise ProtocolError(f"unknown operation {line[:32]!r}")
+
+    def _payload(
+        self, buf: bytearray, pos: int, pending: tuple[bool, str, str | None, int, int]
+    ) -> ClientEvent | NeedData:
+        is_hpub, subject, reply, hdr, total = pending
+        end = pos + total
+        if len(buf) < end + 2:
+            return NEED_DATA
+        if buf[end] != 13 or buf[end + 1] != 10:
+            raise ProtocolError("payload is not followed by CRLF")
+        self._pending = None
+        self._pos = end + 2
+        if is_hpub:
+            return HPub(subject, reply, bytes(buf[pos : pos + hdr]), bytes(buf[pos + hdr : end]))
+        return Pub(subject, reply, bytes(buf[pos:end]))
+
+    def _check_payload(self, size: int) -> None:
+        if size > self.max_payload:
+            raise ProtocolError(
+                f"payload of {size} bytes exceeds max_payload {self.max_payload}",
+                errors.MAX_PAYLOAD,
+            )
+
+    def _pub(self, args: list[bytes]) -> ClientEvent | NeedData:
+        if len(args) == 2:
+            reply = None
+        elif len(args) == 3:
+            reply = text(args[1])
+        else:
+            raise ProtocolError("PUB takes <subject> [reply] <size>", None)
+        size = _size(args[-1])
+        self._check_payload(size)
+        self._pending = (False, text(args[0]), reply, 0, size)
+        return self._payload(self._buf, self._pos, self._pending)
+
+    def _hpub(self, args: list[bytes]) -> ClientEvent | NeedData:
+        if not self.headers:
+            raise ProtocolError("HPUB before CONNECT enabled headers", None)
+        if len(args) == 3:
+            reply = None
+        elif len(args) == 4:
+            reply = text(args[1])
+        else:
+            raise ProtocolError("HPUB takes <subject> [reply] <hdr size> <total size>", None)
+        hdr = _size(args[-2])
+        total = _size(args[-1])
+        if hdr > total:
+            raise ProtocolError(f"header size {hdr} exceeds total size {total}", None)
+        self._check_payload(total)
+        self._pending = (True, text(args[0]), reply, hdr, total)
+        return self._payload(self._buf, self._pos, self._pending)
+
+    @staticmethod
+    def _sub(args: list[bytes]) -> Sub:
+        if len(args) == 2:
+            return Sub(text(args[0]), None, text(args[1]))
+        if len(args) == 3:
+            return Sub(text(args[0]), text(args[1]), text(args[2]))
+        raise ProtocolError("SUB takes <subject> [queue] <sid>", None)
+
+    @staticmethod
+    def _unsub(args: list[bytes]) -> Unsub:
+        if len(args) == 1:
+            return Unsub(text(args[0]))
+        if len(args) == 2:
+            return Unsub(text(args[0]), _size(args[1]))
+        raise ProtocolError("UNSUB takes <sid> [max]", None)
+
+    def _connect(self, rest: bytes) -> Connect:
+        try:
+            options = json.loads(rest)
+        except (ValueError, RecursionError) as exc:
+            raise ProtocolError(f"CONNECT is not valid JSON: {exc}", None) from None
+        if not isinstance(options, dict):
+            raise ProtocolError("CONNECT must carry a JSON object", None)
+        self.headers = bool(options.get("headers", False))
+        return Connect(options)
+
+    def send(self, event: ServerEvent) -> bytes:
+        """Wire bytes for a server event."""
+        kind = type(event)
+        if kind is Msg:
+            assert isinstance(event, Msg)
+            return encode_msg(wire(event.subject), wire(event.sid), event.reply, event.payload)
+        if kind is HMsg:
+            assert isinstance(event, HMsg)
+            return encode_hmsg(
+                wire(event.subject), wire(event.sid), event.reply, event.headers, event.payload
+            )
+        if kind is Ping:
+            return b"PING\r\n"
+        if kind is Pong:
+            return b"PONG\r\n"
+        if kind is Ok:
+            return _OK_BYTES
+        if kind is Err:
+            assert isinstance(event, Err)
+            return b"-ERR '" + wire(event.text) + b"'\r\n"
+        if kind is Info:
+            assert isinstance(event, Info)
+            # nats-server writes a space before CRLF after the INFO JSON.
+            return b"INFO " + go_json(event.fields).encode() + b" \r\n"
+        raise TypeError(f"cannot send {kind.__name__} from the server")
+
+
+def encode_msg(subject: bytes, sid: bytes, reply: str | None, payload: bytes) -> bytes:
+    """MSG bytes; the router calls this directly on the hot path."""
+    if reply is None:
+        head = b"MSG %s %s %d\r\n" % (subject, sid, len(payload))
+    else:
+        head = b"MSG %s %s %s %d\r\n" % (subject, sid, wire(reply), len(payload))
+    return head + payload + b"\r\n"
+
+
+def encode_hmsg(
+    subject: bytes, sid: bytes, reply: str | None, headers: bytes, payload: bytes
+) -> bytes:
+    """HMSG bytes."""
+    hdr = len(headers)
+    total = hdr + len(payload)
+    if reply is None:
+        head = b"HMSG %s %s %d %d\r\n" % (subject, sid, hdr, total)
+    else:
+        head = b"HMSG %s %s %s %d %d\r\n" % (subject, sid, wire(reply), hdr, total)
+    return head + headers + payload + b"\r\n"
+
+
+def encode_client(event: ClientEvent) -> bytes:
+    """Client-side wire bytes for an event (for tests, benchmarks and internal clients)."""
+    if isinstance(event, Pub):
+        reply = b" " + wire(event.reply) if event.reply is not None else b""
+        return b"PUB %s%s %d\r\n%s\r\n" % (
+            wire(event.subject),
+            reply,
+            len(event.payload),
+            event.payload,
+        )
+    if isinstance(event, HPub):
+        reply = b" " + wire(event.reply) if event.reply is not None else b""
+        hdr = len(event.headers)
+        total = hdr + len(event.payload)
+        body = event.headers + event.payload
+        return b"HPUB %s%s %d %d\r\n%s\r\n" % (wire(event.subject), reply, hdr, total, body)
+    if isinstance(event, Sub):
+        queue = b" " + wire(event.queue) if event.queue is not None else b""
+        return b"SUB %s%s %s\r\n" % (wire(event.subject), queue, wire(event.sid))
+    if isinstance(event, Unsub):
+        if event.max_msgs is None:
+            return b"UNSUB %s\r\n" % wire(event.sid)
+        return b"UNSUB %s %d\r\n" % (wire(event.sid), event.max_msgs)
+    if isinstance(event, Connect):
+        return b"CONNECT " + json.dumps(event.options).encode() + b"\r\n"
+    if isinstance(event, Ping):
+        return b"PING\r\n"
+    return b"PONG\r\n"

@@ -1,0 +1,189 @@
+"""The sans-I/O parser: framing, limits, nats-server's error texts, and hypothesis round trips."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from server_stub import errors
+from server_stub.errors import ProtocolError
+from server_stub.events import Connect, Err, HMsg, HPub, Info, Msg, Ok, Ping, Pong, Pub, Sub, Unsub
+from server_stub.protocol import NEED_DATA, ServerConnection, encode_client, go_json
+
+
+def drain(conn: ServerConnection) -> list[object]:
+    out: list[object] = []
+    while (event := conn.next_event()) is not NEED_DATA:
+        out.append(event)
+    return out
+
+
+def parse(data: bytes, **kw: int) -> list[object]:
+    conn = ServerConnection(**kw)
+    conn.receive_data(data)
+    return drain(conn)
+
+
+def test_basic_ops() -> None:
+    data = (
+        b'CONNECT {"verbose":false,"headers":true}\r\n'
+        b"SUB foo.* q 1\r\nSUB bar 2\r\nPUB foo.x r 5\r\nhello\r\n"
+        b"HPUB bar 12 14\r\nNATS/1.0\r\n\r\nhi\r\nUNSUB 1 5\r\nUNSUB 2\r\nPING\r\nPONG\r\n"
+    )
+    assert parse(data) == [
+        Connect({"verbose": False, "headers": True}),
+        Sub("foo.*", "q", "1"),
+        Sub("bar", None, "2"),
+        Pub("foo.x", "r", b"hello"),
+        HPub("bar", None, b"NATS/1.0\r\n\r\n", b"hi"),
+        Unsub("1", 5),
+        Unsub("2"),
+        Ping(),
+        Pong(),
+    ]
+
+
+def test_lenient_forms_nats_server_accepts() -> None:
+    # lower case, tabs, runs of spaces, bare LF, and PING followed by junk are all accepted
+    data = b"connect {}\nsub\ta   1\r\npub  a 2\r\nhi\r\nPINGX\r\nINFO {}\r\n+OK\r\nping\n"
+    assert parse(data) == [Connect({}), Sub("a", None, "1"), Pub("a", None, b"hi"), Ping(), Ping()]
+
+
+@pytest.mark.parametrize(
+    ("data", "err"),
+    [
+        (b"FOO BAR\r\n", errors.UNKNOWN_PROTOCOL),
+        (b"\r\n", errors.UNKNOWN_PROTOCOL),
+        (b" PING\r\n", errors.UNKNOWN_PROTOCOL),
+        (b"UNSUB\r\n", errors.UNKNOWN_PROTOCOL),
+        (b"MSG a 1 0\r\n\r\n", errors.UNKNOWN_PROTOCOL),
+        (b"PUB a 2\r\nhiXX\r\n", errors.UNKNOWN_PROTOCOL),
+        (b"PUB a 2000000\r\n", errors.MAX_PAYLOAD),
+        (b"PUB " + b"a" * 5000 + b" 1\r\n", errors.MAX_CONTROL_LINE),
+        (b"PUB " + b"a" * 5000, errors.MAX_CONTROL_LINE),
+        (b"PUB a\r\n", None),
+        (b"PUB a -1\r\n", None),
+        (b"PUB a 1_0\r\n", None),
+        (b"SUB a\r\n", None),
+        (b"UNSUB 1 2 3\r\n", None),
+        (b"CONNECT {xx\r\n", None),
+        (b"CONNECT []\r\n", None),
+        (b"CONNECT\r\n", None),
+        (b"HPUB a 12 14\r\nNATS/1.0\r\n\r\nhi\r\n", None),  # headers not enabled
+        (b"-ERR 'x'\r\n", None),
+    ],
+)
+def test_errors_match_nats_server(data: bytes, err: str | None) -> None:
+    conn = ServerConnection()
+    conn.receive_data(data)
+    with pytest.raises(ProtocolError) as info:
+        drain(conn)
+    assert info.value.err == err
+    with pytest.raises(ProtocolError):  # the connection stays dead
+        conn.next_event()
+
+
+def test_hpub_header_size_larger_than_total() -> None:
+    conn = ServerConnection()
+    conn.receive_data(b'CONNECT {"headers":true}\r\nHPUB a 14 12\r\n')
+    with pytest.raises(ProtocolError):
+        drain(conn)
+
+
+def test_send_server_events() -> None:
+    conn = ServerConnection()
+    assert conn.send(Msg("a", "1", None, b"hi")) == b"MSG a 1 2\r\nhi\r\n"
+    assert conn.send(Msg("a", "1", "r", b"")) == b"MSG a 1 r 0\r\n\r\n"
+    assert conn.send(Msg("_R.x", "1", "", b"x")) == b"MSG _R.x 1  1\r\nx\r\n"
+    hdr = b"NATS/1.0 503\r\nNats-Subject: x\r\n\r\n"
+    assert conn.send(HMsg("r", "1", None, hdr, b"")) == b"HMSG r 1 33 33\r\n" + hdr + b"\r\n"
+    assert conn.send(Err("Invalid Subject")) == b"-ERR 'Invalid Subject'\r\n"
+    assert conn.send(Ok()) == b"+OK\r\n"
+    assert conn.send(Ping()) == b"PING\r\n"
+    assert conn.send(Pong()) == b"PONG\r\n"
+    assert conn.send(Info({"a": "x>y", "b": 1})) == b'INFO {"a":"x\\u003ey","b":1} \r\n'
+    assert go_json({"s": "orders.>&<"}) == '{"s":"orders.\\u003e\\u0026\\u003c"}'
+
+
+def test_err_quotes_like_go() -> None:
+    assert errors.pub_violation("billing.invoice") == (
+        'Permissions Violation for Publish to "billing.invoice"'
+    )
+    assert errors.sub_violation("secret.q", "workers") == (
+        'Permissions Violation for Subscription to "secret.q" using queue "workers"'
+    )
+
+
+# --- hypothesis -----------------------------------------------------------------------------
+
+token = st.text(
+    alphabet=st.characters(min_codepoint=33, max_codepoint=126, blacklist_characters="."),
+    min_size=1,
+    max_size=8,
+)
+subject = st.lists(token, min_size=1, max_size=4).map(".".join)
+payload = st.binary(max_size=64)
+sid = st.integers(min_value=1, max_value=10**6).map(str)
+client_event = st.one_of(
+    st.builds(Pub, subject, st.none() | subject, payload),
+    st.builds(HPub, subject, st.none() | subject, st.just(b"NATS/1.0\r\nA: b\r\n\r\n"), payload),
+    st.builds(Sub, subject, st.none() | token, sid),
+    st.builds(Unsub, sid, st.none() | st.integers(min_value=0, max_value=1000)),
+    st.just(Ping()),
+    st.just(Pong()),
+)
+stream = st.lists(client_event, max_size=20).map(lambda evs: [Connect({"headers": True}), *evs])
+
+
+@settings(max_examples=150, deadline=None)
+@given(events=stream, data=st.data())
+def test_whole_bytewise_and_random_splits_agree(events: list[object], data: st.DataObject) -> None:
+    wire_bytes = b"".join(encode_client(e) for e in events)  # type: ignore[arg-type]
+    assert parse(wire_bytes) == events
+
+    conn = ServerConnection()
+    got: list[object] = []
+    for i in range(len(wire_bytes)):
+        conn.receive_data(wire_bytes[i : i + 1])
+        got.extend(drain(conn))
+    assert got == events
+
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(wire_bytes)), max_size=8)))
+    conn = ServerConnection()
+    got = []
+    start = 0
+    for cut in [*cuts, len(wire_bytes)]:
+        conn.receive_data(wire_bytes[start:cut])
+        start = max(start, cut)
+        got.extend(drain(conn))
+    assert got == events
+
+
+@settings(max_examples=300, deadline=None)
+@given(garbage=st.binary(max_size=300), prefix=st.booleans())
+def test_garbage_only_raises_protocol_error(garbage: bytes, prefix: bool) -> None:
+    conn = ServerConnection(max_payload=128, max_control_line=64)
+    conn.receive_data((b'CONNECT {"headers":true}\r\n' if prefix else b"") + garbage)
+    try:
+        drain(conn)
+    except ProtocolError as exc:
+        assert exc.err is None or isinstance(exc.err, str)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    lines=st.lists(
+        st.sampled_from(
+            [b"PUB", b"HPUB", b"SUB", b"UNSUB", b"CONNECT", b"PING", b"-ERR", b"x"]
+        ).flatmap(lambda op: st.binary(max_size=20).map(lambda rest: op + b" " + rest + b"\r\n")),
+        max_size=10,
+    )
+)
+def test_op_shaped_garbage_only_raises_protocol_error(lines: list[bytes]) -> None:
+    conn = ServerConnection(max_payload=128)
+    conn.receive_data(b'CONNECT {"headers":true}\r\n' + b"".join(lines))
+    try:
+        drain(conn)
+    except ProtocolError:
+        pass
