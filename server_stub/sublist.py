@@ -1,0 +1,193 @@
+"""A subscription index: a trie over subject tokens with '*' and '>' branches, plus a match cache.
+
+Matching walks at most one literal branch, one '*' branch and one '>' per level, so the cost grows
+with the subject's depth and the number of matching subscriptions, not with the total number of
+subscriptions. Results for literal subjects are cached; inserting or removing a subscription drops
+only the cached subjects it could match.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import Generic, TypeVar
+
+from nscpy.jwt.subject import subject_matches
+
+T = TypeVar("T", bound=Hashable)
+
+_CACHE_SIZE = 1024
+
+
+class _Node(Generic[T]):
+    __slots__ = ("children", "pwc", "fwc", "plain", "queues")
+
+    def __init__(self) -> None:
+        self.children: dict[str, _Node[T]] = {}
+        self.pwc: _Node[T] | None = None
+        self.fwc: _Node[T] | None = None
+        self.plain: dict[T, None] = {}  # an insertion-ordered set
+        self.queues: dict[str, dict[T, None]] = {}
+
+    def empty(self) -> bool:
+        return not (self.children or self.pwc or self.fwc or self.plain or self.queues)
+
+
+class MatchResult(Generic[T]):
+    """Matching subscriptions: plain ones, and the members of each queue group."""
+
+    __slots__ = ("plain", "queues")
+
+    def __init__(self, plain: list[T], queues: dict[str, list[T]]) -> None:
+        self.plain = plain
+        self.queues = queues
+
+    def __bool__(self) -> bool:
+        return bool(self.plain or self.queues)
+
+
+class SubList(Generic[T]):
+    """Subscriptions keyed by subject pattern; `match(subject)` finds the ones a message reaches."""
+
+    def __init__(self, cache_size: int = _CACHE_SIZE) -> None:
+        self._root: _Node[T] = _Node()
+        self._cache: dict[str, MatchResult[T]] = {}
+        self._cache_size = cache_size
+        self._count = 0
+
+    def __len__(self) -> int:
+        return self._count
+
+    def insert(self, subject: str, item: T, queue: str | None = None) -> None:
+        """Add `item` under a (valid) subject pattern, optionally in a queue group."""
+        node = self._root
+        for token in subject.split("."):
+            if token == "*":
+                if node.pwc is None:
+                    node.pwc = _Node()
+                node = node.pwc
+            elif token == ">":
+                if node.fwc is None:
+                    node.fwc = _Node()
+                node = node.fwc
+            else:
+                child = node.children.get(token)
+                if child is None:
+                    child = node.children[token] = _Node()
+                node = child
+        if queue is None:
+            if item in node.plain:
+                return
+            node.plain[item] = None
+        else:
+            members = node.queues.setdefault(queue, {})
+            if item in members:
+                return
+            members[item] = None
+        self._count += 1
+        self._invalidate(subject)
+
+    def remove(self, subject: str, item: T, queue: str | None = None) -> bool:
+        """Remove `item`; returns False when it was not there."""
+        path: list[tuple[_Node[T], str]] = []
+        node: _Node[T] | None = self._root
+        for token in subject.split("."):
+            assert node is not None
+            path.append((node, token))
+            if token == "*":
+                node = node.pwc
+            elif token == ">":
+                node = node.fwc
+            else:
+                node = node.children.get(token)
+            if node is None:
+                return False
+        assert node is not None
+        if queue is None:
+            if node.plain.pop(item, 1) is not None:
+                return False
+        else:
+            members = node.queues.get(queue)
+            if members is None or members.pop(item, 1) is not None:
+                return False
+            if not members:
+                del node.queues[queue]
+        self._count -= 1
+        self._invalidate(subject)
+        # prune empty branches so long-running servers with churning inboxes do not grow
+        for parent, token in reversed(path):
+            if token == "*":
+                child = parent.pwc
+            elif token == ">":
+                child = parent.fwc
+            else:
+                child = parent.children.get(token)
+            if child is None or not child.empty():
+                break
+            if token == "*":
+                parent.pwc = None
+            elif token == ">":
+                parent.fwc = None
+            else:
+                del parent.children[token]
+        return True
+
+    def _invalidate(self, pattern: str) -> None:
+        if self._cache:
+            for key in [k for k in self._cache if subject_matches(pattern, k)]:
+                del self._cache[key]
+
+    def match(self, subject: str) -> MatchResult[T]:
+        """Subscriptions matching a literal subject (cached; do not mutate the result)."""
+        hit = self._cache.get(subject)
+        if hit is not None:
+            return hit
+        plain: list[T] = []
+        queues: dict[str, list[T]] = {}
+        self._collect(self._root, subject.split("."), 0, plain, queues)
+        result = MatchResult(plain, queues)
+        if len(self._cache) >= self._cache_size:
+            # drop the oldest entry; dicts keep insertion order
+            del self._cache[next(iter(self._cache))]
+        self._cache[subject] = result
+        return result
+
+    def _collect(
+        self,
+        node: _Node[T],
+        tokens: list[str],
+        index: int,
+        plain: list[T],
+        queues: dict[str, list[T]],
+    ) -> None:
+        last = len(tokens)
+        while index < last:
+            if node.fwc is not None:
+                _add(node.fwc, plain, queues)
+            if node.pwc is not None:
+                self._collect(node.pwc, tokens, index + 1, plain, queues)
+            child = node.children.get(tokens[index])
+            if child is None:
+                return
+            node = child
+            index += 1
+        _add(node, plain, queues)
+
+    def all(self) -> list[tuple[T, str | None]]:
+        """Every (item, queue) pair; for diagnostics and tests."""
+        out: list[tuple[T, str | None]] = []
+        stack = [self._root]
+        while stack:
+            node = stack.pop()
+            out.extend((item, None) for item in node.plain)
+            for queue, members in node.queues.items():
+                out.extend((item, queue) for item in members)
+            stack.extend(node.children.values())
+            stack.extend(n for n in (node.pwc, node.fwc) if n is not None)
+        return out
+
+
+def _add(node: _Node[T], plain: list[T], queues: dict[str, list[T]]) -> None:
+    if node.plain:
+        plain.extend(node.plain)
+    for queue, members in node.queues.items():
+        queues.setdefault(queue, []).extend(members)

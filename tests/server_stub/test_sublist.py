@@ -1,0 +1,90 @@
+"""The subscription trie against a brute-force matcher, plus queue groups and cache invalidation."""
+
+from __future__ import annotations
+
+import time
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nscpy.jwt.subject import subject_matches
+from server_stub.sublist import SubList
+
+tok = st.sampled_from(["a", "b", "c", "foo"])
+pattern_tok = st.sampled_from(["a", "b", "c", "foo", "*"])
+pattern = st.tuples(st.lists(pattern_tok, min_size=1, max_size=4), st.booleans()).map(
+    lambda t: ".".join([*t[0], ">"] if t[1] else t[0])
+)
+literal = st.lists(tok, min_size=1, max_size=5).map(".".join)
+
+
+def test_basic_wildcards_and_queues() -> None:
+    sl: SubList[str] = SubList()
+    sl.insert("foo.bar", "s1")
+    sl.insert("foo.*", "s2")
+    sl.insert("foo.>", "s3")
+    sl.insert(">", "s4")
+    sl.insert("foo.bar", "q1", queue="workers")
+    sl.insert("foo.*", "q2", queue="workers")
+    r = sl.match("foo.bar")
+    assert sorted(r.plain) == ["s1", "s2", "s3", "s4"]
+    assert sorted(r.queues["workers"]) == ["q1", "q2"]
+    assert sorted(sl.match("foo.bar.baz").plain) == ["s3", "s4"]
+    assert sl.match("foo").plain == ["s4"]
+    assert sl.remove("foo.*", "s2")
+    assert not sl.remove("foo.*", "s2")
+    assert sorted(sl.match("foo.bar").plain) == ["s1", "s3", "s4"]  # cache was invalidated
+    assert len(sl) == 5
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    subs=st.lists(st.tuples(pattern, st.none() | st.sampled_from(["q1", "q2"])), max_size=25),
+    removals=st.lists(st.integers(0, 24), max_size=10),
+    probes=st.lists(literal, min_size=1, max_size=10),
+)
+def test_matches_brute_force(subs, removals, probes) -> None:
+    sl: SubList[int] = SubList(cache_size=4)
+    live: dict[int, tuple[str, str | None]] = {}
+    for i, (pat, queue) in enumerate(subs):
+        sl.insert(pat, i, queue)
+        live[i] = (pat, queue)
+        # interleave matching so the cache is populated while the index changes
+        sl.match(probes[i % len(probes)])
+    for i in removals:
+        if i in live:
+            pat, queue = live.pop(i)
+            assert sl.remove(pat, i, queue)
+    for subject in probes:
+        r = sl.match(subject)
+        want_plain = sorted(
+            i for i, (p, q) in live.items() if q is None and subject_matches(p, subject)
+        )
+        assert sorted(r.plain) == want_plain
+        want_q: dict[str, list[int]] = {}
+        for i, (p, q) in live.items():
+            if q is not None and subject_matches(p, subject):
+                want_q.setdefault(q, []).append(i)
+        assert {k: sorted(v) for k, v in r.queues.items()} == {
+            k: sorted(v) for k, v in want_q.items()
+        }
+    assert len(sl) == len(live)
+
+
+def test_many_subscriptions_stay_fast() -> None:
+    sl: SubList[int] = SubList()
+    for i in range(50_000):
+        sl.insert(f"svc.{i % 500}.item.{i}", i)
+    sl.insert("svc.*.item.>", -1)
+    start = time.perf_counter()
+    for i in range(20_000):
+        r = sl.match(f"svc.{i % 500}.item.{i}")  # distinct subjects: no cache hits
+        assert len(r.plain) == 2
+    assert time.perf_counter() - start < 2.0  # a linear scan would take minutes
+
+
+def test_removal_prunes_empty_branches() -> None:
+    sl: SubList[int] = SubList()
+    sl.insert("_INBOX.abc.1", 1)
+    sl.remove("_INBOX.abc.1", 1)
+    assert sl._root.empty()
