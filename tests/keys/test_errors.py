@@ -218,15 +218,6 @@ def test_curve_keys_cannot_sign_or_verify(curve_pair: keys.CurveKeyPair) -> None
         curve_public.verify(b"data", bytes(64))
 
 
-def test_public_key_has_no_sign() -> None:
-    pub = keys.KeyPair.from_seed(USER_SEED).public()
-    assert not hasattr(pub, "sign")
-    assert not hasattr(keys.PublicKey, "sign")
-    assert not hasattr(pub, "seed")
-    with pytest.raises(AttributeError):
-        pub.sign(b"data")  # type: ignore[attr-defined]
-
-
 def test_bad_signatures() -> None:
     kp = keys.KeyPair.from_seed(USER_SEED)
     pub = kp.public()
