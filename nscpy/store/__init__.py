@@ -1,0 +1,67 @@
+"""nsc-compatible keystore and data store: files only, atomic writes, nsc's exact layout.
+
+``layout`` is pure path arithmetic; ``atomic`` does crash-safe writes, locks and batches;
+``keystore`` holds seeds and creds; ``jwtstore`` holds operator/account/user JWT text;
+``context`` reads and writes nsc.json. The OS keyring backend (``keyring_backend``) is imported
+only when asked for.
+"""
+
+from __future__ import annotations
+
+from nscpy.store.atomic import Batch, FileLock, atomic_write
+from nscpy.store.context import Context, cwd_context, load_context, sane_default, save_context
+from nscpy.store.errors import (
+    AlreadyExists,
+    CorruptStore,
+    InvalidCreds,
+    InvalidName,
+    KeyConflict,
+    KeyringUnavailable,
+    NotFound,
+    StoreError,
+    StoreIOError,
+    StoreLocked,
+)
+from nscpy.store.jwtstore import DataStore, StoreBatch, StoreInfo
+from nscpy.store.keystore import (
+    FileSeedBackend,
+    KeyInfo,
+    KeyStore,
+    SeedBackend,
+    keyring_requested,
+    public_key_of,
+)
+from nscpy.store.layout import StorePaths, resolve_paths, validate_name
+
+__all__ = [
+    "AlreadyExists",
+    "Batch",
+    "Context",
+    "CorruptStore",
+    "DataStore",
+    "FileLock",
+    "FileSeedBackend",
+    "InvalidCreds",
+    "InvalidName",
+    "KeyConflict",
+    "KeyInfo",
+    "KeyStore",
+    "KeyringUnavailable",
+    "NotFound",
+    "SeedBackend",
+    "StoreBatch",
+    "StoreError",
+    "StoreIOError",
+    "StoreInfo",
+    "StoreLocked",
+    "StorePaths",
+    "atomic_write",
+    "cwd_context",
+    "keyring_requested",
+    "load_context",
+    "public_key_of",
+    "resolve_paths",
+    "sane_default",
+    "save_context",
+    "validate_name",
+]

@@ -1,0 +1,58 @@
+"""Errors raised by the keystore and the data store; all are NscError, so the CLI shows one line."""
+
+from __future__ import annotations
+
+from nscpy.errors import NscError, NscValueError
+
+__all__ = [
+    "StoreError",
+    "NotFound",
+    "AlreadyExists",
+    "KeyConflict",
+    "InvalidName",
+    "StoreLocked",
+    "StoreIOError",
+    "CorruptStore",
+    "InvalidCreds",
+    "KeyringUnavailable",
+]
+
+
+class StoreError(NscError):
+    """Any problem with the keystore, the data store or nsc.json."""
+
+
+class NotFound(StoreError, LookupError):
+    """An operator, account, user, key or creds file that is not in the store."""
+
+
+class AlreadyExists(StoreError):
+    """Something with this name (or key) is already in the store."""
+
+
+class KeyConflict(StoreError):
+    """A different seed is already stored for the same public key."""
+
+
+class InvalidName(StoreError, NscValueError):
+    """An operator, account or user name that cannot be used as a file name."""
+
+
+class StoreLocked(StoreError):
+    """Another process holds the store lock longer than we were willing to wait."""
+
+
+class StoreIOError(StoreError, OSError):
+    """The file system refused a read or write (permissions, full disk, not a directory...)."""
+
+
+class CorruptStore(StoreError):
+    """A store file exists but its content is not what nsc writes (bad .nsc, bad nsc.json)."""
+
+
+class InvalidCreds(StoreError, NscValueError):
+    """Text handed to the keystore as a creds file that holds no usable user seed."""
+
+
+class KeyringUnavailable(StoreError):
+    """The OS keyring backend was requested but cannot be used."""

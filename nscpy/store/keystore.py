@@ -1,0 +1,344 @@
+"""The nsc-compatible keystore: seed files (or the OS keyring), creds files and the .gitignore.
+
+Seeds are written as the raw seed text with no newline, mode 0600, under
+``keys/<K>/<XY>/<PUBKEY>.nk`` exactly as Go nsc does, so both tools can share one keystore.
+Storing a seed is create-if-absent (link(2)), so two processes storing different seeds for the
+same key cannot both win silently: the loser gets KeyConflict.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from nscpy import keys
+from nscpy.store import atomic
+from nscpy.store.errors import CorruptStore, InvalidCreds, KeyConflict, NotFound
+from nscpy.store.layout import GITIGNORE_TEXT, NKEY_EXT, StorePaths
+
+__all__ = [
+    "KEYRING_ENV",
+    "FileSeedBackend",
+    "KeyInfo",
+    "KeyStore",
+    "SeedBackend",
+    "keyring_requested",
+    "public_key_of",
+]
+
+KEYRING_ENV = "NSCPY_KEYRING"
+
+
+@dataclass(frozen=True, order=True)
+class KeyInfo:
+    """A public key present in the keystore and its role."""
+
+    public_key: str
+    role: keys.Prefix
+
+
+def public_key_of(seed: str) -> str:
+    """The public key of any NKey seed (Ed25519 or curve); raises keys.InvalidSeed if bad."""
+    return keys.from_seed(seed).public_key
+
+
+def _check_seed_file(public_key: str, text: str, where: Path | str) -> str:
+    seed = text.strip()  # tolerate a hand-edited file with a trailing newline
+    try:
+        derived = public_key_of(seed)
+    except keys.NKeyError as exc:
+        raise CorruptStore(f"{str(where)!r} does not hold a valid seed: {exc}") from None
+    if derived != public_key:
+        raise CorruptStore(f"{str(where)!r} holds the seed of {derived}, not of {public_key}")
+    return seed
+
+
+def _conflict(public_key: str, where: Path | str) -> KeyConflict:
+    return KeyConflict(
+        f"a different seed for {public_key} is already stored in {str(where)!r}; "
+        "remove it first if you mean to replace it"
+    )
+
+
+class SeedBackend(Protocol):
+    """Where seeds live: files (nsc's layout) or the OS keyring."""
+
+    def get(self, public_key: str) -> str | None:
+        """The seed for public_key, or None."""
+        ...
+
+    def put(self, public_key: str, seed: str) -> bool:
+        """Store seed; True if new, False if the same seed was there; KeyConflict if not."""
+        ...
+
+    def stage(self, batch: atomic.Batch, public_key: str, seed: str) -> None:
+        """Add the put to a batch (backends that cannot batch store it immediately)."""
+        ...
+
+    def remove(self, public_key: str) -> bool:
+        """Delete the seed; False if there was none."""
+        ...
+
+    def public_keys(self) -> list[str]:
+        """Every public key with a stored seed, unsorted."""
+        ...
+
+
+class FileSeedBackend:
+    """Seeds as nsc writes them: <keystore>/keys/<K>/<XY>/<PUBKEY>.nk, raw text, mode 0600."""
+
+    def __init__(self, paths: StorePaths) -> None:
+        self.paths = paths
+
+    def get(self, public_key: str) -> str | None:
+        """The seed for public_key, or None."""
+        path = self.paths.key_path(public_key)
+        try:
+            text = path.read_text("utf-8")
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise atomic.io_error("read", path, exc) from exc
+        return _check_seed_file(public_key, text, path)
+
+    def put(self, public_key: str, seed: str) -> bool:
+        """Create the seed file unless an identical one exists; KeyConflict if it differs."""
+        path = self.paths.key_path(public_key)
+        if atomic.atomic_create(path, seed):
+            return True
+        self._same_or_conflict(path, seed.encode())
+        return False
+
+    def stage(self, batch: atomic.Batch, public_key: str, seed: str) -> None:
+        """Stage the seed file as create-if-absent; conflicts surface now or at commit."""
+        path = self.paths.key_path(public_key)
+        existing = self.get(public_key)
+        if existing is None:
+            batch.write(path, seed, exclusive=True)
+        elif existing != seed:
+            raise _conflict(public_key, path)
+
+    def on_exists(self, path: Path, wanted: bytes) -> None:
+        """Batch callback: a key appeared between staging and commit."""
+        if path.suffix == NKEY_EXT and path.is_relative_to(self.paths.keys_dir):
+            self._same_or_conflict(path, wanted)
+
+    def _same_or_conflict(self, path: Path, wanted: bytes) -> None:
+        try:
+            have = path.read_bytes()
+        except OSError as exc:
+            raise atomic.io_error("read", path, exc) from exc
+        if have.strip() != wanted.strip():
+            raise _conflict(path.name[: -len(NKEY_EXT)], path)
+
+    def remove(self, public_key: str) -> bool:
+        """Delete the seed file and, as nsc does, its shard directory if now empty."""
+        path = self.paths.key_path(public_key)
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            return False
+        except OSError as exc:
+            raise atomic.io_error("remove", path, exc) from exc
+        with contextlib.suppress(OSError):
+            os.rmdir(path.parent)  # fails harmlessly if other keys share the shard
+        atomic.fsync_dir(path.parent if path.parent.exists() else path.parent.parent)
+        return True
+
+    def public_keys(self) -> list[str]:
+        """Public keys of every .nk file under keys/<K>/<XY>/."""
+        found: list[str] = []
+        root = self.paths.keys_dir
+        try:
+            kinds = list(os.scandir(root))
+        except FileNotFoundError:
+            return found
+        for kind in kinds:
+            if not kind.is_dir():
+                continue
+            for shard in os.scandir(kind.path):
+                if not shard.is_dir():
+                    continue
+                for entry in os.scandir(shard.path):
+                    name = entry.name
+                    if name.endswith(NKEY_EXT) and not atomic.is_temp_name(name):
+                        found.append(name[: -len(NKEY_EXT)])
+        return found
+
+
+def keyring_requested(env: Mapping[str, str], flag: bool | None = None) -> bool:
+    """Whether seeds go to the OS keyring: an explicit flag wins, else NSCPY_KEYRING=1/true/yes."""
+    if flag is not None:
+        return flag
+    return env.get(KEYRING_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+class KeyStore:
+    """Seeds (through a SeedBackend) and creds files in an nsc keystore directory."""
+
+    def __init__(self, paths: StorePaths, backend: SeedBackend | None = None) -> None:
+        self.paths = paths
+        self.backend: SeedBackend = backend if backend is not None else FileSeedBackend(paths)
+        self._gitignore_checked = False
+
+    @classmethod
+    def open(
+        cls, paths: StorePaths, env: Mapping[str, str], *, keyring: bool | None = None
+    ) -> KeyStore:
+        """A KeyStore whose backend follows the --keyring flag or NSCPY_KEYRING."""
+        if keyring_requested(env, keyring):
+            from nscpy.store.keyring_backend import KeyringSeedBackend
+
+            return cls(paths, KeyringSeedBackend(paths))
+        return cls(paths)
+
+    def _ensure_gitignore(self) -> None:
+        # nsc writes it whenever it stores a key and never overwrites a user's edited copy.
+        if self._gitignore_checked or not self.paths.git_ignore:
+            return
+        atomic.atomic_create(self.paths.gitignore, GITIGNORE_TEXT)
+        self._gitignore_checked = True
+
+    # -- seeds ---------------------------------------------------------------------------------
+    def put(self, seed: str) -> str:
+        """Store a seed; returns its public key. The same seed twice is fine; a different seed
+        for the same public key raises KeyConflict."""
+        public_key = public_key_of(seed)
+        self._ensure_gitignore()
+        self.backend.put(public_key, seed)
+        return public_key
+
+    def get(self, public_key: str) -> str | None:
+        """The seed for public_key, or None if the keystore does not hold it."""
+        return self.backend.get(public_key)
+
+    def require(self, public_key: str) -> str:
+        """The seed for public_key; NotFound with a hint if it is missing."""
+        seed = self.get(public_key)
+        if seed is None:
+            raise NotFound(
+                f"no seed for {public_key} in keystore {str(self.paths.keystore_dir)!r}; "
+                "import it first (import keys) or pass it with -K"
+            )
+        return seed
+
+    def has(self, public_key: str) -> bool:
+        """True if the keystore holds the seed for public_key."""
+        return self.get(public_key) is not None
+
+    def remove(self, public_key: str) -> bool:
+        """Delete the seed for public_key; False if there was none."""
+        keys.decode_public(public_key)
+        return self.backend.remove(public_key)
+
+    def list(self) -> list[KeyInfo]:
+        """Every stored public key with its role, sorted by role letter then key."""
+        infos = []
+        for pk in self.backend.public_keys():
+            if keys.is_valid_public_key(pk):
+                infos.append(KeyInfo(pk, keys.public_prefix(pk)))
+        return sorted(infos, key=lambda i: (i.public_key[0], i.public_key))
+
+    # -- creds ---------------------------------------------------------------------------------
+    def creds_path(self, operator: str, account: str, user: str) -> Path:
+        """Where the user's creds file lives (it may not exist)."""
+        return self.paths.creds_path(operator, account, user)
+
+    def write_creds(self, operator: str, account: str, user: str, text: str) -> Path:
+        """Atomically (re)write the user's creds file, mode 0600; returns its path."""
+        _check_creds_text(text)
+        path = self.paths.creds_path(operator, account, user)
+        self._ensure_gitignore()
+        atomic.atomic_write(path, text)
+        return path
+
+    def read_creds(self, operator: str, account: str, user: str) -> str:
+        """The creds file text; NotFound if there is none."""
+        path = self.paths.creds_path(operator, account, user)
+        try:
+            return path.read_text("utf-8")
+        except FileNotFoundError:
+            raise NotFound(
+                f"no creds for user {user!r} of account {account!r} at {str(path)!r}; "
+                "generate them with 'generate creds'"
+            ) from None
+        except OSError as exc:
+            raise atomic.io_error("read", path, exc) from exc
+
+    def remove_creds(self, operator: str, account: str, user: str) -> bool:
+        """Delete the user's creds file; False if there was none."""
+        path = self.paths.creds_path(operator, account, user)
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            return False
+        except OSError as exc:
+            raise atomic.io_error("remove", path, exc) from exc
+        atomic.fsync_dir(path.parent)
+        return True
+
+    # -- batches -------------------------------------------------------------------------------
+    def stage_put(self, batch: atomic.Batch, seed: str) -> str:
+        """Add a seed to a batch; returns its public key. Conflicts raise KeyConflict."""
+        public_key = public_key_of(seed)
+        path = self.paths.key_path(public_key)
+        pending = batch.staged(path)
+        if pending is not None:
+            if pending != seed.encode():
+                raise _conflict(public_key, path)
+            return public_key
+        self._ensure_gitignore()
+        self.backend.stage(batch, public_key, seed)
+        return public_key
+
+    def stage_creds(
+        self, batch: atomic.Batch, operator: str, account: str, user: str, text: str
+    ) -> Path:
+        """Add a creds file write to a batch; returns its path."""
+        _check_creds_text(text)
+        path = self.paths.creds_path(operator, account, user)
+        self._ensure_gitignore()
+        batch.write(path, text)
+        return path
+
+    def commit(self, batch: atomic.Batch) -> builtins.list[Path]:
+        """Commit a batch that holds staged seeds, reporting late key conflicts."""
+        handler = getattr(self.backend, "on_exists", None)
+        return batch.commit(on_exists=handler)
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[atomic.Batch]:
+        """`with ks.batch() as b: ks.stage_put(b, seed)...`: one flush pass for all of it."""
+        b = atomic.Batch()
+        try:
+            yield b
+        except BaseException:
+            b.discard()
+            raise
+        self.commit(b)
+
+
+_SEED_BEGIN = "-----BEGIN "
+_SEED_END = " SEED-----"
+
+
+def _check_creds_text(text: str) -> None:
+    # nsc's ExtractSeed: a line "-----BEGIN ... SEED-----" followed by the seed line. A creds
+    # file without it would be useless to every client, so refuse to store it.
+    lines = text.splitlines()
+    for i, line in enumerate(lines[:-1]):
+        if line.startswith(_SEED_BEGIN) and line.endswith(_SEED_END):
+            seed = lines[i + 1].strip()
+            try:
+                prefix, _ = keys.decode_seed(seed)
+            except keys.NKeyError as exc:
+                raise InvalidCreds(f"creds text holds an invalid seed: {exc}") from None
+            if prefix is not keys.Prefix.USER:
+                raise InvalidCreds(f"creds must hold a user seed (SU...), got a {prefix.role} seed")
+            return
+    raise InvalidCreds("creds text has no '-----BEGIN USER NKEY SEED-----' block")
