@@ -1,4 +1,4 @@
-"""Parsing the resolver's JSON replies, with shapes copied from nats-server 2.15.1 (server-behavior §7)."""
+"""Parsing the resolver's JSON replies, in the shapes nats-server 2.15.1 sends."""
 
 from __future__ import annotations
 
