@@ -1,0 +1,44 @@
+"""Typed server options; `config.py` builds them from a nats-server style config file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from server_stub.protocol import DEFAULT_MAX_CONTROL_LINE, DEFAULT_MAX_PAYLOAD
+
+
+@dataclass
+class TLSOptions:
+    """The `tls {}` block."""
+
+    cert_file: Path
+    key_file: Path
+    ca_file: Path | None = None
+    verify: bool = False
+    timeout: float = 2.0
+    handshake_first: bool = False
+
+
+@dataclass
+class ServerOptions:
+    """Everything the server needs; defaults are nats-server's."""
+
+    host: str = "127.0.0.1"
+    port: int = 4222
+    server_name: str = ""
+    max_payload: int = DEFAULT_MAX_PAYLOAD
+    max_control_line: int = DEFAULT_MAX_CONTROL_LINE
+    max_connections: int = 64 * 1024
+    max_pending: int = 64 * 1024 * 1024  # outgoing bytes before a client is a slow consumer
+    ping_interval: float = 120.0
+    ping_max: int = 2
+    first_ping: float = 1.0  # nats-server's RTT probe, shortened to ping_interval when smaller
+    auth_timeout: float = 2.0
+    tls: TLSOptions | None = None
+    # auth: filled by config.py (see auth.py); None means no authentication
+    authorization: Any = None
+    operator: Any = None  # operator-mode settings (see operator.py)
+    jetstream: dict[str, Any] | None = None
+    config_dir: Path = field(default_factory=Path.cwd)

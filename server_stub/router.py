@@ -1,0 +1,213 @@
+"""Accounts, subscriptions and message fan-out (no sockets, no asyncio).
+
+Every account has its own subscription index: a message published in one account reaches only
+subscriptions of that account, plus whatever its exports/imports route across (see `imports`).
+Queue groups get one member per group per message, picked at random like nats-server.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from server_stub.sublist import MatchResult, SubList
+
+
+class Subscriber(Protocol):
+    """Whoever owns subscriptions: a client connection, or the server's internal client."""
+
+    echo: bool
+
+    def deliver(
+        self,
+        sub: Subscription,
+        subject: str,
+        reply: str | None,
+        headers: bytes | None,
+        payload: bytes,
+    ) -> bool:
+        """Queue one message for this subscription; False when it was refused (e.g. denied)."""
+        ...
+
+
+class Subscription:
+    """One SUB: the owner, its sid, pattern, queue group and optional auto-unsubscribe count."""
+
+    __slots__ = ("owner", "sid", "sid_b", "subject", "queue", "account", "max_msgs", "delivered")
+
+    def __init__(
+        self, owner: Subscriber, sid: str, subject: str, queue: str | None, account: Account
+    ) -> None:
+        self.owner = owner
+        self.sid = sid
+        self.sid_b = sid.encode("utf-8", "surrogateescape")
+        self.subject = subject
+        self.queue = queue
+        self.account = account
+        self.max_msgs: int | None = None
+        self.delivered = 0
+
+    def __repr__(self) -> str:
+        return f"Subscription({self.subject!r}, queue={self.queue!r}, sid={self.sid!r})"
+
+
+@dataclass
+class StreamImport:
+    """Messages published in `exporter` on `subject` also reach this account as `to`."""
+
+    exporter: Account
+    subject: str
+    to: str
+
+
+@dataclass
+class ServiceImport:
+    """Requests published here on `subject` go to `exporter` as `to`; replies may come back."""
+
+    exporter: Account
+    subject: str
+    to: str
+
+
+@dataclass(eq=False)
+class Account:
+    """An isolated subject space."""
+
+    name: str
+    sublist: SubList[Subscription] = field(default_factory=SubList)
+    # importer account, import -> pattern in *this* (exporting) account
+    stream_exports_to: list[tuple[Account, StreamImport]] = field(default_factory=list)
+    service_imports: list[ServiceImport] = field(default_factory=list)
+    max_subs: int = -1
+    max_payload: int = -1
+    max_conns: int = -1
+    claims: Any = None  # the decoded account JWT in operator mode
+    clients: set[Any] = field(default_factory=set)
+    is_system: bool = False
+
+    def __hash__(self) -> int:
+        return id(self)
+
+
+DeliveryHook = Callable[[Subscription], None]
+
+
+class Router:
+    """Publishes into accounts and follows stream/service imports across them."""
+
+    def __init__(self, rng: random.Random | None = None) -> None:
+        self.accounts: dict[str, Account] = {}
+        self._rng = rng or random.Random()
+
+    def account(self, name: str) -> Account:
+        """The account called `name`, created empty on first use."""
+        acc = self.accounts.get(name)
+        if acc is None:
+            acc = self.accounts[name] = Account(name)
+        return acc
+
+    def subscribe(self, sub: Subscription) -> None:
+        """Register a subscription in its account."""
+        sub.account.sublist.insert(sub.subject, sub, sub.queue)
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        """Remove a subscription from its account."""
+        sub.account.sublist.remove(sub.subject, sub, sub.queue)
+
+    def publish(
+        self,
+        account: Account,
+        subject: str,
+        reply: str | None,
+        headers: bytes | None,
+        payload: bytes,
+        sender: Subscriber | None = None,
+        _depth: int = 0,
+    ) -> int:
+        """Deliver a message; returns how many subscriptions received it."""
+        count = self._fan_out(
+            account.sublist.match(subject), subject, reply, headers, payload, sender
+        )
+        if _depth < 4:
+            # imports can chain (A exports to B which re-exports), but never loop forever
+            for importer, imp in account.stream_exports_to:
+                if _matches(imp.subject, subject):
+                    mapped = _map_subject(subject, imp.subject, imp.to)
+                    count += self.publish(
+                        importer, mapped, reply, headers, payload, None, _depth + 1
+                    )
+            for svc in account.service_imports:
+                if _matches(svc.to, subject):
+                    mapped = _map_subject(subject, svc.to, svc.subject)
+                    count += self.publish(
+                        svc.exporter, mapped, reply, headers, payload, None, _depth + 1
+                    )
+        return count
+
+    def _fan_out(
+        self,
+        result: MatchResult[Subscription],
+        subject: str,
+        reply: str | None,
+        headers: bytes | None,
+        payload: bytes,
+        sender: Subscriber | None,
+    ) -> int:
+        count = 0
+        for sub in result.plain:
+            owner = sub.owner
+            if owner is sender and not owner.echo:
+                continue
+            if owner.deliver(sub, subject, reply, headers, payload):
+                count += 1
+                self._count_delivery(sub)
+        for members in result.queues.values():
+            candidates = [m for m in members if not (m.owner is sender and not sender.echo)]
+            self._rng.shuffle(candidates)
+            for sub in candidates:  # the next member gets it if one refuses (e.g. denied)
+                if sub.owner.deliver(sub, subject, reply, headers, payload):
+                    count += 1
+                    self._count_delivery(sub)
+                    break
+        return count
+
+    def _count_delivery(self, sub: Subscription) -> None:
+        if sub.max_msgs is not None:
+            sub.delivered += 1
+            if sub.delivered >= sub.max_msgs:
+                self.unsubscribe(sub)
+
+
+def _matches(pattern: str, subject: str) -> bool:
+    p = pattern.split(".")
+    s = subject.split(".")
+    for i, tok in enumerate(p):
+        if tok == ">":
+            return len(s) > i
+        if i >= len(s) or (tok != "*" and tok != s[i]):
+            return False
+    return len(s) == len(p)
+
+
+def _map_subject(subject: str, src: str, dst: str) -> str:
+    """Rewrite subject matched by `src` into `dst` (same wildcard positions); literal dst as is."""
+    if src == dst:
+        return subject
+    stoks = subject.split(".")
+    ptoks = src.split(".")
+    dtoks = dst.split(".")
+    if "*" not in dtoks and ">" not in dtoks:
+        return dst
+    wild = [stoks[i] for i, t in enumerate(ptoks) if t == "*"]
+    rest = stoks[len(ptoks) - 1 :] if ptoks[-1] == ">" else []
+    out: list[str] = []
+    for tok in dtoks:
+        if tok == "*" and wild:
+            out.append(wild.pop(0))
+        elif tok == ">":
+            out.extend(rest)
+        else:
+            out.append(tok)
+    return ".".join(out)

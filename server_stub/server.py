@@ -1,0 +1,653 @@
+"""The asyncio NATS server: the only module that touches sockets, timers and the event loop.
+
+Each connection is an asyncio.Protocol feeding a sans-I/O ServerConnection. Outgoing bytes are
+collected per connection and written once per loop iteration, so a burst of deliveries costs one
+write call; when a client's unsent bytes pass max_pending it is closed as a slow consumer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import itertools
+import logging
+import os
+import sys
+import time
+from typing import Any
+
+from nscpy import keys
+from nscpy.jwt.subject import is_valid_publish_subject, is_valid_subject
+from server_stub import errors
+from server_stub.auth import Authenticator, ConnectionInfo, Identity, NoAuth
+from server_stub.bus import BusMessage, Handler
+from server_stub.errors import AuthError, ProtocolError
+from server_stub.events import Connect, HPub, Info, Ping, Pong, Pub, Sub, Unsub
+from server_stub.headers import build_headers, no_responders, parse_headers
+from server_stub.options import ServerOptions
+from server_stub.protocol import NEED_DATA, ServerConnection, encode_hmsg, encode_msg
+from server_stub.router import Account, Router, Subscription
+
+log = logging.getLogger("server_stub")
+
+VERSION = "2.15.1"  # the nats-server release whose wire behaviour this stub reproduces
+PROTO = 1
+API_LEVEL = 5
+
+
+class InternalClient:
+    """The server's own client: delivers to in-process handlers (the MessageBus side)."""
+
+    echo = True
+
+    def __init__(self) -> None:
+        self.handlers: dict[int, tuple[Subscription, Handler]] = {}
+
+    def deliver(
+        self,
+        sub: Subscription,
+        subject: str,
+        reply: str | None,
+        headers: bytes | None,
+        payload: bytes,
+    ) -> bool:
+        """Call the handler synchronously; its exceptions are logged, never raised to clients."""
+        entry = self.handlers.get(int(sub.sid))
+        if entry is None:
+            return False
+        msg = BusMessage(
+            sub.account.name,
+            subject,
+            reply or None,
+            parse_headers(headers) if headers is not None else None,
+            payload,
+        )
+        try:
+            entry[1](msg)
+        except Exception:  # a broken service must not take the client's connection down
+            log.exception("internal handler for %s failed", sub.subject)
+        return True
+
+
+class Server:
+    """A NATS server on 127.0.0.1; also the MessageBus for internal services."""
+
+    def __init__(self, options: ServerOptions, authenticator: Authenticator | None = None) -> None:
+        self.options = options
+        self.auth: Authenticator = authenticator or options.authorization or NoAuth()
+        self.router = Router()
+        self.clients: dict[int, Client] = {}
+        self.server_id = keys.create_pair(keys.Prefix.SERVER).public_key
+        self.xkey = keys.create_curve_pair().public_key
+        self.name = options.server_name or self.server_id
+        self.port = 0
+        self.internal = InternalClient()
+        self._sids = itertools.count(1)
+        self._cids = itertools.count(1)
+        self._server: asyncio.AbstractServer | None = None
+        self._valid_pub: dict[str, bool] = {}
+        self.ssl_context: Any = None
+        self.services: list[Any] = []  # internal services (resolver, JetStream) kept alive here
+        self.started = time.time()
+
+    # --- lifecycle -----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Bind and start accepting; `port` holds the bound port afterwards."""
+        loop = asyncio.get_running_loop()
+        if self.options.tls is not None:
+            from server_stub.tls import server_context
+
+            self.ssl_context = server_context(self.options.tls)
+        handshake_first = self.options.tls is not None and self.options.tls.handshake_first
+        self._server = await loop.create_server(
+            lambda: Client(self),
+            self.options.host,
+            self.options.port,
+            ssl=self.ssl_context if handshake_first else None,
+            ssl_handshake_timeout=self.options.tls.timeout if handshake_first else None,  # type: ignore[union-attr]
+        )
+        self.port = self._server.sockets[0].getsockname()[1]
+        self._start_services()
+
+    def _start_services(self) -> None:
+        hook = getattr(self.auth, "attach", None)
+        if hook is not None:  # operator mode: resolver handlers on $SYS subjects
+            hook(self)
+        if self.options.jetstream is not None:
+            self._start_jetstream(self.options.jetstream)
+
+    def _start_jetstream(self, config: dict[str, Any]) -> None:
+        """Hook for server_stub.jetstream: JetStream(config, store_dir, bus) when it is present."""
+        try:
+            from server_stub import jetstream
+        except ImportError:
+            raise errors.ConfigError("jetstream {} is configured but not available") from None
+        factory = getattr(jetstream, "JetStream", None)
+        if factory is None:
+            raise errors.ConfigError("jetstream {} is configured but not available")
+        store_dir = config.get("store_dir") or str(self.options.config_dir / "jetstream")
+        self.services.append(factory(config, store_dir, self))
+
+    @property
+    def url(self) -> str:
+        """nats://host:port of the bound listener."""
+        return f"nats://{self.options.host}:{self.port}"
+
+    async def stop(self) -> None:
+        """Close the listener and every connection."""
+        if self._server is not None:
+            self._server.close()
+        for client in list(self.clients.values()):
+            client.close()
+        for service in self.services:
+            close = getattr(service, "close", None)
+            if close is not None:
+                close()
+        if self._server is not None:
+            await self._server.wait_closed()
+            self._server = None
+
+    async def __aenter__(self) -> Server:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    async def serve_forever(self) -> None:
+        """Run until cancelled."""
+        assert self._server is not None
+        await self._server.serve_forever()
+
+    # --- MessageBus ----------------------------------------------------------------------------
+
+    def subscribe(self, account: str, subject: str, handler: Handler) -> int:
+        """Internal subscription: `handler` runs synchronously for each matching message."""
+        sid = next(self._sids)
+        sub = Subscription(self.internal, str(sid), subject, None, self.router.account(account))
+        self.internal.handlers[sid] = (sub, handler)
+        self.router.subscribe(sub)
+        return sid
+
+    def unsubscribe(self, sid: int) -> None:
+        """Remove an internal subscription."""
+        entry = self.internal.handlers.pop(sid, None)
+        if entry is not None:
+            self.router.unsubscribe(entry[0])
+
+    def publish(
+        self,
+        account: str,
+        subject: str,
+        payload: bytes,
+        *,
+        reply: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        """Publish as the server's internal client."""
+        block = build_headers(headers) if headers is not None else None
+        # nats-server's internal client sends replies with an empty reply field
+        self.router.publish(
+            self.router.account(account), subject, reply if reply else "", block, payload
+        )
+
+    # --- helpers for clients -------------------------------------------------------------------
+
+    def valid_publish_subject(self, subject: str) -> bool:
+        """Cached is_valid_publish_subject."""
+        ok = self._valid_pub.get(subject)
+        if ok is None:
+            if len(self._valid_pub) > 8192:
+                self._valid_pub.clear()
+            ok = self._valid_pub[subject] = is_valid_publish_subject(subject)
+        return ok
+
+    def info(self, client: Client, nonce: str | None, connect_info: bool = False) -> dict[str, Any]:
+        """INFO fields in the Go struct's order."""
+        fields: dict[str, Any] = {
+            "server_id": self.server_id,
+            "server_name": self.name,
+            "version": VERSION,
+            "proto": PROTO,
+            "git_commit": "server_stub",
+            "go": f"python{sys.version_info.major}.{sys.version_info.minor}",
+            "host": self.options.host,
+            "port": self.port,
+            "headers": True,
+        }
+        if self.auth.auth_required:
+            fields["auth_required"] = True
+        if self.options.tls is not None:
+            fields["tls_required"] = True
+            if self.options.tls.verify:
+                fields["tls_verify"] = True
+        fields["max_payload"] = self.options.max_payload
+        if self.options.jetstream is not None:
+            fields["jetstream"] = True
+        fields["client_id"] = client.cid
+        fields["client_ip"] = client.host
+        if nonce:
+            fields["nonce"] = nonce
+        if connect_info and client.account is not None:
+            fields["connect_info"] = True
+            fields["remote_account"] = client.account.name
+            if client.account.is_system:
+                fields["acc_is_sys"] = True
+        fields["api_lvl"] = API_LEVEL
+        fields["xkey"] = self.xkey
+        return fields
+
+    def clients_of(self, account: Account) -> list[Client]:
+        """Connected clients bound to an account."""
+        return [c for c in account.clients if isinstance(c, Client)]
+
+
+class Client(asyncio.Protocol):
+    """One client connection: transport in, protocol events, routing, transport out."""
+
+    def __init__(self, server: Server) -> None:
+        self.server = server
+        opts = server.options
+        self.cid = next(server._cids)
+        self.proto = ServerConnection(opts.max_payload, opts.max_control_line)
+        self.transport: asyncio.Transport | None = None
+        self.host = ""
+        self.port = 0
+        self.nonce: str | None = None
+        self.connected = False  # CONNECT accepted
+        self.closed = False
+        self.verbose = True  # nats-server client options default to verbose until CONNECT
+        self.pedantic = False
+        self.echo = True
+        self.headers = False
+        self.no_responders = False
+        self.protocol = 0
+        self.pongs = 0
+        self.pings_out = 0
+        self.identity: Identity | None = None
+        self.account: Account | None = None
+        self.perms: Any = None
+        self.subs: dict[str, Subscription] = {}
+        self.replies: dict[str, list[float]] = {}  # reply subject -> [remaining, deadline]
+        self.tls = False
+        self._out: list[bytes] = []
+        self._out_size = 0
+        self._flush_pending = False
+        self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._upgrading = False
+
+    # --- transport callbacks -------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        """Send INFO, start the TLS upgrade and the auth/ping timers."""
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        peer = transport.get_extra_info("peername") or ("", 0)
+        self.host, self.port = peer[0], peer[1]
+        self.tls = transport.get_extra_info("sslcontext") is not None
+        server = self.server
+        server.clients[self.cid] = self
+        if server.auth.needs_nonce:
+            self.nonce = base64.urlsafe_b64encode(os.urandom(11)).rstrip(b"=").decode()
+        info = self.proto.send(_info_event(server.info(self, self.nonce)))
+        if len(server.clients) > server.options.max_connections:
+            transport.write(info)
+            self.fail(errors.MAX_CONNECTIONS)
+            return
+        transport.write(info)
+        tls = server.options.tls
+        if tls is not None and not self.tls:
+            self._upgrading = True
+            asyncio.ensure_future(self._start_tls(tls.timeout))
+        if server.auth.auth_required:
+            self._timer("auth", server.options.auth_timeout, self._auth_timeout)
+        first = min(server.options.first_ping, server.options.ping_interval)
+        self._timer("ping", first, self._ping_tick)
+
+    async def _start_tls(self, timeout: float) -> None:
+        loop = asyncio.get_running_loop()
+        assert self.transport is not None
+        try:
+            new = await loop.start_tls(
+                self.transport,
+                self,
+                self.server.ssl_context,
+                server_side=True,
+                ssl_handshake_timeout=timeout,
+            )
+        except (OSError, asyncio.TimeoutError, ConnectionError) as exc:
+            log.info("cid %d: TLS handshake error: %s", self.cid, exc)
+            self.close()
+            return
+        if new is None or self.closed:
+            self.close()
+            return
+        self.transport = new
+        self.tls = True
+        self._upgrading = False
+        if self._out:
+            self._flush()
+
+    def data_received(self, data: bytes) -> None:
+        """Parse and handle every complete operation in `data`."""
+        if self.closed:
+            return
+        proto = self.proto
+        proto.receive_data(data)
+        handlers = self._handlers
+        try:
+            while not self.closed:
+                event = proto.next_event()
+                if event is NEED_DATA:
+                    break
+                handlers[type(event)](self, event)
+        except ProtocolError as exc:
+            log.info("cid %d: protocol error: %s", self.cid, exc)
+            if exc.err is not None:
+                self.fail(exc.err)
+            else:
+                self.close()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        """Forget subscriptions, timers and the client registration."""
+        self._cleanup()
+
+    # --- operations ----------------------------------------------------------------------------
+
+    def _needs_auth(self) -> bool:
+        if not self.connected and self.server.auth.auth_required:
+            self.fail(errors.AUTH_VIOLATION)
+            return True
+        return False
+
+    def _on_connect(self, event: Connect) -> None:
+        server = self.server
+        opts = event.options
+        # nats-server's client options default to verbose=true when the field is missing
+        self.verbose = bool(opts.get("verbose", True))
+        self.pedantic = bool(opts.get("pedantic", False))
+        self.echo = bool(opts.get("echo", True))
+        self.headers = bool(opts.get("headers", False))
+        self.no_responders = bool(opts.get("no_responders", False))
+        proto = opts.get("protocol", 0)
+        self.protocol = proto if isinstance(proto, int) else 0
+        if self.no_responders and not self.headers:
+            self.fail(errors.NO_RESPONDERS_NEEDS_HEADERS)
+            return
+        if self.connected:
+            self._ok()
+            return
+        info = ConnectionInfo(self.host, self.port, self.nonce, time.time(), self.tls)
+        try:
+            identity = server.auth.authenticate(opts, info)
+            account = server.router.account(identity.account)
+            admit = getattr(server.auth, "admit", None)
+            if admit is not None:  # account-level checks (connection limits) in operator mode
+                admit(identity, account, len(server.clients_of(account)))
+        except AuthError as exc:
+            log.info("cid %d: authentication error: %s", self.cid, exc.reason)
+            self.fail(exc.err)
+            return
+        self._cancel("auth")
+        self.identity = identity
+        self.account = account
+        self.perms = identity.permissions
+        self.connected = True
+        account.clients.add(self)
+        if identity.expires is not None:
+            self._timer("expiry", max(0.0, identity.expires - time.time()), self._expired)
+        self._ok()
+
+    def _on_ping(self, event: object) -> None:
+        if self._needs_auth():
+            return
+        self._queue(b"PONG\r\n")
+        self.pongs += 1
+        if self.pongs == 1 and self.connected and self.protocol >= 1:
+            # nats-server follows the first PONG with an INFO that names the bound account
+            fields = self.server.info(self, None, connect_info=True)
+            self._queue(self.proto.send(_info_event(fields)))
+
+    def _on_pong(self, event: object) -> None:
+        if self._needs_auth():
+            return
+        self.pings_out = 0
+
+    def _on_sub(self, event: Sub) -> None:
+        if self._needs_auth():
+            return
+        account = self._account()
+        subject = event.subject
+        if not is_valid_subject(subject) or (event.queue is not None and not event.queue):
+            self.send_err(errors.INVALID_SUBJECT)
+            return
+        if self.perms is not None and not self.perms.can_subscribe(subject, event.queue):
+            log.info("cid %d: Subscription Violation - Subject %r", self.cid, subject)
+            self.send_err(errors.sub_violation(subject, event.queue))
+            return
+        if event.sid in self.subs:
+            self._ok()  # nats-server ignores a SUB that reuses a sid
+            return
+        if 0 <= account.max_subs <= len(self.subs):
+            self.send_err(errors.MAX_SUBSCRIPTIONS)
+            return
+        sub = Subscription(self, event.sid, subject, event.queue, account)
+        self.subs[event.sid] = sub
+        self.server.router.subscribe(sub)
+        self._ok()
+
+    def _on_unsub(self, event: Unsub) -> None:
+        if self._needs_auth():
+            return
+        sub = self.subs.get(event.sid)
+        if sub is not None:
+            if event.max_msgs is not None and sub.delivered < event.max_msgs:
+                sub.max_msgs = event.max_msgs
+            else:
+                self._remove_sub(sub)
+        self._ok()
+
+    def _on_pub(self, event: Pub | HPub) -> None:
+        if self._needs_auth():
+            return
+        subject = event.subject
+        if not self.server.valid_publish_subject(subject):
+            self.send_err(errors.INVALID_PUBLISH_SUBJECT)
+            self._ok()
+            return
+        account = self._account()
+        if self.perms is not None and not self._can_publish(subject):
+            log.info("cid %d: Publish Violation - Subject %r", self.cid, subject)
+            self.send_err(errors.pub_violation(subject))
+            return
+        headers = event.headers if type(event) is HPub else None
+        size = len(event.payload) + (len(headers) if headers is not None else 0)
+        if 0 <= account.max_payload < size:
+            self.fail(errors.MAX_PAYLOAD)
+            return
+        if self.verbose:  # nats-server acknowledges before it delivers
+            self._queue(b"+OK\r\n")
+        reply = event.reply
+        count = self.server.router.publish(account, subject, reply, headers, event.payload, self)
+        if count == 0 and reply and self.no_responders:
+            self._send_no_responders(account, subject, reply)
+
+    def _can_publish(self, subject: str) -> bool:
+        if self.perms.can_publish(subject):
+            return True
+        grant = self.replies.get(subject)
+        if grant is None:
+            return False
+        if grant[1] and grant[1] < time.time():
+            del self.replies[subject]
+            return False
+        grant[0] -= 1
+        if grant[0] <= 0:
+            del self.replies[subject]
+        return True
+
+    def _send_no_responders(self, account: Account, subject: str, reply: str) -> None:
+        for sub in account.sublist.match(reply).plain:
+            if sub.owner is self:
+                data = encode_hmsg(_wire(reply), sub.sid_b, None, no_responders(subject), b"")
+                self._queue(data)
+                return
+
+    _handlers: dict[type, Any] = {
+        Connect: _on_connect,
+        Pub: _on_pub,
+        HPub: _on_pub,
+        Sub: _on_sub,
+        Unsub: _on_unsub,
+    }
+
+    # --- delivery (called by the router) -------------------------------------------------------
+
+    def deliver(
+        self,
+        sub: Subscription,
+        subject: str,
+        reply: str | None,
+        headers: bytes | None,
+        payload: bytes,
+    ) -> bool:
+        """Queue MSG/HMSG for one subscription; False when closed or the deny list filters it."""
+        if self.closed:
+            return False
+        perms = self.perms
+        if perms is not None:
+            if not perms.can_deliver(subject):
+                return False
+            if reply and perms.response is not None:
+                ttl = perms.response.ttl
+                self.replies[reply] = [perms.response.max_msgs, time.time() + ttl if ttl else 0]
+        if headers is not None and self.headers:
+            data = encode_hmsg(_wire(subject), sub.sid_b, reply, headers, payload)
+        else:
+            data = encode_msg(_wire(subject), sub.sid_b, reply, payload)
+        self._queue(data)
+        return True
+
+    # --- output --------------------------------------------------------------------------------
+
+    def _queue(self, data: bytes) -> None:
+        if self.closed:
+            return
+        self._out.append(data)
+        self._out_size += len(data)
+        transport = self.transport
+        assert transport is not None
+        if self._out_size + transport.get_write_buffer_size() > self.server.options.max_pending:
+            log.info("cid %d: Slow Consumer Detected", self.cid)
+            self.close()
+            return
+        if not self._flush_pending:
+            self._flush_pending = True
+            asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._flush_pending = False
+        if self.closed or self._upgrading or not self._out or self.transport is None:
+            return
+        data = b"".join(self._out) if len(self._out) > 1 else self._out[0]
+        self._out.clear()
+        self._out_size = 0
+        self.transport.write(data)
+
+    def _ok(self) -> None:
+        if self.verbose:
+            self._queue(b"+OK\r\n")
+
+    def send_err(self, text: str) -> None:
+        """Send -ERR and keep the connection open (permission errors)."""
+        self._queue(b"-ERR '" + _wire(text) + b"'\r\n")
+
+    def fail(self, text: str) -> None:
+        """Send -ERR and close."""
+        if self.closed or self.transport is None:
+            return
+        self._out.append(b"-ERR '" + _wire(text) + b"'\r\n")
+        if not self._upgrading:
+            self._flush()
+        self.close()
+
+    def close(self) -> None:
+        """Close after writing what is already queued."""
+        if self.closed:
+            return
+        if self._out and not self._upgrading:
+            self._flush()
+        self.closed = True
+        if self.transport is not None:
+            self.transport.close()
+        self._cleanup()
+
+    def _cleanup(self) -> None:
+        self.closed = True
+        for handle in self._timers.values():
+            handle.cancel()
+        self._timers.clear()
+        for sub in list(self.subs.values()):
+            self._remove_sub(sub)
+        if self.account is not None:
+            self.account.clients.discard(self)
+        self.server.clients.pop(self.cid, None)
+
+    def _remove_sub(self, sub: Subscription) -> None:
+        self.subs.pop(sub.sid, None)
+        self.server.router.unsubscribe(sub)
+
+    def _account(self) -> Account:
+        if self.account is None:  # no-auth servers accept operations before CONNECT
+            self.account = self.server.router.account("$G")
+            self.account.clients.add(self)
+        return self.account
+
+    # --- timers --------------------------------------------------------------------------------
+
+    def _timer(self, name: str, delay: float, callback: Any) -> None:
+        self._cancel(name)
+        self._timers[name] = asyncio.get_running_loop().call_later(delay, callback)
+
+    def _cancel(self, name: str) -> None:
+        handle = self._timers.pop(name, None)
+        if handle is not None:
+            handle.cancel()
+
+    def _auth_timeout(self) -> None:
+        if not self.connected:
+            self.fail(errors.AUTH_TIMEOUT)
+
+    def _ping_tick(self) -> None:
+        if self.closed:
+            return
+        if self.pings_out + 1 > self.server.options.ping_max:
+            self.fail(errors.STALE_CONNECTION)
+            return
+        self.pings_out += 1
+        self._queue(b"PING\r\n")
+        self._timer("ping", self.server.options.ping_interval, self._ping_tick)
+
+    def _expired(self) -> None:
+        self.fail(errors.AUTH_EXPIRED)
+
+
+Client._handlers[Ping] = Client._on_ping
+Client._handlers[Pong] = Client._on_pong
+
+
+def _info_event(fields: dict[str, Any]) -> Info:
+    return Info(fields)
+
+
+_SUBJECT_BYTES: dict[str, bytes] = {}
+
+
+def _wire(subject: str) -> bytes:
+    raw = _SUBJECT_BYTES.get(subject)
+    if raw is None:
+        if len(_SUBJECT_BYTES) > 8192:
+            _SUBJECT_BYTES.clear()
+        raw = _SUBJECT_BYTES[subject] = subject.encode("utf-8", "surrogateescape")
+    return raw

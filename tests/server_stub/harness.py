@@ -1,0 +1,137 @@
+"""Run the stub (in-process or as `python -m server_stub`) and the real nats-server side by side."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+NATS_SERVER = ROOT / ".venv" / "bin" / "nats-server"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def run(coro, timeout: float = 30.0):
+    """asyncio.run with an upper bound, so a hung scenario fails instead of stalling CI."""
+    return asyncio.run(asyncio.wait_for(coro, timeout))
+
+
+def _wait_info(port: int, deadline: float) -> None:
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
+                if s.recv(5) == b"INFO ":
+                    return
+        except OSError:
+            time.sleep(0.02)
+    raise TimeoutError(f"no INFO on port {port}")
+
+
+@contextlib.contextmanager
+def real_server(conf: Path) -> Iterator[str]:
+    """nats-server -c conf on a free loopback port; yields its URL."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [str(NATS_SERVER), "-c", str(conf), "-a", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        _wait_info(port, time.monotonic() + 10)
+        yield f"nats://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        assert proc.stderr is not None
+        proc.stderr.close()
+
+
+@contextlib.contextmanager
+def stub_server(conf: Path | None = None, *extra: str) -> Iterator[str]:
+    """python -m server_stub [-c conf] -p 0; yields the URL it prints on its first line."""
+    args = [sys.executable, "-m", "server_stub", "-p", "0", *extra]
+    if conf is not None:
+        args += ["-c", str(conf)]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline().strip()
+        if not line.startswith("nats://"):
+            err = proc.stderr.read() if proc.stderr else ""
+            raise RuntimeError(f"server_stub did not start: {line!r} {err}")
+        yield line
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+
+
+@contextlib.contextmanager
+def server(kind: str, conf: Path | None) -> Iterator[str]:
+    """Either server by name: "nats-server" or "stub"."""
+    if kind == "nats-server":
+        if conf is None:
+            conf = Path(__file__).parent / "empty.conf"
+        with real_server(conf) as url:
+            yield url
+    else:
+        with stub_server(conf) as url:
+            yield url
+
+
+async def raw_session(url: str, chunks: list[bytes], quiet: float = 0.15) -> bytes:
+    """Send chunks then a PING; return what follows the first INFO line, up to EOF or quiet time.
+
+    "<EOF>" marks a closed connection. Reading stops once the server has been silent for `quiet`
+    seconds after answering the final PING (or after 3 s at most).
+    """
+    host, port = url.removeprefix("nats://").rsplit(":", 1)
+    reader, writer = await asyncio.open_connection(host, int(port))
+    info = await reader.readline()
+    assert info.startswith(b"INFO ")
+    out = b""
+    loop = asyncio.get_running_loop()
+    try:
+        for chunk in [*chunks, b"PING\r\n"]:
+            writer.write(chunk)
+            await writer.drain()
+            await asyncio.sleep(0.01)
+        deadline = loop.time() + 3.0
+        while loop.time() < deadline:
+            try:
+                data = await asyncio.wait_for(reader.read(65536), quiet)
+            except asyncio.TimeoutError:
+                if out.endswith(b"PONG\r\n") or b"PONG\r\n" in out:
+                    break
+                continue
+            if not data:
+                out += b"<EOF>"
+                break
+            out += data
+    except ConnectionError:
+        out += b"<EOF>"
+    finally:
+        writer.close()
+        with contextlib.suppress(ConnectionError):
+            await writer.wait_closed()
+    return out
