@@ -45,6 +45,10 @@ class StoreLocked(StoreError):
 class StoreIOError(StoreError, OSError):
     """The file system refused a read or write (permissions, full disk, not a directory...)."""
 
+    def __str__(self) -> str:
+        # OSError would prefix "[Errno N] "; the message already names the path and reason.
+        return str(self.strerror) if self.strerror is not None else super().__str__()
+
 
 class CorruptStore(StoreError):
     """A store file exists but its content is not what nsc writes (bad .nsc, bad nsc.json)."""

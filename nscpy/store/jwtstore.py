@@ -95,7 +95,7 @@ class DataStore:
                 # is nsc's rule ("already exists" only if the directory has entries).
                 os.rename(tmp, final)
             except OSError as exc:
-                if final.is_dir() and any(os.scandir(final)):
+                if final.is_dir() and _list_dir(final):
                     raise AlreadyExists(
                         f"operator {name!r} already exists in {str(root)!r}"
                     ) from None
