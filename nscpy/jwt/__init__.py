@@ -1,3 +1,148 @@
-"""NATS JWT v2, byte-compatible with Go's nats-io/jwt v2: claims, encode/decode, validation."""
+"""NATS JWT v2, byte-compatible with Go's nats-io/jwt v2: claims, encode/decode, validation.
+
+Pure: no files and no clock (iat and now are parameters). PyJWT is not imported here; see
+nscpy.jwt.pyjwt_alg for an ed25519-nkey algorithm to plug into PyJWT when wanted.
+"""
 
 from __future__ import annotations
+
+from nscpy.jwt.account import (
+    ANY_ACCOUNT,
+    AccountClaims,
+    ExternalAuthorization,
+    JetStreamLimits,
+    MsgTrace,
+    OperatorLimits,
+    WeightedMapping,
+)
+from nscpy.jwt.activation import ActivationClaims
+from nscpy.jwt.authorization import (
+    AuthorizationRequestClaims,
+    AuthorizationResponseClaims,
+    ClientInformation,
+    ClientTLS,
+    ConnectOptions,
+    ServerID,
+)
+from nscpy.jwt.chain import (
+    validate_activation_against_account,
+    validate_user_against_account,
+)
+from nscpy.jwt.claims import LIB_VERSION, Claims, ClaimType
+from nscpy.jwt.codec import (
+    HEADER,
+    MAX_TOKEN_SIZE,
+    AnyClaims,
+    decode,
+    decode_generic,
+    encode,
+    encode_with_signer,
+    jti_for,
+    peek,
+)
+from nscpy.jwt.creds import (
+    format_user_creds,
+    parse_decorated_jwt,
+    parse_decorated_seed,
+)
+from nscpy.jwt.errors import (
+    BadSignature,
+    InvalidClaims,
+    JWTError,
+    MalformedToken,
+    TokenTooLarge,
+    UnexpectedIssuer,
+    UnsupportedVersion,
+)
+from nscpy.jwt.exports import Export, ServiceLatency
+from nscpy.jwt.generic import GenericClaims
+from nscpy.jwt.imports import Import
+from nscpy.jwt.operator import OperatorClaims
+from nscpy.jwt.permissions import (
+    NO_LIMIT,
+    Permission,
+    Permissions,
+    ResponsePermission,
+    TimeRange,
+    UserPermissionLimits,
+)
+from nscpy.jwt.revocations import ALL, RevocationList, is_revoked
+from nscpy.jwt.signing_keys import SigningKeys, UserScope
+from nscpy.jwt.subject import (
+    has_wildcards,
+    is_contained_in,
+    is_literal,
+    is_valid_subject,
+    subject_matches,
+    subject_subset,
+    validate_subject,
+)
+from nscpy.jwt.user import UserClaims
+from nscpy.jwt.validation import ValidationIssue, ValidationResults
+
+__all__ = [
+    "ALL",
+    "ANY_ACCOUNT",
+    "AccountClaims",
+    "ActivationClaims",
+    "AnyClaims",
+    "AuthorizationRequestClaims",
+    "AuthorizationResponseClaims",
+    "BadSignature",
+    "ClaimType",
+    "Claims",
+    "ClientInformation",
+    "ClientTLS",
+    "ConnectOptions",
+    "Export",
+    "ExternalAuthorization",
+    "GenericClaims",
+    "HEADER",
+    "Import",
+    "InvalidClaims",
+    "JWTError",
+    "JetStreamLimits",
+    "LIB_VERSION",
+    "MAX_TOKEN_SIZE",
+    "MalformedToken",
+    "MsgTrace",
+    "NO_LIMIT",
+    "OperatorClaims",
+    "OperatorLimits",
+    "Permission",
+    "Permissions",
+    "ResponsePermission",
+    "RevocationList",
+    "ServerID",
+    "ServiceLatency",
+    "SigningKeys",
+    "TimeRange",
+    "TokenTooLarge",
+    "UnexpectedIssuer",
+    "UnsupportedVersion",
+    "UserClaims",
+    "UserPermissionLimits",
+    "UserScope",
+    "ValidationIssue",
+    "ValidationResults",
+    "WeightedMapping",
+    "decode",
+    "decode_generic",
+    "encode",
+    "encode_with_signer",
+    "format_user_creds",
+    "has_wildcards",
+    "is_contained_in",
+    "is_literal",
+    "is_revoked",
+    "is_valid_subject",
+    "jti_for",
+    "parse_decorated_jwt",
+    "parse_decorated_seed",
+    "peek",
+    "subject_matches",
+    "subject_subset",
+    "validate_activation_against_account",
+    "validate_subject",
+    "validate_user_against_account",
+]
