@@ -1,0 +1,404 @@
+"""One account's JetStream: its streams and consumers, and the `$JS.API` request handlers.
+
+Requests are answered with nats-server's JSON shapes (`type`, then the body or an `error`
+object with code / err_code / description). Everything that touches disk or the bus goes
+through the `Host` the engine provides, so this module stays free of I/O.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from server_stub.jetstream import errors
+from server_stub.jetstream.config import JsLimits
+from server_stub.jetstream.consumer import Consumer, ConsumerConfig
+from server_stub.jetstream.memstore import MemStore, StoredMsg
+from server_stub.jetstream.stream import API_LEVEL, PublishResult, Stream, StreamConfig
+from server_stub.jetstream.wire import go_time, loads_request
+
+_TYPE = "io.nats.jetstream.api.v1."
+_NAMES_LIMIT = 1024
+_LIST_LIMIT = 256
+_NAME_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+class Host(Protocol):
+    """The side effects an account asks of the engine."""
+
+    def open_store(self, account: str, config: StreamConfig, created: int) -> MemStore:
+        """Create (and persist the config of) a new stream's store."""
+        ...
+
+    def stream_changed(self, account: str, stream: Stream, *, added: bool) -> None:
+        """A stream was created or updated: (re)subscribe its subjects, save its config."""
+        ...
+
+    def stream_removed(self, account: str, stream: Stream) -> None:
+        """A stream was deleted: unsubscribe and delete its files."""
+        ...
+
+    def consumer_changed(self, account: str, consumer: Consumer, *, added: bool) -> None:
+        """A consumer was created: subscribe its ack and next subjects, save it if durable."""
+        ...
+
+    def consumer_removed(self, account: str, consumer: Consumer) -> None:
+        """A consumer was deleted: unsubscribe and delete its files."""
+        ...
+
+
+def subjects_collide(a: str, b: str) -> bool:
+    """True when some literal subject is matched by both patterns."""
+    left, right = a.split("."), b.split(".")
+    for index, token in enumerate(left):
+        if index >= len(right):
+            return False
+        other = right[index]
+        if token == ">" or other == ">":
+            return True
+        if token != other and token != "*" and other != "*":
+            return False
+    return len(left) == len(right)
+
+
+def random_name(rng: Callable[[int], bytes] = os.urandom) -> str:
+    """An 8-character ephemeral consumer name, as nats-server generates."""
+    return "".join(_NAME_ALPHABET[b % len(_NAME_ALPHABET)] for b in rng(8))
+
+
+class JsAccount:
+    """Streams, consumers and API counters of one JetStream-enabled account."""
+
+    def __init__(self, name: str, limits: JsLimits, host: Host) -> None:
+        self.name = name
+        self.limits = limits
+        self.host = host
+        self.streams: dict[str, Stream] = {}
+        self.consumers: dict[str, dict[str, Consumer]] = {}
+        self.api_total = 0
+        self.api_errors = 0
+
+    # -- usage ---------------------------------------------------------------------------
+    def usage(self, storage: str) -> int:
+        """Bytes held by this account's streams of one storage kind."""
+        return sum(s.store.bytes for s in self.streams.values() if s.config.storage == storage)
+
+    def reserved(self, storage: str, *, skip: str = "") -> int:
+        """Bytes reserved by max_bytes of this account's streams of one storage kind."""
+        return sum(
+            max(0, s.config.max_bytes)
+            for s in self.streams.values()
+            if s.config.storage == storage and s.name != skip
+        )
+
+    def stream_for(self, subject: str) -> Stream | None:
+        """The stream a published subject lands in."""
+        for stream in self.streams.values():
+            if stream.covers(subject):
+                return stream
+        return None
+
+    def publish(
+        self, stream: Stream, subject: str, headers: dict[str, str] | None, data: bytes, now: int
+    ) -> PublishResult:
+        """Store a publish after the account storage check."""
+        limit = (
+            self.limits.max_memory if stream.config.storage == "memory" else self.limits.max_storage
+        )
+        if limit >= 0:
+            size = stream.store.msg_size(subject, b"", data)
+            if self.usage(stream.config.storage) + size > limit:
+                error = errors.storage_exceeded().to_json()
+                return PublishResult({"error": error, "stream": stream.name, "seq": 0})
+        return stream.publish(subject, headers, data, now)
+
+    # -- dispatch ------------------------------------------------------------------------
+    def handle(self, subject: str, payload: bytes, now: int) -> dict[str, Any] | None:
+        """Answer one `$JS.API.` request; None when nats-server would not answer either."""
+        tokens = subject.split(".")[2:]
+        route = _route(tokens)
+        if route is None:
+            return None
+        kind, handler, args = route
+        self.api_total += 1
+        try:
+            body = loads_request(payload)
+            return {"type": _TYPE + kind} | handler(self, body, now, *args)
+        except errors.ApiError as exc:
+            self.api_errors += 1
+            response: dict[str, Any] = {"type": _TYPE + kind, "error": exc.to_json()}
+            if kind == "stream_info_response":
+                response.update(total=0, offset=0, limit=0)
+            return response
+
+    # -- handlers ------------------------------------------------------------------------
+    def _info(self, body: dict[str, Any], now: int) -> dict[str, Any]:
+        return {
+            "memory": self.usage("memory"),
+            "storage": self.usage("file"),
+            "reserved_memory": self.reserved("memory"),
+            "reserved_storage": self.reserved("file"),
+            "streams": len(self.streams),
+            "consumers": sum(len(c) for c in self.consumers.values()),
+            "limits": self.limits.to_json(),
+            "api": {"level": API_LEVEL, "total": self.api_total, "errors": self.api_errors},
+        }
+
+    def _stream_create(self, body: dict[str, Any], now: int, name: str) -> dict[str, Any]:
+        config = StreamConfig.from_request(body)
+        if config.name != name:
+            raise errors.stream_name_mismatch()
+        existing = self.streams.get(name)
+        if existing is not None:
+            if not existing.config.same_as(config):
+                raise errors.stream_name_exists()
+            return self._stream_info_body(existing, now) | {"did_create": True}
+        self._check_stream_limits(config)
+        store = self.host.open_store(self.name, config, now)
+        stream = Stream(config, store, now)
+        self.streams[name] = stream
+        self.consumers[name] = {}
+        self.host.stream_changed(self.name, stream, added=True)
+        return self._stream_info_body(stream, now) | {"did_create": True}
+
+    def _check_stream_limits(self, config: StreamConfig, *, updating: str = "") -> None:
+        limits = self.limits
+        for other in self.streams.values():
+            if other.name == config.name:
+                continue
+            for mine in config.subjects:
+                if any(subjects_collide(mine, theirs) for theirs in other.config.subjects):
+                    raise errors.subjects_overlap()
+        if not updating and 0 < limits.max_streams <= len(self.streams):
+            raise errors.max_streams()
+        memory = config.storage == "memory"
+        limit = limits.max_memory if memory else limits.max_storage
+        per_stream = limits.memory_max_stream_bytes if memory else limits.storage_max_stream_bytes
+        if limit == 0:
+            raise errors.insufficient_resources()
+        if limits.max_bytes_required and config.max_bytes <= 0:
+            raise errors.ApiError(
+                400, 10113, "account requires a stream config to have max bytes set"
+            )
+        if per_stream > 0 and config.max_bytes > per_stream:
+            raise errors.ApiError(
+                400, 10122, "stream max bytes exceeds account limit max stream bytes"
+            )
+        if limit > 0 and config.max_bytes > 0:
+            if self.reserved(config.storage, skip=updating) + config.max_bytes > limit:
+                raise errors.insufficient_resources()
+
+    def _stream(self, name: str) -> Stream:
+        stream = self.streams.get(name)
+        if stream is None:
+            raise errors.stream_not_found()
+        return stream
+
+    def _stream_info_body(self, stream: Stream, now: int, *, full: bool = True) -> dict[str, Any]:
+        return {
+            "config": stream.config.to_json(full_metadata=full),
+            "created": go_time(stream.created),
+            "state": stream.state_json(len(self.consumers.get(stream.name, {}))),
+            "ts": go_time(now),
+        }
+
+    def _stream_update(self, body: dict[str, Any], now: int, name: str) -> dict[str, Any]:
+        stream = self._stream(name)
+        config = StreamConfig.from_request(body)
+        if config.name != name:
+            raise errors.stream_name_mismatch()
+        if config.storage != stream.config.storage:
+            raise errors.invalid_config("stream configuration update can not change storage type")
+        self._check_stream_limits(config, updating=name)
+        stream.config = config
+        stream.enforce_limits(now)
+        self.host.stream_changed(self.name, stream, added=False)
+        return self._stream_info_body(stream, now)
+
+    def _stream_info(self, body: dict[str, Any], now: int, name: str) -> dict[str, Any]:
+        stream = self._stream(name)
+        info: dict[str, Any] = {"total": 0, "offset": 0, "limit": 0}
+        info.update(self._stream_info_body(stream, now))
+        ts = info.pop("ts")
+        info["cluster"] = {"leader": "server_stub"}
+        info["ts"] = ts
+        return info
+
+    def _stream_delete(self, body: dict[str, Any], now: int, name: str) -> dict[str, Any]:
+        stream = self._stream(name)
+        for consumer in list(self.consumers.get(name, {}).values()):
+            self._remove_consumer(consumer)
+        del self.streams[name]
+        self.consumers.pop(name, None)
+        self.host.stream_removed(self.name, stream)
+        return {"success": True}
+
+    def _stream_names(self, body: dict[str, Any], now: int) -> dict[str, Any]:
+        names = self._filtered_names(body)
+        offset = int(body.get("offset") or 0)
+        page = names[offset : offset + _NAMES_LIMIT]
+        return {"total": len(names), "offset": offset, "limit": _NAMES_LIMIT, "streams": page}
+
+    def _stream_list(self, body: dict[str, Any], now: int) -> dict[str, Any]:
+        names = self._filtered_names(body)
+        offset = int(body.get("offset") or 0)
+        page = [
+            self._stream_info_body(self.streams[n], now, full=False)
+            for n in names[offset : offset + _LIST_LIMIT]
+        ]
+        return {"total": len(names), "offset": offset, "limit": _LIST_LIMIT, "streams": page}
+
+    def _filtered_names(self, body: dict[str, Any]) -> list[str]:
+        subject = body.get("subject")
+        return sorted(
+            name
+            for name, stream in self.streams.items()
+            if not subject or any(subjects_collide(subject, s) for s in stream.config.subjects)
+        )
+
+    def _stream_purge(self, body: dict[str, Any], now: int, name: str) -> dict[str, Any]:
+        stream = self._stream(name)
+        purged = stream.purge(body)
+        return {"success": True, "purged": purged}
+
+    def _msg_get(self, body: dict[str, Any], now: int, name: str) -> dict[str, Any]:
+        msg = self._stream(name).get_msg(body)
+        return {"message": message_json(msg)}
+
+    def _msg_delete(self, body: dict[str, Any], now: int, name: str) -> dict[str, Any]:
+        stream = self._stream(name)
+        if "seq" not in body:
+            raise errors.bad_request()
+        stream.delete_msg(int(body["seq"]))
+        return {"success": True}
+
+    def _consumer_create(
+        self, body: dict[str, Any], now: int, stream_name: str, name: str = "", *rest: str
+    ) -> dict[str, Any]:
+        stream = self._stream(stream_name)
+        raw = body.get("config")
+        if not isinstance(raw, dict):
+            raise errors.bad_request("consumer config required")
+        wanted = raw.get("durable_name") or raw.get("name") or ""
+        if name and wanted and wanted != name:
+            raise errors.consumer_name_mismatch()
+        name = name or wanted or random_name()
+        config = ConsumerConfig.from_request(raw, name)
+        existing = self.consumers[stream_name].get(name)
+        if existing is not None:
+            if existing.config != config:
+                raise errors.consumer_exists()
+            return existing.info_json(now)
+        total = sum(len(c) for c in self.consumers.values())
+        if 0 < self.limits.max_consumers <= total:
+            raise errors.max_consumers()
+        if 0 < stream.config.max_consumers <= len(self.consumers[stream_name]):
+            raise errors.max_consumers()
+        consumer = Consumer(stream, config, now, now)
+        self.consumers[stream_name][name] = consumer
+        self.host.consumer_changed(self.name, consumer, added=True)
+        return consumer.info_json(now)
+
+    def _consumer(self, stream_name: str, name: str) -> Consumer:
+        self._stream(stream_name)
+        consumer = self.consumers[stream_name].get(name)
+        if consumer is None:
+            raise errors.consumer_not_found()
+        return consumer
+
+    def _consumer_info(
+        self, body: dict[str, Any], now: int, stream: str, name: str
+    ) -> dict[str, Any]:
+        return self._consumer(stream, name).info_json(now)
+
+    def _consumer_delete(
+        self, body: dict[str, Any], now: int, stream: str, name: str
+    ) -> dict[str, Any]:
+        self._remove_consumer(self._consumer(stream, name))
+        return {"success": True}
+
+    def _remove_consumer(self, consumer: Consumer) -> None:
+        self.consumers[consumer.stream.name].pop(consumer.name, None)
+        self.host.consumer_removed(self.name, consumer)
+
+    def _consumer_names(self, body: dict[str, Any], now: int, stream: str) -> dict[str, Any]:
+        self._stream(stream)
+        names = sorted(self.consumers[stream])
+        return {"total": len(names), "offset": 0, "limit": _NAMES_LIMIT, "consumers": names}
+
+    def _consumer_list(self, body: dict[str, Any], now: int, stream: str) -> dict[str, Any]:
+        self._stream(stream)
+        found = self.consumers[stream]
+        page = [found[n].info_json(now, full_metadata=False) for n in sorted(found)]
+        return {"total": len(page), "offset": 0, "limit": _LIST_LIMIT, "consumers": page}
+
+
+def message_json(msg: StoredMsg) -> dict[str, Any]:
+    """The `message` object of STREAM.MSG.GET."""
+    out: dict[str, Any] = {"subject": msg.subject, "seq": msg.seq}
+    if msg.hdrs:
+        out["hdrs"] = base64.b64encode(msg.hdrs).decode()
+    out["data"] = base64.b64encode(msg.data).decode()
+    out["time"] = go_time(msg.ts)
+    return out
+
+
+_Handler = Callable[..., dict[str, Any]]
+
+# (tokens after $JS.API, response kind, handler, number of name tokens taken as arguments)
+_ROUTES: list[tuple[tuple[str, ...], str, _Handler, int, int]] = [
+    (("INFO",), "account_info_response", JsAccount._info, 0, 0),
+    (("STREAM", "CREATE"), "stream_create_response", JsAccount._stream_create, 1, 1),
+    (("STREAM", "UPDATE"), "stream_update_response", JsAccount._stream_update, 1, 1),
+    (("STREAM", "INFO"), "stream_info_response", JsAccount._stream_info, 1, 1),
+    (("STREAM", "DELETE"), "stream_delete_response", JsAccount._stream_delete, 1, 1),
+    (("STREAM", "NAMES"), "stream_names_response", JsAccount._stream_names, 0, 0),
+    (("STREAM", "LIST"), "stream_list_response", JsAccount._stream_list, 0, 0),
+    (("STREAM", "PURGE"), "stream_purge_response", JsAccount._stream_purge, 1, 1),
+    (("STREAM", "MSG", "GET"), "stream_msg_get_response", JsAccount._msg_get, 1, 1),
+    (("STREAM", "MSG", "DELETE"), "stream_msg_delete_response", JsAccount._msg_delete, 1, 1),
+    (
+        ("CONSUMER", "DURABLE", "CREATE"),
+        "consumer_create_response",
+        JsAccount._consumer_create,
+        2,
+        2,
+    ),
+    (("CONSUMER", "CREATE"), "consumer_create_response", JsAccount._consumer_create, 1, 99),
+    (("CONSUMER", "INFO"), "consumer_info_response", JsAccount._consumer_info, 2, 2),
+    (("CONSUMER", "DELETE"), "consumer_delete_response", JsAccount._consumer_delete, 2, 2),
+    (("CONSUMER", "NAMES"), "consumer_names_response", JsAccount._consumer_names, 1, 1),
+    (("CONSUMER", "LIST"), "consumer_list_response", JsAccount._consumer_list, 1, 1),
+]
+
+# What the engine subscribes in an enabled account: MSG.NEXT is left to per-consumer
+# subscriptions so that a pull on a missing consumer gets "no responders", as on nats-server.
+API_SUBJECTS = (
+    "$JS.API.INFO",
+    "$JS.API.STREAM.>",
+    "$JS.API.CONSUMER.CREATE.>",
+    "$JS.API.CONSUMER.DURABLE.>",
+    "$JS.API.CONSUMER.INFO.>",
+    "$JS.API.CONSUMER.DELETE.>",
+    "$JS.API.CONSUMER.NAMES.>",
+    "$JS.API.CONSUMER.LIST.>",
+)
+
+
+def _route(tokens: list[str]) -> tuple[str, _Handler, list[str]] | None:
+    for prefix, kind, handler, least, most in _ROUTES:
+        if tuple(tokens[: len(prefix)]) == prefix:
+            args = tokens[len(prefix) :]
+            if least <= len(args) <= most and all(args):
+                return kind, handler, args
+            return None
+    return None
+
+
+def not_enabled_response(subject: str) -> dict[str, Any] | None:
+    """The 503/10039 answer for any API request in an account without JetStream."""
+    route = _route(subject.split(".")[2:])
+    kind = route[0] if route else "account_info_response"
+    return {"type": _TYPE + kind, "error": errors.not_enabled().to_json()}

@@ -1,0 +1,155 @@
+"""The `jetstream {}` server block and the per-account limits taken from account JWTs."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from server_stub.jetstream.errors import JsConfigError
+
+CIPHERS = ("chachapoly", "aes")
+_KNOWN_KEYS = {"store_dir", "max_memory_store", "max_file_store", "cipher", "key", "enabled"}
+_SIZE = re.compile(r"^\s*(\d+)\s*([kmgt]?)(i?b?)\s*$", re.IGNORECASE)
+_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+
+
+@dataclass(frozen=True, slots=True)
+class JetStreamConfig:
+    """Server-wide JetStream settings; `cipher` None means the store is written in clear."""
+
+    store_dir: Path
+    max_memory_store: int = -1
+    max_file_store: int = -1
+    cipher: str | None = None
+    key: bytes | None = None
+
+    def __repr__(self) -> str:
+        # the key is a secret: never let it reach a log line
+        return (
+            f"JetStreamConfig(store_dir={str(self.store_dir)!r}, cipher={self.cipher!r}, "
+            f"key={'<set>' if self.key else None})"
+        )
+
+
+def parse_size(value: object, field: str) -> int:
+    """A size as nats-server reads it: an int, or '512MB' / '1G' style text (powers of 1024)."""
+    if isinstance(value, bool):
+        raise JsConfigError(f"jetstream {field} must be a size like 1G, got {value!r}")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        match = _SIZE.match(value)
+        if match:
+            return int(match.group(1)) * _UNITS[match.group(2).lower()]
+    raise JsConfigError(f"jetstream {field} must be a size like 1G or 512MB, got {value!r}")
+
+
+def parse_config(
+    block: Mapping[str, Any], *, default_dir: Path, environ: Mapping[str, str] | None = None
+) -> JetStreamConfig:
+    """Read a parsed `jetstream {}` block; `key: $NAME` is taken from the environment."""
+    env = os.environ if environ is None else environ
+    unknown = sorted(set(block) - _KNOWN_KEYS)
+    if unknown:
+        raise JsConfigError(
+            f"unknown jetstream option {unknown[0]!r}; known: {', '.join(sorted(_KNOWN_KEYS))}"
+        )
+    store_dir = Path(str(block.get("store_dir", default_dir)))
+    key_text = block.get("key")
+    if isinstance(key_text, str) and key_text.startswith("$"):
+        name = key_text[1:]
+        if name not in env:
+            raise JsConfigError(f"jetstream key refers to ${name}, which is not set")
+        key_text = env[name]
+    if key_text is not None and (not isinstance(key_text, str) or not key_text):
+        raise JsConfigError("jetstream key must be a non-empty string")
+    cipher = block.get("cipher")
+    if cipher is not None:
+        cipher = str(cipher).lower()
+        if cipher not in CIPHERS:
+            raise JsConfigError(f"jetstream cipher must be chachapoly or aes, got {cipher!r}")
+        if key_text is None:
+            raise JsConfigError(f"jetstream cipher {cipher} needs a key")
+    elif key_text is not None:
+        cipher = "chachapoly"  # nats-server's default when only a key is given
+    return JetStreamConfig(
+        store_dir=store_dir,
+        max_memory_store=parse_size(block.get("max_memory_store", -1), "max_memory_store"),
+        max_file_store=parse_size(block.get("max_file_store", -1), "max_file_store"),
+        cipher=cipher,
+        key=key_text.encode() if isinstance(key_text, str) else None,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class JsLimits:
+    """One account's JetStream limits, as `$JS.API.INFO` reports them (-1 is unlimited)."""
+
+    max_memory: int = -1
+    max_storage: int = -1
+    max_streams: int = -1
+    max_consumers: int = -1
+    max_ack_pending: int = -1
+    memory_max_stream_bytes: int = -1
+    storage_max_stream_bytes: int = -1
+    max_bytes_required: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        """The `limits` object of the account info response."""
+        return {
+            "max_memory": self.max_memory,
+            "max_storage": self.max_storage,
+            "max_streams": self.max_streams,
+            "max_consumers": self.max_consumers,
+            "max_ack_pending": self.max_ack_pending,
+            "memory_max_stream_bytes": self.memory_max_stream_bytes,
+            "storage_max_stream_bytes": self.storage_max_stream_bytes,
+            "max_bytes_required": self.max_bytes_required,
+        }
+
+
+def limits_from_claims(limits: Mapping[str, Any] | None) -> JsLimits | None:
+    """JsLimits from an account JWT's `nats.limits`; None when JetStream is not enabled.
+
+    The flat fields (`mem_storage`, `disk_storage`, `streams`, `consumer`, ...) are used, or the
+    `R1` tier of `tiered_limits` (the stub runs one replica). An omitted field is 0, and 0
+    storage in both kinds means disabled, as in nats-server.
+    """
+    if not limits:
+        return None
+    source: Mapping[str, Any] = limits
+    tiers = limits.get("tiered_limits")
+    if tiers:
+        if not isinstance(tiers, Mapping):
+            raise JsConfigError("account tiered_limits must be an object")
+        source = tiers.get("R1") or next(iter(tiers.values()))
+    mem = _int(source, "mem_storage")
+    disk = _int(source, "disk_storage")
+    if mem == 0 and disk == 0:
+        return None
+
+    def stream_bytes(field: str) -> int:
+        value = _int(source, field)
+        return -1 if value == 0 else value  # 0 means "no per-stream cap" in the JWT
+
+    return JsLimits(
+        max_memory=mem,
+        max_storage=disk,
+        max_streams=_int(source, "streams"),
+        max_consumers=_int(source, "consumer"),
+        max_ack_pending=_int(source, "max_ack_pending"),
+        memory_max_stream_bytes=stream_bytes("mem_max_stream_bytes"),
+        storage_max_stream_bytes=stream_bytes("disk_max_stream_bytes"),
+        max_bytes_required=bool(source.get("max_bytes_required", False)),
+    )
+
+
+def _int(source: Mapping[str, Any], field: str) -> int:
+    value = source.get(field, 0)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise JsConfigError(f"account limit {field} must be an integer, got {value!r}")
+    return value

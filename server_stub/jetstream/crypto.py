@@ -1,0 +1,160 @@
+"""Sealing of stored blocks: per-stream keys, AEAD, and the plain (CRC-only) control case.
+
+Key derivation is keyed BLAKE2b (RFC 7693) over hashlib: the configured key text is first
+hashed to a 32-byte master key (so any length is accepted), then each stream and purpose gets
+its own 32-byte key, `BLAKE2b(key=master, person="nscpy-js-v1", data=account/stream/purpose)`.
+Records are sealed with XChaCha20-Poly1305-IETF (libsodium via pynacl) under a fresh random
+24-byte nonce each: at 192 bits, random nonces never collide in practice, so no counter has to
+survive crashes. `aes` uses AES-256-GCM from `cryptography` with random 96-bit nonces, which is
+safe for well over the 2^32 records per stream key the stub will ever write; it is refused with
+a clear message when `cryptography` is not installed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import zlib
+from collections.abc import Callable
+from typing import Protocol
+
+from nacl import bindings
+
+from server_stub.jetstream.errors import JsConfigError
+
+_PERSON = b"nscpy-js-v1"
+_XNONCE = bindings.crypto_aead_xchacha20poly1305_ietf_NPUBBYTES  # 24
+_GCM_NONCE = 12
+
+Rng = Callable[[int], bytes]
+
+
+class OpenFailed(Exception):
+    """Internal: a block did not authenticate; callers turn it into StoreCorrupted/WrongKey."""
+
+
+class Sealer(Protocol):
+    """Turns a plaintext block into stored bytes and back, binding `aad` to it."""
+
+    name: str
+
+    def seal(self, plain: bytes, aad: bytes) -> bytes:
+        """Stored form of `plain`."""
+        ...
+
+    def open(self, sealed: bytes, aad: bytes) -> bytes:
+        """Plaintext of a stored block; raises OpenFailed when it does not check out."""
+        ...
+
+
+def master_key(key_text: bytes) -> bytes:
+    """The 32-byte master key derived from the configured key text."""
+    return hashlib.blake2b(key_text, digest_size=32, person=b"nscpy-js-master").digest()
+
+
+def derive_key(master: bytes, account: str, stream: str, purpose: str) -> bytes:
+    """A 32-byte key unique to (account, stream, purpose) under `master`."""
+    context = "\x00".join((account, stream, purpose)).encode()
+    return hashlib.blake2b(context, digest_size=32, key=master, person=_PERSON).digest()
+
+
+class PlainSealer:
+    """No cipher: the block is stored in clear with a CRC-32 so corruption is still caught."""
+
+    name = "none"
+
+    def seal(self, plain: bytes, aad: bytes) -> bytes:
+        """Plaintext followed by CRC-32 of aad+plaintext."""
+        return plain + zlib.crc32(plain, zlib.crc32(aad)).to_bytes(4, "big")
+
+    def open(self, sealed: bytes, aad: bytes) -> bytes:
+        """The plaintext after checking the CRC."""
+        if len(sealed) < 4:
+            raise OpenFailed("block shorter than its checksum")
+        plain, crc = sealed[:-4], sealed[-4:]
+        if zlib.crc32(plain, zlib.crc32(aad)).to_bytes(4, "big") != crc:
+            raise OpenFailed("checksum mismatch")
+        return plain
+
+
+class ChaChaSealer:
+    """XChaCha20-Poly1305-IETF with a random 24-byte nonce stored in front of each block."""
+
+    name = "chachapoly"
+
+    def __init__(self, key: bytes, rng: Rng = os.urandom) -> None:
+        self._key = key
+        self._rng = rng
+
+    def __repr__(self) -> str:
+        return "ChaChaSealer(<key>)"
+
+    def seal(self, plain: bytes, aad: bytes) -> bytes:
+        """nonce || ciphertext || tag."""
+        nonce = self._rng(_XNONCE)
+        return nonce + bindings.crypto_aead_xchacha20poly1305_ietf_encrypt(
+            plain, aad, nonce, self._key
+        )
+
+    def open(self, sealed: bytes, aad: bytes) -> bytes:
+        """Authenticated plaintext."""
+        if len(sealed) < _XNONCE + 16:
+            raise OpenFailed("block shorter than nonce and tag")
+        try:
+            return bytes(
+                bindings.crypto_aead_xchacha20poly1305_ietf_decrypt(
+                    sealed[_XNONCE:], aad, sealed[:_XNONCE], self._key
+                )
+            )
+        except Exception as exc:  # pynacl raises CryptoError; any failure is a bad block
+            raise OpenFailed("authentication failed") from exc
+
+
+class AesGcmSealer:
+    """AES-256-GCM with a random 12-byte nonce stored in front of each block."""
+
+    name = "aes"
+
+    def __init__(self, key: bytes, rng: Rng = os.urandom) -> None:
+        try:
+            from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+        except ImportError:
+            raise JsConfigError(
+                "jetstream cipher aes needs the 'cryptography' package; "
+                "install it or use cipher: chachapoly"
+            ) from None
+        self._aead = AESGCM(key)
+        self._rng = rng
+
+    def __repr__(self) -> str:
+        return "AesGcmSealer(<key>)"
+
+    def seal(self, plain: bytes, aad: bytes) -> bytes:
+        """nonce || ciphertext || tag."""
+        nonce = self._rng(_GCM_NONCE)
+        return nonce + self._aead.encrypt(nonce, plain, aad)
+
+    def open(self, sealed: bytes, aad: bytes) -> bytes:
+        """Authenticated plaintext."""
+        if len(sealed) < _GCM_NONCE + 16:
+            raise OpenFailed("block shorter than nonce and tag")
+        try:
+            return self._aead.decrypt(sealed[:_GCM_NONCE], sealed[_GCM_NONCE:], aad)
+        except Exception as exc:  # cryptography raises InvalidTag
+            raise OpenFailed("authentication failed") from exc
+
+
+def make_sealer(
+    cipher: str | None, master: bytes | None, account: str, stream: str, purpose: str
+) -> Sealer:
+    """The sealer for one stream file kind; PlainSealer when no cipher is configured."""
+    if cipher is None:
+        return PlainSealer()
+    if master is None:
+        raise JsConfigError(f"jetstream cipher {cipher} needs a key")
+    key = derive_key(master, account, stream, purpose)
+    if cipher == "chachapoly":
+        return ChaChaSealer(key)
+    if cipher == "aes":
+        return AesGcmSealer(key)
+    raise JsConfigError(f"jetstream cipher must be chachapoly or aes, got {cipher!r}")

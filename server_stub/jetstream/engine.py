@@ -1,0 +1,396 @@
+"""The JetStream engine: hosts accounts' streams on the server's in-process message bus.
+
+The engine owns every side effect: segment and meta files under `store_dir`, subscriptions on
+the bus, the periodic tick (redelivery, request expiry, max_age) and group commit. A publish is
+appended to the stream's log at once, but its ack is held until the next `flush()` has fsynced
+the log, so an acknowledged message is always on stable storage; with an asyncio loop the flush
+runs via `call_soon`, batching every publish that arrived in the same loop iteration.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from server_stub.bus import BusMessage, MessageBus
+from server_stub.jetstream import errors
+from server_stub.jetstream.api import API_SUBJECTS, JsAccount, not_enabled_response
+from server_stub.jetstream.config import JetStreamConfig, JsLimits
+from server_stub.jetstream.consumer import Consumer, ConsumerConfig, Outgoing, status
+from server_stub.jetstream.crypto import Sealer, make_sealer, master_key
+from server_stub.jetstream.filestore import (
+    DEFAULT_BLOCK_SIZE,
+    FileStore,
+    check_key,
+    read_sealed_file,
+    write_sealed_file,
+)
+from server_stub.jetstream.memstore import MemStore
+from server_stub.jetstream.stream import Stream, StreamConfig
+from server_stub.jetstream.wire import go_json, loads_request
+
+Clock = Callable[[], int]
+
+
+class JetStream:
+    """JetStream for every enabled account of one server."""
+
+    def __init__(
+        self,
+        config: JetStreamConfig,
+        bus: MessageBus,
+        account_limits: Callable[[str], JsLimits | None],
+        clock: Clock = time.time_ns,
+        *,
+        loop: asyncio.AbstractEventLoop | None = None,
+        tick_interval: float = 0.05,
+        block_size: int = DEFAULT_BLOCK_SIZE,
+    ) -> None:
+        self.config = config
+        self._bus = bus
+        self._account_limits = account_limits
+        self._clock = clock
+        self._loop = loop
+        self._tick_interval = tick_interval
+        self._block_size = block_size
+        self._master = master_key(config.key) if config.cipher and config.key else None
+        self.accounts: dict[str, JsAccount] = {}
+        self._api_subs: dict[str, list[int]] = {}
+        self._stream_subs: dict[tuple[str, str], list[int]] = {}
+        self._consumer_subs: dict[tuple[str, str, str], list[int]] = {}
+        self._sealers: dict[tuple[str, str], Sealer] = {}
+        self._acks: list[tuple[str, str, bytes]] = []
+        self._fresh: set[tuple[str, str]] = set()
+        self._flush_scheduled = False
+        self._timer: asyncio.TimerHandle | None = None
+        self._running = False
+
+    # -- lifecycle -----------------------------------------------------------------------
+    def start(self) -> None:
+        """Recover the accounts found under store_dir that are enabled, and start the tick."""
+        if self._loop is None:
+            try:
+                self._loop = asyncio.get_running_loop()
+            except RuntimeError:
+                self._loop = None  # no loop: flush inline, the owner calls tick()
+        self._running = True
+        root = self._root()
+        if root.is_dir():
+            for directory in sorted(p for p in root.iterdir() if p.is_dir()):
+                if directory.name not in self.accounts:
+                    limits = self._account_limits(directory.name)
+                    if limits is not None:
+                        self.enable_account(directory.name, limits)
+        self._schedule_tick()
+
+    def stop(self) -> None:
+        """Flush, save consumer state, close every store and drop all subscriptions."""
+        self._running = False
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self.flush()
+        for name in list(self.accounts):
+            self._close_account(name)
+        for sids in self._api_subs.values():
+            for sid in sids:
+                self._bus.unsubscribe(sid)
+        self._api_subs.clear()
+
+    def enable_account(self, account: str, limits: JsLimits | None) -> None:
+        """Serve JetStream in `account` with `limits` (None: answer "not enabled")."""
+        if limits is None:
+            self.disable_account(account)
+            return
+        current = self.accounts.get(account)
+        if current is not None:
+            current.limits = limits
+            return
+        self._unsubscribe_api(account)
+        js_account = JsAccount(account, limits, self)
+        self.accounts[account] = js_account
+        self._recover(js_account)
+        self._api_subs[account] = [
+            self._bus.subscribe(account, subject, self._on_api) for subject in API_SUBJECTS
+        ]
+
+    def disable_account(self, account: str) -> None:
+        """Stop serving `account` (its files stay) and answer its API with 503 / 10039."""
+        self._close_account(account)
+        self._unsubscribe_api(account)
+        self._api_subs[account] = [self._bus.subscribe(account, "$JS.API.>", self._on_disabled)]
+
+    # -- time ----------------------------------------------------------------------------
+    def tick(self, now: int | None = None) -> None:
+        """Expire messages and pull requests, redeliver unacked messages, save consumers."""
+        now = self._clock() if now is None else now
+        for account in list(self.accounts.values()):
+            for stream in account.streams.values():
+                stream.enforce_limits(now)
+            for consumers in account.consumers.values():
+                for consumer in list(consumers.values()):
+                    self._send(account.name, consumer.tick(now))
+                    if consumer.is_inactive(now):
+                        account._remove_consumer(consumer)
+                    elif consumer.dirty:
+                        self._save_consumer_state(account.name, consumer, sync=False)
+
+    def _schedule_tick(self) -> None:
+        if self._loop is not None and self._running:
+            self._timer = self._loop.call_later(self._tick_interval, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        try:
+            self.tick()
+        finally:
+            self._schedule_tick()
+
+    def flush(self) -> None:
+        """fsync every store written since the last flush, then send the held acks."""
+        self._flush_scheduled = False
+        for account in self.accounts.values():
+            for stream in account.streams.values():
+                stream.store.sync()
+        acks, self._acks = self._acks, []
+        for account_name, reply, body in acks:
+            self._bus.publish(account_name, reply, body)
+        fresh, self._fresh = self._fresh, set()
+        now = self._clock()
+        for account_name, stream_name in sorted(fresh):
+            owner = self.accounts.get(account_name)
+            if owner is None:
+                continue
+            for consumer in list(owner.consumers.get(stream_name, {}).values()):
+                self._send(account_name, consumer.on_new_messages(now))
+
+    # -- bus handlers --------------------------------------------------------------------
+    def _on_api(self, msg: BusMessage) -> None:
+        account = self.accounts.get(msg.account)
+        if account is None or not msg.reply:
+            return
+        response = account.handle(msg.subject, msg.payload, self._clock())
+        if response is not None:
+            self._bus.publish(msg.account, msg.reply, go_json(response).encode())
+
+    def _on_disabled(self, msg: BusMessage) -> None:
+        if msg.reply:
+            response = not_enabled_response(msg.subject)
+            self._bus.publish(msg.account, msg.reply, go_json(response).encode())
+
+    def _on_publish(self, msg: BusMessage) -> None:
+        account = self.accounts.get(msg.account)
+        stream = account.stream_for(msg.subject) if account else None
+        if account is None or stream is None:
+            return
+        result = account.publish(stream, msg.subject, msg.headers, msg.payload, self._clock())
+        body = go_json(result.ack).encode()
+        if result.stored is None:
+            if msg.reply:
+                self._bus.publish(msg.account, msg.reply, body)
+            return
+        if msg.reply:
+            self._acks.append((msg.account, msg.reply, body))
+        self._fresh.add((msg.account, stream.name))
+        if self._loop is None:
+            self.flush()
+        elif not self._flush_scheduled:
+            self._flush_scheduled = True
+            self._loop.call_soon(self.flush)
+
+    def _consumer_for(self, msg: BusMessage) -> Consumer | None:
+        account = self.accounts.get(msg.account)
+        tokens = msg.subject.split(".")
+        # $JS.API.CONSUMER.MSG.NEXT.<stream>.<consumer> and $JS.ACK.<stream>.<consumer>...
+        stream, name = (tokens[5], tokens[6]) if tokens[1] == "API" else (tokens[2], tokens[3])
+        if account is None:
+            return None
+        return account.consumers.get(stream, {}).get(name)
+
+    def _on_next(self, msg: BusMessage) -> None:
+        consumer = self._consumer_for(msg)
+        if consumer is None or not msg.reply:
+            return
+        try:
+            body = loads_request(msg.payload)
+        except errors.ApiError:
+            self._send(msg.account, [status(msg.reply, 400, "Bad Request")])
+            return
+        self._send(msg.account, consumer.pull(msg.reply, body, self._clock()))
+
+    def _on_ack(self, msg: BusMessage) -> None:
+        consumer = self._consumer_for(msg)
+        if consumer is None:
+            return
+        out = consumer.on_ack(msg.subject, msg.payload, self._clock())
+        if msg.reply:  # ack_sync waits for this empty confirmation
+            self._bus.publish(msg.account, msg.reply, b"")
+        self._send(msg.account, out)
+
+    def _send(self, account: str, out: list[Outgoing]) -> None:
+        for item in out:
+            self._bus.publish(
+                account, item.to, item.payload, reply=item.reply, headers=item.headers
+            )
+
+    # -- Host: side effects asked for by JsAccount ----------------------------------------
+    def open_store(self, account: str, config: StreamConfig, created: int) -> MemStore:
+        """A new stream's store; file streams get their directory, key check and meta."""
+        if config.storage == "memory":
+            return MemStore()
+        directory = self._stream_dir(account, config.name)
+        if directory.exists():  # leftovers of a stream deleted while we were down
+            shutil.rmtree(directory)
+        sealer = self._sealer(account, config.name)
+        check_key(directory, sealer, f"stream {config.name}")
+        self._save_stream_meta(account, config, created)
+        return FileStore(directory, sealer, block_size=self._block_size)
+
+    def stream_changed(self, account: str, stream: Stream, *, added: bool) -> None:
+        """(Re)subscribe the stream's subjects and save its config."""
+        for sid in self._stream_subs.pop((account, stream.name), []):
+            self._bus.unsubscribe(sid)
+        self._stream_subs[(account, stream.name)] = [
+            self._bus.subscribe(account, subject, self._on_publish)
+            for subject in stream.config.subjects
+        ]
+        if not added and stream.config.storage == "file":
+            self._save_stream_meta(account, stream.config, stream.created)
+
+    def stream_removed(self, account: str, stream: Stream) -> None:
+        """Unsubscribe and delete the stream's files."""
+        for sid in self._stream_subs.pop((account, stream.name), []):
+            self._bus.unsubscribe(sid)
+        stream.store.close()
+        if stream.config.storage == "file":
+            shutil.rmtree(self._stream_dir(account, stream.name), ignore_errors=True)
+        self._sealers.pop((account, stream.name), None)
+
+    def consumer_changed(self, account: str, consumer: Consumer, *, added: bool) -> None:
+        """Subscribe the consumer's pull and ack subjects; persist a durable one."""
+        key = (account, consumer.stream.name, consumer.name)
+        base = f"{consumer.stream.name}.{consumer.name}"
+        self._consumer_subs[key] = [
+            self._bus.subscribe(account, f"$JS.API.CONSUMER.MSG.NEXT.{base}", self._on_next),
+            self._bus.subscribe(account, f"$JS.ACK.{base}.>", self._on_ack),
+        ]
+        if self._persists(consumer):
+            directory = self._consumer_dir(account, consumer)
+            directory.mkdir(parents=True, exist_ok=True)
+            meta = {"config": consumer.config.json_for_state(), "created": consumer.created}
+            write_sealed_file(
+                directory / "meta.inf",
+                self._sealer(account, consumer.stream.name),
+                json.dumps(meta).encode(),
+            )
+            self._save_consumer_state(account, consumer, sync=True)
+
+    def consumer_removed(self, account: str, consumer: Consumer) -> None:
+        """Tell waiting pulls, unsubscribe, and delete a durable consumer's files."""
+        self._send(account, consumer.close())
+        for sid in self._consumer_subs.pop((account, consumer.stream.name, consumer.name), []):
+            self._bus.unsubscribe(sid)
+        if self._persists(consumer):
+            shutil.rmtree(self._consumer_dir(account, consumer), ignore_errors=True)
+
+    # -- files ---------------------------------------------------------------------------
+    def _root(self) -> Path:
+        return self.config.store_dir / "jetstream"
+
+    def _stream_dir(self, account: str, stream: str) -> Path:
+        return self._root() / account / "streams" / stream
+
+    def _consumer_dir(self, account: str, consumer: Consumer) -> Path:
+        return self._stream_dir(account, consumer.stream.name) / "obs" / consumer.name
+
+    def _persists(self, consumer: Consumer) -> bool:
+        return consumer.config.durable and consumer.stream.config.storage == "file"
+
+    def _sealer(self, account: str, stream: str) -> Sealer:
+        key = (account, stream)
+        if key not in self._sealers:
+            self._sealers[key] = make_sealer(
+                self.config.cipher, self._master, account, stream, "stream"
+            )
+        return self._sealers[key]
+
+    def _save_stream_meta(self, account: str, config: StreamConfig, created: int) -> None:
+        meta = {"config": config.to_json(full_metadata=False), "created": created}
+        directory = self._stream_dir(account, config.name)
+        write_sealed_file(
+            directory / "meta.inf", self._sealer(account, config.name), json.dumps(meta).encode()
+        )
+
+    def _save_consumer_state(self, account: str, consumer: Consumer, *, sync: bool) -> None:
+        consumer.dirty = False
+        if not self._persists(consumer):
+            return
+        path = self._consumer_dir(account, consumer) / "o.dat"
+        state = json.dumps(consumer.state_json()).encode()
+        write_sealed_file(path, self._sealer(account, consumer.stream.name), state, sync=sync)
+
+    def _recover(self, account: JsAccount) -> None:
+        streams_dir = self._root() / account.name / "streams"
+        if not streams_dir.is_dir():
+            return
+        now = self._clock()
+        for directory in sorted(p for p in streams_dir.iterdir() if p.is_dir()):
+            sealer = self._sealer(account.name, directory.name)
+            check_key(directory, sealer, f"stream {directory.name}")
+            meta = _json(read_sealed_file(directory / "meta.inf", sealer))
+            config = StreamConfig.from_request(meta["config"])
+            store = FileStore(directory, sealer, block_size=self._block_size)
+            stream = Stream(config, store, int(meta["created"]))
+            account.streams[config.name] = stream
+            account.consumers[config.name] = {}
+            self.stream_changed(account.name, stream, added=True)
+            obs = directory / "obs"
+            for consumer_dir in sorted(obs.iterdir() if obs.is_dir() else []):
+                self._recover_consumer(account, stream, consumer_dir, sealer, now)
+
+    def _recover_consumer(
+        self, account: JsAccount, stream: Stream, directory: Path, sealer: Sealer, now: int
+    ) -> None:
+        meta = _json(read_sealed_file(directory / "meta.inf", sealer))
+        config = ConsumerConfig.from_request(meta["config"], directory.name)
+        consumer = Consumer(stream, config, int(meta["created"]), now)
+        state_path = directory / "o.dat"
+        if state_path.exists():
+            consumer.restore(_json(read_sealed_file(state_path, sealer)), now)
+        account.consumers[stream.name][config.name] = consumer
+        key = (account.name, stream.name, consumer.name)
+        base = f"{stream.name}.{consumer.name}"
+        self._consumer_subs[key] = [
+            self._bus.subscribe(account.name, f"$JS.API.CONSUMER.MSG.NEXT.{base}", self._on_next),
+            self._bus.subscribe(account.name, f"$JS.ACK.{base}.>", self._on_ack),
+        ]
+
+    def _close_account(self, name: str) -> None:
+        account = self.accounts.pop(name, None)
+        if account is None:
+            return
+        for stream in account.streams.values():
+            for consumer in account.consumers.get(stream.name, {}).values():
+                self._send(name, consumer.close())
+                self._save_consumer_state(name, consumer, sync=True)
+                for sid in self._consumer_subs.pop((name, stream.name, consumer.name), []):
+                    self._bus.unsubscribe(sid)
+            for sid in self._stream_subs.pop((name, stream.name), []):
+                self._bus.unsubscribe(sid)
+            stream.store.close()
+
+    def _unsubscribe_api(self, account: str) -> None:
+        for sid in self._api_subs.pop(account, []):
+            self._bus.unsubscribe(sid)
+
+
+def _json(raw: bytes) -> dict[str, Any]:
+    value = json.loads(raw)
+    if not isinstance(value, dict):
+        raise errors.StoreCorrupted("stored metadata is not a JSON object")
+    return value

@@ -1,0 +1,63 @@
+"""Formatting shared by the API: Go-style JSON, RFC 3339 nanosecond times, NATS header blocks."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Any
+
+from server_stub.protocol import go_json
+
+__all__ = ["go_json", "go_time", "encode_headers", "decode_headers", "loads_request", "ZERO_TIME"]
+
+ZERO_TIME = "0001-01-01T00:00:00Z"
+_HEADER_LINE = b"NATS/1.0\r\n"
+
+
+def go_time(ns: int) -> str:
+    """Go's time.Time JSON form (RFC 3339, nanoseconds with trailing zeros trimmed, UTC)."""
+    if ns <= 0:
+        return ZERO_TIME
+    seconds, frac = divmod(ns, 1_000_000_000)
+    stamp = datetime.fromtimestamp(seconds, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    if frac:
+        stamp += "." + f"{frac:09d}".rstrip("0")
+    return stamp + "Z"
+
+
+def encode_headers(headers: dict[str, str] | None) -> bytes:
+    """The NATS/1.0 header block as nats-server stores it; empty when there are no headers."""
+    if not headers:
+        return b""
+    lines = [_HEADER_LINE]
+    for key, value in headers.items():
+        lines.append(f"{key}: {value}\r\n".encode())
+    lines.append(b"\r\n")
+    return b"".join(lines)
+
+
+def decode_headers(block: bytes) -> dict[str, str] | None:
+    """Parse a header block written by `encode_headers` (first value wins for repeated keys)."""
+    if not block:
+        return None
+    out: dict[str, str] = {}
+    for line in block.decode("utf-8", "surrogateescape").split("\r\n")[1:]:
+        key, sep, value = line.partition(":")
+        if sep and key and key not in out:
+            out[key] = value.strip()
+    return out
+
+
+def loads_request(payload: bytes) -> dict[str, Any]:
+    """Decode an API request body; an empty body is an empty request, like nats-server."""
+    from server_stub.jetstream.errors import invalid_json
+
+    if not payload.strip():
+        return {}
+    try:
+        value = json.loads(payload)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise invalid_json(str(exc)) from None
+    if not isinstance(value, dict):
+        raise invalid_json(f"expected an object, got {type(value).__name__}")
+    return value

@@ -1,0 +1,208 @@
+"""The encrypted file store: nothing in clear on disk, restart, wrong key, tampering, torn tails."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from server_stub.jetstream import JsConfigError, StoreCorrupted, WrongKey
+from server_stub.jetstream.crypto import make_sealer, master_key
+from server_stub.jetstream.filestore import FileStore, check_key
+from server_stub.jetstream.memstore import MemStore
+
+SUBJECT = "orders.secret-subject-7f3a"
+HEADER = b"NATS/1.0\r\nX-Secret-Header: hdr-value-91c2\r\n\r\n"
+PAYLOAD = b"payload-plaintext-c0ffee-0123456789"
+NEEDLES = (SUBJECT.encode(), b"X-Secret-Header", b"hdr-value-91c2", PAYLOAD, b"c0ffee")
+
+
+def sealer(cipher: str | None, key: bytes = b"k1"):
+    return make_sealer(cipher, master_key(key) if cipher else None, "$G", "ORDERS", "stream")
+
+
+def open_store(directory: Path, cipher: str | None, key: bytes = b"k1", block_size: int = 1 << 20):
+    seal = sealer(cipher, key)
+    check_key(directory, seal, "stream ORDERS")
+    return FileStore(directory, seal, block_size=block_size)
+
+
+def fill(store: FileStore, count: int = 20) -> None:
+    for i in range(count):
+        store.append(SUBJECT, HEADER, PAYLOAD + str(i).encode(), 1_000 + i)
+    store.sync()
+
+
+def all_bytes(directory: Path) -> list[tuple[Path, bytes]]:
+    return [(p, p.read_bytes()) for p in directory.rglob("*") if p.is_file()]
+
+
+@pytest.mark.parametrize("cipher", ["chachapoly", "aes"])
+def test_no_plaintext_on_disk_with_a_cipher(tmp_path: Path, cipher: str) -> None:
+    store = open_store(tmp_path, cipher, block_size=512)  # several segments
+    fill(store)
+    store.close()
+    files = all_bytes(tmp_path)
+    assert len([p for p, _ in files if p.suffix == ".blk"]) > 2
+    for path, data in files:
+        for needle in NEEDLES:
+            assert needle not in data, f"{needle!r} found in {path}"
+
+
+def test_control_plaintext_visible_without_cipher(tmp_path: Path) -> None:
+    store = open_store(tmp_path, None)
+    fill(store)
+    store.close()
+    blob = b"".join(data for _, data in all_bytes(tmp_path))
+    for needle in NEEDLES:
+        assert needle in blob
+
+
+@pytest.mark.parametrize("cipher", [None, "chachapoly", "aes"])
+def test_restart_with_same_key_returns_everything(tmp_path: Path, cipher: str | None) -> None:
+    store = open_store(tmp_path, cipher, block_size=700)
+    fill(store, 30)
+    store.remove(5)  # interior delete
+    store.remove_below(3)  # floor
+    store.close()
+    again = open_store(tmp_path, cipher, block_size=700)
+    assert again.first_seq == 3 and again.last_seq == 30 and again.messages == 27
+    assert again.get(5) is None
+    msg = again.get(17)
+    assert msg is not None
+    assert (msg.subject, msg.hdrs, msg.data, msg.ts) == (SUBJECT, HEADER, PAYLOAD + b"16", 1016)
+    assert again.bytes == sum(again.msg_size(m.subject, m.hdrs, m.data) for m in again.iter_from(0))
+    again.close()
+
+
+def test_wrong_key_is_refused_clearly(tmp_path: Path) -> None:
+    store = open_store(tmp_path, "chachapoly", key=b"right")
+    fill(store, 3)
+    store.close()
+    with pytest.raises(WrongKey, match="different jetstream key"):
+        open_store(tmp_path, "chachapoly", key=b"wrong")
+    with pytest.raises(WrongKey):
+        open_store(tmp_path, "aes", key=b"right")
+    with pytest.raises(WrongKey):
+        open_store(tmp_path, None)
+
+
+def test_wrong_key_on_a_record_is_never_served(tmp_path: Path) -> None:
+    store = open_store(tmp_path, "chachapoly", key=b"right")
+    fill(store, 3)
+    store.close()
+    with pytest.raises(StoreCorrupted, match="fails authentication"):
+        FileStore(tmp_path, sealer("chachapoly", b"wrong"))  # bypassing the key check
+
+
+@pytest.mark.parametrize("cipher", [None, "chachapoly"])
+def test_flipped_byte_anywhere_in_a_segment_is_detected(tmp_path: Path, cipher) -> None:
+    store = open_store(tmp_path, cipher)
+    fill(store, 6)
+    store.close()
+    segment = tmp_path / "msgs" / "1.blk"
+    original = segment.read_bytes()
+    # every byte of the middle record and the first byte of each other record
+    for offset in range(len(original) // 3, len(original) // 3 + 120):
+        damaged = bytearray(original)
+        damaged[offset] ^= 0x01
+        segment.write_bytes(bytes(damaged))
+        with pytest.raises(StoreCorrupted):
+            open_store(tmp_path, cipher)
+    segment.write_bytes(original)
+    assert open_store(tmp_path, cipher).messages == 6
+
+
+def test_torn_tail_is_truncated_and_the_rest_recovered(tmp_path: Path) -> None:
+    store = open_store(tmp_path, "chachapoly")
+    fill(store, 5)
+    store.close()
+    segment = tmp_path / "msgs" / "1.blk"
+    good = segment.read_bytes()
+    store = open_store(tmp_path, "chachapoly")
+    store.append(SUBJECT, b"", b"sixth", 9)
+    store.close()
+    full = segment.read_bytes()
+    for cut in (len(good) + 1, len(good) + 11, len(good) + 12, len(full) - 1):
+        segment.write_bytes(full[:cut])
+        again = open_store(tmp_path, "chachapoly")
+        assert (again.messages, again.last_seq) == (5, 5)
+        assert segment.stat().st_size == len(good)
+        again.append(SUBJECT, b"", b"sixth again", 10)  # appends continue cleanly
+        again.close()
+        assert open_store(tmp_path, "chachapoly").get(6).data == b"sixth again"  # type: ignore[union-attr]
+
+
+def test_damaged_key_check_file_is_corruption(tmp_path: Path) -> None:
+    open_store(tmp_path, "chachapoly").close()
+    path = tmp_path / "meta.key"
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(StoreCorrupted, match="damaged key check"):
+        open_store(tmp_path, "chachapoly")
+
+
+def test_old_segments_are_removed_and_sequence_survives(tmp_path: Path) -> None:
+    store = open_store(tmp_path, "chachapoly", block_size=300)
+    fill(store, 12)
+    assert len(list((tmp_path / "msgs").glob("*.blk"))) > 3
+    store.remove_below(13)  # everything gone
+    store.close()
+    assert len(list((tmp_path / "msgs").glob("*.blk"))) == 1
+    again = open_store(tmp_path, "chachapoly", block_size=300)
+    assert (again.messages, again.first_seq, again.last_seq) == (0, 13, 12)
+    assert again.append("a", b"", b"x", 1).seq == 13
+
+
+def test_aes_needs_cryptography_or_is_refused() -> None:
+    # cryptography is a dev dependency here, so aes works; the refusal path is a JsConfigError
+    seal = sealer("aes")
+    assert seal.open(seal.seal(b"x", b"a"), b"a") == b"x"
+    with pytest.raises(JsConfigError):
+        make_sealer("rot13", b"k" * 32, "a", "s", "p")
+
+
+def test_nonces_are_fresh(tmp_path: Path) -> None:
+    seal = sealer("chachapoly")
+    blocks = {seal.seal(b"same", b"aad")[:24] for _ in range(200)}
+    assert len(blocks) == 200
+
+
+ops = st.lists(
+    st.one_of(
+        st.tuples(st.just("add"), st.binary(max_size=40)),
+        st.tuples(st.just("del"), st.integers(1, 40)),
+        st.tuples(st.just("floor"), st.integers(1, 40)),
+        st.tuples(st.just("reopen"), st.none()),
+    ),
+    max_size=40,
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(ops)
+def test_file_store_matches_memory_model_across_reopens(tmp_path_factory, steps) -> None:
+    directory = tmp_path_factory.mktemp("fs")
+    store = open_store(directory, "chachapoly", block_size=256)
+    model = MemStore()
+    for op, arg in steps:
+        if op == "add":
+            store.append("s.x", b"", arg, 5)
+            model.append("s.x", b"", arg, 5)
+        elif op == "del":
+            assert store.remove(arg) == model.remove(arg)
+        elif op == "floor":
+            assert store.remove_below(arg) == model.remove_below(arg)
+        else:
+            store.close()
+            store = open_store(directory, "chachapoly", block_size=256)
+        assert (store.messages, store.first_seq, store.last_seq) == (
+            model.messages,
+            model.first_seq,
+            model.last_seq,
+        )
+        assert [m.data for m in store.iter_from(0)] == [m.data for m in model.iter_from(0)]
+    store.close()
