@@ -196,15 +196,17 @@ def _identify(payload: dict[str, Any]) -> tuple[str, int]:
     if top_type is not None and type(top_type) is not str:
         raise MalformedToken("JSON field 'type' must be a string")
     nats = find_nats(payload)
-    kind, version = "", 0
+    kind: Any = ""
+    version: Any = 0
     if nats is not None:
         if type(nats) is not dict:
             raise MalformedToken("JSON field 'nats' must be an object")
-        if "type" in nats and "version" in nats:
-            kind, version = nats["type"], nats["version"]
-        else:
-            folded = {k.casefold(): v for k, v in nats.items()}
-            kind, version = folded.get("type") or "", folded.get("version") or 0
+        if "type" not in nats or "version" not in nats:
+            nats = {k.casefold(): v for k, v in nats.items()}
+        kind, version = nats.get("type"), nats.get("version")
+        # a JSON null leaves Go's zero value in place
+        kind = "" if kind is None else kind
+        version = 0 if version is None else version
         if type(kind) is not str:
             raise MalformedToken("JSON field 'nats.type' must be a string")
         if type(version) is not int:
