@@ -58,6 +58,8 @@ class JetStream:
         self._loop = loop
         self._tick_interval = tick_interval
         self._block_size = block_size
+        # optional bus extension: deliver to an inbox while showing the stream subject
+        self._deliver_as = getattr(bus, "deliver_as", None)
         self._master = master_key(config.key) if config.cipher and config.key else None
         self.accounts: dict[str, JsAccount] = {}
         self._api_subs: dict[str, list[int]] = {}
@@ -101,6 +103,10 @@ class JetStream:
             for sid in sids:
                 self._bus.unsubscribe(sid)
         self._api_subs.clear()
+
+    def close(self) -> None:
+        """The name server_stub's Server calls on shutdown: same as stop()."""
+        self.stop()
 
     def enable_account(self, account: str, limits: JsLimits | None) -> None:
         """Serve JetStream in `account` with `limits` (None: answer "not enabled")."""
@@ -234,9 +240,14 @@ class JetStream:
 
     def _send(self, account: str, out: list[Outgoing]) -> None:
         for item in out:
-            self._bus.publish(
-                account, item.to, item.payload, reply=item.reply, headers=item.headers
-            )
+            if item.subject is not None and self._deliver_as is not None:
+                self._deliver_as(
+                    account, item.to, item.subject, item.payload, item.reply, item.headers
+                )
+            else:
+                self._bus.publish(
+                    account, item.to, item.payload, reply=item.reply, headers=item.headers
+                )
 
     # -- Host: side effects asked for by JsAccount ----------------------------------------
     def open_store(self, account: str, config: StreamConfig, created: int) -> MemStore:

@@ -1,0 +1,86 @@
+"""Glue between the engine and server_stub's asyncio Server (the only module that knows it).
+
+`attach(server, block)` builds a JetStream for a started `server_stub.server.Server` from its
+parsed `jetstream {}` block, enables the accounts the server knows, and returns the engine (the
+server keeps it and calls `close()` on shutdown). Account limits come from the account JWT in
+operator mode and are unlimited for config-file and no-auth accounts.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from server_stub.headers import build_headers
+from server_stub.jetstream.config import JsLimits, limits_from_claims, parse_config
+from server_stub.jetstream.engine import Clock, JetStream
+
+GLOBAL_ACCOUNT = "$G"
+
+
+class ServerBus:
+    """The server's MessageBus plus `deliver_as`, which pull consumers need.
+
+    nats-server delivers a pulled message to the request's inbox subscription while showing
+    the stream subject in MSG, so nats-py's `msg.subject` is `orders.1`, not the inbox.
+    """
+
+    def __init__(self, server: Any) -> None:
+        self._server = server
+        self.subscribe = server.subscribe
+        self.unsubscribe = server.unsubscribe
+        self.publish = server.publish
+
+    def deliver_as(
+        self,
+        account: str,
+        to: str,
+        subject: str,
+        payload: bytes,
+        reply: str | None,
+        headers: dict[str, str] | None,
+    ) -> None:
+        """Deliver to the subscriptions of `to`, with `subject` on the wire."""
+        block = build_headers(headers) if headers else None
+        result = self._server.router.account(account).sublist.match(to)
+        for sub in result.plain:
+            sub.owner.deliver(sub, subject, reply or "", block, payload)
+        for members in result.queues.values():
+            for sub in members:
+                if sub.owner.deliver(sub, subject, reply or "", block, payload):
+                    break
+
+
+def account_limits_for(server: Any) -> Any:
+    """The `account_limits` callable for a server: JWT limits, else unlimited."""
+    operator_mode = getattr(server.auth, "attach", None) is not None
+
+    def limits(name: str) -> JsLimits | None:
+        account = server.router.accounts.get(name)
+        claims = getattr(account, "claims", None)
+        if claims is not None:
+            return limits_from_claims(claims.limits.to_json_dict())
+        if operator_mode:
+            return None
+        system = getattr(server.options, "system_account", "")
+        return None if name == system else JsLimits()
+
+    return limits
+
+
+def attach(
+    server: Any, block: Mapping[str, Any], *, clock: Clock = time.time_ns, **engine: Any
+) -> JetStream:
+    """Start JetStream on a started Server; returns the engine (stop it with `close()`)."""
+    default_dir = Path(getattr(server.options, "config_dir", Path.cwd())) / "jetstream"
+    config = parse_config(block, default_dir=default_dir)
+    limits = account_limits_for(server)
+    js = JetStream(config, ServerBus(server), limits, clock, **engine)
+    js.start()
+    names = set(server.router.accounts) | {GLOBAL_ACCOUNT}
+    for name in sorted(names):
+        if name not in js.accounts:
+            js.enable_account(name, limits(name))
+    return js
