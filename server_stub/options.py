@@ -22,6 +22,15 @@ class TLSOptions:
 
 
 @dataclass
+class AccountSpec:
+    """A config-file account: its exports and imports, as written (validated at start-up)."""
+
+    name: str
+    exports: list[Any] = field(default_factory=list)
+    imports: list[Any] = field(default_factory=list)
+
+
+@dataclass
 class ServerOptions:
     """Everything the server needs; defaults are nats-server's."""
 
@@ -40,5 +49,7 @@ class ServerOptions:
     # auth: filled by config.py (see auth.py); None means no authentication
     authorization: Any = None
     operator: Any = None  # operator-mode settings (see operator.py)
+    accounts: list[AccountSpec] = field(default_factory=list)
+    system_account: str = "$SYS"
     jetstream: dict[str, Any] | None = None
     config_dir: Path = field(default_factory=Path.cwd)

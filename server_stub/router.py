@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from nscpy.jwt.subject import subject_matches
 from server_stub.sublist import MatchResult, SubList
 
 
@@ -86,6 +87,8 @@ class Account:
     claims: Any = None  # the decoded account JWT in operator mode
     clients: set[Any] = field(default_factory=set)
     is_system: bool = False
+    # reply subject of a forwarded service request -> the importer waiting for the answer
+    response_routes: dict[str, Account] = field(default_factory=dict)
 
     def __hash__(self) -> int:
         return id(self)
@@ -107,6 +110,12 @@ class Router:
         if acc is None:
             acc = self.accounts[name] = Account(name)
         return acc
+
+    def clear_imports(self, account: Account) -> None:
+        """Drop every import into `account` (before re-applying an updated account JWT)."""
+        account.service_imports.clear()
+        for other in self.accounts.values():
+            other.stream_exports_to[:] = [e for e in other.stream_exports_to if e[0] is not account]
 
     def subscribe(self, sub: Subscription) -> None:
         """Register a subscription in its account."""
@@ -130,17 +139,25 @@ class Router:
         count = self._fan_out(
             account.sublist.match(subject), subject, reply, headers, payload, sender
         )
+        if account.response_routes:
+            back = account.response_routes.pop(subject, None)
+            if back is not None:  # a service answer goes back to the importing account
+                count += self.publish(back, subject, reply, headers, payload, None, _depth + 1)
         if _depth < 4:
             # imports can chain (A exports to B which re-exports), but never loop forever
             for importer, imp in account.stream_exports_to:
-                if _matches(imp.subject, subject):
+                if subject_matches(imp.subject, subject):
                     mapped = _map_subject(subject, imp.subject, imp.to)
                     count += self.publish(
                         importer, mapped, reply, headers, payload, None, _depth + 1
                     )
             for svc in account.service_imports:
-                if _matches(svc.to, subject):
+                if subject_matches(svc.to, subject):
                     mapped = _map_subject(subject, svc.to, svc.subject)
+                    if reply:
+                        if len(svc.exporter.response_routes) > 10_000:
+                            svc.exporter.response_routes.clear()  # unanswered requests
+                        svc.exporter.response_routes[reply] = account
                     count += self.publish(
                         svc.exporter, mapped, reply, headers, payload, None, _depth + 1
                     )
@@ -180,17 +197,6 @@ class Router:
                 self.unsubscribe(sub)
 
 
-def _matches(pattern: str, subject: str) -> bool:
-    p = pattern.split(".")
-    s = subject.split(".")
-    for i, tok in enumerate(p):
-        if tok == ">":
-            return len(s) > i
-        if i >= len(s) or (tok != "*" and tok != s[i]):
-            return False
-    return len(s) == len(p)
-
-
 def _map_subject(subject: str, src: str, dst: str) -> str:
     """Rewrite subject matched by `src` into `dst` (same wildcard positions); literal dst as is."""
     if src == dst:
@@ -211,3 +217,13 @@ def _map_subject(subject: str, src: str, dst: str) -> str:
         else:
             out.append(tok)
     return ".".join(out)
+
+
+def add_stream_import(importer: Account, exporter: Account, subject: str, to: str) -> None:
+    """Deliver exporter's messages on `subject` into importer as `to` (same wildcards)."""
+    exporter.stream_exports_to.append((importer, StreamImport(exporter, subject, to)))
+
+
+def add_service_import(importer: Account, exporter: Account, subject: str, to: str) -> None:
+    """Requests published in importer on `to` reach exporter's service `subject`."""
+    importer.service_imports.append(ServiceImport(exporter, subject, to))

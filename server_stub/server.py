@@ -111,6 +111,9 @@ class Server:
         self._start_services()
 
     def _start_services(self) -> None:
+        from server_stub.accounts import apply_accounts
+
+        apply_accounts(self.router, self.options.accounts, self.options.system_account)
         hook = getattr(self.auth, "attach", None)
         if hook is not None:  # operator mode: resolver handlers on $SYS subjects
             hook(self)
@@ -454,8 +457,10 @@ class Client(asyncio.Protocol):
         subject = event.subject
         if not self.server.valid_publish_subject(subject):
             self.send_err(errors.INVALID_PUBLISH_SUBJECT)
-            self._ok()
-            return
+            if not is_valid_subject(subject):
+                self._ok()
+                return
+            # nats-server complains about a wildcard publish subject but still delivers it
         account = self._account()
         if self.perms is not None and not self._can_publish(subject):
             log.info("cid %d: Publish Violation - Subject %r", self.cid, subject)

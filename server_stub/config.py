@@ -1,0 +1,223 @@
+"""From a parsed nats-server config to ServerOptions and an authenticator.
+
+Every key is either used, or known to be harmless here (logging), or refused with its line
+number: a setting the stub does not implement must never be silently ignored.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from server_stub.auth import GLOBAL_ACCOUNT, ConfigAuth, User
+from server_stub.confparse import ConfMap, duration, parse_file
+from server_stub.errors import ConfigError
+from server_stub.options import AccountSpec, ServerOptions, TLSOptions
+from server_stub.policy import Permissions, ResponsePermission
+
+_LOGGING = {"debug", "trace", "logtime", "log_file", "pid_file", "syslog", "trace_verbose"}
+_TOP = {
+    "listen", "port", "host", "net", "server_name", "max_payload", "max_connections",
+    "max_conn", "max_control_line", "max_pending", "ping_interval", "ping_max",
+    "write_deadline", "authorization", "accounts", "system_account", "tls", "jetstream",
+    "operator", "operators", "resolver", "resolver_preload", "no_auth_user",
+} | _LOGGING  # fmt: skip
+_TLS = {"cert_file", "key_file", "ca_file", "verify", "timeout", "handshake_first"}
+_AUTHZ = {"token", "user", "password", "users", "timeout", "permissions", "default_permissions"}
+_USER = {"user", "password", "nkey", "permissions", "account"}
+_PERMS = {"publish", "subscribe", "allow_responses", "pub", "sub"}
+
+
+def _check_keys(block: Any, known: set[str], what: str) -> ConfMap:
+    if not isinstance(block, ConfMap):
+        raise ConfigError(f"{what} must be a map {{...}}, got {block!r}")
+    for key in block:
+        if key not in known and key not in block.variables:
+            raise ConfigError(
+                f"{block.where(key)}: unknown {what} option {key!r}"
+                f" (server_stub knows: {', '.join(sorted(known))})"
+            )
+    return block
+
+
+def _int(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"{what} must be an integer (sizes like 1MB allowed), got {value!r}")
+    return value
+
+
+def _strings(value: Any, what: str) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return list(value)
+    raise ConfigError(f"{what} must be a subject or a list of subjects, got {value!r}")
+
+
+def _allow_deny(value: Any, what: str) -> tuple[list[str] | None, list[str] | None]:
+    if isinstance(value, dict):
+        _check_keys(value, {"allow", "deny"}, what)
+        allow = _strings(value["allow"], what) if "allow" in value else None
+        deny = _strings(value["deny"], what) if "deny" in value else None
+        return allow, deny
+    return _strings(value, what), None
+
+
+def permissions(block: Any) -> Permissions:
+    """A `permissions {}` block: publish/subscribe (list or {allow, deny}), allow_responses."""
+    block = _check_keys(block, _PERMS, "permissions")
+    pub = block.get("publish", block.get("pub"))
+    sub = block.get("subscribe", block.get("sub"))
+    pub_allow, pub_deny = _allow_deny(pub, "publish") if pub is not None else (None, None)
+    sub_allow, sub_deny = _allow_deny(sub, "subscribe") if sub is not None else (None, None)
+    resp = block.get("allow_responses")
+    response: ResponsePermission | None = None
+    if resp is True:
+        response = ResponsePermission()
+    elif isinstance(resp, dict):
+        _check_keys(resp, {"max", "expires"}, "allow_responses")
+        response = ResponsePermission(
+            _int(resp.get("max", 1), "allow_responses max"),
+            duration(resp.get("expires", "2m"), "allow_responses expires"),
+        )
+    return Permissions(pub_allow, pub_deny, sub_allow, sub_deny, response)
+
+
+def _users(entries: Any, account: str, default: Permissions | None) -> list[User]:
+    if not isinstance(entries, list):
+        raise ConfigError(f"users must be a list [...], got {entries!r}")
+    out = []
+    for entry in entries:
+        entry = _check_keys(entry, _USER, "user")
+        perms = permissions(entry["permissions"]) if "permissions" in entry else default
+        if "nkey" in entry:
+            out.append(
+                User(account, str(entry["nkey"]), nkey=str(entry["nkey"]), permissions=perms)
+            )
+        elif "user" in entry:
+            password = str(entry.get("password", ""))
+            if password.startswith("$2"):
+                raise ConfigError(
+                    f"{entry.where('password')}: bcrypt passwords are not supported by server_stub"
+                )
+            out.append(User(account, str(entry["user"]), password=password, permissions=perms))
+        else:
+            raise ConfigError(f"{entry.source}: a user needs 'user' and 'password', or 'nkey'")
+    return out
+
+
+def _listen(conf: ConfMap, options: ServerOptions) -> None:
+    if "listen" in conf:
+        host, _, port = str(conf["listen"]).rpartition(":")
+        if not port.isdigit():
+            raise ConfigError(f"{conf.where('listen')}: listen must be host:port, got {port!r}")
+        options.port = int(port)
+        if host:
+            options.host = host
+    if "port" in conf:
+        options.port = _int(conf["port"], "port")
+    for key in ("host", "net"):
+        if key in conf:
+            options.host = str(conf[key])
+
+
+def build(conf: ConfMap, config_dir: Path) -> ServerOptions:
+    """ServerOptions from a parsed config."""
+    _check_keys(conf, _TOP, "server")
+    options = ServerOptions(config_dir=config_dir)
+    _listen(conf, options)
+    options.server_name = str(conf.get("server_name", ""))
+    for key, attr in (
+        ("max_payload", "max_payload"),
+        ("max_connections", "max_connections"),
+        ("max_conn", "max_connections"),
+        ("max_control_line", "max_control_line"),
+        ("max_pending", "max_pending"),
+        ("ping_max", "ping_max"),
+    ):
+        if key in conf:
+            setattr(options, attr, _int(conf[key], key))
+    if "ping_interval" in conf:
+        options.ping_interval = duration(conf["ping_interval"], "ping_interval")
+    if "tls" in conf:
+        options.tls = _tls(conf["tls"], config_dir)
+    if "jetstream" in conf:
+        js = conf["jetstream"]
+        options.jetstream = dict(js) if isinstance(js, dict) else {"enabled": js}
+    if "operator" in conf or "operators" in conf or "resolver" in conf:
+        from server_stub.operator import build_operator
+
+        options.operator = build_operator(conf, config_dir)
+        options.authorization = options.operator
+        if "authorization" in conf or "accounts" in conf:
+            raise ConfigError(
+                f"{conf.where('operator')}: operator mode takes users from JWTs;"
+                " remove authorization/accounts"
+            )
+        return options
+    _config_auth(conf, options)
+    return options
+
+
+def _config_auth(conf: ConfMap, options: ServerOptions) -> None:
+    users: list[User] = []
+    token = None
+    if "accounts" in conf:
+        accounts = conf["accounts"]
+        if not isinstance(accounts, ConfMap):
+            raise ConfigError(f"{conf.where('accounts')}: accounts must be a map")
+        for name, block in accounts.items():
+            block = _check_keys(block, {"users", "exports", "imports", "jetstream"}, "account")
+            spec = AccountSpec(name, block.get("exports", []), block.get("imports", []))
+            options.accounts.append(spec)
+            users += _users(block.get("users", []), name, None)
+    if "system_account" in conf:
+        options.system_account = str(conf["system_account"])
+    if "authorization" in conf:
+        authz = _check_keys(conf["authorization"], _AUTHZ, "authorization")
+        default = None
+        for key in ("permissions", "default_permissions"):
+            if key in authz:
+                default = permissions(authz[key])
+        if "token" in authz:
+            token = str(authz["token"])
+        if "user" in authz:
+            users.append(
+                User(
+                    GLOBAL_ACCOUNT,
+                    str(authz["user"]),
+                    str(authz.get("password", "")),
+                    None,
+                    default,
+                )
+            )
+        users += _users(authz.get("users", []), GLOBAL_ACCOUNT, default)
+        if "timeout" in authz:
+            options.auth_timeout = duration(authz["timeout"], "authorization timeout")
+    if users or token is not None:
+        options.authorization = ConfigAuth(users, token)
+
+
+def _tls(block: Any, config_dir: Path) -> TLSOptions:
+    block = _check_keys(block, _TLS, "tls")
+    for key in ("cert_file", "key_file"):
+        if key not in block:
+            raise ConfigError(f"{block.source}: tls needs {key}")
+
+    def path(key: str) -> Path:
+        p = Path(str(block[key]))
+        return p if p.is_absolute() else config_dir / p
+
+    return TLSOptions(
+        cert_file=path("cert_file"),
+        key_file=path("key_file"),
+        ca_file=path("ca_file") if "ca_file" in block else None,
+        verify=bool(block.get("verify", False)),
+        timeout=duration(block.get("timeout", 2), "tls timeout"),
+        handshake_first=bool(block.get("handshake_first", False)),
+    )
+
+
+def load(path: Path) -> ServerOptions:
+    """Parse and build a config file."""
+    return build(parse_file(path), path.resolve().parent)

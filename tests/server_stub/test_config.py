@@ -1,0 +1,75 @@
+"""The nats-server config syntax subset and its mapping to ServerOptions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from server_stub.auth import ConfigAuth
+from server_stub.config import build, load
+from server_stub.confparse import duration, parse
+from server_stub.errors import ConfigError
+
+
+def test_syntax_separators_comments_units_variables(tmp_path: Path) -> None:
+    (tmp_path / "inc.conf").write_text("server_name: included\n")
+    text = """
+    # hash comment
+    port: 4333 // slash comment
+    SECRET = "s3cr3t"
+    max_payload 1MB; max_connections = 10k
+    include "inc.conf"
+    authorization { token: $SECRET, timeout: "1.5s" }
+    ping_interval: "2m"
+    tls { cert_file: 'c.pem', key_file: "k.pem", verify: true, ca_file: ca.pem }
+    jetstream { store_dir: "/tmp/js", max_memory_store: 64MB }
+    """
+    (tmp_path / "main.conf").write_text(text)
+    opts = load(tmp_path / "main.conf")
+    assert opts.port == 4333
+    assert opts.server_name == "included"
+    assert opts.max_payload == 1024 * 1024
+    assert opts.max_connections == 10_000
+    assert opts.auth_timeout == 1.5
+    assert opts.ping_interval == 120
+    assert isinstance(opts.authorization, ConfigAuth) and opts.authorization.token == "s3cr3t"
+    assert opts.tls is not None and opts.tls.verify and opts.tls.cert_file == tmp_path / "c.pem"
+    assert opts.jetstream == {"store_dir": "/tmp/js", "max_memory_store": 64 * 1024 * 1024}
+
+
+def test_env_variable_and_arrays() -> None:
+    conf = parse('x: $MY_ENV\nl: [a, "b"\n c]', env={"MY_ENV": "7"})
+    assert conf["x"] == 7 and conf["l"] == ["a", "b", "c"]
+    conf = parse("P = 4999\nport: $P", env={})
+    assert build(conf, Path(".")).port == 4999
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("port: 1\nbogus_key: 2\n", "<config>:2: unknown server option 'bogus_key'"),
+        ("authorization { tokn: x }", "unknown authorization option 'tokn'"),
+        ("x: $NOPE", "variable $NOPE is not defined"),
+        ("a { b: 1", "missing '}'"),
+        ('s: "open', "unterminated quoted string"),
+        ("accounts { A { users [ {user: a, password: '$2a$11$xx'} ] } }", "bcrypt"),
+        ("accounts { A { imports [ {stream: {account: B, subject: x}} ] } }", None),
+    ],
+)
+def test_errors_name_the_line(text: str, message: str | None) -> None:
+    with pytest.raises(ConfigError) as info:
+        opts = build(parse(text, env={}), Path("."))
+        from server_stub.accounts import apply_accounts
+        from server_stub.router import Router
+
+        apply_accounts(Router(), opts.accounts, opts.system_account)
+    if message:
+        assert message in str(info.value)
+
+
+def test_durations() -> None:
+    assert duration("1m30s", "x") == 90
+    assert duration(5, "x") == 5
+    with pytest.raises(ConfigError, match="duration"):
+        duration("soon", "ping_interval")
