@@ -121,16 +121,12 @@ class Server:
             self._start_jetstream(self.options.jetstream)
 
     def _start_jetstream(self, config: dict[str, Any]) -> None:
-        """Hook for server_stub.jetstream: JetStream(config, store_dir, bus) when it is present."""
+        """Hook for server_stub.jetstream: its `host.attach(server, block)` wires the engine."""
         try:
-            from server_stub import jetstream
+            from server_stub.jetstream.host import attach
         except ImportError:
             raise errors.ConfigError("jetstream {} is configured but not available") from None
-        factory = getattr(jetstream, "JetStream", None)
-        if factory is None:
-            raise errors.ConfigError("jetstream {} is configured but not available")
-        store_dir = config.get("store_dir") or str(self.options.config_dir / "jetstream")
-        self.services.append(factory(config, store_dir, self))
+        self.services.append(attach(self, config))
 
     @property
     def url(self) -> str:
