@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
+from nscpy.jwt._b32 import public_key_role_byte
 from nscpy.jwt._model import (
     Field,
     Model,
@@ -22,7 +23,7 @@ from nscpy.jwt._model import (
     overlay,
 )
 from nscpy.jwt.validation import ValidationResults
-from nscpy.keys import Prefix, public_prefix
+from nscpy.keys import Prefix
 
 __all__ = [
     "Claims",
@@ -80,10 +81,8 @@ def find_nats(raw: dict[str, Any]) -> Any:
 
 def is_key(text: str, prefix: Prefix) -> bool:
     """True when text is a valid public key of the given role."""
-    try:
-        return public_prefix(text) is prefix
-    except ValueError:
-        return False
+    # the jwt hot path checks a fresh subject per token; the table decoder is ~3x faster
+    return isinstance(text, str) and public_key_role_byte(text) == prefix.value
 
 
 def validate_times(claims: Any, results: ValidationResults, now: int) -> None:

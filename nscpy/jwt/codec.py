@@ -68,6 +68,7 @@ _KINDS: dict[str, type[Claims]] = {
     ClaimType.AUTHORIZATION_REQUEST: AuthorizationRequestClaims,
     ClaimType.AUTHORIZATION_RESPONSE: AuthorizationResponseClaims,
 }
+_TOP_KEYS = frozenset(("aud", "exp", "jti", "iat", "iss", "name", "nbf", "sub", "nats"))
 _B64URL = re.compile(r"[A-Za-z0-9_-]*\Z")
 _sha512_256 = hashlib.new("sha512_256").copy
 
@@ -90,13 +91,17 @@ def _b64decode(text: str, what: str) -> bytes:
         raise MalformedToken(f"{what} is not unpadded base64url") from None
 
 
+def _jti(standard_json: bytes) -> str:
+    digest = _sha512_256()
+    digest.update(standard_json)
+    return base64.b32encode(digest.digest()).decode("ascii").rstrip("=")
+
+
 def jti_for(claims: AnyClaims) -> str:
     """The jti Go computes: base32 (no padding) SHA-512/256 of the standard claims, jti blank."""
     saved, claims.id = claims.id, ""
     try:
-        digest = _sha512_256()
-        digest.update(gojson.dumps(claims.standard_json_dict()))
-        return base64.b32encode(digest.digest()).decode("ascii").rstrip("=")
+        return _jti(gojson.dumps(claims.standard_json_dict()))
     finally:
         claims.id = saved
 
@@ -135,11 +140,22 @@ def encode_with_signer(
     claims.issuer = public_key
     claims.issued_at = iat
     claims.id = ""
-    claims.id = jti_for(claims)
+    standard = claims.standard_json_dict()
+    claims.id = jti = _jti(gojson.dumps(standard))
     claims.version = LIB_VERSION
-    payload = _b64encode(
-        gojson.dumps(claims.to_json_dict(), floats=isinstance(claims, GenericClaims))
-    )
+    # jti sits third in Go's field order (after aud and exp); rebuild rather than re-walk fields
+    payload_dict: dict[str, Any] = {}
+    for key, value in standard.items():
+        if key == "iat":
+            payload_dict["jti"] = jti
+        payload_dict[key] = value
+    if isinstance(claims, GenericClaims):
+        if claims.data:
+            payload_dict["nats"] = claims.to_json_dict()["nats"]
+        payload = _b64encode(gojson.dumps(payload_dict, floats=True))
+    else:
+        payload_dict["nats"] = claims.nats_json_dict()
+        payload = _b64encode(gojson.dumps(payload_dict))
     signing_input = f"{_HEADER_B64}.{payload}"
     signature = sign(signing_input.encode("ascii"))
     if len(signature) != 64:
@@ -191,7 +207,7 @@ def _parse_payload(text: str) -> dict[str, Any]:
 def _identify(payload: dict[str, Any]) -> tuple[str, int]:
     """Go's identifier: (kind, version); a top-level "type" marks a v1 token."""
     top_type = payload.get("type")
-    if top_type is None and "type" not in payload:
+    if top_type is None and not _TOP_KEYS.issuperset(payload):
         top_type = {k.casefold(): v for k, v in payload.items()}.get("type")
     if top_type is not None and type(top_type) is not str:
         raise MalformedToken("JSON field 'type' must be a string")

@@ -18,6 +18,34 @@ from nscpy.jwt.errors import InvalidClaims, MalformedToken
 __all__ = ["dumps", "loads", "go_float"]
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def _make_fast_encode() -> Any:
+    """One reusable C encoder: JSONEncoder.encode() builds a fresh one on every call."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return _ENCODER.encode
+
+    def refuse(value: Any) -> Any:
+        raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+    try:
+        # markers=None: no circular-reference check (claims are trees built by this package)
+        chunks = make(
+            None, refuse, json.encoder.encode_basestring, None, ":", ",", False, False, False
+        )
+    except TypeError:  # a Python whose C encoder takes other arguments
+        return _ENCODER.encode
+
+    def encode(obj: Any) -> str:
+        if isinstance(obj, str):
+            return str(json.encoder.encode_basestring(obj))
+        return "".join(chunks(obj, 0))
+
+    return encode
+
+
+_FAST_ENCODE = _make_fast_encode()
 _quote = json.encoder.encode_basestring  # the ensure_ascii=False string writer
 _HTML_UNSAFE = ("<", ">", "&", "\u2028", "\u2029")
 
@@ -51,7 +79,7 @@ def dumps(obj: Any, *, floats: bool = False) -> bytes:
         if floats:
             text = _dumps_with_numbers(obj)
         else:
-            text = _ENCODER.encode(obj)
+            text = _FAST_ENCODE(obj)
         return _escape(text).encode("utf-8")
     except UnicodeEncodeError as exc:
         raise InvalidClaims("claims contain a lone surrogate, which is not valid UTF-8") from exc
@@ -89,6 +117,10 @@ def _reject_constant(name: str) -> Any:
     raise MalformedToken(f"JSON constant {name} is not allowed")
 
 
+# one decoder, built once: json.loads() with any keyword builds a new decoder per call
+_DECODE = json.JSONDecoder(parse_constant=_reject_constant).decode
+
+
 def loads(data: bytes) -> Any:
     """Parse JSON as Go does for tokens: invalid UTF-8 becomes U+FFFD, NaN/Infinity are refused."""
     try:
@@ -96,7 +128,7 @@ def loads(data: bytes) -> Any:
     except UnicodeDecodeError:
         text = data.decode("utf-8", errors="replace")
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        return _DECODE(text)
     except json.JSONDecodeError as exc:
         raise MalformedToken(f"payload is not valid JSON: {exc.msg} at offset {exc.pos}") from None
     except RecursionError:

@@ -174,7 +174,8 @@ _ARRAY_KEYS = ("src", "times", "allowed_connection_types")
 
 def wire_has_empty_arrays(raw: dict[str, Any]) -> bool:
     """True when raw carries a present-but-empty list, which Go's DeepEqual tells from nil."""
-    raw = fold_keys(raw, _LIMIT_KEYS)
+    if not _USER_NATS_KEYS.issuperset(raw):
+        raw = fold_keys(raw, _LIMIT_KEYS)
     if type(raw.get("src")) is str:
         return True  # a CIDR string always makes a non-nil list
     if any(raw.get(key) == [] for key in _ARRAY_KEYS):
@@ -282,3 +283,4 @@ def _valid_zone(name: str) -> bool:
 
 _PERMISSION_KEYS = frozenset(("allow", "deny"))
 _LIMIT_KEYS = frozenset(f.name for f in UserPermissionLimits.FIELDS)
+_USER_NATS_KEYS = _LIMIT_KEYS | {"issuer_account", "tags", "type", "version"}
