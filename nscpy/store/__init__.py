@@ -8,7 +8,8 @@ only when asked for.
 
 from __future__ import annotations
 
-from nscpy.store.atomic import Batch, FileLock, atomic_write
+from nscpy.store.atomic import FileLock, atomic_write
+from nscpy.store.batch import Batch
 from nscpy.store.context import Context, cwd_context, load_context, sane_default, save_context
 from nscpy.store.errors import (
     AlreadyExists,

@@ -5,11 +5,10 @@ torn one, even if the writer is SIGKILLed: every write goes to a temp file in th
 directory, is flushed to disk, then renamed over the target (rename is atomic within a file
 system), and the directory is flushed so the rename itself survives a power cut.
 
-Flushing costs about half a millisecond per fsync on ext4, which would make 10,000 users take
-seconds per file kind. ``Batch`` therefore writes every temp file first, flushes them all with
-one ``syncfs(2)`` per file system (Linux; elsewhere one fsync per file), renames them all, and
-flushes the touched directories once. Temp files are named ``.<name>.tmp-<random>`` so that
-nsc, which lists only ``*.jwt``/``*.nk``/``*.creds``, never mistakes a leftover for data.
+An fsync costs about half a millisecond on ext4, so many files go through
+``nscpy.store.batch.Batch`` instead, which flushes once per batch. Temp files are named
+``.<name>.tmp-<random>`` so that nsc, which lists only ``*.jwt``/``*.nk``/``*.creds``, never
+mistakes a leftover for data.
 """
 
 from __future__ import annotations
@@ -17,7 +16,6 @@ from __future__ import annotations
 import errno
 import os
 import time
-from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import TracebackType
 
@@ -26,7 +24,6 @@ from nscpy.store.errors import StoreError, StoreIOError, StoreLocked
 __all__ = [
     "DIR_MODE",
     "FILE_MODE",
-    "Batch",
     "FileLock",
     "atomic_write",
     "ensure_dir",
@@ -244,156 +241,3 @@ class FileLock:
         tb: TracebackType | None,
     ) -> None:
         self.release()
-
-
-def _syncfs(paths: Iterable[Path]) -> bool:
-    """One syncfs(2) per file system holding these paths; False if the platform lacks it."""
-    try:
-        import ctypes
-        import ctypes.util
-
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
-        syncfs = libc.syncfs
-    except (OSError, AttributeError):
-        return False
-    seen: set[int] = set()
-    for p in paths:
-        dev = os.stat(p).st_dev
-        if dev in seen:
-            continue
-        seen.add(dev)
-        fd = os.open(p, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            if syncfs(fd) != 0:
-                err = ctypes.get_errno()
-                raise io_error("flush", p, OSError(err, os.strerror(err)))
-        finally:
-            os.close(fd)
-    return True
-
-
-# Below this many files, per-file fsync is cheaper than flushing the whole file system.
-_SYNCFS_THRESHOLD = 32
-
-
-class Batch:
-    """Many atomic writes with one flush pass: stage with write(), then commit() (or use `with`).
-
-    Nothing is visible until commit(); on an exception inside `with`, staged temps are
-    discarded and no target changes. Each target still flips atomically from old to new.
-    """
-
-    def __init__(self) -> None:
-        self._items: dict[Path, tuple[bytes, int, bool]] = {}
-        self._removals: list[Path] = []
-        self.committed: list[Path] = []
-        self.skipped: list[Path] = []
-
-    def __len__(self) -> int:
-        return len(self._items) + len(self._removals)
-
-    def write(
-        self, path: Path, data: bytes | str, *, mode: int = FILE_MODE, exclusive: bool = False
-    ) -> None:
-        """Stage a write; exclusive=True creates the file only if absent (see on_exists)."""
-        self._items[path] = (_as_bytes(data), mode, exclusive)
-
-    def staged(self, path: Path) -> bytes | None:
-        """The data staged for path, if any (so a batch can see its own pending writes)."""
-        item = self._items.get(path)
-        return item[0] if item else None
-
-    def remove(self, path: Path) -> None:
-        """Stage the removal of path (done after the writes; a missing file is fine)."""
-        self._removals.append(path)
-
-    def commit(self, on_exists: Callable[[Path, bytes], None] | None = None) -> list[Path]:
-        """Write, flush, rename and flush directories once; returns the paths written.
-
-        For an exclusive write whose target appeared meanwhile, on_exists(path, data) is called
-        (it may raise, e.g. KeyConflict); the file is left as it was.
-        """
-        dirs: set[Path] = set()
-        temps: list[tuple[Path, Path, bool]] = []
-        sync_each = len(self._items) < _SYNCFS_THRESHOLD
-        try:
-            for path, (data, mode, exclusive) in self._items.items():
-                for d in ensure_dir(path.parent):
-                    dirs.add(d.parent)
-                dirs.add(path.parent)
-                temps.append((_write_temp(path, data, mode, sync=sync_each), path, exclusive))
-            if temps and not sync_each and not _syncfs(dirs):
-                for tmp, _, _ in temps:
-                    _fsync_file(tmp)
-        except BaseException:
-            for tmp, _, _ in temps:
-                _unlink_quietly(tmp)
-            raise
-        conflicts: list[Path] = []
-        for i, (tmp, path, exclusive) in enumerate(temps):
-            try:
-                if exclusive:
-                    try:
-                        os.link(tmp, path)
-                    except FileExistsError:
-                        conflicts.append(path)
-                    finally:
-                        os.unlink(tmp)
-                else:
-                    os.replace(tmp, path)
-            except OSError as exc:
-                for rest, _, _ in temps[i + 1 :]:
-                    _unlink_quietly(rest)
-                raise io_error("write", path, exc) from exc
-            if path not in conflicts:
-                self.committed.append(path)
-        for path in self._removals:
-            try:
-                os.unlink(path)
-                dirs.add(path.parent)
-            except FileNotFoundError:
-                pass
-            except OSError as exc:
-                raise io_error("remove", path, exc) from exc
-        self._flush_dirs(dirs)
-        self.skipped = conflicts
-        if on_exists is not None:
-            for path in conflicts:
-                on_exists(path, self._items[path][0])
-        self._items.clear()
-        self._removals.clear()
-        return self.committed
-
-    @staticmethod
-    def _flush_dirs(dirs: set[Path]) -> None:
-        if len(dirs) >= _SYNCFS_THRESHOLD and _syncfs(dirs):
-            return
-        for d in sorted(dirs):
-            fsync_dir(d)
-
-    def discard(self) -> None:
-        """Forget everything staged; nothing was written yet."""
-        self._items.clear()
-        self._removals.clear()
-
-    def __enter__(self) -> Batch:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if exc_type is None:
-            self.commit()
-        else:
-            self.discard()
-
-
-def _fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

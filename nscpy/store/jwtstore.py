@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nscpy.store import atomic
+from nscpy.store.batch import Batch
 from nscpy.store.errors import AlreadyExists, CorruptStore, NotFound, StoreError
 from nscpy.store.gojson import go_dumps
 from nscpy.store.keystore import KeyStore
@@ -76,10 +77,11 @@ class DataStore:
 
     # -- operators -----------------------------------------------------------------------------
     def create_operator(self, name: str, jwt: str | None = None, *, managed: bool = False) -> Path:
-        """Create <root>/<name> with .nsc, accounts/ and (if given) <name>.jwt, all at once.
+        """Create <root>/<name> with accounts/, <name>.jwt (if given) and .nsc.
 
-        The tree is built in a hidden sibling and renamed into place, so a crash never leaves a
-        half-made operator; an existing non-empty operator directory is AlreadyExists.
+        The tree is built in a hidden sibling and renamed into place; .nsc, the marker that
+        makes both nsc and nscpy see an operator, is written last, so a crash leaves either
+        nothing or a directory neither tool lists. A non-empty target is AlreadyExists.
         """
         final = self.paths.operator_dir(name)
         root = self.paths.data_dir
@@ -87,7 +89,6 @@ class DataStore:
         tmp = root / f".{name}.tmp-{os.urandom(6).hex()}"
         try:
             atomic.ensure_dir(tmp / "accounts")
-            atomic.atomic_write(tmp / NSC_FILE, StoreInfo(name, managed=managed).to_json())
             if jwt is not None:
                 atomic.atomic_write(tmp / (name + JWT_EXT), jwt)
             try:
@@ -96,6 +97,11 @@ class DataStore:
                 os.rename(tmp, final)
             except OSError as exc:
                 if final.is_dir() and _list_dir(final):
+                    if not (final / NSC_FILE).is_file():
+                        raise AlreadyExists(
+                            f"{str(final)!r} exists but is not an operator store (no .nsc); "
+                            "remove it or choose another operator name"
+                        ) from None
                     raise AlreadyExists(
                         f"operator {name!r} already exists in {str(root)!r}"
                     ) from None
@@ -104,6 +110,7 @@ class DataStore:
             if tmp.exists():
                 _rmtree(tmp)
         atomic.fsync_dir(root)
+        atomic.atomic_write(final / NSC_FILE, StoreInfo(name, managed=managed).to_json())
         return final
 
     def info(self, operator: str) -> StoreInfo:
@@ -320,7 +327,7 @@ class StoreBatch:
         self.store = store
         self.operator = operator
         self.keystore = keystore
-        self.raw = atomic.Batch()
+        self.raw = Batch()
 
     def write_account(self, account: str, jwt: str) -> Path:
         """Stage an account JWT."""

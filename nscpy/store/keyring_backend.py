@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from nscpy.store import atomic
+from nscpy.store.batch import Batch
 from nscpy.store.errors import KeyConflict, KeyringUnavailable
 from nscpy.store.layout import StorePaths, key_relpath
 
@@ -88,7 +89,7 @@ class KeyringSeedBackend:
         atomic.atomic_write(self.ref_path(public_key), self.service)
         return existing is None
 
-    def stage(self, batch: atomic.Batch, public_key: str, seed: str) -> None:
+    def stage(self, batch: Batch, public_key: str, seed: str) -> None:
         """Keyrings have no transactions: the seed is stored now, the marker with the batch."""
         existing = self.get(public_key)
         if existing is not None and existing != seed:

@@ -18,6 +18,7 @@ from typing import Protocol
 
 from nscpy import keys
 from nscpy.store import atomic
+from nscpy.store.batch import Batch
 from nscpy.store.errors import CorruptStore, InvalidCreds, KeyConflict, NotFound
 from nscpy.store.layout import GITIGNORE_TEXT, NKEY_EXT, StorePaths
 
@@ -76,7 +77,7 @@ class SeedBackend(Protocol):
         """Store seed; True if new, False if the same seed was there; KeyConflict if not."""
         ...
 
-    def stage(self, batch: atomic.Batch, public_key: str, seed: str) -> None:
+    def stage(self, batch: Batch, public_key: str, seed: str) -> None:
         """Add the put to a batch (backends that cannot batch store it immediately)."""
         ...
 
@@ -114,7 +115,7 @@ class FileSeedBackend:
         self._same_or_conflict(path, seed.encode())
         return False
 
-    def stage(self, batch: atomic.Batch, public_key: str, seed: str) -> None:
+    def stage(self, batch: Batch, public_key: str, seed: str) -> None:
         """Stage the seed file as create-if-absent; conflicts surface now or at commit."""
         path = self.paths.key_path(public_key)
         existing = self.get(public_key)
@@ -283,7 +284,7 @@ class KeyStore:
         return True
 
     # -- batches -------------------------------------------------------------------------------
-    def stage_put(self, batch: atomic.Batch, seed: str) -> str:
+    def stage_put(self, batch: Batch, seed: str) -> str:
         """Add a seed to a batch; returns its public key. Conflicts raise KeyConflict."""
         public_key = public_key_of(seed)
         path = self.paths.key_path(public_key)
@@ -296,9 +297,7 @@ class KeyStore:
         self.backend.stage(batch, public_key, seed)
         return public_key
 
-    def stage_creds(
-        self, batch: atomic.Batch, operator: str, account: str, user: str, text: str
-    ) -> Path:
+    def stage_creds(self, batch: Batch, operator: str, account: str, user: str, text: str) -> Path:
         """Add a creds file write to a batch; returns its path."""
         _check_creds_text(text)
         path = self.paths.creds_path(operator, account, user)
@@ -306,15 +305,15 @@ class KeyStore:
         batch.write(path, text)
         return path
 
-    def commit(self, batch: atomic.Batch) -> builtins.list[Path]:
+    def commit(self, batch: Batch) -> builtins.list[Path]:
         """Commit a batch that holds staged seeds, reporting late key conflicts."""
         handler = getattr(self.backend, "on_exists", None)
         return batch.commit(on_exists=handler)
 
     @contextlib.contextmanager
-    def batch(self) -> Iterator[atomic.Batch]:
+    def batch(self) -> Iterator[Batch]:
         """`with ks.batch() as b: ks.stage_put(b, seed)...`: one flush pass for all of it."""
-        b = atomic.Batch()
+        b = Batch()
         try:
             yield b
         except BaseException:

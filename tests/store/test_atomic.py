@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from nscpy.store import StoreIOError, StoreLocked, atomic
-from nscpy.store.atomic import Batch, FileLock, atomic_create, atomic_write, ensure_dir
+from nscpy.store.atomic import FileLock, atomic_create, atomic_write, ensure_dir
+from nscpy.store.batch import Batch
 
 from .conftest import REPO
 from .workers import is_whole, payload

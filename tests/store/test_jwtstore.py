@@ -241,3 +241,12 @@ def test_batch_is_all_or_nothing(op_store, keystore, vectors, paths):
         with pytest.raises(NotFound):
             b.write_user("Nope", "x", "t")
     assert not op_store.has_user("O", "B", "u0")
+
+
+def test_half_made_operator_dir_is_not_an_operator(datastore, paths):
+    # what a crash between the directory rename and the .nsc write leaves behind
+    (paths.data_dir / "O" / "accounts").mkdir(parents=True)
+    (paths.data_dir / "O" / "O.jwt").write_text("t")
+    assert datastore.list_operators() == []
+    with pytest.raises(AlreadyExists, match="not an operator store"):
+        datastore.create_operator("O", "t")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from nscpy import keys
 from nscpy.store import DataStore, KeyStore, atomic, resolve_paths
+from nscpy.store.batch import Batch
 
 HEADER = b"GEN:"
 
@@ -57,7 +58,7 @@ def writer(target_dir: str, mode: str) -> None:
     gen = 1
     while True:
         if mode == "batch":
-            with atomic.Batch() as b:
+            with Batch() as b:
                 for n in range(40):
                     b.write(base / f"f{n}.jwt", payload(gen, 2_000 + 37 * n))
         else:
