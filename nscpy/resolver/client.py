@@ -14,6 +14,7 @@ nats-py costs tens of milliseconds to import.
 from __future__ import annotations
 
 import asyncio
+import ssl
 import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -75,52 +76,79 @@ def _reason(exc: BaseException) -> str:
     return text or type(exc).__name__
 
 
+def _failure(url: str, exc: BaseException) -> str:
+    """One line saying why `url` could not be used; raise AuthorizationFailed for a refusal."""
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return (
+            f"{url}: TLS certificate verification failed ({exc.verify_message}); "
+            "pass the server's CA (ca_file, --ca-cert or NATS_CA)"
+        )
+    if "authorization violation" in str(exc).lower():
+        raise AuthorizationFailed(
+            f"nats-server at {url} refused the user: Authorization Violation "
+            "(is the user's account known to the server and the JWT unexpired?)"
+        ) from None
+    return f"{url}: {_reason(exc)}"
+
+
 async def connect(opts: ConnectOptions) -> Client:
     """Open one connection, trying each URL in order; raise NoServerReachable when none works."""
-    import ssl
-
-    import nats
+    from nats.aio.client import Client as NATS
     from nats.errors import Error as NatsError
+    from nats.errors import NoServersError
 
     tls = opts.ssl_context()
     failures: list[str] = []
     for url in opts.servers:
-        errors: list[BaseException] = []
+        reported: list[BaseException] = []
 
-        async def on_error(exc: Exception, sink: list[BaseException] = errors) -> None:
+        async def on_error(exc: Exception, sink: list[BaseException] = reported) -> None:
             sink.append(exc)
 
+        nc = NATS()
         try:
             kwargs: dict[str, Any] = {}
             if tls is not None:
                 kwargs["tls"] = tls
-            return await nats.connect(
+            await nc.connect(
                 servers=[url],
                 name=opts.name,
                 user_jwt_cb=opts.jwt_callback(),
                 signature_cb=opts.signature_callback(),
                 connect_timeout=max(1, round(opts.timeout)),
                 allow_reconnect=False,
-                max_reconnect_attempts=0,
+                # nats-py retries a refused server forever unless this is positive; with 1 and
+                # no wait it tries twice at once and then gives up with NoServersError.
+                max_reconnect_attempts=1,
+                reconnect_time_wait=0,
                 tls_handshake_first=opts.tls_first,
                 error_cb=on_error,
                 **kwargs,
             )
-        except ssl.SSLCertVerificationError as exc:
-            failures.append(
-                f"{url}: TLS certificate verification failed ({exc.verify_message}); "
-                "pass the server's CA (ca_file, --ca-cert or NATS_CA)"
-            )
-        except NatsError as exc:
-            if "authorization violation" in str(exc).lower():
-                raise AuthorizationFailed(
-                    f"nats-server at {url} refused the user: Authorization Violation "
-                    "(is the user's account known to the server and the JWT unexpired?)"
-                ) from None
-            failures.append(f"{url}: {_reason(exc)}")
-        except (OSError, asyncio.TimeoutError) as exc:
-            failures.append(f"{url}: {_reason(exc)}")
+            return nc
+        except (NatsError, OSError, asyncio.TimeoutError) as exc:
+            # An empty pool hides the cause; the last error nats-py reported is the reason.
+            cause = reported[-1] if isinstance(exc, NoServersError) and reported else exc
+            failures.append(_failure(url, cause))
+        finally:
+            # nats-py leaves the socket open when the handshake fails.
+            if not nc.is_connected:
+                await _abandon(nc)
     raise NoServerReachable("no nats-server reachable at " + "; ".join(failures))
+
+
+async def _abandon(nc: Client) -> None:
+    try:
+        await nc.close()
+    except Exception:  # noqa: BLE001 - closing a half-open client may fail any way; nothing to do
+        pass
+    transport = getattr(nc, "_transport", None)
+    if transport is not None:
+        try:
+            transport.close()
+            await transport.wait_closed()
+        except Exception:  # noqa: BLE001
+            pass
 
 
 def _is_no_responders(msg: Any) -> bool:
