@@ -6,7 +6,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+import hypothesis  # noqa: F401  (see below)
 import pytest
+
+# hypothesis is imported here, before any test runs, on purpose: its pytest plugin otherwise imports
+# it lazily in the terminal summary, and CPython 3.11.7's parser then fails with "AST constructor
+# recursion depth mismatch" after asyncio-heavy e2e modules.
 
 DATA = Path(__file__).parent / "data"
 

@@ -18,26 +18,92 @@ from nscpy.errors import NscError
 
 @click.group(
     cls=LazyGroup,
-    lazy={"nkey": "nscpy.commands.keygen:generate_nkey"},
+    lazy={
+        "nkey": "nscpy.commands.keygen:generate_nkey",
+        "creds": "nscpy.commands.misc:generate_creds",
+    },
     name="generate",
 )
 def generate() -> None:
     """Generate keys, creds and server configuration."""
 
 
-@click.group(cls=LazyGroup, lazy={"jwt": "nscpy.commands.describe_jwt:describe_jwt"})
+@click.group(
+    cls=LazyGroup,
+    lazy={
+        "jwt": "nscpy.commands.describe:describe_jwt",
+        "operator": "nscpy.commands.describe:describe_operator",
+        "account": "nscpy.commands.describe:describe_account",
+        "user": "nscpy.commands.describe:describe_user",
+    },
+)
 def describe() -> None:
     """Describe operators, accounts, users and JWTs."""
 
 
-@click.group(cls=LazyGroup)
+@click.group(
+    cls=LazyGroup,
+    lazy={
+        "operator": "nscpy.commands.add:add_operator",
+        "account": "nscpy.commands.add:add_account",
+        "user": "nscpy.commands.add:add_user",
+    },
+)
+def add() -> None:
+    """Add operators, accounts and users."""
+
+
+@click.group(
+    "list",
+    cls=LazyGroup,
+    lazy={
+        "operators": "nscpy.commands.listing:list_operators",
+        "accounts": "nscpy.commands.listing:list_accounts",
+        "users": "nscpy.commands.listing:list_users",
+        "keys": "nscpy.commands.listing:list_keys",
+    },
+)
+def list_group() -> None:
+    """List operators, accounts, users or keys (on stdout; --json for scripts)."""
+
+
+@click.group(
+    cls=LazyGroup,
+    lazy={
+        "env": "nscpy.commands.misc:env",
+        "select": "nscpy.commands.misc:select",
+        "init": "nscpy.commands.misc:init",
+    },
+)
 @click.version_option(__version__, "--version", "-v", prog_name="nscpy")
-def cli() -> None:
+@click.option("--config-dir", envvar="NSCPY_CONFIG_DIR", help="Directory holding nsc.json.")
+@click.option("--data-dir", envvar="NSCPY_DATA_DIR", help="Data store (operators' JWTs).")
+@click.option("--keystore-dir", envvar="NSCPY_KEYSTORE_DIR", help="Keystore (seeds, creds).")
+@click.option("-H", "--all-dirs", help="Use this one directory for config, data and keys.")
+@click.option(
+    "--keyring/--no-keyring",
+    default=None,
+    help="Keep seeds in the OS keyring (default: NSCPY_KEYRING, else files).",
+)
+@click.option("-i", "--interactive", is_flag=True, help="Allow prompts (never by default).")
+@click.pass_context
+def cli(
+    ctx: click.Context,
+    config_dir: str | None,
+    data_dir: str | None,
+    keystore_dir: str | None,
+    all_dirs: str | None,
+    keyring: bool | None,
+    interactive: bool,
+) -> None:
     """nscpy: NATS decentralized security (operators, accounts, users, NKeys, JWTs)."""
+    from nscpy.commands.context import AppContext
+
+    ctx.obj = AppContext(config_dir, data_dir, keystore_dir, all_dirs, keyring, interactive)
 
 
-cli.add_command(generate)
-cli.add_command(describe)
+for _group in (generate, describe, add, list_group):
+    cli.add_command(_group)
 
 
 def main(argv: list[str] | None = None) -> None:

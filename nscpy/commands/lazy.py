@@ -1,7 +1,7 @@
 """A Click group that imports a subcommand's module only when that subcommand runs.
 
-Start-up time is a tracked figure (read commands have a 100 ms budget), so `nscpy list users` must not
-pay for importing the push/pull or server code. Commands are still registered explicitly, by name.
+Start-up time is a tracked figure (read commands have a 100 ms budget), so `nscpy list users`
+must not pay for importing push/pull or server code. Commands are still registered by name.
 """
 
 from __future__ import annotations

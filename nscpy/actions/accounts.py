@@ -1,0 +1,63 @@
+"""add account: a new account key, its JWT signed by the operator (identity or signing key)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from nscpy import keys
+from nscpy.actions.entities import Saved, load_operator, operator_signers
+from nscpy.actions.errors import ActionError, UsageProblem
+from nscpy.actions.permspec import PermissionSpec
+from nscpy.actions.signers import load_key_value, resolve_signer
+from nscpy.actions.workspace import Workspace
+from nscpy.jwt import AccountClaims, encode
+from nscpy.store.layout import validate_name
+
+
+@dataclass
+class AccountSpec:
+    """What `add account` was asked for."""
+
+    name: str
+    operator: str | None = None
+    signer: str | None = None
+    public_key: str | None = None
+    start: int = 0
+    expiry: int = 0
+    default_permissions: PermissionSpec = field(default_factory=PermissionSpec)
+
+
+def add_account(ws: Workspace, spec: AccountSpec) -> list[Saved]:
+    """Create the account JWT (and seed unless -k was given); select it."""
+    operator = ws.operator_name(spec.operator)
+    name = validate_name(spec.name, "account name")
+    existing = {a.lower() for a in ws.store.list_accounts(operator)}
+    if name.lower() in existing:
+        raise ActionError(f"account {name!r} already exists under operator {operator!r}")
+    op = load_operator(ws, operator)
+    signer = resolve_signer(
+        ws.keystore, spec.signer, operator_signers(op), what=f"accounts of operator {operator!r}"
+    )
+    pair: keys.KeyPair | None = None
+    if spec.public_key:
+        given = spec.public_key.strip()
+        if keys.is_valid_public_key(given):
+            public_key = given
+        else:
+            public_key = load_key_value(given, ws.keystore).public_key
+        if not public_key.startswith("A"):
+            raise UsageProblem(f"--public-key must be an account key (A...), got {public_key}")
+    else:
+        pair = keys.create_pair(keys.Prefix.ACCOUNT)
+        public_key = pair.public_key
+    claims = AccountClaims.new(public_key)
+    claims.name = name
+    claims.not_before = spec.start
+    claims.expires = spec.expiry
+    spec.default_permissions.apply(claims.default_permissions)
+    token = encode(claims, signer, iat=ws.now())
+    if pair is not None:
+        ws.keystore.put(pair.seed)
+    path = ws.store.create_account(operator, name, token)
+    ws.select(operator=operator, account=name)
+    return [Saved("account", name, public_key, path, None, pair is not None)]

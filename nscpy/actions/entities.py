@@ -1,0 +1,80 @@
+"""Loading stored claims by name, and what an add/edit reports back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nscpy.actions.errors import ActionError
+from nscpy.actions.workspace import Workspace
+from nscpy.jwt import AccountClaims, JWTError, OperatorClaims, UserClaims, decode
+
+
+@dataclass
+class Saved:
+    """What an add/edit wrote: the entity, its key, and the files."""
+
+    kind: str
+    name: str
+    public_key: str
+    jwt_path: Path
+    creds_path: Path | None = None
+    seed_stored: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, object]:
+        """A JSON-ready summary (no secrets)."""
+        return {
+            "kind": self.kind,
+            "name": self.name,
+            "public_key": self.public_key,
+            "jwt": str(self.jwt_path),
+            "creds": str(self.creds_path) if self.creds_path else None,
+            "seed_stored": self.seed_stored,
+            "notes": self.notes,
+        }
+
+
+def _decode(token: str, what: str) -> object:
+    try:
+        return decode(token.strip())
+    except JWTError as exc:
+        raise ActionError(f"the stored {what} JWT is not valid: {exc}") from None
+
+
+def load_operator(ws: Workspace, operator: str) -> OperatorClaims:
+    """The operator's decoded, signature-checked claims."""
+    claims = _decode(ws.store.read_operator(operator), f"operator {operator!r}")
+    if not isinstance(claims, OperatorClaims):
+        raise ActionError(f"the stored JWT of operator {operator!r} is not an operator JWT")
+    return claims
+
+
+def load_account(ws: Workspace, operator: str, account: str) -> AccountClaims:
+    """The account's decoded, signature-checked claims."""
+    claims = _decode(ws.store.read_account(operator, account), f"account {account!r}")
+    if not isinstance(claims, AccountClaims):
+        raise ActionError(f"the stored JWT of account {account!r} is not an account JWT")
+    return claims
+
+
+def load_user(ws: Workspace, operator: str, account: str, user: str) -> UserClaims:
+    """The user's decoded, signature-checked claims."""
+    claims = _decode(ws.store.read_user(operator, account, user), f"user {user!r}")
+    if not isinstance(claims, UserClaims):
+        raise ActionError(f"the stored JWT of user {user!r} is not a user JWT")
+    return claims
+
+
+def operator_signers(op: OperatorClaims, *, for_self: bool = False) -> list[str]:
+    """Keys that may sign for this operator: identity first (unless strict), then signing keys."""
+    if for_self or not op.strict_signing_key_usage:
+        return [op.subject, *op.signing_keys]
+    return list(op.signing_keys)
+
+
+def account_signers(acct: AccountClaims) -> list[str]:
+    """The account identity key, then its unscoped signing keys, then scoped ones."""
+    plain = [k for k, scope in sorted(acct.signing_keys.items()) if scope is None]
+    scoped = [k for k, scope in sorted(acct.signing_keys.items()) if scope is not None]
+    return [acct.subject, *plain, *scoped]

@@ -1,0 +1,148 @@
+"""The Workspace: resolved store paths, data store, keystore, current selection and the clock."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nscpy.actions.errors import ActionError
+from nscpy.store.context import Context, cwd_context, load_context, sane_default, save_context
+from nscpy.store.jwtstore import DataStore
+from nscpy.store.keystore import KeyStore
+from nscpy.store.layout import StorePaths, resolve_paths
+
+
+def system_clock() -> int:
+    """Unix seconds now."""
+    return int(time.time())
+
+
+@dataclass
+class Workspace:
+    """Everything a use case touches; built once per CLI run (or per script)."""
+
+    paths: StorePaths
+    store: DataStore
+    keystore: KeyStore
+    context: Context
+    clock: Callable[[], int] = system_clock
+    env: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def open(
+        cls,
+        *,
+        env: Mapping[str, str] | None = None,
+        home: Path | None = None,
+        cwd: Path | None = None,
+        config_dir: str | None = None,
+        data_dir: str | None = None,
+        keystore_dir: str | None = None,
+        all_dirs: str | None = None,
+        keyring: bool | None = None,
+        clock: Callable[[], int] = system_clock,
+    ) -> Workspace:
+        """Resolve directories as nsc does (flags > env > nsc.json > cwd > XDG defaults)."""
+        env = dict(os.environ if env is None else env)
+        home = home or Path(env.get("HOME") or Path.home())
+        cwd = cwd or Path.cwd()
+        paths = resolve_paths(
+            env,
+            home,
+            cwd=cwd,
+            config_dir=config_dir,
+            data_dir=data_dir,
+            keystore_dir=keystore_dir,
+            all_dirs=all_dirs,
+            exists=Path.exists,
+        )
+        context = load_context(paths)
+        from_cwd = cwd_context(cwd)
+        if from_cwd is not None and not (data_dir or all_dirs):
+            context = Context(
+                store_root=from_cwd.store_root,
+                operator=from_cwd.operator or context.operator,
+                account=from_cwd.account or context.account,
+                extra=context.extra,
+            )
+        if context.store_root and not (data_dir or all_dirs):
+            paths = paths.with_store_root(context.store_root)
+        store = DataStore(paths)
+        keystore = KeyStore.open(paths, env, keyring=keyring)
+        return cls(paths, store, keystore, context, clock, env)
+
+    def now(self) -> int:
+        """Unix seconds, from the injected clock."""
+        return self.clock()
+
+    # -- current selection ---------------------------------------------------------------------
+    def operator_name(self, name: str | None = None) -> str:
+        """The operator to work on: the one named, else the current one, else the only one."""
+        if name:
+            self.store.require_operator(name)
+            return name
+        operators = self.store.list_operators()
+        chosen = sane_default(self.context.operator, operators)
+        if not chosen:
+            if not operators:
+                raise ActionError(
+                    f"no operator in {str(self.paths.data_dir)!r}: create one with "
+                    "'nscpy add operator -n NAME' or 'nscpy init'"
+                )
+            raise ActionError(
+                "several operators exist; choose one with 'nscpy select operator NAME' "
+                f"({', '.join(operators)})"
+            )
+        return chosen
+
+    def account_name(self, operator: str, name: str | None = None) -> str:
+        """The account: the one named (name or public key), else the current, else the only one."""
+        accounts = self.store.list_accounts(operator)
+        if name:
+            if name in accounts:
+                return name
+            found = self.find_account_by_key(operator, name)
+            if found:
+                return found
+            raise ActionError(f"account {name!r} does not exist under operator {operator!r}")
+        current = self.context.account if self.context.operator in ("", operator) else ""
+        chosen = sane_default(current, accounts)
+        if not chosen:
+            if not accounts:
+                raise ActionError(
+                    f"operator {operator!r} has no accounts: create one with 'nscpy add account'"
+                )
+            raise ActionError(
+                "several accounts exist; pass -a ACCOUNT or 'nscpy select account NAME' "
+                f"({', '.join(accounts)})"
+            )
+        return chosen
+
+    def find_account_by_key(self, operator: str, public_key: str) -> str | None:
+        """The name of the account whose subject is public_key, if any."""
+        from nscpy.jwt import peek
+
+        if not public_key.startswith("A"):
+            return None
+        for account in self.store.list_accounts(operator):
+            try:
+                if peek(self.store.read_account(operator, account)).subject == public_key:
+                    return account
+            except ValueError:
+                continue
+        return None
+
+    def select(self, operator: str | None = None, account: str | None = None) -> None:
+        """Persist the current operator/account in nsc.json (no-op under NSC_CWD_ONLY)."""
+        if operator is not None:
+            if operator != self.context.operator:
+                self.context.account = ""
+            self.context.operator = operator
+        if account is not None:
+            self.context.account = account
+        if not self.context.store_root:
+            self.context.store_root = str(self.paths.data_dir)
+        save_context(self.paths, self.context)

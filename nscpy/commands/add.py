@@ -1,0 +1,188 @@
+"""`nscpy add operator|account|user`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from nscpy.commands.context import AppContext, pass_app
+from nscpy.commands.output import emit_json
+from nscpy.commands.params import (
+    permission_options,
+    resolve_time,
+    split_list,
+    start_expiry_options,
+)
+
+
+def name_argument_or_option(f: Any) -> Any:
+    """nsc accepts the name as -n/--name or as the first argument."""
+    f = click.argument("name_arg", required=False, metavar="[NAME]")(f)
+    return click.option("-n", "--name", "name_opt", help="Name of the new entity.")(f)
+
+
+def _name(name_opt: str | None, name_arg: str | None) -> str:
+    if name_opt and name_arg and name_opt != name_arg:
+        raise click.UsageError(f"two names given: {name_opt!r} and {name_arg!r}")
+    name = name_opt or name_arg
+    if not name:
+        raise click.UsageError("a name is required: pass -n NAME")
+    return name
+
+
+def _report(saved: list[Any], as_json: bool) -> None:
+    if as_json:
+        emit_json([s.to_json() for s in saved])
+        return
+    for s in saved:
+        click.echo(f"[ OK ] added {s.kind} {s.name!r} ({s.public_key})")
+        if s.creds_path:
+            click.echo(f"[ OK ] wrote creds {s.creds_path}")
+        for note in s.notes:
+            click.echo(f"[WARN] {note}")
+
+
+def permission_spec(kw: dict[str, Any]) -> Any:
+    """Build a PermissionSpec from the shared permission flags."""
+    from nscpy.actions.permspec import PermissionSpec
+
+    return PermissionSpec(
+        allow_pub=split_list(kw.get("allow_pub")),
+        allow_sub=split_list(kw.get("allow_sub")),
+        allow_pubsub=split_list(kw.get("allow_pubsub")),
+        deny_pub=split_list(kw.get("deny_pub")),
+        deny_sub=split_list(kw.get("deny_sub")),
+        deny_pubsub=split_list(kw.get("deny_pubsub")),
+        response_max=kw.get("allow_pub_response"),
+        response_ttl_ns=kw.get("response_ttl"),
+    )
+
+
+@click.command("operator")
+@name_argument_or_option
+@click.option("-s", "--sys", "sys_account", is_flag=True, help="Also create a SYS account + user.")
+@click.option("--generate-signing-key", is_flag=True, help="Add a new operator signing key.")
+@click.option("-K", "--private-key", "key", help="Operator seed (or file) to use, not generated.")
+@click.option("-u", "--url", "import_file", type=click.Path(dir_okay=False), help="Import a JWT.")
+@click.option("--force", is_flag=True, help="With -u: overwrite an existing operator.")
+@start_expiry_options
+@click.option("--json", "as_json", is_flag=True, help="Print what was added as JSON.")
+@pass_app
+def add_operator(
+    app: AppContext,
+    /,
+    name_opt: str | None,
+    name_arg: str | None,
+    sys_account: bool,
+    generate_signing_key: bool,
+    key: str | None,
+    import_file: str | None,
+    force: bool,
+    start: str | None,
+    expiry: str | None,
+    as_json: bool,
+) -> None:
+    """Create an operator (or import one from a JWT file with -u); it becomes current."""
+    from nscpy.actions.operators import OperatorSpec, add_operator, import_operator
+
+    ws = app.workspace
+    if import_file:
+        token = Path(import_file).read_text("utf-8")
+        _report([import_operator(ws, token, force=force)], as_json)
+        return
+    now = ws.now()
+    spec = OperatorSpec(
+        name=_name(name_opt, name_arg),
+        key=key,
+        sys=sys_account,
+        generate_signing_key=generate_signing_key,
+        start=resolve_time(start, now),
+        expiry=resolve_time(expiry, now),
+    )
+    _report(add_operator(ws, spec), as_json)
+
+
+@click.command("account")
+@name_argument_or_option
+@click.option("-K", "--private-key", "signer", help="Operator key to sign with (seed/pub/file).")
+@click.option("-k", "--public-key", help="Use this account key (not stored) instead of a new one.")
+@permission_options
+@start_expiry_options
+@click.option("--json", "as_json", is_flag=True, help="Print what was added as JSON.")
+@pass_app
+def add_account(
+    app: AppContext,
+    /,
+    name_opt: str | None,
+    name_arg: str | None,
+    signer: str | None,
+    public_key: str | None,
+    start: str | None,
+    expiry: str | None,
+    as_json: bool,
+    **perm: Any,
+) -> None:
+    """Create an account signed by the operator; it becomes current."""
+    from nscpy.actions.accounts import AccountSpec, add_account
+
+    ws = app.workspace
+    now = ws.now()
+    spec = AccountSpec(
+        name=_name(name_opt, name_arg),
+        signer=signer,
+        public_key=public_key,
+        start=resolve_time(start, now),
+        expiry=resolve_time(expiry, now),
+        default_permissions=permission_spec(perm),
+    )
+    _report(add_account(ws, spec), as_json)
+
+
+@click.command("user")
+@name_argument_or_option
+@click.option("-a", "--account", help="Account name or public key (default: current).")
+@click.option("-K", "--private-key", "signer", help="Account key or scoped role to sign with.")
+@click.option("-k", "--public-key", help="Use this user key (not stored) instead of a new one.")
+@permission_options
+@click.option("--bearer", is_flag=True, help="No nonce signature needed to connect.")
+@click.option("--tag", multiple=True, help="Tags (comma-separated or repeated).")
+@click.option("--source-network", multiple=True, help="Allowed client CIDRs.")
+@start_expiry_options
+@click.option("--json", "as_json", is_flag=True, help="Print what was added as JSON.")
+@pass_app
+def add_user(
+    app: AppContext,
+    /,
+    name_opt: str | None,
+    name_arg: str | None,
+    account: str | None,
+    signer: str | None,
+    public_key: str | None,
+    bearer: bool,
+    tag: tuple[str, ...],
+    source_network: tuple[str, ...],
+    start: str | None,
+    expiry: str | None,
+    as_json: bool,
+    **perm: Any,
+) -> None:
+    """Create a user and its creds file."""
+    from nscpy.actions.users import UserSpec, add_user
+
+    ws = app.workspace
+    now = ws.now()
+    spec = UserSpec(
+        name=_name(name_opt, name_arg),
+        account=account,
+        signer=signer,
+        public_key=public_key,
+        permissions=permission_spec(perm),
+        bearer=bearer,
+        tags=split_list(tag),
+        source_networks=split_list(source_network),
+        start=resolve_time(start, now),
+        expiry=resolve_time(expiry, now),
+    )
+    _report(add_user(ws, spec), as_json)
