@@ -20,8 +20,8 @@ from nscpy.store import atomic
 from nscpy.store.batch import Batch
 from nscpy.store.errors import AlreadyExists, CorruptStore, NotFound, StoreError
 from nscpy.store.gojson import go_dumps
-from nscpy.store.keystore import KeyStore
-from nscpy.store.layout import JWT_EXT, NSC_FILE, StorePaths
+from nscpy.store.keystore import AnyPair, KeyStore
+from nscpy.store.layout import CREDS_EXT, JWT_EXT, NSC_FILE, StorePaths, validate_name
 
 __all__ = ["NSC_VERSION", "DataStore", "StoreBatch", "StoreInfo"]
 
@@ -328,6 +328,9 @@ class StoreBatch:
         self.operator = operator
         self.keystore = keystore
         self.raw = Batch()
+        # per-account directories, validated and checked once rather than once per user
+        self._users_dirs: dict[str, Path] = {}
+        self._creds_dirs: dict[str, Path] = {}
 
     def write_account(self, account: str, jwt: str) -> Path:
         """Stage an account JWT."""
@@ -337,24 +340,35 @@ class StoreBatch:
 
     def write_user(self, account: str, user: str, jwt: str) -> Path:
         """Stage a user JWT (the account must exist on disk or be staged in this batch)."""
-        acct = self.store.paths.account_jwt(self.operator, account)
-        if self.raw.staged(acct) is None and not acct.is_file():
-            self.store._require_account(self.operator, account)
-        path = self.store.paths.user_jwt(self.operator, account, user)
+        path = self._users_dir(account) / (validate_name(user, "user") + JWT_EXT)
         self.raw.write(path, jwt)
         return path
+
+    def _users_dir(self, account: str) -> Path:
+        d = self._users_dirs.get(account)
+        if d is None:
+            acct = self.store.paths.account_jwt(self.operator, account)
+            if self.raw.staged(acct) is None and not acct.is_file():
+                self.store._require_account(self.operator, account)
+            d = self._users_dirs[account] = self.store.paths.users_dir(self.operator, account)
+        return d
 
     def delete_user(self, account: str, user: str) -> None:
         """Stage the removal of a user JWT."""
         self.raw.remove(self.store.paths.user_jwt(self.operator, account, user))
 
-    def put_key(self, seed: str) -> str:
-        """Stage a seed in the keystore; returns its public key."""
-        return self._keys().stage_put(self.raw, seed)
+    def put_key(self, key: str | AnyPair) -> str:
+        """Stage a seed (text or key pair) in the keystore; returns its public key."""
+        return self._keys().stage_put(self.raw, key)
 
     def write_creds(self, account: str, user: str, text: str) -> Path:
         """Stage the user's creds file."""
-        return self._keys().stage_creds(self.raw, self.operator, account, user, text)
+        d = self._creds_dirs.get(account)
+        if d is None:
+            d = self._creds_dirs[account] = self.store.paths.creds_dir(self.operator, account)
+        return self._keys().stage_creds_at(
+            self.raw, d / (validate_name(user, "user") + CREDS_EXT), text
+        )
 
     def _keys(self) -> KeyStore:
         if self.keystore is None:

@@ -174,9 +174,16 @@ class StorePaths:
         """<keystore>/.gitignore."""
         return self.keystore_dir / GITIGNORE_NAME
 
-    def key_path(self, public_key: str) -> Path:
-        """<keystore>/keys/<K>/<XY>/<PUBKEY>.nk."""
-        return self.keystore_dir / key_relpath(public_key)
+    def key_path(self, public_key: str, *, trusted: bool = False) -> Path:
+        """<keystore>/keys/<K>/<XY>/<PUBKEY>.nk.
+
+        trusted=True skips re-decoding a key the caller just derived from a seed (batches of
+        10,000 keys would otherwise decode each one several times).
+        """
+        if not trusted:
+            return self.keystore_dir / key_relpath(public_key)
+        k = public_key
+        return Path(f"{self.keystore_dir}/{KEYS_DIR}/{k[0]}/{k[1:3]}/{k}{NKEY_EXT}")
 
     def creds_dir(self, operator: str, account: str) -> Path:
         """<keystore>/creds/<Op>/<A>."""

@@ -190,3 +190,12 @@ def test_open_selects_file_backend_by_default(paths):
     assert keyring_requested({"NSCPY_KEYRING": "yes"})
     assert not keyring_requested({"NSCPY_KEYRING": "0"})
     assert not keyring_requested({"NSCPY_KEYRING": "1"}, flag=False)
+
+
+def test_key_pairs_are_accepted_as_well_as_seed_text(keystore):
+    kp, curve = keys.create_pair(keys.Prefix.USER), keys.create_curve_pair()
+    assert keystore.put(kp) == kp.public_key
+    assert keystore.put(kp.seed) == kp.public_key
+    with keystore.batch() as b:
+        assert keystore.stage_put(b, curve) == curve.public_key
+    assert keystore.get(curve.public_key) == curve.seed
