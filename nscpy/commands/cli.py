@@ -21,6 +21,7 @@ from nscpy.errors import NscError
     lazy={
         "nkey": "nscpy.commands.keygen:generate_nkey",
         "creds": "nscpy.commands.misc:generate_creds",
+        "config": "nscpy.commands.serverconf:generate_config",
     },
     name="generate",
 )

@@ -1,0 +1,55 @@
+"""`nscpy generate config`: a nats-server config file for the current operator."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from nscpy.commands.context import AppContext, pass_app
+
+
+@click.command("config")
+@click.option("--mem-resolver", "kind", flag_value="mem", help="Preload every account (MEMORY).")
+@click.option("--nats-resolver", "kind", flag_value="full", help="Full nats-based resolver.")
+@click.option("--nats-resolver-cache", "kind", flag_value="cache", help="Caching resolver.")
+@click.option("--sys-account", help="System account name or key (default: the operator's).")
+@click.option("--config-file", help="Write here (mode 0600) instead of stdout.")
+@click.option("--dir", "resolver_dir", default="./jwt", show_default=True, help="Resolver dir.")
+@click.option("--allow-delete", is_flag=True, help="Full resolver: let push --prune delete.")
+@click.option("-F", "--force", is_flag=True, help="Overwrite an existing --config-file.")
+@pass_app
+def generate_config(
+    app: AppContext,
+    /,
+    kind: str | None,
+    sys_account: str | None,
+    config_file: str | None,
+    resolver_dir: str,
+    allow_delete: bool,
+    force: bool,
+) -> None:
+    """Write a server config usable directly with `nats-server -c`."""
+    from nscpy.actions.serverconfig import generate_config as build
+
+    if kind is None:
+        raise click.UsageError(
+            "choose one of --mem-resolver, --nats-resolver or --nats-resolver-cache"
+        )
+    text = build(
+        app.workspace,
+        kind,
+        sys_account=sys_account,
+        resolver_dir=resolver_dir,
+        allow_delete=allow_delete,
+    )
+    if config_file and config_file != "--":
+        path = Path(config_file)
+        if path.exists() and not force:
+            raise click.ClickException(f"{config_file} exists: pass -F to overwrite it")
+        from nscpy.store.atomic import atomic_write
+
+        atomic_write(path, text)
+        click.echo(f"[ OK ] wrote server config {config_file}", err=True)
+    else:
+        click.echo(text, nl=False)
