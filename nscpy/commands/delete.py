@@ -1,0 +1,112 @@
+"""`nscpy delete user|account`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from nscpy.commands.context import AppContext, pass_app
+from nscpy.commands.output import emit_json
+from nscpy.commands.params import split_list
+
+_LABELS = {"ok": "[ OK ]", "warn": "[WARN]", "error": "[ERR ]"}
+
+
+def render_report(report: Any, as_json: bool) -> None:
+    """Print a Report as nsc's status lines, or as JSON; exit 1 if any step failed."""
+    if as_json:
+        emit_json(report.to_json())
+    else:
+        for level, text in report.lines:
+            click.echo(f"{_LABELS[level]} {text}", err=level == "error")
+    if report.has_errors:
+        raise click.exceptions.Exit(1)
+
+
+_json = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+_rm_nkey = click.option("-D", "--rm-nkey", is_flag=True, help="Also delete the seeds.")
+_rm_creds = click.option("-C", "--rm-creds", is_flag=True, help="Also delete the creds files.")
+_signer = click.option(
+    "-K", "--private-key", "signer", help="Operator key that re-signs the account."
+)
+
+
+@click.command("user")
+@click.argument("names", nargs=-1, metavar="[NAME]...")
+@click.option("-n", "--name", "name_opts", multiple=True, help="User(s) to delete (or repeat).")
+@click.option("-a", "--account", help="Account name or public key (default: current).")
+@click.option("-R", "--revoke", is_flag=True, help="Revoke the users in the account JWT first.")
+@_rm_nkey
+@_rm_creds
+@_signer
+@_json
+@pass_app
+def delete_user(
+    app: AppContext,
+    /,
+    names: tuple[str, ...],
+    name_opts: tuple[str, ...],
+    account: str | None,
+    revoke: bool,
+    rm_nkey: bool,
+    rm_creds: bool,
+    signer: str | None,
+    as_json: bool,
+) -> None:
+    """Delete users (by name or public key) from an account."""
+    from nscpy.actions.delete import DeleteUsers, delete_users
+
+    wanted = split_list(name_opts) + list(names)
+    if not wanted:
+        raise click.UsageError("name the user(s) to delete: pass NAME or -n NAME")
+    spec = DeleteUsers(
+        names=wanted,
+        account=account,
+        revoke=revoke,
+        rm_nkey=rm_nkey,
+        rm_creds=rm_creds,
+        signer=signer,
+    )
+    render_report(delete_users(app.workspace, spec), as_json)
+
+
+@click.command("account")
+@click.argument("name_arg", required=False, metavar="NAME")
+@click.option("-n", "--name", "name_opt", help="Account to delete (name or public key).")
+@click.option(
+    "-R",
+    "--revoke/--no-revoke",
+    default=True,
+    show_default=True,
+    help="Revoke the account's users before deleting them.",
+)
+@_rm_nkey
+@_rm_creds
+@_signer
+@_json
+@pass_app
+def delete_account(
+    app: AppContext,
+    /,
+    name_arg: str | None,
+    name_opt: str | None,
+    revoke: bool,
+    rm_nkey: bool,
+    rm_creds: bool,
+    signer: str | None,
+    as_json: bool,
+) -> None:
+    """Delete an account and its users (revoked first unless --no-revoke)."""
+    from nscpy.actions.delete import DeleteAccount, delete_account
+
+    if name_opt and name_arg and name_opt != name_arg:
+        raise click.UsageError(f"two names given: {name_opt!r} and {name_arg!r}")
+    name = name_opt or name_arg
+    if not name:
+        # unlike nsc, never fall back to the current account: deleting is not undoable
+        raise click.UsageError("name the account to delete: pass NAME or -n NAME")
+    spec = DeleteAccount(
+        name=name, revoke=revoke, rm_nkey=rm_nkey, rm_creds=rm_creds, signer=signer
+    )
+    render_report(delete_account(app.workspace, spec), as_json)
