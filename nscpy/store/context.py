@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,14 +23,40 @@ __all__ = ["Context", "cwd_context", "load_context", "sane_default", "save_conte
 _OWN = ("store_root", "operator", "account")
 
 
-@dataclass
 class Context:
     """The selection nsc.json records; empty strings mean "not set", as in nsc."""
 
-    store_root: str = ""
-    operator: str = ""
-    account: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
+    __slots__ = ("store_root", "operator", "account", "extra")
+
+    def __init__(
+        self,
+        store_root: str = "",
+        operator: str = "",
+        account: str = "",
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        self.store_root = store_root
+        self.operator = operator
+        self.account = account
+        self.extra: dict[str, Any] = {} if extra is None else extra
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Context):
+            return NotImplemented
+        return (self.store_root, self.operator, self.account, self.extra) == (
+            other.store_root,
+            other.operator,
+            other.account,
+            other.extra,
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like a dataclass with eq
+
+    def __repr__(self) -> str:
+        return (
+            f"Context(store_root={self.store_root!r}, operator={self.operator!r}, "
+            f"account={self.account!r}, extra={self.extra!r})"
+        )
 
     def to_json(self) -> str:
         """nsc.json text: our three fields first, then the preserved ones."""

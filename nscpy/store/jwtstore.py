@@ -13,8 +13,8 @@ import contextlib
 import json
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from nscpy.store import atomic
 from nscpy.store.batch import Batch
@@ -28,8 +28,7 @@ __all__ = ["NSC_VERSION", "DataStore", "StoreBatch", "StoreInfo"]
 NSC_VERSION = "1"
 
 
-@dataclass(frozen=True)
-class StoreInfo:
+class StoreInfo(NamedTuple):
     """The content of an operator's .nsc file."""
 
     name: str

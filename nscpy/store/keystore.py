@@ -12,9 +12,8 @@ import builtins
 import contextlib
 import os
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from nscpy import keys
 from nscpy.store import atomic
@@ -35,8 +34,7 @@ __all__ = [
 KEYRING_ENV = "NSCPY_KEYRING"
 
 
-@dataclass(frozen=True, order=True)
-class KeyInfo:
+class KeyInfo(NamedTuple):
     """A public key present in the keystore and its role."""
 
     public_key: str
