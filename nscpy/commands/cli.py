@@ -74,6 +74,8 @@ def list_group() -> None:
         "env": "nscpy.commands.misc:env",
         "select": "nscpy.commands.misc:select",
         "init": "nscpy.commands.misc:init",
+        "validate": "nscpy.commands.check:validate",
+        "expirations": "nscpy.commands.check:expirations",
     },
 )
 @click.version_option(__version__, "--version", "-v", prog_name="nscpy")
@@ -103,7 +105,36 @@ def cli(
     ctx.obj = AppContext(config_dir, data_dir, keystore_dir, all_dirs, keyring, interactive)
 
 
-for _group in (generate, describe, add, list_group):
+@click.group(
+    cls=LazyGroup,
+    lazy={
+        "user": "nscpy.commands.delete:delete_user",
+        "account": "nscpy.commands.delete:delete_account",
+    },
+)
+def delete() -> None:
+    """Delete users or accounts (revoking, removing seeds and creds on request)."""
+
+
+@click.group(
+    "import",
+    cls=LazyGroup,
+    lazy={
+        "keys": "nscpy.commands.transfer:import_keys",
+        "account": "nscpy.commands.transfer:import_account",
+        "user": "nscpy.commands.transfer:import_user",
+    },
+)
+def import_group() -> None:
+    """Import seeds, account JWTs or user JWTs/creds into the store."""
+
+
+@click.group("export", cls=LazyGroup, lazy={"keys": "nscpy.commands.transfer:export_keys"})
+def export_group() -> None:
+    """Export seeds (and JWTs) to a directory."""
+
+
+for _group in (generate, describe, add, list_group, delete, import_group, export_group):
     cli.add_command(_group)
 
 

@@ -2,29 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 
 from nscpy.commands.context import AppContext, pass_app
-from nscpy.commands.output import emit_json
 from nscpy.commands.params import split_list
+from nscpy.commands.reporting import json_option as _json
+from nscpy.commands.reporting import render_report
 
-_LABELS = {"ok": "[ OK ]", "warn": "[WARN]", "error": "[ERR ]"}
-
-
-def render_report(report: Any, as_json: bool) -> None:
-    """Print a Report as nsc's status lines, or as JSON; exit 1 if any step failed."""
-    if as_json:
-        emit_json(report.to_json())
-    else:
-        for level, text in report.lines:
-            click.echo(f"{_LABELS[level]} {text}", err=level == "error")
-    if report.has_errors:
-        raise click.exceptions.Exit(1)
-
-
-_json = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 _rm_nkey = click.option("-D", "--rm-nkey", is_flag=True, help="Also delete the seeds.")
 _rm_creds = click.option("-C", "--rm-creds", is_flag=True, help="Also delete the creds files.")
 _signer = click.option(
