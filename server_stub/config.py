@@ -145,21 +145,17 @@ def build(conf: ConfMap, config_dir: Path) -> ServerOptions:
         js = conf["jetstream"]
         options.jetstream = dict(js) if isinstance(js, dict) else {"enabled": js}
     if "operator" in conf or "operators" in conf or "resolver" in conf:
-        try:
-            from server_stub.operator import build_operator  # type: ignore[import-not-found]
-        except ImportError:
-            key = next(k for k in ("operator", "operators", "resolver") if k in conf)
-            raise ConfigError(
-                f"{conf.where(key)}: operator mode (operator/resolver) is not implemented"
-                " in server_stub yet; use config-file accounts"
-            ) from None
-        options.operator = build_operator(conf, config_dir)
-        options.authorization = options.operator
+        from server_stub.operator import build_operator
+
         if "authorization" in conf or "accounts" in conf:
+            key = "authorization" if "authorization" in conf else "accounts"
             raise ConfigError(
-                f"{conf.where('operator')}: operator mode takes users from JWTs;"
+                f"{conf.where(key)}: operator mode takes users from JWTs;"
                 " remove authorization/accounts"
             )
+        options.operator = build_operator(conf, config_dir)
+        options.authorization = options.operator
+        options.system_account = options.operator.system_account
         return options
     _config_auth(conf, options)
     return options

@@ -221,7 +221,10 @@ class Server:
             fields["tls_required"] = True
             if self.options.tls.verify:
                 fields["tls_verify"] = True
-        fields["max_payload"] = self.options.max_payload
+        payload = self.options.max_payload
+        if connect_info and 0 <= client.max_payload < payload:
+            payload = client.max_payload  # the connection's own limit once the user is known
+        fields["max_payload"] = payload
         if self.options.jetstream is not None:
             fields["jetstream"] = True
         fields["client_id"] = client.cid
@@ -267,6 +270,8 @@ class Client(asyncio.Protocol):
         self.identity: Identity | None = None
         self.account: Account | None = None
         self.perms: Any = None
+        self.max_subs = -1  # per connection: the smaller of the account's and the user's
+        self.max_payload = -1
         self.subs: dict[str, Subscription] = {}
         self.replies: dict[str, list[float]] = {}  # reply subject -> [remaining, deadline]
         self.tls = False
@@ -392,6 +397,11 @@ class Client(asyncio.Protocol):
         self.identity = identity
         self.account = account
         self.perms = identity.permissions
+        grant = identity.extra.get("grant")
+        if grant is not None:
+            self.apply_grant(grant)
+        else:
+            self.max_subs, self.max_payload = account.max_subs, account.max_payload
         self.connected = True
         account.clients.add(self)
         if identity.expires is not None:
@@ -428,7 +438,7 @@ class Client(asyncio.Protocol):
         if event.sid in self.subs:
             self._ok()  # nats-server ignores a SUB that reuses a sid
             return
-        if 0 <= account.max_subs <= len(self.subs):
+        if 0 <= self.max_subs <= len(self.subs):
             self.send_err(errors.MAX_SUBSCRIPTIONS)
             return
         sub = Subscription(self, event.sid, subject, event.queue, account)
@@ -464,7 +474,7 @@ class Client(asyncio.Protocol):
             return
         headers = event.headers if type(event) is HPub else None
         size = len(event.payload) + (len(headers) if headers is not None else 0)
-        if 0 <= account.max_payload < size:
+        if 0 <= self.max_payload < size:
             self.fail(errors.MAX_PAYLOAD)
             return
         if self.verbose:  # nats-server acknowledges before it delivers
@@ -473,6 +483,12 @@ class Client(asyncio.Protocol):
         count = self.server.router.publish(account, subject, reply, headers, event.payload, self)
         if count == 0 and reply and self.no_responders:
             self._send_no_responders(account, subject, reply)
+
+    def apply_grant(self, grant: Any) -> None:
+        """Take permissions and limits from an operator-mode grant (at connect and on updates)."""
+        self.perms = grant.permissions
+        self.max_subs = grant.max_subs
+        self.max_payload = grant.max_payload
 
     def _can_publish(self, subject: str) -> bool:
         if self.perms.can_publish(subject):

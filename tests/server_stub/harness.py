@@ -135,3 +135,78 @@ async def raw_session(url: str, chunks: list[bytes], quiet: float = 0.15) -> byt
         with contextlib.suppress(ConnectionError):
             await writer.wait_closed()
     return out
+
+
+def _strip_info(data: bytes) -> bytes:
+    """Drop INFO lines: they carry ids and ports that differ between servers."""
+    return b"".join(
+        line for line in data.splitlines(keepends=True) if not line.startswith(b"INFO ")
+    )
+
+
+async def jwt_session(
+    url: str,
+    user_jwt: str | None,
+    seed_signer,
+    chunks: list[bytes],
+    *,
+    sig: str = "std",
+    connect: dict | None = None,
+    quiet: float = 0.15,
+    max_wait: float = 3.0,
+) -> bytes:
+    """CONNECT with a user JWT and a nonce signature, send chunks and a PING; INFO lines removed.
+
+    sig: "std" (padded base64, as nats-py), "url" (RawURL), "bad" (signs another text), "none".
+    """
+    import base64
+    import json
+
+    host, port = url.removeprefix("nats://").rsplit(":", 1)
+    reader, writer = await asyncio.open_connection(host, int(port))
+    info = json.loads((await reader.readline())[5:])
+    fields: dict = {"verbose": False, "protocol": 1, "headers": True}
+    if user_jwt is not None:
+        fields["jwt"] = user_jwt
+    nonce = info.get("nonce", "")
+    if sig != "none" and seed_signer is not None:
+        raw = seed_signer.sign((nonce if sig != "bad" else "x" + nonce).encode())
+        if sig == "url":
+            fields["sig"] = base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+        else:
+            fields["sig"] = base64.b64encode(raw).decode()
+    fields.update(connect or {})
+    out = b""
+    loop = asyncio.get_running_loop()
+    try:
+        # CONNECT and PING in one write: a refused client has nothing unread at the server,
+        # so the close is a FIN (not a RST that would discard the -ERR before we read it)
+        writer.write(b"CONNECT " + json.dumps(fields).encode() + b"\r\nPING\r\n")
+        while b"PONG\r\n" not in out:
+            data = await asyncio.wait_for(reader.read(65536), max_wait)
+            if not data:
+                return _strip_info(out + b"<EOF>")
+            out += data
+        for chunk in [*chunks, b"PING\r\n"]:
+            writer.write(chunk)
+            await writer.drain()
+            await asyncio.sleep(0.01)
+        deadline = loop.time() + max_wait
+        while loop.time() < deadline:
+            try:
+                data = await asyncio.wait_for(reader.read(65536), quiet)
+            except asyncio.TimeoutError:
+                if b"PONG\r\n" in out and quiet < max_wait:
+                    break
+                continue
+            if not data:
+                out += b"<EOF>"
+                break
+            out += data
+    except ConnectionError:
+        out += b"<EOF>"
+    finally:
+        writer.close()
+        with contextlib.suppress(ConnectionError):
+            await writer.wait_closed()
+    return _strip_info(out)

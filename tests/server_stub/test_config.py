@@ -52,7 +52,7 @@ def test_env_variable_and_arrays() -> None:
         ("authorization { tokn: x }", "unknown authorization option 'tokn'"),
         ("x: $NOPE", "variable $NOPE is not defined"),
         ("a { b: 1", "missing '}'"),
-        ("operator: op.jwt\nresolver: MEMORY", "<config>:1: operator mode"),
+        ("operator: op.jwt\nresolver: MEMORY", "<config>:1: cannot read operator JWT"),
         ('s: "open', "unterminated quoted string"),
         ("accounts { A { users [ {user: a, password: '$2a$11$xx'} ] } }", "bcrypt"),
         ("accounts { A { imports [ {stream: {account: B, subject: x}} ] } }", None),

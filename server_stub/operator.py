@@ -1,0 +1,311 @@
+"""Operator mode: trusted operators, the account resolver, and user JWT authentication.
+
+Theory of operation. The config names one or more operator JWTs and a resolver. An account JWT
+is trusted when one of those operators signed it (identity key unless strict, or a signing key).
+Accounts load lazily, like nats-server: on the first CONNECT of one of their users (the system
+account at start-up). A loaded account lives in `loaded` and in the router, with its limits and
+imports; a pushed update replaces it live: revoked users are closed with 'User Authentication
+Revoked', the others get permissions and limits recomputed from the new JWT.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nscpy import jwt
+from nscpy.jwt.revocations import is_revoked
+from server_stub import errors
+from server_stub.auth import ConnectionInfo, Identity
+from server_stub.confparse import ConfMap
+from server_stub.errors import AuthError, ConfigError
+from server_stub.jwtaccounts import set_limits, wire_imports
+from server_stub.jwtauth import authenticate_user, expand_template, grant_for
+from server_stub.resolver import AccountStore, ClaimsError, ResolverService
+
+log = logging.getLogger("server_stub")
+
+ACCOUNT_CONNECTIONS = "maximum account active connections exceeded"
+_RESOLVER_KEYS = {"type", "dir", "allow_delete", "interval", "timeout", "limit", "sync", "ttl"}
+
+
+@dataclass
+class ResolverConfig:
+    """The `resolver` setting: MEMORY, or a full resolver with a directory."""
+
+    kind: str = "MEMORY"
+    directory: Path | None = None
+    allow_delete: bool = False
+
+
+@dataclass
+class OperatorSettings:
+    """Everything operator mode needs from the config."""
+
+    operators: list[jwt.OperatorClaims]
+    system_account: str
+    resolver: ResolverConfig
+    preload: dict[str, str] = field(default_factory=dict)
+
+
+def _operator(value: Any, config_dir: Path, where: str) -> jwt.OperatorClaims:
+    text = str(value).strip()
+    if not text.startswith("eyJ"):
+        path = Path(text) if Path(text).is_absolute() else config_dir / text
+        try:
+            text = path.read_text()
+        except OSError as exc:
+            raise ConfigError(f"{where}: cannot read operator JWT {path}: {exc.strerror}") from None
+        if "BEGIN" in text:
+            text = jwt.parse_decorated_jwt(text)
+        text = text.strip()
+    try:
+        claims = jwt.decode(text)
+    except jwt.JWTError as exc:
+        raise ConfigError(f"{where}: operator JWT does not decode: {exc}") from None
+    if not isinstance(claims, jwt.OperatorClaims):
+        raise ConfigError(f"{where}: expected an operator JWT, got a {claims.claim_type} JWT")
+    return claims
+
+
+def _resolver(conf: ConfMap, config_dir: Path) -> ResolverConfig:
+    value = conf.get("resolver", "MEMORY")
+    where = conf.where("resolver") if "resolver" in conf else conf.source
+    if isinstance(value, str):
+        if value.upper() == "MEMORY":
+            return ResolverConfig()
+        raise ConfigError(
+            f"{where}: resolver {value!r} is not supported (MEMORY or {{type: full}})"
+        )
+    if not isinstance(value, ConfMap):
+        raise ConfigError(f"{where}: resolver must be MEMORY or a map, got {value!r}")
+    for key in value:
+        if key not in _RESOLVER_KEYS:
+            raise ConfigError(f"{value.where(key)}: unknown resolver option {key!r}")
+    kind = str(value.get("type", "full")).lower()
+    if kind not in ("full", "cache"):
+        raise ConfigError(f"{where}: resolver type {kind!r} is not supported (full or cache)")
+    directory = Path(str(value.get("dir", "./jwt")))
+    if not directory.is_absolute():
+        directory = config_dir / directory
+    return ResolverConfig(kind, directory, bool(value.get("allow_delete", False)))
+
+
+def settings(conf: ConfMap, config_dir: Path) -> OperatorSettings:
+    """Read operator, system_account, resolver and resolver_preload."""
+    key = "operator" if "operator" in conf else "operators"
+    if key not in conf:
+        raise ConfigError(f"{conf.where('resolver')}: a resolver needs an operator JWT")
+    raw = conf[key]
+    values = raw if isinstance(raw, list) else [raw]
+    operators = [_operator(v, config_dir, conf.where(key)) for v in values]
+    system = str(conf.get("system_account", operators[0].system_account))
+    preload: dict[str, str] = {}
+    if "resolver_preload" in conf:
+        block = conf["resolver_preload"]
+        if not isinstance(block, ConfMap):
+            raise ConfigError(f"{conf.where('resolver_preload')}: resolver_preload must be a map")
+        preload = {str(k): str(v).strip() for k, v in block.items()}
+    return OperatorSettings(operators, system, _resolver(conf, config_dir), preload)
+
+
+def build_operator(conf: ConfMap, config_dir: Path) -> OperatorAuth:
+    """The authenticator for an operator-mode config."""
+    return OperatorAuth(settings(conf, config_dir))
+
+
+def _go_error(exc: jwt.JWTError) -> str:
+    # the Go library's wording, which nats-server puts in its replies
+    text = str(exc)
+    if "3 parts" in text:
+        return "expected 3 chunks"
+    if isinstance(exc, jwt.UnexpectedIssuer | jwt.MalformedToken) and "account" in text:
+        return "not account claim"
+    return text
+
+
+class OperatorAuth:
+    """Authenticator (and resolver owner) for operator mode."""
+
+    auth_required = True
+    needs_nonce = True
+
+    def __init__(self, config: OperatorSettings) -> None:
+        self.config = config
+        self.operators = config.operators
+        self.system_account = config.system_account
+        res = config.resolver
+        self.store = AccountStore(res.directory, res.allow_delete)
+        for account, token in config.preload.items():
+            if res.directory is None or self.store.get(account) is None:
+                self.store.put(account, token)
+        self.loaded: dict[str, jwt.AccountClaims] = {}
+        self.server: Any = None
+
+    # --- trust -------------------------------------------------------------------------------
+
+    def _signer(self, claims: jwt.AccountClaims) -> jwt.OperatorClaims | None:
+        for op in self.operators:
+            if op.did_sign(claims):
+                return op
+        return None
+
+    def strict_issued(self, claims: jwt.AccountClaims) -> bool:
+        """True when a strict operator's signing key issued the account (see signer_scope)."""
+        op = self._signer(claims)
+        return op is not None and op.strict_signing_key_usage and claims.issuer != op.subject
+
+    def _decode_account(self, token: str) -> jwt.AccountClaims | None:
+        try:
+            claims = jwt.decode(token)
+        except jwt.JWTError as exc:
+            log.info("stored account JWT does not decode: %s", exc)
+            return None
+        if not isinstance(claims, jwt.AccountClaims) or self._signer(claims) is None:
+            return None
+        return claims
+
+    def account(self, account: str) -> jwt.AccountClaims | None:
+        """The loaded account, loading it (and what it imports from) on first use."""
+        claims = self.loaded.get(account)
+        if claims is not None:
+            return claims
+        token = self.store.get(account)
+        if token is None:
+            return None
+        claims = self._decode_account(token)
+        if claims is None:
+            return None
+        self.loaded[account] = claims
+        for imp in claims.imports:
+            if imp.account not in self.loaded:
+                self.account(imp.account)
+        self._install(claims)
+        return claims
+
+    def _install(self, claims: jwt.AccountClaims) -> None:
+        if self.server is None:
+            return
+        router = self.server.router
+        set_limits(router.account(claims.subject), claims, claims.subject == self.system_account)
+        wire_imports(router, self.loaded, int(time.time()))
+
+    # --- server hooks ------------------------------------------------------------------------
+
+    def attach(self, server: Any) -> None:
+        """Called at start-up: load the system account and answer the claims API."""
+        self.server = server
+        for claims in self.loaded.values():
+            self._install(claims)
+        self.account(self.system_account)
+        server.router.account(self.system_account).is_system = True
+        service = ResolverService(server, self.store, self.system_account)
+        service.attach(self.update, self.delete)
+        server.services.append(service)
+
+    def authenticate(self, options: dict[str, Any], info: ConnectionInfo) -> Identity:
+        """Decode the CONNECT jwt, find its account and check the user against it."""
+        token = options.get("jwt")
+        if not isinstance(token, str) or not token:
+            raise AuthError("operator mode needs a user JWT")
+        try:
+            user = jwt.decode(token)
+        except jwt.JWTError as exc:
+            raise AuthError(f"user JWT does not decode: {exc}") from None
+        if not isinstance(user, jwt.UserClaims):
+            raise AuthError(f"expected a user JWT, got {user.claim_type}")
+        account_id = user.issuer_account or user.issuer
+        claims = self.account(account_id)
+        if claims is None:
+            raise AuthError(f"account {account_id} is unknown or not trusted")
+        return authenticate_user(
+            user, claims, options, info, strict_issued=self.strict_issued(claims)
+        )
+
+    def admit(self, identity: Identity, account: Any, connected: int) -> None:
+        """Account-wide limits checked once the user is known: active connections."""
+        limit = account.max_conns
+        if 0 <= limit <= connected:
+            raise AuthError(
+                f"account {account.name} has {connected} connections", ACCOUNT_CONNECTIONS
+            )
+
+    # --- updates -----------------------------------------------------------------------------
+
+    def update(self, token: str, in_subject: str | None) -> tuple[str, str]:
+        """Apply a pushed account JWT; (account, message) or ClaimsError as nats-server words it."""
+        try:
+            claims = jwt.decode(token)
+        except jwt.JWTError as exc:
+            raise ClaimsError(f"jwt update resulted in error - {_go_error(exc)}") from None
+        if not isinstance(claims, jwt.AccountClaims):
+            raise ClaimsError("jwt update resulted in error - not account claim")
+        account = claims.subject
+        if in_subject is not None and in_subject != account:
+            raise ClaimsError(
+                "jwt update resulted in error - subject does not match jwt content", in_subject
+            )
+        results = jwt.ValidationResults()
+        claims.validate(results, now=int(time.time()))
+        if results.is_blocking():
+            issues = ", ".join(results.errors())
+            raise ClaimsError(f"jwt validation failed - validation errors: {issues}", account)
+        op = self._signer(claims)
+        if any(o.strict_signing_key_usage for o in self.operators) and (
+            op is None or claims.issuer == op.subject
+        ):
+            raise ClaimsError(
+                "jwt update resulted in error - operator requires issuer to be a signing key",
+                account,
+            )
+        if not self.store.full:
+            if account not in self.loaded:
+                return account, "jwt update skipped"
+            self.store.put(account, token)
+        else:
+            self.store.put(account, token)
+        if account in self.loaded and op is not None:
+            self.loaded[account] = claims
+            self._install(claims)
+            self.refresh(claims)
+        return account, "jwt updated"
+
+    def delete(self, token: str) -> list[str]:
+        """A delete request: generic JWT from the operator listing data.accounts."""
+        try:
+            req = jwt.decode_generic(token)
+        except jwt.JWTError as exc:
+            raise ClaimsError(f"jwt delete resulted in error - {_go_error(exc)}") from None
+        if not any(
+            req.issuer == op.subject or req.issuer in op.signing_keys for op in self.operators
+        ):
+            raise ClaimsError("not trusted")
+        if not self.store.allow_delete:
+            raise ClaimsError("delete not enabled in server config")
+        accounts = req.data.get("accounts")
+        if not isinstance(accounts, list) or not all(isinstance(a, str) for a in accounts):
+            raise ClaimsError("malformed request")
+        if self.system_account in accounts:
+            raise ClaimsError("not allowed to delete system account")
+        for account in accounts:
+            self.store.delete(account)
+            self.loaded.pop(account, None)
+        return list(accounts)
+
+    def refresh(self, claims: jwt.AccountClaims) -> None:
+        """Re-check connected users of an updated account: revoke, or recompute their grants."""
+        account = self.server.router.account(claims.subject)
+        for client in self.server.clients_of(account):
+            identity = client.identity
+            user = identity.claims if identity is not None else None
+            if not isinstance(user, jwt.UserClaims):
+                continue
+            if is_revoked(claims.revocations, user.subject, user.issued_at):
+                client.fail(errors.AUTH_REVOKED)
+                continue
+            scope = claims.signing_keys.get_scope(user.issuer)
+            limits = expand_template(scope.template, user, claims) if scope else user
+            client.apply_grant(grant_for(limits, claims))
