@@ -55,9 +55,9 @@ def validate(
             ]
             click.echo(table(rows, ["#", " ", "Description"]))
     if failed:
-        if not as_json:
-            click.echo("nscpy: error: validation found errors", err=True)
-        raise click.exceptions.Exit(1)
+        from nscpy.actions.errors import ActionError
+
+        raise ActionError("validation found errors")
 
 
 @click.command("expirations")

@@ -145,6 +145,12 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Abort:
         click.echo("nscpy: aborted", err=True)
         sys.exit(1)
+    except click.UsageError as exc:
+        # one line like every other error (Click's default adds a usage line and a hint line)
+        where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+        message = exc.format_message().replace("\n", " ")
+        click.echo(f"nscpy: error: {message}{where}", err=True)
+        sys.exit(exc.exit_code)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)

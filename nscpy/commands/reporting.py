@@ -14,11 +14,14 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print the re
 
 
 def render_report(report: Any, as_json: bool) -> None:
-    """Print a Report as status lines (errors on stderr), or as JSON; exit 1 if a step failed."""
+    """Print a Report as status lines (errors on stderr), or as JSON; fail if a step failed."""
     if as_json:
         emit_json(report.to_json())
     else:
         for level, text in report.lines:
             click.echo(f"{_LABELS[level]} {text}", err=level == "error")
     if report.has_errors:
-        raise click.exceptions.Exit(1)
+        from nscpy.actions.errors import ActionError
+
+        failed = sum(1 for level, _ in report.lines if level == "error")
+        raise ActionError(f"{failed} step(s) failed (see above)")

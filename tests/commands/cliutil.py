@@ -1,0 +1,51 @@
+"""Helpers for CLI tests: run the real entry point in-process, and fingerprint a directory."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import os
+import stat
+from pathlib import Path
+
+from nscpy.commands.cli import main
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def run(*argv: str) -> tuple[int, str, str]:
+    """Run `nscpy argv...` through main() (the console script); returns (code, stdout, stderr)."""
+    out, err = io.StringIO(), io.StringIO()
+    code = 0
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            main(list(argv))
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+    return code, out.getvalue(), err.getvalue()
+
+
+def ok(*argv: str) -> str:
+    """Run and insist on success; returns stdout."""
+    code, out, err = run(*argv)
+    assert code == 0, f"nscpy {' '.join(argv)} -> {code}\n{out}{err}"
+    return out
+
+
+def fingerprint(root: Path) -> dict[str, str]:
+    """{relative path: 'dir <mode>' or '<mode> <sha256>'} for everything under root."""
+    found: dict[str, str] = {}
+    if not root.exists():
+        return found
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames + filenames:
+            full = os.path.join(dirpath, name)
+            st = os.lstat(full)
+            rel = os.path.relpath(full, root)
+            if stat.S_ISDIR(st.st_mode):
+                found[rel] = f"dir {stat.S_IMODE(st.st_mode):o}"
+            else:
+                digest = hashlib.sha256(Path(full).read_bytes()).hexdigest()
+                found[rel] = f"{stat.S_IMODE(st.st_mode):o} {digest}"
+    return found
