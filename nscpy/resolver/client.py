@@ -138,17 +138,20 @@ async def connect(opts: ConnectOptions) -> Client:
 
 
 async def _abandon(nc: Client) -> None:
-    try:
-        await nc.close()
-    except Exception:  # noqa: BLE001 - closing a half-open client may fail any way; nothing to do
-        pass
+    # Client.close() can wait forever on a client whose TLS upgrade failed, so close the
+    # transport directly, and only wait a moment for it.
+    names = ("_flusher_task", "_reading_task", "_ping_interval_task")
+    for task in (getattr(nc, name, None) for name in names):
+        if isinstance(task, asyncio.Task) and not task.done():
+            task.cancel()
     transport = getattr(nc, "_transport", None)
-    if transport is not None:
-        try:
-            transport.close()
-            await transport.wait_closed()
-        except Exception:  # noqa: BLE001
-            pass
+    if transport is None:
+        return
+    try:
+        transport.close()
+        await asyncio.wait_for(transport.wait_closed(), 0.25)
+    except Exception:  # noqa: BLE001 - a half-open socket may fail to close any way; nothing to do
+        pass
 
 
 def _is_no_responders(msg: Any) -> bool:
