@@ -22,6 +22,7 @@ from nscpy.errors import NscError
         "nkey": "nscpy.commands.keygen:generate_nkey",
         "creds": "nscpy.commands.misc:generate_creds",
         "config": "nscpy.commands.serverconf:generate_config",
+        "activation": "nscpy.commands.exports:generate_activation",
     },
     name="generate",
 )
@@ -48,6 +49,9 @@ def describe() -> None:
         "operator": "nscpy.commands.add:add_operator",
         "account": "nscpy.commands.add:add_account",
         "user": "nscpy.commands.add:add_user",
+        "export": "nscpy.commands.exports:add_export",
+        "import": "nscpy.commands.exports:add_import",
+        "mapping": "nscpy.commands.exports:add_mapping",
     },
 )
 def add() -> None:
@@ -110,6 +114,9 @@ def cli(
     lazy={
         "user": "nscpy.commands.delete:delete_user",
         "account": "nscpy.commands.delete:delete_account",
+        "export": "nscpy.commands.exports:delete_export",
+        "import": "nscpy.commands.exports:delete_import",
+        "mapping": "nscpy.commands.exports:delete_mapping",
     },
 )
 def delete() -> None:
@@ -135,6 +142,50 @@ def export_group() -> None:
 
 
 for _group in (generate, describe, add, list_group, delete, import_group, export_group):
+    cli.add_command(_group)
+
+
+@click.group(
+    cls=LazyGroup,
+    lazy={
+        "operator": "nscpy.commands.edit:edit_operator",
+        "account": "nscpy.commands.edit:edit_account",
+        "user": "nscpy.commands.edit_user:edit_user",
+        "signing-key": "nscpy.commands.edit_user:edit_signing_key",
+        "export": "nscpy.commands.exports:edit_export",
+        "authcallout": "nscpy.commands.edit:edit_authcallout",
+    },
+)
+def edit() -> None:
+    """Edit operators, accounts, users, signing keys, exports and auth callout."""
+
+
+@click.group(cls=LazyGroup, lazy={"user": "nscpy.commands.revoke:revoke_user"})
+def revoke() -> None:
+    """Revoke users (shorthand for 'revocations add-user')."""
+
+
+@click.group(
+    cls=LazyGroup,
+    lazy={
+        "add-user": "nscpy.commands.revoke:add_user",
+        "delete-user": "nscpy.commands.revoke:delete_user",
+        "list-users": "nscpy.commands.revoke:list_users",
+        "add-activation": "nscpy.commands.revoke:add_activation",
+        "delete-activation": "nscpy.commands.revoke:delete_activation",
+        "list-activations": "nscpy.commands.revoke:list_activations",
+    },
+)
+def revocations() -> None:
+    """Revoke users and activations (kept in the account JWT)."""
+
+
+@click.group(cls=LazyGroup, lazy={"operator": "nscpy.commands.reissue:reissue_operator"})
+def reissue() -> None:
+    """Give an operator a new identity key."""
+
+
+for _group in (edit, revoke, revocations, reissue):
     cli.add_command(_group)
 
 

@@ -1,0 +1,183 @@
+"""Shared machinery of the edit commands: locked account rewrites, signer order, validation.
+
+Every change to an account JWT goes through `update_account`: the account file is read, changed
+and re-signed under the store lock (DataStore.read_modify_write), so two edits running at once
+never lose one another. Any exception raised while changing the claims leaves the file as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from nscpy import keys
+from nscpy.actions.entities import Saved, account_signers, load_operator, operator_signers
+from nscpy.actions.errors import ActionError, UsageProblem
+from nscpy.actions.signers import load_key_value, resolve_signer
+from nscpy.actions.workspace import Workspace
+from nscpy.jwt import (
+    AccountClaims,
+    AnyClaims,
+    JWTError,
+    OperatorClaims,
+    ValidationResults,
+    decode,
+    encode,
+)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class AccountRef:
+    """An operator/account pair resolved from the -a flag and the current context."""
+
+    operator: str
+    account: str
+
+
+def resolve_account(ws: Workspace, account: str | None, operator: str | None = None) -> AccountRef:
+    """The account named (name or public key), else the current or only one."""
+    op = ws.operator_name(operator)
+    return AccountRef(op, ws.account_name(op, account))
+
+
+def require_valid(claims: AnyClaims, now: int, what: str) -> None:
+    """Refuse claims that Go's Validate would block (first blocking issue, one line)."""
+    results = ValidationResults()
+    claims.validate(results, now=now)
+    errors = results.errors()
+    if errors:
+        raise UsageProblem(f"{what} would not be valid: {errors[0]}")
+
+
+def prefer(candidates: list[str], first: str) -> list[str]:
+    """candidates with `first` moved to the front (nsc prefers the key that issued the claim)."""
+    if first in candidates:
+        return [first, *(c for c in candidates if c != first)]
+    return candidates
+
+
+def operator_signer_for(
+    ws: Workspace, op: OperatorClaims, value: str | None, issued_by: str = ""
+) -> keys.KeyPair:
+    """The operator key that signs an account JWT: -K, else the previous issuer, else the first."""
+    return resolve_signer(
+        ws.keystore,
+        value,
+        prefer(operator_signers(op), issued_by),
+        what=f"accounts of operator {op.name or op.subject!r}",
+    )
+
+
+def user_signer_candidates(op: OperatorClaims, acct: AccountClaims) -> list[str]:
+    """Keys that may sign users: in strict mode the account identity key is left out."""
+    signers = account_signers(acct)
+    if op.strict_signing_key_usage and acct.issuer != op.subject:
+        signers = [k for k in signers if k != acct.subject]
+    return signers
+
+
+def check_system_account(op: OperatorClaims, acct: AccountClaims) -> None:
+    """The system account may not carry JetStream limits (nats-server refuses to start)."""
+    limits = acct.limits
+    has_js = not limits.jetstream.is_zero() or bool(limits.tiered_limits)
+    if op.system_account and acct.subject == op.system_account and has_js:
+        raise UsageProblem(
+            f"account {acct.name or acct.subject!r} is the system account: "
+            "it may not have JetStream limits (use --js-disable)"
+        )
+
+
+def decode_account(text: str, name: str) -> AccountClaims:
+    """Decoded, signature-checked account claims from stored text."""
+    try:
+        claims = decode(text.strip())
+    except JWTError as exc:
+        raise ActionError(f"the stored JWT of account {name!r} is not valid: {exc}") from None
+    if not isinstance(claims, AccountClaims):
+        raise ActionError(f"the stored JWT of account {name!r} is not an account JWT")
+    return claims
+
+
+def update_account(
+    ws: Workspace,
+    ref: AccountRef,
+    change: Callable[[AccountClaims], T],
+    *,
+    signer: str | None = None,
+) -> tuple[AccountClaims, T]:
+    """Read, change, validate and re-sign the account JWT under the store lock.
+
+    `change` mutates the claims in place and returns anything the caller wants back; if it (or
+    validation, or signing) raises, the stored JWT is untouched.
+    """
+    op = load_operator(ws, ref.operator)
+    path = ws.paths.account_jwt(ref.operator, ref.account)
+    box: list[tuple[AccountClaims, T]] = []
+
+    def rewrite(old: str | None) -> str:
+        if old is None:
+            raise ActionError(f"account {ref.account!r} does not exist")
+        claims = decode_account(old, ref.account)
+        subject = claims.subject
+        result = change(claims)
+        if claims.subject != subject:
+            raise ActionError("an edit may not change the account's public key")
+        check_system_account(op, claims)
+        now = ws.now()
+        require_valid(claims, now, f"account {ref.account!r}")
+        pair = operator_signer_for(ws, op, signer, claims.issuer)
+        token = encode(claims, pair, iat=now)
+        box.append((claims, result))
+        return token
+
+    ws.store.read_modify_write(path, rewrite)
+    claims, result = box[0]
+    return claims, result
+
+
+def account_saved(ws: Workspace, ref: AccountRef, claims: AccountClaims) -> Saved:
+    """The Saved record for an edited account."""
+    return Saved("account", ref.account, claims.subject, ws.paths.account_jwt(*_pair(ref)))
+
+
+def _pair(ref: AccountRef) -> tuple[str, str]:
+    return ref.operator, ref.account
+
+
+def signing_key_value(
+    ws: Workspace, value: str, role: keys.Prefix
+) -> tuple[str, keys.KeyPair | None]:
+    """A --sk value: 'generate' (new key pair, to store), a public key, a seed or a seed file."""
+    if value == "generate":
+        pair = keys.create_pair(role)
+        return pair.public_key, pair
+    text = value.strip()
+    if keys.is_valid_public_key(text):
+        public_key = text
+    else:
+        public_key = load_key_value(text, ws.keystore).public_key
+    if not public_key.startswith(role.letter):
+        raise UsageProblem(
+            f"--sk {public_key}: expected {role.role} key ({role.letter}...), "
+            f"got a {keys.Prefix.from_letter(public_key[0]).role} key"
+        )
+    return public_key, None
+
+
+def normalise_tags(tags: list[str]) -> list[str]:
+    """jwt's TagList.Add: trimmed, lower-cased, first occurrence kept."""
+    out: list[str] = []
+    for tag in tags:
+        t = tag.strip().lower()
+        if t and t not in out:
+            out.append(t)
+    return out
+
+
+def edit_tags(current: list[str], add: list[str], remove: list[str]) -> list[str]:
+    """current plus add, minus remove (case-insensitive, as jwt's TagList.Remove)."""
+    gone = {t.strip().lower() for t in remove}
+    return [t for t in normalise_tags([*current, *add]) if t.lower() not in gone]

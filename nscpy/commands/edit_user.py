@@ -1,0 +1,166 @@
+"""`nscpy edit user` and `nscpy edit signing-key` (they share the user-limit flags)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from nscpy.commands.context import AppContext, pass_app
+from nscpy.commands.edit import (
+    json_option,
+    optional_bool,
+    perm_spec,
+    report,
+    rm_permission_options,
+    tag_options,
+)
+from nscpy.commands.params import (
+    NUMBER,
+    permission_options,
+    resolve_time,
+    split_list,
+    start_expiry_options,
+)
+from nscpy.values import InvalidValue, parse_time_range
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class TimeRangeType(click.ParamType[Any, Any]):
+    """--time 'hh:mm:ss-hh:mm:ss' as a (start, end) pair; bad input exits 2."""
+
+    name = "hh:mm:ss-hh:mm:ss"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if not isinstance(value, str):
+            return value
+        try:
+            return parse_time_range(value)
+        except InvalidValue as exc:
+            self.fail(str(exc), param, ctx)
+
+
+TIME_RANGE = TimeRangeType()
+
+
+def user_limit_options(f: F) -> F:
+    """Permissions plus every user limit flag (shared with scoped signing keys)."""
+    f = permission_options(f)
+    f = rm_permission_options(f)
+    f = click.option("--subs", type=int, default=None, help="Max subscriptions (-1 unlimited).")(f)
+    f = click.option("--data", type=NUMBER, default=None, help="Max data bytes (-1 unlimited).")(f)
+    f = click.option("--payload", type=NUMBER, default=None, help="Max payload (-1 unlimited).")(f)
+    f = optional_bool("--bearer", "Bearer token: no nonce signature (true/false).")(f)
+    f = click.option("--conn-type", multiple=True, help="Allowed connection types (STANDARD...).")(
+        f
+    )
+    f = click.option("--rm-conn-type", multiple=True, help="Remove connection types.")(f)
+    f = click.option("--source-network", multiple=True, help="Allowed client CIDRs.")(f)
+    f = click.option("--rm-source-network", multiple=True, help="Remove client CIDRs.")(f)
+    f = click.option(
+        "--time", "times", type=TIME_RANGE, multiple=True, help="Connect window hh:mm:ss-hh:mm:ss."
+    )(f)
+    f = click.option("--rm-time", multiple=True, help="Remove the window starting at hh:mm:ss.")(f)
+    return click.option("--locale", default=None, help="IANA time zone of the --time windows.")(f)
+
+
+def limits_edit(kw: dict[str, Any]) -> Any:
+    """A LimitsEdit from the user-limit flags."""
+    from nscpy.actions.edit_limits import LimitsEdit
+
+    return LimitsEdit(
+        permissions=perm_spec(kw),
+        subs=kw["subs"],
+        data=kw["data"],
+        payload=kw["payload"],
+        bearer=kw["bearer"],
+        conn_types=split_list(kw["conn_type"]),
+        rm_conn_types=split_list(kw["rm_conn_type"]),
+        source_networks=split_list(kw["source_network"]),
+        rm_source_networks=split_list(kw["rm_source_network"]),
+        times=list(kw["times"]),
+        rm_times=split_list(kw["rm_time"]),
+        locale=kw["locale"],
+    )
+
+
+@click.command("user")
+@click.argument("name_arg", required=False, metavar="[NAME]")
+@click.option("-n", "--name", "name_opt", help="User (default: the account's only user).")
+@click.option("-a", "--account", help="Account name or public key (default: current).")
+@click.option("-K", "--private-key", "signer", help="Account key or scoped role to sign with.")
+@user_limit_options
+@tag_options
+@start_expiry_options
+@json_option
+@pass_app
+def edit_user(
+    app: AppContext,
+    /,
+    name_arg: str | None,
+    name_opt: str | None,
+    account: str | None,
+    signer: str | None,
+    tag: tuple[str, ...],
+    rm_tag: tuple[str, ...],
+    start: str | None,
+    expiry: str | None,
+    as_json: bool,
+    **kw: Any,
+) -> None:
+    """Edit a user's permissions and limits; its creds are rewritten."""
+    from nscpy.actions.edit_user import UserEdit, edit_user
+
+    if name_arg and name_opt and name_arg != name_opt:
+        raise click.UsageError(f"two names given: {name_opt!r} and {name_arg!r}")
+    ws = app.workspace
+    now = ws.now()
+    spec = UserEdit(
+        name=name_opt or name_arg,
+        account=account,
+        signer=signer,
+        limits=limits_edit(kw),
+        tags=split_list(tag),
+        rm_tags=split_list(rm_tag),
+        start=resolve_time(start, now) if start is not None else None,
+        expiry=resolve_time(expiry, now) if expiry is not None else None,
+    )
+    report(edit_user(ws, spec), as_json)
+
+
+@click.command("signing-key")
+@click.option("-a", "--account", help="Account name or public key (default: current).")
+@click.option("-K", "--private-key", "signer", help="Operator key to sign the account with.")
+@click.option(
+    "--sk", required=True, help="Signing key: public key, seed, file, role name or 'generate'."
+)
+@click.option("--role", default=None, help="Role name (usable with -K when adding users).")
+@click.option("--description", default=None, help="Description of the scope.")
+@user_limit_options
+@json_option
+@pass_app
+def edit_signing_key(
+    app: AppContext,
+    /,
+    account: str | None,
+    signer: str | None,
+    sk: str,
+    role: str | None,
+    description: str | None,
+    as_json: bool,
+    **kw: Any,
+) -> None:
+    """Create or edit a scoped signing key: users it signs get this permission template."""
+    from nscpy.actions.edit_signing_key import ScopeEdit, edit_signing_key
+
+    spec = ScopeEdit(
+        key=sk,
+        account=account,
+        signer=signer,
+        role=role,
+        description=description,
+        limits=limits_edit(kw),
+    )
+    report(edit_signing_key(app.workspace, spec), as_json)
