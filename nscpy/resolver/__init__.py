@@ -40,6 +40,8 @@ from nscpy.resolver.errors import (
 from nscpy.resolver.options import ConnectOptions, options_from_env
 from nscpy.resolver.replies import ReplyError, ServerIdentity, ServerReply, parse_reply
 from nscpy.resolver.reports import AccountPush, DeleteReport, ListReport, PushReport
+from nscpy.resolver.sysuser import SystemUser, temporary_system_user
+from nscpy.resolver.tokens import delete_request_jwt
 
 __all__ = [
     "AccountPush",
@@ -63,11 +65,13 @@ __all__ = [
     "ServerIdentity",
     "ServerRefused",
     "ServerReply",
+    "SystemUser",
     "UPDATE",
     "account_lookup_subject",
     "account_update_subject",
     "connect",
     "delete_accounts",
+    "delete_request_jwt",
     "delete_accounts_async",
     "list_accounts",
     "list_accounts_async",
@@ -80,4 +84,5 @@ __all__ = [
     "parse_reply",
     "push_accounts",
     "push_accounts_async",
+    "temporary_system_user",
 ]

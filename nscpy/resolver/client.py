@@ -13,8 +13,6 @@ nats-py costs tens of milliseconds to import.
 
 from __future__ import annotations
 
-import asyncio
-import ssl
 import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -68,6 +66,8 @@ def account_lookup_subject(account: str) -> str:
 
 
 def _reason(exc: BaseException) -> str:
+    import asyncio
+
     text = str(exc).strip()
     if isinstance(exc, asyncio.TimeoutError) or type(exc).__name__ == "TimeoutError":
         return "timed out"
@@ -78,6 +78,8 @@ def _reason(exc: BaseException) -> str:
 
 def _failure(url: str, exc: BaseException) -> str:
     """One line saying why `url` could not be used; raise AuthorizationFailed for a refusal."""
+    import ssl
+
     if isinstance(exc, ssl.SSLCertVerificationError):
         return (
             f"{url}: TLS certificate verification failed ({exc.verify_message}); "
@@ -93,6 +95,8 @@ def _failure(url: str, exc: BaseException) -> str:
 
 async def connect(opts: ConnectOptions) -> Client:
     """Open one connection, trying each URL in order; raise NoServerReachable when none works."""
+    import asyncio
+
     from nats.aio.client import Client as NATS
     from nats.errors import Error as NatsError
     from nats.errors import NoServersError
@@ -138,6 +142,8 @@ async def connect(opts: ConnectOptions) -> Client:
 
 
 async def _abandon(nc: Client) -> None:
+    import asyncio
+
     # Client.close() can wait forever on a client whose TLS upgrade failed, so close the
     # transport directly, and only wait a moment for it.
     names = ("_flusher_task", "_reading_task", "_ping_interval_task")
@@ -217,6 +223,8 @@ async def multi_request(
 
 
 def _run(coro: Any) -> Any:
+    import asyncio
+
     return asyncio.run(coro)
 
 

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import base64
 import os
-import ssl
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from nscpy import keys
 from nscpy.errors import NscValueError
+
+if TYPE_CHECKING:
+    import ssl
 
 __all__ = ["ConnectOptions", "options_from_env", "RESOLVER_SCHEMES"]
 
@@ -59,6 +62,8 @@ class ConnectOptions:
 
     def ssl_context(self) -> ssl.SSLContext | None:
         """A TLS context when a CA, a client cert or a TLS-only scheme asks for one, else None."""
+        import ssl
+
         wants_tls = any(u.lower().startswith(("tls://", "wss://")) for u in self.servers)
         if self.ca_file is None and self.cert_file is None and not wants_tls and not self.tls_first:
             # nats-py still upgrades (with the system CAs) when the server's INFO requires TLS.

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from nscpy import resolver
-from tests.resolver.mint import World, encode
+from nscpy import keys, resolver
+from tests.resolver.mint import World
 from tests.resolver.servers import full_resolver
 from tests.support.natsserver import RunningServer, nats_server
 
@@ -19,14 +19,13 @@ WAIT = 0.5  # per request; one server answers in a few ms
 
 
 def sys_opts(world: World, srv: RunningServer) -> resolver.ConnectOptions:
-    user = world.user("SYS", "pusher")
+    """Connect as nscpy's temporary system user, signed by the SYS identity key."""
+    user = resolver.temporary_system_user(world.sys.kp, world.sys.pub, int(time.time()))
     return resolver.ConnectOptions([srv.url], user.jwt, user.seed)
 
 
 def delete_jwt(world: World, accounts: list[str]) -> str:
-    # nsc's delete request: generic claims, sub = iss = operator, nats.accounts = [...]
-    op = world.operator.public_key
-    return encode(op, "", {"accounts": accounts}, world.operator)
+    return resolver.delete_request_jwt(world.operator, accounts, int(time.time()))
 
 
 async def connect_user(world: World, srv: RunningServer, account: str, **perms):
@@ -181,3 +180,38 @@ def test_non_system_user_gets_no_responders(world, server) -> None:
     app_opts = resolver.ConnectOptions([server.url], user.jwt, user.seed)
     with pytest.raises(resolver.NoResponders, match=r"nothing answers on \$SYS.REQ.CLAIMS.UPDATE"):
         resolver.push_accounts(app_opts, world.all_account_jwts(), timeout=WAIT, expect=1)
+
+
+def test_temporary_user_signed_by_a_sys_signing_key(tmp_path) -> None:
+    world = World.create("APP")
+    signing = keys.create_pair(keys.Prefix.ACCOUNT)
+    world.sys.signing_keys.append(signing.public_key)
+    with nats_server(tmp_path, full_resolver(world, tmp_path / "jwt")) as srv:
+        user = resolver.temporary_system_user(signing, world.sys.pub, int(time.time()))
+        opts = resolver.ConnectOptions([srv.url], user.jwt, user.seed)
+        resolver.push_accounts(opts, world.all_account_jwts(), timeout=WAIT, expect=1).check()
+
+        async def outside_its_permissions() -> str:
+            import nats
+
+            errors: list[Exception] = []
+
+            async def on_error(exc: Exception) -> None:
+                errors.append(exc)
+
+            nc = await nats.connect(
+                srv.url,
+                user_jwt_cb=opts.jwt_callback(),
+                signature_cb=opts.signature_callback(),
+                allow_reconnect=False,
+                error_cb=on_error,
+            )
+            await nc.publish("$SYS.REQ.SERVER.PING", b"")
+            await nc.flush()
+            await asyncio.sleep(0.2)
+            await nc.close()
+            return str(errors[0]) if errors else ""
+
+        assert asyncio.run(outside_its_permissions()) == (
+            'nats: permissions violation for publish to "$sys.req.server.ping"'
+        )

@@ -54,6 +54,7 @@ class Account:
     name: str
     kp: keys.KeyPair
     revocations: dict[str, int] = field(default_factory=dict)
+    signing_keys: list[str] = field(default_factory=list)
 
     @property
     def pub(self) -> str:
@@ -98,6 +99,8 @@ class World:
             "type": "account",
             "version": 2,
         }
+        if account.signing_keys:
+            nats["signing_keys"] = list(account.signing_keys)
         if account.revocations:
             nats["revocations"] = dict(sorted(account.revocations.items()))
         return encode(account.pub, account.name, nats, signer or self.operator, **std)
