@@ -198,9 +198,10 @@ def expand_template(
     """A copy of a scope's template with {{...}} placeholders filled in from user and account."""
     limits = jwt.UserPermissionLimits.from_json_dict(template.to_json_dict(), "template")
     for perm in (limits.pub, limits.sub):
-        perm.allow = _expand_list(perm.allow, user, account, drop_missing=False)
-        # a deny entry that cannot be expanded denies nothing; nats-server drops it
-        perm.deny = _expand_list(perm.deny, user, account, drop_missing=True)
+        # nats-server drops an allow entry naming a missing tag, but refuses the user when a
+        # deny entry cannot be expanded: a lost deny would widen what the user may do
+        perm.allow = _expand_list(perm.allow, user, account, drop_missing=True)
+        perm.deny = _expand_list(perm.deny, user, account, drop_missing=False)
     return limits
 
 

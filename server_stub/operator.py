@@ -268,9 +268,9 @@ class OperatorAuth:
         else:
             self.store.put(account, token)
         if account in self.loaded and op is not None:
+            self.refresh(claims, self.loaded[account])
             self.loaded[account] = claims
             self._install(claims)
-            self.refresh(claims)
         return account, "jwt updated"
 
     def delete(self, token: str) -> list[str]:
@@ -278,25 +278,27 @@ class OperatorAuth:
         try:
             req = jwt.decode_generic(token)
         except jwt.JWTError as exc:
-            raise ClaimsError(f"jwt delete resulted in error - {_go_error(exc)}") from None
-        if not any(
-            req.issuer == op.subject or req.issuer in op.signing_keys for op in self.operators
-        ):
-            raise ClaimsError("not trusted")
+            raise ClaimsError(f"jwt delete resulted in error - {_go_error(exc)}", None) from None
+
+        def refuse(reason: str) -> ClaimsError:
+            return ClaimsError(f"delete accounts request by {req.issuer} failed - {reason}", None)
+
+        if not any(req.issuer == o.subject or req.issuer in o.signing_keys for o in self.operators):
+            raise refuse("not trusted")
         if not self.store.allow_delete:
-            raise ClaimsError("delete not enabled in server config")
+            raise refuse("delete not enabled in server config")
         accounts = req.data.get("accounts")
         if not isinstance(accounts, list) or not all(isinstance(a, str) for a in accounts):
-            raise ClaimsError("malformed request")
+            raise refuse("malformed request")
         if self.system_account in accounts:
-            raise ClaimsError("not allowed to delete system account")
+            raise refuse("not allowed to delete system account")
         for account in accounts:
             self.store.delete(account)
             self.loaded.pop(account, None)
         return list(accounts)
 
-    def refresh(self, claims: jwt.AccountClaims) -> None:
-        """Re-check connected users of an updated account: revoke, or recompute their grants."""
+    def refresh(self, claims: jwt.AccountClaims, old: jwt.AccountClaims) -> None:
+        """Re-check connected users of an updated account: revoke, drop, or recompute grants."""
         account = self.server.router.account(claims.subject)
         for client in self.server.clients_of(account):
             identity = client.identity
@@ -306,6 +308,22 @@ class OperatorAuth:
             if is_revoked(claims.revocations, user.subject, user.issued_at):
                 client.fail(errors.AUTH_REVOKED)
                 continue
+            if _signer_changed(user.issuer, old, claims):
+                # nats-server closes users of a changed or removed signing key without an -ERR;
+                # they reconnect and get what the new JWT says
+                client.close()
+                continue
             scope = claims.signing_keys.get_scope(user.issuer)
             limits = expand_template(scope.template, user, claims) if scope else user
             client.apply_grant(grant_for(limits, claims))
+
+
+def _signer_changed(issuer: str, old: jwt.AccountClaims, new: jwt.AccountClaims) -> bool:
+    if issuer == new.subject:
+        return False
+    if issuer not in new.signing_keys:
+        return True
+    before, after = old.signing_keys.get_scope(issuer), new.signing_keys.get_scope(issuer)
+    if before is None or after is None:
+        return before is not after
+    return bool(before.to_json_dict() != after.to_json_dict())

@@ -35,7 +35,7 @@ FEATURE_FLAGS = {
 class ClaimsError(Exception):
     """A refused update or delete: the `error` object of the reply."""
 
-    def __init__(self, description: str, account: str = "n/a", code: int = 500) -> None:
+    def __init__(self, description: str, account: str | None = "n/a", code: int = 500) -> None:
         super().__init__(description)
         self.description = description
         self.account = account
@@ -134,12 +134,14 @@ class ResolverService:
         payload = data if isinstance(data, bytes) else data.encode()
         self.server.publish(self.system, msg.reply, payload)
 
-    def _ok(self, msg: BusMessage, account: str, message: str) -> None:
-        data = {"account": account, "code": 200, "message": message}
+    def _ok(self, msg: BusMessage, account: str | None, message: str) -> None:
+        data: dict[str, Any] = {"account": account} if account is not None else {}
+        data.update(code=200, message=message)
         self._reply(msg, {"server": self.server_info(), "data": data})
 
     def _error(self, msg: BusMessage, exc: ClaimsError) -> None:
-        error = {"account": exc.account, "code": exc.code, "description": exc.description}
+        error: dict[str, Any] = {"account": exc.account} if exc.account is not None else {}
+        error.update(code=exc.code, description=exc.description)
         self._reply(msg, {"server": self.server_info(), "error": error})
 
     def _on_update(self, msg: BusMessage) -> None:
@@ -175,7 +177,7 @@ class ResolverService:
         except ClaimsError as exc:
             self._error(msg, exc)
             return
-        self._ok(msg, deleted[0] if len(deleted) == 1 else "", f"deleted {len(deleted)} accounts")
+        self._ok(msg, None, f"deleted {len(deleted)} accounts")
 
 
 def _version() -> str:

@@ -41,7 +41,8 @@ def _app(claims: jwt.AccountClaims) -> None:
     template.pub = allow(
         "{{account-name()}}.{{name()}}.>", "t.{{tag(team)}}", "acct.{{account-tag(env)}}"
     )
-    template.pub.deny = ["t.{{tag(nope)}}", "{{account-name()}}.{{name()}}.secret"]
+    template.pub.allow.append("t.{{tag(nope)}}")  # a missing tag drops an allow entry
+    template.pub.deny = ["{{account-name()}}.{{name()}}.secret"]
     template.sub = allow("_INBOX.>", "u.{{subject()}}")
     claims.signing_keys.add_scoped(
         jwt.UserScope(key=SCOPED.public_key, role="r", template=template)
@@ -50,6 +51,12 @@ def _app(claims: jwt.AccountClaims) -> None:
 
 def _everyone_revoked(claims: jwt.AccountClaims) -> None:
     claims.revoke(jwt.ALL, T0)
+
+
+def _deny_missing_tag(claims: jwt.AccountClaims) -> None:
+    template = jwt.UserPermissionLimits(subs=-1, data=-1, payload=-1)
+    template.pub.deny = ["t.{{tag(nope)}}"]  # cannot be expanded: the user is refused
+    claims.signing_keys.add_scoped(jwt.UserScope(key=SCOPED.public_key, template=template))
 
 
 def _defaults(claims: jwt.AccountClaims) -> None:
@@ -71,7 +78,7 @@ def chain(tmp_path_factory) -> Chain:
         tmp_path_factory.mktemp("op"), "APP", "ALL", "DEF", "NOBEARER", "EXP", "FOREIGN"
     )
     c.edits = {"APP": [_app], "ALL": [_everyone_revoked], "DEF": [_defaults]}
-    c.edits["NOBEARER"] = [_no_bearer]
+    c.edits["NOBEARER"] = [_no_bearer, _deny_missing_tag]
     c.edits["EXP"] = [_expired]
     c.accounts["GHOST"] = keys.create_pair(keys.Prefix.ACCOUNT)  # never preloaded
     return c
@@ -185,6 +192,7 @@ SCENARIOS: dict[str, tuple[str, list[Any], dict[str, Any], dict[str, Any], list[
             b"SUB other 2\r\n",
         ],
     ),
+    "scoped_deny_names_missing_tag": ("NOBEARER", [], {"signer": "scoped"}, {}, []),
     "scoped_user_with_permissions": ("APP", [_perm(pub=["x"])], {"signer": "scoped"}, {}, []),
     "bearer_without_sig": ("APP", [_set(bearer_token=True)], {}, {"sig": "none"}, PUB),
     "bearer_disallowed": ("NOBEARER", [_set(bearer_token=True)], {}, {"sig": "none"}, []),
@@ -227,6 +235,7 @@ def _mint(chain: Chain, account: str, edits: list[Any], kw: dict[str, Any]) -> C
         kw["signer"] = chain.signers[account]
     elif signer == "scoped":
         kw["signer"] = SCOPED
+        kw["scoped"] = True
     kp = kw.pop("kp", None)
     creds = chain.user(account, *edits, **kw)
     if kp is not None:  # re-sign the same claims for a fixed user key

@@ -99,11 +99,14 @@ class Chain:
         issuer_account: bool | None = None,
         iat: int | None = None,
         name: str = "u",
+        scoped: bool = False,
     ) -> Creds:
         """A user of `account`, signed by the account key (or `signer`), with a creds file."""
         kp = keys.create_pair(keys.Prefix.USER)
         claims = jwt.UserClaims.new(kp.public_key)
         claims.name = name
+        if scoped:  # a scoped signing key signs only users without permissions or limits
+            claims.set_scoped()
         sign = signer or self.accounts[account]
         if issuer_account if issuer_account is not None else sign is not self.accounts[account]:
             claims.issuer_account = self.pub(account)
