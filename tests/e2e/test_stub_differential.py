@@ -7,6 +7,7 @@ INFO, nats-py scenarios compare what the client observed (connect refused, error
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -116,30 +117,30 @@ def conf_dir(tmp_path_factory) -> Path:
     return d
 
 
-@pytest.fixture(scope="module", params=["nats-server", "stub"])
-def servers(request, conf_dir) -> Iterator[tuple[str, dict[str, str]]]:
-    """One server per config, of the given kind."""
-    with (
-        server(request.param, conf_dir / "security.conf") as sec,
-        server(request.param, conf_dir / "token.conf") as tok,
-        server(request.param, conf_dir / "users.conf") as usr,
-    ):
-        yield request.param, {"security": sec, "token": tok, "users": usr}
+@pytest.fixture(scope="module")
+def servers(conf_dir) -> Iterator[dict[str, dict[str, str]]]:
+    """Every config on both servers: {"nats-server": {config: url}, "stub": {...}}."""
+    with contextlib.ExitStack() as stack:
+        urls: dict[str, dict[str, str]] = {}
+        for kind in ("nats-server", "stub"):
+            urls[kind] = {
+                name: stack.enter_context(server(kind, conf_dir / f"{name}.conf"))
+                for name in CONFIGS
+            }
+        yield urls
 
 
-RESULTS: dict[str, dict[str, Any]] = {"nats-server": {}, "stub": {}}
-
-
-def record(kind: str, name: str, value: Any) -> None:
-    RESULTS[kind][name] = value
+def agree(real: Any, stub: Any) -> None:
+    """The outcome on the stub must equal the one on nats-server."""
+    gc.collect()  # reap nats-py's abandoned sockets while the warning filter above applies
+    assert real == stub, f"\n  nats-server {real!r}\n  stub        {stub!r}"
 
 
 @pytest.mark.parametrize("name", sorted(RAW))
 def test_raw(servers, name) -> None:
-    kind, urls = servers
     config, chunks = RAW[name]
-    record(kind, "raw:" + name, run(raw_session(urls[config], chunks)))
-    gc.collect()
+    real = run(raw_session(servers["nats-server"][config], chunks))
+    agree(real, run(raw_session(servers["stub"][config], chunks)))
 
 
 async def _errors_and_msgs(url: str, user: str, password: str, actions) -> dict[str, Any]:
@@ -291,18 +292,6 @@ SCENARIOS: dict[str, tuple[str, Callable[[str], Any]]] = {
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
 def test_scenario(servers, name) -> None:
-    kind, urls = servers
     config, fn = SCENARIOS[name]
-    record(kind, name, run(fn(urls[config])))
-    gc.collect()  # reap nats-py's abandoned sockets while the warning filter above applies
-
-
-def test_zz_outcomes_agree() -> None:
-    """Runs last in this module: every recorded outcome must be identical on both servers."""
-    gc.collect()
-    real, stub = RESULTS["nats-server"], RESULTS["stub"]
-    assert set(real) == set(stub) and len(real) == len(RAW) + len(SCENARIOS)
-    diffs = {k: (real[k], stub[k]) for k in real if real[k] != stub[k]}
-    assert not diffs, "\n".join(
-        f"{k}:\n  nats-server {a!r}\n  stub        {b!r}" for k, (a, b) in diffs.items()
-    )
+    real = run(fn(servers["nats-server"][config]))
+    agree(real, run(fn(servers["stub"][config])))
