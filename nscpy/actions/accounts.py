@@ -30,7 +30,7 @@ class AccountSpec:
 def add_account(ws: Workspace, spec: AccountSpec) -> list[Saved]:
     """Create the account JWT (and seed unless -k was given); select it."""
     operator = ws.operator_name(spec.operator)
-    name = validate_name(spec.name, "account name")
+    name = validate_name(spec.name, "account")
     existing = {a.lower() for a in ws.store.list_accounts(operator)}
     if name.lower() in existing:
         raise ActionError(f"account {name!r} already exists under operator {operator!r}")

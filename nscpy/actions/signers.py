@@ -28,8 +28,9 @@ def load_key_value(value: str, keystore: KeyStore) -> keys.KeyPair:
     if path.is_file():
         contents = path.read_text("utf-8", errors="replace")
         seed = parse_decorated_seed(contents) if "-----" in contents else contents.strip()
-        if not seed:
-            raise UsageProblem(f"{str(path)!r} holds no seed")
+        # never echo the file's text: a damaged seed is still a secret
+        if not (seed.startswith("S") and len(seed) == keys.codec.SEED_LENGTH):
+            raise UsageProblem(f"{str(path)!r} does not hold a seed (S..., 58 characters)")
         return load_key_value(seed, keystore)
     raise UsageProblem(
         f"{value!r} is not a seed, a public key or a file: pass an S... seed, a stored "

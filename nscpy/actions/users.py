@@ -78,7 +78,7 @@ def add_user(ws: Workspace, spec: UserSpec) -> list[Saved]:
     """Create the user JWT and seed, and write its creds when the seed is known."""
     operator = ws.operator_name(spec.operator)
     account = ws.account_name(operator, spec.account)
-    name = validate_name(spec.name, "user name")
+    name = validate_name(spec.name, "user")
     if ws.store.has_user(operator, account, name):
         raise ActionError(f"user {name!r} already exists in account {account!r}")
     acct = load_account(ws, operator, account)
