@@ -28,7 +28,7 @@ class InvalidValue(NscValueError):
     """A flag value that does not parse."""
 
 
-_RELATIVE = re.compile(r"^([+-]?\d+)([mhdwMy])$")
+_RELATIVE = re.compile(r"^([+-]?\d+)([mhdwMy])$", re.ASCII)
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATETIME_UTC = re.compile(r"^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}) UTC$")
 
@@ -84,7 +84,7 @@ def parse_at(text: str, now: int) -> int:
     value = text.strip()
     if value in ("0", ""):
         return now
-    if value.isdigit():
+    if value.isascii() and value.isdigit():
         return int(value)
     try:
         when = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -108,7 +108,7 @@ _DURATION_UNITS = {
     "m": 60 * 1_000_000_000,
     "h": 3600 * 1_000_000_000,
 }
-_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
+_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)", re.ASCII)
 
 
 def parse_go_duration(text: str) -> int:
@@ -178,7 +178,7 @@ _SIZE_UNITS = {
     "pi": 1024**5,
     "pib": 1024**5,
 }
-_SIZE = re.compile(r"^(-?\d+)\s*([A-Za-z]*)$")
+_SIZE = re.compile(r"^(-?\d+)\s*([A-Za-z]*)$", re.ASCII)
 _INT64_MAX = 2**63 - 1
 
 
