@@ -29,8 +29,8 @@ class InvalidValue(NscValueError):
 
 
 _RELATIVE = re.compile(r"^([+-]?\d+)([mhdwMy])$", re.ASCII)
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_DATETIME_UTC = re.compile(r"^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}) UTC$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
+_DATETIME_UTC = re.compile(r"^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}) UTC$", re.ASCII)
 
 
 def add_relative(now: int, count: int, unit: str) -> int:
@@ -201,7 +201,7 @@ def parse_number(text: str) -> int:
     return value
 
 
-_CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d:[0-5]\d$")
+_CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d:[0-5]\d$", re.ASCII)
 
 
 def parse_time_range(text: str) -> tuple[str, str]:
