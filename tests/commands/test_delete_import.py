@@ -215,3 +215,16 @@ def test_expirations_report(home: Path) -> None:
     }
     table = _h(home, "expirations", "--skip")
     assert "Soon" in table and "Yes" in table and "bob" not in table
+
+
+def test_validate_refuses_jetstream_on_the_system_account(home: Path) -> None:
+    sys_jwt = home / "demo/accounts/SYS/SYS.jwt"
+    claims = decode(sys_jwt.read_text())
+    assert isinstance(claims, AccountClaims)
+    claims.limits.jetstream.mem_storage = -1
+    operator_key = peek((home / "demo/demo.jwt").read_text()).subject
+    signer = keys.from_seed(_seed_file(home, operator_key).read_text())
+    assert isinstance(signer, keys.KeyPair)
+    sys_jwt.write_text(encode(claims, signer, iat=1_700_000_000))
+    code, out, _ = run("-H", str(home), "validate", "-a", "SYS")
+    assert code == 1 and "JetStream should not be enabled for system account" in out
