@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import NoReturn
 
 import click
 
@@ -80,6 +81,8 @@ def list_group() -> None:
         "init": "nscpy.commands.misc:init",
         "validate": "nscpy.commands.check:validate",
         "expirations": "nscpy.commands.check:expirations",
+        "push": "nscpy.commands.push:push",
+        "pull": "nscpy.commands.push:pull",
     },
 )
 @click.version_option(__version__, "--version", "-v", prog_name="nscpy")
@@ -189,34 +192,54 @@ for _group in (edit, revoke, revocations, reissue):
     cli.add_command(_group)
 
 
+@click.group(
+    cls=LazyGroup,
+    lazy={
+        "pub": "nscpy.commands.tool:pub",
+        "sub": "nscpy.commands.tool:sub",
+        "req": "nscpy.commands.tool:req",
+        "reply": "nscpy.commands.tool:reply",
+    },
+)
+def tool() -> None:
+    """Publish, subscribe, request and reply as a stored user (try its permissions)."""
+
+
+cli.add_command(tool)
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
+    click.echo(f"nscpy: error: {message}", err=True)
+    sys.exit(code)
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point: run the CLI, mapping our errors to one line and exit 1."""
+    """Console-script entry point: run the CLI; every error is one line on stderr.
+
+    Exit codes: 0 success, 1 failure, 2 bad usage. NSCPY_DEBUG=1 shows tracebacks instead.
+    """
+    debug = bool(os.environ.get("NSCPY_DEBUG"))
     try:
-        cli.main(args=argv, prog_name="nscpy", standalone_mode=False)
+        rc = cli.main(args=argv, prog_name="nscpy", standalone_mode=False)
     except click.exceptions.Abort:
-        click.echo("nscpy: aborted", err=True)
-        sys.exit(1)
+        _fail("aborted")
     except click.UsageError as exc:
         # one line like every other error (Click's default adds a usage line and a hint line)
         where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
-        message = exc.format_message().replace("\n", " ")
-        click.echo(f"nscpy: error: {message}{where}", err=True)
-        sys.exit(exc.exit_code)
+        _fail(exc.format_message().replace("\n", " ") + where, exc.exit_code)
     except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
+        _fail(exc.format_message().replace("\n", " "), exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
-    except NscError as exc:
-        if os.environ.get("NSCPY_DEBUG"):
-            raise
-        click.echo(f"nscpy: error: {exc}", err=True)
-        sys.exit(1)
-    except (OSError, ValueError) as exc:
-        if os.environ.get("NSCPY_DEBUG"):
-            raise
-        click.echo(f"nscpy: error: {exc}", err=True)
-        sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)
-    sys.exit(0)
+    except (NscError, OSError, ValueError) as exc:
+        if debug:
+            raise
+        _fail(str(exc).replace("\n", " "))
+    except Exception as exc:  # the promise is "never a traceback": say what broke, in one line
+        if debug:
+            raise
+        _fail(f"internal error {type(exc).__name__}: {exc} (NSCPY_DEBUG=1 shows a traceback)")
+    # with standalone_mode=False, ctx.exit(n) comes back as the return value
+    sys.exit(rc if isinstance(rc, int) else 0)
