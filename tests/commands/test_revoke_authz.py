@@ -44,11 +44,15 @@ def test_user_revocations_add_list_delete(tmp_path: Path) -> None:
     user = decode((Path(h[1]) / "O/accounts/A/users/u.jwt").read_text())
     assert isinstance(user, UserClaims) and acct.is_claim_revoked(user)
     listed = json.loads(ok(*h, "revocations", "list-users", "-a", "A", "--json"))
-    assert listed == [
-        {"public_key": "*", "at": 9, "name": ""},
-        {"public_key": stranger, "at": 7, "name": ""},
-        {"public_key": u, "at": 1893456000, "name": "u"},
-    ]
+    # sorted by key: "*" first, then the two random user keys in byte order
+    assert listed == sorted(
+        [
+            {"public_key": "*", "at": 9, "name": ""},
+            {"public_key": stranger, "at": 7, "name": ""},
+            {"public_key": u, "at": 1893456000, "name": "u"},
+        ],
+        key=lambda r: str(r["public_key"]),
+    )
     table = ok(*h, "revocations", "list-users", "-a", "A")
     assert "[All Users]" in table and "2030-01-01 00:00:00 UTC" in table
     ok(*h, "revocations", "delete-user", "-a", "A", "-u", "*")
