@@ -1,0 +1,331 @@
+"""push: send account JWTs to a nats-server resolver as a system user; diff, prune, remove.
+
+Theory of operation: the target is `-u`, else the operator's account server URL, else its
+service URLs. We connect as a two-minute system user minted from a system-account seed in the
+keystore (nsc's rule), falling back to a stored system user with a seed. Every server of a
+cluster answers each request on its own, so the outcome keeps every reply; the command prints
+them all and only then turns the first problem into the exit code (`PushOutcome.check`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from nscpy import keys, resolver
+from nscpy.actions.entities import load_account, load_operator, operator_signers
+from nscpy.actions.errors import ActionError, UsageProblem
+from nscpy.actions.report import ERROR, OK, WARN
+from nscpy.actions.signers import resolve_signer
+from nscpy.actions.workspace import Workspace
+from nscpy.jwt import AccountClaims, JWTError, OperatorClaims, ValidationResults, decode, peek
+from nscpy.resolver.options import RESOLVER_SCHEMES
+
+
+@dataclass
+class Connection:
+    """How to reach the resolver and as whom (push's and pull's shared flags)."""
+
+    url: str | None = None
+    system_account: str | None = None
+    system_user: str | None = None
+    ca_cert: str | None = None
+    client_cert: str | None = None
+    client_key: str | None = None
+    tls_first: bool = False
+    timeout: float = 1.0
+    expect: int | None = None
+    operator: str | None = None
+
+
+@dataclass
+class PushSpec:
+    """What to do: push some accounts, and/or list, prune or remove server-side accounts."""
+
+    account: str | None = None
+    all_accounts: bool = False
+    force: bool = False
+    diff: bool = False
+    prune: bool = False
+    remove: str | None = None
+    signer: str | None = None
+
+
+def target_urls(op: OperatorClaims, url: str | None) -> list[str]:
+    """-u, else the account server URL, else the service URLs; only resolver schemes."""
+    if url:
+        urls = [u.strip() for u in url.split(",") if u.strip()]
+    elif op.account_server_url:
+        urls = [op.account_server_url]
+    else:
+        urls = list(op.operator_service_urls)
+    if not urls:
+        raise ActionError(
+            f"operator {op.name!r} has no account server or service URL: pass -u nats://HOST:PORT "
+            "or set one with 'nscpy edit operator -u nats://HOST:PORT'"
+        )
+    for u in urls:
+        scheme = u.split("://", 1)[0].lower() if "://" in u else ""
+        if scheme in ("http", "https"):
+            raise ActionError(
+                f"{u!r} is an HTTP account server, which nscpy does not speak: pass a "
+                "nats://, tls://, ws:// or wss:// URL of a nats-server with -u"
+            )
+        if scheme not in RESOLVER_SCHEMES:
+            raise UsageProblem(
+                f"server URL must start with nats://, tls://, ws:// or wss://, got {u!r}"
+            )
+    return urls
+
+
+def _local_accounts(ws: Workspace, operator: str) -> dict[str, str]:
+    """Account public key -> local name (unreadable JWTs are left out)."""
+    out: dict[str, str] = {}
+    for name in ws.store.list_accounts(operator):
+        try:
+            out[peek(ws.store.read_account(operator, name)).subject] = name
+        except (JWTError, ValueError):
+            continue
+    return out
+
+
+def _system_account(ws: Workspace, operator: str, op: OperatorClaims, wanted: str | None) -> str:
+    if wanted:
+        name = ws.store.find_account(operator, wanted)
+        if name is not None:
+            return load_account(ws, operator, name).subject
+        if keys.is_valid_public_key(wanted) and wanted.startswith("A"):
+            return wanted
+        raise ActionError(f"system account {wanted!r} is not an account of operator {operator!r}")
+    if not op.system_account:
+        raise resolver.NoSystemAccount(
+            f"operator {operator!r} names no system account: set one with 'nscpy edit operator "
+            "--system-account NAME' or pass --system-account"
+        )
+    return op.system_account
+
+
+def _stored_user(ws: Workspace, operator: str, account: str, wanted: str) -> tuple[str, str]:
+    """(jwt, seed) of a stored user given by name or public key."""
+    from nscpy.actions.users import find_user
+
+    user = find_user(ws, operator, account, wanted)
+    token = ws.store.read_user(operator, account, user).strip()
+    seed = ws.keystore.get(peek(token).subject)
+    if seed is None:
+        raise resolver.NoSystemSeed(
+            f"the seed of system user {user!r} is not in the keystore; import it with "
+            "'nscpy import keys' or 'nscpy import user'"
+        )
+    return token, seed
+
+
+def system_credentials(
+    ws: Workspace, operator: str, op: OperatorClaims, conn: Connection
+) -> tuple[str, str, str]:
+    """(user JWT, user seed, who) to connect as: --system-user, a minted user, or a SYS user."""
+    sys_pub = _system_account(ws, operator, op, conn.system_account)
+    local = _local_accounts(ws, operator)
+    sys_name = local.get(sys_pub)
+    if conn.system_user:
+        if sys_name is None:
+            raise ActionError(
+                f"system account {sys_pub} is not in the store: --system-user needs it"
+            )
+        token, seed = _stored_user(ws, operator, sys_name, conn.system_user)
+        return token, seed, f"system user {conn.system_user!r}"
+    candidates = [sys_pub]
+    if sys_name is not None:
+        acct = load_account(ws, operator, sys_name)
+        plain = [k for k, scope in sorted(acct.signing_keys.items()) if scope is None]
+        # strict mode: the server refuses users signed by an account identity key
+        candidates = plain if op.strict_signing_key_usage else [sys_pub, *plain]
+    for key in candidates:
+        signing_seed = ws.keystore.get(key)
+        if signing_seed is not None:
+            signer = keys.KeyPair.from_seed(signing_seed)
+            user = resolver.temporary_system_user(signer, sys_pub, ws.now())
+            return user.jwt, user.seed, "a temporary system user"
+    if sys_name is not None:
+        now = ws.now()
+        for user_name in ws.store.list_users(operator, sys_name):
+            token = ws.store.read_user(operator, sys_name, user_name).strip()
+            claims = peek(token)
+            user_seed = ws.keystore.get(claims.subject)
+            if user_seed is not None and (claims.expires == 0 or claims.expires > now):
+                return token, user_seed, f"system user {user_name!r}"
+    label = f"{sys_name!r} ({sys_pub})" if sys_name else sys_pub
+    raise resolver.NoSystemSeed(
+        f"no seed for system account {label} or an unscoped signing key of it, and no system "
+        "user with a stored seed: import one with 'nscpy import keys' or pass --system-user"
+    )
+
+
+def resolver_options(
+    ws: Workspace, conn: Connection, name: str
+) -> tuple[resolver.ConnectOptions, str]:
+    """ConnectOptions for the operator's resolver, and who we connect as (for the report)."""
+    operator = ws.operator_name(conn.operator)
+    op = load_operator(ws, operator)
+    urls = target_urls(op, conn.url)
+    token, seed, who = system_credentials(ws, operator, op, conn)
+    opts = resolver.options_from_env(
+        urls,
+        token,
+        seed,
+        ca_file=conn.ca_cert,
+        cert_file=conn.client_cert,
+        key_file=conn.client_key,
+        tls_first=conn.tls_first,
+        name=name,
+        env=ws.env,
+    )
+    return opts, who
+
+
+@dataclass
+class PushOutcome:
+    """Every server's answer to what push did; `check()` raises for the first problem."""
+
+    urls: list[str]
+    who: str
+    names: dict[str, str]
+    pushed: resolver.PushReport | None = None
+    listing: resolver.ListReport | None = None
+    server_only: list[str] = field(default_factory=list)
+    deleted: resolver.DeleteReport | None = None
+    removing: list[str] = field(default_factory=list)
+    pruning: bool = False
+
+    def _label(self, key: str) -> str:
+        name = self.names.get(key)
+        return f"{name} ({key})" if name else key
+
+    def lines(self) -> list[tuple[str, str]]:
+        """(level, text) lines: one per server reply, then summaries."""
+        out: list[tuple[str, str]] = [(OK, f"connecting to {', '.join(self.urls)} as {self.who}")]
+        if self.pushed is not None:
+            for push in self.pushed.accounts:
+                label = self._label(push.account)
+                if not push.replies:
+                    out.append((ERROR, f"{label}: no server replied"))
+                for r in push.replies:
+                    out.append((OK if r.ok else ERROR, f"{label}: {r.describe()}"))
+            out.append((OK if self.pushed.ok else ERROR, self.pushed.summary()))
+        if self.listing is not None:
+            for server, accounts in sorted(self.listing.by_server.items()):
+                extra = [a for a in accounts if a not in self.names]
+                out.append(
+                    (OK, f"{server}: stores {len(accounts)} accounts, {len(extra)} only there")
+                )
+            for key in self.server_only:
+                out.append((WARN, f"{key}: on the server only"))
+        if self.pruning and not self.removing:
+            out.append((OK, "nothing to delete: no account is on the server only"))
+        if self.deleted is not None:
+            what = ", ".join(self._label(k) for k in self.removing)
+            out.append((OK, f"asked to delete {what}"))
+            out.extend((OK if r.ok else ERROR, r.describe()) for r in self.deleted.replies)
+        return out
+
+    def check(self) -> None:
+        """Raise the first problem: a refusal (quoted), no replies, or partial replies."""
+        for report in (self.pushed, self.listing, self.deleted):
+            if report is not None:
+                report.check()
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready summary."""
+        return {
+            "urls": self.urls,
+            "as": self.who,
+            "lines": [{"level": level, "text": text} for level, text in self.lines()],
+            "server_only": self.server_only,
+        }
+
+
+def _selected(ws: Workspace, operator: str, spec: PushSpec) -> list[str]:
+    if spec.account and spec.all_accounts:
+        raise UsageProblem("pass either -a ACCOUNT or -A, not both")
+    if spec.all_accounts:
+        names = ws.store.list_accounts(operator)
+        if not names:
+            raise ActionError(f"operator {operator!r} has no accounts to push")
+        return names
+    if spec.account or not (spec.diff or spec.prune or spec.remove):
+        return [ws.account_name(operator, spec.account)]
+    return []
+
+
+def precheck(ws: Workspace, operator: str, op: OperatorClaims, names: list[str]) -> dict[str, str]:
+    """{public key: JWT} of the accounts; ActionError when one is invalid or not the operator's."""
+    jwts: dict[str, str] = {}
+    problems: list[str] = []
+    now = ws.now()
+    for name in names:
+        token = ws.store.read_account(operator, name).strip()
+        try:
+            claims = decode(token)
+        except JWTError as exc:
+            problems.append(f"account {name!r} does not decode: {exc}")
+            continue
+        if not isinstance(claims, AccountClaims):
+            problems.append(f"the JWT of account {name!r} is not an account JWT")
+            continue
+        results = ValidationResults()
+        claims.validate(results, now=now)
+        bad = [i.description for i in results.issues if i.blocking or i.time_check]
+        if bad:
+            problems.append(f"account {name!r} is not valid: {'; '.join(bad)}")
+        if not op.did_sign(claims):
+            problems.append(
+                f"account {name!r} is not signed by operator {op.name!r} or its signing keys"
+            )
+        jwts[claims.subject] = token
+    if problems:
+        raise ActionError(f"{' / '.join(problems)} (pass -F to push anyway)")
+    return jwts
+
+
+def _removal_key(ws: Workspace, operator: str, op: OperatorClaims, value: str) -> str:
+    name = ws.store.find_account(operator, value)
+    key = load_account(ws, operator, name).subject if name else value.strip()
+    if not (keys.is_valid_public_key(key) and key.startswith("A")):
+        raise UsageProblem(f"-R takes a local account name or an account public key, got {value!r}")
+    if key == op.system_account:
+        raise UsageProblem("the system account cannot be removed from the resolver")
+    return key
+
+
+def push(ws: Workspace, spec: PushSpec, conn: Connection) -> PushOutcome:
+    """Push the selected accounts, then list/prune/remove as asked; every reply is kept."""
+    operator = ws.operator_name(conn.operator)
+    op = load_operator(ws, operator)
+    names = _selected(ws, operator, spec)
+    if spec.force:
+        jwts = {
+            peek(t).subject: t for t in (ws.store.read_account(operator, n).strip() for n in names)
+        }
+    else:
+        jwts = precheck(ws, operator, op, names)
+    remove = _removal_key(ws, operator, op, spec.remove) if spec.remove else None
+    opts, who = resolver_options(ws, conn, "nscpy_push")
+    local = _local_accounts(ws, operator)
+    outcome = PushOutcome(urls=opts.servers, who=who, names=local)
+    if jwts:
+        outcome.pushed = resolver.push_accounts(opts, jwts, conn.timeout, conn.expect)
+    if spec.diff or spec.prune or remove:
+        outcome.listing = resolver.list_accounts(opts, conn.timeout, conn.expect)
+        outcome.server_only = [a for a in outcome.listing.accounts if a not in local]
+    doomed = sorted({*(outcome.server_only if spec.prune else []), *([remove] if remove else [])})
+    outcome.pruning = spec.prune or remove is not None
+    outcome.removing = doomed
+    if doomed:
+        signer = resolve_signer(
+            ws.keystore, spec.signer, operator_signers(op), what="a resolver delete request"
+        )
+        token = resolver.delete_request_jwt(signer, doomed, ws.now())
+        assert outcome.listing is not None
+        expected = conn.expect or len(outcome.listing.replies) or None
+        outcome.deleted = resolver.delete_accounts(opts, token, conn.timeout, expected)
+    return outcome

@@ -1,0 +1,183 @@
+"""`nscpy tool pub|sub|req|reply`: try a stored user's permissions against a real server."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from nscpy.commands.context import AppContext, pass_app
+from nscpy.commands.push import tls_options
+
+if TYPE_CHECKING:
+    from nscpy import resolver
+    from nscpy.actions.tool import Received
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def client_options(f: F) -> F:
+    """--nats, -a, -u and the TLS flags."""
+    f = tls_options(f)
+    f = click.option("-u", "--user", help="User to connect as (default: the account's only one).")(
+        f
+    )
+    f = click.option("-a", "--account", help="Account of the user (default: current).")(f)
+    f = click.option("--nats", "url", help="Server URL (default: the operator's service URLs).")(f)
+    return f
+
+
+def _options(app: AppContext, kw: dict[str, Any]) -> resolver.ConnectOptions:
+    from nscpy.actions.tool import ToolSpec, user_options
+
+    spec = ToolSpec(
+        account=kw["account"],
+        user=kw["user"],
+        url=kw["url"],
+        ca_cert=kw["ca_cert"],
+        client_cert=kw["client_cert"],
+        client_key=kw["client_key"],
+        tls_first=kw["tls_first"],
+    )
+    return user_options(app.workspace, spec)
+
+
+def _text(data: bytes) -> str:
+    return data.decode("utf-8", "replace")
+
+
+def _show(msg: Received) -> None:
+    click.echo(f"[#{msg.number}] received on [{msg.subject}]: {_text(msg.data)!r}")
+
+
+def _ready(subject: str, queue: str) -> Callable[[], None]:
+    where = f"[{subject}]" + (f" in queue {queue!r}" if queue else "")
+    # on stderr, so stdout holds only messages; scripts wait for this line before publishing
+    return lambda: click.echo(f"listening on {where}", err=True)
+
+
+def _limits(f: F) -> F:
+    f = click.option(
+        "--timeout",
+        type=click.FloatRange(min=0, min_open=True),
+        default=None,
+        help="Stop after this many seconds (default: run until interrupted).",
+    )(f)
+    f = click.option(
+        "--max-messages",
+        type=click.IntRange(min=1),
+        default=None,
+        help="Stop after this many messages.",
+    )(f)
+    f = click.option("-q", "--queue", default="", help="Join this queue group.")(f)
+    return f
+
+
+@click.command("pub")
+@click.argument("subject")
+@click.argument("message", required=False, default="")
+@client_options
+@pass_app
+def pub(app: AppContext, /, subject: str, message: str, **kw: Any) -> None:
+    """Publish MESSAGE (default empty) to SUBJECT as the user."""
+    import asyncio
+
+    from nscpy.actions.tool import publish
+
+    asyncio.run(publish(_options(app, kw), subject, message.encode()))
+    click.echo(f"published [{subject}]: {message!r}")
+
+
+@click.command("sub")
+@click.argument("subject")
+@_limits
+@client_options
+@pass_app
+def sub(
+    app: AppContext,
+    /,
+    subject: str,
+    queue: str,
+    max_messages: int | None,
+    timeout: float | None,
+    **kw: Any,
+) -> None:
+    """Print messages on SUBJECT until --max-messages or --timeout (or Ctrl-C)."""
+    import asyncio
+
+    from nscpy.actions.tool import serve
+
+    opts = _options(app, kw)
+    got = asyncio.run(
+        serve(
+            opts,
+            subject,
+            queue=queue,
+            max_messages=max_messages,
+            timeout=timeout,
+            on_ready=_ready(subject, queue),
+            on_message=_show,
+        )
+    )
+    click.echo(f"received {got} message{'s' if got != 1 else ''}", err=True)
+
+
+@click.command("req")
+@click.argument("subject")
+@click.argument("message", required=False, default="")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=5.0,
+    show_default=True,
+    help="Seconds to wait for the reply.",
+)
+@client_options
+@pass_app
+def req(app: AppContext, /, subject: str, message: str, timeout: float, **kw: Any) -> None:
+    """Send a request to SUBJECT and print the reply."""
+    import asyncio
+
+    from nscpy.actions.tool import request
+
+    data = asyncio.run(request(_options(app, kw), subject, message.encode(), timeout))
+    click.echo(f"received reply on [{subject}]: {_text(data)!r}")
+
+
+@click.command("reply")
+@click.argument("subject")
+@click.argument("response", required=False, default="")
+@_limits
+@client_options
+@pass_app
+def reply(
+    app: AppContext,
+    /,
+    subject: str,
+    response: str,
+    queue: str,
+    max_messages: int | None,
+    timeout: float | None,
+    **kw: Any,
+) -> None:
+    """Answer requests on SUBJECT with RESPONSE (default: echo each request)."""
+    import asyncio
+
+    from nscpy.actions.tool import serve
+
+    opts = _options(app, kw)
+    got = asyncio.run(
+        serve(
+            opts,
+            subject,
+            queue=queue,
+            answer=True,
+            response=response.encode() if response else None,
+            max_messages=max_messages,
+            timeout=timeout,
+            on_ready=_ready(subject, queue),
+            on_message=_show,
+        )
+    )
+    click.echo(f"answered {got} request{'s' if got != 1 else ''}", err=True)
