@@ -39,6 +39,7 @@ from nscpy.jwt.operator import OperatorClaims
 from nscpy.jwt.user import UserClaims
 from nscpy.jwt.v1 import load_v1
 from nscpy.keys import KeyPair, NKeyError, Prefix, decode_public
+from nscpy.keys.base32 import b32encode
 
 __all__ = [
     "MAX_TOKEN_SIZE",
@@ -94,7 +95,7 @@ def _b64decode(text: str, what: str) -> bytes:
 def _jti(standard_json: bytes) -> str:
     digest = _sha512_256()
     digest.update(standard_json)
-    return base64.b32encode(digest.digest()).decode("ascii").rstrip("=")
+    return b32encode(digest.digest())
 
 
 def jti_for(claims: AnyClaims) -> str:

@@ -8,10 +8,10 @@ Go writes still decodes here.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import functools
 
+from nscpy.keys.base32 import b32decode, b32encode
 from nscpy.keys.errors import (
     InvalidChecksum,
     InvalidEncoding,
@@ -53,10 +53,6 @@ def crc16(data: bytes) -> int:
     return binascii.crc_hqx(data, 0)
 
 
-def _b32(raw: bytes) -> str:
-    return base64.b32encode(raw).decode("ascii").rstrip("=")
-
-
 def _with_crc(body: bytes) -> bytes:
     return body + crc16(body).to_bytes(2, "little")
 
@@ -73,7 +69,7 @@ def encode(prefix: Prefix, raw: bytes) -> str:
             raise InvalidEncoding(f"private key must be 32 or 64 bytes, got {len(raw)}")
     elif len(raw) != _RAW_LEN:
         raise InvalidPublicKey(f"{prefix.role} public key must be {_RAW_LEN} bytes, got {len(raw)}")
-    return _b32(_with_crc(bytes((prefix.value,)) + raw))
+    return b32encode(_with_crc(bytes((prefix.value,)) + raw))
 
 
 def encode_seed(prefix: Prefix, raw: bytes) -> str:
@@ -84,19 +80,19 @@ def encode_seed(prefix: Prefix, raw: bytes) -> str:
         raise InvalidSeed(f"raw seed must be {_RAW_LEN} bytes, got {len(raw)}")
     b1 = Prefix.SEED.value | (prefix.value >> 5)
     b2 = (prefix.value & 0x1F) << 3
-    return _b32(_with_crc(bytes((b1, b2)) + raw))
+    return b32encode(_with_crc(bytes((b1, b2)) + raw))
 
 
 def _b32_decode(text: str, what: str) -> bytes:
     """Decode canonical unpadded base32; the caller has checked the length."""
+    raw = b32decode(text)
+    if raw is not None:
+        return raw
     if not _ALPHABET.issuperset(text):
         bad = next(c for c in text if c not in _ALPHABET)
         raise InvalidEncoding(f"{what} has a character outside upper-case base32: {bad!r}")
-    raw = base64.b32decode(text + "=" * (-len(text) % 8))
-    if _b32(raw) != text:
-        # non-zero spare bits in the last character: decodes to the same bytes as another string
-        raise InvalidEncoding(f"{what} is not canonical base32 (spare bits set in last character)")
-    return raw
+    # non-zero spare bits in the last character: decodes to the same bytes as another string
+    raise InvalidEncoding(f"{what} is not canonical base32 (spare bits set in last character)")
 
 
 def _check_crc(raw: bytes, what: str) -> None:

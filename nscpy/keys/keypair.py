@@ -9,7 +9,7 @@ import nacl.bindings as sodium
 from nacl.exceptions import BadSignatureError
 
 from nscpy.keys.codec import decode_public, decode_seed, encode, encode_seed
-from nscpy.keys.errors import InvalidKeyOperation, InvalidPrefix, InvalidSignature
+from nscpy.keys.errors import InvalidKeyOperation, InvalidPrefix, InvalidSeed, InvalidSignature
 from nscpy.keys.prefix import PUBLIC_PREFIXES, Prefix
 
 __all__ = ["KeyPair", "PublicKey", "Rng", "create_pair"]
@@ -18,6 +18,7 @@ Rng = Callable[[int], bytes]
 """A randomness source: takes a byte count, returns that many random bytes (os.urandom)."""
 
 SIGNATURE_LENGTH = 64
+_RAW_SEED_LENGTH = 32
 
 
 def _verify(raw_public: bytes, data: bytes, signature: bytes) -> None:
@@ -85,10 +86,12 @@ class KeyPair:
     def __init__(self, prefix: Prefix, raw_seed: bytes) -> None:
         if prefix not in PUBLIC_PREFIXES or prefix is Prefix.CURVE:
             raise InvalidPrefix(f"an Ed25519 key pair cannot have role {prefix.role}")
-        # encode_seed validates the length; the string itself is rebuilt on demand
-        encode_seed(prefix, raw_seed)
+        # the seed string is only built on demand (it costs a base32 encoding per new key)
+        raw_seed = bytes(raw_seed)
+        if len(raw_seed) != _RAW_SEED_LENGTH:
+            raise InvalidSeed(f"raw seed must be {_RAW_SEED_LENGTH} bytes, got {len(raw_seed)}")
         self._prefix = prefix
-        self._raw_seed = bytes(raw_seed)
+        self._raw_seed = raw_seed
         self._raw_public, self._secret = sodium.crypto_sign_seed_keypair(self._raw_seed)
         self._public_text: str | None = None
 
