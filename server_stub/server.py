@@ -260,7 +260,7 @@ class Client(asyncio.Protocol):
         self.connected = False  # CONNECT accepted
         self.closed = False
         self.verbose = True  # nats-server client options default to verbose until CONNECT
-        self.pedantic = False
+        self.pedantic = True  # as verbose: nats-server's default until CONNECT says otherwise
         self.echo = True
         self.headers = False
         self.no_responders = False
@@ -370,7 +370,7 @@ class Client(asyncio.Protocol):
         opts = event.options
         # nats-server's client options default to verbose=true when the field is missing
         self.verbose = bool(opts.get("verbose", True))
-        self.pedantic = bool(opts.get("pedantic", False))
+        self.pedantic = bool(opts.get("pedantic", True))
         self.echo = bool(opts.get("echo", True))
         self.headers = bool(opts.get("headers", False))
         self.no_responders = bool(opts.get("no_responders", False))
@@ -462,11 +462,20 @@ class Client(asyncio.Protocol):
             return
         subject = event.subject
         if not self.server.valid_publish_subject(subject):
-            self.send_err(errors.INVALID_PUBLISH_SUBJECT)
-            if not is_valid_subject(subject):
-                self._ok()
+            # Only pedantic clients hear about it (nats-py connects with pedantic:false, and
+            # its JetStream API publishes to `...CONSUMER.CREATE.S.C.orders.>`); either way a
+            # wildcard subject is still delivered, matched token by token as literal text.
+            if self.pedantic:
+                self.send_err(errors.INVALID_PUBLISH_SUBJECT)
+            if "" in subject.split("."):
+                # nats-server's sublist gives up on an empty token (`a..b`) but takes `a.>.b`
+                # token by token; permissions are still checked, and an allow list never
+                # matches such a subject. Nothing is delivered either way.
+                if self.perms is not None and self.perms.pub_allow is not None:
+                    self.send_err(errors.pub_violation(subject))
+                else:
+                    self._ok()
                 return
-            # nats-server complains about a wildcard publish subject but still delivers it
         account = self._account()
         if self.perms is not None and not self._can_publish(subject):
             log.info("cid %d: Publish Violation - Subject %r", self.cid, subject)

@@ -89,6 +89,15 @@ async def scenario(url: str) -> dict:
         out["late"] = [m.data for m in late]
         for m in batch + late:
             await m.ack_sync()
+        # wildcard filters: nats-py publishes the create request to a subject ending in `orders.>`
+        every = await js.pull_subscribe("orders.>", durable="every")
+        everything = await every.fetch(10, timeout=1)
+        out["every"] = [(m.subject, m.data, m.metadata.sequence.stream) for m in everything]
+        for m in everything:
+            await m.ack()
+        ephemeral = await js.pull_subscribe("orders.*", stream="ORDERS")
+        out["ephemeral"] = [m.subject for m in await ephemeral.fetch(2, timeout=1)]
+        await ephemeral.unsubscribe()
         cinfo = await js.consumer_info("ORDERS", "dur")
         out["consumer"] = (cinfo.num_pending, cinfo.num_ack_pending, cinfo.delivered.stream_seq)
         info = await js.stream_info("ORDERS")

@@ -69,6 +69,8 @@ max_payload: 1KB
 
 A = b'CONNECT {"verbose":false,"user":"alice","pass":"s3cret","headers":true}\r\n'
 B = b'CONNECT {"verbose":false,"user":"bob","pass":"b0b"}\r\n'
+AN = b'CONNECT {"verbose":true,"pedantic":false,"user":"alice","pass":"s3cret"}\r\n'
+AP = b'CONNECT {"verbose":true,"pedantic":true,"user":"alice","pass":"s3cret"}\r\n'
 RAW: dict[str, tuple[str, list[bytes]]] = {
     "pub_outside_allow": ("security", [A, b"PUB billing.invoice 0\r\n\r\n"]),
     "pub_on_deny": ("security", [A, b"PUB orders.secret 0\r\n\r\n"]),
@@ -92,6 +94,15 @@ RAW: dict[str, tuple[str, list[bytes]]] = {
     "unknown_user": ("security", [b'CONNECT {"verbose":false,"user":"eve","pass":"x"}\r\n']),
     "no_credentials": ("security", [b'CONNECT {"verbose":false}\r\n']),
     "wildcard_publish_delivered": ("security", [B, b"SUB > 1\r\n", b"PUB a.* 0\r\n\r\n"]),
+    # pedantic:false (as nats-py): no -ERR; allow lists see the wildcard subject as literal text
+    "wildcard_publish_not_pedantic": (
+        "security",
+        [AN, b"SUB orders.> 1\r\n", b"PUB orders.* 1\r\nx\r\n", b"PUB billing.* 0\r\n\r\n"],
+    ),
+    "malformed_publish_against_allow": (
+        "security",
+        [AN, b"PUB orders..x 0\r\n\r\n", AP, b"PUB billing..x 0\r\n\r\n"],
+    ),
     "pub_before_connect": ("security", [b"PUB a 1\r\nx\r\n"]),
     "sub_before_connect": ("security", [b"SUB a 1\r\n"]),
     "ping_before_connect": ("token", []),

@@ -184,6 +184,25 @@ RAW_CASES: dict[str, list[bytes]] = {
     "sub_invalid_subject": [C, b"SUB a..b 1\r\n"],
     "sub_fwc_not_last": [C, b"SUB a.>.b 1\r\n"],
     "pub_wildcard_subject": [C, b"PUB a.* 0\r\n\r\n"],
+    # nats-py connects with pedantic:false: no -ERR, and the wildcard subject is delivered as text
+    "pub_wildcard_not_pedantic": [
+        b'CONNECT {"verbose":true,"pedantic":false}\r\n',
+        b"SUB > 1\r\n",
+        b"SUB a.b 2\r\n",
+        b"PUB a.* 1\r\nx\r\n",
+        b"PUB a.> r 1\r\ny\r\n",
+    ],
+    "pub_malformed_not_pedantic": [
+        b'CONNECT {"verbose":true,"pedantic":false}\r\n',
+        b"SUB > 1\r\n",
+        b"PUB a..b 1\r\nx\r\n",
+        b"PUB a.>.b 1\r\ny\r\n",
+    ],
+    "pub_wildcard_pedantic": [
+        b'CONNECT {"verbose":false,"pedantic":true,"headers":true}\r\n',
+        b"SUB > 1\r\n",
+        b"HPUB a.> 12 13\r\nNATS/1.0\r\n\r\nx\r\n",
+    ],
     "hpub_hmsg": [C, b"SUB a 1\r\n", b"HPUB a r 12 14\r\nNATS/1.0\r\n\r\nhi\r\n"],
     "hpub_without_headers": [b"CONNECT {}\r\n", b"HPUB a r 12 14\r\nNATS/1.0\r\n\r\nhi\r\n"],
     "lower_case_and_tabs": [b"connect {}\r\n", b"sub\ta 1\r\n", b"pub  a   2\r\nhi\r\n"],
