@@ -127,3 +127,21 @@ def test_memory_resolver_has_no_claims_update(tmp_path: Path) -> None:
         code, _, err = run("-H", str(home), "push", "-A", "-u", server.url, "--timeout", "0.5")
     assert code == 1
     assert err.startswith("nscpy: error: nothing answers on $SYS.REQ.CLAIMS.UPDATE: the server ")
+
+
+def test_temporary_user_signed_by_a_system_signing_key(tmp_path: Path) -> None:
+    from nscpy.actions.workspace import Workspace
+
+    home = tmp_path / "home"
+    build_store(home)
+    h = ("-H", str(home))
+    ok(*h, "edit", "account", "SYS", "--sk", "generate")
+    ws = Workspace.open(all_dirs=str(home), env={})
+    assert ws.keystore.remove(account_key(home, "SYS"))  # only the signing key's seed is left
+    conf = tmp_path / "server.conf"
+    ok(*h, "generate", "config", "--nats-resolver", "--dir", str(tmp_path / "jwt"),
+       "--config-file", str(conf))  # fmt: skip
+    with serve_config(conf) as server:
+        out = ok(*h, "push", "-A", "-u", server.url, "--timeout", "0.5", "--expect-servers", "1")
+    assert out.startswith(f"[ OK ] connecting to {server.url} as a temporary system user\n")
+    assert out.endswith("[ OK ] pushed 2 accounts to a total of 1 nats-server\n")
