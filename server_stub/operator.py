@@ -192,6 +192,7 @@ class OperatorAuth:
         router = self.server.router
         set_limits(router.account(claims.subject), claims, claims.subject == self.system_account)
         wire_imports(router, self.loaded, int(time.time()))
+        self.server.account_changed(claims.subject)
 
     # --- server hooks ------------------------------------------------------------------------
 

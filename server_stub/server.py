@@ -14,6 +14,7 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 from nscpy import keys
@@ -88,6 +89,8 @@ class Server:
         self._valid_pub: dict[str, bool] = {}
         self.ssl_context: Any = None
         self.services: list[Any] = []  # internal services (resolver, JetStream) kept alive here
+        # called with an account name whenever operator mode loads, updates or deletes it
+        self.account_hooks: list[Callable[[str], None]] = []
         self.started = time.time()
 
     # --- lifecycle -----------------------------------------------------------------------------
@@ -127,6 +130,11 @@ class Server:
         except ImportError:
             raise errors.ConfigError("jetstream {} is configured but not available") from None
         self.services.append(attach(self, config))
+
+    def account_changed(self, name: str) -> None:
+        """Tell the services (JetStream) that an account's JWT was loaded, replaced or deleted."""
+        for hook in self.account_hooks:
+            hook(name)
 
     @property
     def url(self) -> str:

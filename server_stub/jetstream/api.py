@@ -110,7 +110,7 @@ class JsAccount:
         if limit >= 0:
             size = stream.store.msg_size(subject, b"", data)
             if self.usage(stream.config.storage) + size > limit:
-                error = errors.storage_exceeded().to_json()
+                error = errors.account_resources_exceeded().to_json()
                 return PublishResult({"error": error, "stream": stream.name, "seq": 0})
         return stream.publish(subject, headers, data, now)
 
@@ -176,8 +176,6 @@ class JsAccount:
         memory = config.storage == "memory"
         limit = limits.max_memory if memory else limits.max_storage
         per_stream = limits.memory_max_stream_bytes if memory else limits.storage_max_stream_bytes
-        if limit == 0:
-            raise errors.insufficient_resources()
         if limits.max_bytes_required and config.max_bytes <= 0:
             raise errors.ApiError(
                 400, 10113, "account requires a stream config to have max bytes set"
@@ -186,9 +184,10 @@ class JsAccount:
             raise errors.ApiError(
                 400, 10122, "stream max bytes exceeds account limit max stream bytes"
             )
-        if limit > 0 and config.max_bytes > 0:
-            if self.reserved(config.storage, skip=updating) + config.max_bytes > limit:
-                raise errors.insufficient_resources()
+        # nats-server counts a stream without max_bytes as one byte, so a 0 limit refuses it
+        wanted = config.max_bytes if config.max_bytes >= 0 else 1
+        if limit >= 0 and self.reserved(config.storage, skip=updating) + wanted > limit:
+            raise errors.memory_exceeded() if memory else errors.storage_exceeded()
 
     def _stream(self, name: str) -> Stream:
         stream = self.streams.get(name)

@@ -120,9 +120,14 @@ def max_consumers() -> ApiError:
     return ApiError(400, 10026, "maximum consumers limit reached")
 
 
-def insufficient_resources() -> ApiError:
-    """JSInsufficientResourcesErr / storage limits."""
-    return ApiError(503, 10023, "insufficient resources")
+def memory_exceeded() -> ApiError:
+    """JSMemoryResourcesExceededErr: a memory stream does not fit the account's max_memory."""
+    return ApiError(500, 10028, "insufficient memory resources available")
+
+
+def account_resources_exceeded() -> ApiError:
+    """JSAccountResourcesExceededErr: a publish that would pass the account's storage limit."""
+    return ApiError(400, 10002, "resource limits exceeded for account")
 
 
 def storage_exceeded() -> ApiError:

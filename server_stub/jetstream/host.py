@@ -83,6 +83,9 @@ def attach(
     for name in sorted(names):
         if name not in js.accounts:
             js.enable_account(name, limits(name))
+    hooks = getattr(server, "account_hooks", None)
+    if hooks is not None:  # accounts resolved, updated or deleted later (operator mode)
+        hooks.append(lambda name: js.enable_account(name, limits(name)))
     return js
 
 
