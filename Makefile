@@ -22,6 +22,7 @@ lint: $(STAMP)
 	$(BIN)/mypy nscpy server_stub
 
 test: lint
+	sh tests/interop/go/ensure-go.sh
 	$(BIN)/pytest -q
 
 bench: $(STAMP)

@@ -33,7 +33,7 @@ from nscpy import jwt, keys
 IAT = 1_700_000_000
 ACCOUNT_SEED_RAW = b"\x42" * 32
 GO_SOURCE = Path(__file__).resolve().parent.parent / "tests" / "interop" / "go" / "bench"
-GO_ENV = {"GO111MODULE": "off", "GOPATH": "/usr/share/gocode", "GOFLAGS": "-mod=mod"}
+GO_ENV = {"GO111MODULE": "off", "GOPATH": "/usr/share/gocode"}
 
 
 def pin_one_core() -> str:
