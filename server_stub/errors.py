@@ -14,6 +14,7 @@ AUTH_VIOLATION = "Authorization Violation"
 AUTH_TIMEOUT = "Authentication Timeout"
 AUTH_EXPIRED = "User Authentication Expired"
 AUTH_REVOKED = "User Authentication Revoked"
+ACCOUNT_EXPIRED = "Account Authentication Expired"  # account exp passed, or account deleted
 STALE_CONNECTION = "Stale Connection"
 MAX_CONNECTIONS = "maximum connections exceeded"
 MAX_SUBSCRIPTIONS = "maximum subscriptions exceeded"

@@ -92,6 +92,22 @@ def local_subject(imp: jwt.Import) -> str:
     return imp.subject
 
 
+def next_activation_expiry(loaded: dict[str, jwt.AccountClaims], now: int) -> int | None:
+    """The soonest future `exp` of any import's activation token (when wiring must change)."""
+    soonest: int | None = None
+    for claims in loaded.values():
+        for imp in claims.imports:
+            if not imp.token:
+                continue
+            try:
+                act = jwt.decode(imp.token)
+            except jwt.JWTError:
+                continue  # wire_imports skips it already; it cannot expire into validity
+            if act.expires and act.expires > now and (soonest is None or act.expires < soonest):
+                soonest = act.expires
+    return soonest
+
+
 def wire_imports(router: Router, loaded: dict[str, jwt.AccountClaims], now: int) -> None:
     """Rebuild every loaded account's imports from the JWTs (after any account changed)."""
     for name in loaded:

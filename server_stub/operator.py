@@ -22,7 +22,7 @@ from server_stub import errors
 from server_stub.auth import ConnectionInfo, Identity
 from server_stub.confparse import ConfMap
 from server_stub.errors import AuthError, ConfigError
-from server_stub.jwtaccounts import set_limits, wire_imports
+from server_stub.jwtaccounts import next_activation_expiry, set_limits, wire_imports
 from server_stub.jwtauth import authenticate_user, expand_template, grant_for
 from server_stub.resolver import AccountStore, ClaimsError, ResolverService
 
@@ -144,6 +144,8 @@ class OperatorAuth:
                 self.store.put(account, token)
         self.loaded: dict[str, jwt.AccountClaims] = {}
         self.server: Any = None
+        self._expiry_timers: dict[str, Any] = {}  # account -> timer closing its users at exp
+        self._rewire_timer: Any = None  # fires when the next activation token expires
 
     # --- trust -------------------------------------------------------------------------------
 
@@ -191,8 +193,40 @@ class OperatorAuth:
             return
         router = self.server.router
         set_limits(router.account(claims.subject), claims, claims.subject == self.system_account)
-        wire_imports(router, self.loaded, int(time.time()))
+        self._rewire()
+        self._schedule_expiry(claims)
         self.server.account_changed(claims.subject)
+
+    # --- timers: account exp and activation exp while users are connected ----------------------
+
+    def _rewire(self) -> None:
+        """Wire imports as of now, and again when the next activation token expires."""
+        now = time.time()
+        wire_imports(self.server.router, self.loaded, int(now))
+        if self._rewire_timer is not None:
+            self._rewire_timer.cancel()
+            self._rewire_timer = None
+        soonest = next_activation_expiry(self.loaded, int(now))
+        if soonest is not None:
+            # nats-server drops an import whose activation expires; its users stay connected
+            self._rewire_timer = self.server.call_later(soonest - now + 0.01, self._rewire)
+
+    def _schedule_expiry(self, claims: jwt.AccountClaims) -> None:
+        old = self._expiry_timers.pop(claims.subject, None)
+        if old is not None:
+            old.cancel()
+        if claims.expires:
+            delay = claims.expires - time.time()
+            name = claims.subject
+            self._expiry_timers[name] = self.server.call_later(
+                delay, lambda: self._close_users(name)
+            )
+
+    def _close_users(self, account: str) -> None:
+        """Close every user of an expired (or deleted) account, as nats-server does."""
+        self._expiry_timers.pop(account, None)
+        for client in self.server.clients_of(self.server.router.account(account)):
+            client.fail(errors.ACCOUNT_EXPIRED)
 
     # --- server hooks ------------------------------------------------------------------------
 
@@ -295,7 +329,17 @@ class OperatorAuth:
             raise refuse("not allowed to delete system account")
         for account in accounts:
             self.store.delete(account)
-            self.loaded.pop(account, None)
+            if self.loaded.pop(account, None) is not None and self.server is not None:
+                timer = self._expiry_timers.pop(account, None)
+                if timer is not None:
+                    timer.cancel()
+                self._close_users(account)  # nats-server expires a deleted account
+                gone = self.server.router.account(account)
+                gone.claims = None
+                self.server.router.clear_imports(gone)
+                self.server.account_changed(account)
+        if self.server is not None:
+            self._rewire()
         return list(accounts)
 
     def refresh(self, claims: jwt.AccountClaims, old: jwt.AccountClaims) -> None:

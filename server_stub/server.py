@@ -131,6 +131,10 @@ class Server:
             raise errors.ConfigError("jetstream {} is configured but not available") from None
         self.services.append(attach(self, config))
 
+    def call_later(self, delay: float, callback: Callable[[], None]) -> asyncio.TimerHandle:
+        """Run callback after `delay` seconds (timers for services that do not own asyncio)."""
+        return asyncio.get_running_loop().call_later(max(0.0, delay), callback)
+
     def account_changed(self, name: str) -> None:
         """Tell the services (JetStream) that an account's JWT was loaded, replaced or deleted."""
         for hook in self.account_hooks:
