@@ -266,3 +266,27 @@ def test_pull_of_an_account_no_server_has(world: World) -> None:
         1,
         f"nscpy: error: no nats-server stores account {key} (or none replied in time)\n",
     )
+
+
+def test_pull_skips_accounts_of_another_operator(world: World, tmp_path: Path) -> None:
+    stranger_home = tmp_path / "stranger"
+    ok("-H", str(stranger_home), "add", "operator", "-n", "X")
+    ok("-H", str(stranger_home), "add", "account", "-n", "ALIEN")
+    alien_dir = stranger_home / "X/accounts/ALIEN"
+    shutil.copytree(alien_dir, world.home / "O/accounts/ALIEN")
+    alien = account_key(world.home, "ALIEN")
+    try:
+        code, _, err = run(*world.h, "push", "-a", "ALIEN", *world.u)
+        assert (code, err) == (
+            1,
+            "nscpy: error: account 'ALIEN' is not signed by operator 'O' or its signing keys "
+            "(pass -F to push anyway)\n",
+        )
+        # the server stores what it is given (it checks trust only when users connect)
+        ok(*world.h, "push", "-a", "ALIEN", "-F", *world.u)
+    finally:
+        shutil.rmtree(world.home / "O/accounts/ALIEN")
+    out = ok(*world.h, "pull", "-A", *world.u)
+    assert f"[WARN] {alien}: skipped, not issued by operator 'O' or its signing keys" in out
+    assert not (world.home / "O/accounts/ALIEN").exists()
+    ok(*world.h, "push", "--prune", *world.u)  # leave the resolver as the store has it
