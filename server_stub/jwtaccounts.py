@@ -124,4 +124,6 @@ def wire_imports(router: Router, loaded: dict[str, jwt.AccountClaims], now: int)
             if imp.is_stream():
                 add_stream_import(importer, exporter, imp.subject, to)
             else:
-                add_service_import(importer, exporter, imp.subject, to)
+                export = find_export(imp, loaded[imp.account])
+                multi = export is not None and export.response_type in ("Stream", "Chunked")
+                add_service_import(importer, exporter, imp.subject, to, multi=multi)

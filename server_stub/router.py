@@ -70,6 +70,7 @@ class ServiceImport:
     exporter: Account
     subject: str
     to: str
+    multi: bool = False  # Stream/Chunked response type: every reply crosses back, not just one
 
 
 @dataclass(eq=False)
@@ -87,8 +88,9 @@ class Account:
     claims: Any = None  # the decoded account JWT in operator mode
     clients: set[Any] = field(default_factory=set)
     is_system: bool = False
-    # reply subject of a forwarded service request -> the importer waiting for the answer
-    response_routes: dict[str, Account] = field(default_factory=dict)
+    # reply subject of a forwarded service request -> (the importer waiting for the answer,
+    # whether the route stays open for more replies)
+    response_routes: dict[str, tuple[Account, bool]] = field(default_factory=dict)
 
     def __hash__(self) -> int:
         return id(self)
@@ -140,8 +142,11 @@ class Router:
             account.sublist.match(subject), subject, reply, headers, payload, sender
         )
         if account.response_routes:
-            back = account.response_routes.pop(subject, None)
-            if back is not None:  # a service answer goes back to the importing account
+            route = account.response_routes.get(subject)
+            if route is not None:  # a service answer goes back to the importing account
+                back, multi = route
+                if not multi:  # a Singleton service answers once; its route closes
+                    del account.response_routes[subject]
                 count += self.publish(back, subject, reply, headers, payload, None, _depth + 1)
         if _depth < 4:
             # imports can chain (A exports to B which re-exports), but never loop forever
@@ -157,7 +162,7 @@ class Router:
                     if reply:
                         if len(svc.exporter.response_routes) > 10_000:
                             svc.exporter.response_routes.clear()  # unanswered requests
-                        svc.exporter.response_routes[reply] = account
+                        svc.exporter.response_routes[reply] = (account, svc.multi)
                     count += self.publish(
                         svc.exporter, mapped, reply, headers, payload, None, _depth + 1
                     )
@@ -224,6 +229,11 @@ def add_stream_import(importer: Account, exporter: Account, subject: str, to: st
     exporter.stream_exports_to.append((importer, StreamImport(exporter, subject, to)))
 
 
-def add_service_import(importer: Account, exporter: Account, subject: str, to: str) -> None:
-    """Requests published in importer on `to` reach exporter's service `subject`."""
-    importer.service_imports.append(ServiceImport(exporter, subject, to))
+def add_service_import(
+    importer: Account, exporter: Account, subject: str, to: str, *, multi: bool = False
+) -> None:
+    """Requests published in importer on `to` reach exporter's service `subject`.
+
+    `multi` (a Stream or Chunked export) lets any number of replies back, not only the first.
+    """
+    importer.service_imports.append(ServiceImport(exporter, subject, to, multi))
