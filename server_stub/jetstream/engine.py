@@ -32,7 +32,7 @@ from server_stub.jetstream.filestore import (
 )
 from server_stub.jetstream.memstore import MemStore
 from server_stub.jetstream.stream import Stream, StreamConfig
-from server_stub.jetstream.wire import go_json, loads_request
+from server_stub.jetstream.wire import decode_headers, go_json, go_time, loads_request
 
 Clock = Callable[[], int]
 
@@ -209,6 +209,50 @@ class JetStream:
             self._flush_scheduled = True
             self._loop.call_soon(self.flush)
 
+    def _on_direct_get(self, msg: BusMessage) -> None:
+        """`$JS.API.DIRECT.GET.<stream>[.<subject>]`: the message itself, or a status reply."""
+        account = self.accounts.get(msg.account)
+        tokens = msg.subject.split(".", 5)
+        stream = account.streams.get(tokens[4]) if account else None
+        if stream is None or not msg.reply:
+            return
+        problem = ""
+        body: dict[str, Any] = {}
+        if len(tokens) > 5:  # the last message on the subject named in the request subject
+            body = {"last_by_subj": tokens[5]}
+        elif not msg.payload:
+            problem = "408 Empty Request"
+        else:
+            try:
+                body = json.loads(msg.payload)
+            except ValueError:
+                problem = "408 Malformed Request"
+            else:
+                keys = ("seq", "last_by_subj", "next_by_subj")
+                if not isinstance(body, dict) or not any(body.get(k) for k in keys):
+                    problem = "408 Empty Request"
+        if not problem:
+            try:
+                found = stream.get_msg(body)
+            except errors.ApiError:
+                problem = "404 Message Not Found"
+        if problem:
+            code, _, text = problem.partition(" ")
+            self._bus.publish(
+                msg.account, msg.reply, b"", headers={"Status": code, "Description": text}
+            )
+            return
+        headers = decode_headers(found.hdrs) or {}
+        headers.update(
+            {
+                "Nats-Stream": stream.name,
+                "Nats-Subject": found.subject,
+                "Nats-Sequence": str(found.seq),
+                "Nats-Time-Stamp": go_time(found.ts),
+            }
+        )
+        self._bus.publish(msg.account, msg.reply, found.data, headers=headers)
+
     def _consumer_for(self, msg: BusMessage) -> Consumer | None:
         account = self.accounts.get(msg.account)
         tokens = msg.subject.split(".")
@@ -266,10 +310,15 @@ class JetStream:
         """(Re)subscribe the stream's subjects and save its config."""
         for sid in self._stream_subs.pop((account, stream.name), []):
             self._bus.unsubscribe(sid)
-        self._stream_subs[(account, stream.name)] = [
+        subs = [
             self._bus.subscribe(account, subject, self._on_publish)
             for subject in stream.config.subjects
         ]
+        if stream.config.allow_direct:  # without it nats-server leaves DIRECT.GET unanswered
+            direct = f"$JS.API.DIRECT.GET.{stream.name}"
+            subs.append(self._bus.subscribe(account, direct, self._on_direct_get))
+            subs.append(self._bus.subscribe(account, direct + ".>", self._on_direct_get))
+        self._stream_subs[(account, stream.name)] = subs
         if not added and stream.config.storage == "file":
             self._save_stream_meta(account, stream.config, stream.created)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -27,6 +27,7 @@ class StreamConfig:
     subjects: tuple[str, ...]
     max_consumers: int = -1
     max_msgs: int = -1
+    max_msgs_per_subject: int = -1
     max_bytes: int = -1
     max_age: int = 0  # nanoseconds
     max_msg_size: int = -1
@@ -36,6 +37,7 @@ class StreamConfig:
     description: str = ""
     deny_delete: bool = False
     deny_purge: bool = False
+    allow_direct: bool = False
     metadata: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -54,8 +56,6 @@ class StreamConfig:
             raise errors.invalid_config(
                 f"server_stub supports limits retention only, got {retention}"
             )
-        if body.get("max_msgs_per_subject", -1) not in (-1, 0):
-            raise errors.invalid_config("server_stub does not support max_msgs_per_subject")
         if body.get("num_replicas", 1) not in (0, 1):
             raise errors.invalid_config("replicas > 1 not supported in non-clustered mode")
         subjects = body.get("subjects") or [name]
@@ -84,6 +84,7 @@ class StreamConfig:
             subjects=tuple(subjects),
             max_consumers=_limit(body, "max_consumers"),
             max_msgs=_limit(body, "max_msgs"),
+            max_msgs_per_subject=_limit(body, "max_msgs_per_subject"),
             max_bytes=_limit(body, "max_bytes"),
             max_age=max_age,
             max_msg_size=_limit(body, "max_msg_size"),
@@ -93,6 +94,7 @@ class StreamConfig:
             description=str(body.get("description") or ""),
             deny_delete=bool(body.get("deny_delete", False)),
             deny_purge=bool(body.get("deny_purge", False)),
+            allow_direct=bool(body.get("allow_direct", False)),
             metadata={
                 str(k): str(v) for k, v in metadata.items() if not str(k).startswith("_nats")
             },
@@ -110,14 +112,14 @@ class StreamConfig:
             max_msgs=self.max_msgs,
             max_bytes=self.max_bytes,
             max_age=self.max_age,
-            max_msgs_per_subject=-1,
+            max_msgs_per_subject=self.max_msgs_per_subject,
             max_msg_size=self.max_msg_size,
             discard=self.discard,
             storage=self.storage,
             num_replicas=1,
             duplicate_window=self.duplicate_window,
             compression="none",
-            allow_direct=False,
+            allow_direct=self.allow_direct,
             mirror_direct=False,
             sealed=False,
             deny_delete=self.deny_delete,
@@ -172,6 +174,9 @@ class Stream:
         self._dedupe: OrderedDict[str, tuple[int, int]] = OrderedDict()  # id -> (seq, ts)
         self.last_msg_id = ""
         self._rebuild_dedupe()
+        # subject -> its sequences, oldest first; kept only while max_msgs_per_subject is set
+        self._by_subject: dict[str, deque[int]] | None = None
+        self._by_subject_limit = -1
 
     @property
     def name(self) -> str:
@@ -207,8 +212,39 @@ class Stream:
         if msg_id:
             self._dedupe[msg_id] = (stored.seq, now)
         self.last_msg_id = msg_id
+        if (
+            self._by_subject is not None
+            and self._by_subject_limit == self.config.max_msgs_per_subject
+        ):
+            seqs = self._by_subject.setdefault(subject, deque())
+            seqs.append(stored.seq)
+            self._trim_subject(seqs)
         self.enforce_limits(now)
         return PublishResult({"stream": self.name, "seq": stored.seq}, stored)
+
+    def _trim_subject(self, seqs: deque[int]) -> int:
+        """Drop a subject's oldest messages beyond max_msgs_per_subject; returns how many."""
+        store, limit, gone = self.store, self.config.max_msgs_per_subject, 0
+        if len(seqs) > limit:  # sequences removed by other limits or deletes no longer count
+            live = [seq for seq in seqs if store.get(seq) is not None]
+            seqs.clear()
+            seqs.extend(live)
+        while len(seqs) > limit:
+            gone += store.remove(seqs.popleft())
+        return gone
+
+    def _enforce_per_subject(self) -> int:
+        limit = self.config.max_msgs_per_subject
+        if limit <= 0:
+            self._by_subject, self._by_subject_limit = None, -1
+            return 0
+        if self._by_subject is not None and self._by_subject_limit == limit:
+            return 0  # publish keeps the index trimmed
+        index: dict[str, deque[int]] = {}
+        for msg in self.store.iter_from(self.store.first_seq):
+            index.setdefault(msg.subject, deque()).append(msg.seq)
+        self._by_subject, self._by_subject_limit = index, limit
+        return sum(self._trim_subject(seqs) for seqs in index.values())
 
     def _check_expectations(self, subject: str, hdrs: dict[str, str]) -> None:
         expected = hdrs.get("Nats-Expected-Stream")
@@ -237,6 +273,7 @@ class Stream:
     def enforce_limits(self, now: int) -> int:
         """Drop the oldest messages beyond max_msgs / max_bytes / max_age; returns how many."""
         cfg, store = self.config, self.store
+        per_subject = self._enforce_per_subject()
         floor = store.first_seq
         if cfg.max_age > 0:
             cutoff = now - cfg.max_age
@@ -251,7 +288,7 @@ class Stream:
             gone += store.remove_below(store.first_seq + 1)
         while cfg.max_bytes > 0 and store.bytes > cfg.max_bytes and store.messages:
             gone += store.remove_below(store.first_seq + 1)
-        return gone
+        return gone + per_subject
 
     # -- dedupe --------------------------------------------------------------------------
     def _expire_dedupe(self, now: int) -> None:
