@@ -193,9 +193,20 @@ def test_exported_services_answer_importers(world: World) -> None:
             await responder.subscribe("svc.time", cb=answer)
             await responder.subscribe("svc.priv.*", cb=answer)
             await responder.flush()
-            public = await client.request("svc.time", b"?", timeout=5)
-            private = await client.request("priv.x", b"?", timeout=5)
-            return public.data, private.data
+
+            async def ask(subject: str) -> bytes:
+                # the server wires the importer's interest asynchronously; on a loaded machine the
+                # first request can beat it, so retry no-responders a bounded number of times
+                for _ in range(50):
+                    try:
+                        reply = await client.request(subject, b"?", timeout=5)
+                        data: bytes = reply.data
+                        return data
+                    except nats.errors.NoRespondersError:
+                        await asyncio.sleep(0.1)
+                raise AssertionError(f"no responder for {subject} after 5 s")
+
+            return await ask("svc.time"), await ask("priv.x")
         finally:
             await client.close()
             await responder.close()
