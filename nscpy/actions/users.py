@@ -8,6 +8,7 @@ from pathlib import Path
 from nscpy import keys
 from nscpy.actions.entities import Saved, account_signers, load_account, load_user
 from nscpy.actions.errors import ActionError, UsageProblem
+from nscpy.actions.lookup import find_user as find_user  # re-exported: moved for start-up time
 from nscpy.actions.permspec import PermissionSpec
 from nscpy.actions.signers import load_key_value, resolve_signer
 from nscpy.actions.workspace import Workspace
@@ -133,26 +134,3 @@ def creds_text(ws: Workspace, account: str | None, user: str, operator: str | No
             "creds need it: import it with 'nscpy import keys'"
         )
     return format_user_creds(ws.store.read_user(op, acct, user).strip(), seed)
-
-
-def find_user(ws: Workspace, operator: str, account: str, name: str | None) -> str:
-    """The user's file name: by name or public key; with no name, the account's only user."""
-    users = ws.store.list_users(operator, account)
-    if name:
-        if name in users:
-            return name
-        if name.startswith("U"):
-            from nscpy.jwt import peek
-
-            for user in users:
-                try:
-                    if peek(ws.store.read_user(operator, account, user)).subject == name:
-                        return user
-                except ValueError:
-                    continue
-        raise ActionError(f"user {name!r} does not exist in account {account!r}")
-    if len(users) == 1:
-        return users[0]
-    if not users:
-        raise ActionError(f"account {account!r} has no users")
-    raise ActionError(f"account {account!r} has several users: pass -n NAME ({', '.join(users)})")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -33,27 +32,7 @@ def _write(text: str, output_file: str | None) -> None:
         click.echo(text)
 
 
-def _show(
-    token: str, kind: str, *, as_json: bool, raw: bool, field_path: str | None, out: str | None
-) -> None:
-    from nscpy.actions.describe import claim_rows, field_at
-    from nscpy.jwt import decode
-    from nscpy.jwt.creds import format_jwt
-
-    token = token.strip()
-    claims = decode(token)
-    if raw:
-        _write(format_jwt(kind, token) if out and out != "--" else token, out)
-    elif field_path:
-        value = field_at(claims.to_json_dict(), field_path)
-        _write(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False), out)
-    elif as_json:
-        _write(json.dumps(claims.to_json_dict(), indent=2, ensure_ascii=False), out)
-    else:
-        _write(table(claim_rows(claims)), out)
-
-
-def _describe(load: Callable[[Any], str], kind: str) -> Callable[..., None]:
+def _describe(kind: str) -> Callable[..., None]:
     def command(
         app: AppContext,
         /,
@@ -63,48 +42,25 @@ def _describe(load: Callable[[Any], str], kind: str) -> Callable[..., None]:
         raw: bool,
         field_path: str | None,
         output_file: str | None,
-        **extra: Any,
+        account: str | None = None,
     ) -> None:
-        token = load((app, name_opt or name_arg, extra))
-        _show(token, kind, as_json=as_json, raw=raw, field_path=field_path, out=output_file)
+        from nscpy.commands.describing import LOADERS, render
+
+        token = LOADERS[kind](app.workspace, name_opt or name_arg, account)
+        to_file = bool(output_file and output_file != "--")
+        text = render(token, kind, as_json=as_json, raw=raw, field_path=field_path, to_file=to_file)
+        _write(text, output_file)
 
     return command
 
 
-def _operator_token(args: Any) -> str:
-    app, name, _ = args
-    ws = app.workspace
-    return str(ws.store.read_operator(ws.operator_name(name)))
-
-
-def _account_token(args: Any) -> str:
-    app, name, _ = args
-    ws = app.workspace
-    operator = ws.operator_name()
-    return str(ws.store.read_account(operator, ws.account_name(operator, name)))
-
-
-def _user_token(args: Any) -> str:
-    from nscpy.actions.users import find_user
-
-    app, name, extra = args
-    ws = app.workspace
-    operator = ws.operator_name()
-    account = ws.account_name(operator, extra.get("account"))
-    return str(ws.store.read_user(operator, account, find_user(ws, operator, account, name)))
-
-
-describe_operator = click.command("operator")(
-    describe_options(pass_app(_describe(_operator_token, "operator")))
-)
+describe_operator = click.command("operator")(describe_options(pass_app(_describe("operator"))))
 describe_operator.help = "Describe the current (or named) operator."
-describe_account = click.command("account")(
-    describe_options(pass_app(_describe(_account_token, "account")))
-)
+describe_account = click.command("account")(describe_options(pass_app(_describe("account"))))
 describe_account.help = "Describe the current (or named) account; NAME may be a public key."
 describe_user = click.command("user")(
     click.option("-a", "--account", help="Account name or public key.")(
-        describe_options(pass_app(_describe(_user_token, "user")))
+        describe_options(pass_app(_describe("user")))
     )
 )
 describe_user.help = "Describe a user of the current (or -a) account."

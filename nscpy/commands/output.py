@@ -6,11 +6,11 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-import click
-
 
 def emit_json(data: Any) -> None:
     """Write data as indented JSON to stdout."""
+    import click  # here, so that table() stays importable without click (start-up fast path)
+
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 

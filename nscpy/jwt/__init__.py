@@ -2,83 +2,161 @@
 
 Pure: no files and no clock (iat and now are parameters). PyJWT is not imported here; see
 nscpy.jwt.pyjwt_alg for an ed25519-nkey algorithm to plug into PyJWT when wanted.
+
+The names below are loaded on first use (PEP 562): CLI read commands have a 100 ms start-up
+budget, and building every claim kind's dataclasses costs ~30 ms of it, while describing a
+user needs the user kind only (nscpy.jwt.codec also loads kinds on demand).
 """
 
 from __future__ import annotations
 
-from nscpy.jwt.account import (
-    ANY_ACCOUNT,
-    AccountClaims,
-    ExternalAuthorization,
-    JetStreamLimits,
-    MsgTrace,
-    OperatorLimits,
-    WeightedMapping,
-)
-from nscpy.jwt.activation import ActivationClaims
-from nscpy.jwt.authorization import (
-    AuthorizationRequestClaims,
-    AuthorizationResponseClaims,
-    ClientInformation,
-    ClientTLS,
-    ConnectOptions,
-    ServerID,
-)
-from nscpy.jwt.chain import (
-    validate_activation_against_account,
-    validate_user_against_account,
-)
-from nscpy.jwt.claims import LIB_VERSION, Claims, ClaimType
-from nscpy.jwt.codec import (
-    HEADER,
-    MAX_TOKEN_SIZE,
-    AnyClaims,
-    decode,
-    decode_generic,
-    encode,
-    encode_with_signer,
-    jti_for,
-    peek,
-)
-from nscpy.jwt.creds import (
-    format_user_creds,
-    parse_decorated_jwt,
-    parse_decorated_seed,
-)
-from nscpy.jwt.errors import (
-    BadSignature,
-    InvalidClaims,
-    JWTError,
-    MalformedToken,
-    TokenTooLarge,
-    UnexpectedIssuer,
-    UnsupportedVersion,
-)
-from nscpy.jwt.exports import Export, ServiceLatency
-from nscpy.jwt.generic import GenericClaims
-from nscpy.jwt.imports import Import
-from nscpy.jwt.operator import OperatorClaims
-from nscpy.jwt.permissions import (
-    NO_LIMIT,
-    Permission,
-    Permissions,
-    ResponsePermission,
-    TimeRange,
-    UserPermissionLimits,
-)
-from nscpy.jwt.revocations import ALL, RevocationList, is_revoked
-from nscpy.jwt.signing_keys import SigningKeys, UserScope
-from nscpy.jwt.subject import (
-    has_wildcards,
-    is_contained_in,
-    is_literal,
-    is_valid_subject,
-    subject_matches,
-    subject_subset,
-    validate_subject,
-)
-from nscpy.jwt.user import UserClaims
-from nscpy.jwt.validation import ValidationIssue, ValidationResults
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from nscpy.jwt.account import (
+        ANY_ACCOUNT,
+        AccountClaims,
+        ExternalAuthorization,
+        JetStreamLimits,
+        MsgTrace,
+        OperatorLimits,
+        WeightedMapping,
+    )
+    from nscpy.jwt.activation import ActivationClaims
+    from nscpy.jwt.authorization import (
+        AuthorizationRequestClaims,
+        AuthorizationResponseClaims,
+        ClientInformation,
+        ClientTLS,
+        ConnectOptions,
+        ServerID,
+    )
+    from nscpy.jwt.chain import (
+        validate_activation_against_account,
+        validate_user_against_account,
+    )
+    from nscpy.jwt.claims import LIB_VERSION, Claims, ClaimType
+    from nscpy.jwt.codec import (
+        HEADER,
+        MAX_TOKEN_SIZE,
+        AnyClaims,
+        decode,
+        decode_generic,
+        encode,
+        encode_with_signer,
+        jti_for,
+        peek,
+    )
+    from nscpy.jwt.creds import (
+        format_user_creds,
+        parse_decorated_jwt,
+        parse_decorated_seed,
+    )
+    from nscpy.jwt.errors import (
+        BadSignature,
+        InvalidClaims,
+        JWTError,
+        MalformedToken,
+        TokenTooLarge,
+        UnexpectedIssuer,
+        UnsupportedVersion,
+    )
+    from nscpy.jwt.exports import Export, ServiceLatency
+    from nscpy.jwt.generic import GenericClaims
+    from nscpy.jwt.imports import Import
+    from nscpy.jwt.operator import OperatorClaims
+    from nscpy.jwt.permissions import (
+        NO_LIMIT,
+        Permission,
+        Permissions,
+        ResponsePermission,
+        TimeRange,
+        UserPermissionLimits,
+    )
+    from nscpy.jwt.revocations import ALL, RevocationList, is_revoked
+    from nscpy.jwt.signing_keys import SigningKeys, UserScope
+    from nscpy.jwt.subject import (
+        has_wildcards,
+        is_contained_in,
+        is_literal,
+        is_valid_subject,
+        subject_matches,
+        subject_subset,
+        validate_subject,
+    )
+    from nscpy.jwt.user import UserClaims
+    from nscpy.jwt.validation import ValidationIssue, ValidationResults
+
+_HOMES: dict[str, tuple[str, ...]] = {
+    "nscpy.jwt.account": (
+        "ANY_ACCOUNT",
+        "AccountClaims",
+        "ExternalAuthorization",
+        "JetStreamLimits",
+        "MsgTrace",
+        "OperatorLimits",
+        "WeightedMapping",
+    ),
+    "nscpy.jwt.activation": ("ActivationClaims",),
+    "nscpy.jwt.authorization": (
+        "AuthorizationRequestClaims",
+        "AuthorizationResponseClaims",
+        "ClientInformation",
+        "ClientTLS",
+        "ConnectOptions",
+        "ServerID",
+    ),
+    "nscpy.jwt.chain": ("validate_activation_against_account", "validate_user_against_account"),
+    "nscpy.jwt.claims": ("ClaimType", "Claims", "LIB_VERSION"),
+    "nscpy.jwt.codec": (
+        "AnyClaims",
+        "HEADER",
+        "MAX_TOKEN_SIZE",
+        "decode",
+        "decode_generic",
+        "encode",
+        "encode_with_signer",
+        "jti_for",
+        "peek",
+    ),
+    "nscpy.jwt.creds": ("format_user_creds", "parse_decorated_jwt", "parse_decorated_seed"),
+    "nscpy.jwt.errors": (
+        "BadSignature",
+        "InvalidClaims",
+        "JWTError",
+        "MalformedToken",
+        "TokenTooLarge",
+        "UnexpectedIssuer",
+        "UnsupportedVersion",
+    ),
+    "nscpy.jwt.exports": ("Export", "ServiceLatency"),
+    "nscpy.jwt.generic": ("GenericClaims",),
+    "nscpy.jwt.imports": ("Import",),
+    "nscpy.jwt.operator": ("OperatorClaims",),
+    "nscpy.jwt.permissions": (
+        "NO_LIMIT",
+        "Permission",
+        "Permissions",
+        "ResponsePermission",
+        "TimeRange",
+        "UserPermissionLimits",
+    ),
+    "nscpy.jwt.revocations": ("ALL", "RevocationList", "is_revoked"),
+    "nscpy.jwt.signing_keys": ("SigningKeys", "UserScope"),
+    "nscpy.jwt.subject": (
+        "has_wildcards",
+        "is_contained_in",
+        "is_literal",
+        "is_valid_subject",
+        "subject_matches",
+        "subject_subset",
+        "validate_subject",
+    ),
+    "nscpy.jwt.user": ("UserClaims",),
+    "nscpy.jwt.validation": ("ValidationIssue", "ValidationResults"),
+}
+_HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
 
 __all__ = [
     "ALL",
@@ -146,3 +224,16 @@ __all__ = [
     "validate_subject",
     "validate_user_against_account",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _HOME_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups skip __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

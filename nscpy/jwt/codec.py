@@ -16,15 +16,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
+import functools
+import importlib
 import re
 from collections.abc import Callable
 from typing import Any
 
 from nscpy.jwt import gojson
-from nscpy.jwt.account import AccountClaims
-from nscpy.jwt.activation import ActivationClaims
-from nscpy.jwt.authorization import AuthorizationRequestClaims, AuthorizationResponseClaims
 from nscpy.jwt.claims import LIB_VERSION, Claims, ClaimType, find_nats
 from nscpy.jwt.errors import (
     BadSignature,
@@ -35,10 +33,7 @@ from nscpy.jwt.errors import (
     UnsupportedVersion,
 )
 from nscpy.jwt.generic import GenericClaims
-from nscpy.jwt.operator import OperatorClaims
-from nscpy.jwt.user import UserClaims
-from nscpy.jwt.v1 import load_v1
-from nscpy.keys import KeyPair, NKeyError, Prefix, decode_public
+from nscpy.keys import InvalidSignature, KeyPair, NKeyError, Prefix, _sodium, decode_public
 from nscpy.keys.base32 import b32encode
 
 __all__ = [
@@ -61,17 +56,41 @@ _HEADER_B64 = base64.urlsafe_b64encode(HEADER).rstrip(b"=").decode("ascii")
 _ALG_V1 = "ed25519"
 _ALG_V2 = "ed25519-nkey"
 
-_KINDS: dict[str, type[Claims]] = {
-    ClaimType.OPERATOR: OperatorClaims,
-    ClaimType.ACCOUNT: AccountClaims,
-    ClaimType.USER: UserClaims,
-    ClaimType.ACTIVATION: ActivationClaims,
-    ClaimType.AUTHORIZATION_REQUEST: AuthorizationRequestClaims,
-    ClaimType.AUTHORIZATION_RESPONSE: AuthorizationResponseClaims,
+# Claim classes by kind, imported when a token of that kind is first seen: a command that reads
+# one user JWT should not pay for building every kind's dataclasses (start-up is budgeted).
+_KIND_HOMES: dict[str, tuple[str, str]] = {
+    ClaimType.OPERATOR: ("nscpy.jwt.operator", "OperatorClaims"),
+    ClaimType.ACCOUNT: ("nscpy.jwt.account", "AccountClaims"),
+    ClaimType.USER: ("nscpy.jwt.user", "UserClaims"),
+    ClaimType.ACTIVATION: ("nscpy.jwt.activation", "ActivationClaims"),
+    ClaimType.AUTHORIZATION_REQUEST: ("nscpy.jwt.authorization", "AuthorizationRequestClaims"),
+    ClaimType.AUTHORIZATION_RESPONSE: ("nscpy.jwt.authorization", "AuthorizationResponseClaims"),
 }
+_AUTHORIZATION_KINDS = (ClaimType.AUTHORIZATION_REQUEST, ClaimType.AUTHORIZATION_RESPONSE)
+
+
+class _Kinds(dict[str, "type[Claims]"]):
+    """{claim type: class}, filled from _KIND_HOMES on first lookup of each kind."""
+
+    def __missing__(self, kind: str) -> type[Claims]:
+        home = _KIND_HOMES.get(kind)
+        if home is None:
+            raise KeyError(kind)
+        cls: type[Claims] = getattr(importlib.import_module(home[0]), home[1])
+        self[kind] = cls
+        return cls
+
+    def get(self, kind: str, default: Any = None) -> Any:
+        """As dict.get, loading a known kind on first use."""
+        try:
+            return self[kind]
+        except KeyError:
+            return default
+
+
+_KINDS = _Kinds()
 _TOP_KEYS = frozenset(("aud", "exp", "jti", "iat", "iss", "name", "nbf", "sub", "nats"))
 _B64URL = re.compile(r"[A-Za-z0-9_-]*\Z")
-_sha512_256 = hashlib.new("sha512_256").copy
 
 
 def _b64encode(data: bytes) -> str:
@@ -92,8 +111,16 @@ def _b64decode(text: str, what: str) -> bytes:
         raise MalformedToken(f"{what} is not unpadded base64url") from None
 
 
+@functools.cache
+def _sha512_256() -> Any:
+    """A fresh SHA-512/256 to copy (hashlib loads OpenSSL: ~5 ms that decoding never needs)."""
+    import hashlib
+
+    return hashlib.new("sha512_256")
+
+
 def _jti(standard_json: bytes) -> str:
-    digest = _sha512_256()
+    digest = _sha512_256().copy()
     digest.update(standard_json)
     return b32encode(digest.digest())
 
@@ -244,9 +271,11 @@ def _load(payload: dict[str, Any]) -> tuple[AnyClaims, int]:
         if kind in ("cluster", "server"):
             raise MalformedToken(f"{kind.capitalize()}Claims are not supported")
         return GenericClaims.from_json_dict(payload), -1
-    if cls in (AuthorizationRequestClaims, AuthorizationResponseClaims):
+    if kind in _AUTHORIZATION_KINDS:
         return cls.from_json_dict(payload), version
     if version == 1:
+        from nscpy.jwt.v1 import load_v1
+
         return load_v1(cls, payload), 1
     if version != LIB_VERSION:
         raise UnsupportedVersion(f"library supports version 2 or less - received {version}")
@@ -313,23 +342,11 @@ def peek(token: str) -> AnyClaims:
     return _load(_parse_payload(body))[0]
 
 
-def _make_verifier() -> Callable[[bytes, bytes, bytes], None]:
-    import nacl.bindings as sodium
-    from nacl.exceptions import BadSignatureError
-
-    from nscpy.keys import InvalidSignature
-
-    def verify(raw_public: bytes, data: bytes, signature: bytes) -> None:
-        if len(signature) != 64:
-            raise InvalidSignature(f"signature must be 64 bytes, got {len(signature)}")
-        try:
-            sodium.crypto_sign_open(signature + data, raw_public)
-        except BadSignatureError:
-            raise InvalidSignature("signature verification failed") from None
-        except Exception as exc:  # pynacl raises ValueError/TypeError for malformed keys
-            raise InvalidSignature(f"signature verification failed: {exc}") from None
-
-    return verify
+def _verify_signature(raw_public: bytes, data: bytes, signature: bytes) -> None:
+    if len(signature) != 64:
+        raise InvalidSignature(f"signature must be 64 bytes, got {len(signature)}")
+    if not _sodium.verify(raw_public, data, signature):
+        raise InvalidSignature("signature verification failed")
 
 
-_VERIFY = _make_verifier()
+_VERIFY = _verify_signature

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import math
-from decimal import Decimal
 from typing import Any
 
 from nscpy.jwt.errors import InvalidClaims, MalformedToken
@@ -62,6 +61,8 @@ def go_float(value: float) -> str:
             mantissa, _, exponent = f"{value:e}".partition("e")
         sign = exponent[0] if exponent[0] in "+-" else "+"
         return f"{mantissa}e{sign}{int(exponent.lstrip('+-'))}"
+    from decimal import Decimal  # only generic claims hold floats; decimal costs start-up time
+
     text = format(Decimal(repr(value)).normalize(), "f")
     return text
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
-import nacl.bindings as sodium
-from nacl.exceptions import BadSignatureError
-
+from nscpy.keys import _sodium
 from nscpy.keys.codec import decode_public, decode_seed, encode, encode_seed
 from nscpy.keys.errors import InvalidKeyOperation, InvalidPrefix, InvalidSeed, InvalidSignature
 from nscpy.keys.prefix import PUBLIC_PREFIXES, Prefix
@@ -24,10 +22,8 @@ _RAW_SEED_LENGTH = 32
 def _verify(raw_public: bytes, data: bytes, signature: bytes) -> None:
     if len(signature) != SIGNATURE_LENGTH:
         raise InvalidSignature(f"signature must be {SIGNATURE_LENGTH} bytes, got {len(signature)}")
-    try:
-        sodium.crypto_sign_open(signature + data, raw_public)
-    except BadSignatureError:
-        raise InvalidSignature("signature verification failed") from None
+    if not _sodium.verify(raw_public, data, signature):
+        raise InvalidSignature("signature verification failed")
 
 
 class PublicKey:
@@ -92,7 +88,7 @@ class KeyPair:
             raise InvalidSeed(f"raw seed must be {_RAW_SEED_LENGTH} bytes, got {len(raw_seed)}")
         self._prefix = prefix
         self._raw_seed = raw_seed
-        self._raw_public, self._secret = sodium.crypto_sign_seed_keypair(self._raw_seed)
+        self._raw_public, self._secret = _sodium.seed_keypair(raw_seed)
         self._public_text: str | None = None
 
     @classmethod
@@ -141,7 +137,7 @@ class KeyPair:
 
     def sign(self, data: bytes) -> bytes:
         """The 64-byte Ed25519 signature of data."""
-        return sodium.crypto_sign(data, self._secret)[:SIGNATURE_LENGTH]
+        return _sodium.sign(data, self._secret)
 
     def verify(self, data: bytes, signature: bytes) -> None:
         """Raise InvalidSignature unless signature is this key's signature of data."""

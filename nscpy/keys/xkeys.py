@@ -7,9 +7,7 @@ xkv1 layout: b"xkv1" || 24-byte nonce || crypto_box(tag || ciphertext). It is Na
 from __future__ import annotations
 
 import os
-
-import nacl.exceptions
-import nacl.public
+from typing import TYPE_CHECKING
 
 from nscpy.keys.codec import decode, decode_seed, encode, encode_seed
 from nscpy.keys.errors import (
@@ -22,6 +20,9 @@ from nscpy.keys.errors import (
 from nscpy.keys.keypair import Rng
 from nscpy.keys.prefix import Prefix
 
+if TYPE_CHECKING:
+    import nacl.public
+
 __all__ = ["CurveKeyPair", "create_curve_pair", "XKEY_VERSION"]
 
 XKEY_VERSION = b"xkv1"
@@ -29,7 +30,13 @@ _NONCE_LEN = 24
 _HEADER_LEN = len(XKEY_VERSION) + _NONCE_LEN
 
 
+# nacl.public is imported where it is used: it loads all of nacl.bindings (10-20 ms), which
+# commands that never touch curve keys should not pay for.
+
+
 def _curve_public(text: str) -> nacl.public.PublicKey:
+    import nacl.public
+
     try:
         raw = decode(Prefix.CURVE, text)
     except ValueError as exc:
@@ -43,6 +50,8 @@ class CurveKeyPair:
     __slots__ = ("_raw_seed", "_private")
 
     def __init__(self, raw_seed: bytes) -> None:
+        import nacl.public
+
         encode_seed(Prefix.CURVE, raw_seed)  # validates the length
         self._raw_seed = bytes(raw_seed)
         self._private = nacl.public.PrivateKey(self._raw_seed)
@@ -77,6 +86,8 @@ class CurveKeyPair:
 
     def seal(self, message: bytes, recipient: str, rng: Rng = os.urandom) -> bytes:
         """Encrypt message to recipient's 'X' public key, authenticated as this key."""
+        import nacl.public
+
         box = nacl.public.Box(self._private, _curve_public(recipient))
         nonce = rng(_NONCE_LEN)
         return XKEY_VERSION + bytes(box.encrypt(message, nonce))
@@ -87,6 +98,9 @@ class CurveKeyPair:
             raise InvalidEncrypted(f"sealed message must be over {_HEADER_LEN} bytes")
         if sealed[: len(XKEY_VERSION)] != XKEY_VERSION:
             raise InvalidEncVersion("sealed message does not start with the xkv1 marker")
+        import nacl.exceptions
+        import nacl.public
+
         sender_key = _curve_public(sender)
         box = nacl.public.Box(self._private, sender_key)
         nonce = sealed[len(XKEY_VERSION) : _HEADER_LEN]

@@ -1,0 +1,67 @@
+"""What `describe operator|account|user` prints, without click.
+
+Shared by the click commands (nscpy.commands.describe) and the start-up fast path
+(nscpy.commands.fastpath), so both print the same thing by construction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from nscpy.actions.workspace import Workspace
+
+__all__ = ["LOADERS", "account_token", "operator_token", "render", "user_token"]
+
+
+def operator_token(ws: Workspace, name: str | None, account: str | None = None) -> str:
+    """The stored JWT of the named (or current) operator."""
+    return str(ws.store.read_operator(ws.operator_name(name)))
+
+
+def account_token(ws: Workspace, name: str | None, account: str | None = None) -> str:
+    """The stored JWT of the named (name or public key) or current account."""
+    operator = ws.operator_name()
+    return str(ws.store.read_account(operator, ws.account_name(operator, name)))
+
+
+def user_token(ws: Workspace, name: str | None, account: str | None = None) -> str:
+    """The stored JWT of a user (name or public key) of the given or current account."""
+    from nscpy.actions.lookup import find_user
+
+    operator = ws.operator_name()
+    account = ws.account_name(operator, account)
+    return str(ws.store.read_user(operator, account, find_user(ws, operator, account, name)))
+
+
+LOADERS: dict[str, Callable[[Workspace, str | None, str | None], str]] = {
+    "operator": operator_token,
+    "account": account_token,
+    "user": user_token,
+}
+
+
+def render(
+    token: str, kind: str, *, as_json: bool, raw: bool, field_path: str | None, to_file: bool
+) -> str:
+    """The text describe prints for token (decoded and verified first): raw, a field, JSON or a
+    table; to_file decorates a raw JWT as nsc writes it to a file."""
+    from nscpy.jwt.codec import decode
+
+    token = token.strip()
+    claims = decode(token)
+    if raw:
+        from nscpy.jwt.creds import format_jwt
+
+        return format_jwt(kind, token) if to_file else token
+    if field_path:
+        from nscpy.actions.describe import field_at
+
+        value = field_at(claims.to_json_dict(), field_path)
+        return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    if as_json:
+        return json.dumps(claims.to_json_dict(), indent=2, ensure_ascii=False)
+    from nscpy.actions.describe import claim_rows
+    from nscpy.commands.output import table
+
+    return table(claim_rows(claims))
