@@ -13,6 +13,7 @@ from __future__ import annotations
 import heapq
 import json
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,7 +49,8 @@ def status(to: str, code: int, text: str, extra: dict[str, str] | None = None) -
 
 @dataclass(frozen=True, slots=True)
 class ConsumerConfig:
-    """The pull-consumer part of nats-server's ConsumerConfig."""
+    """The part of nats-server's ConsumerConfig the stub serves (pull, and push without flow
+    control)."""
 
     name: str
     durable: bool
@@ -61,14 +63,25 @@ class ConsumerConfig:
     max_waiting: int = 512
     max_ack_pending: int = 1000
     inactive_threshold: int = 0
+    deliver_subject: str = ""  # set: a push consumer delivering there
+    deliver_group: str = ""
+    idle_heartbeat: int = 0  # nanoseconds
     description: str = ""
     metadata: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_request(cls, body: dict[str, Any], name: str) -> ConsumerConfig:
         """Validate a CONSUMER.CREATE config (already named); raises ApiError."""
-        if body.get("deliver_subject"):
-            raise errors.consumer_push_unsupported()
+        deliver = body.get("deliver_subject") or ""
+        heartbeat = int(body.get("idle_heartbeat") or 0)
+        if deliver and not isinstance(deliver, str):
+            raise errors.ApiError(400, 10084, "deliver_subject must be a string")
+        if body.get("flow_control"):
+            if not heartbeat:
+                raise errors.ApiError(
+                    400, 10108, "consumer with flow control also needs heartbeats"
+                )
+            raise errors.flow_control_unsupported()
         if _BAD_NAME_CHARS & set(name):
             raise errors.ApiError(400, 10103, "consumer name can not contain path separators")
         policy = body.get("deliver_policy", "all") or "all"
@@ -101,6 +114,9 @@ class ConsumerConfig:
             max_waiting=int(body.get("max_waiting") or 512),
             max_ack_pending=int(body.get("max_ack_pending") or 1000),
             inactive_threshold=inactive,
+            deliver_subject=deliver,
+            deliver_group=str(body.get("deliver_group") or "") if deliver else "",
+            idle_heartbeat=heartbeat if deliver else 0,
             description=str(body.get("description") or ""),
             metadata={str(k): str(v) for k, v in (body.get("metadata") or {}).items()},
         )
@@ -124,8 +140,16 @@ class ConsumerConfig:
             out["filter_subject"] = self.filter_subjects[0]
         elif self.filter_subjects:
             out["filter_subjects"] = list(self.filter_subjects)
-        out.update(replay_policy="instant", max_waiting=self.max_waiting)
+        out["replay_policy"] = "instant"
+        if not self.deliver_subject:  # max_waiting is a pull option, omitted for push
+            out["max_waiting"] = self.max_waiting
         out["max_ack_pending"] = self.max_ack_pending
+        if self.idle_heartbeat:
+            out["idle_heartbeat"] = self.idle_heartbeat
+        if self.deliver_subject:
+            out["deliver_subject"] = self.deliver_subject
+            if self.deliver_group:
+                out["deliver_group"] = self.deliver_group
         if not self.durable:
             out["inactive_threshold"] = self.inactive_threshold
         out["num_replicas"] = 0
@@ -159,7 +183,8 @@ class _Request:
 
 
 class Consumer:
-    """One pull consumer on a stream."""
+    """One consumer on a stream: pull requests wait in `waiting`; a push consumer is served as
+    one endless request to its deliver subject while someone is subscribed there."""
 
     def __init__(self, stream: Stream, config: ConsumerConfig, created: int, now: int) -> None:
         self.stream = stream
@@ -180,6 +205,9 @@ class Consumer:
         self._queued: set[int] = set()
         self.waiting: deque[_Request] = deque()
         self.dirty = False  # durable state changed since last saved
+        # set by the engine: is anyone subscribed to the deliver subject (push consumers)?
+        self.has_interest: Callable[[], bool] = lambda: True
+        self._last_push = now  # last delivery or heartbeat to the deliver subject
 
     @property
     def name(self) -> str:
@@ -211,6 +239,8 @@ class Consumer:
     def pull(self, reply: str, body: dict[str, Any], now: int) -> list[Outgoing]:
         """Handle CONSUMER.MSG.NEXT: deliver what is available, then wait or answer a status."""
         self.last_active = now
+        if self.config.deliver_subject:
+            return [status(reply, 409, "Consumer is push based")]
         batch = int(body.get("batch") or 1)
         expires = int(body.get("expires") or 0)
         no_wait = bool(body.get("no_wait", False))
@@ -343,6 +373,14 @@ class Consumer:
                     continue  # stays pending, never redelivered, like nats-server
                 self._queue_redelivery(sseq)
         out = self._serve_waiting(now)
+        beat = self.config.idle_heartbeat
+        if beat and now - self._last_push >= beat and self.has_interest():
+            self._last_push = now
+            last = {
+                "Nats-Last-Consumer": str(self.delivered[0]),
+                "Nats-Last-Stream": str(self._scanned_to()),
+            }
+            out.append(status(self.config.deliver_subject, 100, "Idle Heartbeat", last))
         kept: deque[_Request] = deque()
         for request in self.waiting:
             if request.expires_at and request.expires_at <= now:
@@ -359,6 +397,13 @@ class Consumer:
         self.waiting = kept
         return out
 
+    def _scanned_to(self) -> int:
+        # nats-server reports how far its scan got: past messages the filter skips, too
+        store = self.stream.store
+        start = max(self.next_sseq, store.first_seq)
+        found = store.next_matching(start, self.config.filter_subjects)
+        return found.seq - 1 if found is not None else max(store.last_seq, self.next_sseq - 1)
+
     def on_new_messages(self, now: int) -> list[Outgoing]:
         """The stream stored something: hand it to waiting pull requests."""
         return self._serve_waiting(now)
@@ -371,11 +416,20 @@ class Consumer:
             if request.batch > 0:
                 break
             self.waiting.popleft()
+        deliver = self.config.deliver_subject
+        if deliver and self.has_interest():
+            # nats-server holds a push consumer's messages until someone subscribes
+            pushed = self._serve(_Request(deliver, 1 << 62, 0, False), now)
+            if pushed:
+                self._last_push = now
+            out.extend(pushed)
         return out
 
     def is_inactive(self, now: int) -> bool:
         """True when an ephemeral (or thresholded) consumer has been idle past its threshold."""
         limit = self.config.inactive_threshold
+        if self.config.deliver_subject and self.has_interest():
+            self.last_active = now  # a bound push consumer is in use
         return bool(limit) and not self.waiting and now - self.last_active > limit
 
     def close(self) -> list[Outgoing]:
@@ -394,19 +448,25 @@ class Consumer:
                 out["last_active"] = go_time(at)
             return out
 
-        return {
-            "stream_name": self.stream.name,
-            "name": self.name,
-            "created": go_time(self.created),
-            "config": self.config.to_json(full_metadata=full_metadata),
-            "delivered": seqs(self.delivered, self.delivered_at),
-            "ack_floor": seqs(self.ack_floor, self.acked_at),
-            "num_ack_pending": len(self.pending),
-            "num_redelivered": sum(1 for p in self.pending.values() if p.deliveries > 1),
-            "num_waiting": len(self.waiting),
-            "num_pending": self.num_pending(),
-            "ts": go_time(now),
-        }
+        return (
+            {
+                "stream_name": self.stream.name,
+                "name": self.name,
+                "created": go_time(self.created),
+                "config": self.config.to_json(full_metadata=full_metadata),
+                "delivered": seqs(self.delivered, self.delivered_at),
+                "ack_floor": seqs(self.ack_floor, self.acked_at),
+                "num_ack_pending": len(self.pending),
+                "num_redelivered": sum(1 for p in self.pending.values() if p.deliveries > 1),
+                "num_waiting": len(self.waiting),
+                "num_pending": self.num_pending(),
+            }
+            | ({"push_bound": True} if self._bound() else {})
+            | {"ts": go_time(now)}
+        )
+
+    def _bound(self) -> bool:
+        return bool(self.config.deliver_subject) and self.has_interest()
 
     def state_json(self) -> dict[str, Any]:
         """What a durable consumer saves of its progress."""

@@ -339,6 +339,7 @@ class JetStream:
             self._bus.subscribe(account, f"$JS.API.CONSUMER.MSG.NEXT.{base}", self._on_next),
             self._bus.subscribe(account, f"$JS.ACK.{base}.>", self._on_ack),
         ]
+        self._watch_interest(account, consumer)
         if self._persists(consumer):
             directory = self._consumer_dir(account, consumer)
             directory.mkdir(parents=True, exist_ok=True)
@@ -429,6 +430,14 @@ class JetStream:
             self._bus.subscribe(account.name, f"$JS.API.CONSUMER.MSG.NEXT.{base}", self._on_next),
             self._bus.subscribe(account.name, f"$JS.ACK.{base}.>", self._on_ack),
         ]
+        self._watch_interest(account.name, consumer)
+
+    def _watch_interest(self, account: str, consumer: Consumer) -> None:
+        """Give a push consumer its view of the deliver subject's subscribers."""
+        deliver = consumer.config.deliver_subject
+        interest = getattr(self._bus, "has_interest", None)
+        if deliver and interest is not None:
+            consumer.has_interest = lambda: bool(interest(account, deliver))
 
     def _close_account(self, name: str) -> None:
         account = self.accounts.pop(name, None)

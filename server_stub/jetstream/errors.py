@@ -103,10 +103,10 @@ def consumer_exists() -> ApiError:
     return ApiError(400, 10013, "consumer name already in use")
 
 
-def consumer_push_unsupported() -> ApiError:
-    """The stub serves pull consumers only; a push consumer is refused instead of half-served."""
+def flow_control_unsupported() -> ApiError:
+    """Push consumers are served without flow control (so no ordered consumers): refused."""
     return ApiError(
-        400, 10084, "push consumers are not supported by server_stub; use a pull consumer"
+        400, 10084, "flow control is not supported by server_stub; use a consumer without it"
     )
 
 

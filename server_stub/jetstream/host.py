@@ -33,6 +33,11 @@ class ServerBus:
         self.unsubscribe = server.unsubscribe
         self.publish = server.publish
 
+    def has_interest(self, account: str, subject: str) -> bool:
+        """True when a client subscription in `account` matches `subject`."""
+        result = self._server.router.account(account).sublist.match(subject)
+        return bool(result.plain or result.queues)
+
     def deliver_as(
         self,
         account: str,
