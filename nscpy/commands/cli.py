@@ -79,6 +79,7 @@ def list_group() -> None:
         "env": "nscpy.commands.misc:env",
         "select": "nscpy.commands.misc:select",
         "init": "nscpy.commands.misc:init",
+        "server": "nscpy.commands.server:server",
         "validate": "nscpy.commands.check:validate",
         "expirations": "nscpy.commands.check:expirations",
         "push": "nscpy.commands.push:push",

@@ -1,0 +1,23 @@
+"""`nscpy server`: run the bundled server_stub (the same as `python -m server_stub`)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+
+@click.command(
+    "server",
+    context_settings={"ignore_unknown_options": True, "help_option_names": []},
+    add_help_option=False,
+)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def server(args: tuple[str, ...]) -> None:
+    """Run the bundled NATS server: nscpy server [-c FILE] [-p PORT] [-a HOST] [-D].
+
+    It binds 127.0.0.1 unless -a says otherwise and prints its URL on the first line.
+    """
+    from server_stub.__main__ import main
+
+    sys.exit(main(list(args)))
