@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 
 def _step(title: str) -> None:
@@ -37,12 +38,13 @@ def _nscpy(home: Path, *args: str) -> str:
     return done.stdout
 
 
-def _start_server(kind: str, config: Path) -> tuple[subprocess.Popen[str], str]:
+def _start_server(kind: str, config: Path, cwd: Path) -> tuple[subprocess.Popen[str], str]:
     if kind == "stub":
         proc = subprocess.Popen(
             [sys.executable, "-m", "server_stub", "-c", str(config), "-p", "0"],
             stdout=subprocess.PIPE,
             text=True,
+            cwd=cwd,
         )
         assert proc.stdout is not None
         url = proc.stdout.readline().strip()
@@ -58,38 +60,74 @@ def _start_server(kind: str, config: Path) -> tuple[subprocess.Popen[str], str]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         text=True,
+        cwd=cwd,
     )
     wait_for_info(port)
     return proc, f"nats://127.0.0.1:{port}"
 
 
-async def _clients(url: str, creds: Path) -> list[str]:
+async def _connect(url: str, creds: Path, errors: list[str]) -> Any:
     import nats
-
-    lines: list[str] = []
-    errors: list[str] = []
 
     async def on_error(exc: Exception) -> None:
         errors.append(str(exc))
 
-    nc = await nats.connect(url, user_credentials=str(creds), error_cb=on_error)
+    return await nats.connect(
+        url, user_credentials=str(creds), error_cb=on_error, allow_reconnect=False
+    )
+
+
+async def _wait_for(errors: list[str]) -> str:
+    for _ in range(60):
+        if errors:
+            return errors[-1]
+        await asyncio.sleep(0.05)
+    return "(nothing)"
+
+
+async def _permissions_story(url: str, alice: Path, bob: Path) -> None:
+    alice_errors: list[str] = []
+    bob_errors: list[str] = []
+    a = await _connect(url, alice, alice_errors)
+    b = await _connect(url, bob, bob_errors)
     try:
-        sub = await nc.subscribe("orders.>")
-        await nc.publish("orders.new", b"order #1")
+        sub = await b.subscribe("orders.>")
+        await b.flush()
+        await a.publish("orders.new", b"order #1")
         msg = await sub.next_msg(timeout=5)
-        lines.append(f"alice published orders.new and received {msg.data!r} on {msg.subject}")
-        await nc.publish("orders.secret", b"should not pass")
-        await nc.flush()
-        for _ in range(40):
-            if errors:
-                break
-            await asyncio.sleep(0.05)
-        lines.append(
-            f"alice publishing to orders.secret -> server said: {errors[0] if errors else '??'}"
-        )
+        print(f"alice published orders.new; bob received {msg.data!r}")
+        await a.publish("orders.secret", b"should not pass")
+        await a.flush()
+        print(f"alice publishing to orders.secret -> server: {await _wait_for(alice_errors)}")
+        await b.publish("orders.new", b"bob may not publish")
+        await b.flush()
+        print(f"bob (subscribe-only) publishing -> server: {await _wait_for(bob_errors)}")
     finally:
-        await nc.close()
-    return lines
+        await a.close()
+        await b.close()
+
+
+async def _revocation_story(url: str, home: Path, bob: Path) -> None:
+    errors: list[str] = []
+    b = await _connect(url, bob, errors)
+    print("bob is connected; revoking bob and pushing the account to the running server ...")
+    await asyncio.to_thread(_nscpy, home, "revoke", "user", "-a", "demo", "-n", "bob")
+    await asyncio.to_thread(_nscpy, home, "push", "-a", "demo", "-u", url)
+    # nats-py records the server's -ERR as last_error and closes (it calls no error_cb for it)
+    for _ in range(100):
+        if b.is_closed or b.last_error is not None:
+            break
+        await asyncio.sleep(0.05)
+    reason = b.last_error or (errors[-1] if errors else "(still connected)")
+    print(f"bob's open connection -> server: {reason}")
+    await b.close()
+    try:
+        retry = await _connect(url, bob, [])
+    except Exception as exc:  # nats-py raises its own error types for a refused connect
+        print(f"bob connecting again -> refused: {exc}")
+    else:
+        await retry.close()
+        raise SystemExit("demo: the revoked user could connect again")
 
 
 def run(server: str) -> int:
@@ -99,26 +137,33 @@ def run(server: str) -> int:
     try:
         _step("A store: operator, system account, an application account and user (no prompts)")
         _nscpy(home, "init", "-n", "demo")
-        _step("A user with permissions: publish orders.> but not orders.secret")
+        _step("Two users: alice publishes orders.> (not orders.secret); bob only subscribes")
         _nscpy(
             home,
             "add", "user", "-a", "demo", "-n", "alice",
             "--allow-pub", "orders.>", "--deny-pub", "orders.secret",
-            "--allow-sub", "orders.>,_INBOX.>",
+            "--allow-sub", "_INBOX.>",
+        )  # fmt: skip
+        _nscpy(
+            home, "add", "user", "-a", "demo", "-n", "bob",
+            "--allow-sub", "orders.>,_INBOX.>", "--deny-pub", ">",
         )  # fmt: skip
         _nscpy(home, "describe", "user", "-a", "demo", "alice")
         _nscpy(home, "list", "users", "-a", "demo", "--json")
-        _step("A server config that trusts the operator and preloads the accounts")
+        _step("A server config with a full resolver that trusts the operator")
         config = work / "server.conf"
-        _nscpy(home, "generate", "config", "--mem-resolver", "--config-file", str(config))
+        _nscpy(home, "generate", "config", "--nats-resolver", "--config-file", str(config))
         _step(f"The server ({'bundled server_stub' if server == 'stub' else 'nats-server'})")
-        proc, url = _start_server(server, config)
+        proc, url = _start_server(server, config, cwd=work)
         print(f"listening on {url}")
         try:
-            creds = home / "creds" / "demo" / "demo" / "alice.creds"
-            _step("A real nats-py client with alice's creds")
-            for line in asyncio.run(_clients(url, creds)):
-                print(line)
+            _step("Push the accounts to the server over the system account")
+            _nscpy(home, "push", "-A", "-u", url)
+            creds = home / "creds" / "demo" / "demo"
+            _step("Real nats-py clients with the creds nscpy wrote")
+            asyncio.run(_permissions_story(url, creds / "alice.creds", creds / "bob.creds"))
+            _step("A revocation pushed live")
+            asyncio.run(_revocation_story(url, home, creds / "bob.creds"))
         finally:
             proc.terminate()
             proc.wait(timeout=10)

@@ -17,7 +17,10 @@ def test_demo_runs_on_the_bundled_server() -> None:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     out = done.stdout
-    assert "received b'order #1' on orders.new" in out
+    assert "bob received b'order #1'" in out
     assert 'permissions violation for publish to "orders.secret"' in out
+    assert 'permissions violation for publish to "orders.new"' in out
+    assert "bob's open connection -> server: nats: user authentication revoked" in out
+    assert "bob connecting again -> refused" in out and "Authorization Violation" in out
     # the demo never shows a secret
     assert not re.search(r"S[OAUNCX][A-Z2-7]{56}", done.stdout + done.stderr)
