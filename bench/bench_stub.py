@@ -68,9 +68,7 @@ def main() -> None:
             results[kind] = (rate, cps)
             print(f"{kind:12s} pub->sub {rate:10.0f} msgs/s   auth connects {cps:7.0f} /s")
         real, stub = results["nats-server"], results["stub"]
-        print(
-            f"stub/nats-server: msgs {stub[0] / real[0]:.2f}x, connects {stub[1] / real[1]:.2f}x"
-        )
+        print(f"stub/nats-server: msgs {stub[0] / real[0]:.2f}x, connects {stub[1] / real[1]:.2f}x")
 
 
 if __name__ == "__main__":
