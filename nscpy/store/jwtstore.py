@@ -16,10 +16,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
+from nscpy.gojson import go_dumps
 from nscpy.store import atomic
 from nscpy.store.batch import Batch
 from nscpy.store.errors import AlreadyExists, CorruptStore, NotFound, StoreError
-from nscpy.store.gojson import go_dumps
 from nscpy.store.keystore import AnyPair, KeyStore
 from nscpy.store.layout import CREDS_EXT, JWT_EXT, NSC_FILE, StorePaths, validate_name
 
