@@ -44,12 +44,22 @@ LOADERS: dict[str, Callable[[Workspace, str | None, str | None], str]] = {
 def render(
     token: str, kind: str, *, as_json: bool, raw: bool, field_path: str | None, to_file: bool
 ) -> str:
-    """The text describe prints for token (decoded and verified first): raw, a field, JSON or a
-    table; to_file decorates a raw JWT as nsc writes it to a file."""
-    from nscpy.jwt.codec import decode
+    """The text describe prints for token (verified first): raw, a field, JSON or a table;
+    to_file decorates a raw JWT as nsc writes it to a file.
 
+    JSON and fields come from the token's own payload, as nsc prints them; only the table needs
+    typed claims (decode() verifies exactly as verify_payload() does, and also checks types).
+    """
     token = token.strip()
-    claims = decode(token)
+    if not (raw or field_path or as_json):
+        from nscpy.actions.describe import claim_rows
+        from nscpy.commands.output import table
+        from nscpy.jwt.codec import decode
+
+        return table(claim_rows(decode(token)))
+    from nscpy.jwt.jws import verify_payload
+
+    payload = verify_payload(token)
     if raw:
         from nscpy.jwt.creds import format_jwt
 
@@ -57,11 +67,6 @@ def render(
     if field_path:
         from nscpy.actions.describe import field_at
 
-        value = field_at(claims.to_json_dict(), field_path)
+        value = field_at(payload, field_path)
         return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    if as_json:
-        return json.dumps(claims.to_json_dict(), indent=2, ensure_ascii=False)
-    from nscpy.actions.describe import claim_rows
-    from nscpy.commands.output import table
-
-    return table(claim_rows(claims))
+    return json.dumps(payload, indent=2, ensure_ascii=False)

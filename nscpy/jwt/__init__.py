@@ -65,6 +65,7 @@ if TYPE_CHECKING:
     from nscpy.jwt.exports import Export, ServiceLatency
     from nscpy.jwt.generic import GenericClaims
     from nscpy.jwt.imports import Import
+    from nscpy.jwt.jws import verify_payload
     from nscpy.jwt.operator import OperatorClaims
     from nscpy.jwt.permissions import (
         NO_LIMIT,
@@ -133,6 +134,7 @@ _HOMES: dict[str, tuple[str, ...]] = {
     "nscpy.jwt.exports": ("Export", "ServiceLatency"),
     "nscpy.jwt.generic": ("GenericClaims",),
     "nscpy.jwt.imports": ("Import",),
+    "nscpy.jwt.jws": ("verify_payload",),
     "nscpy.jwt.operator": ("OperatorClaims",),
     "nscpy.jwt.permissions": (
         "NO_LIMIT",
@@ -223,6 +225,7 @@ __all__ = [
     "validate_activation_against_account",
     "validate_subject",
     "validate_user_against_account",
+    "verify_payload",
 ]
 
 

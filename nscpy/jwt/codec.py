@@ -6,34 +6,39 @@ iss (the signer), iat (a parameter: there is no hidden clock), jti (SHA-512/256 
 claims only, with jti blank, in base32 without padding) and nats.version = 2, writes the payload
 as Go's json.Marshal would, and signs the ASCII bytes "header.payload" with Ed25519.
 
-Decoding mirrors Go's jwt.Decode: size limit, header check (typ "JWT" in any case, alg ed25519 or
-ed25519-nkey), kind and version from the payload (a top-level "type" marks a v1 token), the
-signature over "header.payload" (v2) or the payload alone (v1 and unknown kinds), then the issuer's
-key role. Decoding checks nothing semantic: call validate() on the result for that.
+Decoding mirrors Go's jwt.Decode: nscpy.jwt.jws opens the token (size limit, header, kind and
+version), this module loads the typed claims (which fails on a wrongly typed field), then jws
+checks the signature by the claims' issuer and the issuer's key role. Decoding checks nothing
+semantic: call validate() on the result for that. jws.verify_payload() verifies a token the same
+way without building claims.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import functools
 import importlib
-import re
 from collections.abc import Callable
 from typing import Any
 
 from nscpy.jwt import gojson
-from nscpy.jwt.claims import LIB_VERSION, Claims, ClaimType, find_nats
-from nscpy.jwt.errors import (
-    BadSignature,
-    InvalidClaims,
-    MalformedToken,
-    TokenTooLarge,
-    UnexpectedIssuer,
-    UnsupportedVersion,
-)
+from nscpy.jwt.claims import LIB_VERSION, Claims, ClaimType
+from nscpy.jwt.errors import InvalidClaims
 from nscpy.jwt.generic import GenericClaims
-from nscpy.keys import InvalidSignature, KeyPair, NKeyError, Prefix, _sodium, decode_public
+from nscpy.jwt.jws import (
+    ALG_V1,
+    HEADER,
+    HEADER_B64,
+    MAX_TOKEN_SIZE,
+    Token,
+    b64encode,
+    open_token,
+    parse_header,
+    parse_payload,
+    require_role,
+    split,
+    verify_payload,
+)
+from nscpy.keys import KeyPair
 from nscpy.keys.base32 import b32encode
 
 __all__ = [
@@ -46,15 +51,10 @@ __all__ = [
     "decode_generic",
     "peek",
     "jti_for",
+    "verify_payload",
 ]
 
 AnyClaims = Claims | GenericClaims
-MAX_TOKEN_SIZE = 1024 * 1024
-"""Go's MaxTokenSize: longer tokens are refused before any parsing."""
-HEADER = b'{"typ":"JWT","alg":"ed25519-nkey"}'
-_HEADER_B64 = base64.urlsafe_b64encode(HEADER).rstrip(b"=").decode("ascii")
-_ALG_V1 = "ed25519"
-_ALG_V2 = "ed25519-nkey"
 
 # Claim classes by kind, imported when a token of that kind is first seen: a command that reads
 # one user JWT should not pay for building every kind's dataclasses (start-up is budgeted).
@@ -89,26 +89,6 @@ class _Kinds(dict[str, "type[Claims]"]):
 
 
 _KINDS = _Kinds()
-_TOP_KEYS = frozenset(("aud", "exp", "jti", "iat", "iss", "name", "nbf", "sub", "nats"))
-_B64URL = re.compile(r"[A-Za-z0-9_-]*\Z")
-
-
-def _b64encode(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _b64decode(text: str, what: str) -> bytes:
-    """Go's base64.RawURLEncoding: no padding, CR/LF skipped, nothing else outside the alphabet."""
-    if not _B64URL.match(text):
-        text = text.replace("\r", "").replace("\n", "")
-        if not _B64URL.match(text):
-            raise MalformedToken(f"{what} is not unpadded base64url")
-    if len(text) % 4 == 1:
-        raise MalformedToken(f"{what} has an impossible base64url length {len(text)}")
-    try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except (binascii.Error, ValueError):
-        raise MalformedToken(f"{what} is not unpadded base64url") from None
 
 
 @functools.cache
@@ -135,19 +115,7 @@ def jti_for(claims: AnyClaims) -> str:
 
 
 def _check_issuer(claims: AnyClaims, issuer: str) -> None:
-    expected = claims.EXPECTED_ISSUERS
-    if expected is None:
-        return
-    try:
-        role = decode_public(issuer)[0]
-    except NKeyError:
-        role = None
-    if role not in expected:
-        roles = ", ".join(p.role for p in expected)
-        raise UnexpectedIssuer(
-            f"{claims.claim_type or 'generic'} JWTs must be signed by a key of role {roles},"
-            f" got {issuer[:1]!r} key {issuer}"
-        )
+    require_role(claims.claim_type or "generic", claims.EXPECTED_ISSUERS, issuer)
 
 
 def encode_with_signer(
@@ -180,15 +148,15 @@ def encode_with_signer(
     if isinstance(claims, GenericClaims):
         if claims.data:
             payload_dict["nats"] = claims.to_json_dict()["nats"]
-        payload = _b64encode(gojson.dumps(payload_dict, floats=True))
+        payload = b64encode(gojson.dumps(payload_dict, floats=True))
     else:
         payload_dict["nats"] = claims.nats_json_dict()
-        payload = _b64encode(gojson.dumps(payload_dict))
-    signing_input = f"{_HEADER_B64}.{payload}"
+        payload = b64encode(gojson.dumps(payload_dict))
+    signing_input = f"{HEADER_B64}.{payload}"
     signature = sign(signing_input.encode("ascii"))
     if len(signature) != 64:
         raise InvalidClaims(f"signature must be 64 bytes, got {len(signature)}")
-    return f"{signing_input}.{_b64encode(signature)}"
+    return f"{signing_input}.{b64encode(signature)}"
 
 
 def encode(claims: AnyClaims, signer: KeyPair, *, iat: int) -> str:
@@ -196,104 +164,16 @@ def encode(claims: AnyClaims, signer: KeyPair, *, iat: int) -> str:
     return encode_with_signer(claims, signer.public_key, signer.sign, iat=iat)
 
 
-def _split(token: str) -> tuple[str, str, str]:
-    if not isinstance(token, str):
-        raise MalformedToken(f"a token must be a string, got {type(token).__name__}")
-    if len(token) > MAX_TOKEN_SIZE:
-        raise TokenTooLarge(f"token size {len(token)} exceeds maximum of {MAX_TOKEN_SIZE} bytes")
-    parts = token.split(".")
-    if len(parts) != 3:
-        raise MalformedToken(f"a JWT has 3 parts separated by '.', got {len(parts)}")
-    return parts[0], parts[1], parts[2]
-
-
-def _parse_header(text: str) -> str:
-    """Check the header; returns its alg as written."""
-    if text == _HEADER_B64:
-        return _ALG_V2
-    header = gojson.loads(_b64decode(text, "JWT header"))
-    if type(header) is not dict:
-        raise MalformedToken("JWT header is not a JSON object")
-    fields = {k.casefold(): v for k, v in header.items()}
-    typ, alg = fields.get("typ", ""), fields.get("alg", "")
-    if type(typ) is not str or type(alg) is not str:
-        raise MalformedToken("JWT header typ and alg must be strings")
-    if typ.upper() != "JWT":
-        raise MalformedToken(f'not supported type "{typ}": a JWT header has typ "JWT"')
-    if alg.lower() not in (_ALG_V1, _ALG_V2):
-        raise MalformedToken(f'unexpected "{alg}" algorithm: NATS JWTs use "ed25519-nkey"')
-    return alg
-
-
-def _parse_payload(text: str) -> dict[str, Any]:
-    payload = gojson.loads(_b64decode(text, "JWT payload"))
-    if type(payload) is not dict:
-        raise MalformedToken("JWT payload is not a JSON object")
-    return payload
-
-
-def _identify(payload: dict[str, Any]) -> tuple[str, int]:
-    """Go's identifier: (kind, version); a top-level "type" marks a v1 token."""
-    top_type = payload.get("type")
-    if top_type is None and not _TOP_KEYS.issuperset(payload):
-        top_type = {k.casefold(): v for k, v in payload.items()}.get("type")
-    if top_type is not None and type(top_type) is not str:
-        raise MalformedToken("JSON field 'type' must be a string")
-    nats = find_nats(payload)
-    kind: Any = ""
-    version: Any = 0
-    if nats is not None:
-        if type(nats) is not dict:
-            raise MalformedToken("JSON field 'nats' must be an object")
-        if "type" not in nats or "version" not in nats:
-            nats = {k.casefold(): v for k, v in nats.items()}
-        kind, version = nats.get("type"), nats.get("version")
-        # a JSON null leaves Go's zero value in place
-        kind = "" if kind is None else kind
-        version = 0 if version is None else version
-        if type(kind) is not str:
-            raise MalformedToken("JSON field 'nats.type' must be a string")
-        if type(version) is not int:
-            raise MalformedToken("JSON field 'nats.version' must be an integer")
-    if top_type:
-        return top_type, 1
-    return kind, version
-
-
-def _load(payload: dict[str, Any]) -> tuple[AnyClaims, int]:
-    kind, version = _identify(payload)
-    if version > LIB_VERSION:
-        raise UnsupportedVersion(
-            f"JWT was generated by a newer version (nats.version {version}, this library reads 2)"
-        )
-    cls = _KINDS.get(kind)
+def _load(token: Token) -> AnyClaims:
+    """Typed claims for an opened token (Go's loadClaims: a wrongly typed field fails here)."""
+    cls: type[Claims] | None = _KINDS.get(token.kind)
     if cls is None:
-        if kind in ("cluster", "server"):
-            raise MalformedToken(f"{kind.capitalize()}Claims are not supported")
-        return GenericClaims.from_json_dict(payload), -1
-    if kind in _AUTHORIZATION_KINDS:
-        return cls.from_json_dict(payload), version
-    if version == 1:
+        return GenericClaims.from_json_dict(token.payload)
+    if token.version == 1 and token.kind not in _AUTHORIZATION_KINDS:
         from nscpy.jwt.v1 import load_v1
 
-        return load_v1(cls, payload), 1
-    if version != LIB_VERSION:
-        raise UnsupportedVersion(f"library supports version 2 or less - received {version}")
-    return cls.from_json_dict(payload), version
-
-
-def _verify(issuer: str, data: bytes, signature: bytes, what: str) -> None:
-    try:
-        _verify_raw(issuer, data, signature)
-    except NKeyError:
-        raise BadSignature(f"claim failed {what} signature verification") from None
-
-
-def _verify_raw(issuer: str, data: bytes, signature: bytes) -> None:
-    prefix, raw = decode_public(issuer)
-    if prefix is Prefix.CURVE:
-        raise NKeyError("curve keys cannot sign")
-    _VERIFY(raw, data, signature)
+        return load_v1(cls, token.payload)
+    return cls.from_json_dict(token.payload)
 
 
 def decode(token: str) -> AnyClaims:
@@ -301,34 +181,26 @@ def decode(token: str) -> AnyClaims:
 
     Generic (unknown-kind) v2 tokens fail here exactly as in Go; use decode_generic() for those.
     """
-    head, body, sig = _split(token)
-    _parse_header(head)
-    claims, version = _load(_parse_payload(body))
-    signature = _b64decode(sig, "JWT signature")
-    if version <= 1:
-        _verify(claims.issuer, body.encode("ascii"), signature, "V1")
-    else:
-        _verify(claims.issuer, f"{head}.{body}".encode("ascii"), signature, "V2")
-    _check_issuer(claims, claims.issuer)
+    opened = open_token(token)
+    claims = _load(opened)
+    opened.verify(claims.issuer)
     return claims
 
 
 def decode_generic(token: str) -> GenericClaims:
     """Decode any token as generic claims (Go's DecodeGeneric: v1 signing chosen by header alg)."""
-    head, body, sig = _split(token)
-    alg = _parse_header(head)
-    payload = _parse_payload(body)
+    head, body, sig = split(token)
+    alg = parse_header(head)
+    payload = parse_payload(body)
     claims = GenericClaims.from_json_dict(payload)
-    signature = _b64decode(sig, "JWT signature")
-    if alg == _ALG_V1:
-        _verify(claims.issuer, body.encode("ascii"), signature, "V1")
+    # an unknown kind is checked as v1 (payload alone is signed) and by any issuer
+    Token(head, body, sig, payload, "", 1 if alg == ALG_V1 else 2).verify(claims.issuer)
+    if alg == ALG_V1:
         top = {k.casefold(): v for k, v in payload.items()}
         if isinstance(top.get("type"), str) and top["type"]:
             claims.data["type"] = top["type"]
         if isinstance(top.get("tags"), list) and top["tags"]:
             claims.data["tags"] = top["tags"]
-    else:
-        _verify(claims.issuer, f"{head}.{body}".encode("ascii"), signature, "V2")
     return claims
 
 
@@ -337,16 +209,4 @@ def peek(token: str) -> AnyClaims:
 
     Only for displaying tokens that failed decode(); never trust what it returns.
     """
-    head, body, _ = _split(token)
-    _parse_header(head)
-    return _load(_parse_payload(body))[0]
-
-
-def _verify_signature(raw_public: bytes, data: bytes, signature: bytes) -> None:
-    if len(signature) != 64:
-        raise InvalidSignature(f"signature must be 64 bytes, got {len(signature)}")
-    if not _sodium.verify(raw_public, data, signature):
-        raise InvalidSignature("signature verification failed")
-
-
-_VERIFY = _verify_signature
+    return _load(open_token(token))
