@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from nscpy.actions.errors import ActionError
@@ -20,16 +19,25 @@ def system_clock() -> int:
     return int(time.time())
 
 
-@dataclass
 class Workspace:
     """Everything a use case touches; built once per CLI run (or per script)."""
 
-    paths: StorePaths
-    store: DataStore
-    keystore: KeyStore
-    context: Context
-    clock: Callable[[], int] = system_clock
-    env: Mapping[str, str] = field(default_factory=dict)
+    # a plain class: importing dataclasses costs ~15 ms, and read commands have a 100 ms budget
+    def __init__(
+        self,
+        paths: StorePaths,
+        store: DataStore,
+        keystore: KeyStore,
+        context: Context,
+        clock: Callable[[], int] = system_clock,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        self.paths = paths
+        self.store = store
+        self.keystore = keystore
+        self.context = context
+        self.clock = clock
+        self.env: Mapping[str, str] = {} if env is None else env
 
     @classmethod
     def open(

@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from typing import Any
 
 from nscpy.jwt import gojson
 from nscpy.jwt.errors import (
@@ -27,10 +28,6 @@ from nscpy.jwt.errors import (
     UnsupportedVersion,
 )
 from nscpy.keys import NKeyError, Prefix, _sodium, decode_public
-
-TYPE_CHECKING = False  # typing costs start-up time; mypy reads this as typing.TYPE_CHECKING
-if TYPE_CHECKING:
-    from typing import Any
 
 __all__ = [
     "HEADER",
