@@ -8,13 +8,14 @@ from typing import Any
 import click
 
 from nscpy.commands.context import AppContext, pass_app
-from nscpy.commands.output import emit_json
 from nscpy.commands.params import (
+    one_name,
     permission_options,
     resolve_time,
     split_list,
     start_expiry_options,
 )
+from nscpy.commands.reporting import report_saved
 
 
 def name_argument_or_option(f: Any) -> Any:
@@ -24,24 +25,14 @@ def name_argument_or_option(f: Any) -> Any:
 
 
 def _name(name_opt: str | None, name_arg: str | None) -> str:
-    if name_opt and name_arg and name_opt != name_arg:
-        raise click.UsageError(f"two names given: {name_opt!r} and {name_arg!r}")
-    name = name_opt or name_arg
+    name = one_name(name_opt, name_arg)
     if not name:
         raise click.UsageError("a name is required: pass -n NAME")
     return name
 
 
 def _report(saved: list[Any], as_json: bool) -> None:
-    if as_json:
-        emit_json([s.to_json() for s in saved])
-        return
-    for s in saved:
-        click.echo(f"[ OK ] added {s.kind} {s.name!r} ({s.public_key})")
-        if s.creds_path:
-            click.echo(f"[ OK ] wrote creds {s.creds_path}")
-        for note in s.notes:
-            click.echo(f"[WARN] {note}")
+    report_saved(saved, as_json, "added", note_label="[WARN]")
 
 
 def permission_spec(kw: dict[str, Any]) -> Any:

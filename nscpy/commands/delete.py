@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from nscpy.commands.context import AppContext, pass_app
-from nscpy.commands.params import split_list
+from nscpy.commands.params import one_name, split_list
 from nscpy.commands.reporting import json_option as _json
 from nscpy.commands.reporting import render_report
 
@@ -84,9 +84,7 @@ def delete_account(
     """Delete an account and its users (revoked first unless --no-revoke)."""
     from nscpy.actions.delete import DeleteAccount, delete_account
 
-    if name_opt and name_arg and name_opt != name_arg:
-        raise click.UsageError(f"two names given: {name_opt!r} and {name_arg!r}")
-    name = name_opt or name_arg
+    name = one_name(name_opt, name_arg)
     if not name:
         # unlike nsc, never fall back to the current account: deleting is not undoable
         raise click.UsageError("name the account to delete: pass NAME or -n NAME")

@@ -8,30 +8,22 @@ from typing import Any, TypeVar
 import click
 
 from nscpy.commands.context import AppContext, pass_app
-from nscpy.commands.output import emit_json
 from nscpy.commands.params import (
     NUMBER,
+    one_name,
+    optional_time,
     permission_options,
-    resolve_time,
     split_list,
     start_expiry_options,
 )
+from nscpy.commands.reporting import json_option, report_saved
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def report(saved: Any, as_json: bool, verb: str = "edited") -> None:
     """One [ OK ] line per saved entity (plus notes), or the JSON summary."""
-    items = saved if isinstance(saved, list) else [saved]
-    if as_json:
-        emit_json([s.to_json() for s in items])
-        return
-    for s in items:
-        click.echo(f"[ OK ] {verb} {s.kind} {s.name!r} ({s.public_key})")
-        if s.creds_path:
-            click.echo(f"[ OK ] wrote creds {s.creds_path}")
-        for note in s.notes:
-            click.echo(f"[ OK ] {note}")
+    report_saved(saved, as_json, verb)
 
 
 def optional_bool(decl: str, help_text: str) -> Callable[[F], F]:
@@ -45,11 +37,6 @@ def account_option(f: F) -> F:
     """-a/--account and -K/--private-key (the signer), shared by every account edit."""
     f = click.option("-K", "--private-key", "signer", help="Key to sign with (seed/pub/file).")(f)
     return click.option("-a", "--account", help="Account name or public key (default: current).")(f)
-
-
-def json_option(f: F) -> F:
-    """--json: print the result as JSON."""
-    return click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")(f)
 
 
 def tag_options(f: F) -> F:
@@ -128,8 +115,8 @@ def edit_operator(
         rm_service_urls=split_list(rm_service_url),
         tags=split_list(tag),
         rm_tags=split_list(rm_tag),
-        start=resolve_time(start, now) if start is not None else None,
-        expiry=resolve_time(expiry, now) if expiry is not None else None,
+        start=optional_time(start, now),
+        expiry=optional_time(expiry, now),
     )
     report(edit_operator(ws, spec), as_json)
 
@@ -218,8 +205,7 @@ def edit_account(
     """Edit an account: limits, JetStream, default permissions, signing keys, info, tracing."""
     from nscpy.actions.edit_account import AccountEdit, JetStreamEdit, edit_account
 
-    if name_arg and name_opt and name_arg != name_opt:
-        raise click.UsageError(f"two names given: {name_opt!r} and {name_arg!r}")
+    account = one_name(name_opt, name_arg)
     ws = app.workspace
     now = ws.now()
     js = JetStreamEdit(
@@ -231,7 +217,7 @@ def edit_account(
         rm_tiers=list(kw["rm_js_tier"]),
     )
     spec = AccountEdit(
-        account=name_opt or name_arg,
+        account=account,
         signer=signer,
         jetstream=js,
         default_permissions=perm_spec(kw),
@@ -241,8 +227,8 @@ def edit_account(
         info_url=kw["info_url"],
         tags=split_list(kw["tag"]),
         rm_tags=split_list(kw["rm_tag"]),
-        start=resolve_time(start, now) if start is not None else None,
-        expiry=resolve_time(expiry, now) if expiry is not None else None,
+        start=optional_time(start, now),
+        expiry=optional_time(expiry, now),
         trace_subject=kw["trace_context_subject"],
         trace_sampling=kw["trace_context_sampling"],
         cluster_traffic=kw["host_cluster_traffic"],

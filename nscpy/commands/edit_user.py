@@ -9,7 +9,6 @@ import click
 
 from nscpy.commands.context import AppContext, pass_app
 from nscpy.commands.edit import (
-    json_option,
     optional_bool,
     perm_spec,
     report,
@@ -18,11 +17,13 @@ from nscpy.commands.edit import (
 )
 from nscpy.commands.params import (
     NUMBER,
+    one_name,
+    optional_time,
     permission_options,
-    resolve_time,
     split_list,
     start_expiry_options,
 )
+from nscpy.commands.reporting import json_option
 from nscpy.values import InvalidValue, parse_time_range
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -113,19 +114,18 @@ def edit_user(
     """Edit a user's permissions and limits; its creds are rewritten."""
     from nscpy.actions.edit_user import UserEdit, edit_user
 
-    if name_arg and name_opt and name_arg != name_opt:
-        raise click.UsageError(f"two names given: {name_opt!r} and {name_arg!r}")
+    name = one_name(name_opt, name_arg)
     ws = app.workspace
     now = ws.now()
     spec = UserEdit(
-        name=name_opt or name_arg,
+        name=name,
         account=account,
         signer=signer,
         limits=limits_edit(kw),
         tags=split_list(tag),
         rm_tags=split_list(rm_tag),
-        start=resolve_time(start, now) if start is not None else None,
-        expiry=resolve_time(expiry, now) if expiry is not None else None,
+        start=optional_time(start, now),
+        expiry=optional_time(expiry, now),
     )
     report(edit_user(ws, spec), as_json)
 

@@ -8,8 +8,9 @@ from typing import Any
 import click
 
 from nscpy.commands.context import AppContext, pass_app
-from nscpy.commands.edit import account_option, json_option, optional_bool, report
+from nscpy.commands.edit import account_option, optional_bool, report
 from nscpy.commands.params import DURATION, resolve_time, start_expiry_options
+from nscpy.commands.reporting import json_option
 
 
 class SamplingType(click.ParamType[Any, Any]):

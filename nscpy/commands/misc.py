@@ -8,6 +8,7 @@ import click
 
 from nscpy.commands.context import AppContext, pass_app
 from nscpy.commands.output import emit_json, table
+from nscpy.commands.reporting import report_saved
 
 
 @click.command("creds")
@@ -88,11 +89,4 @@ def init(app: AppContext, /, name: str, as_json: bool) -> None:
     """Create an operator with a SYS account and user, plus an account and user named NAME."""
     from nscpy.actions.init import init_store
 
-    saved = init_store(app.workspace, name)
-    if as_json:
-        emit_json([s.to_json() for s in saved])
-        return
-    for s in saved:
-        click.echo(f"[ OK ] added {s.kind} {s.name!r} ({s.public_key})")
-        if s.creds_path:
-            click.echo(f"[ OK ] wrote creds {s.creds_path}")
+    report_saved(init_store(app.workspace, name), as_json, "added")

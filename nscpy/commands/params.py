@@ -49,6 +49,18 @@ def resolve_time(text: str | None, now: int) -> int:
     return parse_expiry(text, now) if text else 0
 
 
+def optional_time(text: str | None, now: int) -> int | None:
+    """resolve_time for edits: None (flag not given) stays None, so the date is left as it is."""
+    return None if text is None else resolve_time(text, now)
+
+
+def one_name(name_opt: str | None, name_arg: str | None) -> str | None:
+    """The name given as -n NAME or as the argument; a usage error if both are given and differ."""
+    if name_opt and name_arg and name_opt != name_arg:
+        raise click.UsageError(f"two names given: {name_opt!r} and {name_arg!r}")
+    return name_opt or name_arg
+
+
 def split_list(values: tuple[str, ...] | list[str] | None) -> list[str]:
     """Repeated and comma-separated values, in order, blanks dropped (pflag StringSlice)."""
     out: list[str] = []

@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 
 from nscpy.commands.context import AppContext, pass_app
-from nscpy.commands.edit import json_option, report
+from nscpy.commands.edit import report
+from nscpy.commands.reporting import json_option
 
 
 @click.command("operator")

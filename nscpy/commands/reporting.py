@@ -13,6 +13,20 @@ _LABELS = {"ok": "[ OK ]", "warn": "[WARN]", "error": "[ERR ]"}
 json_option = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 
 
+def report_saved(saved: Any, as_json: bool, verb: str, note_label: str = "[ OK ]") -> None:
+    """One `[ OK ] <verb> kind 'name' (key)` line per saved entity, its creds and notes; or JSON."""
+    items = saved if isinstance(saved, list) else [saved]
+    if as_json:
+        emit_json([s.to_json() for s in items])
+        return
+    for s in items:
+        click.echo(f"[ OK ] {verb} {s.kind} {s.name!r} ({s.public_key})")
+        if s.creds_path:
+            click.echo(f"[ OK ] wrote creds {s.creds_path}")
+        for note in s.notes:
+            click.echo(f"{note_label} {note}")
+
+
 def render_report(report: Any, as_json: bool) -> None:
     """Print a Report as status lines (errors on stderr), or as JSON; fail if a step failed."""
     if as_json:

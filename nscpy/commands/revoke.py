@@ -7,8 +7,8 @@ from typing import Any
 import click
 
 from nscpy.commands.context import AppContext, pass_app
-from nscpy.commands.edit import json_option
 from nscpy.commands.output import emit_json, table
+from nscpy.commands.reporting import json_option
 from nscpy.values import InvalidValue, parse_at
 
 
