@@ -117,9 +117,10 @@ def sane_default(current: str, choices: Sequence[str]) -> str:
     return current if current in choices else ""
 
 
-def _operator_name(directory: Path) -> str | None:
+def _operator_name(directory: str) -> str | None:
     try:
-        doc = json.loads((directory / NSC_FILE).read_text("utf-8"))
+        with open(os.path.join(directory, NSC_FILE), encoding="utf-8") as f:
+            doc = json.loads(f.read())
     except (OSError, ValueError):
         return None
     if isinstance(doc, dict) and doc.get("kind") == "operator" and doc.get("name"):
@@ -127,27 +128,31 @@ def _operator_name(directory: Path) -> str | None:
     return None
 
 
-def cwd_context(cwd: Path) -> Context | None:
+def cwd_context(cwd: str | os.PathLike[str]) -> Context | None:
     """What nsc infers from the working directory (GetCwdCtx), or None.
 
     An operator directory selects that operator; a directory containing operator directories
     is a store root; anywhere below <op>/accounts/<A>/ also selects account A.
     """
-    name = _operator_name(cwd)
+    # plain strings and os.path: every command runs this, and pathlib objects cost ~4x here
+    here = os.fspath(cwd).rstrip(os.sep) or os.sep
+    name = _operator_name(here)
     if name is not None:
-        return Context(store_root=str(cwd.parent), operator=name)
+        return Context(store_root=os.path.dirname(here), operator=name)
     try:
-        children = [Path(e.path) for e in os.scandir(cwd) if e.is_dir()]
+        children = [e.path for e in os.scandir(here) if e.is_dir()]
     except OSError:
         return None
     if any(_operator_name(c) is not None for c in children):
-        return Context(store_root=str(cwd))
-    for up in cwd.parents:
+        return Context(store_root=here)
+    up = here
+    while (parent := os.path.dirname(up)) != up:
+        up = parent
         name = _operator_name(up)
         if name is None:
             continue
-        ctx = Context(store_root=str(up.parent), operator=name)
-        rel = cwd.relative_to(up).parts
+        ctx = Context(store_root=os.path.dirname(up), operator=name)
+        rel = here[len(up) :].strip(os.sep).split(os.sep)
         if len(rel) >= 2 and rel[0] == ACCOUNTS_DIR:
             ctx.account = rel[1]
         return ctx

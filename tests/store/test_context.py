@@ -76,3 +76,15 @@ def test_cwd_context(paths):
     assert cwd_context(users) == Context(store_root=str(root), operator="O", account="A")
     assert cwd_context(root / "O" / "accounts") == Context(store_root=str(root), operator="O")
     assert cwd_context(paths.config_dir.parent.parent) is None
+
+
+def test_cwd_context_takes_strings_and_paths(paths):
+    ds = DataStore(paths)
+    ds.create_operator("O", "t")
+    ds.create_account("O", "A", "t")
+    deep = paths.data_dir / "O" / "accounts" / "A" / "users" / "x"
+    deep.mkdir(parents=True)
+    for where in (paths.data_dir, paths.data_dir / "O", deep, deep.parent):
+        assert cwd_context(str(where)) == cwd_context(str(where) + "/") == cwd_context(where)
+    assert cwd_context(deep).account == "A"
+    assert cwd_context("/") is None or cwd_context("/").store_root == "/"
