@@ -24,6 +24,12 @@ def check_locale(name: str) -> None:
         ) from None
 
 
+def check_cidr(cidr: str) -> None:
+    """Refuse a --source-network value that is not a CIDR."""
+    if not validate_cidr(cidr):
+        raise UsageProblem(f"--source-network {cidr!r} is not a CIDR like 10.0.0.0/8")
+
+
 def _conn_type(value: str) -> str:
     upper = value.strip().upper()
     if upper not in CONNECTION_TYPES:
@@ -69,8 +75,7 @@ class LimitsEdit:
         """Refuse bad CIDRs, connection types, time zones and negative counts up front."""
         self.permissions.check()
         for cidr in self.source_networks:
-            if not validate_cidr(cidr):
-                raise UsageProblem(f"--source-network {cidr!r} is not a CIDR like 10.0.0.0/8")
+            check_cidr(cidr)
         for value in (*self.conn_types, *self.rm_conn_types):
             _conn_type(value)
         for label, count in (

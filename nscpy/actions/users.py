@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nscpy import keys
+from nscpy.actions.edit_common import normalise_tags
+from nscpy.actions.edit_limits import check_cidr
 from nscpy.actions.entities import Saved, account_signers, load_account, load_user
 from nscpy.actions.errors import ActionError, UsageProblem
 from nscpy.actions.lookup import find_user as find_user  # re-exported: moved for start-up time
@@ -13,7 +15,6 @@ from nscpy.actions.permspec import PermissionSpec
 from nscpy.actions.signers import load_key_value, resolve_signer
 from nscpy.actions.workspace import Workspace
 from nscpy.jwt import AccountClaims, UserClaims, encode, format_user_creds
-from nscpy.jwt.permissions import validate_cidr
 from nscpy.store.layout import validate_name
 
 
@@ -43,7 +44,7 @@ def build_user_claims(
     claims.name = spec.name
     claims.not_before = spec.start
     claims.expires = spec.expiry
-    claims.tags = _tags(spec.tags)
+    claims.tags = normalise_tags(spec.tags)
     if signer.public_key != acct.subject:
         claims.issuer_account = acct.subject
     if scope is not None:
@@ -58,21 +59,10 @@ def build_user_claims(
     spec.permissions.apply(claims)
     claims.bearer_token = spec.bearer
     for cidr in spec.source_networks:
-        if not validate_cidr(cidr):
-            raise UsageProblem(f"--source-network {cidr!r} is not a CIDR like 10.0.0.0/8")
+        check_cidr(cidr)
         if cidr not in claims.src:
             claims.src.append(cidr)
     return claims
-
-
-def _tags(tags: list[str]) -> list[str]:
-    # jwt's TagList.Add trims and lower-cases; keep the first occurrence's order
-    out: list[str] = []
-    for tag in tags:
-        t = tag.strip().lower()
-        if t and t not in out:
-            out.append(t)
-    return out
 
 
 def add_user(ws: Workspace, spec: UserSpec) -> list[Saved]:
