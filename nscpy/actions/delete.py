@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nscpy import keys
+from nscpy.actions.edit_common import decode_account, prefer
 from nscpy.actions.entities import load_operator, operator_signers
 from nscpy.actions.errors import ActionError, UsageProblem
 from nscpy.actions.report import Report
 from nscpy.actions.signers import resolve_signer
 from nscpy.actions.users import find_user
 from nscpy.actions.workspace import Workspace
-from nscpy.jwt import AccountClaims, JWTError, decode, encode, peek
+from nscpy.jwt import AccountClaims, encode, peek
 
 ACCOUNT_GRACE_SECONDS = 60
 """nsc re-signs a deleted account to expire one minute later."""
@@ -34,10 +35,11 @@ def account_signer(ws: Workspace, operator: str, account: str, value: str | None
         issuer = peek(ws.store.read_account(operator, account)).issuer
     except ValueError:
         issuer = ""
-    if issuer in candidates:  # nsc prefers the key that issued the claim being edited
-        candidates = [issuer, *(k for k in candidates if k != issuer)]
     return resolve_signer(
-        ws.keystore, value, candidates, what=f"account {account!r} of operator {operator!r}"
+        ws.keystore,
+        value,
+        prefer(candidates, issuer),
+        what=f"account {account!r} of operator {operator!r}",
     )
 
 
@@ -57,14 +59,7 @@ def update_account(
     def rewrite(old: str | None) -> str | None:
         if old is None:
             raise ActionError(f"account {account!r} does not exist under operator {operator!r}")
-        try:
-            claims = decode(old.strip())
-        except JWTError as exc:
-            raise ActionError(
-                f"the stored JWT of account {account!r} is not valid: {exc}"
-            ) from None
-        if not isinstance(claims, AccountClaims):
-            raise ActionError(f"the stored JWT of account {account!r} is not an account JWT")
+        claims = decode_account(old, account)
         if not change(claims):
             return None
         return encode(claims, signer, iat=ws.now())
@@ -92,6 +87,16 @@ def _targets(ws: Workspace, operator: str, account: str, names: Sequence[str]) -
     return out
 
 
+def _revoke_new(claims: AccountClaims, subjects: Sequence[str], now: int) -> list[str]:
+    """Revoke, at now, each subject not revoked yet; returns those newly revoked."""
+    newly: list[str] = []
+    for subject in subjects:
+        if not claims.revocations.get(subject):
+            claims.revoke(subject, now)
+            newly.append(subject)
+    return newly
+
+
 def _revoke_all(
     ws: Workspace, operator: str, account: str, signer: keys.KeyPair, subjects: list[str]
 ) -> tuple[str | None, list[str]]:
@@ -99,12 +104,7 @@ def _revoke_all(
     newly: list[str] = []
 
     def change(claims: AccountClaims) -> bool:
-        newly.clear()
-        now = ws.now()
-        for subject in subjects:
-            if not claims.revocations.get(subject):
-                claims.revoke(subject, now)
-                newly.append(subject)
+        newly[:] = _revoke_new(claims, subjects, ws.now())
         return bool(newly)
 
     token = update_account(ws, operator, account, signer, change)
@@ -137,12 +137,7 @@ def delete_users(ws: Workspace, spec: DeleteUsers) -> Report:
         signer = account_signer(ws, operator, account, spec.signer)
         token, newly = _revoke_all(ws, operator, account, signer, [t.public_key for t in targets])
         report.data["account_jwt"] = token
-    for t in targets:
-        if spec.revoke:
-            state = "revoked user" if t.public_key in newly else "user is already revoked"
-            report.ok(f"{state} {t.name!r} ({t.public_key})")
-        _remove_user_files(ws, operator, account, t, spec.rm_nkey, spec.rm_creds, report)
-        report.data["users"].append({"name": t.name, "public_key": t.public_key})
+    _delete_users(ws, operator, account, targets, spec, newly, report)
     if spec.revoke and newly:
         report.ok(f"re-signed account {account!r} with the revocations")
     elif not spec.revoke:
@@ -150,27 +145,33 @@ def delete_users(ws: Workspace, spec: DeleteUsers) -> Report:
     return report
 
 
-def _remove_user_files(
+def _delete_users(
     ws: Workspace,
     operator: str,
     account: str,
-    t: _Target,
-    rm_nkey: bool,
-    rm_creds: bool,
+    targets: list[_Target],
+    spec: DeleteUsers | DeleteAccount,
+    newly: list[str],
     report: Report,
 ) -> None:
-    ws.store.delete_user(operator, account, t.name)
-    report.ok(f"deleted user {t.name!r}")
-    if rm_nkey:
-        if ws.keystore.remove(t.public_key):
-            report.ok(f"deleted the seed of {t.name!r}")
-        else:
-            report.ok(f"the seed of {t.name!r} is not stored")
-    if rm_creds:
-        if ws.keystore.remove_creds(operator, account, t.name):
-            report.ok(f"removed the creds of {t.name!r}")
-        else:
-            report.ok(f"{t.name!r} has no creds file")
+    """Report each target's revocation (with spec.revoke), then delete its JWT, seed and creds."""
+    for t in targets:
+        if spec.revoke:
+            state = "revoked user" if t.public_key in newly else "user is already revoked"
+            report.ok(f"{state} {t.name!r} ({t.public_key})")
+        ws.store.delete_user(operator, account, t.name)
+        report.ok(f"deleted user {t.name!r}")
+        if spec.rm_nkey:
+            if ws.keystore.remove(t.public_key):
+                report.ok(f"deleted the seed of {t.name!r}")
+            else:
+                report.ok(f"the seed of {t.name!r} is not stored")
+        if spec.rm_creds:
+            if ws.keystore.remove_creds(operator, account, t.name):
+                report.ok(f"removed the creds of {t.name!r}")
+            else:
+                report.ok(f"{t.name!r} has no creds file")
+        report.data["users"].append({"name": t.name, "public_key": t.public_key})
 
 
 @dataclass
@@ -204,13 +205,8 @@ def delete_account(ws: Workspace, spec: DeleteAccount) -> Report:
 
     def change(claims: AccountClaims) -> bool:
         nonlocal subject
-        newly.clear()
         now = ws.now()
-        if spec.revoke:
-            for t in targets:
-                if not claims.revocations.get(t.public_key):
-                    claims.revoke(t.public_key, now)
-                    newly.append(t.public_key)
+        newly[:] = _revoke_new(claims, [t.public_key for t in targets], now) if spec.revoke else []
         claims.expires = now + ACCOUNT_GRACE_SECONDS
         signing_keys[:] = list(claims.signing_keys)
         subject = claims.subject
@@ -219,12 +215,7 @@ def delete_account(ws: Workspace, spec: DeleteAccount) -> Report:
     token = update_account(ws, operator, account, signer, change)
     report.data["account_jwt"] = token
     report.data["public_key"] = subject
-    for t in targets:
-        if spec.revoke:
-            state = "revoked user" if t.public_key in newly else "user is already revoked"
-            report.ok(f"{state} {t.name!r} ({t.public_key})")
-        _remove_user_files(ws, operator, account, t, spec.rm_nkey, spec.rm_creds, report)
-        report.data["users"].append({"name": t.name, "public_key": t.public_key})
+    _delete_users(ws, operator, account, targets, spec, newly, report)
     report.ok(f"expired account {account!r} (re-signed with exp in {ACCOUNT_GRACE_SECONDS}s)")
     if spec.rm_nkey:
         for key in [*signing_keys, subject]:
