@@ -6,6 +6,7 @@ Semantics are the server's: a JWT for key K is revoked when its iat <= revocatio
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from nscpy import keys
@@ -14,7 +15,7 @@ from nscpy.actions.entities import load_account
 from nscpy.actions.errors import ActionError, UsageProblem
 from nscpy.actions.users import find_user
 from nscpy.actions.workspace import Workspace
-from nscpy.jwt import ALL, AccountClaims, Export, peek
+from nscpy.jwt import ALL, AccountClaims, Export, RevocationList, peek
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,20 @@ class Revocation:
     def to_json(self) -> dict[str, object]:
         """JSON-ready form."""
         return {"public_key": self.public_key, "at": self.at, "name": self.name}
+
+
+def _pop_entry(revocations: RevocationList, key: str, missing: str) -> int:
+    """Remove key's entry and return its cut-off; ActionError(missing) when it has none."""
+    if key not in revocations:
+        raise ActionError(missing)
+    at = revocations[key]
+    revocations.clear(key)
+    return at
+
+
+def _listed(revocations: RevocationList, names: dict[str, str]) -> list[Revocation]:
+    """The entries sorted by key, each with its local name where known."""
+    return [Revocation(k, revocations[k], names.get(k, "")) for k in sorted(revocations)]
 
 
 def user_target(ws: Workspace, ref: AccountRef, value: str | None) -> tuple[str, str]:
@@ -87,11 +102,8 @@ def clear_user_revocation(
     key, name = user_target(ws, ref, target)
 
     def change(claims: AccountClaims) -> int:
-        if key not in claims.revocations:
-            raise ActionError(f"{name or key} is not revoked in account {ref.account!r}")
-        at = claims.revocations[key]
-        claims.revocations.clear(key)
-        return at
+        missing = f"{name or key} is not revoked in account {ref.account!r}"
+        return _pop_entry(claims.revocations, key, missing)
 
     _, at = update_account(ws, ref, change, signer=signer)
     return Revocation(key, at, name)
@@ -106,9 +118,7 @@ def list_user_revocations(
     names: dict[str, str] = {}
     for user in ws.store.list_users(ref.operator, ref.account):
         names[peek(ws.store.read_user(ref.operator, ref.account, user)).subject] = user
-    return [
-        Revocation(k, claims.revocations[k], names.get(k, "")) for k in sorted(claims.revocations)
-    ]
+    return _listed(claims.revocations, names)
 
 
 def find_export(claims: AccountClaims, subject: str, service: bool | None) -> Export:
@@ -153,19 +163,15 @@ def revoke_activation(
     signer: str | None = None,
 ) -> Revocation:
     """Revoke the target account's activations for an export (issued at or before `at`)."""
-    ref = resolve_account(ws, account, operator)
-    key = account_target(ws, ref.operator, target)
     when = ws.now() if at is None else at
 
-    def change(claims: AccountClaims) -> int:
-        export = find_export(claims, subject, service)
+    def change(export: Export, key: str) -> int:
         if not export.token_req:
             raise UsageProblem(f"export {subject!r} is public: there are no activations to revoke")
         export.revoke(key, when)
         return export.revocations[key]
 
-    _, stored = update_account(ws, ref, change, signer=signer)
-    return Revocation(key, stored)
+    return _update_export(ws, account, subject, target, service, operator, signer, change)
 
 
 def clear_activation_revocation(
@@ -179,18 +185,30 @@ def clear_activation_revocation(
     signer: str | None = None,
 ) -> Revocation:
     """Remove an activation revocation entry from an export."""
+
+    def change(export: Export, key: str) -> int:
+        missing = f"{key} has no activation revocation on export {subject!r}"
+        return _pop_entry(export.revocations, key, missing)
+
+    return _update_export(ws, account, subject, target, service, operator, signer, change)
+
+
+def _update_export(
+    ws: Workspace,
+    account: str | None,
+    subject: str,
+    target: str,
+    service: bool | None,
+    operator: str | None,
+    signer: str | None,
+    change: Callable[[Export, str], int],
+) -> Revocation:
+    """Resolve the target account's key, then apply change(export, key) in a locked re-sign."""
     ref = resolve_account(ws, account, operator)
     key = account_target(ws, ref.operator, target)
-
-    def change(claims: AccountClaims) -> int:
-        export = find_export(claims, subject, service)
-        if key not in export.revocations:
-            raise ActionError(f"{key} has no activation revocation on export {subject!r}")
-        at = export.revocations[key]
-        export.revocations.clear(key)
-        return at
-
-    _, at = update_account(ws, ref, change, signer=signer)
+    _, at = update_account(
+        ws, ref, lambda claims: change(find_export(claims, subject, service), key), signer=signer
+    )
     return Revocation(key, at)
 
 
@@ -209,6 +227,4 @@ def list_activation_revocations(
     names = {}
     for name in ws.store.list_accounts(ref.operator):
         names[peek(ws.store.read_account(ref.operator, name)).subject] = name
-    return [
-        Revocation(k, export.revocations[k], names.get(k, "")) for k in sorted(export.revocations)
-    ]
+    return _listed(export.revocations, names)
