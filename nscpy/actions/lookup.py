@@ -9,7 +9,20 @@ from __future__ import annotations
 from nscpy.actions.errors import ActionError
 from nscpy.actions.workspace import Workspace
 
-__all__ = ["find_user"]
+__all__ = ["find_user", "accounts_by_key"]
+
+
+def accounts_by_key(ws: Workspace, operator: str) -> dict[str, str]:
+    """Account public key -> local name (accounts whose JWT does not read are left out)."""
+    from nscpy.jwt.codec import peek
+
+    out: dict[str, str] = {}
+    for name in ws.store.list_accounts(operator):
+        try:
+            out[peek(ws.store.read_account(operator, name)).subject] = name
+        except ValueError:
+            continue
+    return out
 
 
 def find_user(ws: Workspace, operator: str, account: str, name: str | None) -> str:

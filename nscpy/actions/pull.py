@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from nscpy import resolver
 from nscpy.actions.entities import load_account, load_operator
 from nscpy.actions.errors import ActionError, UsageProblem
+from nscpy.actions.lookup import accounts_by_key
 from nscpy.actions.push import Connection, resolver_options
 from nscpy.actions.report import Report
 from nscpy.actions.workspace import Workspace
@@ -27,16 +28,6 @@ class PullSpec:
     account: str | None = None
     all_accounts: bool = False
     overwrite_newer: bool = False
-
-
-def _by_key(ws: Workspace, operator: str) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for name in ws.store.list_accounts(operator):
-        try:
-            out[peek(ws.store.read_account(operator, name)).subject] = name
-        except (JWTError, ValueError):
-            continue
-    return out
 
 
 def _wanted_key(ws: Workspace, operator: str, account: str | None) -> str:
@@ -128,7 +119,7 @@ def pull(ws: Workspace, spec: PullSpec, conn: Connection) -> Report:
         if token is None:
             raise ActionError(f"no nats-server stores account {wanted} (or none replied in time)")
         found = {wanted: token}
-    local = _by_key(ws, operator)
+    local = accounts_by_key(ws, operator)
     for key in sorted(found):
         _store_one(ws, operator, op, key, found[key], local, spec, report)
     report.data = {"accounts": sorted(found)}

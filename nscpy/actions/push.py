@@ -15,6 +15,7 @@ from typing import Any
 from nscpy import keys, resolver
 from nscpy.actions.entities import load_account, load_operator, operator_signers
 from nscpy.actions.errors import ActionError, UsageProblem
+from nscpy.actions.lookup import accounts_by_key
 from nscpy.actions.report import ERROR, OK, WARN
 from nscpy.actions.signers import resolve_signer
 from nscpy.actions.workspace import Workspace
@@ -78,17 +79,6 @@ def target_urls(op: OperatorClaims, url: str | None) -> list[str]:
     return urls
 
 
-def _local_accounts(ws: Workspace, operator: str) -> dict[str, str]:
-    """Account public key -> local name (unreadable JWTs are left out)."""
-    out: dict[str, str] = {}
-    for name in ws.store.list_accounts(operator):
-        try:
-            out[peek(ws.store.read_account(operator, name)).subject] = name
-        except (JWTError, ValueError):
-            continue
-    return out
-
-
 def _system_account(ws: Workspace, operator: str, op: OperatorClaims, wanted: str | None) -> str:
     if wanted:
         name = ws.store.find_account(operator, wanted)
@@ -125,7 +115,7 @@ def system_credentials(
 ) -> tuple[str, str, str]:
     """(user JWT, user seed, who) to connect as: --system-user, a minted user, or a SYS user."""
     sys_pub = _system_account(ws, operator, op, conn.system_account)
-    local = _local_accounts(ws, operator)
+    local = accounts_by_key(ws, operator)
     sys_name = local.get(sys_pub)
     if conn.system_user:
         if sys_name is None:
@@ -310,7 +300,7 @@ def push(ws: Workspace, spec: PushSpec, conn: Connection) -> PushOutcome:
         jwts = precheck(ws, operator, op, names)
     remove = _removal_key(ws, operator, op, spec.remove) if spec.remove else None
     opts, who = resolver_options(ws, conn, "nscpy_push")
-    local = _local_accounts(ws, operator)
+    local = accounts_by_key(ws, operator)
     outcome = PushOutcome(urls=opts.servers, who=who, names=local)
     if jwts:
         outcome.pushed = resolver.push_accounts(opts, jwts, conn.timeout, conn.expect)
