@@ -57,6 +57,40 @@ def _ready(subject: str, queue: str) -> Callable[[], None]:
     return lambda: click.echo(f"listening on {where}", err=True)
 
 
+def _serve(
+    app: AppContext,
+    kw: dict[str, Any],
+    subject: str,
+    queue: str,
+    max_messages: int | None,
+    timeout: float | None,
+    counted: tuple[str, str],
+    response: bytes | None = None,
+    answer: bool = False,
+) -> None:
+    """Run sub or reply until a bound is reached, then say how many (verb, noun) on stderr."""
+    import asyncio
+
+    from nscpy.actions.tool import serve
+
+    opts = _options(app, kw)
+    got = asyncio.run(
+        serve(
+            opts,
+            subject,
+            queue=queue,
+            answer=answer,
+            response=response,
+            max_messages=max_messages,
+            timeout=timeout,
+            on_ready=_ready(subject, queue),
+            on_message=_show,
+        )
+    )
+    verb, noun = counted
+    click.echo(f"{verb} {got} {noun}{'s' if got != 1 else ''}", err=True)
+
+
 def _limits(f: F) -> F:
     f = click.option(
         "--timeout",
@@ -104,23 +138,7 @@ def sub(
     **kw: Any,
 ) -> None:
     """Print messages on SUBJECT until --max-messages or --timeout (or Ctrl-C)."""
-    import asyncio
-
-    from nscpy.actions.tool import serve
-
-    opts = _options(app, kw)
-    got = asyncio.run(
-        serve(
-            opts,
-            subject,
-            queue=queue,
-            max_messages=max_messages,
-            timeout=timeout,
-            on_ready=_ready(subject, queue),
-            on_message=_show,
-        )
-    )
-    click.echo(f"received {got} message{'s' if got != 1 else ''}", err=True)
+    _serve(app, kw, subject, queue, max_messages, timeout, ("received", "message"))
 
 
 @click.command("req")
@@ -162,22 +180,6 @@ def reply(
     **kw: Any,
 ) -> None:
     """Answer requests on SUBJECT with RESPONSE (default: echo each request)."""
-    import asyncio
-
-    from nscpy.actions.tool import serve
-
-    opts = _options(app, kw)
-    got = asyncio.run(
-        serve(
-            opts,
-            subject,
-            queue=queue,
-            answer=True,
-            response=response.encode() if response else None,
-            max_messages=max_messages,
-            timeout=timeout,
-            on_ready=_ready(subject, queue),
-            on_message=_show,
-        )
-    )
-    click.echo(f"answered {got} request{'s' if got != 1 else ''}", err=True)
+    payload = response.encode() if response else None
+    counted = ("answered", "request")
+    _serve(app, kw, subject, queue, max_messages, timeout, counted, payload, answer=True)
