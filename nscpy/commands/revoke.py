@@ -121,16 +121,24 @@ def list_users(app: AppContext, /, account: str | None, as_json: bool) -> None:
     click.echo(table(rows, ["Public Key", "User", "Revoked At"]) if rows else "no revocations")
 
 
-def _activation_options(f: Any) -> Any:
-    f = click.option("-K", "--private-key", "signer", help="Operator key to sign the account.")(f)
+def _export_options(f: Any) -> Any:
+    """-a, -s and --service/--stream: which export (all activation commands)."""
     f = click.option("--service/--stream", default=None, help="Kind of export (when ambiguous).")(f)
     f = click.option("-s", "--subject", required=True, help="The export's subject.")(f)
     return click.option("-a", "--account", help="Exporting account (default: current).")(f)
 
 
+def _activation_options(f: Any) -> Any:
+    """The export, -K and -t: what add- and delete-activation change."""
+    f = click.option(
+        "-t", "--target-account", required=True, help="Importing account, key, or '*'."
+    )(f)
+    f = click.option("-K", "--private-key", "signer", help="Operator key to sign the account.")(f)
+    return _export_options(f)
+
+
 @click.command("add-activation")
 @_activation_options
-@click.option("-t", "--target-account", required=True, help="Importing account, key, or '*'.")
 @click.option("--at", type=AT, default=None, help="Cut-off: 0 = now, Unix s, RFC 3339.")
 @json_option
 @pass_app
@@ -157,7 +165,6 @@ def add_activation(
 
 @click.command("delete-activation")
 @_activation_options
-@click.option("-t", "--target-account", required=True, help="Importing account, key, or '*'.")
 @json_option
 @pass_app
 def delete_activation(
@@ -188,9 +195,7 @@ def _show_activation(rev: Any, verb: str, as_json: bool) -> None:
 
 
 @click.command("list-activations")
-@click.option("-a", "--account", help="Exporting account (default: current).")
-@click.option("-s", "--subject", required=True, help="The export's subject.")
-@click.option("--service/--stream", default=None, help="Kind of export (when ambiguous).")
+@_export_options
 @json_option
 @pass_app
 def list_activations(
