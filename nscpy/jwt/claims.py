@@ -27,6 +27,7 @@ from nscpy.keys import Prefix
 
 __all__ = [
     "Claims",
+    "ClaimsData",
     "ClaimType",
     "LIB_VERSION",
     "STANDARD_FIELDS",
@@ -94,8 +95,8 @@ def validate_times(claims: Any, results: ValidationResults, now: int) -> None:
 
 
 @dataclass
-class Claims(Model):
-    """Base of the typed claims: the standard claims plus tags and version of the nats object."""
+class ClaimsData(Model):
+    """The standard claims (Go's ClaimsData), shared by the typed claims and GenericClaims."""
 
     audience: str = ""
     expires: int = 0
@@ -105,13 +106,26 @@ class Claims(Model):
     name: str = ""
     not_before: int = 0
     subject: str = ""
+
+    FIELDS: ClassVar[tuple[Field, ...]] = STANDARD_FIELDS
+
+    def standard_json_dict(self) -> dict[str, Any]:
+        """The standard claims alone (the jti hash input when id is blank)."""
+        out: dict[str, Any] = {}
+        Model._fill_fields(self, STANDARD_FIELDS, out)
+        return out
+
+
+@dataclass
+class Claims(ClaimsData):
+    """Base of the typed claims: the standard claims plus tags and version of the nats object."""
+
     tags: list[str] = field(default_factory=list)
     version: int = 0
 
     CLAIM_TYPE: ClassVar[str] = ""
     EXPECTED_ISSUERS: ClassVar[tuple[Prefix, ...] | None] = None
     """Key roles that may sign this kind (None: any)."""
-    FIELDS: ClassVar[tuple[Field, ...]] = STANDARD_FIELDS
     NATS_FIELDS: ClassVar[tuple[Field, ...]] = ()
     _nats_by_name: ClassVar[dict[str, tuple[Field, str | None]]]
     _nats_folded: ClassVar[dict[str, tuple[Field, str | None]]]
@@ -124,12 +138,6 @@ class Claims(Model):
     def claim_type(self) -> str:
         """The nats.type of this kind."""
         return self.CLAIM_TYPE
-
-    def standard_json_dict(self) -> dict[str, Any]:
-        """The standard claims alone (the jti hash input when id is blank)."""
-        out: dict[str, Any] = {}
-        Model._fill_fields(self, STANDARD_FIELDS, out)
-        return out
 
     def nats_json_dict(self) -> dict[str, Any]:
         """The nats object: kind fields in Go order, then tags, type, version."""

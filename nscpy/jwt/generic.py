@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from nscpy.jwt._model import Model, fold_keys, overlay
-from nscpy.jwt.claims import STANDARD_FIELDS, ClaimType, validate_times
+from nscpy.jwt._model import fold_keys, overlay
+from nscpy.jwt.claims import STANDARD_FIELDS, ClaimsData, ClaimType, validate_times
 from nscpy.jwt.errors import MalformedToken
 from nscpy.jwt.validation import ValidationResults
 from nscpy.keys import Prefix
@@ -36,20 +36,11 @@ def _sorted_map(value: Any) -> Any:
 
 
 @dataclass
-class GenericClaims(Model):
+class GenericClaims(ClaimsData):
     """Any JWT: standard claims plus `data`, the nats object as a plain dict."""
 
-    audience: str = ""
-    expires: int = 0
-    id: str = ""
-    issued_at: int = 0
-    issuer: str = ""
-    name: str = ""
-    not_before: int = 0
-    subject: str = ""
     data: dict[str, Any] = field(default_factory=dict)
 
-    FIELDS = STANDARD_FIELDS
     EXPECTED_ISSUERS: ClassVar[tuple[Prefix, ...] | None] = None
     FLOATS: ClassVar[bool] = True
 
@@ -75,12 +66,6 @@ class GenericClaims(Model):
     @version.setter
     def version(self, value: int) -> None:
         self.data["version"] = value
-
-    def standard_json_dict(self) -> dict[str, Any]:
-        """The standard claims alone."""
-        out: dict[str, Any] = {}
-        Model._fill_fields(self, STANDARD_FIELDS, out)
-        return out
 
     def to_json_dict(self) -> dict[str, Any]:
         """Standard claims, then the nats map with sorted keys (omitted when empty)."""
