@@ -78,25 +78,25 @@ class KeyringSeedBackend:
         seed = self._call("read a seed", kr.get_password, self.service, public_key)
         return None if seed is None else str(seed)
 
-    def put(self, public_key: str, seed: str) -> bool:
-        """Store the seed unless the same one is there; KeyConflict if a different one is."""
+    def _store(self, public_key: str, seed: str) -> bool:
+        """Store the seed unless the same one is there (True if stored); KeyConflict if not."""
         existing = self.get(public_key)
         if existing is not None and existing != seed:
             raise self._conflict(public_key)
         if existing is None:
             kr = self._keyring()
             self._call("store a seed", kr.set_password, self.service, public_key, seed)
-        atomic.atomic_write(self.ref_path(public_key), self.service)
         return existing is None
+
+    def put(self, public_key: str, seed: str) -> bool:
+        """Store the seed unless the same one is there; KeyConflict if a different one is."""
+        stored = self._store(public_key, seed)
+        atomic.atomic_write(self.ref_path(public_key), self.service)
+        return stored
 
     def stage(self, batch: Batch, public_key: str, seed: str) -> None:
         """Keyrings have no transactions: the seed is stored now, the marker with the batch."""
-        existing = self.get(public_key)
-        if existing is not None and existing != seed:
-            raise self._conflict(public_key)
-        if existing is None:
-            kr = self._keyring()
-            self._call("store a seed", kr.set_password, self.service, public_key, seed)
+        self._store(public_key, seed)
         batch.write(self.ref_path(public_key), self.service)
 
     def remove(self, public_key: str) -> bool:

@@ -68,6 +68,17 @@ def _check_seed_file(public_key: str, text: str, where: Path | str) -> str:
     return seed
 
 
+def _unlink(path: Path) -> bool:
+    """Delete path: False if it was not there, StoreIOError if it cannot be removed."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        raise atomic.io_error("remove", path, exc) from exc
+    return True
+
+
 def _conflict(public_key: str, where: Path | str) -> KeyConflict:
     return KeyConflict(
         f"a different seed for {public_key} is already stored in {str(where)!r}; "
@@ -158,12 +169,8 @@ class FileSeedBackend:
     def remove(self, public_key: str) -> bool:
         """Delete the seed file and, as nsc does, its shard directory if now empty."""
         path = self.paths.key_path(public_key)
-        try:
-            os.unlink(path)
-        except FileNotFoundError:
+        if not _unlink(path):
             return False
-        except OSError as exc:
-            raise atomic.io_error("remove", path, exc) from exc
         with contextlib.suppress(OSError):
             os.rmdir(path.parent)  # fails harmlessly if other keys share the shard
         atomic.fsync_dir(path.parent if path.parent.exists() else path.parent.parent)
@@ -292,12 +299,8 @@ class KeyStore:
     def remove_creds(self, operator: str, account: str, user: str) -> bool:
         """Delete the user's creds file; False if there was none."""
         path = self.paths.creds_path(operator, account, user)
-        try:
-            os.unlink(path)
-        except FileNotFoundError:
+        if not _unlink(path):
             return False
-        except OSError as exc:
-            raise atomic.io_error("remove", path, exc) from exc
         atomic.fsync_dir(path.parent)
         return True
 
