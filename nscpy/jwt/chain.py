@@ -42,16 +42,23 @@ def _check_issuer(
     return True
 
 
+def _check_scope(
+    claims: UserClaims | ActivationClaims, account: AccountClaims, results: ValidationResults
+) -> None:
+    """An error if claims were signed by a scoped key whose template they break."""
+    scope = account.signing_keys.get_scope(claims.issuer)
+    if scope is not None:
+        problem = scope.scoped_signer_error(claims)
+        if problem:
+            results.add_error(problem)
+
+
 def validate_user_against_account(
     user: UserClaims, account: AccountClaims, results: ValidationResults
 ) -> None:
     """Add errors unless account issued user (and, for a scoped key, user has no permissions)."""
     if _check_issuer(user, account, results, "user"):
-        scope = account.signing_keys.get_scope(user.issuer)
-        if scope is not None:
-            problem = scope.scoped_signer_error(user)
-            if problem:
-                results.add_error(problem)
+        _check_scope(user, account, results)
     if account.is_claim_revoked(user):
         results.add_error(f"user {user.subject} is revoked by account {account.subject}")
 
@@ -61,8 +68,4 @@ def validate_activation_against_account(
 ) -> None:
     """Add errors unless account (the exporter) issued activation; scoped keys cannot."""
     if _check_issuer(activation, account, results, "activation"):
-        scope = account.signing_keys.get_scope(activation.issuer)
-        if scope is not None:
-            problem = scope.scoped_signer_error(activation)
-            if problem:
-                results.add_error(problem)
+        _check_scope(activation, account, results)
