@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.commands.cliutil import ok, run
-from tests.e2e.test_cli_push_single import account_key, build_store, creds, roundtrip
+from tests.support.cli_e2e import account_key, build_store, creds, roundtrip
 from tests.support.cluster import nats_cluster, wait_until
 
 pytestmark = pytest.mark.e2e

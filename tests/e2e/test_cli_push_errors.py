@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from tests.commands.cliutil import ok, run
-from tests.e2e.test_cli_push_single import Served, account_key, build_store, serve_config
+from tests.support.cli_e2e import account_key, build_store
+from tests.support.natsserver import RunningServer, serve_config
 
 pytestmark = pytest.mark.e2e
 
@@ -23,7 +24,7 @@ pytestmark = pytest.mark.e2e
 @dataclass
 class World:
     home: Path
-    server: Served
+    server: RunningServer
 
     @property
     def h(self) -> tuple[str, ...]:

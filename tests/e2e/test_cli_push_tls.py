@@ -15,15 +15,8 @@ import pytest
 import trustme
 
 from tests.commands.cliutil import ok, run
-from tests.e2e.test_cli_push_single import (
-    Served,
-    account_key,
-    build_store,
-    finish,
-    serve_config,
-    spawn,
-    wait_listening,
-)
+from tests.support.cli_e2e import account_key, build_store, finish, spawn, wait_listening
+from tests.support.natsserver import RunningServer, serve_config
 
 pytestmark = pytest.mark.e2e
 
@@ -33,7 +26,7 @@ class World:
     home: Path
     jwt_dir: Path
     ca: Path
-    server: Served
+    server: RunningServer
 
     @property
     def h(self) -> tuple[str, ...]:

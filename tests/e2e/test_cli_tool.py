@@ -14,14 +14,8 @@ from pathlib import Path
 import pytest
 
 from tests.commands.cliutil import ok, run
-from tests.e2e.test_cli_push_single import (
-    Served,
-    build_store,
-    finish,
-    serve_config,
-    spawn,
-    wait_listening,
-)
+from tests.support.cli_e2e import build_store, finish, spawn, wait_listening
+from tests.support.natsserver import RunningServer, serve_config
 
 pytestmark = pytest.mark.e2e
 
@@ -29,7 +23,7 @@ pytestmark = pytest.mark.e2e
 @dataclass
 class World:
     home: Path
-    server: Served
+    server: RunningServer
 
     def args(self, user: str) -> tuple[str, ...]:
         return ("-a", "APP", "-u", user, "--nats", self.server.url)

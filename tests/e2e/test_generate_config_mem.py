@@ -15,7 +15,8 @@ import pytest
 from nats.errors import Error as NatsError
 
 from tests.commands.cliutil import ok, run
-from tests.e2e.test_cli_push_single import build_store, creds, roundtrip, serve_config
+from tests.support.cli_e2e import build_store, creds, roundtrip
+from tests.support.natsserver import serve_config
 
 pytestmark = pytest.mark.e2e
 

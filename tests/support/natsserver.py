@@ -70,6 +70,36 @@ class RunningServer:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
 
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """Terminate, and kill if it has not exited within 10 s (every stop is bounded)."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@contextmanager
+def _running(
+    conf: Path, port: int, log: Path, extra: tuple[str, ...] = (), cwd: Path | None = None
+) -> Iterator[RunningServer]:
+    """`nats-server -c conf extra...`, output to log, until the block exits."""
+    with open(log, "wb") as logf:
+        proc = subprocess.Popen(
+            [nats_server_binary(), "-c", str(conf), *extra],
+            stdout=logf,
+            stderr=subprocess.STDOUT,
+            cwd=cwd,
+            env={**os.environ},
+        )
+    try:
+        wait_for_info(port, proc=proc)
+        yield RunningServer(proc, port, conf, log)
+    finally:
+        stop(proc)
+
+
 @contextmanager
 def nats_server(
     workdir: Path, config_body: str, port: int | None = None
@@ -79,21 +109,18 @@ def nats_server(
     workdir.mkdir(parents=True, exist_ok=True)
     conf = workdir / f"server-{port}.conf"
     conf.write_text(f'listen: "127.0.0.1:{port}"\n{config_body}\n')
-    log = workdir / f"server-{port}.log"
-    with open(log, "wb") as logf:
-        proc = subprocess.Popen(
-            [nats_server_binary(), "-c", str(conf)],
-            stdout=logf,
-            stderr=subprocess.STDOUT,
-            env={**os.environ},
-        )
-    try:
-        wait_for_info(port, proc=proc)
-        yield RunningServer(proc, port, conf, log)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    with _running(conf, port, workdir / f"server-{port}.log") as server:
+        yield server
+
+
+@contextmanager
+def serve_config(conf: Path, *extra: str, port: int | None = None) -> Iterator[RunningServer]:
+    """Run `nats-server -c conf` as written (e.g. by `nscpy generate config`) on 127.0.0.1.
+
+    The listen address is given on the command line; the server runs in the config's directory.
+    """
+    port = port or free_port()
+    log = conf.with_suffix(f".{port}.log")
+    argv = ("-a", "127.0.0.1", "-p", str(port), *extra)
+    with _running(conf, port, log, argv, cwd=conf.parent) as server:
+        yield server
