@@ -12,17 +12,10 @@ from pathlib import Path
 import nats
 import pytest
 
-from nscpy.commands.cli import cli
+from tests.commands.cliutil import ok
 from tests.server_stub.harness import server
 
 pytestmark = pytest.mark.e2e
-
-
-def _nscpy(home: Path, *args: str) -> None:
-    from click.testing import CliRunner
-
-    result = CliRunner().invoke(cli, ["-H", str(home), *args])
-    assert result.exit_code == 0, result.output
 
 
 async def _story(url: str, creds: Path) -> tuple[bytes, list[str]]:
@@ -50,12 +43,12 @@ async def _story(url: str, creds: Path) -> tuple[bytes, list[str]]:
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     home = tmp_path_factory.mktemp("security") / "nsc"
-    _nscpy(home, "add", "operator", "-n", "O", "--sys")
-    _nscpy(home, "add", "account", "-n", "ACME")
-    _nscpy(home, "add", "user", "-a", "ACME", "-n", "alice",
-           "--allow-pub", "orders.>", "--allow-sub", "orders.>,_INBOX.>")  # fmt: skip
+    ok("-H", str(home), "add", "operator", "-n", "O", "--sys")
+    ok("-H", str(home), "add", "account", "-n", "ACME")
+    ok("-H", str(home), "add", "user", "-a", "ACME", "-n", "alice",
+       "--allow-pub", "orders.>", "--allow-sub", "orders.>,_INBOX.>")  # fmt: skip
     conf = home.parent / "server.conf"
-    _nscpy(home, "generate", "config", "--mem-resolver", "--config-file", str(conf))
+    ok("-H", str(home), "generate", "config", "--mem-resolver", "--config-file", str(conf))
     return conf, home / "creds" / "O" / "ACME" / "alice.creds"
 
 
