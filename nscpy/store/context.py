@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from nscpy.gojson import go_dumps
 from nscpy.store import atomic
 from nscpy.store.errors import CorruptStore
-from nscpy.store.gojson import go_dumps
 from nscpy.store.layout import ACCOUNTS_DIR, NSC_FILE, StorePaths
 
 __all__ = ["Context", "cwd_context", "load_context", "sane_default", "save_context"]
