@@ -36,6 +36,10 @@ PROTO = 1
 API_LEVEL = 5
 
 
+# How long a closing connection waits for its peer to close before closing anyway.
+_LINGER_SECONDS = 1.0
+
+
 class InternalClient:
     """The server's own client: delivers to in-process handlers (the MessageBus side)."""
 
@@ -617,8 +621,17 @@ class Client(asyncio.Protocol):
         if self._out and not self._upgrading:
             self._flush()
         self.closed = True
-        if self.transport is not None:
-            self.transport.close()
+        transport = self.transport
+        if transport is not None:
+            if not self._upgrading and transport.can_write_eof():
+                # Half-close first and close fully once the peer has closed (or after a short
+                # linger): closing a socket with unread input (a client's CONNECT still in
+                # flight) makes the kernel send RST, and the client then loses the -ERR it had
+                # not read yet. data_received ignores anything that arrives meanwhile.
+                transport.write_eof()
+                asyncio.get_running_loop().call_later(_LINGER_SECONDS, transport.close)
+            else:
+                transport.close()
         self._cleanup()
 
     def _cleanup(self) -> None:
