@@ -10,8 +10,9 @@ user needs the user kind only (nscpy.jwt.codec also loads kinds on demand).
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from nscpy._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from nscpy.jwt.account import (
@@ -158,7 +159,6 @@ _HOMES: dict[str, tuple[str, ...]] = {
     "nscpy.jwt.user": ("UserClaims",),
     "nscpy.jwt.validation": ("ValidationIssue", "ValidationResults"),
 }
-_HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
 
 __all__ = [
     "ALL",
@@ -229,14 +229,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _HOME_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # later lookups skip __getattr__
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_exports(__name__, _HOMES, globals())

@@ -8,8 +8,9 @@ only when asked for, and the names below load on first use.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from nscpy._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from nscpy.store.atomic import FileLock, atomic_write
@@ -84,7 +85,6 @@ _HOMES: dict[str, tuple[str, ...]] = {
         "validate_name",
     ),
 }
-_HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
 
 __all__ = [
     "AlreadyExists",
@@ -120,14 +120,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _HOME_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # later lookups skip __getattr__
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_exports(__name__, _HOMES, globals())
