@@ -1,21 +1,13 @@
-"""A tiny NATS JWT v2 minter for resolver tests: an operator, its accounts and users.
-
-The tokens follow the shapes in shared/docs/server-behavior.md §1 (header, jti over the standard
-fields, v2 signature over "header.payload"), which is all nats-server checks.
-"""
+"""A small world for resolver tests: an operator, its accounts and users, minted with nscpy.jwt."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import json
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from nscpy import jwt as nj
 from nscpy import keys
-
-HEADER = base64.urlsafe_b64encode(b'{"typ":"JWT","alg":"ed25519-nkey"}').rstrip(b"=").decode()
 
 UNLIMITED_ACCOUNT = {
     "subs": -1,
@@ -29,24 +21,21 @@ UNLIMITED_ACCOUNT = {
 }
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+_KINDS: dict[str, Any] = {
+    "operator": nj.OperatorClaims,
+    "account": nj.AccountClaims,
+    "user": nj.UserClaims,
+}
 
 
 def encode(sub: str, name: str, nats: dict[str, Any], signer: keys.KeyPair, **std: Any) -> str:
-    """Sign a claims set; `std` may carry exp/iat overrides."""
+    """Sign a claims set with nscpy.jwt; `std` may carry exp/iat overrides."""
     iat = std.pop("iat", int(time.time()))
-    claims: dict[str, Any] = {}
+    payload: dict[str, Any] = {"sub": sub, "name": name, "nats": nats}
     if "exp" in std:
-        claims["exp"] = std.pop("exp")
-    claims.update({"jti": "", "iat": iat, "iss": signer.public_key, "name": name, "sub": sub})
-    hashed = json.dumps({k: v for k, v in claims.items() if v != ""}, separators=(",", ":"))
-    claims["jti"] = base64.b32encode(hashlib.new("sha512_256", hashed.encode()).digest())
-    claims["jti"] = claims["jti"].decode().rstrip("=")
-    claims["nats"] = nats
-    body = _b64(json.dumps(claims, separators=(",", ":")).encode())
-    signing_input = f"{HEADER}.{body}"
-    return f"{signing_input}.{_b64(signer.sign(signing_input.encode()))}"
+        payload["exp"] = std.pop("exp")
+    claims = _KINDS[nats["type"]].from_json_dict(payload)
+    return str(nj.encode(claims, signer, iat=iat))
 
 
 @dataclass
