@@ -110,30 +110,49 @@ async def raw_session(url: str, chunks: list[bytes], quiet: float = 0.15) -> byt
     info = await reader.readline()
     assert info.startswith(b"INFO ")
     out = b""
-    loop = asyncio.get_running_loop()
     try:
-        for chunk in [*chunks, b"PING\r\n"]:
-            writer.write(chunk)
-            await writer.drain()
-            await asyncio.sleep(0.01)
-        deadline = loop.time() + 3.0
-        while loop.time() < deadline:
-            try:
-                data = await asyncio.wait_for(reader.read(65536), quiet)
-            except asyncio.TimeoutError:
-                if out.endswith(b"PONG\r\n") or b"PONG\r\n" in out:
-                    break
-                continue
-            if not data:
-                out += b"<EOF>"
-                break
-            out += data
+        out = await _send_and_read(reader, writer, chunks, out, quiet, 3.0, pong_after=out)
     except ConnectionError:
         out += b"<EOF>"
     finally:
         writer.close()
         with contextlib.suppress(ConnectionError):
             await writer.wait_closed()
+    return out
+
+
+async def _send_and_read(
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    chunks: list[bytes],
+    out: bytes,
+    quiet: float,
+    max_wait: float,
+    *,
+    pong_after: bytes,
+) -> bytes:
+    """Send chunks and a PING, then read until EOF or a reset ("<EOF>" appended), or until the
+    server has been silent for `quiet` seconds with a PONG received beyond `pong_after`, or
+    `max_wait`. What was read before a reset is kept."""
+    loop = asyncio.get_running_loop()
+    try:
+        for chunk in [*chunks, b"PING\r\n"]:
+            writer.write(chunk)
+            await writer.drain()
+            await asyncio.sleep(0.01)
+        deadline = loop.time() + max_wait
+        while loop.time() < deadline:
+            try:
+                data = await asyncio.wait_for(reader.read(65536), quiet)
+            except asyncio.TimeoutError:
+                if b"PONG\r\n" in out[len(pong_after) :] and quiet < max_wait:
+                    break
+                continue
+            if not data:
+                return out + b"<EOF>"
+            out += data
+    except ConnectionError:
+        return out + b"<EOF>"
     return out
 
 
@@ -177,7 +196,6 @@ async def jwt_session(
             fields["sig"] = base64.b64encode(raw).decode()
     fields.update(connect or {})
     out = b""
-    loop = asyncio.get_running_loop()
     try:
         # CONNECT and PING in one write: a refused client has nothing unread at the server,
         # so the close is a FIN (not a RST that would discard the -ERR before we read it)
@@ -187,22 +205,7 @@ async def jwt_session(
             if not data:
                 return _strip_info(out + b"<EOF>")
             out += data
-        for chunk in [*chunks, b"PING\r\n"]:
-            writer.write(chunk)
-            await writer.drain()
-            await asyncio.sleep(0.01)
-        deadline = loop.time() + max_wait
-        while loop.time() < deadline:
-            try:
-                data = await asyncio.wait_for(reader.read(65536), quiet)
-            except asyncio.TimeoutError:
-                if b"PONG\r\n" in out and quiet < max_wait:
-                    break
-                continue
-            if not data:
-                out += b"<EOF>"
-                break
-            out += data
+        out = await _send_and_read(reader, writer, chunks, out, quiet, max_wait, pong_after=b"")
     except ConnectionError:
         out += b"<EOF>"
     finally:
