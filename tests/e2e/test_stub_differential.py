@@ -252,7 +252,11 @@ async def _responses(url: str) -> dict[str, Any]:
     await svc.subscribe("svc.ping", cb=handle)
     await svc.flush()
     reply = await bob.request("svc.ping", b"", timeout=2)
-    await asyncio.sleep(0.1)
+    await svc.flush()
+    for _ in range(40):  # the -ERR for "elsewhere" follows the reply; wait for it (bounded)
+        if seen:
+            break
+        await asyncio.sleep(0.05)
     await bob.close()
     await svc.close()
     return {"reply": reply.data, "errors": seen}
