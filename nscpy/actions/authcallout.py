@@ -11,6 +11,7 @@ from nscpy.actions.errors import UsageProblem
 from nscpy.actions.revocations import account_target
 from nscpy.actions.workspace import Workspace
 from nscpy.jwt import AccountClaims, ExternalAuthorization, peek
+from nscpy.redact import shown
 
 
 @dataclass
@@ -59,7 +60,7 @@ def _curve(ws: Workspace, value: str) -> tuple[str, keys.CurveKeyPair | None]:
     if value.startswith("SX"):
         given = keys.from_seed(value)
         return given.public_key, None
-    raise UsageProblem(f"--curve {value!r}: pass an X public key, an SX seed, or 'generate'")
+    raise UsageProblem(f"--curve {shown(value)}: pass an X public key, an SX seed, or 'generate'")
 
 
 def edit_authcallout(

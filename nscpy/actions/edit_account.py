@@ -19,6 +19,7 @@ from nscpy.actions.edit_common import (
 )
 from nscpy.actions.entities import Saved
 from nscpy.actions.errors import UsageProblem
+from nscpy.actions.lookup import key_for_role
 from nscpy.actions.permspec import PermissionSpec
 from nscpy.actions.workspace import Workspace
 from nscpy.jwt import AccountClaims, JetStreamLimits, MsgTrace, OperatorLimits
@@ -222,9 +223,9 @@ def _signing_key_by_value(claims: AccountClaims, value: str) -> str:
     """A signing key given by public key or by its scope's role name."""
     if value in claims.signing_keys:
         return value
-    for key, scope in claims.signing_keys.items():
-        if scope is not None and scope.role == value:
-            return key
+    key = key_for_role(claims.signing_keys, value)
+    if key is not None:
+        return key
     raise UsageProblem(
         f"{value!r} is not a signing key (or scoped role) of account {claims.name!r}"
     )

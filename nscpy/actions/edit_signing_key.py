@@ -13,6 +13,7 @@ from nscpy.actions.edit_common import account_saved, resolve_account, update_acc
 from nscpy.actions.edit_limits import LimitsEdit
 from nscpy.actions.entities import Saved
 from nscpy.actions.errors import UsageProblem
+from nscpy.actions.lookup import key_for_role
 from nscpy.actions.signers import load_key_value
 from nscpy.actions.workspace import Workspace
 from nscpy.jwt import AccountClaims, UserScope
@@ -70,9 +71,9 @@ def _apply(
 
 
 def _find_key(ws: Workspace, claims: AccountClaims, value: str) -> str:
-    for key, scope in claims.signing_keys.items():
-        if scope is not None and scope.role == value:
-            return key
+    role_key = key_for_role(claims.signing_keys, value)
+    if role_key is not None:
+        return role_key
     text = value.strip()
     if keys.is_valid_public_key(text):
         key = text

@@ -29,7 +29,6 @@ from nscpy.jwt import (
     parse_decorated_jwt,
     parse_decorated_seed,
 )
-from nscpy.store.layout import validate_name
 
 
 def _read(path: Path) -> str:
@@ -84,7 +83,7 @@ def import_account(ws: Workspace, spec: ImportAccount) -> Report:
     operator = ws.operator_name(spec.operator)
     report = Report(data={"operator": operator, "public_key": claims.subject})
     _check(claims, ws, spec.skip, report)
-    name = validate_name(claims.name or claims.subject, "account")
+    name = ws.store.new_account_name(operator, claims.name or claims.subject)
     existing = ws.store.find_account(operator, name)
     if existing is not None:
         if not spec.overwrite:
@@ -170,7 +169,7 @@ def import_user(ws: Workspace, spec: ImportUser) -> Report:
             f"the user is signed by {claims.issuer}, which is neither account {account!r} "
             "nor one of its signing keys"
         )
-    name = validate_name(claims.name or claims.subject, "user")
+    name = ws.store.new_user_name(operator, account, claims.name or claims.subject)
     exists = ws.store.has_user(operator, account, name)
     if exists:
         if not spec.overwrite:

@@ -81,7 +81,7 @@ def target_urls(op: OperatorClaims, url: str | None) -> list[str]:
 
 def _system_account(ws: Workspace, operator: str, op: OperatorClaims, wanted: str | None) -> str:
     if wanted:
-        name = ws.store.find_account(operator, wanted)
+        name = ws.lookup_account(operator, wanted)
         if name is not None:
             return load_account(ws, operator, name).subject
         if keys.is_valid_public_key(wanted) and wanted.startswith("A"):
@@ -278,7 +278,7 @@ def precheck(ws: Workspace, operator: str, op: OperatorClaims, names: list[str])
 
 
 def _removal_key(ws: Workspace, operator: str, op: OperatorClaims, value: str) -> str:
-    name = ws.store.find_account(operator, value)
+    name = ws.lookup_account(operator, value)
     key = load_account(ws, operator, name).subject if name else value.strip()
     if not (keys.is_valid_public_key(key) and key.startswith("A")):
         raise UsageProblem(f"-R takes a local account name or an account public key, got {value!r}")

@@ -54,14 +54,7 @@ def user_target(ws: Workspace, ref: AccountRef, value: str | None) -> tuple[str,
         if not key.startswith("U"):
             raise UsageProblem(f"{key} is not a user public key (U...)")
         return key, ""
-    users = ws.store.list_users(ref.operator, ref.account)
-    if value:
-        match = [u for u in users if u.lower() == value.lower()]
-        if not match:
-            raise ActionError(f"user {value!r} does not exist in account {ref.account!r}")
-        user = match[0]
-    else:
-        user = find_user(ws, ref.operator, ref.account, None)
+    user = find_user(ws, ref.operator, ref.account, value)
     return peek(ws.store.read_user(ref.operator, ref.account, user)).subject, user
 
 

@@ -15,7 +15,6 @@ from nscpy.actions.permspec import PermissionSpec
 from nscpy.actions.signers import load_key_value, resolve_signer
 from nscpy.actions.workspace import Workspace
 from nscpy.jwt import AccountClaims, UserClaims, encode, format_user_creds
-from nscpy.store.layout import validate_name
 
 
 @dataclass
@@ -69,7 +68,7 @@ def add_user(ws: Workspace, spec: UserSpec) -> list[Saved]:
     """Create the user JWT and seed, and write its creds when the seed is known."""
     operator = ws.operator_name(spec.operator)
     account = ws.account_name(operator, spec.account)
-    name = validate_name(spec.name, "user")
+    name = ws.store.new_user_name(operator, account, spec.name)
     if ws.store.has_user(operator, account, name):
         raise ActionError(f"user {name!r} already exists in account {account!r}")
     acct = load_account(ws, operator, account)

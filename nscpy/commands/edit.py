@@ -9,6 +9,7 @@ import click
 
 from nscpy.commands.context import AppContext, pass_app
 from nscpy.commands.params import (
+    KEY,
     NUMBER,
     one_name,
     optional_time,
@@ -35,7 +36,9 @@ def optional_bool(decl: str, help_text: str) -> Callable[[F], F]:
 
 def account_option(f: F) -> F:
     """-a/--account and -K/--private-key (the signer), shared by every account edit."""
-    f = click.option("-K", "--private-key", "signer", help="Key to sign with (seed/pub/file).")(f)
+    f = click.option(
+        "-K", "--private-key", "signer", type=KEY, help="Key to sign with (seed/pub/file)."
+    )(f)
     return click.option("-a", "--account", help="Account name or public key (default: current).")(f)
 
 
@@ -64,7 +67,7 @@ def rm_permission_options(f: F) -> F:
 @click.command("operator")
 @click.option("-n", "--name", help="Operator (default: current).")
 @click.option(
-    "--sk", multiple=True, help="Add a signing key: public key, seed, file or 'generate'."
+    "--sk", multiple=True, type=KEY, help="Add a signing key: public key, seed, file or 'generate'."
 )
 @click.option("--rm-sk", multiple=True, help="Remove a signing key.")
 @optional_bool("--require-signing-keys", "Only signing keys may sign accounts and users.")
@@ -167,13 +170,13 @@ def limit_options(f: F) -> F:
 @click.command("account")
 @click.argument("name_arg", required=False, metavar="[NAME]")
 @click.option("-n", "--name", "name_opt", help="Account (default: current).")
-@click.option("-K", "--private-key", "signer", help="Operator key to sign with.")
+@click.option("-K", "--private-key", "signer", type=KEY, help="Operator key to sign with.")
 @limit_options
 @js_options
 @permission_options
 @rm_permission_options
 @click.option(
-    "--sk", multiple=True, help="Add a signing key: public key, seed, file or 'generate'."
+    "--sk", multiple=True, type=KEY, help="Add a signing key: public key, seed, file or 'generate'."
 )
 @click.option("--rm-sk", multiple=True, help="Remove a signing key (key or scoped role).")
 @click.option("--description", default=None, help="Description.")
@@ -246,7 +249,9 @@ def edit_account(
 @click.option("--rm-auth-user", multiple=True, help="Remove auth users.")
 @click.option("--allowed-account", multiple=True, help="Accounts the callout may assign, or '*'.")
 @click.option("--rm-allowed-account", multiple=True, help="Remove allowed accounts.")
-@click.option("-x", "--curve", help="Encrypt requests to this xkey (X key, SX seed or 'generate').")
+@click.option(
+    "-x", "--curve", type=KEY, help="Encrypt requests to this xkey (X key, SX seed or 'generate')."
+)
 @click.option("--rm-curve", is_flag=True, help="Stop encrypting callout requests.")
 @click.option("--disable", is_flag=True, help="Remove the auth callout configuration.")
 @json_option

@@ -16,6 +16,7 @@ from nscpy.commands.edit import (
     tag_options,
 )
 from nscpy.commands.params import (
+    KEY,
     NUMBER,
     one_name,
     optional_time,
@@ -91,7 +92,9 @@ def limits_edit(kw: dict[str, Any]) -> Any:
 @click.argument("name_arg", required=False, metavar="[NAME]")
 @click.option("-n", "--name", "name_opt", help="User (default: the account's only user).")
 @click.option("-a", "--account", help="Account name or public key (default: current).")
-@click.option("-K", "--private-key", "signer", help="Account key or scoped role to sign with.")
+@click.option(
+    "-K", "--private-key", "signer", type=KEY, help="Account key or scoped role to sign with."
+)
 @user_limit_options
 @tag_options
 @start_expiry_options
@@ -132,9 +135,14 @@ def edit_user(
 
 @click.command("signing-key")
 @click.option("-a", "--account", help="Account name or public key (default: current).")
-@click.option("-K", "--private-key", "signer", help="Operator key to sign the account with.")
 @click.option(
-    "--sk", required=True, help="Signing key: public key, seed, file, role name or 'generate'."
+    "-K", "--private-key", "signer", type=KEY, help="Operator key to sign the account with."
+)
+@click.option(
+    "--sk",
+    required=True,
+    type=KEY,
+    help="Signing key: public key, seed, file, role name or 'generate'.",
 )
 @click.option("--role", default=None, help="Role name (usable with -K when adding users).")
 @click.option("--description", default=None, help="Description of the scope.")

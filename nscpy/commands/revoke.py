@@ -8,6 +8,7 @@ import click
 
 from nscpy.commands.context import AppContext, pass_app
 from nscpy.commands.output import emit_json, table
+from nscpy.commands.params import KEY
 from nscpy.commands.reporting import json_option
 from nscpy.values import InvalidValue, parse_at
 
@@ -58,7 +59,9 @@ def _user_command(name: str, verb: str, help_text: str, *, with_at: bool) -> cli
     @click.option("-a", "--account", help="Account name or public key (default: current).")
     @click.option("-n", "--name", help="Local user name.")
     @click.option("-u", "--user-public-key", help="User public key, '*' or a local user name.")
-    @click.option("-K", "--private-key", "signer", help="Operator key to sign the account with.")
+    @click.option(
+        "-K", "--private-key", "signer", type=KEY, help="Operator key to sign the account with."
+    )
     @json_option
     @pass_app
     def command(
@@ -133,7 +136,9 @@ def _activation_options(f: Any) -> Any:
     f = click.option(
         "-t", "--target-account", required=True, help="Importing account, key, or '*'."
     )(f)
-    f = click.option("-K", "--private-key", "signer", help="Operator key to sign the account.")(f)
+    f = click.option(
+        "-K", "--private-key", "signer", type=KEY, help="Operator key to sign the account."
+    )(f)
     return _export_options(f)
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from nscpy.commands.context import AppContext, pass_app
+from nscpy.commands.params import KEY
 from nscpy.commands.reporting import json_option as _json
 from nscpy.commands.reporting import render_report
 
@@ -97,7 +98,7 @@ _file = click.option(
 @click.option("--overwrite", is_flag=True, help="Replace an existing account with the same key.")
 @click.option("--skip", is_flag=True, help="Import even if validation finds problems.")
 @click.option("--force", is_flag=True, help="Re-sign an account issued by another operator.")
-@click.option("-K", "--private-key", "signer", help="Operator key used to re-sign.")
+@click.option("-K", "--private-key", "signer", type=KEY, help="Operator key used to re-sign.")
 @_json
 @pass_app
 def import_account(

@@ -34,6 +34,7 @@ __all__ = [
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
+# layout.TEMP_MARK; with its 12 hex digits within layout.TEMP_TAG_MAX (new names leave room)
 _TMP_MARK = ".tmp-"
 
 

@@ -8,6 +8,7 @@ __all__ = [
     "StoreError",
     "NotFound",
     "AlreadyExists",
+    "AmbiguousName",
     "KeyConflict",
     "InvalidName",
     "StoreLocked",
@@ -24,6 +25,10 @@ class StoreError(NscError):
 
 class NotFound(StoreError, LookupError):
     """An operator, account, user, key or creds file that is not in the store."""
+
+
+class AmbiguousName(StoreError, LookupError):
+    """A name given on the command line matches several stored names: never pick one."""
 
 
 class AlreadyExists(StoreError):

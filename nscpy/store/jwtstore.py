@@ -22,6 +22,7 @@ from nscpy.store.batch import Batch
 from nscpy.store.errors import AlreadyExists, CorruptStore, NotFound, StoreError
 from nscpy.store.keystore import AnyPair, KeyStore
 from nscpy.store.layout import CREDS_EXT, JWT_EXT, NSC_FILE, StorePaths, validate_name
+from nscpy.store.names import check_new_name
 
 __all__ = ["NSC_VERSION", "DataStore", "StoreBatch", "StoreInfo"]
 
@@ -74,6 +75,21 @@ class DataStore:
         self.paths = paths
         self.lock_timeout = lock_timeout
 
+    # -- new names -----------------------------------------------------------------------------
+    def new_operator_name(self, name: str) -> str:
+        """The name to store for a new operator (NFC), or InvalidName (see store.names)."""
+        existing = [e.name for e in _list_dir(self.paths.data_dir)]
+        return check_new_name(name, "operator", existing, self.paths.reserved_operator_names())
+
+    def new_account_name(self, operator: str, name: str) -> str:
+        """The name to store for a new account of operator (NFC), or InvalidName."""
+        existing = [e.name for e in _list_dir(self.paths.accounts_dir(operator))]
+        return check_new_name(name, "account", existing)
+
+    def new_user_name(self, operator: str, account: str, name: str) -> str:
+        """The name to store for a new user of the account (NFC), or InvalidName."""
+        return check_new_name(name, "user", self.list_users(operator, account))
+
     # -- operators -----------------------------------------------------------------------------
     def create_operator(self, name: str, jwt: str | None = None, *, managed: bool = False) -> Path:
         """Create <root>/<name> with accounts/, <name>.jwt (if given) and .nsc.
@@ -82,6 +98,7 @@ class DataStore:
         makes both nsc and nscpy see an operator, is written last, so a crash leaves either
         nothing or a directory neither tool lists. A non-empty target is AlreadyExists.
         """
+        name = self.new_operator_name(name)
         final = self.paths.operator_dir(name)
         root = self.paths.data_dir
         atomic.ensure_dir(root)
@@ -192,6 +209,7 @@ class DataStore:
 
     def create_account(self, operator: str, account: str, jwt: str) -> Path:
         """Write a new account; AlreadyExists if any account has this name in any case."""
+        account = self.new_account_name(operator, account)
         with self.lock(operator):
             other = self.find_account(operator, account)
             if other is not None:
@@ -242,6 +260,7 @@ class DataStore:
     def create_user(self, operator: str, account: str, user: str, jwt: str) -> Path:
         """Write a new user; AlreadyExists if the account already has one of this name."""
         self._require_account(operator, account)
+        user = self.new_user_name(operator, account, user)
         path = self.paths.user_jwt(operator, account, user)
         # create-if-absent needs no lock: link(2) is the arbiter between parallel writers
         if not atomic.atomic_create(path, jwt):
