@@ -94,6 +94,11 @@ def add_user(ws: Workspace, spec: UserSpec) -> list[Saved]:
         public_key = pair.public_key
     claims = build_user_claims(acct, signer, public_key, spec)
     token = encode(claims, signer, iat=ws.now())
+    # refuse a store with linked directories before the first write, not between two
+    ws.store.check_writable(ws.paths.user_jwt(operator, account, name))
+    ws.keystore.check_writable(
+        ws.paths.key_path(public_key), ws.paths.creds_path(operator, account, name)
+    )
     if pair is not None:
         ws.keystore.put(pair.seed)
     path = ws.store.create_user(operator, account, name, token)

@@ -249,7 +249,9 @@ def generate_activation(
     if output_file == "--":
         click.echo(activation.decorated(), nl=False)
     else:
-        Path(output_file).write_text(activation.decorated(), "utf-8")
+        from nscpy.store.atomic import write_output
+
+        write_output(Path(output_file), activation.decorated())
         click.echo(f"[ OK ] wrote activation for {activation.claims.subject} to {output_file}")
 
 

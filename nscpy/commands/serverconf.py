@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -45,11 +46,12 @@ def generate_config(
     )
     if config_file and config_file != "--":
         path = Path(config_file)
-        if path.exists() and not force:
-            raise click.ClickException(f"{config_file} exists: pass -F to overwrite it")
-        from nscpy.store.atomic import atomic_write
+        from nscpy.store.atomic import write_output
 
-        atomic_write(path, text)
+        is_stream = os.path.abspath(path).startswith(("/dev/", "/proc/"))
+        if path.is_file() and not is_stream and not force:
+            raise click.ClickException(f"{config_file} exists: pass -F to overwrite it")
+        write_output(path, text)
         click.echo(f"[ OK ] wrote server config {config_file}", err=True)
     else:
         click.echo(text, nl=False)

@@ -15,17 +15,20 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
 import time
 from pathlib import Path
 from types import TracebackType
 
-from nscpy.store.errors import StoreError, StoreIOError, StoreLocked
+from nscpy.store.errors import StoreError, StoreIOError, StoreLocked, UnsafePath
 
 __all__ = [
     "DIR_MODE",
     "FILE_MODE",
     "FileLock",
     "atomic_write",
+    "check_below",
+    "write_output",
     "ensure_dir",
     "fsync_dir",
     "io_error",
@@ -69,8 +72,45 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def ensure_dir(path: Path) -> list[Path]:
-    """mkdir -p with mode 0700 for each created level; returns the created dirs, top first."""
+def check_below(root: Path, path: Path) -> None:
+    """Refuse path unless every directory between root and path is a real directory.
+
+    A store whose shard or creds directory was replaced by a symbolic link would otherwise
+    have seeds written wherever the link points. root itself may be a link (a keystore on
+    another volume is the user's choice); nothing below it may be. Missing levels are fine:
+    ensure_dir creates them as real directories. The check is by lstat, level by level.
+    """
+    try:
+        rel = path.relative_to(root)
+    except ValueError:
+        raise UnsafePath(f"refusing to write {str(path)!r}: it is outside {str(root)!r}") from None
+    probe = root
+    for part in rel.parts[:-1]:
+        probe = probe / part
+        try:
+            mode = os.lstat(probe).st_mode
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise io_error("inspect", probe, exc) from exc
+        if stat.S_ISLNK(mode):
+            raise UnsafePath(
+                f"refusing to write {str(path)!r}: {str(probe)!r} is a symbolic link, and "
+                "directories inside the store must be real directories; replace the link "
+                "with a directory"
+            )
+        if not stat.S_ISDIR(mode):
+            raise StoreIOError(
+                errno.ENOTDIR, f"cannot write {str(path)!r}: {str(probe)!r} is not a directory"
+            )
+
+
+def ensure_dir(path: Path, root: Path | None = None) -> list[Path]:
+    """mkdir -p with mode 0700 for each created level; returns the created dirs, top first.
+
+    With root, the levels below root must be real directories (check_below)."""
+    if root is not None:
+        check_below(root, path / "_")
     missing: list[Path] = []
     probe = path
     while not probe.is_dir():
@@ -131,9 +171,13 @@ def _as_bytes(data: bytes | str) -> bytes:
     return data.encode("utf-8") if isinstance(data, str) else data
 
 
-def atomic_write(path: Path, data: bytes | str, *, mode: int = FILE_MODE) -> None:
-    """Replace path with data (temp + fsync + rename + fsync dir); parents are made 0700."""
-    created = ensure_dir(path.parent)
+def atomic_write(
+    path: Path, data: bytes | str, *, mode: int = FILE_MODE, root: Path | None = None
+) -> None:
+    """Replace path with data (temp + fsync + rename + fsync dir); parents are made 0700.
+
+    With root (the store directory path lies in), no directory below root may be a link."""
+    created = ensure_dir(path.parent, root)
     tmp = _write_temp(path, _as_bytes(data), mode, sync=True)
     try:
         os.replace(tmp, path)
@@ -145,10 +189,12 @@ def atomic_write(path: Path, data: bytes | str, *, mode: int = FILE_MODE) -> Non
         fsync_dir(created[0].parent)
 
 
-def atomic_create(path: Path, data: bytes | str, *, mode: int = FILE_MODE) -> bool:
+def atomic_create(
+    path: Path, data: bytes | str, *, mode: int = FILE_MODE, root: Path | None = None
+) -> bool:
     """Create path with data only if it does not exist; returns False (and writes nothing) if
     it does. Uses link(2), which, unlike rename, refuses to replace an existing name."""
-    created = ensure_dir(path.parent)
+    created = ensure_dir(path.parent, root)
     tmp = _write_temp(path, _as_bytes(data), mode, sync=True)
     try:
         os.link(tmp, path)
@@ -162,6 +208,51 @@ def atomic_create(path: Path, data: bytes | str, *, mode: int = FILE_MODE) -> bo
     if created:
         fsync_dir(created[0].parent)
     return True
+
+
+# Paths that name a stream rather than a file, even when they resolve to a regular file
+# (/dev/stdout redirected with '>'): writing goes into them, never a rename over them.
+_STREAM_DIRS = ("/dev/", "/proc/")
+
+
+def write_output(path: Path, data: bytes | str, *, mode: int = FILE_MODE) -> None:
+    """Write a command's -o FILE: regular files (or a new name) get atomic_write with mode;
+    anything else -- a named pipe, a character device, /dev/stdout, a process substitution --
+    is opened and written into, as a shell redirection would, never replaced by a file."""
+    try:
+        own = os.lstat(path)
+    except FileNotFoundError:
+        atomic_write(path, data, mode=mode)
+        return
+    except OSError as exc:
+        raise io_error("inspect", path, exc) from exc
+    if stat.S_ISREG(own.st_mode):
+        atomic_write(path, data, mode=mode)
+        return
+    try:
+        target = os.stat(path)
+    except OSError as exc:
+        raise io_error("write", path, exc) from exc
+    if stat.S_ISDIR(target.st_mode):
+        raise StoreIOError(errno.EISDIR, f"cannot write {str(path)!r}: it is a directory")
+    linked_file = stat.S_ISREG(target.st_mode)
+    if linked_file and not os.path.abspath(path).startswith(_STREAM_DIRS):
+        atomic_write(path, data, mode=mode)  # a link to a file: replaced, as before
+        return
+    # a stream; for a regular file behind /dev/stdout, append as the shell's '>>' or after '>'
+    flags = os.O_WRONLY | os.O_CLOEXEC | (os.O_APPEND if linked_file else 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        raise io_error("open", path, exc) from exc
+    try:
+        view = memoryview(_as_bytes(data))
+        while view:
+            view = view[os.write(fd, view) :]
+    except OSError as exc:
+        raise io_error("write", path, exc) from exc
+    finally:
+        os.close(fd)
 
 
 class FileLock:

@@ -81,6 +81,7 @@ class Batch:
     def __init__(self) -> None:
         # parent dir -> file name -> item; grouping lets each directory be opened once
         self._dirs: dict[Path, dict[str, _Item]] = {}
+        self._roots: dict[Path, Path] = {}
         self._removals: list[Path] = []
         self.committed: list[Path] = []
         self.skipped: list[Path] = []
@@ -89,9 +90,20 @@ class Batch:
         return sum(len(v) for v in self._dirs.values()) + len(self._removals)
 
     def write(
-        self, path: Path, data: bytes | str, *, mode: int = FILE_MODE, exclusive: bool = False
+        self,
+        path: Path,
+        data: bytes | str,
+        *,
+        mode: int = FILE_MODE,
+        exclusive: bool = False,
+        root: Path | None = None,
     ) -> None:
-        """Stage a write; exclusive=True creates the file only if absent (see commit)."""
+        """Stage a write; exclusive=True creates the file only if absent (see commit).
+
+        With root, no directory between root and path may be a symbolic link (checked at
+        commit, once per directory, as atomic.check_below)."""
+        if root is not None:
+            self._roots[path.parent] = root
         self._dirs.setdefault(path.parent, {})[path.name] = _Item(_as_bytes(data), mode, exclusive)
 
     def staged(self, path: Path) -> bytes | None:
@@ -106,6 +118,7 @@ class Batch:
     def discard(self) -> None:
         """Forget everything staged; nothing was written yet."""
         self._dirs.clear()
+        self._roots.clear()
         self._removals.clear()
 
     def commit(self, on_exists: Callable[[Path, bytes], None] | None = None) -> list[Path]:
@@ -156,7 +169,7 @@ class Batch:
         umask = _current_umask()
         tag = f".tmp-{os.urandom(5).hex()}"
         for d, items in self._dirs.items():
-            for created in ensure_dir(d):
+            for created in ensure_dir(d, self._roots.get(d)):
                 touched.add(created.parent)
             touched.add(d)
             try:

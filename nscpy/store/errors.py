@@ -12,6 +12,7 @@ __all__ = [
     "KeyConflict",
     "InvalidName",
     "StoreLocked",
+    "UnsafePath",
     "StoreIOError",
     "CorruptStore",
     "InvalidCreds",
@@ -53,6 +54,10 @@ class StoreIOError(StoreError, OSError):
     def __str__(self) -> str:
         # OSError would prefix "[Errno N] "; the message already names the path and reason.
         return str(self.strerror) if self.strerror is not None else super().__str__()
+
+
+class UnsafePath(StoreError):
+    """A directory inside the store is a symbolic link: writing through it could land anywhere."""
 
 
 class CorruptStore(StoreError):

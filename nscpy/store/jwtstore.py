@@ -75,6 +75,12 @@ class DataStore:
         self.paths = paths
         self.lock_timeout = lock_timeout
 
+    def check_writable(self, *paths: Path) -> None:
+        """UnsafePath if writing any of these data store paths would go through a linked
+        directory (lets a use case refuse before its first write rather than half-way)."""
+        for path in paths:
+            atomic.check_below(self.paths.data_dir, path)
+
     # -- new names -----------------------------------------------------------------------------
     def new_operator_name(self, name: str) -> str:
         """The name to store for a new operator (NFC), or InvalidName (see store.names)."""
@@ -126,7 +132,7 @@ class DataStore:
             if tmp.exists():
                 _rmtree(tmp)
         atomic.fsync_dir(root)
-        atomic.atomic_write(final / NSC_FILE, StoreInfo(name, managed=managed).to_json())
+        atomic.atomic_write(final / NSC_FILE, StoreInfo(name, managed=managed).to_json(), root=root)
         return final
 
     def info(self, operator: str) -> StoreInfo:
@@ -173,7 +179,7 @@ class DataStore:
         """Atomically replace the operator JWT."""
         self.require_operator(operator)
         path = self.paths.operator_jwt(operator)
-        atomic.atomic_write(path, jwt)
+        atomic.atomic_write(path, jwt, root=self.paths.data_dir)
         return path
 
     # -- accounts ------------------------------------------------------------------------------
@@ -204,7 +210,7 @@ class DataStore:
         """Atomically create or replace the account JWT."""
         self.require_operator(operator)
         path = self.paths.account_jwt(operator, account)
-        atomic.atomic_write(path, jwt)
+        atomic.atomic_write(path, jwt, root=self.paths.data_dir)
         return path
 
     def create_account(self, operator: str, account: str, jwt: str) -> Path:
@@ -254,7 +260,7 @@ class DataStore:
         """Atomically create or replace a user JWT (the account must exist)."""
         self._require_account(operator, account)
         path = self.paths.user_jwt(operator, account, user)
-        atomic.atomic_write(path, jwt)
+        atomic.atomic_write(path, jwt, root=self.paths.data_dir)
         return path
 
     def create_user(self, operator: str, account: str, user: str, jwt: str) -> Path:
@@ -263,13 +269,14 @@ class DataStore:
         user = self.new_user_name(operator, account, user)
         path = self.paths.user_jwt(operator, account, user)
         # create-if-absent needs no lock: link(2) is the arbiter between parallel writers
-        if not atomic.atomic_create(path, jwt):
+        if not atomic.atomic_create(path, jwt, root=self.paths.data_dir):
             raise AlreadyExists(f"user {user!r} already exists in account {account!r}")
         return path
 
     def delete_user(self, operator: str, account: str, user: str) -> None:
         """Remove a user JWT; NotFound if it is not there."""
         path = self.paths.user_jwt(operator, account, user)
+        atomic.check_below(self.paths.data_dir, path)
         try:
             os.unlink(path)
         except FileNotFoundError:
@@ -318,7 +325,8 @@ class DataStore:
                 raise atomic.io_error("read", path, exc) from exc
             new = fn(old)
             if new is not None and new != old:
-                atomic.atomic_write(path, new)
+                inside = path.is_relative_to(self.paths.data_dir)
+                atomic.atomic_write(path, new, root=self.paths.data_dir if inside else None)
             return new
 
     @contextlib.contextmanager
@@ -353,13 +361,13 @@ class StoreBatch:
     def write_account(self, account: str, jwt: str) -> Path:
         """Stage an account JWT."""
         path = self.store.paths.account_jwt(self.operator, account)
-        self.raw.write(path, jwt)
+        self.raw.write(path, jwt, root=self.store.paths.data_dir)
         return path
 
     def write_user(self, account: str, user: str, jwt: str) -> Path:
         """Stage a user JWT (the account must exist on disk or be staged in this batch)."""
         path = self._users_dir(account) / (validate_name(user, "user") + JWT_EXT)
-        self.raw.write(path, jwt)
+        self.raw.write(path, jwt, root=self.store.paths.data_dir)
         return path
 
     def _users_dir(self, account: str) -> Path:

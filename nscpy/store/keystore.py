@@ -134,7 +134,7 @@ class FileSeedBackend:
 
         public_key must be the seed's own public key (KeyStore derives it)."""
         path = self.paths.key_path(public_key, trusted=True)
-        if atomic.atomic_create(path, seed):
+        if atomic.atomic_create(path, seed, root=self.paths.keystore_dir):
             return True
         self._same_or_conflict(path, seed.encode())
         return False
@@ -149,7 +149,7 @@ class FileSeedBackend:
             return
         existing = self._read(path, public_key)
         if existing is None:
-            batch.write(path, seed, exclusive=True)
+            batch.write(path, seed, exclusive=True, root=self.paths.keystore_dir)
         elif existing != seed:
             raise _conflict(public_key, path)
 
@@ -169,6 +169,7 @@ class FileSeedBackend:
     def remove(self, public_key: str) -> bool:
         """Delete the seed file and, as nsc does, its shard directory if now empty."""
         path = self.paths.key_path(public_key)
+        atomic.check_below(self.paths.keystore_dir, path)
         if not _unlink(path):
             return False
         with contextlib.suppress(OSError):
@@ -227,8 +228,14 @@ class KeyStore:
         # nsc writes it whenever it stores a key and never overwrites a user's edited copy.
         if self._gitignore_checked or not self.paths.git_ignore:
             return
-        atomic.atomic_create(self.paths.gitignore, GITIGNORE_TEXT)
+        atomic.atomic_create(self.paths.gitignore, GITIGNORE_TEXT, root=self.paths.keystore_dir)
         self._gitignore_checked = True
+
+    def check_writable(self, *paths: Path) -> None:
+        """UnsafePath if writing any of these keystore paths would go through a linked directory
+        (lets a use case refuse before its first write rather than half-way)."""
+        for path in paths:
+            atomic.check_below(self.paths.keystore_dir, path)
 
     # -- seeds ---------------------------------------------------------------------------------
     def put(self, key: str | AnyPair) -> str:
@@ -280,7 +287,7 @@ class KeyStore:
         _check_creds_text(text)
         path = self.paths.creds_path(operator, account, user)
         self._ensure_gitignore()
-        atomic.atomic_write(path, text)
+        atomic.atomic_write(path, text, root=self.paths.keystore_dir)
         return path
 
     def read_creds(self, operator: str, account: str, user: str) -> str:
@@ -299,6 +306,7 @@ class KeyStore:
     def remove_creds(self, operator: str, account: str, user: str) -> bool:
         """Delete the user's creds file; False if there was none."""
         path = self.paths.creds_path(operator, account, user)
+        atomic.check_below(self.paths.keystore_dir, path)
         if not _unlink(path):
             return False
         atomic.fsync_dir(path.parent)
@@ -321,7 +329,7 @@ class KeyStore:
         """Add a creds write for an already computed creds path (see StorePaths.creds_path)."""
         _check_creds_text(text)
         self._ensure_gitignore()
-        batch.write(path, text)
+        batch.write(path, text, root=self.paths.keystore_dir)
         return path
 
     def commit(self, batch: Batch) -> builtins.list[Path]:
