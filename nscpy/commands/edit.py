@@ -141,11 +141,17 @@ def js_options(f: F) -> F:
         f = click.option(decl, dest, type=NUMBER, default=None, help=help_text)(f)
     f = optional_bool("--js-max-bytes-required", "Streams must set max bytes.")(f)
     f = click.option(
-        "--js-tier", type=int, default=0, show_default=True, help="0 = global, N = tier RN."
+        "--js-tier",
+        type=click.IntRange(min=0),
+        default=0,
+        show_default=True,
+        help="0 = global, N = tier RN.",
     )(f)
     f = click.option("--js-enable", type=int, default=None, help="Enable JetStream for tier N.")(f)
     f = click.option("--js-disable", is_flag=True, help="Remove every JetStream limit.")(f)
-    return click.option("--rm-js-tier", type=int, multiple=True, help="Remove tier N.")(f)
+    return click.option(
+        "--rm-js-tier", type=click.IntRange(min=0), multiple=True, help="Remove tier N."
+    )(f)
 
 
 _LIMITS = (

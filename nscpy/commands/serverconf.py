@@ -11,9 +11,9 @@ from nscpy.commands.context import AppContext, pass_app
 
 
 @click.command("config")
-@click.option("--mem-resolver", "kind", flag_value="mem", help="Preload every account (MEMORY).")
-@click.option("--nats-resolver", "kind", flag_value="full", help="Full nats-based resolver.")
-@click.option("--nats-resolver-cache", "kind", flag_value="cache", help="Caching resolver.")
+@click.option("--mem-resolver", "mem", is_flag=True, help="Preload every account (MEMORY).")
+@click.option("--nats-resolver", "full", is_flag=True, help="Full nats-based resolver.")
+@click.option("--nats-resolver-cache", "cache", is_flag=True, help="Caching resolver.")
 @click.option("--sys-account", help="System account name or key (default: the operator's).")
 @click.option("--config-file", help="Write here (mode 0600) instead of stdout.")
 @click.option("--dir", "resolver_dir", default="./jwt", show_default=True, help="Resolver dir.")
@@ -23,7 +23,9 @@ from nscpy.commands.context import AppContext, pass_app
 def generate_config(
     app: AppContext,
     /,
-    kind: str | None,
+    mem: bool,
+    full: bool,
+    cache: bool,
     sys_account: str | None,
     config_file: str | None,
     resolver_dir: str,
@@ -33,10 +35,13 @@ def generate_config(
     """Write a server config usable directly with `nats-server -c`."""
     from nscpy.actions.serverconfig import generate_config as build
 
-    if kind is None:
+    chosen = [k for k, on in (("mem", mem), ("full", full), ("cache", cache)) if on]
+    if len(chosen) != 1:
+        # one server runs one resolver: two flags would silently mean the last one
         raise click.UsageError(
-            "choose one of --mem-resolver, --nats-resolver or --nats-resolver-cache"
+            "choose exactly one of --mem-resolver, --nats-resolver or --nats-resolver-cache"
         )
+    kind = chosen[0]
     text = build(
         app.workspace,
         kind,

@@ -49,6 +49,12 @@ def _read_text(path: Path, what: str) -> str:
         return path.read_text("utf-8").strip()
     except FileNotFoundError:
         raise NotFound(f"{what} does not exist ({str(path)!r})") from None
+    except UnicodeDecodeError as exc:
+        # name the file and the offset, never the bytes: a damaged file may hold a secret
+        raise CorruptStore(
+            f"{what} ({str(path)!r}) is not UTF-8 text (bad byte at offset {exc.start}); "
+            "restore it from a backup or remove it"
+        ) from None
     except OSError as exc:
         raise atomic.io_error("read", path, exc) from exc
 

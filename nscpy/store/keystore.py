@@ -18,7 +18,7 @@ from typing import NamedTuple, Protocol
 from nscpy import keys
 from nscpy.store import atomic
 from nscpy.store.batch import Batch
-from nscpy.store.errors import CorruptStore, InvalidCreds, KeyConflict, NotFound
+from nscpy.store.errors import CorruptStore, InvalidCreds, KeyConflict, NotFound, StoreIOError
 from nscpy.store.layout import GITIGNORE_TEXT, NKEY_EXT, StorePaths
 
 __all__ = [
@@ -125,6 +125,8 @@ class FileSeedBackend:
             text = path.read_text("utf-8")
         except FileNotFoundError:
             return None
+        except UnicodeDecodeError:
+            raise CorruptStore(f"{str(path)!r} does not hold a valid seed: not text") from None
         except OSError as exc:
             raise atomic.io_error("read", path, exc) from exc
         return _check_seed_file(public_key, text, path)
@@ -176,6 +178,36 @@ class FileSeedBackend:
             os.rmdir(path.parent)  # fails harmlessly if other keys share the shard
         atomic.fsync_dir(path.parent if path.parent.exists() else path.parent.parent)
         return True
+
+    def problems(self) -> list[str]:
+        """One line per damaged seed file under keys/ (for validate); never the file's content.
+
+        A file is damaged when its name is not <public key>.nk in the shard the key belongs in,
+        or it does not hold exactly that key's seed (garbage, or another key's or role's)."""
+        out: list[str] = []
+        for name in self._walk():
+            path = Path(name)
+            public_key = path.name[: -len(NKEY_EXT)]
+            try:
+                if path != self.paths.key_path(public_key):
+                    out.append(f"{name!r} is not where the seed of {public_key} belongs")
+                    continue
+            except keys.NKeyError:
+                out.append(f"{name!r} is not named after a public key")
+                continue
+            try:
+                self._read(path, public_key)
+            except (CorruptStore, StoreIOError) as exc:
+                out.append(str(exc))
+        return out
+
+    def _walk(self) -> list[str]:
+        found: list[str] = []
+        for root, _dirs, names in os.walk(self.paths.keys_dir):
+            for name in names:
+                if name.endswith(NKEY_EXT) and not atomic.is_temp_name(name):
+                    found.append(os.path.join(root, name))
+        return sorted(found)
 
     def public_keys(self) -> list[str]:
         """Public keys of every .nk file under keys/<K>/<XY>/."""
