@@ -118,6 +118,7 @@ class AccountEdit:
     account: str | None = None
     operator: str | None = None
     signer: str | None = None
+    adopt: bool = False
     conns: int | None = None
     leaf_conns: int | None = None
     data: int | None = None
@@ -161,7 +162,11 @@ def edit_account(ws: Workspace, spec: AccountEdit) -> Saved:
     spec.default_permissions.check()
     new_keys = [signing_key_value(ws, v, keys.Prefix.ACCOUNT) for v in spec.signing_keys]
     claims, _ = update_account(
-        ws, ref, lambda c: _apply(c, spec, [k for k, _ in new_keys]), signer=spec.signer
+        ws,
+        ref,
+        lambda c: _apply(c, spec, [k for k, _ in new_keys]),
+        signer=spec.signer,
+        adopt=spec.adopt,
     )
     saved = account_saved(ws, ref, claims)
     for public_key, pair in new_keys:

@@ -66,6 +66,7 @@ def revoke_user(
     *,
     operator: str | None = None,
     signer: str | None = None,
+    adopt: bool = False,
 ) -> Revocation:
     """Revoke the user's JWTs issued at or before `at` (default now); "*" revokes all users."""
     ref = resolve_account(ws, account, operator)
@@ -78,7 +79,7 @@ def revoke_user(
         claims.revoke(key, when)
         return claims.revocations[key]
 
-    _, stored = update_account(ws, ref, change, signer=signer)
+    _, stored = update_account(ws, ref, change, signer=signer, adopt=adopt)
     return Revocation(key, stored, name)
 
 
@@ -89,6 +90,7 @@ def clear_user_revocation(
     *,
     operator: str | None = None,
     signer: str | None = None,
+    adopt: bool = False,
 ) -> Revocation:
     """Remove the user's (or "*") revocation entry."""
     ref = resolve_account(ws, account, operator)
@@ -98,7 +100,7 @@ def clear_user_revocation(
         missing = f"{name or key} is not revoked in account {ref.account!r}"
         return _pop_entry(claims.revocations, key, missing)
 
-    _, at = update_account(ws, ref, change, signer=signer)
+    _, at = update_account(ws, ref, change, signer=signer, adopt=adopt)
     return Revocation(key, at, name)
 
 

@@ -185,6 +185,11 @@ def limit_options(f: F) -> F:
     "--sk", multiple=True, type=KEY, help="Add a signing key: public key, seed, file or 'generate'."
 )
 @click.option("--rm-sk", multiple=True, help="Remove a signing key (key or scoped role).")
+@click.option(
+    "--adopt",
+    is_flag=True,
+    help="Re-sign even if the account JWT was issued by another operator (take it over).",
+)
 @click.option("--description", default=None, help="Description.")
 @click.option("--info-url", default=None, help="Link to more information.")
 @tag_options
@@ -228,6 +233,7 @@ def edit_account(
     spec = AccountEdit(
         account=account,
         signer=signer,
+        adopt=kw["adopt"],
         jetstream=js,
         default_permissions=perm_spec(kw),
         signing_keys=split_list(kw["sk"]),

@@ -98,6 +98,11 @@ def limits_edit(kw: dict[str, Any]) -> Any:
 @user_limit_options
 @tag_options
 @start_expiry_options
+@click.option(
+    "--adopt",
+    is_flag=True,
+    help="Re-sign even if the user JWT was issued by another account (take it over).",
+)
 @json_option
 @pass_app
 def edit_user(
@@ -129,6 +134,7 @@ def edit_user(
         rm_tags=split_list(rm_tag),
         start=optional_time(start, now),
         expiry=optional_time(expiry, now),
+        adopt=kw["adopt"],
     )
     report(edit_user(ws, spec), as_json)
 

@@ -62,6 +62,9 @@ def _user_command(name: str, verb: str, help_text: str, *, with_at: bool) -> cli
     @click.option(
         "-K", "--private-key", "signer", type=KEY, help="Operator key to sign the account with."
     )
+    @click.option(
+        "--adopt", is_flag=True, help="Re-sign even if another operator issued the account JWT."
+    )
     @json_option
     @pass_app
     def command(
@@ -72,6 +75,7 @@ def _user_command(name: str, verb: str, help_text: str, *, with_at: bool) -> cli
         name: str | None,
         user_public_key: str | None,
         signer: str | None,
+        adopt: bool,
         as_json: bool,
         at: str | None = None,
     ) -> None:
@@ -80,9 +84,10 @@ def _user_command(name: str, verb: str, help_text: str, *, with_at: bool) -> cli
         ws = app.workspace
         who = _user_target(name, user_public_key, target)
         if with_at:
-            rev = revocations.revoke_user(ws, account, who, _at(at, ws.now()), signer=signer)
+            when = _at(at, ws.now())
+            rev = revocations.revoke_user(ws, account, who, when, signer=signer, adopt=adopt)
         else:
-            rev = revocations.clear_user_revocation(ws, account, who, signer=signer)
+            rev = revocations.clear_user_revocation(ws, account, who, signer=signer, adopt=adopt)
         _show(rev, verb, as_json)
 
     if with_at:
