@@ -10,11 +10,12 @@ from typing import Any
 import click
 
 from nscpy.commands.context import AppContext, pass_app
-from nscpy.commands.output import emit_json, table
+from nscpy.commands.output import emit_json, long_ids_option, table
 
 
 def describe_options(f: Any) -> Any:
     """The output switches nsc's describe commands share."""
+    f = long_ids_option(f)
     f = click.option("-o", "--output-file", help="Write to this file instead of stdout.")(f)
     f = click.option("-F", "--field", "field_path", help="Print one field (nats.limits.conn).")(f)
     f = click.option("-R", "--raw", is_flag=True, help="Print the encoded JWT.")(f)

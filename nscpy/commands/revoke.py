@@ -195,21 +195,56 @@ def _show_activation(rev: Any, verb: str, as_json: bool) -> None:
 
 
 @click.command("list-activations")
-@_export_options
+@click.option("--service/--stream", default=None, help="Only service (or stream) exports.")
+@click.option("-s", "--subject", help="The export's subject (default: every export).")
+@click.option("-a", "--account", help="Exporting account (default: current).")
 @json_option
 @pass_app
 def list_activations(
-    app: AppContext, /, account: str | None, subject: str, service: bool | None, as_json: bool
+    app: AppContext,
+    /,
+    account: str | None,
+    subject: str | None,
+    service: bool | None,
+    as_json: bool,
 ) -> None:
-    """List the activation revocations of an export."""
-    from nscpy.actions.revocations import list_activation_revocations
+    """List the activation revocations of an export (or, without -s, of every export).
 
-    found = list_activation_revocations(app.workspace, account, subject, service=service)
+    \b
+    Example:
+      nscpy revocations list-activations -a A -s 'svc.>'
+    """
+    from nscpy.actions.revocations import list_export_revocations
+
+    found = list_export_revocations(app.workspace, account, subject, service=service)
     if as_json:
-        emit_json([r.to_json() for r in found])
+        if subject is not None:
+            emit_json([r.to_json() for r in found[0][1]])
+        else:
+            emit_json(
+                [
+                    {
+                        "subject": e.subject,
+                        "service": e.is_service(),
+                        "revocations": [r.to_json() for r in revs],
+                    }
+                    for e, revs in found
+                ]
+            )
         return
     rows = [
-        ("[All Accounts]" if r.public_key == "*" else r.public_key, r.name, _fmt(r.at))
-        for r in found
+        (
+            e.subject,
+            "[All Accounts]" if r.public_key == "*" else r.public_key,
+            r.name,
+            _fmt(r.at),
+        )
+        for e, revs in found
+        for r in revs
     ]
-    click.echo(table(rows, ["Public Key", "Account", "Revoked At"]) if rows else "no revocations")
+    if not rows:
+        click.echo("no revocations")
+    elif subject is not None:
+        click.echo(table([row[1:] for row in rows], ["Public Key", "Account", "Revoked At"]))
+    else:
+        click.echo(table(rows, ["Export", "Public Key", "Account", "Revoked At"]))
