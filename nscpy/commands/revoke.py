@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from nscpy.commands.context import AppContext, pass_app
-from nscpy.commands.output import emit_json, table
+from nscpy.commands.output import emit_json
 from nscpy.commands.reporting import json_option
 from nscpy.values import InvalidValue, parse_at
 
@@ -111,14 +111,32 @@ def list_users(app: AppContext, /, account: str | None, as_json: bool) -> None:
     """List the account's revoked user keys and cut-off times."""
     from nscpy.actions.revocations import list_user_revocations
 
-    found = list_user_revocations(app.workspace, account)
+    ws = app.workspace
+    found = list_user_revocations(ws, account)
     if as_json:
         emit_json([r.to_json() for r in found])
         return
+    if not found:
+        click.echo("no revocations")
+        return
+    name = ws.account_name(ws.operator_name(), account)
+    click.echo(_revoked_table(f"Revoked Users for {name}", "[All Users]", found))
+
+
+def _revoked_table(title: str, everyone: str, found: Any) -> str:
+    """nsc's revocation table: keys and 'Revoke Credentials Before' in RFC 1123 (UTC)."""
+    import email.utils
+
+    from nscpy.commands.output import boxed
+
     rows = [
-        ("[All Users]" if r.public_key == "*" else r.public_key, r.name, _fmt(r.at)) for r in found
+        (
+            f"* {everyone}" if r.public_key == "*" else r.public_key,
+            email.utils.formatdate(r.at, usegmt=True).replace("GMT", "UTC"),
+        )
+        for r in found
     ]
-    click.echo(table(rows, ["Public Key", "User", "Revoked At"]) if rows else "no revocations")
+    return boxed(title, rows, ["Public Key", "Revoke Credentials Before"])
 
 
 def _export_options(f: Any) -> Any:
@@ -232,19 +250,11 @@ def list_activations(
                 ]
             )
         return
-    rows = [
-        (
-            e.subject,
-            "[All Accounts]" if r.public_key == "*" else r.public_key,
-            r.name,
-            _fmt(r.at),
+    tables = [
+        _revoked_table(
+            f"Revoked Accounts for {e.type} {e.name or e.subject}", "[All Accounts]", revs
         )
         for e, revs in found
-        for r in revs
+        if revs
     ]
-    if not rows:
-        click.echo("no revocations")
-    elif subject is not None:
-        click.echo(table([row[1:] for row in rows], ["Public Key", "Account", "Revoked At"]))
-    else:
-        click.echo(table(rows, ["Export", "Public Key", "Account", "Revoked At"]))
+    click.echo("\n".join(tables) if tables else "no revocations")
