@@ -197,9 +197,8 @@ def test_describe_user_and_scoped_user(home: tuple[str, ...]) -> None:
         "x",
         "--source-network",
         "127.0.0.1/32",
-        "--payload",
-        "2048",
     )
+    ok(*home, "edit", "user", "-a", "demo", "-n", "u", "--payload", "2048")
     rows = _rows(ok(*home, "describe", "user", "-a", "demo", "u"))
     assert rows[0] == ["User"]
     for row in (
