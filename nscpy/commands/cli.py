@@ -24,6 +24,7 @@ from nscpy.errors import NscError
         "creds": "nscpy.commands.misc:generate_creds",
         "config": "nscpy.commands.serverconf:generate_config",
         "activation": "nscpy.commands.exports:generate_activation",
+        "diagram": "nscpy.commands.diagram:diagram",
     },
     name="generate",
 )
