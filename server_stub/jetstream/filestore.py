@@ -12,52 +12,93 @@ moved to another place without failing authentication. Kinds: MSG (seq, ts, subj
 payload), DELETE (one interior seq), FLOOR (everything below a seq is gone) and STATE (the last
 seq, written at the start of every segment so it survives when older segments are removed).
 
-On open, every record is verified. An incomplete record at the end of the newest segment is a
-torn write (the process died mid-append): it is cut off and everything before it is kept. Any
-other failure (bad header CRC, bad tag, short record in an older segment) raises StoreCorrupted
-naming the file and offset, so damaged or foreign data is never served. Segments are removed
-oldest first once they hold no live message; the newest segment is never removed.
+Writing. A record is appended whole or not at all: when write(2) fails or comes up short (a
+full disk), the segment is cut back to where the record started and the caller gets
+StoreWriteFailed, so nothing half-written ever sits before a later record. When fsync fails the
+kernel may have dropped the pages, so the store turns read-only until a restart recovers it
+from what is really on disk. `close()` leaves `msgs/index` (the active segment, its size and
+the last seq) so the next start can tell a file truncated or removed while down from a crash.
+
+Recovery serves what it can and logs every loss. A record that fails its checks is skipped up
+to the next record that authenticates at its own offset (a forgery or a coincidence cannot, as
+the offset is sealed into it), and the sequences that were in between are logged as lost. A
+damaged or incomplete tail of the newest segment (a crash mid-write) is left in place and
+appends go on in a new segment: recovery deletes nothing (a damaged segment goes later, like
+any other, once its last readable message is removed). A gap between a segment's
+STATE and the end of the one before it (a truncated or removed segment) is logged the same way.
+`lost` keeps the lost ranges for callers.
 """
 
 from __future__ import annotations
 
+import errno
+import logging
 import os
 import struct
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 from server_stub.jetstream.crypto import OpenFailed, Sealer
-from server_stub.jetstream.errors import StoreCorrupted, WrongKey
+from server_stub.jetstream.errors import StoreCorrupted, StoreWriteFailed
 from server_stub.jetstream.memstore import MemStore, StoredMsg
+from server_stub.jetstream.sealedfile import (
+    FILE_MODE,
+    make_dirs,
+    read_sealed_file,
+    write_sealed_file,
+)
+
+log = logging.getLogger("server_stub.jetstream")
 
 _MAGIC = b"NJ\x01"
 _HEADER = struct.Struct(">4sII")  # magic+kind, body length, crc of the first 8 bytes
 _MSG = struct.Struct(">QqHI")  # seq, ts, subject length, header length
 _U64 = struct.Struct(">Q")
+_INDEX = struct.Struct(">IQQ")  # active segment, its size, last seq (written by close())
 KIND_MSG, KIND_DELETE, KIND_FLOOR, KIND_STATE = 1, 2, 3, 4
 DEFAULT_BLOCK_SIZE = 4 << 20
-_FILE_MAGIC = b"NJF1"
-_KEY_CHECK = b"nscpy jetstream key check v1"
+_SEGMENT_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC
+
+LostRange = tuple[int, int | None]  # first and last lost sequence (None: open-ended)
 
 
 class FileStore(MemStore):
     """MemStore whose every change is first appended, sealed, to the segment log."""
 
     kind = "file"
+    # The seams fault-injection tests replace (a full disk, a failing fsync); the rest of the
+    # write path stays the real one.
+    write_fd: Callable[[int, bytes], int] = staticmethod(os.write)
+    fsync_fd: Callable[[int], None] = staticmethod(os.fsync)
 
-    def __init__(self, directory: Path, sealer: Sealer, *, block_size: int = DEFAULT_BLOCK_SIZE):
+    def __init__(
+        self,
+        directory: Path,
+        sealer: Sealer,
+        *,
+        block_size: int = DEFAULT_BLOCK_SIZE,
+        label: str = "",
+    ) -> None:
         super().__init__()
         self._dir = directory / "msgs"
         self._sealer = sealer
         self._block_size = block_size
+        self.label = label or directory.name  # names the stream in logs and errors
+        self.failed = ""  # why the store refuses writes until a restart ("" while healthy)
+        self.lost: list[LostRange] = []
         self._seg_of: dict[int, int] = {}
         self._live: dict[int, int] = {}  # segment -> live message count, oldest first
         self._active = 0
         self._fd = -1
         self._size = 0
         self._dirty = False
+        self._needs_state = False  # the active segment still lacks its leading STATE record
         self._replaying = False
-        self._dir.mkdir(parents=True, exist_ok=True)
+        self._gap_from = 0  # recovery: first seq of a damaged stretch not yet accounted for
+        self._damaged_tail = False  # recovery: the newest segment ends in unreadable bytes
+        self._damage_seen = False  # recovery: some segment holds unreadable bytes
+        make_dirs(self._dir)
         self._load()
 
     def msg_size(self, subject: str, hdrs: bytes, data: bytes) -> int:
@@ -88,48 +129,104 @@ class FileStore(MemStore):
             self._reap()
 
     def sync(self) -> None:
-        """fsync the active segment if anything was appended since the last sync."""
+        """fsync the active segment if anything was appended since the last sync.
+
+        A failure makes the store read-only (see the module doc) and raises StoreWriteFailed.
+        """
         if self._dirty and self._fd >= 0:
-            os.fsync(self._fd)
+            try:
+                self.fsync_fd(self._fd)
+            except OSError as exc:
+                self._fail(f"fsync of segment {self._active} failed: {_reason(exc)}")
             self._dirty = False
 
     def close(self) -> None:
-        """fsync and close the active segment."""
-        if self._fd >= 0:
+        """fsync and close the active segment, leaving `msgs/index` when all is well."""
+        if self._fd < 0:
+            return
+        try:
             self.sync()
+            if not self.failed:
+                index = _INDEX.pack(self._active, self._size, self.last_seq)
+                write_sealed_file(self._dir / "index", self._sealer, index)
+        except StoreWriteFailed as exc:
+            log.error("JetStream stream %s: %s", self.label, exc.description)
+        finally:
             os.close(self._fd)
             self._fd = -1
 
     # -- writing -------------------------------------------------------------------------
     def _write(self, kind: int, plain: bytes) -> None:
+        if self.failed:
+            raise StoreWriteFailed(self.failed)
         if self._size >= self._block_size:
             self._roll()
+            self._reap()
+        if self._needs_state:
+            self._append(KIND_STATE, _U64.pack(self.last_seq))
+            self._needs_state = False
+        self._append(kind, plain)
+
+    def _append(self, kind: int, plain: bytes) -> None:
         magic = _MAGIC + bytes([kind])
         aad = magic + struct.pack(">IQ", self._active, self._size)
         body = self._sealer.seal(plain, aad)
         head8 = magic + len(body).to_bytes(4, "big")
         record = head8 + zlib.crc32(head8).to_bytes(4, "big") + body
-        written = os.write(self._fd, record)
-        if written != len(record):  # a short write on a regular file means the disk is full
-            raise OSError(f"short write to segment {self._active}: {written} of {len(record)}")
+        try:
+            written = self.write_fd(self._fd, record)
+            if written != len(record):  # on a regular file, the disk is full
+                raise OSError(errno.ENOSPC, f"short write ({written} of {len(record)} bytes)")
+        except OSError as exc:
+            self._cut_back(exc)
+            raise StoreWriteFailed(
+                f"cannot write to segment {self._active} of stream {self.label}: {_reason(exc)}"
+            ) from exc
         self._size += len(record)
         self._dirty = True
 
+    def _cut_back(self, exc: OSError) -> None:
+        """Remove whatever part of a failed record reached the file."""
+        try:
+            os.ftruncate(self._fd, self._size)
+        except OSError as cut:
+            self._fail(
+                f"a write to segment {self._active} failed ({_reason(exc)}) and its remains "
+                f"could not be cut off ({_reason(cut)})"
+            )
+
+    def _fail(self, reason: str) -> None:
+        self.failed = f"stream {self.label} is read-only until restart: {reason}"
+        log.error("JetStream %s", self.failed)
+        raise StoreWriteFailed(self.failed)
+
     def _open_segment(self, number: int) -> None:
+        """Make `number` the active segment (the old one is fsynced and closed first)."""
+        try:
+            fd = os.open(self._segment_path(number), _SEGMENT_FLAGS, FILE_MODE)
+        except OSError as exc:
+            raise StoreWriteFailed(
+                f"cannot open segment {number} of stream {self.label}: {_reason(exc)}"
+            ) from exc
         if self._fd >= 0:
-            self.sync()
+            try:
+                self.sync()
+            except StoreWriteFailed:
+                os.close(fd)  # stay on the old segment, now read-only
+                raise
             os.close(self._fd)
-        path = self._segment_path(number)
-        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        self._fd = fd
         self._active = number
-        self._size = os.fstat(self._fd).st_size
+        self._size = os.fstat(fd).st_size
         self._live.setdefault(number, 0)
 
     def _roll(self) -> None:
         self._open_segment(self._active + 1)
-        _fsync_dir(self._dir)
-        self._write(KIND_STATE, _U64.pack(self.last_seq))
-        self._reap()
+        self._needs_state = True
+        try:
+            _fsync_dir(self._dir)
+        except OSError as exc:
+            self._fail(f"fsync of {self._dir} failed: {_reason(exc)}")
 
     def _reap(self) -> None:
         for segment in list(self._live):
@@ -144,62 +241,145 @@ class FileStore(MemStore):
     # -- loading -------------------------------------------------------------------------
     def _load(self) -> None:
         numbers = sorted(int(p.stem) for p in self._dir.glob("*.blk") if p.stem.isdigit())
+        index = self._take_index()
         self._replaying = True
         try:
-            for index, number in enumerate(numbers):
+            for position, number in enumerate(numbers):
+                if position and number != numbers[position - 1] + 1:
+                    log.error(
+                        "JetStream stream %s: segments %d to %d are missing",
+                        self.label,
+                        numbers[position - 1] + 1,
+                        number - 1,
+                    )
                 self._live.setdefault(number, 0)
-                self._replay_segment(number, last=index == len(numbers) - 1)
+                self._replay_segment(number, first=position == 0, last=number == numbers[-1])
         finally:
             self._replaying = False
-        if numbers:
-            self._open_segment(numbers[-1])
-        else:
-            self._open_segment(1)
+        self._open_segment(numbers[-1] if numbers else 1)
+        if not numbers:
             _fsync_dir(self._dir)
-        self._reap()
+        if index is not None:  # a clean shutdown said where the log ended: exact accounting
+            self._compare_with_index(*index)
+        elif self._gap_from:
+            self._lose(self._gap_from, None, "the end of the log is damaged or incomplete")
+        if self._damaged_tail:
+            self._roll()
+        if not self._damage_seen:  # else keep the evidence until appends and limits move on
+            self._reap()
 
-    def _replay_segment(self, number: int, *, last: bool) -> None:
+    def _take_index(self) -> tuple[int, int, int] | None:
+        """The state `close()` recorded, removed so that a crash never leaves a stale one."""
+        path = self._dir / "index"
+        if not path.exists():
+            return None
+        try:
+            segment, size, last = _INDEX.unpack(read_sealed_file(path, self._sealer))
+        except (StoreCorrupted, struct.error) as exc:
+            log.warning("JetStream stream %s: ignoring %s: %s", self.label, path, exc)
+            return None
+        finally:
+            path.unlink(missing_ok=True)
+            _fsync_dir(self._dir)
+        return segment, size, last
+
+    def _compare_with_index(self, segment: int, size: int, last: int) -> None:
+        if self.last_seq < last:
+            first = min(self._gap_from or self.last_seq + 1, self.last_seq + 1)
+            self._lose(first, last, "the log is shorter than at the last shutdown")
+        elif (self._active, self._size) < (segment, size):
+            log.error(
+                "JetStream stream %s: segment %d is %d bytes shorter than at the last shutdown "
+                "(no message lost; deletes may have been undone)",
+                self.label,
+                segment,
+                size - self._size if segment == self._active else size,
+            )
+
+    def _lose(self, first: int, last: int | None, why: str) -> None:
+        self.lost.append((first, last))
+        if last is None:
+            what = f"any messages from seq {first} on"
+        else:
+            what = f"messages {first}..{last}" if last > first else f"message {first}"
+        log.error("JetStream stream %s: lost %s: %s", self.label, what, why)
+
+    def _replay_segment(self, number: int, *, first: bool, last: bool) -> None:
         path = self._segment_path(number)
         data = path.read_bytes()
         pos = 0
         while pos < len(data):
-            if len(data) - pos < _HEADER.size:
-                self._torn(path, pos, last)
+            record = self._parse(data, pos, number)
+            if record is not None:
+                kind, plain, end = record
+                self._apply(kind, plain, number, check_state=not first)
+                pos = end
+                continue
+            following = self._resync(data, pos + 1, number)
+            if following is None:
+                self._bad_tail(path, data, pos, last)
                 return
-            magic, length, crc = _HEADER.unpack_from(data, pos)
-            if zlib.crc32(data[pos : pos + 8]) != crc or magic[:3] != _MAGIC:
-                raise StoreCorrupted(f"{path}: damaged record header at offset {pos}")
-            end = pos + _HEADER.size + length
-            if end > len(data):
-                self._torn(path, pos, last)
-                return
-            aad = magic + struct.pack(">IQ", number, pos)
-            try:
-                plain = self._sealer.open(data[pos + _HEADER.size : end], aad)
-            except OpenFailed:
-                raise StoreCorrupted(
-                    f"{path}: record at offset {pos} fails authentication (tampered or damaged)"
-                ) from None
-            self._apply(magic[3], plain, number, path, pos)
-            pos = end
+            log.error(
+                "JetStream stream %s: %s: skipped %d damaged bytes at offset %d",
+                self.label,
+                path.name,
+                following - pos,
+                pos,
+            )
+            self._gap_from = self._gap_from or self.last_seq + 1
+            self._damage_seen = True
+            pos = following
 
-    def _torn(self, path: Path, pos: int, last: bool) -> None:
-        if not last:
-            raise StoreCorrupted(f"{path}: truncated record at offset {pos} in an older segment")
-        # a write cut short by a crash: keep everything before it
-        with open(path, "r+b") as handle:
-            handle.truncate(pos)
-            handle.flush()
-            os.fsync(handle.fileno())
+    def _bad_tail(self, path: Path, data: bytes, pos: int, last: bool) -> None:
+        """Records from `pos` to the end of a segment cannot be read."""
+        # Recovery deletes nothing: appends go to a fresh segment, never behind these bytes.
+        self._damaged_tail = self._damaged_tail or last
+        self._damage_seen = True
+        log.warning(
+            "JetStream stream %s: %s ends with %d bytes that are not a whole record "
+            "(offset %d): a write cut short by a crash, or a damaged file",
+            self.label,
+            path.name,
+            len(data) - pos,
+            pos,
+        )
+        # a crash loses only what was never acknowledged; a truncated file may have lost more
+        self._gap_from = self._gap_from or self.last_seq + 1
 
-    def _apply(self, kind: int, plain: bytes, segment: int, path: Path, pos: int) -> None:
+    def _parse(self, data: bytes, pos: int, segment: int) -> tuple[int, bytes, int] | None:
+        """(kind, plaintext, end) of the record at `pos`, or None when it does not check out."""
+        if len(data) - pos < _HEADER.size:
+            return None
+        magic, length, crc = _HEADER.unpack_from(data, pos)
+        if magic[:3] != _MAGIC or zlib.crc32(data[pos : pos + 8]) != crc:
+            return None
+        end = pos + _HEADER.size + length
+        if end > len(data) or magic[3] not in (KIND_MSG, KIND_DELETE, KIND_FLOOR, KIND_STATE):
+            return None
+        aad = magic + struct.pack(">IQ", segment, pos)
+        try:
+            plain = self._sealer.open(data[pos + _HEADER.size : end], aad)
+        except OpenFailed:
+            return None
+        return magic[3], plain, end
+
+    def _resync(self, data: bytes, start: int, segment: int) -> int | None:
+        """Offset of the next record at or after `start` that authenticates, if any."""
+        pos = data.find(_MAGIC, start)
+        while pos >= 0:
+            if self._parse(data, pos, segment) is not None:
+                return pos
+            pos = data.find(_MAGIC, pos + 1)
+        return None
+
+    def _apply(self, kind: int, plain: bytes, segment: int, *, check_state: bool) -> None:
         if kind == KIND_MSG:
             seq, ts, slen, hlen = _MSG.unpack_from(plain)
             start = _MSG.size
             subject = plain[start : start + slen].decode()
             hdrs = plain[start + slen : start + slen + hlen]
-            msg = StoredMsg(seq, subject, hdrs, plain[start + slen + hlen :], ts)
-            self._add(msg)
+            self._close_gap(seq - 1)
+            self._add(StoredMsg(seq, subject, hdrs, plain[start + slen + hlen :], ts))
             self._seg_of[seq] = segment
             self._live[segment] += 1
         elif kind == KIND_DELETE:
@@ -209,65 +389,26 @@ class FileStore(MemStore):
         elif kind == KIND_FLOOR:
             (floor,) = _U64.unpack(plain)
             self._apply_floor(floor)
-        elif kind == KIND_STATE:
+        else:  # KIND_STATE: the last seq when this segment was started
             (last,) = _U64.unpack(plain)
+            if check_state and last > self.last_seq:
+                self._gap_from = self._gap_from or self.last_seq + 1
+            self._close_gap(last)
             if last > self.last_seq:
                 self.last_seq = last
                 if not self.messages:
                     self.first_seq = last + 1
-        else:
-            raise StoreCorrupted(f"{path}: unknown record kind {kind} at offset {pos}")
+
+    def _close_gap(self, known_last: int) -> None:
+        """A record proves seqs up to `known_last` existed: unseen ones since damage are lost."""
+        if self._gap_from and known_last >= self._gap_from:
+            self._lose(self._gap_from, known_last, "their records are damaged or missing")
+        if self._gap_from and known_last >= self._gap_from - 1:
+            self._gap_from = 0
 
 
-def write_sealed_file(path: Path, sealer: Sealer, data: bytes, *, sync: bool = True) -> None:
-    """Atomically replace `path` with `data` sealed (label = file name), fsynced when asked."""
-    sealed = sealer.seal(data, path.name.encode())
-    blob = _FILE_MAGIC + zlib.crc32(sealed).to_bytes(4, "big") + sealed
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as handle:
-        handle.write(blob)
-        if sync:
-            handle.flush()
-            os.fsync(handle.fileno())
-    os.replace(tmp, path)
-    if sync:
-        _fsync_dir(path.parent)
-
-
-def read_sealed_file(path: Path, sealer: Sealer) -> bytes:
-    """The data of a file written by write_sealed_file; StoreCorrupted/WrongKey on failure."""
-    blob = path.read_bytes()
-    sealed = blob[8:]
-    if blob[:4] != _FILE_MAGIC or zlib.crc32(sealed).to_bytes(4, "big") != blob[4:8]:
-        raise StoreCorrupted(f"{path}: damaged file (checksum mismatch)")
-    try:
-        return sealer.open(sealed, path.name.encode())
-    except OpenFailed:
-        raise WrongKey(f"{path}: cannot be opened with the configured jetstream key") from None
-
-
-def check_key(directory: Path, sealer: Sealer, what: str) -> None:
-    """Create `meta.key` on first use; later, refuse a different cipher or key with WrongKey."""
-    path = directory / "meta.key"
-    if not path.exists():
-        directory.mkdir(parents=True, exist_ok=True)
-        write_sealed_file(path, sealer, sealer.name.encode() + b"\n" + _KEY_CHECK)
-        return
-    blob = path.read_bytes()
-    sealed = blob[8:]
-    if blob[:4] != _FILE_MAGIC or zlib.crc32(sealed).to_bytes(4, "big") != blob[4:8]:
-        raise StoreCorrupted(f"{path}: damaged key check file")
-    # the cipher name is inside the sealed part, so try to open before blaming the key
-    try:
-        plain = sealer.open(sealed, path.name.encode())
-    except OpenFailed:
-        raise WrongKey(
-            f"{what} was stored with a different jetstream key or cipher than the one "
-            f"configured (cipher {sealer.name}); start with the original key"
-        ) from None
-    name, _, check = plain.partition(b"\n")
-    if check != _KEY_CHECK or name.decode() != sealer.name:
-        raise WrongKey(f"{what} was stored with cipher {name.decode()!r}, configured {sealer.name}")
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc)
 
 
 def _fsync_dir(directory: Path) -> None:
