@@ -400,12 +400,12 @@ class JetStream:
         return consumer.config.durable and consumer.stream.config.storage == "file"
 
     def _save_consumer_state(self, account: str, consumer: Consumer, *, sync: bool) -> None:
-        consumer.dirty = False
         if self._persists(consumer):
             state = consumer.state_json()
             self._files.save_consumer_state(
                 account, consumer.stream.name, consumer.name, state, sync=sync
             )
+        consumer.dirty = False  # only once saved: a failed save is retried on the next tick
 
     def _recover(self, account: JsAccount) -> None:
         """Serve every stream that can be read back; the others answer "stream is offline"."""

@@ -176,7 +176,8 @@ class FileStore(MemStore):
         try:
             written = self.write_fd(self._fd, record)
             if written != len(record):  # on a regular file, the disk is full
-                raise OSError(errno.ENOSPC, f"short write ({written} of {len(record)} bytes)")
+                reason = f"{os.strerror(errno.ENOSPC)} (wrote {written} of {len(record)} bytes)"
+                raise OSError(errno.ENOSPC, reason)
         except OSError as exc:
             self._cut_back(exc)
             raise StoreWriteFailed(
@@ -246,11 +247,12 @@ class FileStore(MemStore):
         try:
             for position, number in enumerate(numbers):
                 if position and number != numbers[position - 1] + 1:
+                    gone = range(numbers[position - 1] + 1, number)
                     log.error(
-                        "JetStream stream %s: segments %d to %d are missing",
+                        "JetStream stream %s: segment file%s %s missing",
                         self.label,
-                        numbers[position - 1] + 1,
-                        number - 1,
+                        "s" if len(gone) > 1 else "",
+                        ", ".join(f"{n}.blk" for n in gone) + (" are" if len(gone) > 1 else " is"),
                     )
                 self._live.setdefault(number, 0)
                 self._replay_segment(number, first=position == 0, last=number == numbers[-1])

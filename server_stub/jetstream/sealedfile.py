@@ -8,8 +8,10 @@ asked, renamed over the target. Directories are created 0700 level by level (nsc
 
 from __future__ import annotations
 
+import errno
 import os
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 from nscpy.store.atomic import ensure_dir, fsync_dir
@@ -20,6 +22,8 @@ from server_stub.jetstream.errors import StoreCorrupted, StoreWriteFailed, Wrong
 FILE_MODE = 0o600
 _FILE_MAGIC = b"NJF1"
 _KEY_CHECK = b"nscpy jetstream key check v1"
+# The seam fault-injection tests replace (a full disk); everything else is the real path.
+write_fd: Callable[[int, bytes], int] = os.write
 _TMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
@@ -43,7 +47,10 @@ def write_sealed_file(path: Path, sealer: Sealer, data: bytes, *, sync: bool = T
         try:
             view = memoryview(blob)
             while view:
-                view = view[os.write(fd, view) :]
+                written = write_fd(fd, bytes(view))
+                if written <= 0:
+                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+                view = view[written:]
             if sync:
                 os.fsync(fd)
         finally:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -148,6 +149,7 @@ class StreamFiles:
                 found.append(self._recover_stream(account, directory))
             except (errors.JetStreamError, OSError, ValueError, KeyError, TypeError) as exc:
                 reason = getattr(exc, "description", None) or str(exc) or type(exc).__name__
+                reason = reason.replace(f"{directory}{os.sep}", "")  # no server paths in replies
                 offline[directory.name] = reason
                 log.error(
                     "JetStream stream %s is offline: %s (its files are kept in %s)",
