@@ -213,6 +213,10 @@ class JetStream:
             response = self._offline_response(msg.account, named, msg.subject)
         else:
             response = account.handle(msg.subject, msg.payload, self._clock())
+            if msg.subject == "$JS.API.STREAM.LIST" and response and "error" not in response:
+                offline = {s: why for (a, s), why in self._offline.items() if a == msg.account}
+                if offline:  # as nats-server lists streams it cannot serve
+                    response["offline"] = dict(sorted(offline.items()))
         if response is not None:
             self._bus.publish(msg.account, msg.reply, go_json(response).encode())
 

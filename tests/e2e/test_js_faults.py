@@ -227,6 +227,11 @@ def _flip_middle_of_block(directory: Path) -> None:
     block.write_bytes(bytes(data))
 
 
+def _truncate_block(directory: Path) -> None:
+    block = sorted((directory / "msgs").glob("*.blk"))[0]
+    block.write_bytes(block.read_bytes()[: block.stat().st_size // 2])
+
+
 def _damage_meta(directory: Path) -> None:
     meta = directory / "meta.inf"
     data = bytearray(meta.read_bytes())
@@ -285,6 +290,8 @@ def damage_story(kind: str, tmp_path: Path, damage: str) -> dict:
         _flip_middle_of_block(directory)
     elif damage == "meta.inf":
         _damage_meta(directory)
+    elif damage == "truncated block":
+        _truncate_block(directory)
     else:
         key = "a-wrong-key"
     with serving(kind, config(chain, f"{kind}-{damage}-2", store, key), log) as url:
@@ -295,7 +302,7 @@ def damage_story(kind: str, tmp_path: Path, damage: str) -> dict:
     return out
 
 
-@pytest.mark.parametrize("damage", ["flipped byte", "meta.inf", "wrong key"])
+@pytest.mark.parametrize("damage", ["flipped byte", "truncated block", "meta.inf", "wrong key"])
 def test_damage_is_isolated_and_the_account_works(tmp_path: Path, damage: str) -> None:
     results = {kind: damage_story(kind, tmp_path, damage) for kind in KINDS}
     for kind, r in results.items():
@@ -318,11 +325,11 @@ def test_damage_is_isolated_and_the_account_works(tmp_path: Path, damage: str) -
         return
     assert stub["found"]["INTACT"] == stub["acked"]["INTACT"]
     damaged = stub["acked"]["DAMAGED"]
-    if damage == "flipped byte":
+    if damage in ("flipped byte", "truncated block"):
         lost = lost_in_log(stub["log"], "DAMAGED")
-        assert len(lost) == 1
+        assert len(lost) == 1 and lost[0][1] is not None  # exact: the clean stop's index
         assert unaccounted(damaged, stub["found"]["DAMAGED"].get, lost) == []
-        assert stub["damaged_info"] == 49
+        assert stub["damaged_info"] == 50 - (lost[0][1] - lost[0][0] + 1)
     else:
         assert stub["damaged_info"] == (500, 10194)
         assert "> DAMAGED' is offline: meta.inf: damaged file" in stub["log"]

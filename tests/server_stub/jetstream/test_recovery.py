@@ -171,6 +171,9 @@ def test_damaged_meta_inf_takes_only_that_stream_offline(
         assert "meta.inf: damaged file" in error["description"]
         assert str(tmp_path) not in error["description"]
     assert (stream_dir(tmp_path, "ORDERS") / "msgs").is_dir()  # kept for the operator
+    listed = bus.request(ACCOUNT, f"{API}STREAM.LIST")
+    assert [s["config"]["name"] for s in listed["streams"]] == ["OTHER"]
+    assert list(listed["offline"]) == ["ORDERS"] and "meta.inf" in listed["offline"]["ORDERS"]
     assert unaccounted(two_streams["OTHER"], served(bus, "OTHER"), []) == []
     account_still_works(bus)
     deleted = bus.request(ACCOUNT, f"{API}STREAM.DELETE.ORDERS")
