@@ -145,12 +145,13 @@ class FileStore(MemStore):
         if self._fd < 0:
             return
         try:
-            self.sync()
+            self.sync()  # a failure is logged by _fail and leaves no index
+            index = _INDEX.pack(self._active, self._size, self.last_seq)
             if not self.failed:
-                index = _INDEX.pack(self._active, self._size, self.last_seq)
                 write_sealed_file(self._dir / "index", self._sealer, index)
         except StoreWriteFailed as exc:
-            log.error("JetStream stream %s: %s", self.label, exc.description)
+            if not self.failed:
+                log.error("JetStream stream %s: %s", self.label, exc.description)
         finally:
             os.close(self._fd)
             self._fd = -1

@@ -15,9 +15,14 @@ import random
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from server_stub.jetstream import sealedfile
+from server_stub.jetstream.crypto import make_sealer, master_key
+from server_stub.jetstream.errors import StoreWriteFailed
 from server_stub.jetstream.filestore import FileStore
+from server_stub.jetstream.sealedfile import check_key
 from tests.support.jslosses import lost_in_log, unaccounted
 
 from .conftest import ACCOUNT
@@ -207,3 +212,75 @@ def test_a_planted_temp_file_is_never_written_through(make_js, tmp_path: Path) -
     _, bus = make_js()
     info = bus.request(ACCOUNT, f"{API}STREAM.INFO.ORDERS")
     assert info["config"]["description"] == "changed"
+
+
+# -- the same rule as a property, at the store, over random fault schedules ----------------
+fault_ops = st.lists(
+    st.one_of(
+        st.tuples(st.just("add"), st.integers(0, 200)),
+        st.tuples(st.just("del"), st.integers(1, 30)),
+        st.tuples(st.just("floor"), st.integers(1, 30)),
+        st.tuples(st.sampled_from(["full", "space", "sync", "fsync-fails", "reopen", "crash"])),
+    ),
+    max_size=60,
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(fault_ops, st.integers(0, 1000))
+def test_random_faults_never_lose_a_synced_message(tmp_path_factory, steps, seed) -> None:
+    directory = tmp_path_factory.mktemp("faults")
+    seam = Disk(seed)
+    seal = make_sealer("chachapoly", master_key(b"k"), "$G", "S", "stream")
+    check_key(directory, seal, "stream S")
+
+    def reopen() -> FileStore:
+        store = FileStore(directory, seal, block_size=300, label="'$G > S'")
+        store.write_fd, store.fsync_fd = seam.write, seam.fsync  # type: ignore[method-assign]
+        return store
+
+    store = reopen()
+    written: dict[int, bytes] = {}  # every payload a seq was ever stored with
+    synced: set[int] = set()  # acknowledged: appended, then a sync succeeded
+    pending: set[int] = set()
+    touched: set[int] = set()  # a delete or floor was attempted: may be gone
+    for op, *args in steps:
+        try:
+            if op == "add":
+                payload = os.urandom(args[0])
+                seq = store.append("s", b"", payload, 1).seq
+                assert seq not in written or seq not in synced | pending
+                written[seq] = payload
+                pending.add(seq)
+            elif op == "del":
+                touched.add(args[0])
+                store.remove(args[0])
+            elif op == "floor":
+                touched.update(range(1, args[0]))
+                store.remove_below(args[0])
+            elif op in ("full", "space"):
+                seam.full = op == "full"
+            elif op == "fsync-fails":
+                seam.fsync_errors = 1
+            elif op == "sync":
+                store.sync()
+                synced |= pending
+                pending.clear()
+        except StoreWriteFailed:
+            continue
+        if op in ("reopen", "crash"):
+            if op == "reopen":
+                store.close()
+            else:  # the process dies: no fsync, no index; the page cache keeps what was written
+                os.close(store._fd)
+                store._fd = -1
+            pending.clear()
+            seam.full, seam.fsync_errors = False, 0
+            store = reopen()
+            assert store.lost == []  # nothing was damaged, so nothing may be reported lost
+        for seq in synced - touched:
+            msg = store.get(seq)
+            assert msg is not None and msg.data == written[seq], seq
+        for msg in store.iter_from(0):
+            assert msg.data == written[msg.seq]  # nothing served that was not written so
+    store.close()
