@@ -414,6 +414,8 @@ class JetStream:
     def _recover(self, account: JsAccount) -> None:
         """Serve every stream that can be read back; the others answer "stream is offline"."""
         recovered, offline = self._files.recover(account.name)
+        for key in [k for k in self._offline if k[0] == account.name]:
+            del self._offline[key]  # re-enabled: what was offline may have been repaired
         for name, reason in offline.items():
             self._offline[(account.name, name)] = reason
         now = self._clock()
@@ -463,7 +465,8 @@ class JetStream:
         for stream in account.streams.values():
             for consumer in account.consumers.get(stream.name, {}).values():
                 self._send(name, consumer.close())
-                self._save_consumer_state(name, consumer, sync=True)
+                with self._background(f"state of consumer {consumer.name} of '{name}'"):
+                    self._save_consumer_state(name, consumer, sync=True)
                 for sid in self._consumer_subs.pop((name, stream.name, consumer.name), []):
                     self._bus.unsubscribe(sid)
             for sid in self._stream_subs.pop((name, stream.name), []):

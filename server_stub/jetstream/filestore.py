@@ -265,7 +265,12 @@ class FileStore(MemStore):
         if index is not None:  # a clean shutdown said where the log ended: exact accounting
             self._compare_with_index(*index)
         elif self._gap_from:
-            self._lose(self._gap_from, None, "the end of the log is damaged or incomplete")
+            self._lose(
+                self._gap_from,
+                None,
+                "the end of the log is damaged or incomplete (if only a crash cut a write "
+                "short, nothing acknowledged is missing)",
+            )
         if self._damaged_tail:
             self._roll()
         if not self._damage_seen:  # else keep the evidence until appends and limits move on

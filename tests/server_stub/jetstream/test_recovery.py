@@ -233,3 +233,19 @@ def test_offline_stream_does_not_stop_the_engine_or_other_accounts(
     js.enable_account("OTHER_ACCOUNT", js.accounts[ACCOUNT].limits)
     reply = bus.request("OTHER_ACCOUNT", f"{API}STREAM.CREATE.X", {"name": "X"})
     assert "error" not in reply
+
+
+def test_a_repaired_stream_comes_back_when_the_account_is_enabled_again(
+    make_js, tmp_path, two_streams, caplog
+) -> None:
+    meta = stream_dir(tmp_path, "ORDERS") / "meta.inf"
+    original = meta.read_bytes()
+    meta.write_bytes(original[:10])
+    bus = restart(make_js, caplog)
+    assert bus.request(ACCOUNT, f"{API}STREAM.INFO.ORDERS")["error"]["err_code"] == 10194
+    meta.write_bytes(original)  # the operator restores it from a backup
+    js = _running[0]
+    limits = js.accounts[ACCOUNT].limits
+    js.disable_account(ACCOUNT)
+    js.enable_account(ACCOUNT, limits)
+    assert unaccounted(two_streams["ORDERS"], served(bus, "ORDERS"), []) == []
