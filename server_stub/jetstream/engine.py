@@ -142,6 +142,8 @@ class JetStream:
                 what = f"limits of stream '{account.name} > {stream.name}'"
                 with self._background(what):
                     stream.enforce_limits(now)
+                with self._background(f"index of stream '{account.name} > {stream.name}'"):
+                    stream.store.checkpoint()
             for consumers in account.consumers.values():
                 for consumer in list(consumers.values()):
                     self._send(account.name, consumer.tick(now))

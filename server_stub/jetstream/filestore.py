@@ -9,15 +9,21 @@ value that tells a wrong key from damage), `meta.inf` (the sealed stream config)
 
 so subject, headers and payload exist on disk only inside a sealed body, and a record cannot be
 moved to another place without failing authentication. Kinds: MSG (seq, ts, subject, headers,
-payload), DELETE (one interior seq), FLOOR (everything below a seq is gone) and STATE (the last
-seq, written at the start of every segment so it survives when older segments are removed).
+payload), DELETE (one interior seq), FLOOR (everything below a seq is gone), STATE (the last
+seq, written at the start of every segment so it survives when older segments are removed) and
+SKIP (seqs up to here were used and their loss reported: never hand them out again).
 
 Writing. A record is appended whole or not at all: when write(2) fails or comes up short (a
 full disk), the segment is cut back to where the record started and the caller gets
 StoreWriteFailed, so nothing half-written ever sits before a later record. When fsync fails the
 kernel may have dropped the pages, so the store turns read-only until a restart recovers it
-from what is really on disk. `close()` leaves `msgs/index` (the active segment, its size and
-the last seq) so the next start can tell a file truncated or removed while down from a crash.
+from what is really on disk.
+
+`msgs/index` records where the synced log ends (active segment, its size, last seq): exactly
+at `close()`, as a lower bound at every `checkpoint()` (the engine's tick, unsynced). The log
+only grows, so a start that finds less knows what it lost; after a clean stop that is exact,
+after a crash it is exact up to the last checkpoint. (What was written in the last tick before
+a crash, then cut at an exact record boundary, is the one loss no record can reveal.)
 
 Recovery serves what it can and logs every loss. A record that fails its checks is skipped up
 to the next record that authenticates at its own offset (a forgery or a coincidence cannot, as
@@ -38,6 +44,7 @@ import struct
 import zlib
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 from server_stub.jetstream.crypto import OpenFailed, Sealer
 from server_stub.jetstream.errors import StoreCorrupted, StoreWriteFailed
@@ -55,12 +62,22 @@ _MAGIC = b"NJ\x01"
 _HEADER = struct.Struct(">4sII")  # magic+kind, body length, crc of the first 8 bytes
 _MSG = struct.Struct(">QqHI")  # seq, ts, subject length, header length
 _U64 = struct.Struct(">Q")
-_INDEX = struct.Struct(">IQQ")  # active segment, its size, last seq (written by close())
-KIND_MSG, KIND_DELETE, KIND_FLOOR, KIND_STATE = 1, 2, 3, 4
+_INDEX = struct.Struct(">IQQQ?")  # LogEnd, then True when written by close()
+KIND_MSG, KIND_DELETE, KIND_FLOOR, KIND_STATE, KIND_SKIP = 1, 2, 3, 4, 5
+_KINDS = (KIND_MSG, KIND_DELETE, KIND_FLOOR, KIND_STATE, KIND_SKIP)
 DEFAULT_BLOCK_SIZE = 4 << 20
 _SEGMENT_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC
 
 LostRange = tuple[int, int | None]  # first and last lost sequence (None: open-ended)
+
+
+class LogEnd(NamedTuple):
+    """Where the log ended at some point: the log only ever grows past it."""
+
+    segment: int
+    size: int
+    first_seq: int
+    last_seq: int
 
 
 class FileStore(MemStore):
@@ -98,6 +115,10 @@ class FileStore(MemStore):
         self._gap_from = 0  # recovery: first seq of a damaged stretch not yet accounted for
         self._damaged_tail = False  # recovery: the newest segment ends in unreadable bytes
         self._damage_seen = False  # recovery: some segment holds unreadable bytes
+        self._synced = LogEnd(0, 0, 0, 0)  # as of the last successful fsync
+        self._checkpointed = self._synced
+        self._removed: set[int] = set()  # recovery: seqs a replayed DELETE record removed
+        self._floor = 0  # recovery: the highest replayed FLOOR
         make_dirs(self._dir)
         self._load()
 
@@ -139,16 +160,30 @@ class FileStore(MemStore):
             except OSError as exc:
                 self._fail(f"fsync of segment {self._active} failed: {_reason(exc)}")
             self._dirty = False
+        self._synced = self._log_end()
+
+    def _log_end(self) -> LogEnd:
+        return LogEnd(self._active, self._size, self.first_seq, self.last_seq)
+
+    def checkpoint(self, *, clean: bool = False) -> None:
+        """Record in `msgs/index` where the synced log ends (the engine does so every tick).
+
+        The log only grows, so a later start that finds less has lost something and says
+        what. Only `close()` writes a clean (exact) index; a checkpoint is a lower bound.
+        """
+        if self.failed or self._fd < 0 or (self._synced == self._checkpointed and not clean):
+            return
+        index = _INDEX.pack(*self._synced, clean)
+        write_sealed_file(self._dir / "index", self._sealer, index, sync=clean)
+        self._checkpointed = self._synced
 
     def close(self) -> None:
         """fsync and close the active segment, leaving `msgs/index` when all is well."""
         if self._fd < 0:
             return
         try:
-            self.sync()  # a failure is logged by _fail and leaves no index
-            index = _INDEX.pack(self._active, self._size, self.last_seq)
-            if not self.failed:
-                write_sealed_file(self._dir / "index", self._sealer, index)
+            self.sync()  # a failure is logged by _fail and leaves the last checkpoint
+            self.checkpoint(clean=True)
         except StoreWriteFailed as exc:
             if not self.failed:
                 log.error("JetStream stream %s: %s", self.label, exc.description)
@@ -243,7 +278,7 @@ class FileStore(MemStore):
     # -- loading -------------------------------------------------------------------------
     def _load(self) -> None:
         numbers = sorted(int(p.stem) for p in self._dir.glob("*.blk") if p.stem.isdigit())
-        index = self._take_index()
+        index = self._read_index()
         self._replaying = True
         try:
             for position, number in enumerate(numbers):
@@ -262,47 +297,79 @@ class FileStore(MemStore):
         self._open_segment(numbers[-1] if numbers else 1)
         if not numbers:
             _fsync_dir(self._dir)
-        if index is not None:  # a clean shutdown said where the log ended: exact accounting
-            self._compare_with_index(*index)
-        elif self._gap_from:
-            self._lose(
-                self._gap_from,
-                None,
-                "the end of the log is damaged or incomplete (if only a crash cut a write "
-                "short, nothing acknowledged is missing)",
-            )
+        skip_to = self._account_for_the_end(index)
         if self._damaged_tail:
             self._roll()
+        if skip_to:
+            self._skip_to(skip_to)
+        self._synced = self._log_end()
+        try:  # also turns a clean index into a checkpoint, in case this run ends in a crash
+            self.checkpoint()
+        except StoreWriteFailed as exc:
+            log.error("JetStream stream %s: %s", self.label, exc.description)
         if not self._damage_seen:  # else keep the evidence until appends and limits move on
             self._reap()
 
-    def _take_index(self) -> tuple[int, int, int] | None:
-        """The state `close()` recorded, removed so that a crash never leaves a stale one."""
-        path = self._dir / "index"
-        if not path.exists():
-            return None
-        try:
-            segment, size, last = _INDEX.unpack(read_sealed_file(path, self._sealer))
-        except (StoreCorrupted, struct.error) as exc:
-            log.warning("JetStream stream %s: ignoring %s: %s", self.label, path, exc)
-            return None
-        finally:
-            path.unlink(missing_ok=True)
-            _fsync_dir(self._dir)
-        return segment, size, last
-
-    def _compare_with_index(self, segment: int, size: int, last: int) -> None:
-        if self.last_seq < last:
+    def _account_for_the_end(self, index: tuple[LogEnd, bool] | None) -> int:
+        """Log what the log lacks against the index; returns the last seq it had, if greater."""
+        (segment, size, first, known), clean = index or (LogEnd(0, 0, 0, 0), False)
+        self._account_for_the_middle(first, min(known, self.last_seq))
+        lost_to = 0
+        if self.last_seq < known:
             first = min(self._gap_from or self.last_seq + 1, self.last_seq + 1)
-            self._lose(first, last, "the log is shorter than at the last shutdown")
+            self._lose(first, known, "the log is shorter than recorded in msgs/index")
+            lost_to = known
         elif (self._active, self._size) < (segment, size):
             log.error(
-                "JetStream stream %s: segment %d is %d bytes shorter than at the last shutdown "
-                "(no message lost; deletes may have been undone)",
+                "JetStream stream %s: segment %d is %d bytes shorter than recorded in "
+                "msgs/index (no message lost; deletes may have been undone)",
                 self.label,
                 segment,
                 size - self._size if segment == self._active else size,
             )
+        if self._gap_from and not clean:  # what came after the checkpoint is unknowable
+            self._lose(
+                max(self._gap_from, known + 1),
+                None,
+                "the end of the log is damaged or incomplete (if only a crash cut a write "
+                "short, nothing acknowledged is missing)",
+            )
+        return lost_to
+
+    def _account_for_the_middle(self, first: int, last: int) -> None:
+        """Seqs the index says were held that are neither here, removed, nor reported."""
+        missing: list[int] = []
+        for seq in range(max(first, self._floor, 1), last + 1):
+            if seq not in self._msgs and seq not in self._removed:
+                if not any(a <= seq and (b is None or seq <= b) for a, b in self.lost):
+                    missing.append(seq)
+        self._removed.clear()
+        start = 0
+        for position, seq in enumerate(missing):  # report consecutive runs as one range
+            if position + 1 == len(missing) or missing[position + 1] != seq + 1:
+                self._lose(missing[start], seq, "their segment is damaged or missing")
+                start = position + 1
+
+    def _skip_to(self, last: int) -> None:
+        """Sequences up to `last` were used and their loss reported: never reuse them."""
+        self._raise_last(last)
+        try:
+            self._append(KIND_SKIP, _U64.pack(last))  # before a new segment's STATE record
+            self.sync()
+        except StoreWriteFailed as exc:
+            log.error("JetStream stream %s: %s", self.label, exc.description)
+
+    def _read_index(self) -> tuple[LogEnd, bool] | None:
+        """What the last checkpoint or clean close recorded, if it can be read."""
+        path = self._dir / "index"
+        if not path.exists():
+            return None
+        try:
+            *end, clean = _INDEX.unpack(read_sealed_file(path, self._sealer))
+        except (StoreCorrupted, struct.error) as exc:
+            log.warning("JetStream stream %s: ignoring %s: %s", self.label, path, exc)
+            return None
+        return LogEnd(*end), clean
 
     def _lose(self, first: int, last: int | None, why: str) -> None:
         self.lost.append((first, last))
@@ -362,7 +429,7 @@ class FileStore(MemStore):
         if magic[:3] != _MAGIC or zlib.crc32(data[pos : pos + 8]) != crc:
             return None
         end = pos + _HEADER.size + length
-        if end > len(data) or magic[3] not in (KIND_MSG, KIND_DELETE, KIND_FLOOR, KIND_STATE):
+        if end > len(data) or magic[3] not in _KINDS:
             return None
         aad = magic + struct.pack(">IQ", segment, pos)
         try:
@@ -392,20 +459,29 @@ class FileStore(MemStore):
             self._live[segment] += 1
         elif kind == KIND_DELETE:
             (seq,) = _U64.unpack(plain)
+            self._removed.add(seq)
             if self.get(seq) is not None:
                 self._drop(seq)
         elif kind == KIND_FLOOR:
             (floor,) = _U64.unpack(plain)
+            self._floor = max(self._floor, floor)
             self._apply_floor(floor)
-        else:  # KIND_STATE: the last seq when this segment was started
+        elif kind == KIND_STATE:  # the last seq when this segment was started
             (last,) = _U64.unpack(plain)
             if check_state and last > self.last_seq:
                 self._gap_from = self._gap_from or self.last_seq + 1
             self._close_gap(last)
-            if last > self.last_seq:
-                self.last_seq = last
-                if not self.messages:
-                    self.first_seq = last + 1
+            self._raise_last(last)
+        else:  # KIND_SKIP: seqs up to here were used; any gap before it was reported then
+            (last,) = _U64.unpack(plain)
+            self._gap_from = 0
+            self._raise_last(last)
+
+    def _raise_last(self, last: int) -> None:
+        if last > self.last_seq:
+            self.last_seq = last
+            if not self.messages:
+                self.first_seq = last + 1
 
     def _close_gap(self, known_last: int) -> None:
         """A record proves seqs up to `known_last` existed: unseen ones since damage are lost."""

@@ -226,7 +226,11 @@ fault_ops = st.lists(
 )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# `make soak-js-faults` runs thousands of schedules; the suite runs a bounded number
+EXAMPLES = int(os.environ.get("NSCPY_JS_FAULT_EXAMPLES", "60"))
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(fault_ops, st.integers(0, 1000))
 def test_random_faults_never_lose_a_synced_message(tmp_path_factory, steps, seed) -> None:
     directory = tmp_path_factory.mktemp("faults")
