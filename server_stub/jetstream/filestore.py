@@ -119,6 +119,7 @@ class FileStore(MemStore):
         self._checkpointed = self._synced
         self._removed: set[int] = set()  # recovery: seqs a replayed DELETE record removed
         self._floor = 0  # recovery: the highest replayed FLOOR
+        self._skipped: list[LostRange] = []  # recovery: seqs a SKIP said were reported lost
         make_dirs(self._dir)
         self._load()
 
@@ -339,11 +340,13 @@ class FileStore(MemStore):
     def _account_for_the_middle(self, first: int, last: int) -> None:
         """Seqs the index says were held that are neither here, removed, nor reported."""
         missing: list[int] = []
+        known = self.lost + self._skipped  # reported now, or at an earlier start
         for seq in range(max(first, self._floor, 1), last + 1):
             if seq not in self._msgs and seq not in self._removed:
-                if not any(a <= seq and (b is None or seq <= b) for a, b in self.lost):
+                if not any(a <= seq and (b is None or seq <= b) for a, b in known):
                     missing.append(seq)
         self._removed.clear()
+        self._skipped.clear()
         start = 0
         for position, seq in enumerate(missing):  # report consecutive runs as one range
             if position + 1 == len(missing) or missing[position + 1] != seq + 1:
@@ -475,6 +478,8 @@ class FileStore(MemStore):
         else:  # KIND_SKIP: seqs up to here were used; any gap before it was reported then
             (last,) = _U64.unpack(plain)
             self._gap_from = 0
+            if last > self.last_seq:
+                self._skipped.append((self.last_seq + 1, last))
             self._raise_last(last)
 
     def _raise_last(self, last: int) -> None:

@@ -112,6 +112,10 @@ def test_truncated_newest_segment_after_a_clean_stop_is_reported(
     assert unaccounted(two_streams["ORDERS"], served(bus, "ORDERS"), lost) == []
     assert unaccounted(two_streams["OTHER"], served(bus, "OTHER"), []) == []
     account_still_works(bus)
+    assert bus.request(ACCOUNT, "orders.1", b"next")["seq"] == 51  # lost seqs are not reused
+    bus = restart(make_js, caplog)
+    assert lost_in_log(caplog.text, "ORDERS") == []  # reported once, not at every start
+    assert bus.request(ACCOUNT, "orders.1", b"after")["seq"] == 52
 
 
 @pytest.mark.parametrize("cut", ["half", "record boundary", "removed"])
