@@ -5,6 +5,12 @@ the bus, the periodic tick (redelivery, request expiry, max_age) and group commi
 appended to the stream's log at once, but its ack is held until the next `flush()` has fsynced
 the log, so an acknowledged message is always on stable storage; with an asyncio loop the flush
 runs via `call_soon`, batching every publish that arrived in the same loop iteration.
+
+Failures stay local. A write or fsync that fails answers the publishes it concerns with
+nats-server's 503 / 10077 instead of an ack; a failed background write (limits, consumer
+state, the log index) is logged once and retried by the next tick. A stream whose files cannot
+be read back is offline: its API calls answer 500 / 10194 with the reason, STREAM.LIST names it
+under `offline`, STREAM.DELETE discards it, and the rest of the account is served as usual.
 """
 
 from __future__ import annotations
