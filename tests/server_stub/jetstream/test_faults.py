@@ -288,3 +288,17 @@ def test_random_faults_never_lose_a_synced_message(tmp_path_factory, steps, seed
         for msg in store.iter_from(0):
             assert msg.data == written[msg.seq]  # nothing served that was not written so
     store.close()
+
+
+def test_a_planted_segment_symlink_is_refused_not_followed(make_js, tmp_path: Path) -> None:
+    js, bus = make_js(block_size=300)
+    create(bus)
+    target = tmp_path / "outside.blk"
+    target.write_bytes(b"")
+    msgs = next((tmp_path / "store").rglob("ORDERS/msgs"))
+    for number in range(2, 40):  # wherever the next segment will be
+        (msgs / f"{number}.blk").symlink_to(target)
+    answers = [bus.request(ACCOUNT, "orders.1", b"m" * 50) for _ in range(20)]
+    refused = [a for a in answers if "error" in a]
+    assert refused and "cannot open segment 2" in refused[0]["error"]["description"]
+    assert target.read_bytes() == b""
