@@ -81,6 +81,7 @@ class StreamFiles:
         """A new stream's files; a failure leaves nothing behind (StoreWriteFailed)."""
         directory = self.stream_dir(account, config.name)
         if directory.exists():  # leftovers of a stream deleted while we were down
+            log.warning("JetStream removing the leftovers of a deleted stream in %s", directory)
             shutil.rmtree(directory)
         sealer = self.sealer(account, config.name)
         try:
@@ -147,7 +148,7 @@ class StreamFiles:
         for directory in directories:
             try:
                 found.append(self._recover_stream(account, directory))
-            except (errors.JetStreamError, OSError, ValueError, KeyError, TypeError) as exc:
+            except Exception as exc:  # whatever the damage, it stays with this one stream
                 reason = getattr(exc, "description", None) or str(exc) or type(exc).__name__
                 reason = reason.replace(f"{directory}{os.sep}", "")  # no server paths in replies
                 offline[directory.name] = reason
