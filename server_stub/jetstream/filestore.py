@@ -198,10 +198,10 @@ class FileStore(MemStore):
             raise StoreWriteFailed(self.failed)
         if self._size >= self._block_size:
             self._roll()
-            self._reap()
         if self._needs_state:
             self._append(KIND_STATE, _U64.pack(self.last_seq))
             self._needs_state = False
+            self._reap()
         self._append(kind, plain)
 
     def _append(self, kind: int, plain: bytes) -> None:
@@ -267,9 +267,25 @@ class FileStore(MemStore):
             self._fail(f"fsync of {self._dir} failed: {_reason(exc)}")
 
     def _reap(self) -> None:
-        for segment in list(self._live):
+        """Remove the oldest segments without live messages.
+
+        Not before the active segment's STATE record is on disk: it keeps the last seq (and
+        the FLOOR/DELETE records that emptied them may be in the segments that go).
+        """
+        if self._needs_state or self.failed:
+            return
+        doomed = []
+        for segment in self._live:
             if segment == self._active or self._live[segment] > 0:
                 break
+            doomed.append(segment)
+        if not doomed:
+            return
+        try:
+            self.sync()
+        except StoreWriteFailed:
+            return  # logged; the store is read-only now
+        for segment in doomed:
             del self._live[segment]
             self._segment_path(segment).unlink(missing_ok=True)
 
