@@ -2,16 +2,11 @@
 
 Theory of operation. A stream directory holds `meta.key` (which cipher, plus a sealed known
 value that tells a wrong key from damage), `meta.inf` (the sealed stream config) and
-`msgs/<n>.blk` segments. Each record is
-
-    header (12 bytes, clear): b"NJ" | version | kind | u32 body length | u32 CRC-32 of the 8 bytes
-    body: Sealer.seal(plain, aad = magic+version+kind | u32 segment | u64 offset)
-
-so subject, headers and payload exist on disk only inside a sealed body, and a record cannot be
-moved to another place without failing authentication. Kinds: MSG (seq, ts, subject, headers,
-payload), DELETE (one interior seq), FLOOR (everything below a seq is gone), STATE (the last
-seq, written at the start of every segment so it survives when older segments are removed) and
-SKIP (seqs up to here were used and their loss reported: never hand them out again).
+`msgs/<n>.blk` segments of individually sealed records (format in `segment.py`). Kinds: MSG
+(seq, ts, subject, headers, payload), DELETE (one interior seq), FLOOR (everything below a
+seq is gone), STATE (the last seq, written at the start of every segment so it survives when
+older segments are removed) and SKIP (seqs up to here were used and their loss reported: never
+hand them out again).
 
 Writing. A record is appended whole or not at all: when write(2) fails or comes up short (a
 full disk), the segment is cut back to where the record started and the caller gets
@@ -19,7 +14,7 @@ StoreWriteFailed, so nothing half-written ever sits before a later record. When 
 kernel may have dropped the pages, so the store turns read-only until a restart recovers it
 from what is really on disk.
 
-`msgs/index` records where the synced log ends (active segment, its size, last seq): exactly
+`msgs/index` records where the synced log ends (segment, size, first and last seq): exactly
 at `close()`, as a lower bound at every `checkpoint()` (the engine's tick, unsynced). The log
 only grows, so a start that finds less knows what it lost; after a clean stop that is exact,
 after a crash it is exact up to the last checkpoint. (What was written in the last tick before
@@ -30,9 +25,10 @@ to the next record that authenticates at its own offset (a forgery or a coincide
 the offset is sealed into it), and the sequences that were in between are logged as lost. A
 damaged or incomplete tail of the newest segment (a crash mid-write) is left in place and
 appends go on in a new segment: recovery deletes nothing (a damaged segment goes later, like
-any other, once its last readable message is removed). A gap between a segment's
-STATE and the end of the one before it (a truncated or removed segment) is logged the same way.
-`lost` keeps the lost ranges for callers.
+any other, once its last readable message is removed). A gap between a segment's STATE and
+the end of the one before it, or a seq the index vouches for that is neither held nor removed
+by a DELETE/FLOOR record (a truncated or removed segment), is logged the same way. `lost`
+keeps the lost ranges for callers.
 """
 
 from __future__ import annotations
@@ -41,12 +37,11 @@ import errno
 import logging
 import os
 import struct
-import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
-from server_stub.jetstream.crypto import OpenFailed, Sealer
+from server_stub.jetstream.crypto import Sealer
 from server_stub.jetstream.errors import StoreCorrupted, StoreWriteFailed
 from server_stub.jetstream.memstore import MemStore, StoredMsg
 from server_stub.jetstream.sealedfile import (
@@ -55,16 +50,23 @@ from server_stub.jetstream.sealedfile import (
     read_sealed_file,
     write_sealed_file,
 )
+from server_stub.jetstream.segment import (
+    KIND_DELETE,
+    KIND_FLOOR,
+    KIND_MSG,
+    KIND_SKIP,
+    KIND_STATE,
+    U64,
+    decode_msg,
+    encode_msg,
+    encode_record,
+    next_record,
+    parse_record,
+)
 
 log = logging.getLogger("server_stub.jetstream")
 
-_MAGIC = b"NJ\x01"
-_HEADER = struct.Struct(">4sII")  # magic+kind, body length, crc of the first 8 bytes
-_MSG = struct.Struct(">QqHI")  # seq, ts, subject length, header length
-_U64 = struct.Struct(">Q")
 _INDEX = struct.Struct(">IQQQ?")  # LogEnd, then True when written by close()
-KIND_MSG, KIND_DELETE, KIND_FLOOR, KIND_STATE, KIND_SKIP = 1, 2, 3, 4, 5
-_KINDS = (KIND_MSG, KIND_DELETE, KIND_FLOOR, KIND_STATE, KIND_SKIP)
 DEFAULT_BLOCK_SIZE = 4 << 20
 _SEGMENT_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC
 
@@ -120,6 +122,7 @@ class FileStore(MemStore):
         self._removed: set[int] = set()  # recovery: seqs a replayed DELETE record removed
         self._floor = 0  # recovery: the highest replayed FLOOR
         self._skipped: list[LostRange] = []  # recovery: seqs a SKIP said were reported lost
+        self._stated: set[int] = set()  # recovery: segments that have their STATE record
         make_dirs(self._dir)
         self._load()
 
@@ -131,17 +134,15 @@ class FileStore(MemStore):
 
     # -- persistence hooks ---------------------------------------------------------------
     def _persist_msg(self, msg: StoredMsg) -> None:
-        subject = msg.subject.encode()
-        plain = _MSG.pack(msg.seq, msg.ts, len(subject), len(msg.hdrs)) + subject + msg.hdrs
-        self._write(KIND_MSG, plain + msg.data)
+        self._write(KIND_MSG, encode_msg(msg))
         self._seg_of[msg.seq] = self._active
         self._live[self._active] += 1
 
     def _persist_delete(self, seq: int) -> None:
-        self._write(KIND_DELETE, _U64.pack(seq))
+        self._write(KIND_DELETE, U64.pack(seq))
 
     def _persist_floor(self, floor: int) -> None:
-        self._write(KIND_FLOOR, _U64.pack(floor))
+        self._write(KIND_FLOOR, U64.pack(floor))
 
     def _on_drop(self, msg: StoredMsg) -> None:
         segment = self._seg_of.pop(msg.seq, None)
@@ -166,7 +167,7 @@ class FileStore(MemStore):
     def _log_end(self) -> LogEnd:
         return LogEnd(self._active, self._size, self.first_seq, self.last_seq)
 
-    def checkpoint(self, *, clean: bool = False) -> None:
+    def checkpoint(self, *, clean: bool = False, durable: bool = False) -> None:
         """Record in `msgs/index` where the synced log ends (the engine does so every tick).
 
         The log only grows, so a later start that finds less has lost something and says
@@ -175,7 +176,7 @@ class FileStore(MemStore):
         if self.failed or self._fd < 0 or (self._synced == self._checkpointed and not clean):
             return
         index = _INDEX.pack(*self._synced, clean)
-        write_sealed_file(self._dir / "index", self._sealer, index, sync=clean)
+        write_sealed_file(self._dir / "index", self._sealer, index, sync=clean or durable)
         self._checkpointed = self._synced
 
     def close(self) -> None:
@@ -199,17 +200,13 @@ class FileStore(MemStore):
         if self._size >= self._block_size:
             self._roll()
         if self._needs_state:
-            self._append(KIND_STATE, _U64.pack(self.last_seq))
+            self._append(KIND_STATE, U64.pack(self.last_seq))
             self._needs_state = False
             self._reap()
         self._append(kind, plain)
 
     def _append(self, kind: int, plain: bytes) -> None:
-        magic = _MAGIC + bytes([kind])
-        aad = magic + struct.pack(">IQ", self._active, self._size)
-        body = self._sealer.seal(plain, aad)
-        head8 = magic + len(body).to_bytes(4, "big")
-        record = head8 + zlib.crc32(head8).to_bytes(4, "big") + body
+        record = encode_record(self._sealer, kind, plain, self._active, self._size)
         try:
             written = self.write_fd(self._fd, record)
             if written != len(record):  # on a regular file, the disk is full
@@ -285,6 +282,10 @@ class FileStore(MemStore):
             self.sync()
         except StoreWriteFailed:
             return  # logged; the store is read-only now
+        try:  # the index must not vouch for seqs whose removal records are about to go
+            self.checkpoint(durable=True)
+        except StoreWriteFailed:  # (a full disk): no index is better than a stale one
+            (self._dir / "index").unlink(missing_ok=True)
         for segment in doomed:
             del self._live[segment]
             self._segment_path(segment).unlink(missing_ok=True)
@@ -314,6 +315,8 @@ class FileStore(MemStore):
         self._open_segment(numbers[-1] if numbers else 1)
         if not numbers:
             _fsync_dir(self._dir)
+        # a roll whose STATE record could not be written (a full disk): write it first
+        self._needs_state = self._active > 1 and self._active not in self._stated
         skip_to = self._account_for_the_end(index)
         if self._damaged_tail:
             self._roll()
@@ -373,7 +376,7 @@ class FileStore(MemStore):
         """Sequences up to `last` were used and their loss reported: never reuse them."""
         self._raise_last(last)
         try:
-            self._append(KIND_SKIP, _U64.pack(last))  # before a new segment's STATE record
+            self._append(KIND_SKIP, U64.pack(last))  # before a new segment's STATE record
             self.sync()
         except StoreWriteFailed as exc:
             log.error("JetStream stream %s: %s", self.label, exc.description)
@@ -403,13 +406,13 @@ class FileStore(MemStore):
         data = path.read_bytes()
         pos = 0
         while pos < len(data):
-            record = self._parse(data, pos, number)
+            record = parse_record(self._sealer, data, pos, number)
             if record is not None:
                 kind, plain, end = record
                 self._apply(kind, plain, number, check_state=not first)
                 pos = end
                 continue
-            following = self._resync(data, pos + 1, number)
+            following = next_record(self._sealer, data, pos + 1, number)
             if following is None:
                 self._bad_tail(path, data, pos, last)
                 return
@@ -440,59 +443,31 @@ class FileStore(MemStore):
         # a crash loses only what was never acknowledged; a truncated file may have lost more
         self._gap_from = self._gap_from or self.last_seq + 1
 
-    def _parse(self, data: bytes, pos: int, segment: int) -> tuple[int, bytes, int] | None:
-        """(kind, plaintext, end) of the record at `pos`, or None when it does not check out."""
-        if len(data) - pos < _HEADER.size:
-            return None
-        magic, length, crc = _HEADER.unpack_from(data, pos)
-        if magic[:3] != _MAGIC or zlib.crc32(data[pos : pos + 8]) != crc:
-            return None
-        end = pos + _HEADER.size + length
-        if end > len(data) or magic[3] not in _KINDS:
-            return None
-        aad = magic + struct.pack(">IQ", segment, pos)
-        try:
-            plain = self._sealer.open(data[pos + _HEADER.size : end], aad)
-        except OpenFailed:
-            return None
-        return magic[3], plain, end
-
-    def _resync(self, data: bytes, start: int, segment: int) -> int | None:
-        """Offset of the next record at or after `start` that authenticates, if any."""
-        pos = data.find(_MAGIC, start)
-        while pos >= 0:
-            if self._parse(data, pos, segment) is not None:
-                return pos
-            pos = data.find(_MAGIC, pos + 1)
-        return None
-
     def _apply(self, kind: int, plain: bytes, segment: int, *, check_state: bool) -> None:
         if kind == KIND_MSG:
-            seq, ts, slen, hlen = _MSG.unpack_from(plain)
-            start = _MSG.size
-            subject = plain[start : start + slen].decode()
-            hdrs = plain[start + slen : start + slen + hlen]
-            self._close_gap(seq - 1)
-            self._add(StoredMsg(seq, subject, hdrs, plain[start + slen + hlen :], ts))
-            self._seg_of[seq] = segment
+            msg = decode_msg(plain)
+            self._close_gap(msg.seq - 1)
+            self._add(msg)
+            self._seg_of[msg.seq] = segment
             self._live[segment] += 1
         elif kind == KIND_DELETE:
-            (seq,) = _U64.unpack(plain)
+            (seq,) = U64.unpack(plain)
             self._removed.add(seq)
             if self.get(seq) is not None:
                 self._drop(seq)
         elif kind == KIND_FLOOR:
-            (floor,) = _U64.unpack(plain)
+            (floor,) = U64.unpack(plain)
             self._floor = max(self._floor, floor)
             self._apply_floor(floor)
         elif kind == KIND_STATE:  # the last seq when this segment was started
-            (last,) = _U64.unpack(plain)
+            (last,) = U64.unpack(plain)
             if check_state and last > self.last_seq:
                 self._gap_from = self._gap_from or self.last_seq + 1
             self._close_gap(last)
             self._raise_last(last)
+            self._stated.add(segment)
         else:  # KIND_SKIP: seqs up to here were used; any gap before it was reported then
-            (last,) = _U64.unpack(plain)
+            (last,) = U64.unpack(plain)
             self._gap_from = 0
             if last > self.last_seq:
                 self._skipped.append((self.last_seq + 1, last))
