@@ -130,7 +130,7 @@ async def fill_disk(url: str, creds: Creds, filler: Path, acked: dict[int, bytes
         return True
 
     failures = 0
-    for number in range(6000):  # bounded: 3 MB hold about 2,000 of these
+    for number in range(100_000):  # bounded: 3 MB hold about 2,000 of these
         failures = 0 if await publish(number) else failures + 1
         if failures == 12:
             break
@@ -138,7 +138,7 @@ async def fill_disk(url: str, creds: Creds, filler: Path, acked: dict[int, bytes
     report["new_stream_while_full"] = await outcome(js.add_stream(name="W", subjects=["w"]))
     filler.unlink()
     before = len(acked)
-    for number in range(6000, 6030):
+    for number in range(100_000, 100_030):
         await publish(number)
     report["acks_after_freeing"] = len(acked) - before
     await close(nc, report["disconnects"])
