@@ -205,6 +205,24 @@ def test_wrong_key_takes_old_streams_offline_and_new_ones_work(
     assert names == ["NEWCOMER"]
 
 
+@pytest.mark.parametrize("damage", ["removed", "flipped"])
+def test_a_lost_or_damaged_index_costs_precision_only(
+    make_js, tmp_path, two_streams, caplog, damage
+) -> None:
+    index = stream_dir(tmp_path, "ORDERS") / "msgs" / "index"
+    if damage == "removed":
+        index.unlink()
+    else:
+        data = bytearray(index.read_bytes())
+        data[-3] ^= 0x10
+        index.write_bytes(bytes(data))
+    bus = restart(make_js, caplog)
+    assert lost_in_log(caplog.text, "ORDERS") == []
+    assert ("ignoring" in caplog.text) == (damage == "flipped")
+    assert unaccounted(two_streams["ORDERS"], served(bus, "ORDERS"), []) == []
+    assert index.exists()  # written again at start
+
+
 def test_damaged_meta_key_is_rewritten_when_the_key_is_right(
     make_js, tmp_path, two_streams, caplog
 ) -> None:
