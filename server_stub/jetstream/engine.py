@@ -32,8 +32,9 @@ from server_stub.jetstream.consumer import Consumer, ConsumerConfig, Outgoing, s
 from server_stub.jetstream.crypto import master_key
 from server_stub.jetstream.filestore import DEFAULT_BLOCK_SIZE
 from server_stub.jetstream.memstore import MemStore
+from server_stub.jetstream.offline import OfflineStreams
 from server_stub.jetstream.storage import StreamFiles
-from server_stub.jetstream.stream import Stream, StreamConfig
+from server_stub.jetstream.stream import PublishResult, Stream, StreamConfig
 from server_stub.jetstream.wire import decode_headers, go_json, go_time, loads_request
 
 Clock = Callable[[], int]
@@ -68,8 +69,7 @@ class JetStream:
         self._api_subs: dict[str, list[int]] = {}
         self._stream_subs: dict[tuple[str, str], list[int]] = {}
         self._consumer_subs: dict[tuple[str, str, str], list[int]] = {}
-        # streams found on disk that could not be recovered: (account, stream) -> why
-        self._offline: dict[tuple[str, str], str] = {}
+        self._offline = OfflineStreams(self._files)  # found on disk, could not be recovered
         self._acks: list[tuple[str, str, str, bytes]] = []  # account, stream, reply, body
         self._failing: set[str] = set()  # background writes failing now (logged once each)
         self._fresh: set[tuple[str, str]] = set()
@@ -216,35 +216,16 @@ class JetStream:
         account = self.accounts.get(msg.account)
         if account is None or not msg.reply:
             return
-        named = _stream_named_in(msg.subject)
-        if named is not None and (msg.account, named) in self._offline:
-            response = self._offline_response(msg.account, named, msg.subject)
+        if self._offline.owns(msg.account, msg.subject):
+            response = self._offline.answer(msg.account, msg.subject)
         else:
             response = account.handle(msg.subject, msg.payload, self._clock())
-            if msg.subject == "$JS.API.STREAM.LIST" and response and "error" not in response:
-                offline = {s: why for (a, s), why in self._offline.items() if a == msg.account}
-                if offline:  # as nats-server lists streams it cannot serve
-                    response["offline"] = dict(sorted(offline.items()))
+            offline = self._offline.listed(msg.account)
+            listing = msg.subject == "$JS.API.STREAM.LIST"
+            if offline and listing and response and "error" not in response:
+                response["offline"] = offline  # as nats-server lists streams it cannot serve
         if response is not None:
             self._bus.publish(msg.account, msg.reply, go_json(response).encode())
-
-    def _offline_response(self, account: str, stream: str, subject: str) -> dict[str, Any] | None:
-        """An offline stream's API: DELETE removes its files, everything else is refused."""
-        response = not_enabled_response(subject)
-        if response is None:
-            return None
-        if subject == f"$JS.API.STREAM.DELETE.{stream}":
-            del self._offline[(account, stream)]
-            self._files.remove_stream(account, stream)
-            log.warning("JetStream offline stream '%s > %s' deleted", account, stream)
-            response.pop("error")
-            response["success"] = True
-            return response
-        reason = self._offline[(account, stream)]
-        response["error"] = errors.stream_offline(
-            f"{reason}; delete the stream to discard its files"
-        ).to_json()
-        return response
 
     def _on_disabled(self, msg: BusMessage) -> None:
         if msg.reply:
@@ -256,7 +237,12 @@ class JetStream:
         stream = account.stream_for(msg.subject) if account else None
         if account is None or stream is None:
             return
-        result = account.publish(stream, msg.subject, msg.headers, msg.payload, self._clock())
+        try:
+            result = account.publish(stream, msg.subject, msg.headers, msg.payload, self._clock())
+        except errors.StoreWriteFailed as exc:  # a write after the append (Stream handles that)
+            log.error("JetStream failed to store a msg: %s", exc.description)
+            refusal = {"error": exc.to_json(), "stream": stream.name, "seq": 0}
+            result = PublishResult(refusal)
         body = go_json(result.ack).encode()
         if result.stored is None:
             if msg.reply:
@@ -422,10 +408,7 @@ class JetStream:
     def _recover(self, account: JsAccount) -> None:
         """Serve every stream that can be read back; the others answer "stream is offline"."""
         recovered, offline = self._files.recover(account.name)
-        for key in [k for k in self._offline if k[0] == account.name]:
-            del self._offline[key]  # re-enabled: what was offline may have been repaired
-        for name, reason in offline.items():
-            self._offline[(account.name, name)] = reason
+        self._offline.recovered(account.name, offline)
         now = self._clock()
         for found in recovered:
             stream = Stream(found.config, found.store, found.created)
@@ -484,16 +467,3 @@ class JetStream:
     def _unsubscribe_api(self, account: str) -> None:
         for sid in self._api_subs.pop(account, []):
             self._bus.unsubscribe(sid)
-
-
-def _stream_named_in(subject: str) -> str | None:
-    """The stream an API request names: `$JS.API.STREAM.<op>.<stream>`, `...STREAM.MSG.<op>.
-    <stream>`, `...CONSUMER.<op>.<stream>[...]` or `...CONSUMER.DURABLE.CREATE.<stream>.<c>`."""
-    tokens = subject.split(".")
-    if len(tokens) < 5:
-        return None
-    if tokens[2] == "STREAM" and tokens[3] not in ("NAMES", "LIST"):
-        return tokens[5] if tokens[3] == "MSG" and len(tokens) > 5 else tokens[4]
-    if tokens[2] == "CONSUMER":
-        return tokens[5] if tokens[3] == "DURABLE" and len(tokens) > 5 else tokens[4]
-    return None

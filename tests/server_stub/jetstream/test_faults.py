@@ -35,11 +35,15 @@ class Disk:
 
     def __init__(self, seed: int = 1) -> None:
         self.full = False
+        self.writes_left: int | None = None  # the disk fills up after this many more writes
         self.fsync_errors = 0
         self.failed_writes = 0
         self._rng = random.Random(seed)
 
     def write(self, fd: int, data: bytes) -> int:
+        if self.writes_left is not None:
+            self.full = self.writes_left <= 0
+            self.writes_left -= 1
         if not self.full:
             return os.write(fd, data)
         self.failed_writes += 1
@@ -124,6 +128,20 @@ def test_create_on_a_full_disk_is_refused_and_leaves_nothing(make_js, disk, tmp_
     js.stop()
     _, bus = make_js()  # nothing offline after the refused attempt
     assert bus.request(ACCOUNT, f"{API}STREAM.INFO.ORDERS")["state"]["messages"] == 1
+
+
+def test_a_write_failing_after_the_append_is_answered_not_acked(make_js, disk) -> None:
+    js, bus = make_js()
+    create(bus, max_msgs_per_subject=1)  # each publish appends, then deletes the older one
+    assert bus.request(ACCOUNT, "orders.1", b"first")["seq"] == 1
+    disk.writes_left = 1  # the append fits, the delete record does not
+    answer = bus.request(ACCOUNT, "orders.1", b"second")
+    assert answer["error"]["err_code"] == 10077  # answered (never a timeout), not acked
+    disk.writes_left, disk.full = None, False
+    assert bus.request(ACCOUNT, "orders.1", b"third")["seq"] == 3
+    js.stop()
+    _, bus = make_js()
+    assert served(bus, "ORDERS")(3) == b"third"
 
 
 def test_failed_fsync_never_acks_and_the_stream_turns_read_only(make_js, disk, caplog) -> None:
