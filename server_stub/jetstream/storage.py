@@ -185,10 +185,14 @@ class StreamFiles:
         )
         recovered = RecoveredStream(config, store, int(meta["created"]))
         obs = directory / "obs"
-        for consumer_dir in sorted(obs.iterdir() if obs.is_dir() else []):
-            consumer = self._recover_consumer(account, name, consumer_dir, sealer)
-            if consumer is not None:
-                recovered.consumers.append(consumer)
+        try:
+            for consumer_dir in sorted(obs.iterdir() if obs.is_dir() else []):
+                consumer = self._recover_consumer(account, name, consumer_dir, sealer)
+                if consumer is not None:
+                    recovered.consumers.append(consumer)
+        except OSError:
+            store.close()
+            raise
         return recovered
 
     def _recover_consumer(
@@ -200,7 +204,7 @@ class StreamFiles:
             config, created = meta["config"], int(meta["created"])
             if not isinstance(config, dict):
                 raise errors.StoreCorrupted(f"{directory}/meta.inf: config is not an object")
-        except (errors.StoreCorrupted, ValueError, KeyError, TypeError) as exc:
+        except Exception as exc:  # whatever the damage, it stays with this one consumer
             log.error("JetStream %s is not served: %s (files kept in %s)", what, exc, directory)
             return None
         state: dict[str, Any] | None = None
@@ -208,7 +212,7 @@ class StreamFiles:
         if state_path.exists():
             try:
                 state = _json(read_sealed_file(state_path, sealer))
-            except (errors.StoreCorrupted, ValueError) as exc:
+            except Exception as exc:  # the consumer is still served, from its policy
                 log.error(
                     "JetStream %s lost its delivery state (%s): it starts again from its "
                     "deliver policy, so messages may be delivered twice",
