@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -65,7 +66,9 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
 
 
 @contextlib.contextmanager
-def serving(kind: str, conf: Path, log: Path) -> Iterator[str]:
+def serving(
+    kind: str, conf: Path, log: Path, procs: list[subprocess.Popen[bytes]] | None = None
+) -> Iterator[str]:
     """The stub or nats-server on `conf`, output appended to `log`, stopped with SIGTERM."""
     port = free_port()
     if kind == "stub":
@@ -74,6 +77,8 @@ def serving(kind: str, conf: Path, log: Path) -> Iterator[str]:
         argv = [str(NATS_SERVER), "-c", str(conf), "-a", "127.0.0.1", "-p", str(port)]
     with open(log, "ab") as out:
         proc = subprocess.Popen(argv, stdout=out, stderr=out)
+    if procs is not None:
+        procs.append(proc)
     try:
         wait_for_info(port, 15.0, proc)
         yield f"nats://127.0.0.1:{port}"
@@ -210,6 +215,52 @@ def test_full_disk_acked_messages_survive_and_the_account_works(
     assert (stub["new_stream"], stub["new_publish"]) == ("AFTER", 1)
     assert stub["disconnects"] == [] and "Traceback" not in stub["log"]
     assert "No space left on device" in stub["log"]
+
+
+async def publish_until_killed(
+    url: str, creds: Creds, proc: subprocess.Popen[bytes], acked: dict[int, bytes]
+) -> int:
+    """Fill the disk, go on publishing into the refusals, SIGKILL the server mid-stream."""
+    nc = await connect(url, creds)
+    js = nc.jetstream(timeout=3)
+    await js.add_stream(name="D", subjects=["d.>"])
+    refused = 0
+    for number in range(100_000):  # bounded; the kill ends it long before
+        payload = b"%06d-" % number + b"x" * PAYLOAD
+        if refused == 20:
+            proc.send_signal(signal.SIGKILL)  # publishes are in flight: nothing is clean
+        result = await outcome(js.publish("d.x", payload))
+        if isinstance(result, str) and refused >= 20:
+            break  # the connection is gone
+        if isinstance(result, tuple | str):
+            refused += 1
+        else:
+            acked[result.seq] = payload
+    with contextlib.suppress(Exception):
+        await nc.close()
+    return refused
+
+
+def test_killed_on_a_full_disk_every_ack_survives(tmp_path: Path, small_disk: Path) -> None:
+    chain = Chain.create(tmp_path, "JS")
+    chain.edits["JS"] = [unlimited]
+    creds = chain.user("JS")
+    filler = small_disk / "filler"
+    filler.write_bytes(os.urandom(1 << 20))
+    conf = config(chain, "killed", small_disk / "store")
+    log = tmp_path / "killed.log"
+    acked: dict[int, bytes] = {}
+    procs: list[subprocess.Popen[bytes]] = []
+    with serving("stub", conf, log, procs) as url:
+        refused = run(publish_until_killed(url, creds, procs[0], acked), timeout=240)
+    assert procs[0].returncode == -signal.SIGKILL and refused >= 20 and len(acked) > 500
+    filler.unlink()
+    with serving("stub", conf, log) as url:
+        after = run(check_after_restart(url, creds, acked), timeout=240)
+    text = log.read_text(errors="replace")
+    assert unaccounted(acked, after["found"].get, lost_in_log(text, "D")) == []
+    assert (after["new_stream"], after["new_publish"]) == ("AFTER", 1)
+    assert "Traceback" not in text
 
 
 # -- damaged files -------------------------------------------------------------------------
