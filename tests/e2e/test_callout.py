@@ -22,7 +22,7 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
 ]
 
-SERVERS = ["nats-server"]  # the stub joins once it implements auth callout
+SERVERS = ["nats-server", "stub"]
 MODES = ["config", "operator"]
 AUTH_VIOLATION = "nats: 'Authorization Violation'"
 
