@@ -144,6 +144,9 @@ def build(conf: ConfMap, config_dir: Path) -> ServerOptions:
         options.ping_interval = duration(conf["ping_interval"], "ping_interval")
     if "tls" in conf:
         options.tls = _tls(conf["tls"], config_dir)
+        # nats-server's default auth timeout with TLS is the TLS timeout plus one second
+        # (getDefaultAuthTimeout); an authorization { timeout } set below still wins
+        options.auth_timeout = options.tls.timeout + 1.0
     if "jetstream" in conf:
         js = conf["jetstream"]
         options.jetstream = dict(js) if isinstance(js, dict) else {"enabled": js}
