@@ -13,6 +13,27 @@ from nscpy.commands.context import AppContext, pass_app
 @click.option("--mem-resolver", "kind", flag_value="mem", help="Preload every account (MEMORY).")
 @click.option("--nats-resolver", "kind", flag_value="full", help="Full nats-based resolver.")
 @click.option("--nats-resolver-cache", "kind", flag_value="cache", help="Caching resolver.")
+@click.option(
+    "--auth-callout",
+    "kind",
+    flag_value="callout",
+    help="Config mode (no operator): clients decided by an auth callout service.",
+)
+@click.option("-a", "--account", help="--auth-callout: the store account whose key issues users.")
+@click.option(
+    "--auth-user", default="auth", show_default=True, help="--auth-callout: service user."
+)
+@click.option(
+    "--auth-password",
+    envvar="NSCPY_CALLOUT_PASSWORD",
+    help="--auth-callout: its password (or env).",
+)
+@click.option(
+    "--callout-account", default="AUTH", show_default=True, help="Account of the service."
+)
+@click.option(
+    "--target-account", multiple=True, help="--auth-callout: an account clients may be placed in."
+)
 @click.option("--sys-account", help="System account name or key (default: the operator's).")
 @click.option("--config-file", help="Write here (mode 0600) instead of stdout.")
 @click.option("--dir", "resolver_dir", default="./jwt", show_default=True, help="Resolver dir.")
@@ -28,20 +49,38 @@ def generate_config(
     resolver_dir: str,
     allow_delete: bool,
     force: bool,
+    account: str | None,
+    auth_user: str,
+    auth_password: str | None,
+    callout_account: str,
+    target_account: tuple[str, ...],
 ) -> None:
     """Write a server config usable directly with `nats-server -c`."""
+    from nscpy.actions.serverconfig import CalloutConfigSpec
     from nscpy.actions.serverconfig import generate_config as build
 
     if kind is None:
         raise click.UsageError(
-            "choose one of --mem-resolver, --nats-resolver or --nats-resolver-cache"
+            "choose one of --mem-resolver, --nats-resolver, --nats-resolver-cache or --auth-callout"
         )
+    callout = None
+    if kind == "callout":
+        if not auth_password:
+            raise click.UsageError(
+                "--auth-callout needs --auth-password (or NSCPY_CALLOUT_PASSWORD)"
+            )
+        callout = CalloutConfigSpec(
+            account, auth_password, auth_user, callout_account, list(target_account)
+        )
+    elif account or auth_password or target_account:
+        raise click.UsageError("-a, --auth-password and --target-account go with --auth-callout")
     text = build(
         app.workspace,
         kind,
         sys_account=sys_account,
         resolver_dir=resolver_dir,
         allow_delete=allow_delete,
+        callout=callout,
     )
     if config_file and config_file != "--":
         path = Path(config_file)
