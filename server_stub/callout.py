@@ -364,11 +364,14 @@ def _decode_response(
     if response.error:
         raise CalloutRejected(f"auth callout service returned an error: {response.error}")
     if need.operator_mode and not encrypted:
-        signer = response.issuer_account or response.issuer
-        if signer != account:
-            claims = need.lookup(account)
-            if claims is None or signer not in claims.signing_keys:
-                raise CalloutRejected("auth callout signing key is unknown")
+        # observed on 2.15.1: the signer itself must be the account or one of its signing
+        # keys (an issuer_account naming the callout account does not vouch for a stranger)
+        claims = need.lookup(account)
+        known = response.issuer == account or (
+            claims is not None and response.issuer in claims.signing_keys
+        )
+        if not known or response.issuer_account not in ("", account):
+            raise CalloutRejected("auth callout signing key is unknown")
     try:
         user = jwt.decode(response.jwt)
     except jwt.JWTError as exc:

@@ -234,3 +234,29 @@ def test_mtls_client_certificate_subject_reaches_authorizer(tmp_path: Path, kind
     run(scenario())
     assert subjects == [world.tls.client_subject]
     assert "CN=alice-cert" in world.tls.client_subject
+
+
+def test_operator_mode_service_signs_with_signing_keys(tmp_path: Path, kind: str):
+    """Response signed by the callout account's signing key, user by the target's signing key."""
+    world = World("operator", tmp_path)
+    chain = world.chain
+    assert chain is not None
+    service_keys = world.service_keys()
+    service_keys.issuer = chain.signers["AUTH"]
+    service_keys.accounts = {chain.pub("ORDERS"): chain.signers["ORDERS"]}
+
+    async def scenario() -> None:
+        with server(kind, world.config()) as url:
+            nc = await nats.connect(url, allow_reconnect=False, **world.service_options())
+            from nscpy.callout import CalloutService
+
+            service = CalloutService(nc, service_keys, user_map())
+            await service.start()
+            try:
+                await _token_client_checks(world, url)
+            finally:
+                await service.stop()
+                await nc.close()
+            assert service.counters == {"allowed": 1}
+
+    run(scenario())
