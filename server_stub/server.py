@@ -733,6 +733,9 @@ class Client(asyncio.Protocol):
     def _ping_tick(self) -> None:
         if self.closed:
             return
+        if self.paused:  # nats-server sends no PING while an auth callout decides the client
+            self._timer("ping", self.server.options.first_ping, self._ping_tick)
+            return
         if self.pings_out + 1 > self.server.options.ping_max:
             self.fail(errors.STALE_CONNECTION)
             return

@@ -260,3 +260,93 @@ def test_operator_mode_service_signs_with_signing_keys(tmp_path: Path, kind: str
             assert service.counters == {"allowed": 1}
 
     run(scenario())
+
+
+def test_slow_authorizer_is_rejected_and_service_goes_on(tmp_path: Path, kind: str, mode: str):
+    world = World(mode, tmp_path)
+    base = user_map()
+
+    async def authorizer(request: AuthRequest) -> Allow | Reject:
+        if request.token == "slow":
+            await asyncio.sleep(30)
+        return base(request)  # type: ignore[return-value]
+
+    async def scenario() -> None:
+        with server(kind, world.config()) as url:
+            # the service gives up first (0.3 s), well inside the server's 2 s auth timeout
+            async with world.service(url, authorizer, timeout=0.3) as service:
+                with pytest.raises(nats.errors.Error) as caught:
+                    await nats.connect(url, **world.client_options(token="slow"))
+                assert str(caught.value) == AUTH_VIOLATION
+                await _token_client_checks(world, url)
+                assert service.counters == {"failed": 1, "allowed": 1}
+
+    run(scenario())
+
+
+def test_no_service_means_authorization_violation_after_the_auth_timeout(
+    tmp_path: Path, kind: str, mode: str
+):
+    world = World(mode, tmp_path)
+
+    async def scenario() -> None:
+        with server(kind, world.config()) as url:
+            with pytest.raises(nats.errors.Error) as caught:
+                # nats-py's default connect timeout (2 s) equals the server's auth timeout
+                opts = world.client_options(token="t0ken", connect_timeout=6)
+                await nats.connect(url, **opts)
+            assert str(caught.value) == AUTH_VIOLATION
+
+    run(scenario())
+
+
+def test_expiry_from_the_authorizer_closes_the_connection(tmp_path: Path, kind: str, mode: str):
+    import time
+
+    world = World(mode, tmp_path)
+
+    def authorizer(request: AuthRequest) -> Allow:
+        return Allow("ORDERS", expires=int(time.time()) + 2)
+
+    async def scenario() -> str:
+        closed = asyncio.Event()
+
+        async def on_closed() -> None:
+            closed.set()
+
+        with server(kind, world.config()) as url:
+            async with world.service(url, authorizer):
+                opts = world.client_options(token="t0ken", closed_cb=on_closed)
+                nc = await nats.connect(url, **opts)
+                await asyncio.wait_for(closed.wait(), 6)
+                return str(nc.last_error)
+
+    assert run(scenario()) == "nats: user authentication expired"
+
+
+def test_user_placed_in_the_callout_account_may_not_publish_auth_requests(
+    tmp_path: Path, kind: str, mode: str
+):
+    world = World(mode, tmp_path)
+
+    async def scenario() -> list[str]:
+        errors: list[str] = []
+
+        async def on_error(exc: Exception) -> None:
+            errors.append(str(exc))
+
+        with server(kind, world.config()) as url:
+            async with world.service(url, lambda request: Allow("AUTH")):
+                opts = world.client_options(token="t0ken", error_cb=on_error)
+                nc = await nats.connect(url, **opts)
+                await nc.publish("$SYS.REQ.USER.AUTH", b"x")
+                await nc.publish("anything.else", b"x")
+                await nc.flush()
+                for _ in range(50):
+                    if errors:
+                        break
+                    await asyncio.sleep(0.02)
+                await nc.close()
+        return errors
+
+    assert run(scenario()) == ['nats: permissions violation for publish to "$sys.req.user.auth"']
