@@ -137,6 +137,7 @@ class CalloutNeeded(Exception):  # noqa: N818 - a signal to the server, not an e
         allowed_accounts: tuple[str, ...] | list[str] = (),
         auth_user: str = "",
         name_tag: str = "",
+        tags: list[str] | None = None,
         lookup: Any = None,
     ) -> None:
         super().__init__(f"auth callout in account {account}")
@@ -147,6 +148,7 @@ class CalloutNeeded(Exception):  # noqa: N818 - a signal to the server, not an e
         self.allowed_accounts = tuple(allowed_accounts)
         self.auth_user = auth_user
         self.name_tag = name_tag
+        self.tags = list(tags or [])  # operator mode: the presented user JWT's tags
         self.lookup = lookup  # operator mode: account key -> AccountClaims | None
 
 
@@ -207,6 +209,7 @@ def operator_callout(
         allowed_accounts=auth.allowed_accounts,
         auth_user=user.subject,
         name_tag=user.name,
+        tags=user.tags,
         lookup=lookup,
     )
 
@@ -303,6 +306,7 @@ def build_request(
     ci = claims.client_info
     ci.host, ci.id, ci.user, ci.name = info.host, cid, need.auth_user, opt("name")
     ci.name_tag, ci.kind, ci.type = need.name_tag, "Client", "nats"
+    ci.tags = list(need.tags)
     co = claims.connect_opts
     co.jwt, co.nkey, co.sig, co.auth_token = opt("jwt"), opt("nkey"), opt("sig"), opt("auth_token")
     co.user, co.password, co.name = opt("user"), opt("pass"), opt("name")

@@ -191,5 +191,6 @@ class World:
 def _sentinel(claims: jwt.UserClaims) -> None:
     # the usual callout sentinel: a bearer JWT that may do nothing by itself
     claims.bearer_token = True
+    claims.tags = ["team:ops"]  # the request carries them (client_info.tags)
     claims.pub.deny = [">"]
     claims.sub.deny = [">"]
