@@ -263,7 +263,7 @@ class Server:
 
     def callout_side(self) -> Any:
         """What an auth callout request needs from the server (server_stub.callout)."""
-        from server_stub.callout import ServerSide
+        from server_stub.callout_request import ServerSide
 
         names = {spec.name for spec in self.options.accounts} | {"$G"}
         return ServerSide(

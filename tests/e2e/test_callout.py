@@ -284,9 +284,7 @@ def test_slow_authorizer_is_rejected_and_service_goes_on(tmp_path: Path, kind: s
     run(scenario())
 
 
-def test_no_service_means_authorization_violation_after_the_auth_timeout(
-    tmp_path: Path, kind: str
-):
+def test_no_service_means_authorization_violation_after_the_auth_timeout(tmp_path: Path, kind: str):
     # operator mode only: config mode's timeout runs in test_callout_rejections ('silence')
     world = World("operator", tmp_path)
 
