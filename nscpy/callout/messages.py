@@ -80,6 +80,11 @@ class AuthRequest:
         return self.claims.connect_opts.auth_token
 
     @property
+    def nkey(self) -> str:
+        """CONNECT `nkey` (a plain nkey client; its `sig` signed the nonce)."""
+        return self.claims.connect_opts.nkey
+
+    @property
     def client_jwt(self) -> str:
         """CONNECT `jwt` (operator mode: the sentinel or bearer JWT the client presented)."""
         return self.claims.connect_opts.jwt
