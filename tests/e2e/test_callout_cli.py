@@ -72,8 +72,20 @@ async def _clients(url: str, **extra) -> list[str]:
     return seen
 
 
+AUTHORIZER = """
+from nscpy.callout import Allow, Reject
+
+
+def decide(request):
+    if (request.user, request.password) == ("alice", "s3cret"):
+        return Allow("ORDERS")
+    return Reject("not alice")
+"""
+
+
+@pytest.mark.parametrize("source", ["map", "authorizer"])
 @pytest.mark.parametrize("kind", ["nats-server", "stub"])
-def test_config_mode_generate_config_and_serve(tmp_path: Path, kind: str):
+def test_config_mode_generate_config_and_serve(tmp_path: Path, kind: str, source: str):
     home = tmp_path / "home"
     h = ("-H", str(home))
     ok(*h, "add", "operator", "-n", "O")
@@ -86,9 +98,14 @@ def test_config_mode_generate_config_and_serve(tmp_path: Path, kind: str):
     seed_file = next(home.rglob(f"{issuer}.nk"))
     map_file = tmp_path / "map.toml"
     map_file.write_text(MAP)
+    (tmp_path / "my_authorizer.py").write_text(AUTHORIZER)
+    decide = (
+        ("--map", str(map_file)) if source == "map" else ("--authorizer", "my_authorizer:decide")
+    )
     with server(kind, conf) as url:
         proc = spawn(home, "callout", "serve", "-u", url, "--user", "auth", "--password", "pw",
-                     "--issuer-seed", str(seed_file), "--map", str(map_file))  # fmt: skip
+                     "--issuer-seed", str(seed_file), *decide,
+                     env={"PYTHONPATH": str(tmp_path)})  # fmt: skip
         try:
             _wait_ready(proc)
             seen = asyncio.run(_clients(url, user="alice", password="s3cret"))
