@@ -349,3 +349,52 @@ def test_user_placed_in_the_callout_account_may_not_publish_auth_requests(
         return errors
 
     assert run(scenario()) == ['nats: permissions violation for publish to "$sys.req.user.auth"']
+
+
+@pytest.fixture(scope="module")
+def go_client(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """tests/interop/go/calloutclient built with Debian's nats.go (skips without Go)."""
+    import shutil
+
+    from tests.interop.conftest import INSTALL_HINT, build_go_program
+
+    if shutil.which("go") is None:
+        pytest.skip(f"the Go toolchain is not installed ({INSTALL_HINT})")
+    binary = tmp_path_factory.mktemp("go-callout") / "calloutclient"
+    source = Path(__file__).parents[1] / "interop" / "go" / "calloutclient"
+    build_go_program(source, binary)
+    return binary
+
+
+def test_go_client_user_password_with_sentinel(tmp_path: Path, kind: str, mode: str, go_client):
+    """nats.go sends the sentinel JWT and user/password together (nats-py cannot)."""
+    import subprocess
+
+    world = World(mode, tmp_path)
+
+    def client(url: str, password: str) -> list[str]:
+        argv = [str(go_client), "-url", url, "-user", "alice", "-pass", password]
+        if world.sentinel is not None:
+            argv += ["-creds", str(world.sentinel.path)]
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=True)
+        return done.stdout.splitlines()
+
+    async def scenario() -> tuple[list[str], list[str]]:
+        with server(kind, world.config()) as url:
+            async with world.service(url):
+                good = await asyncio.to_thread(client, url, "s3cret")
+                bad = await asyncio.to_thread(client, url, "wrong")
+                return good, bad
+
+    good, bad = run(scenario())
+    # the message and the async errors come from different goroutines: compare as sets
+    assert good[0] == "connected" and sorted(good) == sorted(
+        [
+            'async: nats: permissions violation for publish to "orders.secret"',
+            'async: nats: permissions violation for publish to "billing.x"',
+            'async: nats: permissions violation for subscription to "billing.>"',
+            "connected",
+            "msg orders.new hi",
+        ]
+    ), good
+    assert bad == ["error: nats: authorization violation"]
