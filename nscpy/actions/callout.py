@@ -124,11 +124,17 @@ def _kept_pair(ws: Workspace, public_key: str) -> keys.KeyPair | None:
 
 
 def _signer(ws: Workspace, account_key: str, signing_keys: list[str]) -> keys.KeyPair | None:
+    # the identity key first, then plain signing keys, then scoped ones (their template rules)
     for key in [account_key, *signing_keys]:
         pair = _kept_pair(ws, key)
         if pair is not None:
             return pair
     return None
+
+
+def _ordered_keys(claims: Any) -> list[str]:
+    plain = [k for k, scope in claims.signing_keys.items() if scope is None]
+    return plain + [k for k, scope in claims.signing_keys.items() if scope is not None]
 
 
 def _operator_mode(ws: Workspace, spec: ServeSpec) -> tuple[dict[str, Any], ServiceKeys]:
@@ -147,7 +153,7 @@ def _operator_mode(ws: Workspace, spec: ServeSpec) -> tuple[dict[str, Any], Serv
         raise ActionError(
             f"account {account!r} has no auth callout: 'nscpy edit authcallout --auth-user ...'"
         )
-    issuer = _signer(ws, claims.subject, list(claims.signing_keys))
+    issuer = _signer(ws, claims.subject, _ordered_keys(claims))
     if issuer is None:
         raise ActionError(f"no seed of account {account!r} or its signing keys is in the keystore")
     connect: dict[str, Any]
@@ -171,13 +177,16 @@ def _operator_mode(ws: Workspace, spec: ServeSpec) -> tuple[dict[str, Any], Serv
         xkey = pair
     names: dict[str, str] = {}
     signers: dict[str, keys.KeyPair] = {}
+    scoped: set[str] = set()
     for other in ws.store.list_accounts(operator):
         other_claims = load_account(ws, operator, other)
         names[other] = other_claims.subject
         if other_claims.subject in auth.allowed_accounts or auth.allowed_accounts == [ANY_ACCOUNT]:
-            signer = _signer(ws, other_claims.subject, list(other_claims.signing_keys))
+            signer = _signer(ws, other_claims.subject, _ordered_keys(other_claims))
             if signer is not None:
                 signers[other_claims.subject] = signer
+                if other_claims.signing_keys.get(signer.public_key) is not None:
+                    scoped.add(signer.public_key)
     keys_ = ServiceKeys(
         issuer,
         issuer_account=claims.subject,
@@ -185,6 +194,7 @@ def _operator_mode(ws: Workspace, spec: ServeSpec) -> tuple[dict[str, Any], Serv
         accounts=signers,
         account_names=names,
         xkey=xkey,
+        scoped=scoped,
     )
     return connect, keys_
 

@@ -183,15 +183,22 @@ def issue_user(
     *,
     account_key: str | None,
     iat: int,
+    scoped: bool = False,
 ) -> str:
     """The user JWT for an Allow, signed by the target account's key or signing key.
 
     Operator mode passes `account_key` (the target account's identity key): nats-server places
     the user by `issuer_account` (or the issuer). Config mode passes None: the server places the
-    user by the JWT's `aud`, the account name, and refuses `issuer_account` there.
+    user by the JWT's `aud`, the account name, and refuses `issuer_account` there. A `scoped`
+    signer's users carry no permissions or limits of their own (the scope's template applies),
+    so an Allow with limits cannot be issued by one.
     """
     user = jwt.UserClaims.new(request.user_nkey)
-    if allow.limits is not None:
+    if scoped:
+        if allow.limits is not None:
+            raise CalloutError("a scoped signing key issues users without limits of their own")
+        user.set_scoped()
+    elif allow.limits is not None:
         for name in jwt.UserPermissionLimits.__dataclass_fields__:
             setattr(user, name, getattr(allow.limits, name))
     user.name = allow.name or request.user or ""

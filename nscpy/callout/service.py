@@ -55,6 +55,8 @@ class ServiceKeys:
     account_names: dict[str, str] = field(default_factory=dict)
     """Operator mode: account name -> public key, so an authorizer may name accounts."""
     xkey: keys.CurveKeyPair | None = None
+    scoped: set[str] = field(default_factory=set)
+    """Operator mode: the public keys in `accounts` that are scoped signing keys."""
 
     def signer_for(self, account: str) -> tuple[keys.KeyPair, str | None]:
         """(key that signs the user JWT, the target account key or None in config mode)."""
@@ -143,7 +145,10 @@ class CalloutService:
         if isinstance(decision, Allow):
             try:
                 signer, account_key = self.keys.signer_for(decision.account)
-                user_jwt = issue_user(request, decision, signer, account_key=account_key, iat=now)
+                scoped = signer.public_key in self.keys.scoped
+                user_jwt = issue_user(
+                    request, decision, signer, account_key=account_key, iat=now, scoped=scoped
+                )
             except (CalloutError, ValueError) as exc:
                 decision = _Failed(f"cannot issue the user: {exc}")
             else:

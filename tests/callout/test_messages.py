@@ -123,3 +123,15 @@ def test_issue_user_config_and_operator_mode():
         ISSUER.public_key,
         signing.public_key,
     )
+
+
+def test_scoped_signer_issues_bare_users_and_refuses_limits():
+    request = read_request(_request().encode(), None, xkey=None, now=int(time.time()))
+    token = issue_user(
+        request, Allow("X"), ISSUER, account_key=ISSUER.public_key, iat=1, scoped=True
+    )
+    user = jwt.decode(token)
+    assert isinstance(user, jwt.UserClaims) and user.has_empty_permissions()
+    limits = jwt.UserPermissionLimits()
+    with pytest.raises(CalloutError, match="scoped signing key"):
+        issue_user(request, Allow("X", limits), ISSUER, account_key=None, iat=1, scoped=True)

@@ -398,3 +398,55 @@ def test_go_client_user_password_with_sentinel(tmp_path: Path, kind: str, mode: 
         ]
     ), good
     assert bad == ["error: nats: authorization violation"]
+
+
+def test_operator_mode_scoped_signing_key_template_applies(tmp_path: Path, kind: str):
+    """A user issued by the target's scoped key gets the scope's template, expanded."""
+    from nscpy import jwt, keys
+    from nscpy.callout import CalloutService
+
+    world = World("operator", tmp_path)
+    chain = world.chain
+    assert chain is not None
+    scoped = keys.create_pair(keys.Prefix.ACCOUNT)
+
+    def scope(claims: jwt.AccountClaims) -> None:
+        template = jwt.UserPermissionLimits(subs=-1, data=-1, payload=-1)
+        template.pub.allow = ["scoped.{{name()}}.>"]
+        template.sub.allow = ["scoped.>", "_INBOX.>"]
+        claims.signing_keys.add_scoped(jwt.UserScope(key=scoped.public_key, template=template))
+
+    chain.edits["ORDERS"] = [scope]
+    service_keys = world.service_keys()
+    service_keys.accounts = {chain.pub("ORDERS"): scoped}
+    service_keys.scoped = {scoped.public_key}
+
+    async def scenario() -> list[str]:
+        errors: list[str] = []
+
+        async def on_error(exc: Exception) -> None:
+            errors.append(str(exc))
+
+        with server(kind, world.config()) as url:
+            svc = await nats.connect(url, allow_reconnect=False, **world.service_options())
+            service = CalloutService(svc, service_keys, lambda r: Allow("ORDERS", name="bob"))
+            await service.start()
+            try:
+                opts = world.client_options(token="x", error_cb=on_error)
+                nc = await nats.connect(url, **opts)
+                sub = await nc.subscribe("scoped.>")
+                await nc.publish("scoped.bob.1", b"ok")
+                assert (await sub.next_msg(timeout=2)).subject == "scoped.bob.1"
+                await nc.publish("scoped.alice.1", b"no")
+                await nc.flush()
+                for _ in range(50):
+                    if errors:
+                        break
+                    await asyncio.sleep(0.02)
+                await nc.close()
+            finally:
+                await service.stop()
+                await svc.close()
+        return errors
+
+    assert run(scenario()) == ['nats: permissions violation for publish to "scoped.alice.1"']
