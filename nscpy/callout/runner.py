@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
 import ssl
 from collections.abc import Callable
@@ -12,6 +13,48 @@ from nscpy.callout.messages import CALLOUT_SUBJECT
 from nscpy.callout.service import Authorizer, CalloutService, ServiceKeys
 
 __all__ = ["client_tls", "serve"]
+
+log = logging.getLogger("nscpy.callout")
+
+
+async def _connect(url: str, connect: dict[str, Any]) -> Any:
+    """Connect once (a wrong URL or credential fails now), then reconnect forever."""
+    import nats
+    from nats.errors import Error as NatsError
+
+    connected = False
+
+    async def on_error(exc: Exception) -> None:
+        if connected:  # a failed first connect is reported once, below
+            log.warning("nats: %s", exc)  # one line; nats-py's default prints a traceback
+
+    async def on_disconnected() -> None:
+        log.warning("disconnected from the server; reconnecting")
+
+    async def on_reconnected() -> None:
+        log.warning("reconnected")
+
+    try:
+        nc = await nats.connect(
+            servers=[url],
+            name="nscpy-callout",
+            connect_timeout=5,
+            # nats-py retries the first connect as often as later reconnects: fail fast here
+            max_reconnect_attempts=1,
+            reconnect_time_wait=0,
+            error_cb=on_error,
+            disconnected_cb=on_disconnected,
+            reconnected_cb=on_reconnected,
+            **connect,
+        )
+    except (NatsError, OSError, asyncio.TimeoutError) as exc:
+        reason = str(exc).removeprefix("nats: ") or type(exc).__name__
+        raise ConnectionError(f"cannot connect to {url}: {reason}") from None
+    connected = True
+    # a running service rides out server restarts (nats-py reads this option on each attempt)
+    nc.options["max_reconnect_attempts"] = -1
+    nc.options["reconnect_time_wait"] = 2
+    return nc
 
 
 def client_tls(
@@ -41,19 +84,11 @@ async def serve(
     stop: asyncio.Event | None = None,
 ) -> dict[str, int]:
     """Serve until `stop` is set (or SIGTERM/SIGINT); the outcome counters at the end."""
-    import nats
-
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    nc = await nats.connect(
-        servers=[url],
-        name="nscpy-callout",
-        connect_timeout=5,
-        max_reconnect_attempts=-1,  # a service rides out server restarts
-        **connect,
-    )
+    nc = await _connect(url, connect)
     service = CalloutService(
         nc, service_keys, authorizer, queue=queue, timeout=timeout, max_concurrency=max_concurrency
     )

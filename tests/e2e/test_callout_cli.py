@@ -15,6 +15,7 @@ from pathlib import Path
 import nats
 import pytest
 
+from nscpy import keys
 from tests.commands.cliutil import ok, run
 from tests.server_stub.harness import server
 from tests.support.cli_e2e import account_key, creds, finish, spawn
@@ -176,3 +177,8 @@ def test_serve_refuses_bad_flags(tmp_path: Path):
     err = fails(*base, "--authorizer", "no_such_module_xyz:f", "--user", "a", "--password", "b",
                 "--issuer-seed", str(map_file))  # fmt: skip
     assert "cannot import 'no_such_module_xyz'" in err
+    seed = tmp_path / "seed"
+    seed.write_text(keys.create_pair(keys.Prefix.ACCOUNT).seed)
+    err = fails(*base, "--map", str(map_file), "--user", "a", "--password", "b",
+                "--issuer-seed", str(seed))  # fmt: skip
+    assert err.startswith("nscpy: error: cannot connect to nats://127.0.0.1:1:"), err
