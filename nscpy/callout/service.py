@@ -187,7 +187,11 @@ class CalloutService:
             log.warning("authorizer timed out after %ss for %s", self.timeout, _describe(request))
             return _Failed("authorizer timed out")
         except Exception as exc:
-            log.exception("authorizer raised for %s", _describe(request))
+            # one line per decision; the traceback only for those who ask (DEBUG)
+            log.error(
+                "authorizer raised %s: %s, for %s", type(exc).__name__, exc, _describe(request)
+            )
+            log.debug("authorizer traceback", exc_info=True)
             return _Failed(f"authorizer failed: {type(exc).__name__}")
         if not isinstance(result, (Allow, Reject)):
             log.error("authorizer returned %r, not Allow or Reject", type(result).__name__)
