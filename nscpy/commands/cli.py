@@ -222,6 +222,14 @@ def tool() -> None:
 cli.add_command(tool)
 
 
+@click.group(cls=LazyGroup, lazy={"serve": "nscpy.commands.callout:serve"})
+def callout() -> None:
+    """Auth callout: run a service that decides who may connect (nscpy.callout)."""
+
+
+cli.add_command(callout)
+
+
 def _fail(message: str, code: int = 1) -> NoReturn:
     from nscpy.redact import redact_seeds
 
