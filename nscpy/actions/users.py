@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from nscpy import keys
@@ -69,6 +69,7 @@ def add_user(ws: Workspace, spec: UserSpec) -> list[Saved]:
     operator = ws.operator_name(spec.operator)
     account = ws.account_name(operator, spec.account)
     name = ws.store.new_user_name(operator, account, spec.name)
+    spec = replace(spec, name=name)  # the NFC form, in the JWT as in the file name
     if ws.store.has_user(operator, account, name):
         raise ActionError(f"user {name!r} already exists in account {account!r}")
     acct = load_account(ws, operator, account)

@@ -68,19 +68,19 @@ def check_new_name(
     in the same directory (compared case-insensitively, for case-insensitive file systems).
     An exact duplicate is not refused here: the caller reports "already exists".
     """
+    wanted = nfc(name) if isinstance(name, str) else name
+    size = len(wanted.encode("utf-8"))
+    if size > MAX_NEW_NAME_BYTES:
+        raise InvalidName(
+            f"{kind} name is {size} bytes long; the limit is {MAX_NEW_NAME_BYTES} bytes, so that "
+            "every file made from it (with its temp-file prefix and suffix) fits in 255 bytes"
+        )
     validate_name(name, kind)
     bad = next((c for c in name if _invisible(c)), None)
     if bad is not None:
         raise InvalidName(
             f"{kind} name {name!r} contains the invisible or format character "
             f"U+{ord(bad):04X} ({unicodedata.name(bad, 'unnamed')}); use visible characters"
-        )
-    wanted = nfc(name)
-    size = len(wanted.encode("utf-8"))
-    if size > MAX_NEW_NAME_BYTES:
-        raise InvalidName(
-            f"{kind} name is {size} bytes long; the limit is {MAX_NEW_NAME_BYTES} bytes, so that "
-            "every file made from it (with its temp-file prefix and suffix) fits in 255 bytes"
         )
     if wanted.startswith("."):
         raise InvalidName(
