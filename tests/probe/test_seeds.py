@@ -17,7 +17,7 @@ import pytest
 from nscpy import keys
 from nscpy.jwt import peek
 from nscpy.redact import REDACTED, looks_like_seed, redact_seeds
-from tests.commands.cliutil import fingerprint, ok, run
+from tests.commands.cliutil import fingerprint, run
 
 WINDOW = 16
 
