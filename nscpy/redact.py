@@ -6,9 +6,10 @@ line and traceback the CLI prints goes through redact_seeds(), and messages abou
 was meant to be a seed use shown() instead of quoting it.
 
 The rule: a maximal run of base32 letters and digits ([A-Za-z2-7]) at least SEED_LIKE_MIN
-characters long, all in one case, is seed-like -- unless it is a valid public key, which is
-public by definition and what a message most often needs to name. Mixed-case runs (JWT
-segments, CamelCase names) are left alone: seeds are written in one case. Pure: no I/O.
+characters long, in one case but for at most two letters (a typo), is seed-like -- unless it is
+a valid public key, which is public by definition and what a message most often needs to name.
+Mixed-case runs (JWT segments, CamelCase names) are left alone: seeds are written in one case.
+Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -33,9 +34,15 @@ def _is_public_key(run: str) -> bool:
     return is_valid_public_key(run)
 
 
+# Letters of the minority case a seed-like run may hold: a lower-cased seed with a typo'd
+# capital is still a seed; base64 (JWT segments) and CamelCase words mix far more.
+_MAX_OTHER_CASE = 2
+
+
 def _seed_like(run: str) -> bool:
-    one_case = run == run.upper() or run == run.lower()
-    return one_case and not _is_public_key(run)
+    upper = sum(c.isupper() for c in run)
+    lower = sum(c.islower() for c in run)
+    return min(upper, lower) <= _MAX_OTHER_CASE and not _is_public_key(run)
 
 
 def looks_like_seed(text: str) -> bool:
