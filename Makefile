@@ -10,7 +10,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-.PHONY: venv demo test lint bench
+.PHONY: venv demo test lint bench fuzz
 venv: $(STAMP)
 
 demo: $(STAMP)
@@ -27,3 +27,14 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_jwt.py
+
+# Coverage-guided fuzzing of the CLI's parsers and rules (bench/fuzz_cli.py), FUZZ_SECONDS per
+# target. Not part of `make test`: atheris is installed only here, and only if it installs.
+FUZZ_SECONDS ?= 60
+fuzz: $(STAMP)
+	$(BIN)/python -c "import atheris" 2>/dev/null || $(BIN)/pip install -q atheris || \
+	  { echo "atheris does not install here; tests/probe/test_fuzz.py runs the bounded versions"; exit 1; }
+	for t in redact subject names values jwt; do \
+	  $(BIN)/python bench/fuzz_cli.py $$t -max_total_time=$(FUZZ_SECONDS) \
+	    -artifact_prefix=$${TMPDIR:-/tmp}/nscpy-fuzz-$$t- || exit 1; \
+	done

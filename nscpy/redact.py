@@ -6,8 +6,9 @@ line and traceback the CLI prints goes through redact_seeds(), and messages abou
 was meant to be a seed use shown() instead of quoting it.
 
 The rule: a maximal run of base32 letters and digits ([A-Za-z2-7]) at least SEED_LIKE_MIN
-characters long, in one case but for at most two letters (a typo), is seed-like -- unless it is
-a valid public key, which is public by definition and what a message most often needs to name.
+characters long, in one case but for at most two letters (a typo) or holding a one-case stretch
+of that length (a seed with letters glued to it), is seed-like -- unless it is a valid public
+key, which is public by definition and what a message most often needs to name.
 Mixed-case runs (JWT segments, CamelCase names) are left alone: seeds are written in one case.
 Pure: no I/O.
 """
@@ -39,10 +40,15 @@ def _is_public_key(run: str) -> bool:
 _MAX_OTHER_CASE = 2
 
 
+_ONE_CASE = re.compile(f"[A-Z2-7]{{{SEED_LIKE_MIN},}}|[a-z2-7]{{{SEED_LIKE_MIN},}}")
+
+
 def _seed_like(run: str) -> bool:
     upper = sum(c.isupper() for c in run)
     lower = sum(c.islower() for c in run)
-    return min(upper, lower) <= _MAX_OTHER_CASE and not _is_public_key(run)
+    nearly_one_case = min(upper, lower) <= _MAX_OTHER_CASE
+    # letters glued on either side of a seed still leave a long one-case stretch inside
+    return (nearly_one_case or _ONE_CASE.search(run) is not None) and not _is_public_key(run)
 
 
 def looks_like_seed(text: str) -> bool:
