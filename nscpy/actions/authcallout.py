@@ -12,6 +12,7 @@ from nscpy.actions.revocations import account_target
 from nscpy.actions.workspace import Workspace
 from nscpy.jwt import AccountClaims, ExternalAuthorization, peek
 from nscpy.redact import shown
+from nscpy.store.names import match_name
 
 
 @dataclass
@@ -44,8 +45,9 @@ def _user_key(ws: Workspace, ref: AccountRef, value: str) -> str:
         if not value.startswith("U"):
             raise UsageProblem(f"--auth-user {value}: expected a user public key (U...)")
         return value
-    if value in ws.store.list_users(ref.operator, ref.account):
-        return peek(ws.store.read_user(ref.operator, ref.account, value)).subject
+    user = match_name(value, ws.store.list_users(ref.operator, ref.account), "user")
+    if user is not None:
+        return peek(ws.store.read_user(ref.operator, ref.account, user)).subject
     raise UsageProblem(
         f"--auth-user {value!r} is neither a user public key nor a user of the account"
     )

@@ -285,7 +285,7 @@ class FileLock:
         if self._fd is not None:
             self._depth += 1
             return
-        flags = os.O_RDONLY | os.O_CLOEXEC
+        flags = os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW  # a planted link is not followed
         if self.create:
             ensure_dir(self.path.parent)
             flags |= os.O_CREAT
