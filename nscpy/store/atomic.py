@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import errno
 import os
-import stat
 import time
 from pathlib import Path
 from types import TracebackType
@@ -80,6 +79,8 @@ def check_below(root: Path, path: Path) -> None:
     another volume is the user's choice); nothing below it may be. Missing levels are fine:
     ensure_dir creates them as real directories. The check is by lstat, level by level.
     """
+    import stat  # here: describe's start-up imports this module but never writes
+
     try:
         rel = path.relative_to(root)
     except ValueError:
@@ -219,6 +220,8 @@ def write_output(path: Path, data: bytes | str, *, mode: int = FILE_MODE) -> Non
     """Write a command's -o FILE: regular files (or a new name) get atomic_write with mode;
     anything else -- a named pipe, a character device, /dev/stdout, a process substitution --
     is opened and written into, as a shell redirection would, never replaced by a file."""
+    import stat
+
     try:
         own = os.lstat(path)
     except FileNotFoundError:

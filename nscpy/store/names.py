@@ -16,7 +16,6 @@ Pure (no file system calls). Two halves:
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable, Sequence
 
 from nscpy.store.errors import AmbiguousName, InvalidName
@@ -39,17 +38,23 @@ _SUPPLEMENTARY_SELECTORS = range(0xE0100, 0xE01F0)
 
 def nfc(name: str) -> str:
     """The NFC form of name (what the store keeps, and what lookups compare)."""
+    import unicodedata  # here: a lookup by an exact name, the common case, never needs it
+
     return unicodedata.normalize("NFC", name)
 
 
 def _skeleton(name: str) -> str:
     # NFKC folds compatibility look-alikes (full-width letters, ligatures) onto one form
+    import unicodedata
+
     return unicodedata.normalize("NFKC", name)
 
 
 def _invisible(c: str) -> bool:
     if c in _INVISIBLE or ord(c) in _SUPPLEMENTARY_SELECTORS:
         return True
+    import unicodedata
+
     category = unicodedata.category(c)
     # Cf: format characters; Co/Cn: private-use and unassigned, which render as anything;
     # Zs other than ' ': spaces that look like ' ' but are another name
@@ -78,6 +83,8 @@ def check_new_name(
     validate_name(name, kind)
     bad = next((c for c in name if _invisible(c)), None)
     if bad is not None:
+        import unicodedata
+
         raise InvalidName(
             f"{kind} name {name!r} contains the invisible or format character "
             f"U+{ord(bad):04X} ({unicodedata.name(bad, 'unnamed')}); use visible characters"
