@@ -31,8 +31,9 @@ def _reader(fifo: Path, into: list[bytes]) -> threading.Thread:
         ["generate", "creds", "-a", "demo", "-n", "demo", "-o", "{out}"],
         ["describe", "user", "-a", "demo", "-n", "demo", "-J", "-o", "{out}"],
         ["generate", "config", "--mem-resolver", "--config-file", "{out}"],
+        ["generate", "diagram", "component", "-o", "{out}"],
     ],
-    ids=["creds", "describe", "config"],
+    ids=["creds", "describe", "config", "diagram"],
 )
 def test_a_named_pipe_is_written_into(home: Path, tmp_path: Path, argv: list[str]) -> None:
     fifo = tmp_path / "pipe"
@@ -55,10 +56,22 @@ def test_creds_into_a_pipe_reach_the_reader(home: Path, tmp_path: Path) -> None:
     assert got[0] == (home / "creds/demo/demo/demo.creds").read_bytes()
 
 
-def test_a_character_device_is_not_replaced(home: Path) -> None:
-    before = os.stat("/dev/null")
-    ok("-H", str(home), "generate", "creds", "-a", "demo", "-n", "demo", "-o", "/dev/null")
-    after = os.lstat("/dev/null")
+@pytest.fixture
+def null_device(tmp_path: Path) -> Path:
+    """A private character device like /dev/null: if the code under test were broken, it
+    would replace this node, not the machine's /dev/null (which other processes share)."""
+    node = tmp_path / "null"
+    try:
+        os.mknod(node, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    except PermissionError:
+        pytest.skip("creating a device node needs CAP_MKNOD")
+    return node
+
+
+def test_a_character_device_is_not_replaced(home: Path, null_device: Path) -> None:
+    before = os.lstat(null_device)
+    ok("-H", str(home), "generate", "creds", "-a", "demo", "-n", "demo", "-o", str(null_device))
+    after = os.lstat(null_device)
     assert stat.S_ISCHR(after.st_mode) and after.st_rdev == before.st_rdev
 
 
@@ -69,10 +82,14 @@ def _script(*argv: str) -> subprocess.CompletedProcess[bytes]:
     )
 
 
+# /dev/fd/1 rather than /dev/stdout: both are links under /dev to the process's stdout, but a
+# broken implementation renaming a file over /dev/fd/1 fails (it lies in /proc), whereas over
+# /dev/stdout it would replace the machine's /dev/stdout for every other process.
+STDOUT = "/dev/fd/1"
+
+
 def test_dev_stdout_to_a_pipe(home: Path) -> None:
-    result = _script(
-        "-H", str(home), "generate", "creds", "-a", "demo", "-n", "demo", "-o", "/dev/stdout"
-    )
+    result = _script("-H", str(home), "generate", "creds", "-a", "demo", "-n", "demo", "-o", STDOUT)
     assert result.returncode == 0, result.stderr
     assert result.stdout == (home / "creds/demo/demo/demo.creds").read_bytes()
 
@@ -83,7 +100,7 @@ def test_dev_stdout_redirected_to_a_file(home: Path, tmp_path: Path) -> None:
     with open(target, "wb") as stdout:
         result = subprocess.run(
             [sys.executable, "-c", code, "-H", str(home), "generate", "creds", "-a", "demo"]
-            + ["-n", "demo", "-o", "/dev/stdout"],
+            + ["-n", "demo", "-o", STDOUT],
             stdout=stdout,
             stderr=subprocess.PIPE,
             cwd=REPO,
@@ -91,7 +108,7 @@ def test_dev_stdout_redirected_to_a_file(home: Path, tmp_path: Path) -> None:
         )
     assert result.returncode == 0, result.stderr
     assert target.read_bytes() == (home / "creds/demo/demo/demo.creds").read_bytes()
-    assert os.path.exists("/dev/stdout")
+    assert os.path.islink(STDOUT)
 
 
 def test_a_regular_file_is_replaced_with_mode_0600(home: Path, tmp_path: Path) -> None:
