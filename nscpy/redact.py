@@ -61,6 +61,6 @@ def redact_seeds(text: str) -> str:
     return _RUN.sub(lambda m: REDACTED if _seed_like(m.group()) else m.group(), text)
 
 
-def shown(value: str, what: str = "the value") -> str:
+def shown(value: str) -> str:
     """repr(value) for a message, or a placeholder when the value may be a (damaged) seed."""
-    return f"{what} (not shown: it may be a seed)" if looks_like_seed(value) else repr(value)
+    return "<a value not shown: it may be a seed>" if looks_like_seed(value) else repr(value)

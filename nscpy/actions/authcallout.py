@@ -49,7 +49,7 @@ def _user_key(ws: Workspace, ref: AccountRef, value: str) -> str:
     if user is not None:
         return peek(ws.store.read_user(ref.operator, ref.account, user)).subject
     raise UsageProblem(
-        f"--auth-user {value!r} is neither a user public key nor a user of the account"
+        f"--auth-user {shown(value)} is neither a user public key nor a user of the account"
     )
 
 

@@ -23,6 +23,7 @@ from nscpy.actions.lookup import key_for_role
 from nscpy.actions.permspec import PermissionSpec
 from nscpy.actions.workspace import Workspace
 from nscpy.jwt import AccountClaims, JetStreamLimits, MsgTrace, OperatorLimits
+from nscpy.redact import shown
 
 JS_FIELDS = (
     "mem_storage",
@@ -232,5 +233,5 @@ def _signing_key_by_value(claims: AccountClaims, value: str) -> str:
     if key is not None:
         return key
     raise UsageProblem(
-        f"{value!r} is not a signing key (or scoped role) of account {claims.name!r}"
+        f"{shown(value)} is not a signing key (or scoped role) of account {claims.name!r}"
     )

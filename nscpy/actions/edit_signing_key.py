@@ -17,6 +17,7 @@ from nscpy.actions.lookup import key_for_role
 from nscpy.actions.signers import load_key_value
 from nscpy.actions.workspace import Workspace
 from nscpy.jwt import AccountClaims, UserScope
+from nscpy.redact import shown
 
 
 @dataclass
@@ -81,7 +82,7 @@ def _find_key(ws: Workspace, claims: AccountClaims, value: str) -> str:
         key = load_key_value(text, ws.keystore).public_key
     else:
         raise UsageProblem(
-            f"--sk {value!r} is neither a signing key nor a scoped role of account "
+            f"--sk {shown(value)} is neither a signing key nor a scoped role of account "
             f"{claims.name!r}: pass a public key, a role name, or 'generate'"
         )
     if key not in claims.signing_keys:

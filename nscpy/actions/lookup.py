@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 
 from nscpy.actions.errors import ActionError, UsageProblem
 from nscpy.actions.workspace import Workspace
+from nscpy.redact import shown
 from nscpy.store.names import match_name, near_misses
 
 __all__ = ["find_user", "accounts_by_key", "missing", "key_for_role"]
@@ -26,7 +27,7 @@ def missing(kind: str, value: str, names: Sequence[str], where: str) -> ActionEr
     if similar:
         listed = ", ".join(repr(n) for n in similar)
         hint = f" (names are matched exactly; stored: {listed})"
-    return ActionError(f"{kind} {value!r} does not exist {where}{hint}")
+    return ActionError(f"{kind} {shown(value)} does not exist {where}{hint}")
 
 
 def accounts_by_key(ws: Workspace, operator: str) -> dict[str, str]:
