@@ -23,6 +23,7 @@ from nscpy.actions.lookup import key_for_role
 from nscpy.actions.permspec import PermissionSpec
 from nscpy.actions.workspace import Workspace
 from nscpy.jwt import AccountClaims, JetStreamLimits, MsgTrace, OperatorLimits
+from nscpy.jwt.subject import subject_problem
 from nscpy.redact import shown
 
 JS_FIELDS = (
@@ -219,6 +220,12 @@ def _apply_trace(claims: AccountClaims, spec: AccountEdit) -> None:
         raise UsageProblem(f"--trace-context-sampling must be 1..100, got {spec.trace_sampling}")
     trace = claims.trace or MsgTrace(dest="trace.messages", sampling=100)
     if spec.trace_subject is not None:
+        problem = subject_problem(spec.trace_subject)
+        if problem is not None:
+            raise UsageProblem(
+                f"--trace-context-subject {spec.trace_subject!r}: nats-server would never "
+                f"match it: {problem}"
+            )
         trace.dest = spec.trace_subject
     if spec.trace_sampling is not None:
         trace.sampling = spec.trace_sampling

@@ -21,6 +21,8 @@ from tests.commands.cliutil import fingerprint, run
         ("edit account demo --allow-pub orders.>.x", 1, "'>' matches the rest"),
         ("add export -a demo --subject orders.>.x", 1, "'>' matches the rest"),
         ("add mapping -a demo --from a.>.b --to c", 1, "'>' matches the rest"),
+        ("edit account demo --trace-context-subject t.>.x", 1, "'>' matches the rest"),
+        ("add import -a demo --src-account SYS --remote-subject a.>.b", 1, "'>' matches"),
         ("generate config --mem-resolver --nats-resolver", 2, "exactly one"),
         ("generate config --nats-resolver --nats-resolver-cache", 2, "exactly one"),
         ("generate config", 2, "exactly one"),
