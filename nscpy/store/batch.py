@@ -173,7 +173,8 @@ class Batch:
                 touched.add(created.parent)
             touched.add(d)
             try:
-                dfd = opened[d] = os.open(d, os.O_RDONLY | os.O_DIRECTORY)
+                # O_NOFOLLOW: the directory checked by ensure_dir cannot have become a link
+                dfd = opened[d] = os.open(d, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
             except OSError as exc:
                 raise io_error("open directory", d, exc) from exc
             for n, (name, it) in enumerate(items.items()):

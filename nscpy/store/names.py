@@ -7,8 +7,8 @@ Pure (no file system calls). Two halves:
   as something they are not (invisible and format characters, non-ASCII spaces), names that
   collide with a stored name once Unicode-normalised (NFKC, so NFD "café", full-width letters
   and ligatures count), names that collide with the store's own files (nsc.json, keys/, creds/,
-  dot-names that listings skip), and names too long for the
-  longest file name made from them. It returns the NFC form, which is what gets stored.
+  dot-names that listings skip), and names too long for the longest file name made from them.
+  It returns the NFC form, which is what gets stored.
 - ``match_name`` resolves a name given on the command line against the stored names: exactly,
   or by NFC form when exactly one stored name has it; never by case. Several candidates are an
   AmbiguousName error, never a pick.
@@ -16,6 +16,7 @@ Pure (no file system calls). Two halves:
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Sequence
 
 from nscpy.store.errors import AmbiguousName, InvalidName
@@ -38,23 +39,17 @@ _SUPPLEMENTARY_SELECTORS = range(0xE0100, 0xE01F0)
 
 def nfc(name: str) -> str:
     """The NFC form of name (what the store keeps, and what lookups compare)."""
-    import unicodedata  # here: a lookup by an exact name, the common case, never needs it
-
     return unicodedata.normalize("NFC", name)
 
 
 def _skeleton(name: str) -> str:
     # NFKC folds compatibility look-alikes (full-width letters, ligatures) onto one form
-    import unicodedata
-
     return unicodedata.normalize("NFKC", name)
 
 
 def _invisible(c: str) -> bool:
     if c in _INVISIBLE or ord(c) in _SUPPLEMENTARY_SELECTORS:
         return True
-    import unicodedata
-
     category = unicodedata.category(c)
     # Cf: format characters; Co/Cn: private-use and unassigned, which render as anything;
     # Zs other than ' ': spaces that look like ' ' but are another name
@@ -73,7 +68,7 @@ def check_new_name(
     in the same directory (compared case-insensitively, for case-insensitive file systems).
     An exact duplicate is not refused here: the caller reports "already exists".
     """
-    wanted = nfc(name) if isinstance(name, str) else name
+    wanted = nfc(name)
     size = len(wanted.encode("utf-8"))
     if size > MAX_NEW_NAME_BYTES:
         raise InvalidName(
@@ -83,8 +78,6 @@ def check_new_name(
     validate_name(name, kind)
     bad = next((c for c in name if _invisible(c)), None)
     if bad is not None:
-        import unicodedata
-
         raise InvalidName(
             f"{kind} name {name!r} contains the invisible or format character "
             f"U+{ord(bad):04X} ({unicodedata.name(bad, 'unnamed')}); use visible characters"
