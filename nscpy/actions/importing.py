@@ -72,11 +72,13 @@ class ImportAccount:
     skip: bool = False
     force: bool = False
     signer: str | None = None
+    text: str | None = None
+    """The file's content when it was read already (`-f -`: stdin); file then only labels it."""
 
 
 def import_account(ws: Workspace, spec: ImportAccount) -> Report:
     """Store an account JWT issued by (or re-signed for) this operator."""
-    text = _read(spec.file)
+    text = spec.text if spec.text is not None else _read(spec.file)
     claims = _decode(text, spec.file)
     if not isinstance(claims, AccountClaims):
         raise ActionError(f"{str(spec.file)!r} holds a {claims.claim_type} JWT, not an account JWT")
@@ -132,6 +134,8 @@ class ImportUser:
     operator: str | None = None
     overwrite: bool = False
     skip: bool = False
+    text: str | None = None
+    """The file's content when it was read already (`-f -`: stdin); file then only labels it."""
 
 
 def _seed_of(text: str, subject: str) -> keys.KeyPair | None:
@@ -149,7 +153,7 @@ def _seed_of(text: str, subject: str) -> keys.KeyPair | None:
 
 def import_user(ws: Workspace, spec: ImportUser) -> Report:
     """Store a user JWT (from a .jwt or .creds file) under the account that issued it."""
-    text = _read(spec.file)
+    text = spec.text if spec.text is not None else _read(spec.file)
     claims = _decode(text, spec.file)
     if not isinstance(claims, UserClaims):
         raise ActionError(f"{str(spec.file)!r} holds a {claims.claim_type} JWT, not a user JWT")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -89,8 +90,18 @@ _file = click.option(
     "file",
     required=True,
     type=click.Path(path_type=Path),
-    help="The .jwt (or for users .creds) file.",
+    help="The .jwt (or for users .creds) file; '-' reads it from stdin.",
 )
+
+
+def _stdin_or(file: Path) -> tuple[Path, str | None]:
+    """('-' means stdin) the label and the already-read text, or the file and None."""
+    if str(file) != "-":
+        return file, None
+    text = sys.stdin.read()
+    if not text.strip():
+        raise click.UsageError("-f -: stdin was empty")
+    return Path("<stdin>"), text
 
 
 @click.command("account")
@@ -115,7 +126,10 @@ def import_account(
     from nscpy.actions.importing import ImportAccount
     from nscpy.actions.importing import import_account as run
 
-    spec = ImportAccount(file=file, overwrite=overwrite, skip=skip, force=force, signer=signer)
+    file, text = _stdin_or(file)
+    spec = ImportAccount(
+        file=file, overwrite=overwrite, skip=skip, force=force, signer=signer, text=text
+    )
     render_report(run(app.workspace, spec), as_json)
 
 
@@ -130,5 +144,6 @@ def import_user(app: AppContext, /, file: Path, overwrite: bool, skip: bool, as_
     from nscpy.actions.importing import ImportUser
     from nscpy.actions.importing import import_user as run
 
-    spec = ImportUser(file=file, overwrite=overwrite, skip=skip)
+    file, text = _stdin_or(file)
+    spec = ImportUser(file=file, overwrite=overwrite, skip=skip, text=text)
     render_report(run(app.workspace, spec), as_json)

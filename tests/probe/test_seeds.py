@@ -17,7 +17,7 @@ import pytest
 from nscpy import keys
 from nscpy.jwt import peek
 from nscpy.redact import REDACTED, looks_like_seed, redact_seeds
-from tests.commands.cliutil import fingerprint, run
+from tests.commands.cliutil import fingerprint, ok, run
 
 WINDOW = 16
 
@@ -144,3 +144,14 @@ def test_redaction_rule_examples() -> None:
     assert not looks_like_seed(seed[:15])
     # mixed case (JWT segments, CamelCase names) is not a seed
     assert not looks_like_seed("eyJ0eXAiOiJKV1QiLCJhbGciOiJlZDI1NTE5LW5rZXkifQ")
+
+
+def test_import_user_reads_creds_from_stdin(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    creds = (home / "creds/demo/demo/demo.creds").read_text()
+    ok("-H", str(home), "delete", "user", "-a", "demo", "demo", "--rm-nkey", "--rm-creds")
+    monkeypatch.setattr(sys, "stdin", io.StringIO(creds))
+    code, out, err = run("-H", str(home), "import", "user", "-f", "-")
+    assert code == 0, err
+    assert (home / "creds/demo/demo/demo.creds").read_text() == creds
+    seed = next(line for line in creds.splitlines() if line.startswith("SU"))
+    assert not _leaks(seed, out + err)
