@@ -180,3 +180,26 @@ def test_nsc_json_parser_raises_only_corrupt_store(text: str) -> None:
         Context.from_json(text)
     except CorruptStore:
         pass
+
+
+@FAST
+@given(mangled())
+def test_load_key_value_errors_never_hold_the_seed(pair: tuple[str, str]) -> None:
+    # the action itself (what scripts call) keeps the seed out, not only the CLI's last line
+    from pathlib import Path
+
+    from nscpy.actions.signers import load_key_value
+    from nscpy.errors import NscError
+    from nscpy.store.keystore import KeyStore
+    from nscpy.store.layout import StorePaths
+
+    seed, value = pair
+    assume(value.strip() != seed)
+    store = KeyStore(StorePaths(Path("/nonexistent"), Path("/nonexistent"), Path("/nonexistent")))
+    try:
+        load_key_value(value, store)
+    except NscError as exc:
+        message = str(exc)
+        for source in (seed, seed.lower()):
+            for i in range(len(source) - SEED_LIKE_MIN + 1):
+                assert source[i : i + SEED_LIKE_MIN] not in message
