@@ -5,11 +5,15 @@ lower-cased, quoted, or without its leading S) is still almost all of a secret, 
 line and traceback the CLI prints goes through redact_seeds(), and messages about a value that
 was meant to be a seed use shown() instead of quoting it.
 
-The rule: a maximal run of base32 letters and digits ([A-Za-z2-7]) at least SEED_LIKE_MIN
-characters long, in one case but for at most two letters (a typo) or holding a one-case stretch
-of that length (a seed with letters glued to it), is seed-like -- unless it is a valid public
-key, which is public by definition and what a message most often needs to name.
-Mixed-case runs (JWT segments, CamelCase names) are left alone: seeds are written in one case.
+The rule, for each maximal run of base32 letters and digits ([A-Za-z2-7]):
+
+- it is at least SEED_LIKE_MIN characters long, and if shorter than 28 it holds a digit 2-7
+  (shorter letters-only runs are words and names);
+- it is in one case but for at most two letters (a typo'd capital), or holds a one-case
+  stretch of SEED_LIKE_MIN characters (a seed with letters glued to it) -- so mixed-case runs
+  (JWT segments, CamelCase names) are left alone;
+- it is not a valid public key, which is public by definition and what messages need to name.
+
 Pure: no I/O.
 """
 
@@ -35,6 +39,10 @@ def _is_public_key(run: str) -> bool:
     return is_valid_public_key(run)
 
 
+# Base32 has the digits 2-7, so 16 random characters hold none only 3.6% of the time, and 28
+# only 0.3%; letters-only runs shorter than that are words and names, shown as they are.
+_DIGITS = frozenset("234567")
+_WORD_LIKE_MAX = 28
 # Letters of the minority case a seed-like run may hold: a lower-cased seed with a typo'd
 # capital is still a seed; base64 (JWT segments) and CamelCase words mix far more.
 _MAX_OTHER_CASE = 2
@@ -44,6 +52,8 @@ _ONE_CASE = re.compile(f"[A-Z2-7]{{{SEED_LIKE_MIN},}}|[a-z2-7]{{{SEED_LIKE_MIN},
 
 
 def _seed_like(run: str) -> bool:
+    if len(run) < _WORD_LIKE_MAX and not any(c in _DIGITS for c in run):
+        return False  # a long word or name; a seed fragment this short nearly always has a digit
     upper = sum(c.isupper() for c in run)
     lower = sum(c.islower() for c in run)
     nearly_one_case = min(upper, lower) <= _MAX_OTHER_CASE
