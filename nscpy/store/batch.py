@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import TracebackType
 
-from nscpy.store.atomic import FILE_MODE, ensure_dir, fsync_dir, io_error
+from nscpy.store.atomic import FILE_MODE, ensure_dir, fsync_dir, io_error, open_below
 
 __all__ = ["SYNCFS_THRESHOLD", "Batch"]
 
@@ -100,8 +100,8 @@ class Batch:
     ) -> None:
         """Stage a write; exclusive=True creates the file only if absent (see commit).
 
-        With root, no directory between root and path may be a symbolic link (checked at
-        commit, once per directory, as atomic.check_below)."""
+        With root, no directory between root and path may be a symbolic link (at commit, each
+        directory is reached from root without following links: atomic.open_below)."""
         if root is not None:
             self._roots[path.parent] = root
         self._dirs.setdefault(path.parent, {})[path.name] = _Item(_as_bytes(data), mode, exclusive)
@@ -169,14 +169,19 @@ class Batch:
         umask = _current_umask()
         tag = f".tmp-{os.urandom(5).hex()}"
         for d, items in self._dirs.items():
-            for created in ensure_dir(d, self._roots.get(d)):
-                touched.add(created.parent)
+            root = self._roots.get(d)
+            if root is not None:
+                # reached from the store root without following links (atomic.open_below)
+                dfd, created = open_below(root, d)
+            else:
+                created = ensure_dir(d)
+                try:
+                    dfd = os.open(d, os.O_RDONLY | os.O_DIRECTORY)
+                except OSError as exc:
+                    raise io_error("open directory", d, exc) from exc
+            opened[d] = dfd
+            touched.update(c.parent for c in created)
             touched.add(d)
-            try:
-                # O_NOFOLLOW: the directory checked by ensure_dir cannot have become a link
-                dfd = opened[d] = os.open(d, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
-            except OSError as exc:
-                raise io_error("open directory", d, exc) from exc
             for n, (name, it) in enumerate(items.items()):
                 temp = f".{name}{tag}{n}"
                 try:

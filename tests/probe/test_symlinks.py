@@ -146,3 +146,28 @@ def test_reads_through_links_still_work(home: Path, tmp_path: Path) -> None:
     _link_out(home / "demo/accounts/demo/users", outside)
     out = ok("-H", str(home), "describe", "user", "-a", "demo", "-n", "demo", "-J")
     assert peek((outside / "demo.jwt").read_text()).subject in out
+
+
+def test_open_below_unit(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    from nscpy.store.atomic import open_below
+    from nscpy.store.errors import StoreIOError
+
+    real = tmp_path / "real"
+    real.mkdir()
+    root = tmp_path / "root"
+    root.symlink_to(real)  # the root may be a link
+    fd, created = open_below(root, root / "a" / "b")
+    os.close(fd)
+    assert created == [root / "a", root / "a" / "b"]
+    assert stat.S_IMODE(os.stat(real / "a" / "b").st_mode) == 0o700
+    (tmp_path / "elsewhere").mkdir()
+    (real / "a" / "link").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(UnsafePath, match="symbolic link"):
+        open_below(root, root / "a" / "link" / "deeper")
+    (real / "a" / "file").write_text("x")
+    with pytest.raises(StoreIOError, match="a file is in the way"):
+        open_below(root, root / "a" / "file" / "deeper")
+    assert list((tmp_path / "elsewhere").iterdir()) == []
