@@ -89,3 +89,19 @@ def test_edit_account_adopt_then_revoke_works(foreign: Path) -> None:
 
 def test_revoke_adopt_flag(foreign: Path) -> None:
     ok("-H", str(foreign), "revoke", "user", "-a", "foreign", "-n", "u", "--adopt")
+
+
+def test_an_account_orphaned_by_a_removed_signing_key_is_re_signed_with_adopt(home: Path) -> None:
+    # edit operator --rm-sk leaves accounts that no longer chain; the note names the way out
+    out = ok("-H", str(home), "edit", "operator", "--sk", "generate", "--json")
+    assert out
+    op = decode((home / "demo/demo.jwt").read_text())
+    signing_key = op.signing_keys[0]
+    ok("-H", str(home), "edit", "account", "demo", "--tag", "x", "-K", signing_key)
+    assert peek((home / "demo/accounts/demo/demo.jwt").read_text()).issuer == signing_key
+    out = ok("-H", str(home), "edit", "operator", "--rm-sk", signing_key)
+    assert "--adopt" in out
+    code, _, err = run("-H", str(home), "edit", "account", "demo", "--tag", "y")
+    assert code == 1 and "refusing to re-sign" in err
+    ok("-H", str(home), "edit", "account", "demo", "--tag", "y", "--adopt")
+    assert peek((home / "demo/accounts/demo/demo.jwt").read_text()).issuer == op.subject
