@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from nscpy.actions.errors import ActionError, UsageProblem
+from nscpy.actions.signers import may_sign_user
 from nscpy.actions.workspace import Workspace
 from nscpy.jwt import (
     AccountClaims,
@@ -133,7 +134,7 @@ def _account_section(
             section.issues.append(
                 ValidationIssue(f"{what} is not issued by account or account signing keys", True)
             )
-        elif op is not None and op.strict_signing_key_usage and uc.issuer == acct.subject:
+        elif not may_sign_user(op, acct, uc.issuer):
             section.issues.append(
                 ValidationIssue(
                     f"{what} is issued by account key but operator is in strict mode", True

@@ -4,17 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from nscpy.actions.edit_common import (
-    edit_tags,
-    prefer,
-    require_valid,
-    resolve_account,
-    user_signer_candidates,
-)
+from nscpy.actions.edit_common import edit_tags, require_valid, resolve_account
 from nscpy.actions.edit_limits import LimitsEdit
 from nscpy.actions.entities import Saved, load_account, load_operator, load_user
 from nscpy.actions.errors import UsageProblem
-from nscpy.actions.signers import resolve_signer
+from nscpy.actions.signers import user_signer
 from nscpy.actions.users import find_user, write_creds_if_possible
 from nscpy.actions.workspace import Workspace
 from nscpy.jwt import NO_LIMIT, ValidationResults, encode, validate_user_against_account
@@ -42,13 +36,7 @@ def edit_user(ws: Workspace, spec: UserEdit) -> Saved:
     op = load_operator(ws, ref.operator)
     acct = load_account(ws, ref.operator, ref.account)
     claims = load_user(ws, ref.operator, ref.account, user)
-    signer = resolve_signer(
-        ws.keystore,
-        spec.signer,
-        prefer(user_signer_candidates(op, acct), claims.issuer),
-        what=f"users of account {ref.account!r}",
-        scopes=acct.signing_keys,
-    )
+    signer = user_signer(ws.keystore, op, acct, spec.signer, issued_by=claims.issuer)
     scope = acct.signing_keys.get_scope(signer.public_key)
     notes: list[str] = []
     if scope is not None:

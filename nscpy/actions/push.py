@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nscpy import keys, resolver
-from nscpy.actions.entities import load_account, load_operator, operator_signers
+from nscpy.actions.entities import load_account, load_operator
 from nscpy.actions.errors import ActionError, UsageProblem
 from nscpy.actions.lookup import accounts_by_key
 from nscpy.actions.report import ERROR, OK, WARN
-from nscpy.actions.signers import resolve_signer
+from nscpy.actions.signers import account_signer, may_sign_account, unscoped_signer_keys
 from nscpy.actions.workspace import Workspace
 from nscpy.jwt import AccountClaims, JWTError, OperatorClaims, ValidationResults, decode, peek
 from nscpy.resolver.options import RESOLVER_SCHEMES
@@ -127,9 +127,8 @@ def system_credentials(
     candidates = [sys_pub]
     if sys_name is not None:
         acct = load_account(ws, operator, sys_name)
-        plain = [k for k, scope in sorted(acct.signing_keys.items()) if scope is None]
-        # strict mode: the server refuses users signed by an account identity key
-        candidates = plain if op.strict_signing_key_usage else [sys_pub, *plain]
+        # a temporary user needs an unscoped key (a scope would limit it)
+        candidates = unscoped_signer_keys(op, acct)
     for key in candidates:
         signing_seed = ws.keystore.get(key)
         if signing_seed is not None:
@@ -267,7 +266,7 @@ def precheck(ws: Workspace, operator: str, op: OperatorClaims, names: list[str])
         bad = [i.description for i in results.issues if i.blocking or i.time_check]
         if bad:
             problems.append(f"account {name!r} is not valid: {'; '.join(bad)}")
-        if not op.did_sign(claims):
+        if not may_sign_account(op, claims.issuer):
             problems.append(
                 f"account {name!r} is not signed by operator {op.name!r} or its signing keys"
             )
@@ -311,9 +310,7 @@ def push(ws: Workspace, spec: PushSpec, conn: Connection) -> PushOutcome:
     outcome.pruning = spec.prune or remove is not None
     outcome.removing = doomed
     if doomed:
-        signer = resolve_signer(
-            ws.keystore, spec.signer, operator_signers(op), what="a resolver delete request"
-        )
+        signer = account_signer(ws.keystore, op, spec.signer)
         token = resolver.delete_request_jwt(signer, doomed, ws.now())
         assert outcome.listing is not None
         expected = conn.expect or len(outcome.listing.replies) or None
