@@ -1,10 +1,10 @@
 """renew users: re-issue user JWTs that expire within a window with a new expiry.
 
 The same key signs again (the user's issuer, when the signer rule still lets it sign) and every
-claim but the expiry is kept; only iat and jti change, as they do on any re-signing. Everything
-is written in one store batch per operator: a crash leaves either the old files or the new
-ones, and running the command again renews what is still due. Users outside the window are not
-read for writing at all, so their files stay byte for byte.
+claim but the expiry is kept; only iat and jti change, as they do on any re-signing. The creds
+are written in one store batch and then the JWTs in a second (nscpy.actions.rotation.Steps):
+a kill leaves every file old or new and valid, and running the command again renews what is
+still due. Users outside the window are never written, so their files stay byte for byte.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from typing import Any
 from nscpy import keys
 from nscpy.actions.entities import load_account, load_operator, load_user
 from nscpy.actions.errors import ActionError, UsageProblem
+from nscpy.actions.rotation import Steps
 from nscpy.actions.signers import may_sign_user
 from nscpy.actions.workspace import Workspace
 from nscpy.jwt import AccountClaims, OperatorClaims, UserClaims, encode, format_user_creds
-from nscpy.store.jwtstore import StoreBatch
 
 
 @dataclass
@@ -103,8 +103,9 @@ def renew_users(ws: Workspace, spec: RenewSpec) -> RenewReport:
         else ws.store.list_accounts(operator)
     )
     report = RenewReport(operator, spec.within, spec.expiry, spec.dry_run)
-    with ws.store.batch(operator, ws.keystore) as batch:
+    with Steps(ws, operator, spec.dry_run) as steps:
         problems: list[str] = []
+        due: list[tuple[Renewed, str, str | None]] = []
         for account in accounts:
             acct = load_account(ws, operator, account)
             for user in ws.store.list_users(operator, account):
@@ -116,11 +117,19 @@ def renew_users(ws: Workspace, spec: RenewSpec) -> RenewReport:
                 if problem:
                     problems.append(f"user {user!r} of account {account!r}: {problem}")
                     continue
-                report.renewed.append(_renew(ws, batch, account, user, claims, spec))
-        if problems:  # raised inside the batch: nothing staged is written
+                due.append(_renew(ws, operator, account, user, claims, spec))
+        if problems:
             raise ActionError(f"nothing renewed: {' / '.join(problems)}")
-        if spec.dry_run:
-            batch.raw.discard()
+        # creds first, then the JWTs: if killed between the two, the JWT is still due and the
+        # next run renews it again, while a creds file holding the newer JWT still connects
+        with steps.step() as batch:
+            for renewed, _, creds in due:
+                if creds is not None:
+                    batch.write_creds(renewed.account, renewed.name, creds)
+        with steps.step() as batch:
+            for renewed, token, _ in due:
+                batch.write_user(renewed.account, renewed.name, token)
+        report.renewed = [renewed for renewed, _, _ in due]
     return report
 
 
@@ -135,25 +144,23 @@ def _signer_problem(
 
 
 def _renew(
-    ws: Workspace, batch: StoreBatch, account: str, user: str, claims: UserClaims, spec: RenewSpec
-) -> Renewed:
-    """Stage the re-issued user (and its creds when the user's seed is stored)."""
+    ws: Workspace, operator: str, account: str, user: str, claims: UserClaims, spec: RenewSpec
+) -> tuple[Renewed, str, str | None]:
+    """The re-issued user: its report entry, JWT, and creds text (None without its seed)."""
     old_expiry = claims.expires
     claims.expires = spec.expiry
     signer = keys.KeyPair.from_seed(ws.keystore.require(claims.issuer))
     token = encode(claims, signer, iat=ws.now())
-    path = batch.write_user(account, user, token)
     user_seed = ws.keystore.get(claims.subject)
-    creds = None
-    if user_seed is not None:
-        creds = batch.write_creds(account, user, format_user_creds(token, user_seed))
-    return Renewed(
+    creds = format_user_creds(token, user_seed) if user_seed is not None else None
+    renewed = Renewed(
         account,
         user,
         claims.subject,
         claims.issuer,
         old_expiry,
         spec.expiry,
-        str(path),
-        str(creds) if creds else None,
+        str(ws.paths.user_jwt(operator, account, user)),
+        str(ws.paths.creds_path(operator, account, user)) if creds else None,
     )
+    return renewed, token, creds

@@ -7,8 +7,8 @@ finish    the old key leaves the account (stragglers it signed since start are r
           and the account is pushed: old creds are refused from then on.
 emergency start and finish in one step: the server drops every connection the old key signed.
 
-Each phase that writes is one store batch (see nscpy.actions.rotation), and re-running a phase
-that was interrupted completes it.
+Each phase is a sequence of committed steps that keep the store valid after each one (see
+nscpy.actions.rotation), and re-running a phase that was interrupted completes it.
 """
 
 from __future__ import annotations
@@ -26,18 +26,18 @@ from nscpy.actions.rotation import (
     STARTED,
     Rotation,
     RotationReport,
+    Steps,
     Touched,
     read_record,
     record_path,
     resign_users,
-    stage_record,
+    save_record,
     stored_pair,
 )
 from nscpy.actions.signers import account_signer, load_key_value
 from nscpy.actions.workspace import Workspace
 from nscpy.errors import NscError
-from nscpy.jwt import AccountClaims, OperatorClaims, encode
-from nscpy.store.jwtstore import StoreBatch
+from nscpy.jwt import AccountClaims, encode
 
 KIND = "signing-key"
 
@@ -56,9 +56,7 @@ class RotateSpec:
 def start(ws: Workspace, spec: RotateSpec) -> RotationReport:
     """Add the new key beside the old one and re-sign what the old key signed."""
     ref = resolve_account(ws, spec.account, spec.operator)
-    with ws.store.batch(ref.operator, ws.keystore) as batch:
-        op = load_operator(ws, ref.operator)
-        acct = load_account(ws, ref.operator, ref.account)
+    with Steps(ws, ref.operator, spec.dry_run) as steps:
         record = read_record(ws, ref.operator, ref.account, KIND)
         if record is not None and record.phase == FINISHING:
             raise ActionError(
@@ -66,14 +64,9 @@ def start(ws: Workspace, spec: RotateSpec) -> RotationReport:
                 f"'nscpy rotate signing-key finish -a {ref.account}'"
             )
         report = _report("start", ref.operator, ref.account, spec, record)
-        if record is None:
-            record, new = _begin(ws, batch, ref.account, op, acct, spec, report)
-        else:
-            _check_same(ws, record, acct, spec)
-            new = stored_pair(ws, record.new, "the new signing key")
-        report.touched += resign_users(ws, batch, ref.account, record.old, new)
+        _converge_start(ws, steps, ref.account, spec, record, report)
         report.state = STARTED
-        _end(batch, spec, report)
+    _dry_run_note(spec, report)
     report.notes.append(
         f"next: 'nscpy rotate signing-key push -a {ref.account}' (old and new creds both work)"
     )
@@ -83,13 +76,7 @@ def start(ws: Workspace, spec: RotateSpec) -> RotationReport:
 def push_phase(ws: Workspace, spec: RotateSpec, conn: Connection) -> RotationReport:
     """Push the account carrying both keys (the store is not changed)."""
     ref = resolve_account(ws, spec.account, spec.operator)
-    record = read_record(ws, ref.operator, ref.account, KIND)
-    if record is None:
-        raise ActionError(
-            f"no signing-key rotation of account {ref.account!r} is in progress: "
-            "run 'nscpy rotate signing-key start' first"
-        )
-    _check_same(ws, record, load_account(ws, ref.operator, ref.account), spec)
+    record = _require_record(ws, ref.operator, ref.account, spec)
     report = _report("push", ref.operator, ref.account, spec, record)
     report.resumed = False
     if not spec.dry_run:
@@ -105,48 +92,97 @@ def push_phase(ws: Workspace, spec: RotateSpec, conn: Connection) -> RotationRep
 def finish(ws: Workspace, spec: RotateSpec, conn: Connection) -> RotationReport:
     """Remove the old key (re-signing any straggler it signed) and push the account."""
     ref = resolve_account(ws, spec.account, spec.operator)
-    with ws.store.batch(ref.operator, ws.keystore) as batch:
-        op = load_operator(ws, ref.operator)
-        acct = load_account(ws, ref.operator, ref.account)
-        record = read_record(ws, ref.operator, ref.account, KIND)
-        if record is None:
-            raise ActionError(
-                f"no signing-key rotation of account {ref.account!r} is in progress: "
-                "run 'nscpy rotate signing-key start' first"
-            )
-        _check_same(ws, record, acct, spec)
+    with Steps(ws, ref.operator, spec.dry_run) as steps:
+        record = _require_record(ws, ref.operator, ref.account, spec)
         report = _report("finish", ref.operator, ref.account, spec, record)
-        if record.phase == STARTED:
-            report.resumed = False
-            new = stored_pair(ws, record.new, "the new signing key")
-            _drop_old(ws, batch, ref.account, op, acct, record, new, report)
-        report.state = FINISHING
-        _end(batch, spec, report)
+        report.resumed = record.phase == FINISHING
+        new = stored_pair(ws, record.new, "the new signing key")
+        _converge_finish(ws, steps, ref.account, record, new, report)
     return _push_and_close(ws, ref.operator, ref.account, spec, conn, report)
 
 
 def emergency(ws: Workspace, spec: RotateSpec, conn: Connection) -> RotationReport:
     """Start and finish at once: the old key goes now, connected users it signed drop."""
     ref = resolve_account(ws, spec.account, spec.operator)
-    with ws.store.batch(ref.operator, ws.keystore) as batch:
-        op = load_operator(ws, ref.operator)
-        acct = load_account(ws, ref.operator, ref.account)
+    with Steps(ws, ref.operator, spec.dry_run) as steps:
         record = read_record(ws, ref.operator, ref.account, KIND)
         report = _report("emergency", ref.operator, ref.account, spec, record)
-        if record is None:
-            record, new = _begin(ws, batch, ref.account, op, acct, spec, report)
-            _drop_old(ws, batch, ref.account, op, acct, record, new, report)
+        if record is None or record.phase == STARTED:
+            record, new = _converge_start(ws, steps, ref.account, spec, record, report)
         else:
-            _check_same(ws, record, acct, spec)
-            if record.phase == STARTED:
-                new = stored_pair(ws, record.new, "the new signing key")
-                _drop_old(ws, batch, ref.account, op, acct, record, new, report)
-        report.state = FINISHING
-        _end(batch, spec, report)
+            _check_same(ws, record, load_account(ws, ref.operator, ref.account), spec)
+            new = stored_pair(ws, record.new, "the new signing key")
+        _converge_finish(ws, steps, ref.account, record, new, report)
     return _push_and_close(ws, ref.operator, ref.account, spec, conn, report)
 
 
-# -- the steps ---------------------------------------------------------------------------------
+# -- the steps (each checks what is done already, so a re-run completes a killed one) ------
+
+
+def _converge_start(
+    ws: Workspace,
+    steps: Steps,
+    account: str,
+    spec: RotateSpec,
+    record: Rotation | None,
+    report: RotationReport,
+) -> tuple[Rotation, keys.KeyPair]:
+    """New seed, record, account with both keys, users moved to the new key."""
+    operator = steps.operator
+    acct = load_account(ws, operator, account)
+    if record is None:
+        old = _old_key(ws, acct, spec)
+        new = keys.create_pair(keys.Prefix.ACCOUNT)
+        steps.put_key(new)
+        record = Rotation(KIND, acct.subject, old, new.public_key, STARTED)
+        save_record(steps, record_path(ws, operator, account), record)
+        report.old_key, report.new_key = record.old, record.new
+    else:
+        _check_same(ws, record, acct, spec)
+        new = stored_pair(ws, record.new, "the new signing key")
+    if record.new not in acct.signing_keys:
+        scope = acct.signing_keys.get_scope(record.old)
+        if scope is None:
+            acct.signing_keys.add(record.new)
+        else:
+            twin = copy.deepcopy(scope)  # the same role, template and description
+            twin.key = record.new
+            acct.signing_keys.add_scoped(twin)
+        _write_account(ws, steps, account, acct, f"signing key {record.new} added", report)
+    report.touched += resign_users(ws, steps, account, record.old, new)
+    return record, new
+
+
+def _converge_finish(
+    ws: Workspace,
+    steps: Steps,
+    account: str,
+    record: Rotation,
+    new: keys.KeyPair,
+    report: RotationReport,
+) -> None:
+    """Stragglers moved, the account without the old key, the record at FINISHING."""
+    operator = steps.operator
+    report.touched += resign_users(ws, steps, account, record.old, new)
+    acct = load_account(ws, operator, account)
+    if record.old in acct.signing_keys:
+        acct.signing_keys.remove(record.old)
+        _write_account(ws, steps, account, acct, f"signing key {record.old} removed", report)
+    if record.phase != FINISHING:
+        record.phase = FINISHING
+        save_record(steps, record_path(ws, operator, account), record)
+    report.state = FINISHING
+
+
+def _require_record(ws: Workspace, operator: str, account: str, spec: RotateSpec) -> Rotation:
+    record = read_record(ws, operator, account, KIND)
+    if record is None:
+        raise ActionError(
+            f"no signing-key rotation of account {account!r} is in progress: "
+            "run 'nscpy rotate signing-key start' first"
+        )
+    _check_same(ws, record, load_account(ws, operator, account), spec)
+    return record
 
 
 def _report(
@@ -165,71 +201,25 @@ def _report(
     )
 
 
-def _begin(
-    ws: Workspace,
-    batch: StoreBatch,
-    account: str,
-    op: OperatorClaims,
-    acct: AccountClaims,
-    spec: RotateSpec,
-    report: RotationReport,
-) -> tuple[Rotation, keys.KeyPair]:
-    """Stage the new key (same scope as the old one) and the account carrying both."""
-    old = _old_key(ws, acct, spec)
-    pair = keys.create_pair(keys.Prefix.ACCOUNT)
-    scope = acct.signing_keys.get_scope(old)
-    if scope is None:
-        acct.signing_keys.add(pair.public_key)
-    else:
-        twin = copy.deepcopy(scope)
-        twin.key = pair.public_key
-        acct.signing_keys.add_scoped(twin)
-    if not spec.dry_run:  # a keyring backend stores at once: a dry run must not reach it
-        batch.put_key(pair)
-    _write_account(ws, batch, account, op, acct, f"signing key {pair.public_key} added", report)
-    record = Rotation(KIND, acct.subject, old, pair.public_key, STARTED)
-    stage_record(batch, record_path(ws, batch.operator, account), record)
-    report.old_key, report.new_key = record.old, record.new
-    return record, pair
-
-
-def _drop_old(
-    ws: Workspace,
-    batch: StoreBatch,
-    account: str,
-    op: OperatorClaims,
-    acct: AccountClaims,
-    record: Rotation,
-    new: keys.KeyPair,
-    report: RotationReport,
-) -> None:
-    """Stage the stragglers re-signed, the account without the old key, and the record."""
-    report.touched += resign_users(ws, batch, account, record.old, new)
-    acct.signing_keys.remove(record.old)
-    _write_account(ws, batch, account, op, acct, f"signing key {record.old} removed", report)
-    record.phase = FINISHING
-    stage_record(batch, record_path(ws, batch.operator, account), record)
-
-
 def _write_account(
     ws: Workspace,
-    batch: StoreBatch,
+    steps: Steps,
     account: str,
-    op: OperatorClaims,
     acct: AccountClaims,
     change: str,
     report: RotationReport,
 ) -> None:
     now = ws.now()
     require_valid(acct, now, f"account {account!r}")
+    op = load_operator(ws, steps.operator)
     signer = account_signer(ws.keystore, op, issued_by=acct.issuer)
-    path = batch.write_account(account, encode(acct, signer, iat=now))
+    with steps.step() as batch:
+        path = batch.write_account(account, encode(acct, signer, iat=now))
     report.touched.append(Touched("account", account, acct.subject, change, str(path)))
 
 
-def _end(batch: StoreBatch, spec: RotateSpec, report: RotationReport) -> None:
+def _dry_run_note(spec: RotateSpec, report: RotationReport) -> None:
     if spec.dry_run:
-        batch.raw.discard()
         report.notes.append("dry run: nothing was written or pushed")
 
 
@@ -254,12 +244,13 @@ def _push_and_close(
     report: RotationReport,
 ) -> RotationReport:
     if spec.dry_run:
+        _dry_run_note(spec, report)
         return report
     _push(ws, operator, account, conn, report)
     if report.error:
         return report
-    with ws.store.batch(operator, ws.keystore) as batch:
-        stage_record(batch, record_path(ws, operator, account), None)
+    with Steps(ws, operator) as steps:
+        save_record(steps, record_path(ws, operator, account), None)
     report.state = "finished"
     report.notes.append(f"signing key {report.old_key} no longer signs for account {account!r}")
     return report

@@ -31,16 +31,16 @@ from nscpy.actions.rotation import (
     STARTED,
     Rotation,
     RotationReport,
+    Steps,
     Touched,
     read_record,
     record_path,
-    stage_record,
+    save_record,
     stored_pair,
 )
 from nscpy.actions.workspace import Workspace
 from nscpy.errors import NscError
 from nscpy.jwt import OperatorClaims, encode
-from nscpy.store.jwtstore import StoreBatch
 
 KIND = "operator-signing-key"
 RECORD = "operator"
@@ -59,20 +59,14 @@ class OperatorRotateSpec:
 def start(ws: Workspace, spec: OperatorRotateSpec) -> RotationReport:
     """Add the new key to the operator JWT and re-sign the accounts the old key signed."""
     operator = ws.operator_name(spec.operator)
-    with ws.store.batch(operator, ws.keystore) as batch:
-        op = load_operator(ws, operator)
+    with Steps(ws, operator, spec.dry_run) as steps:
         record = read_record(ws, operator, RECORD, KIND)
         if record is not None and record.phase == FINISHING:
             raise ActionError("the operator rotation is finishing: run its 'emergency' again")
         report = _report("start", operator, spec, record)
-        if record is None:
-            record, new = _begin(ws, batch, operator, op, spec, report)
-        else:
-            _check_same(ws, record, spec)
-            new = stored_pair(ws, record.new, "the new operator signing key")
-        report.touched += _resign_accounts(ws, batch, operator, record.old, new)
+        _converge_start(ws, steps, spec, record, report)
         report.state = STARTED
-        _end(batch, spec, report)
+    _dry_run_note(spec, report)
     report.notes.append(
         "next: deploy the operator JWT to every server and restart them, then "
         "'nscpy rotate operator-signing-key push'"
@@ -94,21 +88,20 @@ def push_phase(ws: Workspace, spec: OperatorRotateSpec, conn: Connection) -> Rot
 def finish(ws: Workspace, spec: OperatorRotateSpec, conn: Connection) -> RotationReport:
     """Re-sign stragglers, push, then drop the old key from the operator JWT."""
     operator = ws.operator_name(spec.operator)
-    record = _require_record(ws, operator, spec)
-    report = _report("finish", operator, spec, record)
-    if record.phase == STARTED:
-        with ws.store.batch(operator, ws.keystore) as batch:
-            new = stored_pair(ws, record.new, "the new operator signing key")
-            report.touched += _resign_accounts(ws, batch, operator, record.old, new)
-            _end(batch, spec, report)
+    with Steps(ws, operator, spec.dry_run) as steps:
+        record = _require_record(ws, operator, spec)
+        report = _report("finish", operator, spec, record)
+        new = stored_pair(ws, record.new, "the new operator signing key")
+        report.touched += _resign_accounts(ws, steps, record.old, new)
     if spec.dry_run:
+        _dry_run_note(spec, report)
         return report
     _push_resigned(ws, operator, record, conn, report)
     if report.error:
         return report
-    with ws.store.batch(operator, ws.keystore) as batch:
-        _drop_old(ws, batch, operator, load_operator(ws, operator), record.old, report)
-        stage_record(batch, record_path(ws, operator, RECORD), None)
+    with Steps(ws, operator) as steps:
+        _drop_old(ws, steps, record.old, report)
+        save_record(steps, record_path(ws, operator, RECORD), None)
     report.state = "finished"
     report.notes.append(
         "next: deploy the operator JWT (without the old key) to every server and restart them"
@@ -119,27 +112,22 @@ def finish(ws: Workspace, spec: OperatorRotateSpec, conn: Connection) -> Rotatio
 def emergency(ws: Workspace, spec: OperatorRotateSpec, conn: Connection) -> RotationReport:
     """Drop the old key and re-sign now; push once the servers trust the new key."""
     operator = ws.operator_name(spec.operator)
-    with ws.store.batch(operator, ws.keystore) as batch:
-        op = load_operator(ws, operator)
+    with Steps(ws, operator, spec.dry_run) as steps:
         record = read_record(ws, operator, RECORD, KIND)
         report = _report("emergency", operator, spec, record)
-        if record is None:
-            record, new = _begin(ws, batch, operator, op, spec, report, drop_old=True)
+        if record is None or record.phase == STARTED:
+            record, new = _converge_start(ws, steps, spec, record, report)
         else:
             _check_same(ws, record, spec)
             new = stored_pair(ws, record.new, "the new operator signing key")
-        if record.phase == STARTED:
-            report.touched += _resign_accounts(ws, batch, operator, record.old, new)
-            if record.old in op.signing_keys:
-                op.signing_keys.remove(record.old)
-                _write_operator(
-                    ws, batch, operator, op, f"signing key {record.old} removed", report
-                )
+            report.touched += _resign_accounts(ws, steps, record.old, new)
+        _drop_old(ws, steps, record.old, report)
+        if record.phase != FINISHING:
             record.phase = FINISHING
-            stage_record(batch, record_path(ws, operator, RECORD), record)
+            save_record(steps, record_path(ws, operator, RECORD), record)
         report.state = FINISHING
-        _end(batch, spec, report)
     if spec.dry_run:
+        _dry_run_note(spec, report)
         return report
     _push_resigned(ws, operator, record, conn, report)
     if report.error:
@@ -147,13 +135,40 @@ def emergency(ws: Workspace, spec: OperatorRotateSpec, conn: Connection) -> Rota
             "deploy the operator JWT to every server, restart them, and run this command again"
         )
         return report
-    with ws.store.batch(operator, ws.keystore) as batch:
-        stage_record(batch, record_path(ws, operator, RECORD), None)
+    with Steps(ws, operator) as steps:
+        save_record(steps, record_path(ws, operator, RECORD), None)
     report.state = "finished"
     return report
 
 
-# -- the steps ---------------------------------------------------------------------------------
+# -- the steps (each checks what is done already, so a re-run completes a killed one) ------
+
+
+def _converge_start(
+    ws: Workspace,
+    steps: Steps,
+    spec: OperatorRotateSpec,
+    record: Rotation | None,
+    report: RotationReport,
+) -> tuple[Rotation, keys.KeyPair]:
+    """New seed, record, operator JWT with both keys, accounts moved to the new key."""
+    operator = steps.operator
+    op = load_operator(ws, operator)
+    if record is None:
+        old = _old_key(ws, op, spec)
+        new = keys.create_pair(keys.Prefix.OPERATOR)
+        steps.put_key(new)
+        record = Rotation(KIND, op.subject, old, new.public_key, STARTED)
+        save_record(steps, record_path(ws, operator, RECORD), record)
+        report.old_key, report.new_key = record.old, record.new
+    else:
+        _check_same(ws, record, spec)
+        new = stored_pair(ws, record.new, "the new operator signing key")
+    if record.new not in op.signing_keys:
+        op.signing_keys.append(record.new)
+        _write_operator(ws, steps, op, f"signing key {record.new} added", report)
+    report.touched += _resign_accounts(ws, steps, record.old, new)
+    return record, new
 
 
 def _report(
@@ -183,76 +198,40 @@ def _require_record(ws: Workspace, operator: str, spec: OperatorRotateSpec) -> R
     return record
 
 
-def _begin(
-    ws: Workspace,
-    batch: StoreBatch,
-    operator: str,
-    op: OperatorClaims,
-    spec: OperatorRotateSpec,
-    report: RotationReport,
-    *,
-    drop_old: bool = False,
-) -> tuple[Rotation, keys.KeyPair]:
-    old = _old_key(ws, op, spec)
-    pair = keys.create_pair(keys.Prefix.OPERATOR)
-    op.signing_keys.append(pair.public_key)
-    change = f"signing key {pair.public_key} added"
-    if drop_old:
-        op.signing_keys.remove(old)
-        change += f", {old} removed"
-    if not spec.dry_run:  # a keyring backend stores at once: a dry run must not reach it
-        batch.put_key(pair)
-    _write_operator(ws, batch, operator, op, change, report)
-    record = Rotation(KIND, op.subject, old, pair.public_key, STARTED)
-    stage_record(batch, record_path(ws, operator, RECORD), record)
-    report.old_key, report.new_key = record.old, record.new
-    return record, pair
-
-
-def _drop_old(
-    ws: Workspace,
-    batch: StoreBatch,
-    operator: str,
-    op: OperatorClaims,
-    old: str,
-    report: RotationReport,
-) -> None:
+def _drop_old(ws: Workspace, steps: Steps, old: str, report: RotationReport) -> None:
+    op = load_operator(ws, steps.operator)
     if old in op.signing_keys:
         op.signing_keys.remove(old)
-        _write_operator(ws, batch, operator, op, f"signing key {old} removed", report)
+        _write_operator(ws, steps, op, f"signing key {old} removed", report)
 
 
 def _write_operator(
-    ws: Workspace,
-    batch: StoreBatch,
-    operator: str,
-    op: OperatorClaims,
-    change: str,
-    report: RotationReport,
+    ws: Workspace, steps: Steps, op: OperatorClaims, change: str, report: RotationReport
 ) -> None:
     identity = stored_pair(ws, op.subject, "the operator identity key")
-    path = ws.paths.operator_jwt(operator)
-    batch.raw.write(path, encode(op, identity, iat=ws.now()))
-    report.touched.append(Touched("operator", operator, op.subject, change, str(path)))
+    path = ws.paths.operator_jwt(steps.operator)
+    with steps.step() as batch:
+        batch.raw.write(path, encode(op, identity, iat=ws.now()))
+    report.touched.append(Touched("operator", steps.operator, op.subject, change, str(path)))
 
 
-def _resign_accounts(
-    ws: Workspace, batch: StoreBatch, operator: str, old: str, new: keys.KeyPair
-) -> list[Touched]:
+def _resign_accounts(ws: Workspace, steps: Steps, old: str, new: keys.KeyPair) -> list[Touched]:
+    """One step: every account the old key signed, re-signed by the new one (any mix of the
+    two is valid while the operator JWT lists both)."""
     touched: list[Touched] = []
     now = ws.now()
-    for account in ws.store.list_accounts(operator):
-        acct = load_account(ws, operator, account)
-        if acct.issuer != old:
-            continue
-        path = batch.write_account(account, encode(acct, new, iat=now))
-        touched.append(Touched("account", account, acct.subject, "re-signed", str(path)))
+    with steps.step() as batch:
+        for account in ws.store.list_accounts(steps.operator):
+            acct = load_account(ws, steps.operator, account)
+            if acct.issuer != old:
+                continue
+            path = batch.write_account(account, encode(acct, new, iat=now))
+            touched.append(Touched("account", account, acct.subject, "re-signed", str(path)))
     return touched
 
 
-def _end(batch: StoreBatch, spec: OperatorRotateSpec, report: RotationReport) -> None:
+def _dry_run_note(spec: OperatorRotateSpec, report: RotationReport) -> None:
     if spec.dry_run:
-        batch.raw.discard()
         report.notes.append("dry run: nothing was written or pushed")
 
 

@@ -1,19 +1,29 @@
-"""What the key rotations share: the in-progress record, re-signing in a batch, the report.
+"""What the key rotations share: the in-progress record, steps under one lock, the report.
 
 Theory of operation. A rotation runs in phases (start, push, finish; or emergency) that a
-pipeline may run hours apart, and any phase may be killed half-way. Each phase that changes
-the store stages all of its writes (new seed, account or operator JWT, re-signed JWTs, creds,
-and a small record of the rotation in progress) in one store batch under the operator lock, so
-the store flips from the old state to the new one at once. The record,
-``<operator>/.rotations/<name>.json``, names the old and the new key and the phase reached; a
-phase run again reads it and carries on from there, so re-running the command that was killed
-completes it. The record is removed by the last step of finish (after its push succeeded).
-Neither nsc nor nscpy lists dot-directories, so the record never looks like an account.
+pipeline may run hours apart, and any phase may be killed at any moment. A store batch makes
+each file flip atomically, but a kill during its renames can leave some files new and others
+old, so a phase is a sequence of small committed batches (`Steps`, all under the operator
+lock) ordered so that the store is valid after every one of them:
+
+1. the new seed; 2. the record of the rotation (old key, new key, phase), ``<operator>/
+.rotations/<name>.json``; 3. the account (or operator) JWT carrying both keys; 4. the creds
+of the users (or the accounts) the old key signed, re-signed by the new key, then their JWTs
+(creds first: a creds file holding a newer JWT than the store still connects, and the user
+is re-signed again on the next run); 5. at finish, the JWT without the old key, then the
+record's new phase, and after the push the record's removal.
+
+While both keys are trusted any mix of old- and new-signed JWTs is valid, so a kill between
+(or within) steps leaves a store `validate` accepts. Every step checks what is already done
+(from the record and the files), so running the killed command again completes it. Neither
+nsc nor nscpy lists dot-directories, so the record never looks like an account.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,7 +31,7 @@ from typing import Any
 from nscpy import keys
 from nscpy.actions.errors import ActionError
 from nscpy.actions.workspace import Workspace
-from nscpy.jwt import Claims, encode, format_user_creds
+from nscpy.jwt import UserClaims, encode, format_user_creds
 from nscpy.store.jwtstore import StoreBatch
 
 STARTED = "started"
@@ -71,12 +81,13 @@ def read_record(ws: Workspace, operator: str, name: str, kind: str) -> Rotation 
     return record
 
 
-def stage_record(batch: StoreBatch, path: Path, record: Rotation | None) -> None:
-    """Stage the record's new content (None: its removal) in the phase's batch."""
-    if record is None:
-        batch.raw.remove(path)
-    else:
-        batch.raw.write(path, json.dumps(record.to_json(), indent=2) + "\n")
+def save_record(steps: Steps, path: Path, record: Rotation | None) -> None:
+    """Write the record's new content (None: remove it) as a step of its own."""
+    with steps.step() as batch:
+        if record is None:
+            batch.raw.remove(path)
+        else:
+            batch.raw.write(path, json.dumps(record.to_json(), indent=2) + "\n")
 
 
 @dataclass
@@ -140,40 +151,73 @@ class RotationReport:
         }
 
 
+class Steps:
+    """Committed batches in sequence under one hold of the operator lock (see above).
+
+    ``with Steps(ws, operator, dry_run) as steps:`` then ``with steps.step() as batch: ...``
+    per step; a dry run stages everything and commits nothing.
+    """
+
+    def __init__(self, ws: Workspace, operator: str, dry_run: bool = False) -> None:
+        self.ws = ws
+        self.operator = operator
+        self.dry_run = dry_run
+        self._lock = ws.store.lock(operator)
+
+    def __enter__(self) -> Steps:
+        self._lock.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._lock.release()
+
+    @contextlib.contextmanager
+    def step(self) -> Iterator[StoreBatch]:
+        """One batch: committed when the block ends normally (never in a dry run)."""
+        batch = StoreBatch(self.ws.store, self.operator, self.ws.keystore)
+        try:
+            yield batch
+        except BaseException:
+            batch.raw.discard()
+            raise
+        if self.dry_run:
+            batch.raw.discard()
+        else:
+            batch.commit()
+
+    def put_key(self, pair: keys.KeyPair) -> None:
+        """Store a new seed as a step of its own (a keyring backend stores at once, so a dry
+        run must not reach it)."""
+        if not self.dry_run:
+            with self.step() as batch:
+                batch.put_key(pair)
+
+
 def resign_users(
-    ws: Workspace, batch: StoreBatch, account: str, old: str, signer: keys.KeyPair
+    ws: Workspace, steps: Steps, account: str, old: str, signer: keys.KeyPair
 ) -> list[Touched]:
-    """Stage every user of account issued by `old`, re-signed by signer with all its claims
-    kept, and its creds rewritten when the user's seed is stored."""
+    """Re-sign every user of account issued by `old` with signer, all other claims kept:
+    the creds (when the user's seed is stored) in one step, then the JWTs in another."""
     from nscpy.actions.entities import load_user
 
-    touched: list[Touched] = []
     now = ws.now()
-    operator = batch.operator
+    operator = steps.operator
+    moved: list[tuple[str, UserClaims, str]] = []
     for user in ws.store.list_users(operator, account):
         claims = load_user(ws, operator, account, user)
-        if claims.issuer != old:
-            continue
-        token = encode(claims, signer, iat=now)
-        path = batch.write_user(account, user, token)
-        touched.append(_with_creds(ws, batch, account, user, claims, token, path))
-    return touched
-
-
-def _with_creds(
-    ws: Workspace,
-    batch: StoreBatch,
-    account: str,
-    user: str,
-    claims: Claims,
-    token: str,
-    path: Path,
-) -> Touched:
-    seed = ws.keystore.get(claims.subject)
-    creds = None
-    if seed is not None:
-        creds = str(batch.write_creds(account, user, format_user_creds(token, seed)))
-    return Touched("user", user, claims.subject, "re-signed", str(path), creds)
+        if claims.issuer == old:
+            moved.append((user, claims, encode(claims, signer, iat=now)))
+    touched = {user: Touched("user", user, c.subject, "re-signed") for user, c, _ in moved}
+    with steps.step() as batch:
+        for user, claims, token in moved:
+            seed = ws.keystore.get(claims.subject)
+            if seed is not None:
+                path = batch.write_creds(account, user, format_user_creds(token, seed))
+                touched[user].creds = str(path)
+    with steps.step() as batch:
+        for user, _, token in moved:
+            touched[user].path = str(batch.write_user(account, user, token))
+    return list(touched.values())
 
 
 def stored_pair(ws: Workspace, public_key: str, what: str) -> keys.KeyPair:
