@@ -199,3 +199,38 @@ def test_push_precheck_refuses_an_identity_signed_account(store: StrictStore) ->
     )
     err = store.fail("push", "-a", "A", "-u", "nats://127.0.0.1:1")
     assert "not signed by operator" in err
+
+
+def test_rotate_signing_key_under_strict_mode(store: StrictStore) -> None:
+    old = store.user("A", "u").issuer
+    report = json.loads(store.nsc("rotate", "signing-key", "start", "-a", "A", "--json"))
+    assert report["old_key"] == old
+    store.assert_account_signed_by_signing_key("A")
+    store.assert_user_signed_by_signing_key("A", "u")
+    assert store.user("A", "u").issuer == report["new_key"]
+    store.assert_valid()
+    # finish's store steps run before its push (which fails here: no server)
+    store.fail("rotate", "signing-key", "finish", "-a", "A", "-u", "nats://127.0.0.1:1")
+    store.assert_account_signed_by_signing_key("A")
+    assert old not in store.account("A").signing_keys
+    store.assert_valid()
+
+
+def test_rotate_operator_signing_key_under_strict_mode(store: StrictStore) -> None:
+    old = store.operator().signing_keys[0]
+    report = json.loads(store.nsc("rotate", "operator-signing-key", "start", "--json"))
+    assert report["old_key"] == old
+    for name in ("A", "B"):
+        store.assert_account_signed_by_signing_key(name)
+        assert store.account(name).issuer == report["new_key"]
+    store.assert_valid()
+
+
+def test_renew_under_strict_mode(store: StrictStore) -> None:
+    store.nsc("add", "user", "-a", "A", "-n", "short", "--expiry", "1d")
+    issuer = store.user("A", "short").issuer
+    report = json.loads(store.nsc("renew", "users", "--json"))
+    assert [r["name"] for r in report["renewed"]] == ["short"]
+    store.assert_user_signed_by_signing_key("A", "short")
+    assert store.user("A", "short").issuer == issuer
+    store.assert_valid()
