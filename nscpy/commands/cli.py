@@ -86,6 +86,7 @@ def list_group() -> None:
         "expirations": "nscpy.commands.check:expirations",
         "push": "nscpy.commands.push:push",
         "pull": "nscpy.commands.push:pull",
+        "account-server": "nscpy.commands.account_server:account_server",
     },
     # nsc's hidden root aliases of `tool pub|sub|req|reply`
     aliases={
@@ -94,6 +95,7 @@ def list_group() -> None:
         "req": "nscpy.commands.tool:req",
         "reply": "nscpy.commands.tool:reply",
         "create": "add",
+        "tools": "tool",  # the streams page spells it `nsc tools sub`
     },
     context_settings={"help_option_names": ["-h", "--help"]},
 )
