@@ -37,7 +37,7 @@ from nscpy.actions.rotation import (
 from nscpy.actions.signers import account_signer, load_key_value
 from nscpy.actions.workspace import Workspace
 from nscpy.errors import NscError
-from nscpy.jwt import AccountClaims, encode
+from nscpy.jwt import AccountClaims, ActivationClaims, Import, JWTError, decode, encode
 
 KIND = "signing-key"
 
@@ -150,6 +150,7 @@ def _converge_start(
             acct.signing_keys.add_scoped(twin)
         _write_account(ws, steps, account, acct, f"signing key {record.new} added", report)
     report.touched += resign_users(ws, steps, account, record.old, new)
+    _move_activations(ws, steps, acct.subject, record.old, new, report)
     return record, new
 
 
@@ -165,6 +166,7 @@ def _converge_finish(
     operator = steps.operator
     report.touched += resign_users(ws, steps, account, record.old, new)
     acct = load_account(ws, operator, account)
+    _move_activations(ws, steps, acct.subject, record.old, new, report)
     if record.old in acct.signing_keys:
         acct.signing_keys.remove(record.old)
         _write_account(ws, steps, account, acct, f"signing key {record.old} removed", report)
@@ -226,13 +228,64 @@ def _dry_run_note(spec: RotateSpec, report: RotationReport) -> None:
 def _push(
     ws: Workspace, operator: str, account: str, conn: Connection, report: RotationReport
 ) -> None:
+    """Push the account, then the accounts importing with activations its new key signed
+    (the server checks those against the account's signing keys, so the account goes first)."""
     conn.operator = operator
-    try:  # on failure the record stays: running the phase again retries the push
-        outcome = push(ws, PushSpec(account=account), conn)
-        report.push = outcome.to_json()
-        outcome.check()
-    except NscError as exc:
-        report.error = str(exc)
+    new = report.new_key
+    subject = load_account(ws, operator, account).subject
+    accounts = {name: load_account(ws, operator, name) for name in ws.store.list_accounts(operator)}
+    importers = [
+        name
+        for name, claims in accounts.items()
+        if name != account and any(_signed_activation(i, subject, new) for i in claims.imports)
+    ]
+    lines: list[dict[str, str]] = []
+    for name in [account, *importers]:
+        try:  # on failure the record stays: running the phase again retries the push
+            outcome = push(ws, PushSpec(account=name), conn)
+            summary = outcome.to_json()
+            lines += summary.pop("lines")
+            report.push = {**summary, "lines": lines}
+            outcome.check()
+        except NscError as exc:
+            report.error = str(exc)
+            return
+        report.touched.append(Touched("account", name, accounts[name].subject, "pushed"))
+
+
+def _activation(token: str) -> ActivationClaims | None:
+    """The activation an import carries, or None (no token, a URL, or not decodable)."""
+    if not token or "://" in token:
+        return None
+    try:
+        claims = decode(token.strip())
+    except JWTError:
+        return None
+    return claims if isinstance(claims, ActivationClaims) else None
+
+
+def _signed_activation(imp: Import, exporter: str, key: str) -> bool:
+    act = _activation(imp.token)
+    return act is not None and imp.account == exporter and act.issuer == key
+
+
+def _move_activations(
+    ws: Workspace, steps: Steps, exporter: str, old: str, new: keys.KeyPair, report: RotationReport
+) -> None:
+    """Re-sign the activation tokens the old key signed that accounts of this store import
+    with, one importing account per step (its JWT then carries the new token)."""
+    operator = steps.operator
+    now = ws.now()
+    for name in ws.store.list_accounts(operator):
+        importer = load_account(ws, operator, name)
+        changed = False
+        for imp in importer.imports:
+            act = _activation(imp.token)
+            if act is not None and imp.account == exporter and act.issuer == old:
+                imp.token = encode(act, new, iat=now)
+                changed = True
+        if changed:
+            _write_account(ws, steps, name, importer, "activation tokens re-signed", report)
 
 
 def _push_and_close(

@@ -238,7 +238,7 @@ def test_phases_need_a_started_rotation(store: Store) -> None:
         err = store.fail("rotate", "signing-key", phase, "-a", "A", *NOWHERE)
         assert "no signing-key rotation of account 'A' is in progress" in err
     store.nsc("rotate", "signing-key", "start", "-a", "A", "--key", store.plain)
-    other = next(k for k in store.account("A").signing_keys if k not in (store.plain,))
+    other = next(k for k, scope in store.account("A").signing_keys.items() if scope is not None)
     err = store.fail("rotate", "signing-key", "finish", "-a", "A", "--key", other, *NOWHERE)
     assert "is in progress" in err
 
@@ -262,3 +262,26 @@ def test_operator_start_resigns_the_accounts_its_old_key_signed(store: Store) ->
     assert record is not None and record["phase"] == "finishing"
     store.assert_valid()
     store.assert_no_seed_printed()
+
+
+def test_activation_tokens_the_old_key_signed_move_too(store: Store, tmp_path: Path) -> None:
+    store.nsc("add", "export", "-a", "A", "-s", "svc.>", "--service", "--private")
+    store.nsc("add", "account", "-n", "B")
+    token = tmp_path / "act.jwt"
+    store.nsc("generate", "activation", "-a", "A", "-s", "svc.>", "-t", "B", "-K", store.plain,
+              "-o", str(token))  # fmt: skip
+    store.nsc("add", "import", "-a", "B", "--token", str(token))
+
+    def b_token_issuer() -> str:
+        act = decode(store.account("B").imports[0].token)
+        assert act.issuer_account == store.account("A").subject  # type: ignore[attr-defined]
+        return act.issuer
+
+    assert b_token_issuer() == store.plain
+    report = store.json("rotate", "signing-key", "start", "-a", "A", "--key", store.plain)
+    assert ("account", "B") in _touched(report)
+    assert b_token_issuer() == report["new_key"]
+    store.assert_valid()
+    store.fail("rotate", "signing-key", "finish", "-a", "A", *NOWHERE)
+    assert store.plain not in store.account("A").signing_keys
+    store.assert_valid()
