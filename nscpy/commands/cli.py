@@ -210,8 +210,8 @@ def renew() -> None:
 @click.group(
     cls=LazyGroup,
     lazy={
-        "signing-key": "nscpy.commands.rotate:rotate_signing_key",
-        "operator-signing-key": "nscpy.commands.rotate:rotate_operator_signing_key",
+        "signing-key": "nscpy.commands.rotate:signing_key",
+        "operator-signing-key": "nscpy.commands.rotate:operator_signing_key",
     },
 )
 def rotate() -> None:

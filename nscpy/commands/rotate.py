@@ -1,8 +1,13 @@
-"""`nscpy rotate signing-key|operator-signing-key start|push|finish|emergency`."""
+"""`nscpy rotate signing-key|operator-signing-key start|push|finish|emergency`.
+
+Each phase is a command of its own, so a flag a phase does not use is refused (start never
+pushes, so it takes no server flags).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -10,100 +15,174 @@ from nscpy.commands.context import AppContext, pass_app
 from nscpy.commands.push import connection, resolver_options
 from nscpy.commands.reporting import json_option
 
-PHASES = ("start", "push", "finish", "emergency")
+if TYPE_CHECKING:
+    from nscpy.actions.rotate import RotateSpec
+    from nscpy.actions.rotate_operator import OperatorRotateSpec
+    from nscpy.actions.rotation import RotationReport
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_LABELS = {"ok": "[ OK ]", "warn": "[WARN]", "error": "[ERR ]"}
 
 
-def _print(report: Any, as_json: bool) -> None:
+def _print(report: RotationReport, as_json: bool) -> None:
+    """The report as [ OK ] lines (or JSON); exit 1 after printing if the push failed."""
     if as_json:
         from nscpy.commands.output import emit_json
 
         emit_json(report.to_json())
-        return
-    click.echo(
-        f"[ OK ] {report.command} {report.phase}: {report.subject_name} "
-        f"{report.old_key} -> {report.new_key or '(new key)'} ({report.state})"
-    )
-    for t in report.touched:
-        click.echo(f"[ OK ] {t.kind} {t.name!r} ({t.public_key}): {t.change}")
-    for line in (report.push or {}).get("lines", []):
-        label = "[ OK ]" if line["level"] == "ok" else "[ERR ]"
-        click.echo(f"{label} {line['text']}", err=line["level"] == "error")
-    for note in report.notes:
-        click.echo(f"[ OK ] {note}")
-
-
-def _finish(report: Any, as_json: bool) -> None:
-    """Print the report, then fail (exit 1) if the phase's push failed."""
-    _print(report, as_json)
+    else:
+        click.echo(
+            f"[ OK ] {report.command} {report.phase}: {report.subject_name} "
+            f"{report.old_key} -> {report.new_key} ({report.state})"
+        )
+        for t in report.touched:
+            click.echo(f"[ OK ] {t.kind} {t.name!r} ({t.public_key}): {t.change}")
+        for line in (report.push or {}).get("lines", []):
+            level = line["level"]
+            click.echo(f"{_LABELS[level]} {line['text']}", err=level == "error")
+        for note in report.notes:
+            click.echo(f"[ OK ] {note}")
     if report.error:
         from nscpy.actions.errors import ActionError
 
         raise ActionError(f"{report.error} (run the same command again to retry)")
 
 
-@click.command("signing-key")
-@click.argument("phase", type=click.Choice(PHASES))
-@click.option("-a", "--account", help="Account whose signing key rotates (default: current).")
-@click.option("--key", help="The signing key to replace (public key, seed or seed file).")
-@click.option("--role", help="The scoped signing key to replace, by its role.")
-@click.option("--dry-run", is_flag=True, help="Report what would change; write and push nothing.")
+def _account_options(f: F) -> F:
+    f = click.option("--dry-run", is_flag=True, help="Report what would change; write nothing.")(f)
+    f = click.option("--role", help="The scoped signing key to replace, by its role.")(f)
+    f = click.option("--key", help="The signing key to replace (public key, seed or seed file).")(f)
+    f = click.option("-a", "--account", help="Account whose key rotates (default: current).")(f)
+    return f
+
+
+def _operator_options(f: F) -> F:
+    f = click.option("--dry-run", is_flag=True, help="Report what would change; write nothing.")(f)
+    f = click.option("--key", help="The operator signing key to replace (public key or seed).")(f)
+    return f
+
+
+def _account_spec(kw: dict[str, Any]) -> RotateSpec:
+    from nscpy.actions.rotate import RotateSpec
+
+    return RotateSpec(
+        account=kw.pop("account"), key=kw.pop("key"), role=kw.pop("role"), dry_run=kw.pop("dry_run")
+    )
+
+
+@click.command("start")
+@_account_options
+@json_option
+@pass_app
+def account_start(app: AppContext, /, as_json: bool, **kw: Any) -> None:
+    """Add a new key with the old one's scope; re-sign what the old key signed (creds too)."""
+    from nscpy.actions.rotate import start
+
+    _print(start(app.workspace, _account_spec(kw)), as_json)
+
+
+@click.command("push")
+@_account_options
 @resolver_options
 @json_option
 @pass_app
-def rotate_signing_key(
-    app: AppContext,
-    /,
-    phase: str,
-    account: str | None,
-    key: str | None,
-    role: str | None,
-    dry_run: bool,
-    as_json: bool,
-    **conn: Any,
-) -> None:
+def account_push(app: AppContext, /, as_json: bool, **kw: Any) -> None:
+    """Push the account carrying both keys: old and new creds both work."""
+    from nscpy.actions.rotate import push_phase
+
+    _print(push_phase(app.workspace, _account_spec(kw), connection(**kw)), as_json)
+
+
+@click.command("finish")
+@_account_options
+@resolver_options
+@json_option
+@pass_app
+def account_finish(app: AppContext, /, as_json: bool, **kw: Any) -> None:
+    """Remove the old key and push: old creds are refused from then on."""
+    from nscpy.actions.rotate import finish
+
+    _print(finish(app.workspace, _account_spec(kw), connection(**kw)), as_json)
+
+
+@click.command("emergency")
+@_account_options
+@resolver_options
+@json_option
+@pass_app
+def account_emergency(app: AppContext, /, as_json: bool, **kw: Any) -> None:
+    """Replace the old key at once and push: the server drops the users it signed."""
+    from nscpy.actions.rotate import emergency
+
+    _print(emergency(app.workspace, _account_spec(kw), connection(**kw)), as_json)
+
+
+def _operator_spec(kw: dict[str, Any]) -> OperatorRotateSpec:
+    from nscpy.actions.rotate_operator import OperatorRotateSpec
+
+    return OperatorRotateSpec(key=kw.pop("key"), dry_run=kw.pop("dry_run"))
+
+
+@click.command("start")
+@_operator_options
+@json_option
+@pass_app
+def operator_start(app: AppContext, /, as_json: bool, **kw: Any) -> None:
+    """Add a new operator signing key; re-sign the accounts the old one signed (then deploy
+    the operator JWT to the servers)."""
+    from nscpy.actions.rotate_operator import start
+
+    _print(start(app.workspace, _operator_spec(kw)), as_json)
+
+
+@click.command("push")
+@_operator_options
+@resolver_options
+@json_option
+@pass_app
+def operator_push(app: AppContext, /, as_json: bool, **kw: Any) -> None:
+    """Once every server trusts the new key (checked), push the re-signed accounts, SYS last."""
+    from nscpy.actions.rotate_operator import push_phase
+
+    _print(push_phase(app.workspace, _operator_spec(kw), connection(**kw)), as_json)
+
+
+@click.command("finish")
+@_operator_options
+@resolver_options
+@json_option
+@pass_app
+def operator_finish(app: AppContext, /, as_json: bool, **kw: Any) -> None:
+    """Push, then drop the old key from the operator JWT (deploy it to the servers after)."""
+    from nscpy.actions.rotate_operator import finish
+
+    _print(finish(app.workspace, _operator_spec(kw), connection(**kw)), as_json)
+
+
+@click.command("emergency")
+@_operator_options
+@resolver_options
+@json_option
+@pass_app
+def operator_emergency(app: AppContext, /, as_json: bool, **kw: Any) -> None:
+    """Drop the old key and re-sign at once; push once the servers trust the new key."""
+    from nscpy.actions.rotate_operator import emergency
+
+    _print(emergency(app.workspace, _operator_spec(kw), connection(**kw)), as_json)
+
+
+@click.group("signing-key")
+def signing_key() -> None:
     """Rotate an account signing key: start, push, finish (or emergency: all at once)."""
-    from nscpy.actions import rotate
-
-    spec = rotate.RotateSpec(account=account, key=key, role=role, dry_run=dry_run)
-    ws = app.workspace
-    if phase == "start":
-        report = rotate.start(ws, spec)
-    elif phase == "push":
-        report = rotate.push_phase(ws, spec, connection(**conn))
-    elif phase == "finish":
-        report = rotate.finish(ws, spec, connection(**conn))
-    else:
-        report = rotate.emergency(ws, spec, connection(**conn))
-    _finish(report, as_json)
 
 
-@click.command("operator-signing-key")
-@click.argument("phase", type=click.Choice(PHASES))
-@click.option("--key", help="The operator signing key to replace (public key, seed or file).")
-@click.option("--dry-run", is_flag=True, help="Report what would change; write and push nothing.")
-@resolver_options
-@json_option
-@pass_app
-def rotate_operator_signing_key(
-    app: AppContext,
-    /,
-    phase: str,
-    key: str | None,
-    dry_run: bool,
-    as_json: bool,
-    **conn: Any,
-) -> None:
-    """Rotate an operator signing key: start, push, finish (or emergency: all at once)."""
-    from nscpy.actions import rotate_operator
+@click.group("operator-signing-key")
+def operator_signing_key() -> None:
+    """Rotate an operator signing key (the system account included), in the same phases."""
 
-    spec = rotate_operator.OperatorRotateSpec(key=key, dry_run=dry_run)
-    ws = app.workspace
-    if phase == "start":
-        report = rotate_operator.start(ws, spec)
-    elif phase == "push":
-        report = rotate_operator.push_phase(ws, spec, connection(**conn))
-    elif phase == "finish":
-        report = rotate_operator.finish(ws, spec, connection(**conn))
-    else:
-        report = rotate_operator.emergency(ws, spec, connection(**conn))
-    _finish(report, as_json)
+
+for _command in (account_start, account_push, account_finish, account_emergency):
+    signing_key.add_command(_command)
+for _command in (operator_start, operator_push, operator_finish, operator_emergency):
+    operator_signing_key.add_command(_command)

@@ -285,3 +285,11 @@ def test_activation_tokens_the_old_key_signed_move_too(store: Store, tmp_path: P
     store.fail("rotate", "signing-key", "finish", "-a", "A", *NOWHERE)
     assert store.plain not in store.account("A").signing_keys
     store.assert_valid()
+
+
+def test_start_takes_no_server_flags(store: Store) -> None:
+    code, _, err = run("-H", str(store.home), "rotate", "signing-key", "start", "-a", "A",
+                       "-u", "nats://127.0.0.1:1")  # fmt: skip
+    assert code == 2 and "No such option '-u'" in err
+    code, _, err = run("-H", str(store.home), "rotate", "operator-signing-key", "start", "-u", "x")
+    assert code == 2 and "No such option '-u'" in err
