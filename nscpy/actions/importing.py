@@ -15,7 +15,7 @@ from nscpy import keys
 from nscpy.actions.entities import load_account, load_operator
 from nscpy.actions.errors import ActionError
 from nscpy.actions.report import Report
-from nscpy.actions.signers import account_signer, may_sign_account
+from nscpy.actions.signers import account_signer, may_sign_account, may_sign_user
 from nscpy.actions.users import write_creds_if_possible
 from nscpy.actions.workspace import Workspace
 from nscpy.jwt import (
@@ -163,10 +163,11 @@ def import_user(ws: Workspace, spec: ImportUser) -> Report:
             f"the user's account {issuer_account} is not in operator {operator!r}; import it first"
         )
     acct = load_account(ws, operator, account)
-    if claims.issuer != acct.subject and claims.issuer not in acct.signing_keys:
+    if not may_sign_user(load_operator(ws, operator), acct, claims.issuer):
         raise ActionError(
-            f"the user is signed by {claims.issuer}, which is neither account {account!r} "
-            "nor one of its signing keys"
+            f"the user is signed by {claims.issuer}, which may not sign users of account "
+            f"{account!r} (its identity key, unless the operator requires signing keys, or one "
+            "of its signing keys)"
         )
     name = validate_name(claims.name or claims.subject, "user")
     exists = ws.store.has_user(operator, account, name)

@@ -234,3 +234,21 @@ def test_renew_under_strict_mode(store: StrictStore) -> None:
     store.assert_user_signed_by_signing_key("A", "short")
     assert store.user("A", "short").issuer == issuer
     store.assert_valid()
+
+
+def test_import_user_refuses_one_signed_by_the_identity_key(store: StrictStore) -> None:
+    acct = store.account("A")
+    pair = keys.create_pair(keys.Prefix.USER)
+    claims = UserClaims.new(pair.public_key)
+    claims.name = "outsider"
+    jwt_file = store.home / "outsider.jwt"
+    jwt_file.write_text(encode(claims, store.pair(acct.subject), iat=int(time.time())))
+    err = store.fail("import", "user", "--file", str(jwt_file))
+    assert "may not sign users of account 'A'" in err
+    assert not (store.home / "OP/accounts/A/users/outsider.jwt").exists()
+    claims.issuer_account = acct.subject
+    sk = next(iter(acct.signing_keys))
+    jwt_file.write_text(encode(claims, store.pair(sk), iat=int(time.time())))
+    store.nsc("import", "user", "--file", str(jwt_file))
+    store.assert_user_signed_by_signing_key("A", "outsider")
+    store.assert_valid()
