@@ -235,7 +235,8 @@ def test_scheduled_rotation_keeps_clients_running(world: World, tmp_path: Path) 
         assert pushed["error"] is None and pushed["push"] is not None
         time.sleep(0.5)
         # clients reconnecting with the new creds (rewritten by start) work, old ones too
-        assert connects(w.server.url, w.creds("APP", "new")) == "ok"
+        for name in (*CLIENTS, "new"):
+            assert connects(w.server.url, w.creds("APP", name)) == "ok"
         assert connects(w.server.url, old_creds["new"]) == "ok"
         time.sleep(0.3)
     finally:
