@@ -81,8 +81,9 @@ def resolve_signer(
 #     beneath it: accounts are signed by operator signing keys, users and activations by
 #     account signing keys (nats-server drops the account identity key from the signers of an
 #     account issued by a strict operator's signing key);
-#   * otherwise the identity key comes first (nsc's default), then unscoped signing keys;
-#   * scoped account signing keys come last for users and never sign activations;
+#   * a signing key is preferred to the identity key (so the identity seed can stay offline;
+#     nsc tries the identity first): unscoped signing keys, then the identity key unless
+#     strict, then scoped keys, which make scoped users and never sign activations;
 #   * an edit prefers the key that signed the claim before, when it still may sign (so a
 #     scoped user stays scoped and a signing-key-issued account keeps its issuer).
 
@@ -91,15 +92,17 @@ def account_signer_keys(op: OperatorClaims) -> list[str]:
     """Operator keys that may sign account JWTs, in the order they are tried."""
     if op.strict_signing_key_usage:
         return list(op.signing_keys)
-    return [op.subject, *op.signing_keys]
+    return [*op.signing_keys, op.subject]
 
 
 def user_signer_keys(op: OperatorClaims | None, acct: AccountClaims) -> list[str]:
-    """Account keys that may sign user JWTs: identity (unless strict), unscoped, then scoped."""
+    """Account keys that may sign user JWTs: unscoped signing keys, identity (unless strict),
+    then scoped keys (a scoped key makes a scoped user, so it is only picked when asked for
+    by -K ROLE, when the user was scoped before, or when nothing else may sign)."""
     plain = [k for k, scope in sorted(acct.signing_keys.items()) if scope is None]
     scoped = [k for k, scope in sorted(acct.signing_keys.items()) if scope is not None]
     identity = [] if op is not None and op.strict_signing_key_usage else [acct.subject]
-    return [*identity, *plain, *scoped]
+    return [*plain, *identity, *scoped]
 
 
 def unscoped_signer_keys(op: OperatorClaims | None, acct: AccountClaims) -> list[str]:

@@ -37,7 +37,7 @@ class Store:
         for name in ("u1", "u2"):
             self.nsc("add", "user", "-a", "A", "-n", name, "-K", self.plain)
         self.nsc("add", "user", "-a", "A", "-n", "scoped", "-K", "team")
-        self.nsc("add", "user", "-a", "A", "-n", "by-identity")
+        self.nsc("add", "user", "-a", "A", "-n", "by-identity", "-K", self.account("A").subject)
 
     def nsc(self, *argv: str) -> str:
         code, out, err = run("-H", str(self.home), *self.flags, *argv)

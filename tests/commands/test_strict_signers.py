@@ -29,18 +29,11 @@ from nscpy.jwt import (
 from .cliutil import ok, run
 
 
-class StrictStore:
-    """operator OP (signing key, strict), account A (signing key) with user u, account B."""
+class Store:
+    """A store under home with operator OP: its claims, keys and checks."""
 
     def __init__(self, home: Path) -> None:
         self.home = home
-        self.nsc("add", "operator", "-n", "OP", "--generate-signing-key")
-        self.nsc("edit", "operator", "--require-signing-keys")
-        self.nsc("add", "account", "-n", "A")
-        self.nsc("edit", "account", "A", "--sk", "generate")
-        self.nsc("add", "user", "-a", "A", "-n", "u")
-        self.nsc("add", "account", "-n", "B")
-        self.nsc("edit", "account", "B", "--sk", "generate")
 
     def nsc(self, *argv: str) -> str:
         return ok("-H", str(self.home), *argv)
@@ -87,6 +80,20 @@ class StrictStore:
         assert report["ok"] is True
         found = [i["description"] for s in report["sections"] for i in s["issues"]]
         assert found == list(warnings), report
+
+
+class StrictStore(Store):
+    """operator OP (signing key, strict), account A (signing key) with user u, account B."""
+
+    def __init__(self, home: Path) -> None:
+        super().__init__(home)
+        self.nsc("add", "operator", "-n", "OP", "--generate-signing-key")
+        self.nsc("edit", "operator", "--require-signing-keys")
+        self.nsc("add", "account", "-n", "A")
+        self.nsc("edit", "account", "A", "--sk", "generate")
+        self.nsc("add", "user", "-a", "A", "-n", "u")
+        self.nsc("add", "account", "-n", "B")
+        self.nsc("edit", "account", "B", "--sk", "generate")
 
 
 @pytest.fixture
@@ -251,4 +258,28 @@ def test_import_user_refuses_one_signed_by_the_identity_key(store: StrictStore) 
     jwt_file.write_text(encode(claims, store.pair(sk), iat=int(time.time())))
     store.nsc("import", "user", "--file", str(jwt_file))
     store.assert_user_signed_by_signing_key("A", "outsider")
+    store.assert_valid()
+
+
+def test_without_strict_mode_a_signing_key_is_preferred_and_identity_allowed(
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / "h"
+    h = ("-H", str(home))
+    ok(*h, "add", "operator", "-n", "OP", "--generate-signing-key")
+    ok(*h, "add", "account", "-n", "A")
+    ok(*h, "add", "user", "-a", "A", "-n", "before-sk")
+    ok(*h, "edit", "account", "A", "--sk", "generate")
+    ok(*h, "edit", "signing-key", "-a", "A", "--sk", "generate", "--role", "team")
+    ok(*h, "add", "user", "-a", "A", "-n", "after-sk")
+    store = Store(home)
+    op, acct = store.operator(), store.account("A")
+    assert acct.issuer in op.signing_keys  # the operator signing key, not the identity
+    assert store.user("A", "before-sk").issuer == acct.subject  # nothing else could sign
+    after = store.user("A", "after-sk")
+    assert after.issuer in acct.signing_keys and acct.signing_keys.get_scope(after.issuer) is None
+    ok(*h, "add", "user", "-a", "A", "-n", "by-id", "-K", acct.subject)  # allowed, not strict
+    assert store.user("A", "by-id").issuer == acct.subject
+    ok(*h, "edit", "user", "-a", "A", "-n", "before-sk", "--tag", "x")  # keeps its issuer
+    assert store.user("A", "before-sk").issuer == acct.subject
     store.assert_valid()
