@@ -54,6 +54,8 @@ class PushSpec:
     prune: bool = False
     remove: str | None = None
     signer: str | None = None
+    trusted_key: str = ""
+    """An operator key the caller checked every server trusts (rotate operator-signing-key)."""
 
 
 def target_urls(op: OperatorClaims, url: str | None) -> list[str]:
@@ -251,11 +253,18 @@ def _selected(ws: Workspace, operator: str, spec: PushSpec) -> list[str]:
     return []
 
 
-def precheck(ws: Workspace, operator: str, op: OperatorClaims, names: list[str]) -> dict[str, str]:
-    """{public key: JWT} of the accounts; ActionError when one is invalid or not the operator's."""
+def precheck(
+    ws: Workspace, operator: str, op: OperatorClaims, names: list[str], trusted_key: str = ""
+) -> dict[str, str]:
+    """{public key: JWT} of the accounts; ActionError when one is invalid, not the operator's,
+    or signed by the new key of an operator signing-key rotation not known to be trusted."""
+    from nscpy.actions.rotation import pending_operator_key
+
     jwts: dict[str, str] = {}
     problems: list[str] = []
     now = ws.now()
+    pending = pending_operator_key(ws, operator)
+    untrusted = pending if pending != trusted_key else ""
     for name in names:
         token = ws.store.read_account(operator, name).strip()
         try:
@@ -274,6 +283,12 @@ def precheck(ws: Workspace, operator: str, op: OperatorClaims, names: list[str])
         if not may_sign_account(op, claims.issuer):
             problems.append(
                 f"account {name!r} is not signed by operator {op.name!r} or its signing keys"
+            )
+        elif claims.issuer == untrusted:
+            problems.append(
+                f"account {name!r} is signed by {untrusted}, the new key of an operator "
+                "signing-key rotation in progress, which servers may not trust yet: push it "
+                "with 'nscpy rotate operator-signing-key push', which checks that first"
             )
         jwts[claims.subject] = token
     if problems:
@@ -301,7 +316,7 @@ def push(ws: Workspace, spec: PushSpec, conn: Connection) -> PushOutcome | HttpP
             peek(t).subject: t for t in (ws.store.read_account(operator, n).strip() for n in names)
         }
     else:
-        jwts = precheck(ws, operator, op, names)
+        jwts = precheck(ws, operator, op, names, spec.trusted_key)
     remove = _removal_key(ws, operator, op, spec.remove) if spec.remove else None
     urls = target_urls(op, conn.url)
     if is_account_server_url(urls[0]):

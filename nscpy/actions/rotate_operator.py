@@ -28,6 +28,8 @@ from nscpy.actions.push import Connection, PushSpec, push, resolver_options
 from nscpy.actions.rotate import public_key_of
 from nscpy.actions.rotation import (
     FINISHING,
+    OPERATOR_KIND,
+    OPERATOR_RECORD,
     STARTED,
     Rotation,
     RotationReport,
@@ -42,8 +44,8 @@ from nscpy.actions.workspace import Workspace
 from nscpy.errors import NscError
 from nscpy.jwt import OperatorClaims, encode
 
-KIND = "operator-signing-key"
-RECORD = "operator"
+KIND = OPERATOR_KIND
+RECORD = OPERATOR_RECORD
 """The record's name under <operator>/.rotations/ (account names are per account)."""
 
 
@@ -262,7 +264,7 @@ def _push_resigned(
     lines: list[dict[str, str]] = []
     for account in order:
         try:
-            outcome = push(ws, PushSpec(account=account), conn)
+            outcome = push(ws, PushSpec(account=account, trusted_key=record.new), conn)
             lines += outcome.to_json()["lines"]
             outcome.check()
         except NscError as exc:

@@ -39,6 +39,10 @@ STARTED = "started"
 FINISHING = "finishing"
 """The old key is gone from the store; what is left is pushing that to the servers."""
 
+OPERATOR_KIND = "operator-signing-key"
+OPERATOR_RECORD = "operator"
+"""The operator rotation's record name under <operator>/.rotations/ (accounts use theirs)."""
+
 _RECORD_FIELDS = ("kind", "subject", "old", "new", "phase")
 
 
@@ -79,6 +83,13 @@ def read_record(ws: Workspace, operator: str, name: str, kind: str) -> Rotation 
     if record.kind != kind or record.phase not in (STARTED, FINISHING):
         raise ActionError(f"the rotation record {str(path)!r} is not a {kind} rotation")
     return record
+
+
+def pending_operator_key(ws: Workspace, operator: str) -> str:
+    """The new key of an operator signing-key rotation in progress ('' if none): until its
+    push checked the servers trust it, accounts it signed must not reach them."""
+    record = read_record(ws, operator, OPERATOR_RECORD, OPERATOR_KIND)
+    return record.new if record is not None else ""
 
 
 def save_record(steps: Steps, path: Path, record: Rotation | None) -> None:

@@ -348,6 +348,9 @@ def test_operator_signing_key_rotation_with_sys(tmp_path: Path) -> None:
         assert json.loads(out)["touched"] == []
         assert peek((jwt_dir / f"{_key(home, 'APP')}.jwt").read_text()).issuer == old_key
         assert "stores 2 accounts" in ok(*h, "push", "-D", *url)  # push itself still works
+        # a plain push would hand the server an account it cannot verify: refused
+        code, _, err = run(*h, "push", "-a", "APP", *url)
+        assert code == 1 and "operator signing-key rotation in progress" in err
         assert connects(server.url, home / "creds/O/APP/c1.creds") == "ok"
 
     _deploy(home, conf, jwt_dir)  # the operator JWT with both keys; restart
