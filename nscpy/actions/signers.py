@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -9,6 +10,8 @@ from nscpy import keys
 from nscpy.actions.errors import NoSigner, UsageProblem
 from nscpy.jwt import AccountClaims, OperatorClaims, SigningKeys, parse_decorated_seed
 from nscpy.store.keystore import KeyStore
+
+_SEEDISH = re.compile(r"S[A-Z2-7]{12,}")
 
 
 def load_key_value(value: str, keystore: KeyStore) -> keys.KeyPair:
@@ -32,8 +35,10 @@ def load_key_value(value: str, keystore: KeyStore) -> keys.KeyPair:
         if not (seed.startswith("S") and len(seed) == keys.codec.SEED_LENGTH):
             raise UsageProblem(f"{str(path)!r} does not hold a seed (S..., 58 characters)")
         return load_key_value(seed, keystore)
+    # a mistyped seed is still mostly a secret: name it without quoting it
+    shown = "the value (which looks like a damaged seed)" if _SEEDISH.match(text) else repr(value)
     raise UsageProblem(
-        f"{value!r} is not a seed, a public key or a file: pass an S... seed, a stored "
+        f"{shown} is not a seed, a public key or a file: pass an S... seed, a stored "
         "public key, a path to a .nk file, or a signing-key role"
     )
 

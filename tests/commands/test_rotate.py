@@ -293,3 +293,13 @@ def test_start_takes_no_server_flags(store: Store) -> None:
     assert code == 2 and "No such option '-u'" in err
     code, _, err = run("-H", str(store.home), "rotate", "operator-signing-key", "start", "-u", "x")
     assert code == 2 and "No such option '-u'" in err
+
+
+def test_a_damaged_seed_given_as_key_is_not_echoed(store: Store) -> None:
+    from nscpy import keys
+
+    damaged = keys.create_pair(keys.Prefix.ACCOUNT).seed[:50]
+    err = store.fail("rotate", "signing-key", "start", "-a", "A", "--key", damaged)
+    assert "looks like a damaged seed" in err and damaged[2:20] not in err
+    err = store.fail("add", "user", "-a", "A", "-n", "x", "-K", damaged)
+    assert damaged[2:20] not in err
