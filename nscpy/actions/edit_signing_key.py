@@ -55,7 +55,7 @@ def _apply(
         key = _find_key(ws, claims, spec.key)
     scope = claims.signing_keys.get_scope(key) or UserScope(key=key)
     role = spec.role if spec.role is not None else scope.role
-    if role:
+    if role and role != scope.role:  # a kept role may be shared (by a rotation's twin keys)
         for other_key, other in claims.signing_keys.items():
             if other is not None and other_key != key and other.role == role:
                 raise UsageProblem(
@@ -70,9 +70,16 @@ def _apply(
 
 
 def _find_key(ws: Workspace, claims: AccountClaims, value: str) -> str:
-    for key, scope in claims.signing_keys.items():
-        if scope is not None and scope.role == value:
-            return key
+    by_role = [k for k, scope in claims.signing_keys.items() if scope and scope.role == value]
+    if len(by_role) > 1:
+        # during `rotate signing-key` the old and the new key share the role: an edit of one
+        # would be lost (or kept) at finish, so the key must be named
+        raise UsageProblem(
+            f"role {value!r} belongs to {len(by_role)} signing keys of account {claims.name!r} "
+            f"(a rotation in progress?): pass one of them by public key ({', '.join(by_role)})"
+        )
+    if by_role:
+        return by_role[0]
     text = value.strip()
     if keys.is_valid_public_key(text):
         key = text
