@@ -313,3 +313,8 @@ def test_scope_edits_during_a_rotation_name_the_key(store: Store) -> None:
     scope = store.account("A").signing_keys.get_scope(str(report["new_key"]))
     assert scope is not None and scope.role == "team" and scope.template.sub.allow == ["x"]
     store.assert_valid()
+
+
+def test_a_role_cannot_be_given_to_a_second_key_by_hand(store: Store) -> None:
+    err = store.fail("edit", "signing-key", "-a", "A", "--sk", store.plain, "--role", "team")
+    assert "role 'team' already belongs to signing key" in err
