@@ -2,7 +2,7 @@
 
 The same key signs again (the user's issuer, when the signer rule still lets it sign) and every
 claim but the expiry is kept; only iat and jti change, as they do on any re-signing. The creds
-are written in one store batch and then the JWTs in a second (nscpy.actions.rotation.Steps):
+are written in one store batch and then the JWTs in a second (nscpy.actions.steps):
 a kill leaves every file old or new and valid, and running the command again renews what is
 still due. Users outside the window are never written, so their files stay byte for byte.
 """
@@ -15,8 +15,8 @@ from typing import Any
 from nscpy import keys
 from nscpy.actions.entities import load_account, load_operator, load_user
 from nscpy.actions.errors import ActionError, UsageProblem
-from nscpy.actions.rotation import Steps
 from nscpy.actions.signers import may_sign_user
+from nscpy.actions.steps import Steps
 from nscpy.actions.workspace import Workspace
 from nscpy.jwt import AccountClaims, OperatorClaims, UserClaims, encode, format_user_creds
 

@@ -26,7 +26,6 @@ from nscpy.actions.rotation import (
     STARTED,
     Rotation,
     RotationReport,
-    Steps,
     Touched,
     read_record,
     record_path,
@@ -35,6 +34,7 @@ from nscpy.actions.rotation import (
     stored_pair,
 )
 from nscpy.actions.signers import account_signer, load_key_value
+from nscpy.actions.steps import Steps
 from nscpy.actions.workspace import Workspace
 from nscpy.errors import NscError
 from nscpy.jwt import AccountClaims, ActivationClaims, Import, JWTError, decode, encode

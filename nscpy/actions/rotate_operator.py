@@ -33,13 +33,13 @@ from nscpy.actions.rotation import (
     STARTED,
     Rotation,
     RotationReport,
-    Steps,
     Touched,
     read_record,
     record_path,
     save_record,
     stored_pair,
 )
+from nscpy.actions.steps import Steps
 from nscpy.actions.workspace import Workspace
 from nscpy.errors import NscError
 from nscpy.jwt import OperatorClaims, encode

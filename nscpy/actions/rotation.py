@@ -3,8 +3,8 @@
 Theory of operation. A rotation runs in phases (start, push, finish; or emergency) that a
 pipeline may run hours apart, and any phase may be killed at any moment. A store batch makes
 each file flip atomically, but a kill during its renames can leave some files new and others
-old, so a phase is a sequence of small committed batches (`Steps`, all under the operator
-lock) ordered so that the store is valid after every one of them:
+old, so a phase is a sequence of small committed batches (nscpy.actions.steps, all under the
+operator lock) ordered so that the store is valid after every one of them:
 
 1. the new seed; 2. the record of the rotation (old key, new key, phase), ``<operator>/
 .rotations/<name>.json``; 3. the account (or operator) JWT carrying both keys; 4. the creds
@@ -21,18 +21,16 @@ nsc nor nscpy lists dot-directories, so the record never looks like an account.
 
 from __future__ import annotations
 
-import contextlib
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from nscpy import keys
 from nscpy.actions.errors import ActionError
+from nscpy.actions.steps import Steps
 from nscpy.actions.workspace import Workspace
 from nscpy.jwt import UserClaims, encode, format_user_creds
-from nscpy.store.jwtstore import StoreBatch
 
 STARTED = "started"
 """The new key is in place beside the old one and what the old key signed is re-signed."""
@@ -160,48 +158,6 @@ class RotationReport:
             "notes": self.notes,
             "error": self.error or None,
         }
-
-
-class Steps:
-    """Committed batches in sequence under one hold of the operator lock (see above).
-
-    ``with Steps(ws, operator, dry_run) as steps:`` then ``with steps.step() as batch: ...``
-    per step; a dry run stages everything and commits nothing.
-    """
-
-    def __init__(self, ws: Workspace, operator: str, dry_run: bool = False) -> None:
-        self.ws = ws
-        self.operator = operator
-        self.dry_run = dry_run
-        self._lock = ws.store.lock(operator)
-
-    def __enter__(self) -> Steps:
-        self._lock.acquire()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._lock.release()
-
-    @contextlib.contextmanager
-    def step(self) -> Iterator[StoreBatch]:
-        """One batch: committed when the block ends normally (never in a dry run)."""
-        batch = StoreBatch(self.ws.store, self.operator, self.ws.keystore)
-        try:
-            yield batch
-        except BaseException:
-            batch.raw.discard()
-            raise
-        if self.dry_run:
-            batch.raw.discard()
-        else:
-            batch.commit()
-
-    def put_key(self, pair: keys.KeyPair) -> None:
-        """Store a new seed as a step of its own (a keyring backend stores at once, so a dry
-        run must not reach it)."""
-        if not self.dry_run:
-            with self.step() as batch:
-                batch.put_key(pair)
 
 
 def resign_users(
