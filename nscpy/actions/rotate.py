@@ -141,6 +141,12 @@ def _converge_start(
         _check_same(ws, record, acct, spec)
         new = stored_pair(ws, record.new, "the new signing key")
     if record.new not in acct.signing_keys:
+        if record.old not in acct.signing_keys:
+            raise ActionError(
+                f"account {account!r} has neither {record.old} nor {record.new} as a signing "
+                f"key: its rotation record {str(record_path(ws, operator, account))!r} is "
+                "stale (the account was changed by hand); remove the record and start again"
+            )
         scope = acct.signing_keys.get_scope(record.old)
         if scope is None:
             acct.signing_keys.add(record.new)

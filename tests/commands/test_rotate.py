@@ -318,3 +318,10 @@ def test_scope_edits_during_a_rotation_name_the_key(store: Store) -> None:
 def test_a_role_cannot_be_given_to_a_second_key_by_hand(store: Store) -> None:
     err = store.fail("edit", "signing-key", "-a", "A", "--sk", store.plain, "--role", "team")
     assert "role 'team' already belongs to signing key" in err
+
+
+def test_a_record_stale_by_hand_edits_is_refused(store: Store) -> None:
+    report = store.json("rotate", "signing-key", "start", "-a", "A", "--key", store.plain)
+    store.nsc("edit", "account", "A", "--rm-sk", store.plain, "--rm-sk", str(report["new_key"]))
+    err = store.fail("rotate", "signing-key", "start", "-a", "A")
+    assert "is stale" in err
