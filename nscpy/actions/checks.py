@@ -67,6 +67,20 @@ def _validate(claims: AnyClaims, now: int, prefix: str = "") -> list[ValidationI
     ]
 
 
+def _rotations_in_progress(ws: Workspace, operator: str) -> list[ValidationIssue]:
+    """A warning per key rotation left in progress (so a forgotten one is seen)."""
+    from nscpy.actions.rotation import rotations_in_progress
+
+    return [
+        ValidationIssue(
+            f"{r.kind} rotation of {name} in progress ({r.phase}): old key {r.old}, "
+            f"new key {r.new}; complete it with 'nscpy rotate {r.kind} finish'",
+            False,
+        )
+        for name, r in rotations_in_progress(ws, operator)
+    ]
+
+
 def validate_store(
     ws: Workspace, *, account: str | None = None, all_accounts: bool = False
 ) -> list[Section]:
@@ -86,6 +100,7 @@ def validate_store(
             op_section.issues.append(
                 ValidationIssue("operator is not issued by operator or operator signing key", True)
             )
+    op_section.issues += _rotations_in_progress(ws, operator)
     if all_accounts:
         names = ws.store.list_accounts(operator)
     elif account:

@@ -22,6 +22,7 @@ from nscpy.actions.entities import load_account, load_operator
 from nscpy.actions.errors import ActionError, UsageProblem
 from nscpy.actions.push import Connection, PushSpec, push
 from nscpy.actions.rotation import (
+    ACCOUNT_KIND,
     FINISHING,
     STARTED,
     Rotation,
@@ -39,7 +40,7 @@ from nscpy.actions.workspace import Workspace
 from nscpy.errors import NscError
 from nscpy.jwt import AccountClaims, ActivationClaims, Import, JWTError, decode, encode
 
-KIND = "signing-key"
+KIND = ACCOUNT_KIND
 
 
 @dataclass

@@ -29,7 +29,6 @@ from nscpy.actions.rotate import public_key_of
 from nscpy.actions.rotation import (
     FINISHING,
     OPERATOR_KIND,
-    OPERATOR_RECORD,
     STARTED,
     Rotation,
     RotationReport,
@@ -45,8 +44,8 @@ from nscpy.errors import NscError
 from nscpy.jwt import OperatorClaims, encode
 
 KIND = OPERATOR_KIND
-RECORD = OPERATOR_RECORD
-"""The record's name under <operator>/.rotations/ (account names are per account)."""
+RECORD = None
+"""The operator's record (record_path's account argument)."""
 
 
 @dataclass

@@ -6,12 +6,13 @@ each file flip atomically, but a kill during its renames can leave some files ne
 old, so a phase is a sequence of small committed batches (nscpy.actions.steps, all under the
 operator lock) ordered so that the store is valid after every one of them:
 
-1. the new seed; 2. the record of the rotation (old key, new key, phase), ``<operator>/
-.rotations/<name>.json``; 3. the account (or operator) JWT carrying both keys; 4. the creds
-of the users (or the accounts) the old key signed, re-signed by the new key, then their JWTs
-(creds first: a creds file holding a newer JWT than the store still connects, and the user
-is re-signed again on the next run); 5. at finish, the JWT without the old key, then the
-record's new phase, and after the push the record's removal.
+1. the new seed; 2. the record of the rotation (old key, new key, phase),
+``<operator>/.rotations/accounts/<account>.json`` (or ``.rotations/operator.json``); 3. the
+account (or operator) JWT carrying both keys; 4. the creds of the users (or the accounts) the
+old key signed, re-signed by the new key, then their JWTs (creds first: a creds file holding a
+newer JWT than the store still connects, and the user is re-signed again on the next run);
+5. at finish, the JWT without the old key, then the record's new phase, and after the push the
+record's removal.
 
 While both keys are trusted any mix of old- and new-signed JWTs is valid, so a kill between
 (or within) steps leaves a store `validate` accepts. Every step checks what is already done
@@ -37,9 +38,8 @@ STARTED = "started"
 FINISHING = "finishing"
 """The old key is gone from the store; what is left is pushing that to the servers."""
 
+ACCOUNT_KIND = "signing-key"
 OPERATOR_KIND = "operator-signing-key"
-OPERATOR_RECORD = "operator"
-"""The operator rotation's record name under <operator>/.rotations/ (accounts use theirs)."""
 
 _RECORD_FIELDS = ("kind", "subject", "old", "new", "phase")
 
@@ -61,14 +61,16 @@ class Rotation:
         return {name: getattr(self, name) for name in _RECORD_FIELDS}
 
 
-def record_path(ws: Workspace, operator: str, name: str) -> Path:
-    """Where the record of a rotation of `name` (an account name, or 'operator') lives."""
-    return ws.paths.operator_dir(operator) / ".rotations" / f"{name}.json"
+def record_path(ws: Workspace, operator: str, account: str | None) -> Path:
+    """Where the record of a rotation lives: of an account's signing key (by account name),
+    or of the operator's (None); apart, since an account may well be named 'operator'."""
+    folder = ws.paths.operator_dir(operator) / ".rotations"
+    return folder / "operator.json" if account is None else folder / "accounts" / f"{account}.json"
 
 
-def read_record(ws: Workspace, operator: str, name: str, kind: str) -> Rotation | None:
-    """The rotation in progress for `name`, or None."""
-    path = record_path(ws, operator, name)
+def read_record(ws: Workspace, operator: str, account: str | None, kind: str) -> Rotation | None:
+    """The rotation in progress for the account (None: the operator), or None."""
+    path = record_path(ws, operator, account)
     try:
         raw = json.loads(path.read_text("utf-8"))
     except FileNotFoundError:
@@ -83,10 +85,24 @@ def read_record(ws: Workspace, operator: str, name: str, kind: str) -> Rotation 
     return record
 
 
+def rotations_in_progress(ws: Workspace, operator: str) -> list[tuple[str, Rotation]]:
+    """(what rotates, record) for every rotation of the operator's keys left in progress."""
+    found: list[tuple[str, Rotation]] = []
+    record = read_record(ws, operator, None, OPERATOR_KIND)
+    if record is not None:
+        found.append((f"operator {operator!r}", record))
+    folder = record_path(ws, operator, "x").parent
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        record = read_record(ws, operator, path.stem, ACCOUNT_KIND)
+        if record is not None:
+            found.append((f"account {path.stem!r}", record))
+    return found
+
+
 def pending_operator_key(ws: Workspace, operator: str) -> str:
     """The new key of an operator signing-key rotation in progress ('' if none): until its
     push checked the servers trust it, accounts it signed must not reach them."""
-    record = read_record(ws, operator, OPERATOR_RECORD, OPERATOR_KIND)
+    record = read_record(ws, operator, None, OPERATOR_KIND)
     return record.new if record is not None else ""
 
 

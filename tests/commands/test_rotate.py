@@ -70,8 +70,13 @@ class Store:
         assert isinstance(claims, UserClaims)
         return claims
 
-    def record(self, name: str = "A") -> dict[str, str] | None:
-        path = self.home / "O/.rotations" / f"{name}.json"
+    def record(self, account: str | None = "A") -> dict[str, str] | None:
+        rotations = self.home / "O/.rotations"
+        path = (
+            rotations / "operator.json"
+            if account is None
+            else rotations / f"accounts/{account}.json"
+        )
         return json.loads(path.read_text()) if path.exists() else None
 
     def assert_valid(self) -> None:
@@ -258,7 +263,7 @@ def test_operator_start_resigns_the_accounts_its_old_key_signed(store: Store) ->
     err = store.fail("rotate", "operator-signing-key", "emergency", *NOWHERE)
     assert "run the same command again" in err
     assert store.operator().signing_keys == [new]  # dropped locally at once
-    record = store.record("operator")
+    record = store.record(None)
     assert record is not None and record["phase"] == "finishing"
     store.assert_valid()
     store.assert_no_seed_printed()
@@ -325,3 +330,17 @@ def test_a_record_stale_by_hand_edits_is_refused(store: Store) -> None:
     store.nsc("edit", "account", "A", "--rm-sk", store.plain, "--rm-sk", str(report["new_key"]))
     err = store.fail("rotate", "signing-key", "start", "-a", "A")
     assert "is stale" in err
+
+
+def test_rotations_in_progress_show_in_validate_and_do_not_collide(store: Store) -> None:
+    store.nsc("add", "account", "-n", "operator")
+    store.nsc("edit", "account", "operator", "--sk", "generate")
+    store.nsc("rotate", "signing-key", "start", "-a", "operator")
+    store.nsc("rotate", "operator-signing-key", "start")
+    assert store.record("operator") is not None and store.record(None) is not None
+    assert store.record("operator") != store.record(None)
+    report = json.loads(store.nsc("validate", "-A", "--json"))
+    notes = [i["description"] for s in report["sections"] for i in s["issues"]]
+    assert report["ok"] is True and len(notes) == 2
+    assert notes[0].startswith("operator-signing-key rotation of operator 'O' in progress")
+    assert notes[1].startswith("signing-key rotation of account 'operator' in progress")

@@ -254,7 +254,7 @@ def test_scheduled_rotation_keeps_clients_running(world: World, tmp_path: Path) 
     assert done["state"] == "finished" and done["error"] is None
     assert old_key not in w.account("APP").signing_keys
     assert new_key in w.account("APP").signing_keys
-    assert not (w.home / "O/.rotations/APP.json").exists()
+    assert not (w.home / "O/.rotations/accounts/APP.json").exists()
     time.sleep(0.3)
     refused = connects(w.server.url, old_creds["c2"])
     assert refused != "ok" and "authorization" in refused.lower()

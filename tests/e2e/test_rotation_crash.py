@@ -139,7 +139,7 @@ def test_sigkill_at_random_moments_then_rerun_completes(
         proc.wait(30)
         # whatever the moment, the store is consistent as the kill left it
         _assert_valid(home)
-        record = home / "O/.rotations/R.json"
+        record = home / "O/.rotations/accounts/R.json"
         state = json.loads(record.read_text())["phase"] if record.exists() else "none"
         outcomes[f"{phase}/{state}"] = outcomes.get(f"{phase}/{state}", 0) + 1
         report = json.loads(ok("-H", str(home), *argv))
