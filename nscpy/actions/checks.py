@@ -69,16 +69,19 @@ def _validate(claims: AnyClaims, now: int, prefix: str = "") -> list[ValidationI
 
 def _rotations_in_progress(ws: Workspace, operator: str) -> list[ValidationIssue]:
     """A warning per key rotation left in progress (so a forgotten one is seen)."""
-    from nscpy.actions.rotation import rotations_in_progress
+    from nscpy.actions.rotation import record_path, rotations_in_progress
 
-    return [
-        ValidationIssue(
-            f"{r.kind} rotation of {name} in progress ({r.phase}): old key {r.old}, "
-            f"new key {r.new}; complete it with 'nscpy rotate {r.kind} finish'",
-            False,
-        )
-        for name, r in rotations_in_progress(ws, operator)
-    ]
+    issues: list[ValidationIssue] = []
+    for account, r in rotations_in_progress(ws, operator):
+        what = f"operator {operator!r}" if account is None else f"account {account!r}"
+        text = f"{r.kind} rotation of {what} in progress ({r.phase}): old key {r.old}, new key "
+        if account is not None and not ws.store.has_account(operator, account):
+            path = record_path(ws, operator, account)
+            text += f"{r.new}; the account is gone: remove {str(path)!r}"
+        else:
+            text += f"{r.new}; complete it with 'nscpy rotate {r.kind} finish'"
+        issues.append(ValidationIssue(text, False))
+    return issues
 
 
 def validate_store(

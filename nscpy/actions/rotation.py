@@ -85,17 +85,17 @@ def read_record(ws: Workspace, operator: str, account: str | None, kind: str) ->
     return record
 
 
-def rotations_in_progress(ws: Workspace, operator: str) -> list[tuple[str, Rotation]]:
-    """(what rotates, record) for every rotation of the operator's keys left in progress."""
-    found: list[tuple[str, Rotation]] = []
+def rotations_in_progress(ws: Workspace, operator: str) -> list[tuple[str | None, Rotation]]:
+    """(account name, or None for the operator, record) for every rotation left in progress."""
+    found: list[tuple[str | None, Rotation]] = []
     record = read_record(ws, operator, None, OPERATOR_KIND)
     if record is not None:
-        found.append((f"operator {operator!r}", record))
+        found.append((None, record))
     folder = record_path(ws, operator, "x").parent
     for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
         record = read_record(ws, operator, path.stem, ACCOUNT_KIND)
         if record is not None:
-            found.append((f"account {path.stem!r}", record))
+            found.append((path.stem, record))
     return found
 
 

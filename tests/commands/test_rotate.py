@@ -344,3 +344,10 @@ def test_rotations_in_progress_show_in_validate_and_do_not_collide(store: Store)
     assert report["ok"] is True and len(notes) == 2
     assert notes[0].startswith("operator-signing-key rotation of operator 'O' in progress")
     assert notes[1].startswith("signing-key rotation of account 'operator' in progress")
+
+
+def test_validate_names_the_record_of_a_deleted_account(store: Store) -> None:
+    store.nsc("rotate", "signing-key", "start", "-a", "A", "--key", store.plain)
+    store.nsc("delete", "account", "A", "--rm-nkey", "--rm-creds")
+    out = store.nsc("validate", "-A", "--json")
+    assert "the account is gone: remove" in out and ".rotations/accounts/A.json" in out
