@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from nscpy.actions.edit_common import edit_tags, require_valid, resolve_account
+from nscpy.actions.edit_common import (
+    check_account_chain,
+    check_user_chain,
+    edit_tags,
+    require_valid,
+    resolve_account,
+)
 from nscpy.actions.edit_limits import LimitsEdit
 from nscpy.actions.entities import Saved, load_account, load_operator, load_user
 from nscpy.actions.errors import UsageProblem
@@ -27,6 +33,7 @@ class UserEdit:
     rm_tags: list[str] = field(default_factory=list)
     start: int | None = None
     expiry: int | None = None
+    adopt: bool = False
 
 
 def edit_user(ws: Workspace, spec: UserEdit) -> Saved:
@@ -36,6 +43,8 @@ def edit_user(ws: Workspace, spec: UserEdit) -> Saved:
     op = load_operator(ws, ref.operator)
     acct = load_account(ws, ref.operator, ref.account)
     claims = load_user(ws, ref.operator, ref.account, user)
+    check_account_chain(op, acct, ref.account, adopt=spec.adopt)
+    check_user_chain(acct, claims, user, adopt=spec.adopt)
     signer = user_signer(ws.keystore, op, acct, spec.signer, issued_by=claims.issuer)
     scope = acct.signing_keys.get_scope(signer.public_key)
     notes: list[str] = []
