@@ -314,6 +314,8 @@ def test_scope_edits_during_a_rotation_name_the_key(store: Store) -> None:
     report = store.json("rotate", "signing-key", "start", "-a", "A", "--role", "team")
     err = store.fail("edit", "signing-key", "-a", "A", "--sk", "team", "--allow-sub", "x")
     assert "role 'team' belongs to 2 signing keys" in err
+    err = store.fail("add", "user", "-a", "A", "-n", "x", "-K", "team")
+    assert "role 'team' belongs to 2 signing keys" in err
     store.nsc("edit", "signing-key", "-a", "A", "--sk", str(report["new_key"]), "--allow-sub", "x")
     scope = store.account("A").signing_keys.get_scope(str(report["new_key"]))
     assert scope is not None and scope.role == "team" and scope.template.sub.allow == ["x"]
