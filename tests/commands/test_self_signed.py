@@ -41,3 +41,21 @@ def test_a_stored_operator_key_always_signs(tmp_path: Path) -> None:
     assert "self-signed" not in out
     op = json.loads(ok(*h, "describe", "operator", "--json"))
     assert json.loads(ok(*h, "describe", "account", "A", "--json"))["iss"] == op["sub"]
+
+
+def test_init_from_an_operator_jwt(tmp_path: Path) -> None:
+    op = ("-H", str(tmp_path / "op"))
+    ok(*op, "add", "operator", "-n", "O")
+    (tmp_path / "o.jwt").write_text(ok(*op, "describe", "operator", "--raw"))
+    team = ("-H", str(tmp_path / "team"))
+    out = ok(*team, "init", "-u", str(tmp_path / "o.jwt"), "-n", "dev")
+    assert "added account 'dev'" in out and "self-signed" in out
+    assert (tmp_path / "team" / "creds" / "O" / "dev" / "dev.creds").is_file()
+
+
+def test_well_known_operators_need_their_variable(tmp_path: Path) -> None:
+    for argv in (("init", "-o", "synadia"), ("add", "operator", "-u", "synadia")):
+        code, _, err = run("-H", str(tmp_path), *argv)
+        assert code == 1 and "set NSC_SYNADIA_OPERATOR=http(s)://" in err
+        assert err.count("\n") == 1
+    assert not (tmp_path / "synadia").exists()
