@@ -818,7 +818,8 @@ def _check_account_refs(r: _Reader, spec: Spec, a: AccountSpec) -> None:
             if not (is_valid_public_key(imp.src_account) and imp.src_account.startswith("A")):
                 r.bad(
                     (*imp.path, "src_account"),
-                    f"src_account {imp.src_account!r} is not an account of this spec or an A... key",
+                    f"src_account {imp.src_account!r} is neither an account of this spec "
+                    "nor an account public key",
                 )
             continue
         if src is a:
