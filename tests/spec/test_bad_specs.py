@@ -128,7 +128,8 @@ CASES = [
     ),
     (
         "export-sampling-range",
-        '[accounts.A]\nexports = [{ subject = "a", type = "service", latency = "l", sampling = 101 }]\n',
+        "[accounts.A]\n"
+        'exports = [{ subject = "a", type = "service", latency = "l", sampling = 101 }]\n',
         4,
         62,
         "sampling must be",
@@ -186,7 +187,8 @@ CASES = [
     ),
     (
         "mapping-total",
-        '[accounts.A]\nmappings = { "a" = [{ to = "b", weight = 60 }, { to = "c", weight = 60 }] }\n',
+        "[accounts.A]\n"
+        'mappings = { "a" = [{ to = "b", weight = 60 }, { to = "c", weight = 60 }] }\n',
         4,
         14,
         "more than 100%",
