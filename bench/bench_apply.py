@@ -88,12 +88,18 @@ def main() -> None:
         files = sum(1 for p in home.rglob("*") if p.is_file())
         dt_plain = bench_plain(root, home)
         dt_loop = bench_loop(root, args.loop) * n / args.loop
-        print(f"apply      {n} users ({files} files, synced): {dt_apply:6.2f} s  "
-              f"{n / dt_apply:8,.0f} users/s  peak RSS {rss_mb:.0f} MB")
-        print(f"plain files, same layout, one sync:        {dt_plain:6.2f} s  "
-              f"ratio apply/plain {dt_apply / dt_plain:.2f}x (target <= 1.5x)")
-        print(f"per-process 'nscpy add user' loop ({args.loop} users, x{n // args.loop}): "
-              f"{dt_loop:6.1f} s  apply is {dt_loop / dt_apply:.0f}x faster (target >= 100x)")
+        print(
+            f"apply      {n} users ({files} files, synced): {dt_apply:6.2f} s  "
+            f"{n / dt_apply:8,.0f} users/s  peak RSS {rss_mb:.0f} MB"
+        )
+        print(
+            f"plain files, same layout, one sync:        {dt_plain:6.2f} s  "
+            f"ratio apply/plain {dt_apply / dt_plain:.2f}x (target <= 1.5x)"
+        )
+        print(
+            f"per-process 'nscpy add user' loop ({args.loop} users, x{n // args.loop}): "
+            f"{dt_loop:6.1f} s  apply is {dt_loop / dt_apply:.0f}x faster (target >= 100x)"
+        )
         print(f"cores: {len(os.sched_getaffinity(0))}; load average {os.getloadavg()[0]:.1f}")
     finally:
         shutil.rmtree(root, ignore_errors=True)
