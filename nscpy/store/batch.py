@@ -8,6 +8,13 @@ file), (3) renames each temp over its target, and (4) flushes the touched direct
 Every target still flips atomically from old to new content; a crash before (3) leaves only
 temp files, which nsc and nscpy ignore. Small batches (< 32 files) use per-file fsync, which is
 cheaper than flushing a whole file system.
+
+A directory that does not exist yet (a new account's users/, a new creds directory, a new key
+shard) is built whole under a hidden name (``.<dir>.tmp-<random>``) with the files under their
+final names, and renamed into place once after the flush: the tree appears atomically, and its
+files skip the per-file temp name and rename, which halves the directory operations of a large
+first apply. If another writer made the directory meanwhile, the files are moved in one by one
+with the usual rules.
 """
 
 from __future__ import annotations
@@ -71,6 +78,16 @@ class _Item:
         self.temp: str | None = None
 
 
+def _missing_root(d: Path) -> Path | None:
+    """The highest missing directory on the way to d (None when d exists)."""
+    if os.path.lexists(d):
+        return None
+    root = d
+    while not os.path.lexists(root.parent) and root.parent != root:
+        root = root.parent
+    return root if os.path.isdir(root.parent) and not os.path.islink(root.parent) else None
+
+
 class Batch:
     """Stage writes with write()/remove(), then commit() (or leave a `with` block normally).
 
@@ -119,15 +136,20 @@ class Batch:
             small = total < SYNCFS_THRESHOLD
             touched: set[Path] = set()
             opened: dict[Path, int] = {}
+            # new directory trees are only worth building whole where one syncfs flushes them
+            trees = {} if small or not _has_syncfs() else self._new_trees()
+            touched.update(root.parent for root in trees)  # the renames land there
             try:
-                self._write_temps(opened, touched, sync_each=small)
+                self._write_temps(opened, touched, sync_each=small, trees=trees)
                 if total and not small and not _syncfs(touched):
                     for d, items in self._dirs.items():
                         for it in items.values():
                             _fsync_at(opened[d], it.temp)
-                conflicts = self._rename_all(opened)
+                conflicts = self._rename_all(opened, trees, touched)
             except BaseException:
                 self._unlink_temps(opened)
+                for temp in trees.values():
+                    _rmtree(temp)
                 raise
             finally:
                 for fd in opened.values():
@@ -152,19 +174,40 @@ class Batch:
         finally:
             self.discard()
 
-    def _write_temps(self, opened: dict[Path, int], touched: set[Path], sync_each: bool) -> None:
+    def _new_trees(self) -> dict[Path, Path]:
+        """Missing top directories of staged files -> the hidden name each is built under."""
+        trees: dict[Path, Path] = {}
+        tag = os.urandom(5).hex()
+        for d in self._dirs:
+            root = _missing_root(d)
+            if root is not None and root not in trees:
+                trees[root] = root.with_name(f".{root.name}.tmp-{tag}")
+        return trees
+
+    def _write_temps(
+        self,
+        opened: dict[Path, int],
+        touched: set[Path],
+        sync_each: bool,
+        trees: dict[Path, Path],
+    ) -> None:
         umask = _current_umask()
         tag = f".tmp-{os.urandom(5).hex()}"
         for d, items in self._dirs.items():
-            for created in ensure_dir(d):
-                touched.add(created.parent)
-            touched.add(d)
+            where = _inside(d, trees)
+            if where is not None:
+                ensure_dir(where)
+            else:
+                for created in ensure_dir(d):
+                    touched.add(created.parent)
+                touched.add(d)
             try:
-                dfd = opened[d] = os.open(d, os.O_RDONLY | os.O_DIRECTORY)
+                dfd = opened[d] = os.open(where or d, os.O_RDONLY | os.O_DIRECTORY)
             except OSError as exc:
                 raise io_error("open directory", d, exc) from exc
             for n, (name, it) in enumerate(items.items()):
-                temp = f".{name}{tag}{n}"
+                # in a new tree the file gets its final name: the tree is renamed, not the file
+                temp = name if where is not None else f".{name}{tag}{n}"
                 try:
                     fd = os.open(temp, _OPEN_FLAGS, it.mode, dir_fd=dfd)
                 except OSError as exc:
@@ -183,9 +226,34 @@ class Batch:
                 finally:
                     os.close(fd)
 
-    def _rename_all(self, opened: dict[Path, int]) -> list[tuple[Path, bytes]]:
+    def _rename_all(
+        self, opened: dict[Path, int], trees: dict[Path, Path], touched: set[Path]
+    ) -> list[tuple[Path, bytes]]:
         conflicts: list[tuple[Path, bytes]] = []
+        merge: list[Path] = []
+        for root, hidden in trees.items():
+            try:
+                os.rename(hidden, root)
+            except OSError as exc:
+                if not os.path.isdir(root):
+                    raise io_error("write", root, exc) from exc
+                merge.append(root)  # another writer made it meanwhile: move files one by one
+                continue
+            for d, items in self._dirs.items():
+                if _under(d, root):
+                    self.committed.extend(d / name for name in items)
+                    for it in items.values():
+                        it.temp = None
         for d, items in self._dirs.items():
+            if _inside(d, trees) is not None and not any(_under(d, r) for r in merge):
+                continue
+            if any(_under(d, r) for r in merge):
+                touched.update(created.parent for created in ensure_dir(d))
+                touched.add(d)
+                src = _inside(d, trees)
+                assert src is not None
+                conflicts += self._move_in(src, d, items)
+                continue
             dfd = opened[d]
             for name, it in items.items():
                 temp, it.temp = it.temp, None
@@ -205,6 +273,27 @@ class Batch:
                     it.temp = temp
                     raise io_error("write", d / name, exc) from exc
                 self.committed.append(d / name)
+        for root in merge:
+            _rmtree(trees[root])
+        return conflicts
+
+    def _move_in(self, src: Path, d: Path, items: dict[str, _Item]) -> list[tuple[Path, bytes]]:
+        """Move a tree's files into a directory that appeared meanwhile (link/replace rules)."""
+        conflicts: list[tuple[Path, bytes]] = []
+        for name, it in items.items():
+            it.temp = None
+            try:
+                if it.exclusive:
+                    try:
+                        os.link(src / name, d / name)
+                    except FileExistsError:
+                        conflicts.append((d / name, it.data))
+                        continue
+                else:
+                    os.replace(src / name, d / name)
+            except OSError as exc:
+                raise io_error("write", d / name, exc) from exc
+            self.committed.append(d / name)
         return conflicts
 
     def _unlink_temps(self, opened: dict[Path, int]) -> None:
@@ -229,6 +318,34 @@ class Batch:
             self.commit()
         else:
             self.discard()
+
+
+def _inside(d: Path, trees: dict[Path, Path]) -> Path | None:
+    """Where d is built when it lies in a new tree (None: d is written in place)."""
+    for root, temp in trees.items():
+        if _under(d, root):
+            return temp / d.relative_to(root)
+    return None
+
+
+def _under(d: Path, root: Path) -> bool:
+    return d == root or root in d.parents
+
+
+def _has_syncfs() -> bool:
+    try:
+        import ctypes
+        import ctypes.util
+
+        return hasattr(ctypes.CDLL(ctypes.util.find_library("c") or None), "syncfs")
+    except OSError:
+        return False
+
+
+def _rmtree(path: Path) -> None:
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def _fsync_at(dir_fd: int, name: str | None) -> None:
