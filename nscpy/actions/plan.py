@@ -239,6 +239,7 @@ class _Planner:
         self.account_keys: dict[str, str] = {}
         self.account_claims: dict[str, AccountClaims] = {}
         self.stored_account_claims: dict[str, AccountClaims] = {}
+        self.operator_only = False
 
     def bad(self, path: tuple[str | int, ...], message: str) -> None:
         self.issues.append(SpecIssue(self.spec.locate(path), message))
@@ -500,14 +501,17 @@ class _Planner:
         self.delete_users: dict[str, list[str]] = {}
         self.stored_tokens: dict[str, str] = {}
         op_plan, op_stored = self.operator()
-        for name, a in self.spec.accounts.items():
+        accounts = {} if self.operator_only else self.spec.accounts
+        for name, a in accounts.items():
             subject, stored, token = self.account_identity(a)
             self.account_keys[name] = subject
             if stored is not None and token is not None:
                 self.stored_account_claims[name] = stored
                 self.stored_tokens[name] = token
         sys_name = self.spec.operator.system_account
-        op_plan.claims.system_account = self.account_keys.get(sys_name, sys_name)
+        op_plan.claims.system_account = self.account_keys.get(
+            sys_name, "" if sys_name in self.spec.accounts else sys_name
+        )
         self.finish(op_plan, op_stored, self.spec.operator.start, self.spec.operator.expiry)
         self.check(op_plan.claims, self.spec.operator.path, f"operator {self.op_name!r}")
         op: OperatorClaims = op_plan.claims
@@ -519,11 +523,11 @@ class _Planner:
             operator_exists=self.exists,
             keyring=self.ks,
         )
-        for name, a in self.spec.accounts.items():
+        for name, a in accounts.items():
             ap = self.account(a, op)
             self.account_claims[name] = ap.claims
             plan.accounts[name] = ap
-        for name, a in self.spec.accounts.items():
+        for name, a in accounts.items():
             ap = plan.accounts[name]
             stored = self.stored_account_claims.get(name)
             self.imports(a, ap.claims, stored)
@@ -548,9 +552,13 @@ def make_plan(
     *,
     prune: bool = False,
     known: dict[str, keys.KeyPair] | None = None,
+    operator_only: bool = False,
 ) -> Plan:
     """The plan for spec against ws's store (reads only; new keys exist only in memory).
 
     known: key pairs made earlier in this run whose seeds are not stored yet.
+    operator_only: plan the operator alone (its system account is left unset).
     """
-    return _Planner(ws, spec, prune, known or {}).run()
+    planner = _Planner(ws, spec, prune, known or {})
+    planner.operator_only = operator_only
+    return planner.run()
