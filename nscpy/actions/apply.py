@@ -8,9 +8,11 @@ written and flushed. A new operator is created first (its directory appears atom
 removed again if the rest fails. Only changed entities are re-signed; an unchanged store
 writes nothing, so mtimes stay as they were.
 
-A large apply is bound by file creation (kernel time), not by signing: see
-nscpy.store.batch for how new directories and two writer threads keep it near the cost of
-writing the same files plainly (bench/bench_apply.py).
+A large apply is bound by file creation (kernel time) more than by signing (~30,000 user JWTs
+per second here; a pool of forked signers measured slower than this process alone, the claims'
+pickling costing more than the second core saved). So users are signed in chunks and the
+batch writes each chunk's files in its threads while the next chunk is signed
+(Batch.write_ahead): the kernel's work and ours overlap on the two cores.
 """
 
 from __future__ import annotations
@@ -31,7 +33,10 @@ from nscpy.spec.model import Spec
 from nscpy.store.errors import AlreadyExists
 from nscpy.store.jwtstore import StoreBatch
 
-__all__ = ["ApplyResult", "Progress", "apply_spec", "sign_all"]
+__all__ = ["WRITE_AHEAD_CHUNK", "ApplyResult", "Progress", "apply_spec"]
+
+WRITE_AHEAD_CHUNK = 1000
+"""Users signed and staged per step of a large apply (the batch writes behind us)."""
 
 Progress = Callable[[int, int], None]
 """progress(done, total): called while signing and staging."""
@@ -86,22 +91,6 @@ def _sign_chunk(jobs: list[_Job]) -> list[str]:
     return out
 
 
-def sign_all(jobs: list[_Job], progress: Progress | None = None) -> list[str]:
-    """Tokens for (claims, signer seed, iat) jobs, in order.
-
-    In this process: signing runs at ~30,000 user JWTs/s, and a pool of forked workers was
-    measured slower for 10,000 users (pickling the claims costs more than the second core
-    saves); the file writes are what use both cores (nscpy.store.batch).
-    """
-    out: list[str] = []
-    step = max(1, len(jobs) // 100)
-    for start in range(0, len(jobs), step):
-        out += _sign_chunk(jobs[start : start + step])
-        if progress:
-            progress(len(out), len(jobs))
-    return out
-
-
 # -- staging -------------------------------------------------------------------------------------
 class _Stager:
     def __init__(self, ws: Workspace, plan: Plan, batch: StoreBatch) -> None:
@@ -149,19 +138,29 @@ class _Stager:
                         seeds[u.signer] = self.keys.pair(u.signer).seed
                     jobs.append((u.claims, seeds[u.signer], p.now))
                     todo.append(u)
-        tokens = sign_all(jobs, progress)
-        for u, token in zip(todo, tokens, strict=True):
-            self.batch.write_user(u.account, u.name, token)
-            seed = (
-                u.new_pair.seed
-                if u.new_pair is not None
-                else self.ws.keystore.get(u.claims.subject)
-            )
-            if u.new_pair is not None:
-                self.batch.put_key(u.new_pair)
-            if seed is not None:
-                self.batch.write_creds(u.account, u.name, creds_text(token, seed))
+        # sign and stage in chunks; from the second chunk on, the batch writes the files of
+        # earlier chunks in its threads while this one signs (the kernel work overlaps ours)
+        for start in range(0, len(jobs), WRITE_AHEAD_CHUNK):
+            chunk = todo[start : start + WRITE_AHEAD_CHUNK]
+            tokens = _sign_chunk(jobs[start : start + WRITE_AHEAD_CHUNK])
+            for u, token in zip(chunk, tokens, strict=True):
+                self.stage_user(u, token)
+            if len(jobs) > WRITE_AHEAD_CHUNK:
+                self.batch.raw.write_ahead()
+            if progress:
+                progress(start + len(chunk), len(jobs))
         self.stage_missing_creds()
+
+    def stage_user(self, u: EntityPlan, token: str) -> None:
+        """The user's JWT, and for a new user its seed; creds when the seed is known."""
+        self.batch.write_user(u.account, u.name, token)
+        if u.new_pair is not None:
+            self.batch.put_key(u.new_pair)
+            seed: str | None = u.new_pair.seed
+        else:
+            seed = self.ws.keystore.get(u.claims.subject)
+        if seed is not None:
+            self.batch.write_creds(u.account, u.name, creds_text(token, seed))
 
     def stage_missing_creds(self) -> None:
         """Creds of unchanged users that are missing or stale are rewritten (no re-signing)."""

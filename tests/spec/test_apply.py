@@ -175,3 +175,18 @@ def test_failure_in_a_first_apply_leaves_no_operator(make_ws, monkeypatch):
     assert not ws.store.has_operator("BIG")
     left = [p.name for p in ws.paths.data_dir.rglob("*") if p.is_file()]
     assert left in ([], [".gitignore"])  # the keystore's .gitignore is written up front
+
+
+def test_failure_after_files_were_written_ahead_leaves_nothing(make_ws, monkeypatch):
+    ws = make_ws()
+    apply_spec(ws, spec_of(HEAD_ONLY))
+    before = snapshot(ws.paths.data_dir)
+    _fail_after(monkeypatch, 2500)  # chunks of 1,000 were already being written
+    with pytest.raises(Boom):
+        apply_spec(ws, spec_of(BIG.replace("count = 1000", "count = 3000")))
+    assert snapshot(ws.paths.data_dir) == before
+    hidden = [p for p in ws.paths.data_dir.rglob("*") if ".tmp-" in p.name]
+    assert hidden == []
+
+
+HEAD_ONLY = '[operator]\nname = "BIG"\n'

@@ -9,7 +9,7 @@ import pytest
 from nscpy.store import batch as batch_mod
 from nscpy.store.batch import Batch
 
-pytestmark = pytest.mark.skipif(not batch_mod._has_syncfs(), reason="needs syncfs(2)")
+pytestmark = pytest.mark.skipif(not batch_mod.has_syncfs(), reason="needs syncfs(2)")
 
 
 def _names(root):
