@@ -217,18 +217,21 @@ class _Scanner:
         line, col = self.line, self.col()
         array = self.text.startswith("[[", self.i)
         self.advance(2 if array else 1)
-        names = [name for name, _, _ in self.read_key()]
+        parts = self.read_key()
+        names = [name for name, _, _ in parts]
         self.skip_ws(newlines=False)
         self.advance(2 if array else 1)
+        # each table on the way gets the position of its name (where it is first mentioned)
+        for depth, (_, part_line, part_col) in enumerate(parts):
+            self.out.record(self.resolve(names[: depth + 1]), part_line, part_col, overwrite=False)
         if array:
             parent = self.resolve(names[:-1])
             key = (*parent, names[-1])
             self.aot[key] = self.aot.get(key, -1) + 1
-            self.out.record(key, line, col, overwrite=False)
             path: KeyPath = (*key, self.aot[key])
+            self.out.record(path, line, col, overwrite=False)
         else:
             path = self.resolve(names)
-        self.out.record(path, line, col, overwrite=False)
         return path
 
     def run(self) -> None:

@@ -14,7 +14,7 @@ HEAD = '[operator]\nname = "O"\n'  # lines 1-2; every case starts on line 3
 # (case id, text after HEAD, line, column, part of the message)
 CASES = [
     ("toml-syntax", "[accounts.A\n", 3, 12, "invalid TOML"),
-    ("unknown-top-key", "[colour]\n", 3, 1, "unknown key 'colour' in the spec"),
+    ("unknown-top-key", "[colour]\n", 3, 2, "unknown key 'colour' in the spec"),
     ("unknown-operator-key", "[accounts.A]\n", 0, 0, ""),  # placeholder replaced below
     ("operator-name-type", None, 2, 1, "name must be a string"),
     ("operator-signing-key", 'signing_keys = ["OBAD"]\n', 3, 17, 'is not "generate"'),
@@ -93,7 +93,7 @@ CASES = [
         1,
         "at least 1",
     ),
-    ("user-name-slash", '[accounts.A.users."a/b"]\n', 3, 1, "cannot contain '/'"),
+    ("user-name-slash", '[accounts.A.users."a/b"]\n', 3, 19, "cannot contain '/'"),
     (
         "duplicate-role",
         '[accounts.A]\nsigning_keys = [{ role = "r" }, { role = "r" }]\n',
@@ -222,7 +222,7 @@ CASES = [
         "account-case-duplicate",
         "[accounts.orders]\n[accounts.ORDERS]\n",
         4,
-        1,
+        11,
         "only in case",
     ),
     ("undefined-variable", '[accounts.A]\ndescription = "${NOPE}"\n', 4, 1, "undefined variable"),
@@ -238,7 +238,7 @@ CASES = [
         "system-account-jetstream",
         'system_account = "S"\n[accounts.S]\njetstream = { streams = 1 }\n',
         4,
-        1,
+        11,
         "cannot have JetStream",
     ),
 ]
