@@ -88,6 +88,7 @@ def list_group() -> None:
         "pull": "nscpy.commands.push:pull",
         "plan": "nscpy.commands.plan:plan",
         "apply": "nscpy.commands.apply:apply",
+        "account-server": "nscpy.commands.account_server:account_server",
     },
     # nsc's hidden root aliases of `tool pub|sub|req|reply`
     aliases={
@@ -96,6 +97,7 @@ def list_group() -> None:
         "req": "nscpy.commands.tool:req",
         "reply": "nscpy.commands.tool:reply",
         "create": "add",
+        "tools": "tool",  # the streams page spells it `nsc tools sub`
     },
     context_settings={"help_option_names": ["-h", "--help"]},
 )
