@@ -65,3 +65,29 @@ def test_plan_and_apply_json_follow_their_schemas(tmp_path):
     dry = json.loads(ok(*h, "apply", "--dry-run", str(spec), "--json"))
     _validator("apply.json").validate(dry)
     assert dry["dry_run"] and dry["files_written"] == 0
+
+
+def _props(schema, *path):
+    node = schema
+    for part in path:
+        node = node["properties"][part] if part != "*" else node["additionalProperties"]
+    return set(node["properties"])
+
+
+def test_spec_schema_names_exactly_the_keys_the_parser_knows():
+    from nscpy.spec import reader
+
+    schema = json.loads((SCHEMAS / "spec.json").read_text())
+    account = ("accounts", "*")
+    assert _props(schema, "operator") == reader.OPERATOR_KEYS
+    assert _props(schema, *account) == reader.ACCOUNT_KEYS
+    assert _props(schema, *account, "limits") == set(reader.LIMIT_KINDS)
+    assert _props(schema, *account, "jetstream") == set(reader.JETSTREAM_KINDS)
+    assert _props(schema, *account, "default_permissions") == reader.PERM_KEYS
+    assert _props(schema, *account, "users", "*") == reader.USER_KEYS
+    users_sets = schema["properties"]["accounts"]["additionalProperties"]["properties"]
+    assert set(users_sets["user_sets"]["items"]["properties"]) == reader.USER_SET_KEYS
+    assert set(users_sets["exports"]["items"]["properties"]) == reader.EXPORT_KEYS
+    assert set(users_sets["imports"]["items"]["properties"]) == reader.IMPORT_KEYS
+    scoped = users_sets["signing_keys"]["items"]["oneOf"][1]
+    assert set(scoped["properties"]) == reader.SIGNING_KEY_KEYS
