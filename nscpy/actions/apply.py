@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 from nscpy import keys
-from nscpy.actions.errors import ActionError
 from nscpy.actions.plan import Change, EntityPlan, Plan, make_plan
 from nscpy.actions.workspace import Workspace
 from nscpy.jwt import encode
@@ -281,9 +280,3 @@ def _remove_tree_if_ours(path: Path) -> None:
         path.rmdir()
     except OSError:
         pass
-
-
-def require_changes(result: ApplyResult) -> None:
-    """Raise if apply was expected to change something (used by callers that insist)."""
-    if not result.changes:
-        raise ActionError("no changes")

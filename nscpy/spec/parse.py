@@ -22,7 +22,7 @@ __all__ = ["parse_spec"]
 
 
 # -- cross references ---------------------------------------------------------------------------
-def _check_references(r: Reader, spec: Spec, templates_ok: bool) -> None:
+def _check_references(r: Reader, spec: Spec) -> None:
     folded: dict[str, str] = {}
     for name, a in spec.accounts.items():
         other = folded.get(name.casefold())
@@ -228,7 +228,7 @@ def parse_spec(sources: list[tuple[str, str]], variables: Mapping[str, str] | No
         accounts = {}
     for name, body in accounts.items():
         spec.accounts[name] = read_account(r, name, body, ("accounts", name))
-    _check_references(r, spec, True)
+    _check_references(r, spec)
     if doc.issues:
         raise SpecError(doc.issues)
     spec.locate = doc.position
