@@ -18,6 +18,7 @@ batch writes each chunk's files in its threads while the next chunk is signed
 from __future__ import annotations
 
 import shutil
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +37,9 @@ __all__ = ["WRITE_AHEAD_CHUNK", "ApplyResult", "Progress", "apply_spec"]
 
 WRITE_AHEAD_CHUNK = 1000
 """Users signed and staged per step of a large apply (the batch writes behind us)."""
+
+_CREATE_WAIT = 10.0
+"""Seconds to wait for a concurrently created operator to become complete."""
 
 Progress = Callable[[int, int], None]
 """progress(done, total): called while signing and staging."""
@@ -203,17 +207,38 @@ class _Stager:
         return dirs
 
 
-def _create_operator(ws: Workspace, spec: Spec, prune: bool) -> dict[str, keys.KeyPair] | None:
-    """Make a new operator's directory and JWT; None if another run made it first."""
+def _create_operator(ws: Workspace, spec: Spec, prune: bool) -> list[str] | None:
+    """Make a new operator (directory, JWT, seeds); the keys it stored, or None if another run
+    made it first.
+
+    The seeds are stored before the directory appears: another apply that takes the operator's
+    lock before this one must find the key that signs its accounts.
+    """
     first = make_plan(ws, spec, prune=prune, operator_only=True)
     op = first.operator_plan
     token = encode(op.claims, first.keyring.pair(op.signer), iat=first.now)
+    wanted = {op.claims.subject, *op.claims.signing_keys}
+    stored = [ws.keystore.put(pair) for k, pair in first.new_keys.items() if k in wanted]
     try:
         ws.store.create_operator(spec.operator.name, token)
     except AlreadyExists:
+        _forget(ws, stored)
+        # another apply won the race; its .nsc (the lock file) is written just after the
+        # directory appears, so wait for it briefly before taking the lock
+        deadline = time.monotonic() + _CREATE_WAIT
+        while not ws.store.has_operator(spec.operator.name) and time.monotonic() < deadline:
+            time.sleep(0.01)
         return None
-    wanted = {op.claims.subject, *op.claims.signing_keys}
-    return {k: v for k, v in first.new_keys.items() if k in wanted}
+    except BaseException:
+        _forget(ws, stored)
+        raise
+    return stored
+
+
+def _forget(ws: Workspace, public_keys: list[str]) -> None:
+    """Remove seeds this run stored for an operator that did not come to be."""
+    for key in public_keys:
+        ws.keystore.remove(key)
 
 
 def apply_spec(
@@ -229,12 +254,12 @@ def apply_spec(
     if dry_run:
         plan = make_plan(ws, spec, prune=prune)
         return ApplyResult(name, plan.changes(), True, unchanged=plan.unchanged, plan=plan)
-    created: dict[str, keys.KeyPair] | None = None
+    created: list[str] | None = None
     if not ws.store.has_operator(name):
         created = _create_operator(ws, spec, prune)
     try:
         with ws.store.lock(name):
-            plan = make_plan(ws, spec, prune=prune, known=created or {})
+            plan = make_plan(ws, spec, prune=prune)
             if created is not None:
                 plan.operator_plan.stored = None  # report the operator as created
                 plan.operator_plan.changed = True
@@ -255,6 +280,7 @@ def apply_spec(
     except BaseException:
         if created is not None:
             shutil.rmtree(ws.paths.operator_dir(name), ignore_errors=True)
+            _forget(ws, created)
         raise
     return ApplyResult(
         name,

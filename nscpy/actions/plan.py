@@ -117,14 +117,12 @@ def _reuse(wanted: list[str], existing: list[str], ks: _Keys, prefix: keys.Prefi
 
 # -- the planner ---------------------------------------------------------------------------------
 class _Planner:
-    def __init__(
-        self, ws: Workspace, spec: Spec, prune: bool, known: dict[str, keys.KeyPair]
-    ) -> None:
+    def __init__(self, ws: Workspace, spec: Spec, prune: bool) -> None:
         self.ws = ws
         self.spec = spec
         self.prune = prune
         self.now = ws.now()
-        self.new: dict[str, keys.KeyPair] = dict(known)
+        self.new: dict[str, keys.KeyPair] = {}
         self.ks = _Keys(ws, self.new)
         self.issues: list[SpecIssue] = []
         self.op_name = spec.operator.name
@@ -445,14 +443,12 @@ def make_plan(
     spec: Spec,
     *,
     prune: bool = False,
-    known: dict[str, keys.KeyPair] | None = None,
     operator_only: bool = False,
 ) -> Plan:
     """The plan for spec against ws's store (reads only; new keys exist only in memory).
 
-    known: key pairs made earlier in this run whose seeds are not stored yet.
     operator_only: plan the operator alone (its system account is left unset).
     """
-    planner = _Planner(ws, spec, prune, known or {})
+    planner = _Planner(ws, spec, prune)
     planner.operator_only = operator_only
     return planner.run()
