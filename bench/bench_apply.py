@@ -22,6 +22,7 @@ from pathlib import Path
 from nscpy.actions.apply import apply_spec
 from nscpy.actions.workspace import Workspace
 from nscpy.spec.parse import parse_spec
+from nscpy.store.batch import _syncfs
 
 SPEC = """
 [operator]
@@ -47,12 +48,16 @@ def bench_apply(root: Path, n: int, tag: str) -> tuple[float, Path]:
 
 
 def bench_plain(root: Path, layout: Path, tag: str) -> float:
-    """The same files (same directories, names and sizes) written plainly, then one sync."""
+    """The same files (same directories, names and sizes) written plainly, then one flush.
+
+    The flush is syncfs(2) of that file system, as apply's (os.sync would also flush every
+    other file system's dirty pages on this shared machine and count them against the peer).
+    """
     files = [p for p in layout.rglob("*") if p.is_file()]
     data = {p: p.read_bytes() for p in files}
     target = root / f"plain-{tag}"
     dirs = sorted({p.parent for p in files})
-    os.sync()
+    _syncfs([root])
     start = time.perf_counter()
     for d in dirs:
         (target / d.relative_to(layout)).mkdir(parents=True, exist_ok=True)
@@ -60,7 +65,7 @@ def bench_plain(root: Path, layout: Path, tag: str) -> float:
         fd = os.open(target / p.relative_to(layout), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         os.write(fd, content)
         os.close(fd)
-    os.sync()
+    _syncfs([root])
     return time.perf_counter() - start
 
 
@@ -89,14 +94,28 @@ def main() -> None:
         n = args.users
         applies: list[float] = []
         plains: list[float] = []
+        layout: Path | None = None  # round 1's store: what the plain runs copy
         for r in range(args.rounds):
+            # both start from a flushed file system (the last round's deletions are flushed
+            # first, or the next syncfs would pay for them); the order alternates
+            plain_first = layout is not None and r % 2 == 1
+            if plain_first:
+                assert layout is not None
+                _syncfs([root])
+                plains.append(bench_plain(root, layout, str(r)))
+            _syncfs([root])
             dt, home = bench_apply(root, n, str(r))
             applies.append(dt)
-            plains.append(bench_plain(root, home, str(r)))
             files = sum(1 for p in home.rglob("*") if p.is_file())
-            shutil.rmtree(home)
+            if layout is None:
+                layout = home
+            if not plain_first:
+                _syncfs([root])
+                plains.append(bench_plain(root, layout, str(r)))
             shutil.rmtree(root / f"plain-{r}")
-            print(f"round {r + 1}: apply {dt:6.2f} s   plain {plains[-1]:6.2f} s")
+            if home != layout:
+                shutil.rmtree(home)
+            print(f"round {r + 1}: apply {dt:6.2f} s   plain {plains[-1]:6.2f} s", flush=True)
         rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         dt_apply, dt_plain = min(applies), min(plains)
         dt_loop = bench_loop(root, args.loop) * n / args.loop
