@@ -17,6 +17,7 @@ from typing import Any
 
 from nscpy import keys
 from nscpy.actions.changes import Change, EntityPlan, Plan, claim_diff
+from nscpy.actions.edit_common import normalise_tags
 from nscpy.actions.entities import operator_signers
 from nscpy.actions.errors import ActionError
 from nscpy.actions.signers import load_key_value
@@ -131,6 +132,8 @@ class _Planner:
         self.account_keys: dict[str, str] = {}
         self.account_claims: dict[str, AccountClaims] = {}
         self.stored_account_claims: dict[str, AccountClaims] = {}
+        self.stored_tokens: dict[str, str] = {}
+        self.delete_users: dict[str, list[str]] = {}
         self.operator_only = False
 
     def bad(self, path: tuple[str | int, ...], message: str) -> None:
@@ -166,8 +169,6 @@ class _Planner:
         claims.strict_signing_key_usage = o.strict
         claims.operator_service_urls = [u.lower() for u in o.service_urls]
         claims.account_server_url = o.account_server_url
-        from nscpy.actions.edit_common import normalise_tags
-
         claims.tags = normalise_tags(o.tags)
         if stored is not None:
             # fields the spec cannot set are kept
@@ -216,8 +217,6 @@ class _Planner:
         claims.name = a.name
         claims.description = a.description
         claims.info_url = a.info_url
-        from nscpy.actions.edit_common import normalise_tags
-
         claims.tags = normalise_tags(a.tags)
         claims.limits = account_limits(a)
         apply_perms(claims.default_permissions, a.default_permissions)
@@ -390,8 +389,6 @@ class _Planner:
 
     # all -----------------------------------------------------------------------------------
     def run(self) -> Plan:
-        self.delete_users: dict[str, list[str]] = {}
-        self.stored_tokens: dict[str, str] = {}
         op_plan, op_stored = self.operator()
         accounts = {} if self.operator_only else self.spec.accounts
         for name, a in accounts.items():
