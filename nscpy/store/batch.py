@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import TracebackType
 
-from nscpy.store.atomic import FILE_MODE, ensure_dir, fsync_dir, io_error
+from nscpy.store.atomic import FILE_MODE, ensure_dir, fsync_dir, io_error, open_below
 from nscpy.store.batch_write import PARALLEL_WRITE_MIN, Writer, has_syncfs, inside, under
 from nscpy.store.errors import StoreError
 
@@ -82,6 +82,7 @@ class Batch:
     def __init__(self) -> None:
         # parent dir -> file name -> item; grouping lets each directory be opened once
         self._dirs: dict[Path, dict[str, _Item]] = {}
+        self._roots: dict[Path, Path] = {}
         self._removals: list[Path] = []
         self._pending: dict[Path, list[str]] = {}
         self._writer: Writer | None = None
@@ -92,9 +93,20 @@ class Batch:
         return sum(len(v) for v in self._dirs.values()) + len(self._removals)
 
     def write(
-        self, path: Path, data: bytes | str, *, mode: int = FILE_MODE, exclusive: bool = False
+        self,
+        path: Path,
+        data: bytes | str,
+        *,
+        mode: int = FILE_MODE,
+        exclusive: bool = False,
+        root: Path | None = None,
     ) -> None:
-        """Stage a write; exclusive=True creates the file only if absent (see commit)."""
+        """Stage a write; exclusive=True creates the file only if absent (see commit).
+
+        With root, no directory between root and path may be a symbolic link (at commit, each
+        directory is reached from root without following links: atomic.open_below)."""
+        if root is not None:
+            self._roots[path.parent] = root
         items = self._dirs.setdefault(path.parent, {})
         old = items.get(path.name)
         if old is not None and old.temp is not None:
@@ -122,7 +134,7 @@ class Batch:
             return
         if self._writer is None:
             self._writer = Writer(sync_each=False, build_trees=True)
-        self._writer.write(self._take_pending(), background=True)
+        self._writer.write(self._take_pending(), self._roots, background=True)
 
     def _take_pending(self) -> list[tuple[Path, list[tuple[str, _Item]]]]:
         work = [
@@ -136,9 +148,10 @@ class Batch:
         """Forget everything staged; files written ahead are removed (none was visible)."""
         writer, self._writer = self._writer, None
         if writer is not None:
-            writer.close()
-            writer.undo(self._temps())
+            writer.stop()
+            writer.abort(self._temps())
         self._dirs.clear()
+        self._roots.clear()
         self._removals.clear()
         self._pending.clear()
 
@@ -157,7 +170,7 @@ class Batch:
             writer = self._writer or Writer(sync_each=small, build_trees=not small and has_syncfs())
             self._writer = writer
             try:
-                writer.write(self._take_pending(), background=False)
+                writer.write(self._take_pending(), self._roots, background=False)
                 writer.wait()
                 if total and not small and not _syncfs(writer.touched):
                     for d, items in self._dirs.items():
@@ -165,8 +178,8 @@ class Batch:
                             _fsync_at(writer.dir_fd(d), it.temp)
                 conflicts = self._rename_all(writer)
             except BaseException:
-                writer.close()
-                writer.undo(self._temps())
+                writer.stop()
+                writer.abort(self._temps())
                 self._writer = None
                 raise
             writer.close()
@@ -198,7 +211,7 @@ class Batch:
         merge: list[Path] = []
         for root, hidden in trees.items():
             try:
-                os.rename(hidden, root)
+                writer.rename_tree(root, hidden)
             except OSError as exc:
                 if not os.path.isdir(root):
                     raise io_error("write", root, exc) from exc
@@ -213,9 +226,7 @@ class Batch:
             src = inside(d, trees)
             if src is not None:
                 if any(under(d, r) for r in merge):
-                    writer.touched.update(created.parent for created in ensure_dir(d))
-                    writer.touched.add(d)
-                    conflicts += self._move_in(src, d, items)
+                    conflicts += self._move_in(writer, d, items)
                 continue
             dfd = writer.dir_fd(d)
             for name, it in items.items():
@@ -242,23 +253,37 @@ class Batch:
             shutil.rmtree(trees[root], ignore_errors=True)
         return conflicts
 
-    def _move_in(self, src: Path, d: Path, items: dict[str, _Item]) -> list[tuple[Path, bytes]]:
+    def _move_in(
+        self, writer: Writer, d: Path, items: dict[str, _Item]
+    ) -> list[tuple[Path, bytes]]:
         """Move a tree's files into a directory that appeared meanwhile (link/replace rules)."""
         conflicts: list[tuple[Path, bytes]] = []
-        for name, it in items.items():
-            it.temp = None
-            try:
-                if it.exclusive:
-                    try:
-                        os.link(src / name, d / name)
-                    except FileExistsError:
-                        conflicts.append((d / name, it.data))
-                        continue
-                else:
-                    os.replace(src / name, d / name)
-            except OSError as exc:
-                raise io_error("write", d / name, exc) from exc
-            self.committed.append(d / name)
+        root = self._roots.get(d)
+        if root is not None:
+            dst, created = open_below(root, d)
+        else:
+            created = ensure_dir(d)
+            dst = os.open(d, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        writer.touched.update(c.parent for c in created)
+        writer.touched.add(d)
+        src = writer.dir_fd(d)
+        try:
+            for name, it in items.items():
+                it.temp = None
+                try:
+                    if it.exclusive:
+                        try:
+                            os.link(name, name, src_dir_fd=src, dst_dir_fd=dst)
+                        except FileExistsError:
+                            conflicts.append((d / name, it.data))
+                            continue
+                    else:
+                        os.replace(name, name, src_dir_fd=src, dst_dir_fd=dst)
+                except OSError as exc:
+                    raise io_error("write", d / name, exc) from exc
+                self.committed.append(d / name)
+        finally:
+            os.close(dst)
         return conflicts
 
     def __enter__(self) -> Batch:

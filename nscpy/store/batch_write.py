@@ -2,8 +2,9 @@
 
 Files go to a temp name beside their target (``.<name>.tmp-<random>``), or, in a directory that
 does not exist yet, under their final name inside a hidden copy of the missing tree
-(``.<dir>.tmp-<random>``) that the commit renames into place once. Directories are created by
-the caller's thread (mkdir races between siblings are not worth handling); files are written by
+(``.<dir>.tmp-<random>``) that the commit renames into place once. Directories are created and
+opened by the caller's thread (below a store root without following links, as
+atomic.open_below does); files are written by
 up to two threads, because creating a file is mostly kernel time and os.open/os.write release
 the GIL. Writing can start while the caller is still staging (Batch.write_ahead), so signing
 and file creation overlap.
@@ -12,13 +13,12 @@ and file creation overlap.
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Protocol
 
-from nscpy.store.atomic import ensure_dir, io_error
+from nscpy.store.atomic import ensure_dir, io_error, open_below
 
 __all__ = ["PARALLEL_WRITE_MIN", "Writer", "has_syncfs", "inside", "under"]
 
@@ -107,38 +107,62 @@ class Writer:
         self.sync_each = sync_each
         self.build_trees = build_trees
         self.trees: dict[Path, Path] = {}
+        self.tree_roots: dict[Path, Path | None] = {}  # missing dir -> the store root above it
         self.places: dict[Path, Path] = {}
         self.opened: dict[Path, int] = {}
         self.touched: set[Path] = set()
         self._umask = _current_umask()
         self._tag = f".tmp-{os.urandom(5).hex()}"
-        self._lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
         self._futures: list[Future[None]] = []
 
-    def prepare(self, dirs: Iterable[Path]) -> None:
-        """Create the directories (in this thread) and decide where each one's files go."""
+    def prepare(self, dirs: Iterable[Path], roots: dict[Path, Path]) -> None:
+        """Create the directories (in this thread), decide where each one's files go, and open
+        each; below a store root every level is reached without following links."""
         for d in dirs:
             if d in self.places:
                 continue
+            root = roots.get(d)
             where = inside(d, self.trees)
             if where is None and self.build_trees:
-                root = _missing_root(d)
-                if root is not None:
-                    self.trees[root] = root.with_name(f".{root.name}{self._tag}")
-                    self.touched.add(root.parent)  # the rename lands there
+                missing = _missing_root(d)
+                # a tree is built only strictly below the store root (which may be a link)
+                if missing is not None and (root is None or root in missing.parents):
+                    hidden = missing.with_name(f".{missing.name}{self._tag}")
+                    self.trees[missing] = hidden
+                    self.tree_roots[missing] = root
+                    self.touched.add(missing.parent)  # the rename lands there
                     where = inside(d, self.trees)
-            if where is not None:
-                ensure_dir(where)
+            place = where or d
+            self.places[d] = place
+            if root is not None:
+                fd, created = open_below(root, place)
             else:
-                for created in ensure_dir(d):
-                    self.touched.add(created.parent)
+                created = ensure_dir(place)
+                try:
+                    fd = os.open(place, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+                except OSError as exc:
+                    raise io_error("open directory", d, exc) from exc
+            self.opened[d] = fd
+            if where is None:
+                self.touched.update(c.parent for c in created)
                 self.touched.add(d)
-            self.places[d] = where or d
 
-    def write(self, work: Work, *, background: bool) -> None:
+    def rename_tree(self, missing: Path, hidden: Path) -> None:
+        """Publish a hidden tree under its real name (through the parent's descriptor)."""
+        root = self.tree_roots.get(missing)
+        if root is None:
+            os.rename(hidden, missing)
+            return
+        parent, _ = open_below(root, missing.parent)
+        try:
+            os.rename(hidden.name, missing.name, src_dir_fd=parent, dst_dir_fd=parent)
+        finally:
+            os.close(parent)
+
+    def write(self, work: Work, roots: dict[Path, Path], *, background: bool) -> None:
         """Write these files, now (raising the first error) or in the background (see wait)."""
-        self.prepare(d for d, _ in work)
+        self.prepare((d for d, _ in work), roots)
         groups = _split(work, _threads(sum(len(items) for _, items in work)))
         if not background and len(groups) == 1:
             self._write_group(groups[0])
@@ -158,26 +182,39 @@ class Writer:
 
     def close(self) -> None:
         """Stop the threads and close every directory descriptor."""
+        self.stop()
+        for fd in self.opened.values():
+            os.close(fd)
+        self.opened.clear()
+
+    def stop(self) -> None:
+        """Wait for the background writes to end (errors are left to wait())."""
         for f in self._futures:
             f.exception()
         self._futures = []
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
-        for fd in self.opened.values():
-            os.close(fd)
-        self.opened.clear()
+
+    def abort(self, written: Iterable[tuple[Path, str]]) -> None:
+        """Remove the temp files (d, temp name) and the hidden trees, and close. Call stop()
+        first, so that `written` lists what the threads wrote."""
+        self.stop()
+        for d, temp in written:
+            if d in self.opened and self.places.get(d) == d:
+                try:
+                    os.unlink(temp, dir_fd=self.opened[d])
+                except OSError:
+                    pass
+        import shutil
+
+        for hidden in self.trees.values():
+            shutil.rmtree(hidden, ignore_errors=True)
+        self.close()
 
     def dir_fd(self, d: Path) -> int:
-        """The descriptor of the directory d's files are written in (opened once)."""
-        with self._lock:
-            fd = self.opened.get(d)
-            if fd is None:
-                try:
-                    fd = self.opened[d] = os.open(self.places[d], os.O_RDONLY | os.O_DIRECTORY)
-                except OSError as exc:
-                    raise io_error("open directory", d, exc) from exc
-            return fd
+        """The descriptor of the directory d's files are written in (opened by prepare)."""
+        return self.opened[d]
 
     def _write_group(self, group: Work) -> None:
         for d, items in group:
@@ -206,16 +243,3 @@ class Writer:
                 raise io_error("write", d / name, exc) from exc
             finally:
                 os.close(fd)
-
-    def undo(self, written: Iterable[tuple[Path, str]]) -> None:
-        """Remove temp files (d, temp name) and the hidden trees: nothing was published."""
-        for d, temp in written:
-            if d in self.opened and self.places.get(d) == d:
-                try:
-                    os.unlink(temp, dir_fd=self.opened[d])
-                except OSError:
-                    pass
-        import shutil
-
-        for hidden in self.trees.values():
-            shutil.rmtree(hidden, ignore_errors=True)

@@ -72,3 +72,32 @@ def test_directory_made_meanwhile_gets_files_moved_in(tmp_path, monkeypatch):
     assert (target / "k4").read_bytes() == b"ours"
     assert sorted(os.listdir(tmp_path)) == ["shard"]
     assert len(os.listdir(target)) == 40
+
+
+def test_discard_after_write_ahead_removes_temps_in_existing_directories(tmp_path):
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "keep").write_bytes(b"k")
+    b = Batch()
+    for i in range(3000):
+        b.write(tmp_path / "old" / f"f{i}", b"x")
+        b.write(tmp_path / "new" / f"g{i}", b"y")
+    b.write_ahead()
+    b.discard()
+    assert sorted(os.listdir(tmp_path)) == ["old"]
+    assert os.listdir(tmp_path / "old") == ["keep"]
+
+
+def test_root_refuses_a_link_inside_the_store_for_new_trees_too(tmp_path):
+    from nscpy.store.errors import UnsafePath
+
+    root = tmp_path / "store"
+    (root / "a").mkdir(parents=True)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (root / "a" / "link").symlink_to(outside)
+    b = Batch()
+    for i in range(40):
+        b.write(root / "a" / "link" / "new" / f"f{i}", b"x", root=root)
+    with pytest.raises(UnsafePath):
+        b.commit()
+    assert os.listdir(outside) == []
