@@ -15,6 +15,14 @@ _PROGRESS_MIN = 300
 _DEFAULT = "\0operator"
 
 
+def _check_push(value: str | None) -> str | None:
+    if value not in (None, _DEFAULT) and "://" not in str(value):
+        raise click.BadParameter(
+            f"{value!r} is not a URL (nats://...): write --push=URL, or put SPEC first"
+        )
+    return value
+
+
 @click.command("apply")
 @spec_options
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
@@ -26,9 +34,17 @@ _DEFAULT = "\0operator"
     flag_value=_DEFAULT,
     default=None,
     metavar="[URL]",
+    is_eager=True,  # checked before SPECS, which a bare --push would otherwise swallow
+    callback=lambda _ctx, _param, value: _check_push(value),
     help="Then push changed or drifted accounts (default URL: the operator's).",
 )
-@click.option("--timeout", type=click.FloatRange(0.1, 60), default=1.0, show_default=True)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(0.1, 60),
+    default=1.0,
+    show_default=True,
+    help="Seconds to collect every server's replies (with --push).",
+)
 @click.option("-y", "--yes", is_flag=True, help="Confirm deletions asked for with --prune.")
 @json_option
 @pass_app

@@ -127,7 +127,13 @@ def summary(changes: list[Change]) -> dict[str, int]:
     metavar="URL",
     help="Compare with the accounts a live nats-server resolver serves (nats://...).",
 )
-@click.option("--timeout", type=click.FloatRange(0.1, 60), default=1.0, show_default=True)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(0.1, 60),
+    default=1.0,
+    show_default=True,
+    help="Seconds to collect every server's replies (with --against).",
+)
 @json_option
 @pass_app
 @spec_errors

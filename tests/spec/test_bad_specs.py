@@ -316,3 +316,28 @@ def test_cli_bad_var_is_usage_error(tmp_path):
     assert result.exit_code == 1
     missing = CliRunner().invoke(cli, ["-H", str(tmp_path), "plan", str(tmp_path / "none.toml")])
     assert missing.exit_code == 2
+
+
+def test_cli_push_value_must_be_a_url(tmp_path):
+    spec = tmp_path / "s.toml"
+    spec.write_text(HEAD)
+    code, _, err = _run("-H", str(tmp_path), "apply", "--push", str(spec))
+    assert code == 2 and "is not a URL" in err and "--push=URL" in err
+
+
+def test_cli_prune_needs_yes_when_it_would_delete(tmp_path):
+    spec = tmp_path / "s.toml"
+    spec.write_text(HEAD + "[accounts.A]\n[accounts.B]\n")
+    h = ("-H", str(tmp_path / "nsc"))
+    assert _run(*h, "apply", str(spec))[0] == 0
+    spec.write_text(HEAD + "[accounts.A]\n")
+    code, _, err = _run(*h, "apply", str(spec), "--prune")
+    assert code == 1 and "pass --yes" in err
+    assert _run(*h, "apply", str(spec), "--prune", "--yes")[0] == 0
+    assert "B" not in _run(*h, "export", "spec")[1]
+
+
+def _run(*argv):
+    from tests.commands.cliutil import run
+
+    return run(*argv)
