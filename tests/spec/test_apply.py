@@ -190,3 +190,32 @@ def test_failure_after_files_were_written_ahead_leaves_nothing(make_ws, monkeypa
 
 
 HEAD_ONLY = '[operator]\nname = "BIG"\n'
+
+
+def test_variables_and_overlays_promote_one_spec_to_another_environment(tmp_path, make_ws):
+    from nscpy.actions.spec_files import read_spec
+
+    base = tmp_path / "base.toml"
+    base.write_text(
+        '[vars]\nenv = "dev"\n[operator]\nname = "ACME"\n'
+        '[accounts.ORDERS]\ndescription = "orders (${env})"\nlimits = { conns = 10 }\n'
+        '[accounts.ORDERS.users.svc]\nallow_pub = ["${env}.orders.>"]\n'
+    )
+    staging = tmp_path / "staging.toml"
+    staging.write_text('[accounts.ORDERS]\nlimits = { conns = 500, data = "1G" }\n')
+    varfile = tmp_path / "staging.vars"
+    varfile.write_text('env = "staging"\n')
+    dev = read_spec([base])
+    assert dev.accounts["ORDERS"].description == "orders (dev)"
+    stg = read_spec([base, staging], var_files=[varfile])
+    assert stg.accounts["ORDERS"].description == "orders (staging)"
+    assert stg.accounts["ORDERS"].limits == {"conns": 500, "data": 1_000_000_000}
+    assert stg.accounts["ORDERS"].users["svc"].limits.perms.allow_pub == ["staging.orders.>"]
+    assert read_spec([base], ["env=prod"]).accounts["ORDERS"].description == "orders (prod)"
+    ws = make_ws()
+    apply_spec(ws, dev)
+    promoted = apply_spec(ws, stg)
+    assert sorted((c.kind, c.name) for c in promoted.changes) == [
+        ("account", "ORDERS"),
+        ("user", "svc"),
+    ]
