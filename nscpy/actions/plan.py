@@ -18,9 +18,8 @@ from typing import Any
 from nscpy import keys
 from nscpy.actions.changes import Change, EntityPlan, Plan, claim_diff
 from nscpy.actions.edit_common import normalise_tags
-from nscpy.actions.entities import operator_signers
 from nscpy.actions.errors import ActionError
-from nscpy.actions.signers import load_key_value
+from nscpy.actions.signers import account_signer_keys, load_key_value, unscoped_signer_keys
 from nscpy.actions.spec_claims import (
     account_limits,
     apply_perms,
@@ -134,6 +133,8 @@ class _Planner:
         self.stored_account_claims: dict[str, AccountClaims] = {}
         self.stored_tokens: dict[str, str] = {}
         self.delete_users: dict[str, list[str]] = {}
+        # the operator as planned (set by run() before accounts and users are planned)
+        self.op_claims: OperatorClaims | None = None
         self.operator_only = False
 
     def bad(self, path: tuple[str | int, ...], message: str) -> None:
@@ -232,7 +233,7 @@ class _Planner:
         for key, at in a.revocations.items():
             claims.revocations[key] = max(at, claims.revocations.get(key, 0))
         signer = _pick_signer(
-            operator_signers(op),
+            account_signer_keys(op),
             stored.issuer if stored else "",
             self.ks,
             f"accounts of operator {self.op_name!r}",
@@ -302,11 +303,7 @@ class _Planner:
                 ):
                     return old.token
         exp_claims = self.account_claims[i.src_account]
-        # scoped keys may only sign users, so they do not sign activations
-        candidates = [
-            exporter,
-            *(k for k, s in sorted(exp_claims.signing_keys.items()) if s is None),
-        ]
+        candidates = unscoped_signer_keys(self.op_claims, exp_claims)
         signer = self.ks.pair(
             _pick_signer(candidates, "", self.ks, f"activations of {i.src_account!r}")
         )
@@ -335,7 +332,7 @@ class _Planner:
             if a.name in self.stored_accounts
             else set()
         )
-        plain = [acct.subject, *(k for k, s in sorted(acct.signing_keys.items()) if s is None)]
+        plain = unscoped_signer_keys(self.op_claims, acct)
         plans: list[EntityPlan] = []
         keys_by_name: dict[str, str] = {}
         for u in a.all_users():
@@ -404,6 +401,7 @@ class _Planner:
         self.finish(op_plan, op_stored, self.spec.operator.start, self.spec.operator.expiry)
         self.check(op_plan.claims, self.spec.operator.path, f"operator {self.op_name!r}")
         op: OperatorClaims = op_plan.claims
+        self.op_claims = op
         plan = Plan(
             self.op_name,
             self.now,
