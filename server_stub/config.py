@@ -139,6 +139,8 @@ def build(conf: ConfMap, config_dir: Path) -> ServerOptions:
             setattr(options, attr, _int(conf[key], key))
     if "ping_interval" in conf:
         options.ping_interval = duration(conf["ping_interval"], "ping_interval")
+    if "write_deadline" in conf:
+        options.write_deadline = duration(conf["write_deadline"], "write_deadline")
     if "tls" in conf:
         options.tls = _tls(conf["tls"], config_dir)
     if "jetstream" in conf:

@@ -2,7 +2,12 @@
 
 Each connection is an asyncio.Protocol feeding a sans-I/O ServerConnection. Outgoing bytes are
 collected per connection and written once per loop iteration, so a burst of deliveries costs one
-write call; when a client's unsent bytes pass max_pending it is closed as a slow consumer.
+write call.
+
+Slow consumers get nats-server's policy: a client whose unsent bytes pass max_pending, or whose
+socket has not taken a batch handed to it within write_deadline, is logged ("Slow Consumer
+Detected: ..."), counted (server and account), and dropped at once: what the kernel already holds
+is delivered, the rest is discarded, and no -ERR is sent (it would sit behind the backlog).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from typing import Any
 
 from nscpy import keys
 from nscpy.jwt.subject import is_valid_publish_subject, is_valid_subject
+from nscpy.values import format_go_duration
 from server_stub import errors
 from server_stub.auth import Authenticator, ConnectionInfo, Identity, NoAuth
 from server_stub.bus import BusMessage, Handler
@@ -96,6 +102,7 @@ class Server:
         # called with an account name whenever operator mode loads, updates or deletes it
         self.account_hooks: list[Callable[[str], None]] = []
         self.started = time.time()
+        self.slow_consumers = 0  # as nats-server's varz slow_consumers
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -296,6 +303,11 @@ class Client(asyncio.Protocol):
         self._flush_pending = False
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._upgrading = False
+        # write_deadline bookkeeping: bytes handed to the transport so far, and for the oldest
+        # batch still in its buffer: where it ends in that count, its chunks and bytes
+        self._written = 0
+        self._batch: tuple[int, int, int] = (0, 0, 0)
+        self._write_timer: asyncio.TimerHandle | None = None
 
     # --- transport callbacks -------------------------------------------------------------------
 
@@ -371,6 +383,9 @@ class Client(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         """Forget subscriptions, timers and the client registration."""
+        if self._write_timer is not None:
+            self._write_timer.cancel()
+            self._write_timer = None
         self._cleanup()
 
     # --- operations ----------------------------------------------------------------------------
@@ -580,9 +595,9 @@ class Client(asyncio.Protocol):
         self._out_size += len(data)
         transport = self.transport
         assert transport is not None
-        if self._out_size + transport.get_write_buffer_size() > self.server.options.max_pending:
-            log.info("cid %d: Slow Consumer Detected", self.cid)
-            self.close()
+        limit = self.server.options.max_pending
+        if self._out_size + transport.get_write_buffer_size() > limit:
+            self._slow_consumer(f"MaxPending of {limit} Exceeded", counted=True)
             return
         if not self._flush_pending:
             self._flush_pending = True
@@ -592,10 +607,59 @@ class Client(asyncio.Protocol):
         self._flush_pending = False
         if self.closed or self._upgrading or not self._out or self.transport is None:
             return
-        data = b"".join(self._out) if len(self._out) > 1 else self._out[0]
+        chunks = len(self._out)
+        data = b"".join(self._out) if chunks > 1 else self._out[0]
         self._out.clear()
         self._out_size = 0
         self.transport.write(data)
+        self._written += len(data)
+        if self._write_timer is None:
+            self._arm_write_deadline(chunks)
+
+    def _arm_write_deadline(self, chunks: int) -> None:
+        # Like nats-server's SetWriteDeadline around each flush: the bytes the socket could not
+        # take now must all be gone within write_deadline, or the client is a slow consumer.
+        assert self.transport is not None
+        buffered = self.transport.get_write_buffer_size()
+        if buffered:
+            self._batch = (self._written, chunks, buffered)
+            loop = asyncio.get_running_loop()
+            delay = self.server.options.write_deadline
+            self._write_timer = loop.call_later(delay, self._check_write_deadline)
+
+    def _check_write_deadline(self) -> None:
+        self._write_timer = None
+        transport = self.transport
+        if transport is None:
+            return
+        end, chunks, size = self._batch
+        if self._written - transport.get_write_buffer_size() >= end:
+            self._arm_write_deadline(1)  # that batch went out; time the newer bytes now
+            return
+        if self.closed:  # closed but its last bytes are stuck: do not linger for ever
+            transport.abort()
+            return
+        deadline = format_go_duration(round(self.server.options.write_deadline * 1e9))
+        self._slow_consumer(
+            f"WriteDeadline of {deadline} exceeded with {chunks} chunks of {size} total bytes.",
+            counted=self.connected,  # nats-server does not count one that never sent CONNECT
+        )
+
+    def _slow_consumer(self, reason: str, *, counted: bool) -> None:
+        """Drop the client now, unflushed bytes and all, and report it as nats-server does."""
+        log.warning(
+            "%s:%d - cid:%d - Slow Consumer Detected: %s", self.host, self.port, self.cid, reason
+        )
+        if counted:
+            self.server.slow_consumers += 1
+            if self.account is not None:
+                self.account.slow_consumers += 1
+        self._out.clear()
+        self._out_size = 0
+        self.closed = True
+        if self.transport is not None:
+            self.transport.abort()
+        self._cleanup()
 
     def _ok(self) -> None:
         if self.verbose:

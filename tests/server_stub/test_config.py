@@ -74,3 +74,14 @@ def test_durations() -> None:
     assert duration(5, "x") == 5
     with pytest.raises(ConfigError, match="duration"):
         duration("soon", "ping_interval")
+
+
+def test_slow_consumer_limits(tmp_path: Path) -> None:
+    # write_deadline was accepted and ignored before issue #10; both limits now reach the server
+    defaults = build(parse("port: 1"), tmp_path)
+    assert (defaults.write_deadline, defaults.max_pending) == (10.0, 64 * 1024 * 1024)
+    opts = build(parse('write_deadline: "2.5s"\nmax_pending: 1MB'), tmp_path)
+    assert (opts.write_deadline, opts.max_pending) == (2.5, 1024 * 1024)
+    assert build(parse("write_deadline: 3"), tmp_path).write_deadline == 3.0
+    with pytest.raises(ConfigError, match="write_deadline must be a duration"):
+        build(parse("write_deadline: soon"), tmp_path)

@@ -142,6 +142,12 @@ def test_slow_consumer_is_closed_and_others_unaffected() -> None:
             await nc.publish("small", b"still here")
             assert (await ok.next_msg(timeout=2)).data == b"still here"
             assert len(srv.clients) == 1  # the raw reader was dropped
+            # counted as nats-server's varz/statsz slow_consumers, for the server and account
+            assert srv.slow_consumers == 1
+            assert srv.router.account("$G").slow_consumers == 1
+            # and its socket is really gone: it reads what the kernel held, then EOF
+            while await asyncio.wait_for(reader.read(1 << 20), 5):
+                pass
             writer.close()
             await nc.close()
         finally:
