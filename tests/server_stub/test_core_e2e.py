@@ -156,6 +156,33 @@ def test_slow_consumer_is_closed_and_others_unaffected() -> None:
     run(scenario())
 
 
+def test_one_clients_backlog_is_handled_in_turns() -> None:
+    # Issue #10 item 10: a read of 256 KB of SUBs was handled in one go while every other
+    # client waited. Now a connection handles a bounded number of operations per loop turn and
+    # stops reading until its backlog is done; nothing is lost or reordered.
+    async def scenario() -> None:
+        srv = await _inproc()
+        try:
+            host, port = srv.url.removeprefix("nats://").rsplit(":", 1)
+            reader, writer = await asyncio.open_connection(host, int(port))
+            await reader.readline()
+            writer.write(b'CONNECT {"verbose":false}\r\nPING\r\n')
+            await reader.readuntil(b"PONG\r\n")
+            (client,) = srv.clients.values()
+            storm = b"".join(b"SUB s.%d %d\r\n" % (i, i) for i in range(20_000))
+            client.data_received(storm + b"PUB s.19999 2\r\nok\r\nPING\r\n")
+            assert 0 < len(client.subs) < 20_000  # the rest waits for later turns
+            assert client.transport is not None and not client.transport.is_reading()
+            got = await asyncio.wait_for(reader.readuntil(b"PONG\r\n"), 10)
+            assert got == b"MSG s.19999 19999 2\r\nok\r\nPONG\r\n"
+            assert len(client.subs) == 20_000 and client.transport.is_reading()
+            writer.close()
+        finally:
+            await srv.stop()
+
+    run(scenario())
+
+
 def test_stale_connection_is_closed() -> None:
     async def scenario() -> None:
         srv = await _inproc(ping_interval=0.1, ping_max=2)

@@ -154,6 +154,7 @@ class SlowResult:
 
     dropped: int  # victims whose connection the server closed
     victims: int
+    read_mb: float  # the most one victim read before its EOF: the backlog the server kept
     err_lines: list[bytes]  # -ERR lines the victims received (nats-server sends none)
     publisher_alive: bool
     ping_rtts: list[float]
@@ -162,25 +163,27 @@ class SlowResult:
     rss_after_mb: float  # `wait` seconds after the flood, before any victim reads
 
 
-async def _drain(reader: asyncio.StreamReader, timeout: float) -> tuple[bool, bytes]:
+async def _drain(reader: asyncio.StreamReader, timeout: float) -> tuple[bool, int, bytes]:
     """Read to EOF (True) or until `timeout` passes with the socket still open (False); returns
-    the tail of what was read, enough to see a trailing -ERR."""
+    how many bytes were read and their tail, enough to see a trailing -ERR."""
     tail = b""
+    total = 0
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     with contextlib.suppress(ConnectionError):
         while True:
             left = deadline - loop.time()
             if left <= 0:
-                return False, tail
+                return False, total, tail
             try:
                 data = await asyncio.wait_for(reader.read(1 << 20), left)
             except asyncio.TimeoutError:
-                return False, tail
+                return False, total, tail
             if not data:
-                return True, tail
+                return True, total, tail
+            total += len(data)
             tail = (tail + data)[-4096:]
-    return True, tail
+    return True, total, tail
 
 
 async def slow_consumers(
@@ -226,11 +229,15 @@ async def slow_consumers(
             peak = max(peak, served.rss_mb())
         rss_after = served.rss_mb()
     dropped = 0
+    most = 0
     errs: list[bytes] = []
     for reader, writer in conns:
-        eof, tail = await _drain(reader, 3.0)
+        eof, total, tail = await _drain(reader, 3.0)
         dropped += eof
+        most = max(most, total)
         errs += [line for line in tail.split(b"\r\n") if line.startswith(b"-ERR")]
         writer.close()
     pub_writer.close()
-    return SlowResult(dropped, victims, errs, publisher_alive, rtts, flood_seconds, peak, rss_after)
+    return SlowResult(
+        dropped, victims, most / 2**20, errs, publisher_alive, rtts, flood_seconds, peak, rss_after
+    )
