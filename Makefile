@@ -10,7 +10,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-.PHONY: venv demo test lint bench
+.PHONY: venv demo test lint bench fuzz
 venv: $(STAMP)
 
 demo: $(STAMP)
@@ -27,3 +27,8 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_jwt.py
+
+# Long runs of the protocol parser's fuzz properties (tests run 200 examples each).
+fuzz: $(STAMP)
+	NSCPY_FUZZ_EXAMPLES=$${NSCPY_FUZZ_EXAMPLES:-20000} $(BIN)/pytest -q -p no:cacheprovider \
+		tests/server_stub/test_protocol_fuzz.py

@@ -197,8 +197,10 @@ class ServerConnection:
         if self._pending is not None:
             return self._payload(buf, pos, self._pending)
         nl = buf.find(b"\n", pos)
+        # The same bound with and without the LF in the buffer (the line plus an optional CR),
+        # so the verdict does not depend on how the bytes were split across reads.
         if nl < 0:
-            if len(buf) - pos > self.max_control_line:
+            if len(buf) - pos > self.max_control_line + 1:
                 raise ProtocolError("control line too long", errors.MAX_CONTROL_LINE)
             return NEED_DATA
         if nl - pos > self.max_control_line + 1:
