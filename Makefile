@@ -28,7 +28,9 @@ test: lint
 bench: $(STAMP)
 	$(BIN)/python bench/bench_jwt.py
 
-# Long runs of the protocol parser's fuzz properties (tests run 200 examples each).
+# Long runs of the protocol fuzzing that `make test` runs bounded: the parser's properties,
+# then random sessions to nats-server and the stub (same bytes back).
 fuzz: $(STAMP)
 	NSCPY_FUZZ_EXAMPLES=$${NSCPY_FUZZ_EXAMPLES:-20000} $(BIN)/pytest -q -p no:cacheprovider \
 		tests/server_stub/test_protocol_fuzz.py
+	$(BIN)/python bench/fuzz_differential.py $${NSCPY_FUZZ_DIFF_EXAMPLES:-1000}

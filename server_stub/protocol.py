@@ -249,7 +249,7 @@ class ServerConnection:
         if len(buf) < end + 2:
             return NEED_DATA
         if buf[end] != 13 or buf[end + 1] != 10:
-            raise ProtocolError("payload is not followed by CRLF")
+            raise ProtocolError("payload is not followed by CRLF", pub_subject=subject)
         self._pending = None
         self._pos = end + 2
         if is_hpub:

@@ -398,6 +398,10 @@ class Client(asyncio.Protocol):
                     budget -= len(event.payload) >> _PAYLOAD_COST_SHIFT
         except ProtocolError as exc:
             log.info("cid %d: protocol error: %s", self.cid, exc)
+            subject = exc.pub_subject
+            if subject is not None and self.pedantic:
+                if not self.server.valid_publish_subject(subject):
+                    self.send_err(errors.INVALID_PUBLISH_SUBJECT)
             if exc.err is not None:
                 self.fail(exc.err)
             else:
@@ -465,6 +469,7 @@ class Client(asyncio.Protocol):
             self.apply_grant(grant)
         else:
             self.max_subs, self.max_payload = account.max_subs, account.max_payload
+            self._limit_payload()
         self.connected = True
         account.clients.add(self)
         if identity.expires is not None:
@@ -561,6 +566,15 @@ class Client(asyncio.Protocol):
         self.perms = grant.permissions
         self.max_subs = grant.max_subs
         self.max_payload = grant.max_payload
+        self._limit_payload()
+
+    def _limit_payload(self) -> None:
+        # nats-server checks a PUB's size against the connection's own limit as soon as it reads
+        # the PUB line, before the payload and before the pedantic subject check
+        limit = self.server.options.max_payload
+        if 0 <= self.max_payload < limit:
+            limit = self.max_payload
+        self.proto.max_payload = limit
 
     def _can_publish(self, subject: str) -> bool:
         if self.perms.can_publish(subject):

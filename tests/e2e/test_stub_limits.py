@@ -14,8 +14,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
 
 from tests.server_stub.harness import raw_session, run, server
+from tests.support.sessions import agree, session
 from tests.support.stress import KINDS, Served, connect_raw, serve, slow_consumers, sub_storm
 
 pytestmark = pytest.mark.e2e
@@ -148,3 +150,23 @@ def test_slow_consumers_dropped_on_write_deadline(kind: str, tmp_path: Path) -> 
     assert (result.dropped, result.err_lines, result.publisher_alive) == (2, [], True)
     assert log.count("Slow Consumer Detected: WriteDeadline of 1s exceeded with ") == 2, log
     assert "MaxPending" not in log
+
+
+# --- differential fuzzing (bounded; `make fuzz` runs bench/fuzz_differential.py at length) -----
+
+
+@pytest.fixture(scope="module")
+def both_urls() -> Iterator[tuple[str, str]]:
+    with server("nats-server", None) as real_url, server("stub", None) as stub_url:
+        yield real_url, stub_url
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
+@given(chunks=session)
+def test_random_sessions_agree_with_nats_server(
+    both_urls: tuple[str, str], chunks: list[bytes]
+) -> None:
+    real_url, stub_url = both_urls
+    want = run(raw_session(real_url, chunks))
+    got = run(raw_session(stub_url, chunks))
+    assert agree(want, got), f"nats-server {want!r}\nstub        {got!r}"
