@@ -16,7 +16,16 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from tests.server_stub.harness import raw_session, run, server
+from nscpy import jwt
+from tests.server_stub.chain import Chain
+from tests.server_stub.harness import (
+    jwt_session,
+    raw_session,
+    real_server,
+    run,
+    server,
+    stub_server,
+)
 from tests.support.sessions import agree, session
 from tests.support.stress import KINDS, Served, connect_raw, serve, slow_consumers, sub_storm
 
@@ -170,3 +179,30 @@ def test_random_sessions_agree_with_nats_server(
     want = run(raw_session(real_url, chunks))
     got = run(raw_session(stub_url, chunks))
     assert agree(want, got), f"nats-server {want!r}\nstub        {got!r}"
+
+
+# --- per-connection limits from the user JWT ---------------------------------------------------
+
+
+def test_jwt_subs_and_payload_limits_match_nats_server(tmp_path: Path) -> None:
+    # The issue asks to keep max_subscriptions and the per-connection limits through the
+    # SUB-storm changes: a user limited to 100 SUBs and 16-byte payloads sends 300 SUBs in one
+    # write (200 refusals, connection kept), then a 17-byte PUB (refused at the PUB line, closed).
+    def limits(claims: jwt.UserClaims) -> None:
+        claims.subs, claims.payload = 100, 16
+
+    chain = Chain.create(tmp_path, "APP")
+    conf = chain.config("limits")
+    creds = chain.user("APP", limits)
+    storm = b"".join(b"SUB s.%d %d\r\n" % (i, i) for i in range(300))
+    chunks = [storm, b"PUB s.1 16\r\n" + b"x" * 16 + b"\r\n", b"PUB s.1 17\r\n"]
+    outcomes = []
+    for make in (real_server, stub_server):
+        with make(conf) as url:
+            outcomes.append(run(jwt_session(url, creds.jwt, creds.kp, chunks), 60))
+    real, stub = outcomes
+    assert real.count(b"-ERR 'maximum subscriptions exceeded'\r\n") == 200
+    assert b"MSG s.1 1 16\r\n" in real and real.endswith(
+        b"-ERR 'Maximum Payload Violation'\r\n<EOF>"
+    )
+    assert stub == real
