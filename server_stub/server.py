@@ -749,11 +749,23 @@ class Client(asyncio.Protocol):
         for handle in self._timers.values():
             handle.cancel()
         self._timers.clear()
-        for sub in list(self.subs.values()):
-            self._remove_sub(sub)
+        if self.subs:
+            subs = list(self.subs.values())
+            self.subs.clear()
+            self._unsubscribe_all(subs, 0)
         if self.account is not None:
             self.account.clients.discard(self)
         self.server.clients.pop(self.cid, None)
+
+    def _unsubscribe_all(self, subs: list[Subscription], start: int) -> None:
+        # A client leaving with 100,000 SUBs leaves in turns as well (see _EVENTS_PER_TURN);
+        # meanwhile its subscriptions refuse every delivery, since it is closed.
+        unsubscribe = self.server.router.unsubscribe
+        end = start + _EVENTS_PER_TURN
+        for sub in subs[start:end]:
+            unsubscribe(sub)
+        if end < len(subs):
+            asyncio.get_running_loop().call_soon(self._unsubscribe_all, subs, end)
 
     def _remove_sub(self, sub: Subscription) -> None:
         self.subs.pop(sub.sid, None)

@@ -176,6 +176,13 @@ def test_one_clients_backlog_is_handled_in_turns() -> None:
             got = await asyncio.wait_for(reader.readuntil(b"PONG\r\n"), 10)
             assert got == b"MSG s.19999 19999 2\r\nok\r\nPONG\r\n"
             assert len(client.subs) == 20_000 and client.transport.is_reading()
+            # leaving with 20,000 subscriptions is done in turns too, and completely
+            sublist = srv.router.account("$G").sublist
+            client.close()
+            assert 0 < len(sublist) < 20_000
+            for _ in range(100):
+                await asyncio.sleep(0)
+            assert len(sublist) == 0
             writer.close()
         finally:
             await srv.stop()

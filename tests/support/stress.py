@@ -143,8 +143,9 @@ async def sub_storm(served: Served, subjects: int = 2_000, subs: int = 100_000) 
         except (asyncio.TimeoutError, asyncio.IncompleteReadError):
             acked = False
         elapsed = time.perf_counter() - start
-    rss = served.rss_mb()
-    writer.close()
+        rss = served.rss_mb()
+        writer.close()  # and the storm client leaves with all its subscriptions
+        await asyncio.sleep(1.0)
     return StormResult(elapsed, rtts, acked, rss)
 
 
