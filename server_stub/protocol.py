@@ -142,7 +142,9 @@ def client_options(raw: Any) -> dict[str, Any]:
         if value is None:
             continue
         if not _has_type(value, kind):
-            raise ProtocolError(f"CONNECT field {key!r} must be a {kind}, got {value!r}", None)
+            # the type only: the value may be a password or a seed
+            got = type(value).__name__
+            raise ProtocolError(f"CONNECT field {key!r} must be a {kind}, got a {got}", None)
         options[name] = value
     return options
 
