@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import socket
 import subprocess
 import sys
@@ -111,8 +112,11 @@ async def pinger(served: Served, interval: float = 0.02) -> AsyncIterator[list[f
         yield rtts
     finally:
         done.set()
-        await asyncio.wait_for(task, 70)
-        rtts.append(await ping_rtt(reader, writer))  # and once more, after the storm
+        try:
+            await asyncio.wait_for(task, 70)
+            rtts.append(await ping_rtt(reader, writer))  # and once more, after the storm
+        except asyncio.TimeoutError:
+            rtts.append(math.inf)  # a PING unanswered for 60 s: recorded, not raised
         writer.close()
 
 
