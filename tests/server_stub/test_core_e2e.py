@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import socket
 from collections.abc import Iterator
 
 import nats
@@ -184,6 +185,44 @@ def test_one_clients_backlog_is_handled_in_turns() -> None:
                 await asyncio.sleep(0)
             assert len(sublist) == 0
             writer.close()
+        finally:
+            await srv.stop()
+
+    run(scenario())
+
+
+def test_a_closed_client_that_never_reads_is_let_go_after_write_deadline() -> None:
+    # close() half-closes and lingers so a client can read its -ERR; one that never reads would
+    # have kept its socket and backlog for ever (the 282 MB of issue #10 item 11)
+    async def scenario() -> None:
+        srv = await _inproc(write_deadline=0.5)
+        try:
+            host, port = srv.url.removeprefix("nats://").rsplit(":", 1)
+            sock = socket.socket()
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8192)
+            sock.setblocking(False)
+            await asyncio.get_running_loop().sock_connect(sock, (host, int(port)))
+            reader, writer = await asyncio.open_connection(sock=sock, limit=16 * 1024)
+            await reader.readline()
+            writer.write(b'CONNECT {"verbose":false}\r\nSUB big 1\r\nPING\r\n')
+            await reader.readuntil(b"PONG\r\n")
+            victim = next(c for c in srv.clients.values() if c.subs)
+            nc = await nats.connect(srv.url)
+            for _ in range(160):  # 8 MB: more than the kernel buffers, far below max_pending
+                await nc.publish("big", b"x" * 50_000)
+            await nc.flush()
+            assert victim.transport is not None and victim.transport.get_write_buffer_size()
+            held_by_kernel = victim._written - victim.transport.get_write_buffer_size()
+            victim.close()  # e.g. its JWT expired, with the backlog still queued
+            await asyncio.sleep(1.5)  # past the write deadline, still not reading
+            total = 0
+            while data := await asyncio.wait_for(reader.read(1 << 20), 5):
+                total += len(data)
+            # what the kernel held, then EOF: the rest of the backlog was let go
+            assert total <= held_by_kernel + 64 * 1024
+            assert srv.slow_consumers == 0  # closing it was not a slow-consumer verdict
+            writer.close()
+            await nc.close()
         finally:
             await srv.stop()
 
