@@ -33,5 +33,5 @@ bench: $(STAMP)
 # then random sessions to nats-server and the stub (same bytes back).
 fuzz: $(STAMP)
 	NSCPY_FUZZ_EXAMPLES=$${NSCPY_FUZZ_EXAMPLES:-20000} $(BIN)/pytest -q -p no:cacheprovider \
-		tests/server_stub/test_protocol_fuzz.py
+		tests/server_stub/test_protocol_fuzz.py tests/server_stub/test_config_fuzz.py
 	$(BIN)/python bench/fuzz_differential.py $${NSCPY_FUZZ_DIFF_EXAMPLES:-1000}

@@ -116,6 +116,11 @@ def _listen(conf: ConfMap, options: ServerOptions) -> None:
             options.host = host
     if "port" in conf:
         options.port = _int(conf["port"], "port")
+    if options.port == -1:  # nats-server's RANDOM_PORT
+        options.port = 0
+    if not 0 <= options.port <= 65535:
+        where = conf.where("port") if "port" in conf else conf.where("listen")
+        raise ConfigError(f"{where}: port must be 0 to 65535 (or -1 for any), got {options.port}")
     for key in ("host", "net"):
         if key in conf:
             options.host = str(conf[key])
