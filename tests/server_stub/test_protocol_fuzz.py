@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from server_stub.errors import ProtocolError
 from server_stub.events import Connect
+from server_stub.headers import build_headers, parse_headers
 from server_stub.protocol import NEED_DATA, ServerConnection, client_options
 
 EXAMPLES = int(os.environ.get("NSCPY_FUZZ_EXAMPLES", "200"))
@@ -112,3 +113,23 @@ def test_connect_fields_are_typed_or_refused(fields: dict[str, Any]) -> None:
         if key in {"user", "pass", "auth_token", "jwt", "sig", "nkey", "name", "lang"}:
             want = str
         assert type(value) is want, (key, value)
+
+
+header_key = st.text(
+    alphabet=st.characters(min_codepoint=33, max_codepoint=126, blacklist_characters=":"),
+    min_size=1,
+    max_size=8,
+).filter(lambda k: k not in ("Status", "Description"))
+header_value = st.text(
+    alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=12
+).map(str.strip)
+
+
+@FUZZ
+@given(block=st.binary(max_size=200), headers=st.dictionaries(header_key, header_value))
+def test_header_blocks_parse_without_raising_and_round_trip(
+    block: bytes, headers: dict[str, str]
+) -> None:
+    # an HPUB's header block reaches internal services (JetStream, the resolver) as a dict
+    assert isinstance(parse_headers(block), dict)
+    assert parse_headers(build_headers(headers)) == headers
