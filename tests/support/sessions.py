@@ -80,15 +80,26 @@ def normalise(out: bytes) -> bytes:
     # When a PUB's payload spans two reads, nats-server parses the PUB line again (clonePubArg)
     # and a pedantic client hears "Invalid Publish Subject" twice: an artefact of where TCP
     # split the bytes, which the stub does not reproduce.
-    return re.sub(rb"(%s)+" % _PEDANTIC_ERR, _PEDANTIC_ERR, out)
+    out = re.sub(rb"(%s)+" % _PEDANTIC_ERR, _PEDANTIC_ERR, out)
+    # the servers' own keep-alive PINGs come on timers, not in answer to the session
+    return re.sub(rb"(?m)^PING\r\n", b"", out)
+
+
+_FATAL = (b"'Unknown Protocol Operation'\r\n", b"'Maximum Payload Violation'\r\n")
 
 
 def agree(want: bytes, got: bytes) -> bool:
-    """Same bytes; or both closed, nats-server's bytes a prefix of the stub's. nats-server closes
-    at once, so the session's later writes make its kernel answer with a RST, and a RST throws
-    away whatever the client had not read yet (the stub half-closes and lingers instead)."""
+    """Same bytes, with two allowances for timing:
+
+    - both closed, nats-server's bytes a prefix of the stub's: nats-server closes at once, so
+      the session's later writes make its kernel answer with a RST, and a RST throws away
+      whatever the client had not read yet (the stub half-closes and lingers instead);
+    - nats-server sent a fatal -ERR but its close came after the read window (a loaded machine).
+    """
     want, got = normalise(want), normalise(got)
     if want == got:
         return True
     eof = b"<EOF>"
+    if got == want + eof and want.endswith(_FATAL):
+        return True
     return want.endswith(eof) and got.endswith(eof) and got.startswith(want[: -len(eof)])
