@@ -13,8 +13,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.server_stub.harness import raw_session, run, server  # noqa: E402
-from tests.support.sessions import agree, session  # noqa: E402
+from tests.server_stub.harness import server  # noqa: E402
+from tests.support.sessions import check_session, session  # noqa: E402
 
 
 def main() -> None:
@@ -29,9 +29,7 @@ def main() -> None:
         )
         @given(chunks=session)
         def same_bytes(chunks: list[bytes]) -> None:
-            want = run(raw_session(real_url, chunks))
-            got = run(raw_session(stub_url, chunks))
-            assert agree(want, got), f"\nsession {chunks!r}\n  nats-server {want!r}\n  stub {got!r}"
+            check_session(real_url, stub_url, chunks)
 
         same_bytes()
     print(f"{n} random sessions: the stub answered each byte for byte as nats-server did")

@@ -26,7 +26,7 @@ from tests.server_stub.harness import (
     server,
     stub_server,
 )
-from tests.support.sessions import agree, session
+from tests.support.sessions import check_session, session
 from tests.support.stress import KINDS, Served, connect_raw, serve, slow_consumers, sub_storm
 
 pytestmark = pytest.mark.e2e
@@ -175,10 +175,7 @@ def both_urls() -> Iterator[tuple[str, str]]:
 def test_random_sessions_agree_with_nats_server(
     both_urls: tuple[str, str], chunks: list[bytes]
 ) -> None:
-    real_url, stub_url = both_urls
-    want = run(raw_session(real_url, chunks))
-    got = run(raw_session(stub_url, chunks))
-    assert agree(want, got), f"nats-server {want!r}\nstub        {got!r}"
+    check_session(*both_urls, chunks)
 
 
 # --- per-connection limits from the user JWT ---------------------------------------------------
