@@ -496,18 +496,20 @@ class Client(asyncio.Protocol):
             return
         account = self._account()
         subject = event.subject
-        if not is_valid_subject(subject) or (event.queue is not None and not event.queue):
-            self.send_err(errors.INVALID_SUBJECT)
-            return
+        # nats-server's order: permissions, the subscription limit, a reused sid (ignored, even
+        # with a subject it would refuse), and only then the subject's syntax (at insert)
         if self.perms is not None and not self.perms.can_subscribe(subject, event.queue):
             log.info("cid %d: Subscription Violation - Subject %r", self.cid, subject)
             self.send_err(errors.sub_violation(subject, event.queue))
             return
-        if event.sid in self.subs:
-            self._ok()  # nats-server ignores a SUB that reuses a sid
-            return
         if 0 <= self.max_subs <= len(self.subs):
             self.send_err(errors.MAX_SUBSCRIPTIONS)
+            return
+        if event.sid in self.subs:
+            self._ok()
+            return
+        if not is_valid_subject(subject) or (event.queue is not None and not event.queue):
+            self.send_err(errors.INVALID_SUBJECT)
             return
         sub = Subscription(self, event.sid, subject, event.queue, account)
         self.subs[event.sid] = sub

@@ -155,7 +155,9 @@ class SubList(Generic[T]):
             return hit
         plain: list[T] = []
         queues: dict[str, list[T]] = {}
-        self._collect(self._root, subject.split("."), 0, plain, queues)
+        tokens = subject.split(".")
+        if "" not in tokens:  # nats-server's Match finds nothing for `a..b`, `.a`, `a.` or ``
+            self._collect(self._root, tokens, 0, plain, queues)
         result = MatchResult(plain, queues)
         if len(self._cache) >= self._cache_size:
             # drop the oldest entry; dicts keep insertion order

@@ -60,6 +60,8 @@ ABUSE: dict[str, list[bytes]] = {
     "tabs_in_pub": [C, b"SUB a 1\r\n", b"PUB\ta\t1\r\nx\r\n"],
     "bad_sub_then_good": [C, b"SUB a..b 1\r\n", b"SUB a 1\r\n", b"PUB a 0\r\n\r\n"],
     "sid_reused_50_times": [C, b"SUB a 1\r\n" * 50, b"PUB a 0\r\n\r\n"],
+    # found by bench/fuzz_differential.py: a reused sid is ignored before the subject is checked
+    "sid_reused_with_bad_subject": [C, b"SUB a 1\r\n", b"SUB . 1\r\n", b"SUB a..b 1\r\n"],
     "payload_shorter_than_size": [C, b"PUB a 5\r\nab\r\n"],
     "hpub_header_not_nats": [C, b"SUB a 1\r\n", b"HPUB a 5 7\r\nHELLOhi\r\n"],
     "hpub_header_size_short": [C, b"HPUB a 3 5\r\nabcde\r\n"],
@@ -102,6 +104,44 @@ def test_abuse_inputs_get_nats_server_verdicts(abuse_reference: dict[str, bytes]
     assert not mismatches, "\n".join(
         f"{k}:\n  want {w[:300]!r}\n  got  {g[:300]!r}" for k, (w, g) in mismatches.items()
     )
+
+
+PERMS_CONF = """
+authorization { users = [
+  { user: allow, password: a,
+    permissions: { subscribe: { allow: ["orders.>"] }, publish: { allow: ["orders.>"] } } }
+  { user: deny, password: d,
+    permissions: { subscribe: { deny: ["secret.>"] }, publish: { deny: ["secret.>"] } } }
+] }
+"""
+EMPTY_TOKENS = [
+    b"SUB orders..x 1\r\n",
+    b"SUB secret..x 2\r\n",
+    b"SUB .orders 3\r\n",
+    b"SUB orders. 4\r\n",
+    b"SUB orders.> 5\r\n",
+    b"PUB orders..x 1\r\nx\r\n",
+    b"PUB secret..x 1\r\nx\r\n",
+    b"PUB orders.a 1\r\nx\r\n",
+]
+
+
+@pytest.mark.parametrize("user", ["allow", "deny"])
+def test_empty_tokens_against_permissions_match_nats_server(user: str, tmp_path: Path) -> None:
+    # nats-server's permission lists are sublists, and a sublist matches nothing for a subject
+    # with an empty token: an allow list refuses `orders..x`, a deny list lets it through to
+    # the subject check (found by the differential fuzzing)
+    connect = b'CONNECT {"verbose":true,"pedantic":true,"user":"%s","pass":"%s"}\r\n' % (
+        user.encode(),
+        user[0].encode(),
+    )
+    conf = tmp_path / "perms.conf"
+    conf.write_text(PERMS_CONF)
+    outcomes = []
+    for kind in KINDS:
+        with server(kind, conf) as url:
+            outcomes.append(_normalise(run(raw_session(url, [connect, *EMPTY_TOKENS]))))
+    assert outcomes[1] == outcomes[0]
 
 
 # --- resource limits -------------------------------------------------------------------------

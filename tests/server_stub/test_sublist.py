@@ -124,3 +124,15 @@ def test_sub_storm_does_not_scan_the_match_cache() -> None:
     assert sl.match("storm.1990").plain == []
     assert sl.remove("storm.1999", -1)
     assert sl.match("storm.1999").plain == []
+
+
+def test_subjects_with_empty_tokens_match_nothing() -> None:
+    # as nats-server's sublist Match; permission lists are sublists too, so `orders.>` neither
+    # allows nor denies `orders..x` (found by bench/fuzz_differential.py and the probes)
+    sl: SubList[str] = SubList()
+    sl.insert(">", "all")
+    sl.insert("a.>", "a")
+    sl.insert("a.*.b", "ab")
+    for subject in ("a..b", ".a", "a.", "", "a.b.", "."):
+        assert not sl.match(subject), subject
+    assert sorted(sl.match("a.x.b").plain) == ["a", "ab", "all"]
