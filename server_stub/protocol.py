@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import enum
 import json
+import re
 from typing import Any, Literal
 
 from server_stub import errors
@@ -88,6 +89,30 @@ def _size(raw: bytes) -> int:
     if size < 0:  # nats-server closes without an -ERR ("Bad or Missing Size")
         raise ProtocolError(f"size must be 1 to 9 decimal digits, got {raw[:32]!r}", None)
     return size
+
+
+_BLANKS = re.compile(rb"[ \t]+")
+_ARG_SEPARATORS = re.compile(rb"[ \t\r]+")
+
+
+def _op_and_args(line: bytes) -> tuple[bytes, bytes | None]:
+    """A control line (LF removed) split as nats-server's parser does: the operation runs to
+    the first space or tab (a vertical tab or form feed is part of it, so "SUB\\vx" is no SUB);
+    the arguments follow that run of blanks. A CR anywhere in the arguments makes nats-server
+    drop the line's last byte, assuming the CR ended it; None: no arguments."""
+    blanks = _BLANKS.search(line)
+    if blanks is None or blanks.start() == 0:  # nothing after the op, or a leading blank
+        return line, None
+    rest = line[blanks.end() :]
+    if b"\r" in rest:
+        rest = rest[:-1]
+    return line[: blanks.start()], rest
+
+
+def _args(rest: bytes, separators: re.Pattern[bytes] = _ARG_SEPARATORS) -> list[bytes]:
+    """nats-server's splitArg: fields separated by spaces, tabs and CRs (PUB and HPUB have
+    their own unrolled split, where a CR is part of a field: "PUB a 1\\rX" has no valid size)."""
+    return [arg for arg in separators.split(rest) if arg]
 
 
 # CONNECT fields with the JSON types of nats-server's ClientOpts (Go's json refuses a CONNECT
@@ -207,8 +232,7 @@ class ServerConnection:
             return NEED_DATA
         if nl - pos > self.max_control_line + 1:
             raise ProtocolError("control line too long", errors.MAX_CONTROL_LINE)
-        end = nl - 1 if nl > pos and buf[nl - 1] == 13 else nl
-        line = bytes(buf[pos:end])
+        line = bytes(buf[pos:nl])  # with its CR, if any: see _op_and_args
         self._pos = nl + 1
         head = line[:4].upper()
         # nats-server's state machine stops reading after PING/PONG: "PINGX" is a PING.
@@ -216,21 +240,21 @@ class ServerConnection:
             return _PING
         if head == b"PONG":
             return _PONG
-        parts = line.split(None, 1)
-        if len(parts) < 2 or line[:1] in b" \t":
-            if line[:3] == b"+OK" or (parts and parts[0].upper() == b"CONNECT"):
-                return None if line[:3] == b"+OK" else self._connect(b"")
-            raise ProtocolError(f"unknown or incomplete operation {line[:32]!r}")
-        op = parts[0].upper()
-        rest = parts[1]
+        op, rest = _op_and_args(line)
+        if rest is None:
+            bare = op[:-1] if op.endswith(b"\r") else op
+            if bare[:3] == b"+OK" or bare.upper() == b"CONNECT":
+                return None if bare[:3] == b"+OK" else self._connect(b"")
+            raise ProtocolError(f"unknown or incomplete operation {bare[:32]!r}")
+        op = op.upper()
         if op == b"PUB":
-            return self._pub(rest.split())
+            return self._pub(_args(rest, _BLANKS))
         if op == b"HPUB":
-            return self._hpub(rest.split())
+            return self._hpub(_args(rest, _BLANKS))
         if op == b"SUB":
-            return self._sub(rest.split())
+            return self._sub(_args(rest))
         if op == b"UNSUB":
-            return self._unsub(rest.split())
+            return self._unsub(_args(rest))
         if op == b"CONNECT":
             return self._connect(rest)
         if op == b"INFO":

@@ -80,6 +80,15 @@ ABUSE: dict[str, list[bytes]] = {
     "client_info_garbage": [C, b"INFO {garbage\r\n"],
     "client_info_array": [C, b"INFO []\r\n"],
     "client_msg": [C, b"MSG a 1 0\r\n\r\n"],
+    # found by bench/fuzz_differential.py: only space and tab end an op; a CR inside a line
+    # makes nats-server drop the line's last byte (it takes the CR for the line's end)
+    "vertical_tab_after_op": [C, b"SUB\x0bPING\r\n"],
+    "cr_inside_sub": [C, b"SUB a\rb 12\n", b"PUB a 1\r\nx\r\n"],
+    "blanks_then_cr": [C, b"SUB \r\n"],
+    "cr_inside_connect": [b'CONNECT {"verbose":true}\rX\n', b"SUB a 1\r\n"],
+    "cr_inside_info": [C, b"INFO {}\rX\n"],
+    "tab_after_op": [C, b"SUB\ta\t1\r\n"],
+    "ok_variants": [C, b"+OKX\r\n", b"+OK \r\n"],
 }
 
 

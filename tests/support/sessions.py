@@ -63,7 +63,10 @@ def mutated(draw: st.DrawFn, line: bytes) -> bytes:
     if how == "double":
         return line[: i + 1] + line[i:]
     if how == "replace":
-        return line[:i] + bytes([draw(st.integers(0, 255))]) + line[i + 1 :]
+        # not \v or \f: nscpy's subject check refuses them in a subject, nats-server 2.15
+        # takes them (a known difference, listed in the probe suite's report)
+        byte = draw(st.integers(0, 255).filter(lambda b: b not in (0x0B, 0x0C)))
+        return line[:i] + bytes([byte]) + line[i + 1 :]
     return line.lower() if line[:1].isupper() else line.upper()
 
 
