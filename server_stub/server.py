@@ -20,6 +20,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from nscpy import keys
@@ -28,6 +29,7 @@ from nscpy.values import format_go_duration
 from server_stub import errors
 from server_stub.auth import Authenticator, ConnectionInfo, Identity, NoAuth
 from server_stub.bus import BusMessage, Handler
+from server_stub.callout import CalloutNeeded
 from server_stub.errors import AuthError, ProtocolError
 from server_stub.events import Connect, HPub, Info, Ping, Pong, Pub, Sub, Unsub
 from server_stub.headers import build_headers, no_responders, parse_headers
@@ -94,8 +96,11 @@ class Server:
         self.auth: Authenticator = authenticator or options.authorization or NoAuth()
         self.router = Router()
         self.clients: dict[int, Client] = {}
-        self.server_id = keys.create_pair(keys.Prefix.SERVER).public_key
-        self.xkey = keys.create_curve_pair().public_key
+        self.server_key = keys.create_pair(keys.Prefix.SERVER)  # signs auth callout requests
+        self.server_id = self.server_key.public_key
+        self.xkey_pair = keys.create_curve_pair()  # seals auth callout requests
+        self.xkey = self.xkey_pair.public_key
+        self.inbox_prefix = os.urandom(6).hex()
         self.name = options.server_name or self.server_id
         self.port = 0
         self.internal = InternalClient()
@@ -269,6 +274,21 @@ class Server:
         fields["xkey"] = self.xkey
         return fields
 
+    def callout_side(self) -> Any:
+        """What an auth callout request needs from the server (server_stub.callout)."""
+        from server_stub.callout_request import ServerSide
+
+        names = {spec.name for spec in self.options.accounts} | {"$G"}
+        return ServerSide(
+            self.server_key,
+            self.xkey_pair,
+            self.name,
+            self.options.host,
+            VERSION,
+            self.options.auth_timeout,
+            names,
+        )
+
     def clients_of(self, account: Account) -> list[Client]:
         """Connected clients bound to an account."""
         return [c for c in account.clients if isinstance(c, Client)]
@@ -309,12 +329,14 @@ class Client(asyncio.Protocol):
         self._flush_pending = False
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._upgrading = False
+        self.paused = False  # an auth callout is deciding this client: input waits
+        self._after_tls: list[Callable[[], object]] = []
         # write_deadline bookkeeping: bytes handed to the transport so far, and for the oldest
         # batch still in its buffer: where it ends in that count, its chunks and bytes
         self._written = 0
         self._batch: tuple[int, int, int] = (0, 0, 0)
         self._write_timer: asyncio.TimerHandle | None = None
-        self._parse_scheduled = False  # a _parse call is queued (the event budget ran out)
+        self._parse_scheduled = False  # a _process call is queued (the event budget ran out)
         self._reading_paused = False
 
     # --- transport callbacks -------------------------------------------------------------------
@@ -366,6 +388,8 @@ class Client(asyncio.Protocol):
         self.transport = new
         self.tls = True
         self._upgrading = False
+        while self._after_tls and not self.closed:
+            self._after_tls.pop(0)()
         if self._out:
             self._flush()
 
@@ -374,17 +398,17 @@ class Client(asyncio.Protocol):
         if self.closed:
             return
         self.proto.receive_data(data)
-        if not self._parse_scheduled:
-            self._parse()
+        if not self.paused and not self._parse_scheduled:
+            self._process()
 
-    def _parse(self) -> None:
+    def _process(self) -> None:
         self._parse_scheduled = False
         proto = self.proto
         handlers = self._handlers
         budget = _EVENTS_PER_TURN
         try:
             while budget > 0:
-                if self.closed:
+                if self.closed or self.paused:
                     return
                 event = proto.next_event()
                 if event is NEED_DATA:
@@ -415,7 +439,7 @@ class Client(asyncio.Protocol):
             self._reading_paused = True
             self.transport.pause_reading()
         self._parse_scheduled = True
-        asyncio.get_running_loop().call_soon(self._parse)
+        asyncio.get_running_loop().call_soon(self._process)
 
     def connection_lost(self, exc: Exception | None) -> None:
         """Forget subscriptions, timers and the client registration."""
@@ -452,6 +476,38 @@ class Client(asyncio.Protocol):
         info = ConnectionInfo(self.host, self.port, self.nonce, time.time(), self.tls)
         try:
             identity = server.auth.authenticate(opts, info)
+        except AuthError as exc:
+            log.info("cid %d: authentication error: %s", self.cid, exc.reason)
+            self.fail(exc.err)
+            return
+        except CalloutNeeded as need:
+            from server_stub.callout import Callout
+
+            self._cancel("auth")  # the callout's own timeout (the auth timeout) applies
+            self.paused = True
+            # asyncio may deliver the first TLS bytes before start_tls() returns the new
+            # transport: the request needs the TLS state, so it waits for the upgrade
+            self._after_tls.append(partial(Callout, server, self, need, opts, info))
+            if not self._upgrading:
+                self._after_tls.pop()()
+            return
+        self._bind(identity)
+
+    def callout_done(self, identity: Identity | None) -> None:
+        """The auth callout decided: bind the identity (or refuse), then resume the input."""
+        self.paused = False
+        if self.closed:
+            return
+        if identity is None:
+            self.fail(errors.AUTH_VIOLATION)
+            return
+        self._bind(identity)
+        if not self.closed:
+            self._process()
+
+    def _bind(self, identity: Identity) -> None:
+        server = self.server
+        try:
             account = server.router.account(identity.account)
             admit = getattr(server.auth, "admit", None)
             if admit is not None:  # account-level checks (connection limits) in operator mode
@@ -796,6 +852,9 @@ class Client(asyncio.Protocol):
 
     def _ping_tick(self) -> None:
         if self.closed:
+            return
+        if self.paused:  # nats-server sends no PING while an auth callout decides the client
+            self._timer("ping", self.server.options.first_ping, self._ping_tick)
             return
         if self.pings_out + 1 > self.server.options.ping_max:
             self.fail(errors.STALE_CONNECTION)

@@ -8,11 +8,14 @@ account). A JWT that does not decode is reported as an issue rather than stoppin
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from nscpy.actions.errors import ActionError, UsageProblem
+from nscpy.actions.signers import may_sign_user
 from nscpy.actions.workspace import Workspace
 from nscpy.jwt import (
     AccountClaims,
@@ -24,7 +27,11 @@ from nscpy.jwt import (
     ValidationResults,
     decode,
     parse_decorated_jwt,
+    parse_decorated_seed,
+    peek,
 )
+from nscpy.store.errors import StoreError
+from nscpy.store.keystore import public_key_of
 
 
 @dataclass
@@ -50,11 +57,19 @@ class Section:
         }
 
 
-def _decoded(token: str, what: str, section: Section) -> AnyClaims | None:
+def _decoded(read: Callable[[], str], what: str, section: Section, path: Path) -> AnyClaims | None:
+    """The claims of one stored JWT file, or None with a blocking issue naming the file."""
+    try:
+        token = read()
+    except StoreError as exc:  # unreadable, not UTF-8, missing: say which file
+        section.issues.append(ValidationIssue(f"{what} JWT cannot be read: {exc}", True))
+        return None
     try:
         return decode(token.strip())
     except JWTError as exc:
-        section.issues.append(ValidationIssue(f"{what} JWT does not decode: {exc}", True))
+        section.issues.append(
+            ValidationIssue(f"{what} JWT ({str(path)!r}) does not decode: {exc}", True)
+        )
         return None
 
 
@@ -66,6 +81,23 @@ def _validate(claims: AnyClaims, now: int, prefix: str = "") -> list[ValidationI
     ]
 
 
+def _rotations_in_progress(ws: Workspace, operator: str) -> list[ValidationIssue]:
+    """A warning per key rotation left in progress (so a forgotten one is seen)."""
+    from nscpy.actions.rotation import record_path, rotations_in_progress
+
+    issues: list[ValidationIssue] = []
+    for account, r in rotations_in_progress(ws, operator):
+        what = f"operator {operator!r}" if account is None else f"account {account!r}"
+        text = f"{r.kind} rotation of {what} in progress ({r.phase}): old key {r.old}, new key "
+        if account is not None and not ws.store.has_account(operator, account):
+            path = record_path(ws, operator, account)
+            text += f"{r.new}; the account is gone: remove {str(path)!r}"
+        else:
+            text += f"{r.new}; complete it with 'nscpy rotate {r.kind} finish'"
+        issues.append(ValidationIssue(text, False))
+    return issues
+
+
 def validate_store(
     ws: Workspace, *, account: str | None = None, all_accounts: bool = False
 ) -> list[Section]:
@@ -75,7 +107,12 @@ def validate_store(
     operator = ws.operator_name()
     now = ws.now()
     op_section = Section(f"Operator {operator!r}")
-    op = _decoded(ws.store.read_operator(operator), "the operator", op_section)
+    op = _decoded(
+        lambda: ws.store.read_operator(operator),
+        "the operator",
+        op_section,
+        ws.paths.operator_jwt(operator),
+    )
     if op is not None and not isinstance(op, OperatorClaims):
         op_section.issues.append(ValidationIssue("the operator JWT is not an operator JWT", True))
         op = None
@@ -85,6 +122,7 @@ def validate_store(
             op_section.issues.append(
                 ValidationIssue("operator is not issued by operator or operator signing key", True)
             )
+    op_section.issues += _rotations_in_progress(ws, operator)
     if all_accounts:
         names = ws.store.list_accounts(operator)
     elif account:
@@ -97,14 +135,48 @@ def validate_store(
     sections = [op_section]
     for name in names:
         sections.append(_account_section(ws, operator, name, op, now))
+    sections.append(_keystore_section(ws))
     return sections
+
+
+def _keystore_section(ws: Workspace) -> Section:
+    """Every seed file in the keystore: named after its key, in its shard, holding its seed."""
+    section = Section(f"Keystore {str(ws.paths.keystore_dir)!r}")
+    problems = getattr(ws.keystore.backend, "problems", None)
+    if problems is not None:  # the OS keyring backend has no files to check
+        section.issues += [ValidationIssue(p, True) for p in problems()]
+    return section
+
+
+def _creds_issue(ws: Workspace, operator: str, account: str, user: str, subject: str) -> str:
+    """Why the user's creds file is unusable ('' if it is fine or absent)."""
+    path = ws.paths.creds_path(operator, account, user)
+    try:
+        text = path.read_text("utf-8")
+    except FileNotFoundError:
+        return ""
+    except (OSError, UnicodeDecodeError):
+        return f"creds file {str(path)!r} cannot be read as text"
+    try:
+        seed_key = public_key_of(parse_decorated_seed(text))
+        jwt_subject = peek(parse_decorated_jwt(text)).subject
+    except (ValueError, KeyError):
+        return f"creds file {str(path)!r} does not hold a JWT and a valid seed"
+    if seed_key != subject or jwt_subject != subject:
+        return f"creds file {str(path)!r} is not for user {user!r} ({subject})"
+    return ""
 
 
 def _account_section(
     ws: Workspace, operator: str, name: str, op: OperatorClaims | None, now: int
 ) -> Section:
     section = Section(f"Account {name!r}")
-    acct = _decoded(ws.store.read_account(operator, name), "the account", section)
+    acct = _decoded(
+        lambda: ws.store.read_account(operator, name),
+        "the account",
+        section,
+        ws.paths.account_jwt(operator, name),
+    )
     if acct is not None and not isinstance(acct, AccountClaims):
         section.issues.append(ValidationIssue("the account JWT is not an account JWT", True))
         return section
@@ -122,9 +194,17 @@ def _account_section(
             )
     for user in ws.store.list_users(operator, name):
         what = f"user {user!r}"
-        uc = _decoded(ws.store.read_user(operator, name, user), what, section)
+        uc = _decoded(
+            partial(ws.store.read_user, operator, name, user),
+            what,
+            section,
+            ws.paths.user_jwt(operator, name, user),
+        )
         if uc is None:
             continue
+        creds_problem = _creds_issue(ws, operator, name, user, uc.subject)
+        if creds_problem:
+            section.issues.append(ValidationIssue(f"{what}: {creds_problem}", True))
         if not isinstance(uc, UserClaims):
             section.issues.append(ValidationIssue(f"{what} JWT is not a user JWT", True))
             continue
@@ -133,7 +213,7 @@ def _account_section(
             section.issues.append(
                 ValidationIssue(f"{what} is not issued by account or account signing keys", True)
             )
-        elif op is not None and op.strict_signing_key_usage and uc.issuer == acct.subject:
+        elif not may_sign_user(op, acct, uc.issuer):
             section.issues.append(
                 ValidationIssue(
                     f"{what} is issued by account key but operator is in strict mode", True

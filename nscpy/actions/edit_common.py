@@ -1,4 +1,4 @@
-"""Shared machinery of the edit commands: locked account rewrites, signer order, validation.
+"""Shared machinery of the edit commands: locked account rewrites and validation.
 
 Every change to an account JWT goes through `update_account`: the account file is read, changed
 and re-signed under the store lock (DataStore.read_modify_write), so two edits running at once
@@ -12,15 +12,16 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from nscpy import keys
-from nscpy.actions.entities import Saved, account_signers, load_operator, operator_signers
+from nscpy.actions.entities import Saved, load_operator
 from nscpy.actions.errors import ActionError, UsageProblem
-from nscpy.actions.signers import load_key_value, resolve_signer
+from nscpy.actions.signers import account_signer, load_key_value
 from nscpy.actions.workspace import Workspace
 from nscpy.jwt import (
     AccountClaims,
     AnyClaims,
     JWTError,
     OperatorClaims,
+    UserClaims,
     ValidationResults,
     decode,
     encode,
@@ -52,33 +53,6 @@ def require_valid(claims: AnyClaims, now: int, what: str) -> None:
         raise UsageProblem(f"{what} would not be valid: {errors[0]}")
 
 
-def prefer(candidates: list[str], first: str) -> list[str]:
-    """candidates with `first` moved to the front (nsc prefers the key that issued the claim)."""
-    if first in candidates:
-        return [first, *(c for c in candidates if c != first)]
-    return candidates
-
-
-def operator_signer_for(
-    ws: Workspace, op: OperatorClaims, value: str | None, issued_by: str = ""
-) -> keys.KeyPair:
-    """The operator key that signs an account JWT: -K, else the previous issuer, else the first."""
-    return resolve_signer(
-        ws.keystore,
-        value,
-        prefer(operator_signers(op), issued_by),
-        what=f"accounts of operator {op.name or op.subject!r}",
-    )
-
-
-def user_signer_candidates(op: OperatorClaims, acct: AccountClaims) -> list[str]:
-    """Keys that may sign users: in strict mode the account identity key is left out."""
-    signers = account_signers(acct)
-    if op.strict_signing_key_usage and acct.issuer != op.subject:
-        signers = [k for k in signers if k != acct.subject]
-    return signers
-
-
 def check_system_account(op: OperatorClaims, acct: AccountClaims) -> None:
     """The system account may not carry JetStream limits (nats-server refuses to start)."""
     limits = acct.limits
@@ -88,6 +62,36 @@ def check_system_account(op: OperatorClaims, acct: AccountClaims) -> None:
             f"account {acct.name or acct.subject!r} is the system account: "
             "it may not have JetStream limits (use --js-disable)"
         )
+
+
+def check_account_chain(
+    op: OperatorClaims, acct: AccountClaims, name: str, *, adopt: bool = False
+) -> None:
+    """Refuse to re-sign an account JWT that another operator issued, unless adopt is given.
+
+    Re-signing would silently make a foreign account (one `validate` flags) ours. Strict
+    signing-key mode is a policy question validate reports; here only "ours or not" matters.
+    """
+    if adopt or acct.issuer == op.subject or acct.issuer in op.signing_keys:
+        return
+    raise ActionError(
+        f"account {name!r} is signed by {acct.issuer}, which is neither operator "
+        f"{op.name or op.subject!r} nor one of its signing keys; refusing to re-sign a foreign "
+        f"account: take it over first with 'nscpy edit account {name} --adopt'"
+    )
+
+
+def check_user_chain(
+    acct: AccountClaims, user: UserClaims, name: str, *, adopt: bool = False
+) -> None:
+    """Refuse to re-sign a user JWT that another account issued, unless adopt is given."""
+    if adopt or acct.did_sign(user):
+        return
+    raise ActionError(
+        f"user {name!r} is signed by {user.issuer}, which is neither account "
+        f"{acct.name or acct.subject!r} nor one of its signing keys; refusing to re-sign a "
+        "foreign user: pass --adopt to take it over"
+    )
 
 
 def decode_account(text: str, name: str) -> AccountClaims:
@@ -107,11 +111,13 @@ def update_account(
     change: Callable[[AccountClaims], T],
     *,
     signer: str | None = None,
+    adopt: bool = False,
 ) -> tuple[AccountClaims, T]:
     """Read, change, validate and re-sign the account JWT under the store lock.
 
     `change` mutates the claims in place and returns anything the caller wants back; if it (or
-    validation, or signing) raises, the stored JWT is untouched.
+    validation, or signing) raises, the stored JWT is untouched. An account JWT that does not
+    chain to the operator is refused unless adopt (check_account_chain).
     """
     op = load_operator(ws, ref.operator)
     path = ws.paths.account_jwt(ref.operator, ref.account)
@@ -121,6 +127,7 @@ def update_account(
         if old is None:
             raise ActionError(f"account {ref.account!r} does not exist")
         claims = decode_account(old, ref.account)
+        check_account_chain(op, claims, ref.account, adopt=adopt)
         subject = claims.subject
         result = change(claims)
         if claims.subject != subject:
@@ -128,7 +135,7 @@ def update_account(
         check_system_account(op, claims)
         now = ws.now()
         require_valid(claims, now, f"account {ref.account!r}")
-        pair = operator_signer_for(ws, op, signer, claims.issuer)
+        pair = account_signer(ws.keystore, op, signer, issued_by=claims.issuer)
         token = encode(claims, pair, iat=now)
         box.append((claims, result))
         return token

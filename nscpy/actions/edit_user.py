@@ -5,16 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from nscpy.actions.edit_common import (
+    check_account_chain,
+    check_user_chain,
     edit_tags,
-    prefer,
     require_valid,
     resolve_account,
-    user_signer_candidates,
 )
 from nscpy.actions.edit_limits import LimitsEdit
 from nscpy.actions.entities import Saved, load_account, load_operator, load_user
 from nscpy.actions.errors import UsageProblem
-from nscpy.actions.signers import resolve_signer
+from nscpy.actions.signers import user_signer
 from nscpy.actions.users import find_user, write_creds_if_possible
 from nscpy.actions.workspace import Workspace
 from nscpy.jwt import NO_LIMIT, ValidationResults, encode, validate_user_against_account
@@ -33,6 +33,7 @@ class UserEdit:
     rm_tags: list[str] = field(default_factory=list)
     start: int | None = None
     expiry: int | None = None
+    adopt: bool = False
 
 
 def edit_user(ws: Workspace, spec: UserEdit) -> Saved:
@@ -42,13 +43,9 @@ def edit_user(ws: Workspace, spec: UserEdit) -> Saved:
     op = load_operator(ws, ref.operator)
     acct = load_account(ws, ref.operator, ref.account)
     claims = load_user(ws, ref.operator, ref.account, user)
-    signer = resolve_signer(
-        ws.keystore,
-        spec.signer,
-        prefer(user_signer_candidates(op, acct), claims.issuer),
-        what=f"users of account {ref.account!r}",
-        scopes=acct.signing_keys,
-    )
+    check_account_chain(op, acct, ref.account, adopt=spec.adopt)
+    check_user_chain(acct, claims, user, adopt=spec.adopt)
+    signer = user_signer(ws.keystore, op, acct, spec.signer, issued_by=claims.issuer)
     scope = acct.signing_keys.get_scope(signer.public_key)
     notes: list[str] = []
     if scope is not None:

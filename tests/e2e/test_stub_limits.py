@@ -210,7 +210,7 @@ def test_slow_consumers_dropped_on_write_deadline(kind: str, tmp_path: Path) -> 
     assert "MaxPending" not in log
 
 
-# --- differential fuzzing (bounded; `make fuzz` runs bench/fuzz_differential.py at length) -----
+# --- differential fuzzing (bounded; `make fuzz-stub` runs bench/fuzz_differential.py longer) ---
 
 
 @pytest.fixture(scope="module")

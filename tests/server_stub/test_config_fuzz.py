@@ -1,6 +1,6 @@
 """Bounded fuzzing of the config parser and of the mapping to ServerOptions: any text gives
 options or a ConfigError (one clear line for the operator), never another exception.
-`make fuzz` runs it with more examples (NSCPY_FUZZ_EXAMPLES)."""
+`make fuzz-stub` runs it with more examples (NSCPY_FUZZ_EXAMPLES)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Bounded fuzzing of the sans-I/O parser: any bytes, fed whole, byte by byte or split at random
 points, give the same events and the same verdict, and nothing but ProtocolError is raised.
 
-`make fuzz` runs the same properties with many more examples (NSCPY_FUZZ_EXAMPLES).
+`make fuzz-stub` runs the same properties with many more examples (NSCPY_FUZZ_EXAMPLES).
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def _outcome(chunks: list[bytes]) -> tuple[list[object], str | None]:
 
 @FUZZ
 @given(data=any_bytes, cuts=st.lists(st.integers(0, 300), max_size=10))
-# found by `make fuzz`: a line one byte over the limit was refused only when read in pieces
+# found by `make fuzz-stub`: a line one byte over the limit was refused only when read in pieces
 @example(data=b"\x00" * 49 + b"\n", cuts=[])
 def test_same_events_and_verdict_however_the_bytes_arrive(data: bytes, cuts: list[int]) -> None:
     whole = _outcome([data])
