@@ -119,6 +119,11 @@ def _listen(conf: ConfMap, options: ServerOptions) -> None:
             options.host = host
     if "port" in conf:
         options.port = _int(conf["port"], "port")
+    if options.port == -1:  # nats-server's RANDOM_PORT
+        options.port = 0
+    if not 0 <= options.port <= 65535:
+        where = conf.where("port") if "port" in conf else conf.where("listen")
+        raise ConfigError(f"{where}: port must be 0 to 65535 (or -1 for any), got {options.port}")
     for key in ("host", "net"):
         if key in conf:
             options.host = str(conf[key])
@@ -142,6 +147,8 @@ def build(conf: ConfMap, config_dir: Path) -> ServerOptions:
             setattr(options, attr, _int(conf[key], key))
     if "ping_interval" in conf:
         options.ping_interval = duration(conf["ping_interval"], "ping_interval")
+    if "write_deadline" in conf:
+        options.write_deadline = duration(conf["write_deadline"], "write_deadline")
     if "tls" in conf:
         options.tls = _tls(conf["tls"], config_dir)
         # nats-server's default auth timeout with TLS is the TLS timeout plus one second
