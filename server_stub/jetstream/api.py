@@ -14,13 +14,14 @@ from typing import Any, Protocol
 
 from server_stub.jetstream import errors
 from server_stub.jetstream.config import JsLimits
-from server_stub.jetstream.consumer import Consumer, ConsumerConfig
+from server_stub.jetstream.consumer import Consumer, ConsumerConfig, Outgoing
 from server_stub.jetstream.memstore import MemStore, StoredMsg
 from server_stub.jetstream.stream import API_LEVEL, PublishResult, Stream, StreamConfig
-from server_stub.jetstream.wire import go_time, loads_request
+from server_stub.jetstream.wire import go_time, loads_request, parse_go_time
 
 _TYPE = "io.nats.jetstream.api.v1."
 _NAMES_LIMIT = 1024
+_SUBJECTS_LIMIT = 100_000
 _LIST_LIMIT = 256
 _NAME_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
@@ -46,6 +47,10 @@ class Host(Protocol):
 
     def consumer_removed(self, account: str, consumer: Consumer) -> None:
         """A consumer was deleted: unsubscribe and delete its files."""
+        ...
+
+    def consumer_paused(self, account: str, consumer: Consumer, out: list[Outgoing]) -> None:
+        """A consumer was paused or resumed: save it, send what resuming delivers."""
         ...
 
 
@@ -131,6 +136,8 @@ class JsAccount:
             response: dict[str, Any] = {"type": _TYPE + kind, "error": exc.to_json()}
             if kind == "stream_info_response":
                 response.update(total=0, offset=0, limit=0)
+            elif kind == "consumer_pause_response":
+                response.update(paused=False, pause_until=go_time(0))
             return response
 
     # -- handlers ------------------------------------------------------------------------
@@ -155,8 +162,12 @@ class JsAccount:
             if not existing.config.same_as(config):
                 raise errors.stream_name_exists()
             return self._stream_info_body(existing, now) | {"did_create": True}
+        if config.sealed:
+            raise errors.invalid_config("stream configuration for create can not be sealed")
         self._check_stream_limits(config)
         store = self.host.open_store(self.name, config, now)
+        if config.first_seq > 1:
+            store.remove_below(config.first_seq)
         stream = Stream(config, store, now)
         self.streams[name] = stream
         self.consumers[name] = {}
@@ -208,8 +219,9 @@ class JsAccount:
         config = StreamConfig.from_request(body)
         if config.name != name:
             raise errors.stream_name_mismatch()
-        if config.storage != stream.config.storage:
-            raise errors.invalid_config("stream configuration update can not change storage type")
+        stream.config.check_update(config)
+        if config.sealed:
+            config = config.sealing()
         self._check_stream_limits(config, updating=name)
         stream.config = config
         stream.enforce_limits(now)
@@ -218,8 +230,22 @@ class JsAccount:
 
     def _stream_info(self, body: dict[str, Any], now: int, name: str) -> dict[str, Any]:
         stream = self._stream(name)
+        unknown = sorted(set(body) - {"subjects_filter", "deleted_details", "offset"})
+        if unknown:
+            raise errors.unknown_field(unknown[0])
         info: dict[str, Any] = {"total": 0, "offset": 0, "limit": 0}
         info.update(self._stream_info_body(stream, now))
+        state = info["state"]
+        pattern = body.get("subjects_filter") or ""
+        counts = stream.subject_counts(pattern) if pattern and state["messages"] else {}
+        if counts:
+            offset = int(body.get("offset") or 0)
+            page = dict(sorted(counts.items())[offset : offset + _SUBJECTS_LIMIT])
+            info.update(total=len(counts), offset=offset, limit=_SUBJECTS_LIMIT)
+            state = _insert_after(state, "num_subjects", "subjects", page)
+        if body.get("deleted_details") and state.get("num_deleted"):
+            state = _insert_after(state, "num_deleted", "deleted", stream.deleted())
+        info["state"] = state
         ts = info.pop("ts")
         info["cluster"] = {"leader": "server_stub"}
         info["ts"] = ts
@@ -277,6 +303,14 @@ class JsAccount:
         self, body: dict[str, Any], now: int, stream_name: str, name: str = "", *rest: str
     ) -> dict[str, Any]:
         stream = self._stream(stream_name)
+        unknown = sorted(set(body) - {"stream_name", "config", "action", "pedantic"})
+        if unknown:
+            raise errors.unknown_field(unknown[0])
+        if body.get("pedantic"):
+            raise errors.consumer_unsupported("pedantic mode")
+        action = body.get("action") or ""
+        if action not in ("", "create", "update"):
+            raise errors.invalid_json(f"unknown consumer action {action!r}")
         raw = body.get("config")
         if not isinstance(raw, dict):
             raise errors.bad_request("consumer config required")
@@ -284,10 +318,14 @@ class JsAccount:
         if name and wanted and wanted != name:
             raise errors.consumer_name_mismatch()
         name = name or wanted or random_name()
-        config = ConsumerConfig.from_request(raw, name)
+        config = ConsumerConfig.from_request(raw, name, stream.config.consumer_limits)
         existing = self.consumers[stream_name].get(name)
+        if existing is None and action == "update":
+            raise errors.ApiError(400, 10149, "consumer does not exist")
         if existing is not None:
-            if existing.config != config:
+            if not existing.config.same_as(config):
+                if action == "create":
+                    raise errors.ApiError(400, 10148, "consumer already exists")
                 raise errors.consumer_exists()
             return existing.info_json(now)
         total = sum(len(c) for c in self.consumers.values())
@@ -311,6 +349,26 @@ class JsAccount:
         self, body: dict[str, Any], now: int, stream: str, name: str
     ) -> dict[str, Any]:
         return self._consumer(stream, name).info_json(now)
+
+    def _consumer_pause(
+        self, body: dict[str, Any], now: int, stream: str, name: str
+    ) -> dict[str, Any]:
+        consumer = self._consumer(stream, name)
+        unknown = sorted(set(body) - {"pause_until"})
+        if unknown:
+            raise errors.unknown_field(unknown[0])
+        until = 0
+        if body.get("pause_until"):
+            try:
+                until = parse_go_time(body["pause_until"])
+            except ValueError as exc:
+                raise errors.invalid_json(str(exc)) from None
+        self.host.consumer_paused(self.name, consumer, consumer.pause(until, now))
+        out: dict[str, Any] = {"paused": consumer.config.paused(now)}
+        out["pause_until"] = go_time(until)
+        if out["paused"]:
+            out["pause_remaining"] = until - now
+        return out
 
     def _consumer_delete(
         self, body: dict[str, Any], now: int, stream: str, name: str
@@ -368,6 +426,7 @@ _ROUTES: list[tuple[tuple[str, ...], str, _Handler, int, int]] = [
     (("CONSUMER", "CREATE"), "consumer_create_response", JsAccount._consumer_create, 1, 99),
     (("CONSUMER", "INFO"), "consumer_info_response", JsAccount._consumer_info, 2, 2),
     (("CONSUMER", "DELETE"), "consumer_delete_response", JsAccount._consumer_delete, 2, 2),
+    (("CONSUMER", "PAUSE"), "consumer_pause_response", JsAccount._consumer_pause, 2, 2),
     (("CONSUMER", "NAMES"), "consumer_names_response", JsAccount._consumer_names, 1, 1),
     (("CONSUMER", "LIST"), "consumer_list_response", JsAccount._consumer_list, 1, 1),
 ]
@@ -381,6 +440,7 @@ API_SUBJECTS = (
     "$JS.API.CONSUMER.DURABLE.>",
     "$JS.API.CONSUMER.INFO.>",
     "$JS.API.CONSUMER.DELETE.>",
+    "$JS.API.CONSUMER.PAUSE.>",
     "$JS.API.CONSUMER.NAMES.>",
     "$JS.API.CONSUMER.LIST.>",
 )
@@ -401,3 +461,13 @@ def not_enabled_response(subject: str) -> dict[str, Any] | None:
     route = _route(subject.split(".")[2:])
     kind = route[0] if route else "account_info_response"
     return {"type": _TYPE + kind, "error": errors.not_enabled().to_json()}
+
+
+def _insert_after(state: dict[str, Any], after: str, key: str, value: Any) -> dict[str, Any]:
+    """`state` with `key` placed right after `after`, where nats-server puts it."""
+    out: dict[str, Any] = {}
+    for name, item in state.items():
+        out[name] = item
+        if name == after:
+            out[key] = value
+    return out

@@ -1,17 +1,19 @@
-"""Pull and push consumers: delivery, acknowledgements, redelivery after ack_wait, requests.
+"""Pull and push consumers: delivery, acknowledgements, redelivery, flow control, heartbeats.
 
 A Consumer never touches the bus: every method returns the messages to send as `Outgoing`
 records, and time is passed in as `now` (nanoseconds), so the whole state machine is testable
 without sockets or sleeps. Delivered messages carry nats-server's reply subject
 `$JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>.<consumer seq>.<timestamp>.<pending>`;
-status messages (404 No Messages, 408 Request Timeout, 409 ...) carry `Status` and
-`Description` headers, which is what nats-py reads from nats-server's inline status line.
+status messages (100 Idle Heartbeat / FlowControl Request, 404 No Messages, 408 Request
+Timeout, 409 ...) carry `Status` and `Description` headers, which the server writes as
+nats-server's inline status line.
 """
 
 from __future__ import annotations
 
 import heapq
 import json
+import os
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,7 +25,13 @@ from server_stub.jetstream.memstore import StoredMsg
 from server_stub.jetstream.stream import Stream
 from server_stub.jetstream.wire import decode_headers, go_time
 
-__all__ = ["Consumer", "ConsumerConfig", "Outgoing", "status"]
+__all__ = ["Consumer", "ConsumerConfig", "Outgoing", "PullRequestError", "status"]
+
+# nats-server's JsFlowControlMaxPending: the window starts at 1/16 of it and doubles per reply
+FLOW_CONTROL_MAX_PENDING = 32 * 1024 * 1024
+_FC_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+# Pull request fields of nats-server's priority groups: refused, never ignored
+_UNSUPPORTED_PULL = ("group", "min_pending", "min_ack_pending", "id", "priority")
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,10 +46,14 @@ class Outgoing:
 
 
 def status(to: str, code: int, text: str, extra: dict[str, str] | None = None) -> Outgoing:
-    """A status message as nats-server sends to pull requests."""
+    """A status message as nats-server sends to pull requests and push subscribers."""
     headers = {"Status": str(code), "Description": text}
     headers.update(extra or {})
     return Outgoing(to=to, headers=headers)
+
+
+class PullRequestError(ValueError):
+    """A CONSUMER.MSG.NEXT body nats-server would answer with 400 Bad Request."""
 
 
 @dataclass(slots=True)
@@ -57,6 +69,34 @@ class _Request:
     batch: int
     expires_at: int  # 0: no expiry
     no_wait: bool
+    bytes_left: int = 0  # 0: no byte budget
+    heartbeat: int = 0
+    next_beat: int = 0
+    delivered: int = 0
+    exhausted: bool = False  # the next message did not fit the byte budget
+
+    def open(self) -> bool:
+        """True while the request still wants messages."""
+        return self.batch > 0 and not self.exhausted
+
+
+def parse_pull_request(payload: bytes) -> dict[str, Any]:
+    """A MSG.NEXT body as nats-server reads it: empty, a JSON object, or a plain batch number."""
+    text = payload.strip()
+    if not text:
+        return {}
+    if text.startswith(b"{"):
+        try:
+            body = json.loads(text)
+        except ValueError as exc:
+            raise PullRequestError(str(exc)) from None
+        if not isinstance(body, dict):
+            raise PullRequestError("request must be an object")
+        return body
+    try:
+        return {"batch": int(text)}
+    except ValueError:
+        return {}
 
 
 class Consumer:
@@ -67,11 +107,12 @@ class Consumer:
         self.stream = stream
         self.config = config
         self.created = created
-        store = stream.store
-        start = {"all": store.first_seq or 1, "new": store.last_seq + 1}
-        start["last"] = store.last_seq or 1
-        start["by_start_sequence"] = config.opt_start_seq or 1
-        self.next_sseq = start[config.deliver_policy]  # next stream seq for a first delivery
+        self.next_sseq = self._start_seq()  # next stream seq for a first delivery
+        # deliver_policy last_per_subject: the sequences to send first, then resume after them
+        self._skip: deque[int] = deque()
+        if config.deliver_policy == "last_per_subject":
+            self._skip.extend(stream.last_per_subject(config.filter_subjects))
+            self.next_sseq = stream.store.last_seq + 1
         self.delivered = (0, 0)  # (consumer seq, stream seq) of the newest delivery
         self.ack_floor = (0, 0)
         self.delivered_at = 0
@@ -82,14 +123,46 @@ class Consumer:
         self._queued: set[int] = set()
         self.waiting: deque[_Request] = deque()
         self.dirty = False  # durable state changed since last saved
-        # set by the engine: is anyone subscribed to the deliver subject (push consumers)?
-        self.has_interest: Callable[[], bool] = lambda: True
+        # set by the engine: does any client subscription match this subject?
+        self.interest: Callable[[str], bool] = lambda subject: True
         self._last_push = now  # last delivery or heartbeat to the deliver subject
+        # flow control (push consumers with flow_control), as nats-server counts it
+        self._fc_limit = FLOW_CONTROL_MAX_PENDING if config.flow_control else 0
+        self._fc_window = self._fc_limit // 16
+        self._fc_bytes = 0  # bytes delivered and not yet covered by a flow control reply
+        self._fc_reply = ""  # the outstanding flow control request's reply subject
+        self._fc_size = 0
+        self.random: Callable[[int], bytes] = os.urandom
+
+    def _start_seq(self) -> int:
+        config, store = self.config, self.stream.store
+        policy = config.deliver_policy
+        if policy == "new":
+            return store.last_seq + 1
+        if policy == "last":
+            last = (
+                store.last_for_subject(config.filter_subjects[0])
+                if len(config.filter_subjects) == 1
+                else store.get(store.last_seq)
+            )
+            return last.seq if last is not None else store.last_seq + 1
+        if policy == "by_start_sequence":
+            return config.opt_start_seq or 1
+        if policy == "by_start_time":
+            for msg in store.iter_from(store.first_seq):
+                if msg.ts >= config.opt_start_time:
+                    return msg.seq
+            return store.last_seq + 1
+        return store.first_seq or 1
 
     @property
     def name(self) -> str:
         """The consumer's name."""
         return self.config.name
+
+    def has_interest(self) -> bool:
+        """True when someone is subscribed to the deliver subject (push consumers)."""
+        return bool(self.config.deliver_subject) and self.interest(self.config.deliver_subject)
 
     def _filters_all(self) -> bool:
         filters = self.config.filter_subjects
@@ -101,12 +174,13 @@ class Consumer:
         """Messages not yet delivered once that match the filter."""
         store = self.stream.store
         start = max(self.next_sseq, store.first_seq)
+        skipped = sum(1 for seq in self._skip if store.get(seq) is not None)
         if start > store.last_seq:
-            return 0
+            return skipped
         if self._filters_all() and store.messages == store.last_seq - store.first_seq + 1:
-            return store.last_seq - start + 1
+            return skipped + store.last_seq - start + 1
         filters = self.config.filter_subjects
-        return sum(
+        return skipped + sum(
             1
             for m in store.iter_from(start)
             if self._filters_all() or any(subject_matches(f, m.subject) for f in filters)
@@ -116,63 +190,128 @@ class Consumer:
     def pull(self, reply: str, body: dict[str, Any], now: int) -> list[Outgoing]:
         """Handle CONSUMER.MSG.NEXT: deliver what is available, then wait or answer a status."""
         self.last_active = now
-        if self.config.deliver_subject:
+        config = self.config
+        if config.deliver_subject:
             return [status(reply, 409, "Consumer is push based")]
-        batch = int(body.get("batch") or 1)
-        expires = int(body.get("expires") or 0)
+        for key in _UNSUPPORTED_PULL:
+            if body.get(key):
+                return [status(reply, 400, f"Bad Request - server_stub does not support {key}")]
+        try:
+            batch = int(body.get("batch") or 1)
+            expires = int(body.get("expires") or 0)
+            max_bytes = int(body.get("max_bytes") or 0)
+            heartbeat = int(body.get("idle_heartbeat") or 0)
+        except (TypeError, ValueError):
+            return [status(reply, 400, "Bad Request")]
         no_wait = bool(body.get("no_wait", False))
+        if heartbeat > 0 and heartbeat * 2 > expires:
+            return [status(reply, 400, "Bad Request - heartbeat value too large")]
         if batch <= 0:
             return [status(reply, 400, "Bad Request")]
-        if len(self.waiting) >= self.config.max_waiting:
+        if config.max_batch and batch > config.max_batch:
+            return [status(reply, 409, f"Exceeded MaxRequestBatch of {config.max_batch}")]
+        if config.max_expires and expires > config.max_expires:
+            limit = _go_duration(config.max_expires)
+            return [status(reply, 409, f"Exceeded MaxRequestExpires of {limit}")]
+        if config.max_bytes and max_bytes > config.max_bytes:
+            return [status(reply, 409, f"Exceeded MaxRequestMaxBytes of {config.max_bytes}")]
+        if len(self.waiting) >= config.max_waiting:
             return [status(reply, 409, "Exceeded MaxWaiting")]
-        request = _Request(reply, batch, now + expires if expires else 0, no_wait)
-        out = self._serve(request, now)
-        if request.batch > 0:
+        request = _Request(
+            reply,
+            batch,
+            now + expires if expires else 0,
+            no_wait,
+            max_bytes,
+            heartbeat,
+            now + heartbeat if heartbeat else 0,
+        )
+        out = [] if config.paused(now) else self._serve(request, now)
+        if request.open():
             if no_wait:
                 out.append(status(reply, 404, "No Messages"))
             else:
                 self.waiting.append(request)
+        elif request.exhausted and not request.delivered:
+            out.append(status(reply, 409, "Message Size Exceeds MaxBytes"))
         return out
 
     def _serve(self, request: _Request, now: int) -> list[Outgoing]:
         out: list[Outgoing] = []
-        while request.batch > 0:
-            msg = self._next_message(now)
+        while request.open():
+            if self._fc_window and self._fc_bytes > self._fc_window:
+                break  # stalled until the subscriber answers the flow control request
+            msg = self._next_message(now, request)
             if msg is None:
                 break
-            out.append(self._deliver(request.reply, msg, now))
+            out.extend(self._deliver(request.reply, msg, now))
             request.batch -= 1
+            request.delivered += 1
         return out
 
-    def _next_message(self, now: int) -> tuple[StoredMsg, bool] | None:
+    def _next_message(self, now: int, request: _Request) -> tuple[StoredMsg, bool] | None:
         store = self.stream.store
-        while self._redeliver:
-            seq = heapq.heappop(self._redeliver)
-            self._queued.discard(seq)
+        found: tuple[StoredMsg, bool] | None = None
+        while self._redeliver and found is None:
+            seq = self._redeliver[0]
             msg = store.get(seq)
             if msg is not None and seq in self.pending:
-                return msg, True
+                found = (msg, True)
+                break
+            heapq.heappop(self._redeliver)
+            self._queued.discard(seq)
             self.pending.pop(seq, None)
         ack_limit = self.config.max_ack_pending
-        if self.config.ack_policy != "none" and 0 < ack_limit <= len(self.pending):
+        if (
+            found is None
+            and self.config.ack_policy != "none"
+            and 0 < ack_limit <= len(self.pending)
+        ):
             return None
-        found = store.next_matching(
-            max(self.next_sseq, store.first_seq), self.config.filter_subjects
-        )
+        while found is None and self._skip:
+            msg = store.get(self._skip[0])
+            if msg is not None:
+                found = (msg, False)
+                break
+            self._skip.popleft()
         if found is None:
-            return None
-        self.next_sseq = found.seq + 1
-        return found, False
+            msg = store.next_matching(
+                max(self.next_sseq, store.first_seq), self.config.filter_subjects
+            )
+            if msg is None:
+                return None
+            found = (msg, False)
+        if request.bytes_left:
+            size = self._size(found[0])
+            if size > request.bytes_left:
+                request.exhausted = True
+                return None
+            request.bytes_left -= size
+            request.exhausted = request.bytes_left == 0  # spent exactly: this one is the last
+        msg, again = found
+        if again:
+            heapq.heappop(self._redeliver)
+            self._queued.discard(msg.seq)
+        elif self._skip and self._skip[0] == msg.seq:
+            self._skip.popleft()
+        else:
+            self.next_sseq = msg.seq + 1
+        return found
 
-    def _deliver(self, to: str, item: tuple[StoredMsg, bool], now: int) -> Outgoing:
+    def _size(self, msg: StoredMsg) -> int:
+        data = b"" if self.config.headers_only else msg.data
+        return len(msg.subject) + len(msg.hdrs) + len(data)
+
+    def _deliver(self, to: str, item: tuple[StoredMsg, bool], now: int) -> list[Outgoing]:
         msg, again = item
+        config = self.config
         cseq = self.delivered[0] + 1
         entry = self.pending.get(msg.seq)
         deliveries = entry.deliveries + 1 if (again and entry) else 1
-        if self.config.ack_policy != "none":
-            self.pending[msg.seq] = _Pending(cseq, deliveries, now + self.config.ack_wait)
+        if config.ack_policy != "none":
+            self.pending[msg.seq] = _Pending(cseq, deliveries, now + self._ack_wait(deliveries))
         self.delivered = (cseq, max(self.delivered[1], msg.seq))
-        if self.config.ack_policy == "none":
+        if config.ack_policy == "none":
             self.ack_floor = self.delivered
         self.delivered_at = now
         self.dirty = True
@@ -180,13 +319,45 @@ class Consumer:
             f"$JS.ACK.{self.stream.name}.{self.name}.{deliveries}.{msg.seq}.{cseq}."
             f"{msg.ts}.{self.num_pending()}"
         )
-        return Outgoing(
-            to=to,
-            payload=msg.data,
-            reply=reply,
-            headers=decode_headers(msg.hdrs),
-            subject=msg.subject,
-        )
+        headers = decode_headers(msg.hdrs)
+        payload = msg.data
+        if config.headers_only:
+            headers = dict(headers or {})
+            headers["Nats-Msg-Size"] = str(len(msg.data))
+            payload = b""
+        out = [Outgoing(to=to, payload=payload, reply=reply, headers=headers, subject=msg.subject)]
+        if self._fc_limit:
+            size = len(msg.subject) + len(reply) + len(msg.hdrs) + len(payload)
+            self._fc_bytes += size
+            if not self._fc_reply and self._fc_bytes > self._fc_window // 2:
+                out.append(self._flow_control_request())
+            elif self._fc_reply and self._fc_bytes - self._fc_size >= self._fc_window:
+                self._fc_size += size
+        return out
+
+    def _ack_wait(self, deliveries: int) -> int:
+        backoff = self.config.backoff
+        if backoff:
+            return backoff[min(deliveries, len(backoff)) - 1]
+        return self.config.ack_wait
+
+    # -- flow control --------------------------------------------------------------------
+    def _flow_control_request(self) -> Outgoing:
+        token = "".join(_FC_ALPHABET[b % len(_FC_ALPHABET)] for b in self.random(4))
+        self._fc_reply = f"$JS.FC.{self.stream.name}.{self.name}.{token}"
+        self._fc_size = self._fc_bytes
+        headers = {"Status": "100", "Description": "FlowControl Request"}
+        return Outgoing(to=self.config.deliver_subject, reply=self._fc_reply, headers=headers)
+
+    def on_flow_control(self, subject: str, now: int) -> list[Outgoing]:
+        """The subscriber answered a flow control request: widen the window, deliver more."""
+        if not self._fc_reply or subject != self._fc_reply:
+            return []  # not the latest one we sent: ignored, as nats-server does
+        self._fc_window = min(self._fc_window * 2, self._fc_limit)
+        self._fc_bytes = max(0, self._fc_bytes - self._fc_size)
+        self._fc_reply, self._fc_size = "", 0
+        self.last_active = now
+        return self._serve_waiting(now)
 
     # -- acks ----------------------------------------------------------------------------
     def on_ack(self, subject: str, body: bytes, now: int) -> list[Outgoing]:
@@ -212,7 +383,7 @@ class Consumer:
             else:
                 self._queue_redelivery(sseq)
         elif verb == b"+WPI":
-            entry.deadline = now + self.config.ack_wait
+            entry.deadline = now + self._ack_wait(entry.deliveries)
         elif verb == b"+TERM":
             del self.pending[sseq]
             self._update_floor(now)
@@ -240,9 +411,19 @@ class Consumer:
             self._queued.add(sseq)
             heapq.heappush(self._redeliver, sseq)
 
+    # -- pause ---------------------------------------------------------------------------
+    def pause(self, until: int, now: int) -> list[Outgoing]:
+        """CONSUMER.PAUSE: hold deliveries until `until` (a past time or 0 resumes)."""
+        self.config = self.config.with_pause(until if until > now else 0)
+        self.dirty = True
+        return self._serve_waiting(now)
+
     # -- time ----------------------------------------------------------------------------
     def tick(self, now: int) -> list[Outgoing]:
-        """Redeliver after ack_wait, expire pull requests, then serve what waits."""
+        """Redeliver after ack_wait, expire pull requests, send heartbeats, serve what waits."""
+        if self.config.pause_until and not self.config.paused(now):
+            self.config = self.config.with_pause(0)  # the pause ran out: deliver again
+            self.dirty = True
         max_deliver = self.config.max_deliver
         for sseq, entry in list(self.pending.items()):
             if entry.deadline <= now and sseq not in self._queued:
@@ -253,29 +434,34 @@ class Consumer:
         beat = self.config.idle_heartbeat
         if beat and now - self._last_push >= beat and self.has_interest():
             self._last_push = now
-            last = {
-                "Nats-Last-Consumer": str(self.delivered[0]),
-                "Nats-Last-Stream": str(self._scanned_to()),
-            }
-            out.append(status(self.config.deliver_subject, 100, "Idle Heartbeat", last))
+            out.append(self._heartbeat(self.config.deliver_subject))
         kept: deque[_Request] = deque()
         for request in self.waiting:
             if request.expires_at and request.expires_at <= now:
-                out.append(
-                    status(
-                        request.reply,
-                        408,
-                        "Request Timeout",
-                        {"Nats-Pending-Messages": str(request.batch), "Nats-Pending-Bytes": "0"},
-                    )
-                )
-            else:
-                kept.append(request)
+                pending = {"Nats-Pending-Messages": str(request.batch)}
+                pending["Nats-Pending-Bytes"] = str(request.bytes_left)
+                out.append(status(request.reply, 408, "Request Timeout", pending))
+                continue
+            if request.heartbeat and request.next_beat <= now:
+                request.next_beat = now + request.heartbeat
+                out.append(self._heartbeat(request.reply))
+            kept.append(request)
         self.waiting = kept
         return out
 
+    def _heartbeat(self, to: str) -> Outgoing:
+        extra = {
+            "Nats-Last-Consumer": str(self.delivered[0]),
+            "Nats-Last-Stream": str(self._scanned_to()),
+        }
+        if self._fc_reply:  # stalled on flow control: tell the client which reply unblocks us
+            extra["Nats-Consumer-Stalled"] = self._fc_reply
+        return status(to, 100, "Idle Heartbeat", extra)
+
     def _scanned_to(self) -> int:
         # nats-server reports how far its scan got: past messages the filter skips, too
+        if self._skip:
+            return self.delivered[1]
         store = self.stream.store
         start = max(self.next_sseq, store.first_seq)
         found = store.next_matching(start, self.config.filter_subjects)
@@ -287,12 +473,19 @@ class Consumer:
 
     def _serve_waiting(self, now: int) -> list[Outgoing]:
         out: list[Outgoing] = []
+        if self.config.paused(now):
+            return out
         while self.waiting:
             request = self.waiting[0]
+            if not self.interest(request.reply):
+                self.waiting.popleft()  # the requester went away: nats-server drops it
+                continue
             out.extend(self._serve(request, now))
-            if request.batch > 0:
+            if request.open():
                 break
             self.waiting.popleft()
+            if request.exhausted and not request.delivered:
+                out.append(status(request.reply, 409, "Message Size Exceeds MaxBytes"))
         deliver = self.config.deliver_subject
         if deliver and self.has_interest():
             # nats-server holds a push consumer's messages until someone subscribes
@@ -305,7 +498,7 @@ class Consumer:
     def is_inactive(self, now: int) -> bool:
         """True when an ephemeral (or thresholded) consumer has been idle past its threshold."""
         limit = self.config.inactive_threshold
-        if self.config.deliver_subject and self.has_interest():
+        if self.has_interest():
             self.last_active = now  # a bound push consumer is in use
         return bool(limit) and not self.waiting and now - self.last_active > limit
 
@@ -325,25 +518,25 @@ class Consumer:
                 out["last_active"] = go_time(at)
             return out
 
-        return (
-            {
-                "stream_name": self.stream.name,
-                "name": self.name,
-                "created": go_time(self.created),
-                "config": self.config.to_json(full_metadata=full_metadata),
-                "delivered": seqs(self.delivered, self.delivered_at),
-                "ack_floor": seqs(self.ack_floor, self.acked_at),
-                "num_ack_pending": len(self.pending),
-                "num_redelivered": sum(1 for p in self.pending.values() if p.deliveries > 1),
-                "num_waiting": len(self.waiting),
-                "num_pending": self.num_pending(),
-            }
-            | ({"push_bound": True} if self._bound() else {})
-            | {"ts": go_time(now)}
-        )
-
-    def _bound(self) -> bool:
-        return bool(self.config.deliver_subject) and self.has_interest()
+        info: dict[str, Any] = {
+            "stream_name": self.stream.name,
+            "name": self.name,
+            "created": go_time(self.created),
+            "config": self.config.to_json(full_metadata=full_metadata),
+            "delivered": seqs(self.delivered, self.delivered_at),
+            "ack_floor": seqs(self.ack_floor, self.acked_at),
+            "num_ack_pending": len(self.pending),
+            "num_redelivered": sum(1 for p in self.pending.values() if p.deliveries > 1),
+            "num_waiting": len(self.waiting),
+            "num_pending": self.num_pending(),
+        }
+        if self.has_interest():
+            info["push_bound"] = True
+        if self.config.paused(now):
+            info["paused"] = True
+            info["pause_remaining"] = self.config.pause_until - now
+        info["ts"] = go_time(now)
+        return info
 
     def state_json(self) -> dict[str, Any]:
         """What a durable consumer saves of its progress."""
@@ -352,6 +545,8 @@ class Consumer:
             "delivered": list(self.delivered),
             "ack_floor": list(self.ack_floor),
             "pending": {str(s): [p.cseq, p.deliveries] for s, p in self.pending.items()},
+            "skip": list(self._skip),
+            "pause_until": self.config.pause_until,
         }
 
     def restore(self, state: dict[str, Any], now: int) -> None:
@@ -359,10 +554,12 @@ class Consumer:
         self.next_sseq = int(state["next_sseq"])
         self.delivered = (int(state["delivered"][0]), int(state["delivered"][1]))
         self.ack_floor = (int(state["ack_floor"][0]), int(state["ack_floor"][1]))
-        deadline = now + self.config.ack_wait
         self.pending = {
-            int(s): _Pending(int(v[0]), int(v[1]), deadline) for s, v in state["pending"].items()
+            int(s): _Pending(int(v[0]), int(v[1]), now + self._ack_wait(int(v[1])))
+            for s, v in state["pending"].items()
         }
+        self._skip = deque(int(seq) for seq in state.get("skip", []))
+        self.config = self.config.with_pause(int(state.get("pause_until", 0)))
 
 
 def _nak_delay(body: bytes) -> int:
@@ -375,3 +572,19 @@ def _nak_delay(body: bytes) -> int:
         return 0
     delay = value.get("delay", 0) if isinstance(value, dict) else 0
     return int(delay) if isinstance(delay, int) else 0
+
+
+def _go_duration(ns: int) -> str:
+    """Go's time.Duration String() for the values a limit takes (h/m/s, ms, us, ns)."""
+    if ns < 1_000:
+        return f"{ns}ns"
+    if ns < 1_000_000:
+        return f"{ns / 1_000:g}µs"
+    if ns < 1_000_000_000:
+        return f"{ns / 1_000_000:g}ms"
+    hours, rest = divmod(ns, 3_600_000_000_000)
+    minutes, rest = divmod(rest, 60_000_000_000)
+    text = f"{rest / 1_000_000_000:.9f}".rstrip("0").rstrip(".") + "s"
+    if hours:
+        return f"{hours}h{minutes}m{text}"
+    return f"{minutes}m{text}" if minutes else text

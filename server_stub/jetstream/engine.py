@@ -21,7 +21,14 @@ from server_stub.bus import BusMessage, MessageBus
 from server_stub.jetstream import errors
 from server_stub.jetstream.api import API_SUBJECTS, JsAccount, not_enabled_response
 from server_stub.jetstream.config import JetStreamConfig, JsLimits
-from server_stub.jetstream.consumer import Consumer, ConsumerConfig, Outgoing, status
+from server_stub.jetstream.consumer import (
+    Consumer,
+    ConsumerConfig,
+    Outgoing,
+    PullRequestError,
+    parse_pull_request,
+    status,
+)
 from server_stub.jetstream.crypto import Sealer, make_sealer, master_key
 from server_stub.jetstream.filestore import (
     DEFAULT_BLOCK_SIZE,
@@ -32,7 +39,7 @@ from server_stub.jetstream.filestore import (
 )
 from server_stub.jetstream.memstore import MemStore
 from server_stub.jetstream.stream import Stream, StreamConfig
-from server_stub.jetstream.wire import decode_headers, go_json, go_time, loads_request
+from server_stub.jetstream.wire import decode_headers, go_json, go_time
 
 Clock = Callable[[], int]
 
@@ -196,12 +203,15 @@ class JetStream:
             return
         result = account.publish(stream, msg.subject, msg.headers, msg.payload, self._clock())
         body = go_json(result.ack).encode()
+        reply = None if stream.config.no_ack else msg.reply  # no_ack: never answered
         if result.stored is None:
-            if msg.reply:
-                self._bus.publish(msg.account, msg.reply, body)
+            if reply:
+                self._bus.publish(msg.account, reply, body)
             return
-        if msg.reply:
-            self._acks.append((msg.account, msg.reply, body))
+        for item in result.republish:
+            self._bus.publish(msg.account, item.subject, item.data, headers=item.headers)
+        if reply:
+            self._acks.append((msg.account, reply, body))
         self._fresh.add((msg.account, stream.name))
         if self._loop is None:
             self.flush()
@@ -256,7 +266,8 @@ class JetStream:
     def _consumer_for(self, msg: BusMessage) -> Consumer | None:
         account = self.accounts.get(msg.account)
         tokens = msg.subject.split(".")
-        # $JS.API.CONSUMER.MSG.NEXT.<stream>.<consumer> and $JS.ACK.<stream>.<consumer>...
+        # $JS.API.CONSUMER.MSG.NEXT.<stream>.<consumer>, $JS.ACK.<stream>.<consumer>... and
+        # $JS.FC.<stream>.<consumer>.<token>
         stream, name = (tokens[5], tokens[6]) if tokens[1] == "API" else (tokens[2], tokens[3])
         if account is None:
             return None
@@ -267,11 +278,16 @@ class JetStream:
         if consumer is None or not msg.reply:
             return
         try:
-            body = loads_request(msg.payload)
-        except errors.ApiError:
-            self._send(msg.account, [status(msg.reply, 400, "Bad Request")])
+            body = parse_pull_request(msg.payload)
+        except PullRequestError as exc:
+            self._send(msg.account, [status(msg.reply, 400, f"Bad Request - {exc}")])
             return
         self._send(msg.account, consumer.pull(msg.reply, body, self._clock()))
+
+    def _on_flow_control(self, msg: BusMessage) -> None:
+        consumer = self._consumer_for(msg)
+        if consumer is not None:
+            self._send(msg.account, consumer.on_flow_control(msg.subject, self._clock()))
 
     def _on_ack(self, msg: BusMessage) -> None:
         consumer = self._consumer_for(msg)
@@ -333,13 +349,7 @@ class JetStream:
 
     def consumer_changed(self, account: str, consumer: Consumer, *, added: bool) -> None:
         """Subscribe the consumer's pull and ack subjects; persist a durable one."""
-        key = (account, consumer.stream.name, consumer.name)
-        base = f"{consumer.stream.name}.{consumer.name}"
-        self._consumer_subs[key] = [
-            self._bus.subscribe(account, f"$JS.API.CONSUMER.MSG.NEXT.{base}", self._on_next),
-            self._bus.subscribe(account, f"$JS.ACK.{base}.>", self._on_ack),
-        ]
-        self._watch_interest(account, consumer)
+        self._subscribe_consumer(account, consumer)
         if self._persists(consumer):
             directory = self._consumer_dir(account, consumer)
             directory.mkdir(parents=True, exist_ok=True)
@@ -350,6 +360,11 @@ class JetStream:
                 json.dumps(meta).encode(),
             )
             self._save_consumer_state(account, consumer, sync=True)
+
+    def consumer_paused(self, account: str, consumer: Consumer, out: list[Outgoing]) -> None:
+        """Save a paused or resumed consumer's state and send what resuming delivered."""
+        self._save_consumer_state(account, consumer, sync=True)
+        self._send(account, out)
 
     def consumer_removed(self, account: str, consumer: Consumer) -> None:
         """Tell waiting pulls, unsubscribe, and delete a durable consumer's files."""
@@ -370,7 +385,10 @@ class JetStream:
         return self._stream_dir(account, consumer.stream.name) / "obs" / consumer.name
 
     def _persists(self, consumer: Consumer) -> bool:
-        return consumer.config.durable and consumer.stream.config.storage == "file"
+        config = consumer.config
+        return (
+            config.durable and not config.mem_storage and consumer.stream.config.storage == "file"
+        )
 
     def _sealer(self, account: str, stream: str) -> Sealer:
         key = (account, stream)
@@ -424,20 +442,20 @@ class JetStream:
         if state_path.exists():
             consumer.restore(_json(read_sealed_file(state_path, sealer)), now)
         account.consumers[stream.name][config.name] = consumer
-        key = (account.name, stream.name, consumer.name)
-        base = f"{stream.name}.{consumer.name}"
-        self._consumer_subs[key] = [
-            self._bus.subscribe(account.name, f"$JS.API.CONSUMER.MSG.NEXT.{base}", self._on_next),
-            self._bus.subscribe(account.name, f"$JS.ACK.{base}.>", self._on_ack),
-        ]
-        self._watch_interest(account.name, consumer)
+        self._subscribe_consumer(account.name, consumer)
 
-    def _watch_interest(self, account: str, consumer: Consumer) -> None:
-        """Give a push consumer its view of the deliver subject's subscribers."""
-        deliver = consumer.config.deliver_subject
+    def _subscribe_consumer(self, account: str, consumer: Consumer) -> None:
+        """Subscribe the pull, ack and flow control subjects; give it a view of interest."""
+        key = (account, consumer.stream.name, consumer.name)
+        base = f"{consumer.stream.name}.{consumer.name}"
+        self._consumer_subs[key] = [
+            self._bus.subscribe(account, f"$JS.API.CONSUMER.MSG.NEXT.{base}", self._on_next),
+            self._bus.subscribe(account, f"$JS.ACK.{base}.>", self._on_ack),
+            self._bus.subscribe(account, f"$JS.FC.{base}.*", self._on_flow_control),
+        ]
         interest = getattr(self._bus, "has_interest", None)
-        if deliver and interest is not None:
-            consumer.has_interest = lambda: bool(interest(account, deliver))
+        if interest is not None:  # pull requests to abandoned inboxes and push binding
+            consumer.interest = lambda subject: bool(interest(account, subject))
 
     def _close_account(self, name: str) -> None:
         account = self.accounts.pop(name, None)

@@ -49,13 +49,10 @@ class ServerBus:
     ) -> None:
         """Deliver to the subscriptions of `to`, with `subject` on the wire."""
         block = build_headers(headers) if headers else None
-        result = self._server.router.account(account).sublist.match(to)
-        for sub in result.plain:
-            sub.owner.deliver(sub, subject, reply or "", block, payload)
-        for members in result.queues.values():
-            for sub in members:
-                if sub.owner.deliver(sub, subject, reply or "", block, payload):
-                    break
+        router = self._server.router
+        result = router.account(account).sublist.match(to)
+        # the router's fan-out: a random member of each queue group, max_msgs counted
+        router._fan_out(result, subject, reply or "", block, payload, None)
 
 
 def account_limits_for(server: Any) -> Any:
