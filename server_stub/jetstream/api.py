@@ -166,8 +166,7 @@ class JsAccount:
             raise errors.invalid_config("stream configuration for create can not be sealed")
         self._check_stream_limits(config)
         store = self.host.open_store(self.name, config, now)
-        if config.first_seq > 1:
-            store.remove_below(config.first_seq)
+        store.start_at(config.first_seq)
         stream = Stream(config, store, now)
         self.streams[name] = stream
         self.consumers[name] = {}

@@ -449,6 +449,12 @@ class Consumer:
         self.waiting = kept
         return out
 
+    def next_deadline(self) -> int:
+        """The earliest time a waiting pull request expires or is due a heartbeat (0: none)."""
+        times = [r.expires_at for r in self.waiting if r.expires_at]
+        times += [r.next_beat for r in self.waiting if r.heartbeat]
+        return min(times, default=0)
+
     def _heartbeat(self, to: str) -> Outgoing:
         extra = {
             "Nats-Last-Consumer": str(self.delivered[0]),

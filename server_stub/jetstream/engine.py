@@ -77,6 +77,7 @@ class JetStream:
         self._fresh: set[tuple[str, str]] = set()
         self._flush_scheduled = False
         self._timer: asyncio.TimerHandle | None = None
+        self._wake: tuple[int, asyncio.TimerHandle] | None = None  # (deadline, timer)
         self._running = False
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -103,6 +104,9 @@ class JetStream:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+        if self._wake is not None:
+            self._wake[1].cancel()
+            self._wake = None
         self.flush()
         for name in list(self.accounts):
             self._close_account(name)
@@ -148,6 +152,7 @@ class JetStream:
             for consumers in account.consumers.values():
                 for consumer in list(consumers.values()):
                     self._send(account.name, consumer.tick(now))
+                    self._wake_for(consumer, now)
                     if consumer.is_inactive(now):
                         account._remove_consumer(consumer)
                     elif consumer.dirty:
@@ -282,7 +287,26 @@ class JetStream:
         except PullRequestError as exc:
             self._send(msg.account, [status(msg.reply, 400, f"Bad Request - {exc}")])
             return
-        self._send(msg.account, consumer.pull(msg.reply, body, self._clock()))
+        now = self._clock()
+        self._send(msg.account, consumer.pull(msg.reply, body, now))
+        self._wake_for(consumer, now)
+
+    def _wake_for(self, consumer: Consumer, now: int) -> None:
+        """Tick when a waiting pull request expires or is due a heartbeat, not on the next
+        periodic tick: clients give up right after the expiry they asked for."""
+        deadline = consumer.next_deadline()
+        if not deadline or self._loop is None or not self._running:
+            return
+        if self._wake is not None and self._wake[0] <= deadline:
+            return
+        if self._wake is not None:
+            self._wake[1].cancel()
+        delay = max(0.0, (deadline - now) / 1e9) + 0.001
+        self._wake = (deadline, self._loop.call_later(delay, self._on_wake))
+
+    def _on_wake(self) -> None:
+        self._wake = None
+        self.tick()
 
     def _on_flow_control(self, msg: BusMessage) -> None:
         consumer = self._consumer_for(msg)

@@ -32,6 +32,7 @@ class ServerBus:
         self.subscribe = server.subscribe
         self.unsubscribe = server.unsubscribe
         self.publish = server.publish
+        self._turns: dict[tuple[str, str, str], int] = {}
 
     def has_interest(self, account: str, subject: str) -> bool:
         """True when a client subscription in `account` matches `subject`."""
@@ -51,8 +52,18 @@ class ServerBus:
         block = build_headers(headers) if headers else None
         router = self._server.router
         result = router.account(account).sublist.match(to)
-        # the router's fan-out: a random member of each queue group, max_msgs counted
-        router._fan_out(result, subject, reply or "", block, payload, None)
+        plain = type(result)(plain=result.plain, queues={})
+        router._fan_out(plain, subject, reply or "", block, payload, None)
+        for queue, members in result.queues.items():
+            # round robin over the group (nats-server picks at random): an even spread
+            key = (account, to, queue)
+            turn = self._turns.get(key, 0)
+            self._turns[key] = turn + 1
+            start = turn % len(members)
+            for sub in members[start:] + members[:start]:  # the next one if a member refuses
+                if sub.owner.deliver(sub, subject, reply or "", block, payload):
+                    router._count_delivery(sub)
+                    break
 
 
 def account_limits_for(server: Any) -> Any:

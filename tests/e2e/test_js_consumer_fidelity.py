@@ -1,0 +1,274 @@
+"""Consumers and stream settings through nats-py, differential: nats-server and the stub.
+
+Ordered consumers, flow-controlled push consumers, pull requests with heartbeats, a pull
+request left on an abandoned inbox, queue-group push consumers, rollup, sealed, per-message
+TTL and consumer pause: the same program runs on both servers and the results must be equal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import nats
+import nats.js.errors
+import pytest
+from nats.js.api import ConsumerConfig, DeliverPolicy
+
+from tests.e2e.test_js_nats_py import real_url, run, stub_url
+
+pytestmark = pytest.mark.e2e
+
+
+async def outcome(call: Any) -> Any:
+    try:
+        return await call
+    except nats.js.errors.APIError as exc:
+        fields = ("code", "err_code", "description")
+        return (type(exc).__name__, *(getattr(exc, f, None) for f in fields))
+    except Exception as exc:
+        return type(exc).__name__
+
+
+def both(tmp_path: Path, story: Any) -> tuple[Any, Any]:
+    async def go() -> tuple[Any, Any]:
+        async with real_url(tmp_path / "real") as url:
+            real = await story(url)
+        async with stub_url(tmp_path / "stub") as url:
+            stub = await story(url)
+        return real, stub
+
+    return run(go())
+
+
+async def delivery_story(url: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    nc = await nats.connect(url)
+    js = nc.jetstream(timeout=3)
+    try:
+        await js.add_stream(name="EV", subjects=["ev.>"])
+        for i in range(40):
+            await js.publish(f"ev.{i % 4}", b"x" * 40_000 + b"%d" % i)  # 1.6 MB: flow control
+        ordered = await js.subscribe("ev.>", ordered_consumer=True)
+        got = [await ordered.next_msg(timeout=3) for _ in range(40)]
+        out["ordered"] = [(m.subject, m.data[-2:], m.metadata.sequence.stream) for m in got]
+        info = await ordered._jsi.get_consumer_info() if hasattr(ordered, "_jsi") else None
+        out["ordered_cfg"] = (
+            (info.config.flow_control, info.config.ack_policy, info.config.mem_storage)
+            if info
+            else None
+        )
+        await ordered.unsubscribe()
+        fc = await js.subscribe(
+            "ev.>", durable="fc", config=ConsumerConfig(flow_control=True, idle_heartbeat=1.0)
+        )
+        seqs = []
+        for _ in range(40):
+            msg = await fc.next_msg(timeout=3)
+            seqs.append(msg.metadata.sequence.stream)
+            await msg.ack()
+        out["flow_control"] = seqs
+        await fc.unsubscribe()
+        last = await js.subscribe(
+            "ev.*", ordered_consumer=True, deliver_policy=DeliverPolicy.LAST_PER_SUBJECT
+        )
+        lasts = [await last.next_msg(timeout=3) for _ in range(4)]
+        out["last_per_subject"] = [(m.subject, m.metadata.sequence.stream) for m in lasts]
+        await last.unsubscribe()
+        # pull with idle heartbeats: the client sees no error while the request waits
+        pull = await js.pull_subscribe("ev.9", durable="hb")
+        out["pull_hb"] = await outcome(pull.fetch(1, timeout=1.5, heartbeat=0.2))
+        for _ in range(50):  # the server expires the request just after the client gave up
+            if (await js.consumer_info("EV", "hb")).num_waiting == 0:
+                break
+            await asyncio.sleep(0.02)
+        # a request whose inbox nobody listens to any more: a later message stays pending
+        inbox = nc.new_inbox()
+        sub = await nc.subscribe(inbox)
+        await nc.publish(
+            "$JS.API.CONSUMER.MSG.NEXT.EV.hb",
+            json.dumps({"batch": 1, "expires": 5_000_000_000}).encode(),
+            reply=inbox,
+        )
+        await nc.flush()
+        await sub.unsubscribe()
+        await nc.flush()
+        await js.publish("ev.9", b"late")
+        await asyncio.sleep(0.3)
+        info = await js.consumer_info("EV", "hb")
+        out["abandoned"] = (info.num_pending, info.num_ack_pending, info.delivered.stream_seq)
+        late = await pull.fetch(1, timeout=2)
+        out["late"] = (late[0].data, late[0].metadata.num_delivered)
+        # a raw pull request with a heartbeat: heartbeats arrive on the inbox
+        hb_inbox = nc.new_inbox()
+        hb_sub = await nc.subscribe(hb_inbox)
+        await nc.publish(
+            "$JS.API.CONSUMER.MSG.NEXT.EV.hb",
+            json.dumps(
+                {"batch": 1, "expires": 1_000_000_000, "idle_heartbeat": 200_000_000}
+            ).encode(),
+            reply=hb_inbox,
+        )
+        beat = await hb_sub.next_msg(timeout=2)
+        out["pull_beat"] = (
+            (beat.headers or {}).get("Status"),
+            (beat.headers or {}).get("Description"),
+        )
+        out["pull_beat_too_large"] = (
+            await nc.request(
+                "$JS.API.CONSUMER.MSG.NEXT.EV.hb",
+                json.dumps(
+                    {"batch": 1, "expires": 100_000_000, "idle_heartbeat": 90_000_000}
+                ).encode(),
+                timeout=2,
+            )
+        ).headers
+    finally:
+        await nc.close()
+    return out
+
+
+def test_ordered_flow_control_and_pull_heartbeats(tmp_path: Path) -> None:
+    real, stub = both(tmp_path, delivery_story)
+    assert [s for _, _, s in real["ordered"]] == list(range(1, 41))
+    assert real["abandoned"] == (1, 0, 0)  # the late message was not handed to the dead inbox
+    assert real["pull_beat"] == ("100", "Idle Heartbeat")
+    assert stub == real
+
+
+async def queue_story(url: str) -> dict[str, Any]:
+    nc = await nats.connect(url)
+    js = nc.jetstream(timeout=3)
+    counts: Counter[int] = Counter()
+    done = asyncio.Event()
+    try:
+        await js.add_stream(name="WORK", subjects=["work.>"])
+
+        def handler(member: int) -> Any:
+            async def on_msg(msg: Any) -> None:
+                counts[member] += 1
+                await msg.ack()
+                if sum(counts.values()) >= 300:
+                    done.set()
+
+            return on_msg
+
+        subs = [
+            await js.subscribe("work.>", queue="workers", durable="workers", cb=handler(i))
+            for i in range(3)
+        ]
+        for i in range(300):
+            await js.publish(f"work.{i}", b"job")
+        await asyncio.wait_for(done.wait(), 10)
+        for sub in subs:
+            await sub.unsubscribe()
+    finally:
+        await nc.close()
+    return {"total": sum(counts.values()), "members": len(counts), "counts": dict(counts)}
+
+
+def test_queue_group_push_consumer_spreads(tmp_path: Path) -> None:
+    real, stub = both(tmp_path, queue_story)
+    for result in (real, stub):
+        assert result["total"] == 300 and result["members"] == 3
+    # nats-server picks a member at random (outside 20% about 1 run in 20); the stub takes
+    # turns, so its spread is checked strictly
+    for count in stub["counts"].values():
+        assert 80 <= count <= 120, stub  # within 20% of an even 100 each
+
+
+async def settings_story(url: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    nc = await nats.connect(url)
+    js = nc.jetstream(timeout=3)
+    try:
+        await js.add_stream(name="RU", subjects=["ru.>"], allow_rollup_hdrs=True)
+        for i in range(3):
+            await js.publish("ru.a", b"%d" % i)
+            await js.publish("ru.b", b"%d" % i)
+        await js.publish("ru.a", b"rolled", headers={"Nats-Rollup": "sub"})
+        state = (await js.stream_info("RU", subjects_filter=">")).state
+        out["rollup_sub"] = (state.messages, state.subjects)
+        await js.publish("ru.c", b"all", headers={"Nats-Rollup": "all"})
+        state = (await js.stream_info("RU")).state
+        out["rollup_all"] = (state.messages, state.first_seq, state.last_seq)
+        out["rollup_bad"] = await outcome(
+            js.publish("ru.a", b"x", headers={"Nats-Rollup": "everything"})
+        )
+        await js.add_stream(name="NR", subjects=["nr.>"])
+        out["rollup_denied"] = await outcome(
+            js.publish("nr.a", b"x", headers={"Nats-Rollup": "sub"})
+        )
+        await js.update_stream(name="RU", subjects=["ru.>"], sealed=True)
+        cfg = (await js.stream_info("RU")).config
+        out["sealed_cfg"] = (cfg.sealed, cfg.deny_delete, cfg.deny_purge, cfg.allow_rollup_hdrs)
+        out["sealed_pub"] = await outcome(js.publish("ru.a", b"x"))
+        out["sealed_purge"] = await outcome(js.purge_stream("RU"))
+        out["sealed_delete"] = await outcome(js.delete_msg("RU", 8))
+        out["unseal"] = await outcome(js.update_stream(name="RU", subjects=["ru.>"]))
+        out["create_sealed"] = await outcome(
+            js.add_stream(name="SE", subjects=["se.>"], sealed=True)
+        )
+        out["ttl_off"] = await outcome(js.publish("nr.t", b"x", headers={"Nats-TTL": "2s"}))
+        await js.add_stream(name="TT", subjects=["tt.>"], allow_msg_ttl=True, max_age=60.0)
+        out["ttl_cfg"] = (await js.stream_info("TT")).config.allow_msg_ttl
+        await js.publish("tt.short", b"s", headers={"Nats-TTL": "1s"})
+        await js.publish("tt.long", b"l", headers={"Nats-TTL": "1m"})
+        await js.publish("tt.never", b"n", headers={"Nats-TTL": "never"})
+        out["ttl_bad"] = await outcome(js.publish("tt.x", b"x", headers={"Nats-TTL": "500ms"}))
+        await asyncio.sleep(1.8)
+        state = (await js.stream_info("TT", subjects_filter=">")).state
+        out["ttl_after"] = (state.messages, state.subjects)
+        await js.add_stream(name="FS", subjects=["fs.>"], first_seq=100)
+        out["first_seq"] = (await js.publish("fs.a", b"x")).seq
+        await js.add_stream(
+            name="DN", subjects=["dn.>"], discard="new", max_msgs_per_subject=1,
+            discard_new_per_subject=True,
+        )  # fmt: skip
+        out["discard_per_subject"] = [
+            await outcome(js.publish("dn.a", b"1")),
+            await outcome(js.publish("dn.a", b"2")),
+            await outcome(js.publish("dn.b", b"3")),
+        ]
+        out["discard_per_subject"] = [
+            (r.seq if hasattr(r, "seq") else r) for r in out["discard_per_subject"]
+        ]
+        # pause: a paused pull consumer delivers nothing until resumed
+        await js.add_stream(name="PZ", subjects=["pz.>"])
+        await js.publish("pz.a", b"p")
+        pull = await js.pull_subscribe("pz.>", durable="pz")
+        until = datetime.now(timezone.utc) + timedelta(hours=1)
+        reply = await nc.request(
+            "$JS.API.CONSUMER.PAUSE.PZ.pz",
+            json.dumps({"pause_until": until.strftime("%Y-%m-%dT%H:%M:%SZ")}).encode(),
+            timeout=2,
+        )
+        paused = json.loads(reply.data)
+        out["pause"] = (paused["type"], paused["paused"], paused["pause_remaining"] > 0)
+        info = await js.consumer_info("PZ", "pz")
+        out["paused_info"] = (info.config.pause_until is not None,)
+        out["paused_fetch"] = await outcome(pull.fetch(1, timeout=0.5))
+        reply = await nc.request("$JS.API.CONSUMER.PAUSE.PZ.pz", b"{}", timeout=2)
+        resumed = json.loads(reply.data)
+        out["resume"] = (resumed["paused"], resumed["pause_until"])
+        got = await pull.fetch(1, timeout=2)
+        out["after_resume"] = got[0].data
+        out["pause_missing"] = json.loads(
+            (await nc.request("$JS.API.CONSUMER.PAUSE.PZ.nope", b"{}", timeout=2)).data
+        )
+    finally:
+        await nc.close()
+    return out
+
+
+def test_rollup_sealed_ttl_and_pause(tmp_path: Path) -> None:
+    real, stub = both(tmp_path, settings_story)
+    assert real["rollup_sub"] == (4, {"ru.a": 1, "ru.b": 3})
+    assert real["ttl_after"] == (2, {"tt.long": 1, "tt.never": 1})
+    assert real["first_seq"] == 100
+    assert real["paused_fetch"] == "TimeoutError"
+    assert stub == real
