@@ -149,7 +149,7 @@ class ConsumerConfig:
             )
         backoff = tuple(_nanos_list(body, "backoff"))
         max_deliver = _int(body, "max_deliver") or -1
-        if backoff and 0 < max_deliver <= len(backoff):
+        if backoff and 0 < max_deliver < len(backoff):  # (as 2.15 checks it)
             raise errors.ApiError(
                 400, 10116, "max deliver is required to be > length of backoff values"
             )

@@ -1,0 +1,235 @@
+"""Every stream and consumer config field nats-py can send: honoured or refused, never ignored.
+
+The fields are taken from nats-py's own dataclasses, so a field added there fails this test
+until it has a sample here. Each sample is sent (as nats-py serialises it) to nats-server and
+to the stub. For the stub, a field is either refused with an API error, or accepted and then
+reported back in the created config exactly as nats-server reports it. A refusal where
+nats-server accepts must be a deliberate one, listed in STUB_REFUSES.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import json
+from pathlib import Path
+from typing import Any
+
+import nats
+import pytest
+from nats.js import api
+
+from tests.e2e.test_js_nats_py import real_url, run, stub_url
+
+pytestmark = pytest.mark.e2e
+
+LATER = datetime.datetime(2031, 1, 1, tzinfo=datetime.timezone.utc)
+
+# field -> extra StreamConfig keywords (the field's sample value included)
+STREAM_SAMPLES: dict[str, list[dict[str, Any]]] = {
+    "name": [{}],
+    "description": [{"description": "about"}],
+    "subjects": [{"subjects": ["w.a", "w.b.*"]}],
+    "retention": [{"retention": api.RetentionPolicy.WORK_QUEUE}],
+    "max_consumers": [{"max_consumers": 5}],
+    "max_msgs": [{"max_msgs": 5}],
+    "max_bytes": [{"max_bytes": 5000}],
+    "discard": [{"discard": api.DiscardPolicy.NEW}],
+    "discard_new_per_subject": [
+        {"discard_new_per_subject": True},
+        {"discard_new_per_subject": True, "discard": "new", "max_msgs_per_subject": 2},
+    ],
+    "max_age": [{"max_age": 10.0}],
+    "max_msgs_per_subject": [{"max_msgs_per_subject": 3}],
+    "max_msg_size": [{"max_msg_size": 1000}],
+    "storage": [{"storage": api.StorageType.MEMORY}],
+    "num_replicas": [{"num_replicas": 1}, {"num_replicas": 3}],
+    "no_ack": [{"no_ack": True}],
+    "template_owner": [{"template_owner": "T"}],
+    "duplicate_window": [{"duplicate_window": 5.0}],
+    "placement": [{"placement": api.Placement(cluster="C")}],
+    "mirror": [{"mirror": api.StreamSource(name="X"), "subjects": None}],
+    "sources": [{"sources": [api.StreamSource(name="X")]}],
+    "sealed": [{"sealed": True}],
+    "deny_delete": [{"deny_delete": True}],
+    "deny_purge": [{"deny_purge": True}],
+    "allow_rollup_hdrs": [{"allow_rollup_hdrs": True}],
+    "first_seq": [{"first_seq": 7}],
+    "republish": [
+        {"republish": api.RePublish(src="w.>", dest="out.>")},
+        {"republish": api.RePublish(src="w.>", dest="w.again.>")},
+    ],
+    "subject_transform": [
+        {"subject_transform": api.SubjectTransform(src="w.*", dest="w.x.{{wildcard(1)}}")},
+        {"subject_transform": api.SubjectTransform(src="w.*", dest="w.{{partition(3,1)}}")},
+    ],
+    "allow_direct": [{"allow_direct": True}],
+    "mirror_direct": [{"mirror_direct": True}],
+    "compression": [{"compression": api.StoreCompression.S2}],
+    "allow_msg_ttl": [{"allow_msg_ttl": True}],
+    "allow_msg_schedules": [{"allow_msg_schedules": True}],
+    "allow_atomic": [{"allow_atomic": True}],
+    "allow_batched": [{"allow_batched": True}],
+    "allow_msg_counter": [{"allow_msg_counter": True}],
+    "persist_mode": [{"persist_mode": api.PersistMode.ASYNC}],
+    "metadata": [{"metadata": {"team": "a"}}],
+    "consumer_limits": [
+        {"consumer_limits": api.StreamConsumerLimits(inactive_threshold=60, max_ack_pending=9)}
+    ],
+    "subject_delete_marker_ttl": [{"subject_delete_marker_ttl": 2.0, "allow_msg_ttl": True}],
+}
+
+CONSUMER_SAMPLES: dict[str, list[dict[str, Any]]] = {
+    "name": [{"name": "named"}],
+    "durable_name": [{"durable_name": "dur"}],
+    "description": [{"description": "about"}],
+    "deliver_policy": [
+        {"deliver_policy": api.DeliverPolicy.NEW},
+        {"deliver_policy": api.DeliverPolicy.LAST},
+        {"deliver_policy": api.DeliverPolicy.LAST_PER_SUBJECT},
+        {"deliver_policy": api.DeliverPolicy.LAST_PER_SUBJECT, "filter_subject": "w.a"},
+    ],
+    "opt_start_seq": [{"deliver_policy": api.DeliverPolicy.BY_START_SEQUENCE, "opt_start_seq": 2}],
+    "opt_start_time": [
+        {"deliver_policy": api.DeliverPolicy.BY_START_TIME, "opt_start_time": LATER},
+        {"deliver_policy": api.DeliverPolicy.BY_START_TIME},
+    ],
+    "ack_policy": [{"ack_policy": api.AckPolicy.ALL}, {"ack_policy": api.AckPolicy.NONE}],
+    "ack_wait": [{"ack_wait": 5.0}],
+    "max_deliver": [{"max_deliver": 4}],
+    "backoff": [
+        {"backoff": [1.0, 2.0]},
+        {"backoff": [1.0, 2.0], "max_deliver": 2},
+        {"backoff": [1.0, 2.0], "max_deliver": 1},
+    ],
+    "filter_subject": [{"filter_subject": "w.a"}],
+    "filter_subjects": [{"filter_subjects": ["w.a", "w.b.*"]}],
+    "replay_policy": [{"replay_policy": api.ReplayPolicy.ORIGINAL}],
+    "rate_limit_bps": [{"rate_limit_bps": 1000}, {"rate_limit_bps": 1000, "deliver_subject": "d"}],
+    "sample_freq": [{"sample_freq": "50%"}],
+    "max_waiting": [{"max_waiting": 7}, {"max_waiting": 7, "deliver_subject": "d"}],
+    "max_ack_pending": [{"max_ack_pending": 3}],
+    "flow_control": [
+        {"flow_control": True},
+        {"flow_control": True, "deliver_subject": "d"},
+        {"flow_control": True, "deliver_subject": "d", "idle_heartbeat": 1.0},
+    ],
+    "idle_heartbeat": [{"idle_heartbeat": 1.0}, {"idle_heartbeat": 1.0, "deliver_subject": "d"}],
+    "headers_only": [{"headers_only": True}],
+    "deliver_subject": [{"deliver_subject": "d"}, {"deliver_subject": "d.*"}],
+    "deliver_group": [{"deliver_subject": "d", "deliver_group": "g"}],
+    "inactive_threshold": [{"inactive_threshold": 30.0}],
+    "num_replicas": [{"num_replicas": 1}, {"num_replicas": 3}],
+    "mem_storage": [{"mem_storage": True}],
+    "metadata": [{"metadata": {"team": "a"}}],
+    "pause_until": [{"pause_until": "2031-01-01T00:00:00Z"}],
+}
+
+# (field, sample index): accepted by nats-server, refused by the stub on purpose
+STUB_REFUSES = {
+    ("stream", "retention", 0),  # work-queue and interest retention
+    ("stream", "placement", 0),  # one server: no placement
+    ("stream", "mirror", 0),  # no mirroring
+    ("stream", "sources", 0),  # no sourcing
+    ("stream", "subject_transform", 1),  # only wildcard(N) mappings
+    ("stream", "compression", 0),  # messages are stored uncompressed
+    ("stream", "allow_msg_schedules", 0),
+    ("stream", "allow_atomic", 0),
+    ("stream", "allow_batched", 0),
+    ("stream", "allow_msg_counter", 0),
+    ("stream", "persist_mode", 0),  # every ack follows an fsync
+    ("stream", "subject_delete_marker_ttl", 0),  # no delete markers
+    ("consumer", "replay_policy", 0),  # instant replay only
+    ("consumer", "rate_limit_bps", 1),
+    ("consumer", "sample_freq", 0),  # no ack sampling advisories
+}
+
+STREAM_DEFAULTS = {"name": "W", "subjects": ["w.>"]}
+
+
+def test_every_nats_py_field_has_a_sample() -> None:
+    stream_fields = {f.name for f in dataclasses.fields(api.StreamConfig)}
+    consumer_fields = {f.name for f in dataclasses.fields(api.ConsumerConfig)}
+    assert stream_fields == set(STREAM_SAMPLES)
+    assert consumer_fields == set(CONSUMER_SAMPLES)
+
+
+def _stream_body(extra: dict[str, Any]) -> dict[str, Any]:
+    keywords = {**STREAM_DEFAULTS, **extra}
+    return api.StreamConfig(**keywords).as_dict()
+
+
+def _consumer_body(extra: dict[str, Any]) -> dict[str, Any]:
+    keywords = {"durable_name": "c", **extra}
+    if "name" in extra:
+        keywords.pop("durable_name")
+    if "durable_name" in extra and extra["durable_name"] != "c":
+        keywords["durable_name"] = extra["durable_name"]
+    config = api.ConsumerConfig(**keywords)
+    return {"stream_name": "W", "config": config.as_dict()}
+
+
+async def walk(url: str) -> dict[tuple[str, str, int], dict[str, Any]]:
+    out: dict[tuple[str, str, int], dict[str, Any]] = {}
+    nc = await nats.connect(url)
+
+    async def call(subject: str, body: dict[str, Any]) -> dict[str, Any]:
+        reply = await nc.request(subject, json.dumps(body).encode(), timeout=3)
+        answer: dict[str, Any] = json.loads(reply.data)
+        return answer
+
+    try:
+        for name, samples in STREAM_SAMPLES.items():
+            for index, extra in enumerate(samples):
+                await call("$JS.API.STREAM.DELETE.W", {})
+                out[("stream", name, index)] = await call(
+                    "$JS.API.STREAM.CREATE.W", _stream_body(extra)
+                )
+        await call("$JS.API.STREAM.DELETE.W", {})
+        await call("$JS.API.STREAM.CREATE.W", _stream_body({}))
+        for name, samples in CONSUMER_SAMPLES.items():
+            for index, extra in enumerate(samples):
+                body = _consumer_body(extra)
+                consumer = body["config"].get("durable_name") or body["config"]["name"]
+                await call(f"$JS.API.CONSUMER.DELETE.W.{consumer}", {})
+                out[("consumer", name, index)] = await call(
+                    f"$JS.API.CONSUMER.CREATE.W.{consumer}", body
+                )
+    finally:
+        await nc.close()
+    return out
+
+
+def test_every_field_is_honoured_or_refused(tmp_path: Path) -> None:
+    async def both() -> tuple[Any, Any]:
+        async with real_url(tmp_path / "real") as url:
+            real = await walk(url)
+        async with stub_url(tmp_path / "stub") as url:
+            stub = await walk(url)
+        return real, stub
+
+    real, stub = run(both())
+    problems: list[str] = []
+    for key, theirs in real.items():
+        kind, name, index = key
+        ours = stub[key]
+        if "error" in ours:
+            if "error" not in theirs and key not in STUB_REFUSES:
+                problems.append(f"{key}: stub refuses {ours['error']}, nats-server accepts")
+            continue
+        if "error" in theirs:
+            problems.append(f"{key}: stub accepts, nats-server refuses {theirs['error']}")
+            continue
+        if key in STUB_REFUSES:
+            problems.append(f"{key}: listed as refused but the stub accepts it")
+        mine, real_config = ours["config"], theirs["config"]
+        if name in real_config and mine.get(name) != real_config[name]:
+            problems.append(
+                f"{key}: stub reports {mine.get(name)!r}, nats-server {real_config[name]!r}"
+            )
+        if mine != real_config:
+            problems.append(f"{key}: config differs:\n  stub {mine}\n  real {real_config}")
+    for key, ours in stub.items():  # refusals must be worded as API errors
+        if "error" in ours:
+            assert set(ours["error"]) == {"code", "err_code", "description"}, key
+    assert not problems, "\n".join(problems)
