@@ -391,6 +391,23 @@ class JsAccount:
         return {"total": len(page), "offset": 0, "limit": _LIST_LIMIT, "consumers": page}
 
 
+def _not_clustered(account: JsAccount, body: dict[str, Any], now: int, *names: str) -> Any:
+    """Leader stepdowns and peer removal: nats-server's answer when not clustered."""
+    raise errors.ApiError(503, 10010, "JetStream clustering support required")
+
+
+def _no_snapshots(account: JsAccount, body: dict[str, Any], now: int, *names: str) -> Any:
+    """STREAM.SNAPSHOT / RESTORE: refused (nats-server streams a tar archive)."""
+    account._stream(names[0])
+    raise errors.bad_request("server_stub does not support stream snapshot and restore")
+
+
+def _no_priority_groups(account: JsAccount, body: dict[str, Any], now: int, *names: str) -> Any:
+    """CONSUMER.UNPIN: priority groups are refused at consumer creation, so none exist."""
+    account._consumer(names[0], names[1])
+    raise errors.consumer_unsupported("priority_groups (pinned/overflow pull consumers)")
+
+
 def message_json(msg: StoredMsg) -> dict[str, Any]:
     """The `message` object of STREAM.MSG.GET."""
     out: dict[str, Any] = {"subject": msg.subject, "seq": msg.seq}
@@ -426,6 +443,24 @@ _ROUTES: list[tuple[tuple[str, ...], str, _Handler, int, int]] = [
     (("CONSUMER", "INFO"), "consumer_info_response", JsAccount._consumer_info, 2, 2),
     (("CONSUMER", "DELETE"), "consumer_delete_response", JsAccount._consumer_delete, 2, 2),
     (("CONSUMER", "PAUSE"), "consumer_pause_response", JsAccount._consumer_pause, 2, 2),
+    (("CONSUMER", "UNPIN"), "consumer_unpin_response", _no_priority_groups, 2, 2),
+    (("STREAM", "SNAPSHOT"), "stream_snapshot_response", _no_snapshots, 1, 1),
+    (("STREAM", "RESTORE"), "stream_restore_response", _no_snapshots, 1, 1),
+    (
+        ("STREAM", "LEADER", "STEPDOWN"),
+        "stream_leader_stepdown_response",
+        _not_clustered,
+        1,
+        1,
+    ),
+    (("STREAM", "PEER", "REMOVE"), "stream_remove_peer_response", _not_clustered, 1, 1),
+    (
+        ("CONSUMER", "LEADER", "STEPDOWN"),
+        "consumer_leader_stepdown_response",
+        _not_clustered,
+        2,
+        2,
+    ),
     (("CONSUMER", "NAMES"), "consumer_names_response", JsAccount._consumer_names, 1, 1),
     (("CONSUMER", "LIST"), "consumer_list_response", JsAccount._consumer_list, 1, 1),
 ]
@@ -440,6 +475,8 @@ API_SUBJECTS = (
     "$JS.API.CONSUMER.INFO.>",
     "$JS.API.CONSUMER.DELETE.>",
     "$JS.API.CONSUMER.PAUSE.>",
+    "$JS.API.CONSUMER.UNPIN.>",
+    "$JS.API.CONSUMER.LEADER.>",
     "$JS.API.CONSUMER.NAMES.>",
     "$JS.API.CONSUMER.LIST.>",
 )
