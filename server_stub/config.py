@@ -171,6 +171,8 @@ def _config_auth(conf: ConfMap, options: ServerOptions) -> None:
         for name, block in accounts.items():
             block = _check_keys(block, {"users", "exports", "imports", "jetstream"}, "account")
             spec = AccountSpec(name, block.get("exports", []), block.get("imports", []))
+            if "jetstream" in block:
+                spec.jetstream = _account_jetstream(block, name)
             options.accounts.append(spec)
             users += _users(block.get("users", []), name, None)
     if "system_account" in conf:
@@ -198,6 +200,17 @@ def _config_auth(conf: ConfMap, options: ServerOptions) -> None:
             options.auth_timeout = duration(authz["timeout"], "authorization timeout")
     if users or token is not None:
         options.authorization = ConfigAuth(users, token)
+
+
+def _account_jetstream(block: ConfMap, name: str) -> Any:
+    """An account's `jetstream` limits, checked at load time as nats-server does."""
+    from server_stub.jetstream.config import account_limits_from_config
+    from server_stub.jetstream.errors import JsConfigError
+
+    try:
+        return account_limits_from_config(block["jetstream"], name)
+    except JsConfigError as exc:
+        raise ConfigError(f"{block.where('jetstream')}: {exc}") from None
 
 
 def _tls(block: Any, config_dir: Path) -> TLSOptions:

@@ -252,6 +252,9 @@ class Server:
             fields["remote_account"] = client.account.name
             if client.account.is_system:
                 fields["acc_is_sys"] = True
+        domain = (self.options.jetstream or {}).get("domain")
+        if domain:  # nats-server announces its JetStream domain
+            fields["domain"] = domain
         fields["api_lvl"] = API_LEVEL
         fields["xkey"] = self.xkey
         return fields

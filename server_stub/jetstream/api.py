@@ -76,8 +76,9 @@ def random_name(rng: Callable[[int], bytes] = os.urandom) -> str:
 class JsAccount:
     """Streams, consumers and API counters of one JetStream-enabled account."""
 
-    def __init__(self, name: str, limits: JsLimits, host: Host) -> None:
+    def __init__(self, name: str, limits: JsLimits, host: Host, *, domain: str = "") -> None:
         self.name = name
+        self.domain = domain
         self.limits = limits
         self.host = host
         self.streams: dict[str, Stream] = {}
@@ -127,7 +128,6 @@ class JsAccount:
         if route is None:
             return None
         kind, handler, args = route
-        self.api_total += 1
         try:
             body = loads_request(payload)
             return {"type": _TYPE + kind} | handler(self, body, now, *args)
@@ -139,19 +139,26 @@ class JsAccount:
             elif kind == "consumer_pause_response":
                 response.update(paused=False, pause_until=go_time(0))
             return response
+        finally:  # counted once answered: account info does not include itself
+            self.api_total += 1
 
     # -- handlers ------------------------------------------------------------------------
     def _info(self, body: dict[str, Any], now: int) -> dict[str, Any]:
-        return {
-            "memory": self.usage("memory"),
-            "storage": self.usage("file"),
-            "reserved_memory": self.reserved("memory"),
-            "reserved_storage": self.reserved("file"),
-            "streams": len(self.streams),
-            "consumers": sum(len(c) for c in self.consumers.values()),
-            "limits": self.limits.to_json(),
-            "api": {"level": API_LEVEL, "total": self.api_total, "errors": self.api_errors},
-        }
+        return (
+            {
+                "memory": self.usage("memory"),
+                "storage": self.usage("file"),
+                "reserved_memory": self.reserved("memory"),
+                "reserved_storage": self.reserved("file"),
+                "streams": len(self.streams),
+                "consumers": sum(len(c) for c in self.consumers.values()),
+                "limits": self.limits.to_json(),
+            }
+            | ({"domain": self.domain} if self.domain else {})
+            | {
+                "api": {"level": API_LEVEL, "total": self.api_total, "errors": self.api_errors},
+            }
+        )
 
     def _stream_create(self, body: dict[str, Any], now: int, name: str) -> dict[str, Any]:
         config = StreamConfig.from_request(body)

@@ -12,7 +12,10 @@ from typing import Any
 from server_stub.jetstream.errors import JsConfigError
 
 CIPHERS = ("chachapoly", "aes")
-_KNOWN_KEYS = {"store_dir", "max_memory_store", "max_file_store", "cipher", "key", "enabled"}
+_KNOWN_KEYS = {
+    "store_dir", "max_memory_store", "max_file_store", "cipher", "key", "enabled", "domain",
+}  # fmt: skip
+_BAD_DOMAIN_CHARS = set(".*> \t\r\n")
 _SIZE = re.compile(r"^\s*(\d+)\s*([kmgt]?)(i?b?)\s*$", re.IGNORECASE)
 _UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
 
@@ -26,6 +29,7 @@ class JetStreamConfig:
     max_file_store: int = -1
     cipher: str | None = None
     key: bytes | None = None
+    domain: str = ""  # served on $JS.<domain>.API as well as $JS.API
 
     def __repr__(self) -> str:
         # the key is a secret: never let it reach a log line
@@ -76,7 +80,13 @@ def parse_config(
             raise JsConfigError(f"jetstream cipher {cipher} needs a key")
     elif key_text is not None:
         cipher = "chachapoly"  # nats-server's default when only a key is given
+    domain = block.get("domain", "")
+    if not isinstance(domain, str) or _BAD_DOMAIN_CHARS & set(domain):
+        raise JsConfigError(
+            f"jetstream domain must be a name without '.', '*', '>' or spaces: {domain!r}"
+        )
     return JetStreamConfig(
+        domain=domain,
         store_dir=store_dir,
         max_memory_store=parse_size(block.get("max_memory_store", -1), "max_memory_store"),
         max_file_store=parse_size(block.get("max_file_store", -1), "max_file_store"),
@@ -153,3 +163,53 @@ def _int(source: Mapping[str, Any], field: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise JsConfigError(f"account limit {field} must be an integer, got {value!r}")
     return value
+
+
+# nats-server's spellings of each per-account `jetstream {}` limit (opts.go)
+_ACCOUNT_KEYS = {
+    "max_memory": "max_memory", "max_mem": "max_memory", "mem": "max_memory",
+    "memory": "max_memory", "max_store": "max_storage", "max_file": "max_storage",
+    "max_disk": "max_storage", "store": "max_storage", "disk": "max_storage",
+    "max_streams": "max_streams", "streams": "max_streams",
+    "max_consumers": "max_consumers", "consumers": "max_consumers",
+    "max_bytes_required": "max_bytes_required", "max_stream_bytes": "max_bytes_required",
+    "max_bytes": "max_bytes_required", "mem_max_stream_bytes": "memory_max_stream_bytes",
+    "memory_max_stream_bytes": "memory_max_stream_bytes",
+    "disk_max_stream_bytes": "storage_max_stream_bytes",
+    "store_max_stream_bytes": "storage_max_stream_bytes", "max_ack_pending": "max_ack_pending",
+}  # fmt: skip
+
+
+def account_limits_from_config(value: object, account: str) -> JsLimits | None:
+    """A config-file account's `jetstream` value as nats-server reads it: true / "enabled"
+    (unlimited), false / "disabled" (None), or a map of limits (unset ones unlimited)."""
+    if isinstance(value, bool):
+        return JsLimits() if value else None
+    if isinstance(value, str):
+        word = value.lower()
+        if word in ("enabled", "enable"):
+            return JsLimits()
+        if word in ("disabled", "disable"):
+            return None
+        raise JsConfigError(
+            f"account {account} jetstream: expected 'enabled' or 'disabled', got {value!r}"
+        )
+    if not isinstance(value, Mapping):
+        raise JsConfigError(f"account {account} jetstream must be a map, bool or string")
+    fields: dict[str, Any] = {}
+    for key, item in value.items():
+        field = _ACCOUNT_KEYS.get(str(key).lower())
+        if field is None:
+            raise JsConfigError(
+                f"account {account} jetstream: unknown limit {key!r};"
+                f" known: {', '.join(sorted(_ACCOUNT_KEYS))}"
+            )
+        if field == "max_bytes_required":
+            if not isinstance(item, bool):
+                raise JsConfigError(f"account {account} jetstream {key} must be true or false")
+            fields[field] = item
+        elif isinstance(item, bool) or not isinstance(item, int):  # nats-server: int64 only
+            raise JsConfigError(f"account {account} jetstream {key}: expected a size, got {item!r}")
+        else:
+            fields[field] = item
+    return JsLimits(**fields)

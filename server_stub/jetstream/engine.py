@@ -129,18 +129,23 @@ class JetStream:
             current.limits = limits
             return
         self._unsubscribe_api(account)
-        js_account = JsAccount(account, limits, self)
+        js_account = JsAccount(account, limits, self, domain=self.config.domain)
         self.accounts[account] = js_account
         self._recover(js_account)
         self._api_subs[account] = [
-            self._bus.subscribe(account, subject, self._on_api) for subject in API_SUBJECTS
+            self._bus.subscribe(account, each, self._on_api)
+            for subject in API_SUBJECTS
+            for each in self._api_names(subject)
         ]
 
     def disable_account(self, account: str) -> None:
         """Stop serving `account` (its files stay) and answer its API with 503 / 10039."""
         self._close_account(account)
         self._unsubscribe_api(account)
-        self._api_subs[account] = [self._bus.subscribe(account, "$JS.API.>", self._on_disabled)]
+        self._api_subs[account] = [
+            self._bus.subscribe(account, each, self._on_disabled)
+            for each in self._api_names("$JS.API.>")
+        ]
 
     # -- time ----------------------------------------------------------------------------
     def tick(self, now: int | None = None) -> None:
@@ -187,18 +192,31 @@ class JetStream:
             for consumer in list(owner.consumers.get(stream_name, {}).values()):
                 self._send(account_name, consumer.on_new_messages(now))
 
+    # -- the API's names: $JS.API and, with a domain, $JS.<domain>.API ------------------
+    def _api_names(self, subject: str) -> list[str]:
+        domain = self.config.domain
+        if not domain:
+            return [subject]
+        return [subject, f"$JS.{domain}.API.{subject.removeprefix('$JS.API.')}"]
+
+    def _local(self, subject: str) -> str:
+        prefix = f"$JS.{self.config.domain}.API."
+        if self.config.domain and subject.startswith(prefix):
+            return "$JS.API." + subject[len(prefix) :]
+        return subject
+
     # -- bus handlers --------------------------------------------------------------------
     def _on_api(self, msg: BusMessage) -> None:
         account = self.accounts.get(msg.account)
         if account is None or not msg.reply:
             return
-        response = account.handle(msg.subject, msg.payload, self._clock())
+        response = account.handle(self._local(msg.subject), msg.payload, self._clock())
         if response is not None:
             self._bus.publish(msg.account, msg.reply, go_json(response).encode())
 
     def _on_disabled(self, msg: BusMessage) -> None:
         if msg.reply:
-            response = not_enabled_response(msg.subject)
+            response = not_enabled_response(self._local(msg.subject))
             self._bus.publish(msg.account, msg.reply, go_json(response).encode())
 
     def _on_publish(self, msg: BusMessage) -> None:
@@ -207,7 +225,10 @@ class JetStream:
         if account is None or stream is None:
             return
         result = account.publish(stream, msg.subject, msg.headers, msg.payload, self._clock())
-        body = go_json(result.ack).encode()
+        ack = result.ack
+        if self.config.domain and "error" not in ack:  # nats-server names its domain in acks
+            ack = {"stream": ack["stream"], "domain": self.config.domain} | ack
+        body = go_json(ack).encode()
         reply = None if stream.config.no_ack else msg.reply  # no_ack: never answered
         if result.stored is None:
             if reply:
@@ -227,7 +248,7 @@ class JetStream:
     def _on_direct_get(self, msg: BusMessage) -> None:
         """`$JS.API.DIRECT.GET.<stream>[.<subject>]`: the message itself, or a status reply."""
         account = self.accounts.get(msg.account)
-        tokens = msg.subject.split(".", 5)
+        tokens = self._local(msg.subject).split(".", 5)
         stream = account.streams.get(tokens[4]) if account else None
         if stream is None or not msg.reply:
             return
@@ -270,7 +291,7 @@ class JetStream:
 
     def _consumer_for(self, msg: BusMessage) -> Consumer | None:
         account = self.accounts.get(msg.account)
-        tokens = msg.subject.split(".")
+        tokens = self._local(msg.subject).split(".")
         # $JS.API.CONSUMER.MSG.NEXT.<stream>.<consumer>, $JS.ACK.<stream>.<consumer>... and
         # $JS.FC.<stream>.<consumer>.<token>
         stream, name = (tokens[5], tokens[6]) if tokens[1] == "API" else (tokens[2], tokens[3])
@@ -355,9 +376,9 @@ class JetStream:
             for subject in stream.config.subjects
         ]
         if stream.config.allow_direct:  # without it nats-server leaves DIRECT.GET unanswered
-            direct = f"$JS.API.DIRECT.GET.{stream.name}"
-            subs.append(self._bus.subscribe(account, direct, self._on_direct_get))
-            subs.append(self._bus.subscribe(account, direct + ".>", self._on_direct_get))
+            for direct in self._api_names(f"$JS.API.DIRECT.GET.{stream.name}"):
+                subs.append(self._bus.subscribe(account, direct, self._on_direct_get))
+                subs.append(self._bus.subscribe(account, direct + ".>", self._on_direct_get))
         self._stream_subs[(account, stream.name)] = subs
         if not added and stream.config.storage == "file":
             self._save_stream_meta(account, stream.config, stream.created)
@@ -473,7 +494,10 @@ class JetStream:
         key = (account, consumer.stream.name, consumer.name)
         base = f"{consumer.stream.name}.{consumer.name}"
         self._consumer_subs[key] = [
-            self._bus.subscribe(account, f"$JS.API.CONSUMER.MSG.NEXT.{base}", self._on_next),
+            *(
+                self._bus.subscribe(account, each, self._on_next)
+                for each in self._api_names(f"$JS.API.CONSUMER.MSG.NEXT.{base}")
+            ),
             self._bus.subscribe(account, f"$JS.ACK.{base}.>", self._on_ack),
             self._bus.subscribe(account, f"$JS.FC.{base}.*", self._on_flow_control),
         ]

@@ -77,6 +77,11 @@ def account_limits_for(server: Any) -> Any:
             return limits_from_claims(claims.limits.to_json_dict())
         if operator_mode:
             return None
+        specs = getattr(server.options, "accounts", [])
+        if specs:  # config accounts: JetStream only where the account's block enables it
+            spec = next((s for s in specs if s.name == name), None)
+            enabled: JsLimits | None = getattr(spec, "jetstream", None)
+            return enabled
         system = getattr(server.options, "system_account", "")
         return None if name == system else JsLimits()
 
