@@ -23,7 +23,7 @@ from nscpy.jwt.subject import subject_matches
 from server_stub.jetstream.consumerconfig import ConsumerConfig
 from server_stub.jetstream.memstore import StoredMsg
 from server_stub.jetstream.stream import Stream
-from server_stub.jetstream.wire import decode_headers, go_time
+from server_stub.jetstream.wire import decode_headers, go_duration, go_time
 
 __all__ = ["Consumer", "ConsumerConfig", "Outgoing", "PullRequestError", "status"]
 
@@ -211,7 +211,7 @@ class Consumer:
         if config.max_batch and batch > config.max_batch:
             return [status(reply, 409, f"Exceeded MaxRequestBatch of {config.max_batch}")]
         if config.max_expires and expires > config.max_expires:
-            limit = _go_duration(config.max_expires)
+            limit = go_duration(config.max_expires)
             return [status(reply, 409, f"Exceeded MaxRequestExpires of {limit}")]
         if config.max_bytes and max_bytes > config.max_bytes:
             return [status(reply, 409, f"Exceeded MaxRequestMaxBytes of {config.max_bytes}")]
@@ -578,19 +578,3 @@ def _nak_delay(body: bytes) -> int:
         return 0
     delay = value.get("delay", 0) if isinstance(value, dict) else 0
     return int(delay) if isinstance(delay, int) else 0
-
-
-def _go_duration(ns: int) -> str:
-    """Go's time.Duration String() for the values a limit takes (h/m/s, ms, us, ns)."""
-    if ns < 1_000:
-        return f"{ns}ns"
-    if ns < 1_000_000:
-        return f"{ns / 1_000:g}µs"
-    if ns < 1_000_000_000:
-        return f"{ns / 1_000_000:g}ms"
-    hours, rest = divmod(ns, 3_600_000_000_000)
-    minutes, rest = divmod(rest, 60_000_000_000)
-    text = f"{rest / 1_000_000_000:.9f}".rstrip("0").rstrip(".") + "s"
-    if hours:
-        return f"{hours}h{minutes}m{text}"
-    return f"{minutes}m{text}" if minutes else text

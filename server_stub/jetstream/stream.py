@@ -15,7 +15,13 @@ from server_stub.jetstream.streamconfig import (
     SERVER_VERSION,
     StreamConfig,
 )
-from server_stub.jetstream.wire import decode_headers, encode_headers, go_time, parse_duration
+from server_stub.jetstream.wire import (
+    decode_headers,
+    encode_headers,
+    go_duration,
+    go_time,
+    parse_duration,
+)
 
 __all__ = [
     "API_LEVEL",
@@ -239,28 +245,35 @@ class Stream:
             return sum(1 for seq in self._by_subject.get(subject, ()) if store.get(seq))
         return sum(1 for m in store.iter_from(store.first_seq) if m.subject == subject)
 
-    def _expire_ttls(self, now: int) -> int:
-        """Remove messages whose Nats-TTL ran out; returns how many."""
-        gone = 0
+    def _expire_ttls(self, now: int) -> list[StoredMsg]:
+        """Remove messages whose Nats-TTL ran out; returns them."""
+        gone: list[StoredMsg] = []
         for seq, expiry in list(self._expires.items()):
-            if self.store.get(seq) is None:
+            msg = self.store.get(seq)
+            if msg is None:
                 del self._expires[seq]
             elif 0 < expiry <= now:
                 del self._expires[seq]
-                gone += self.store.remove(seq)
+                if self.store.remove(seq):
+                    gone.append(msg)
         return gone
 
     def enforce_limits(self, now: int) -> int:
         """Drop the oldest messages beyond max_msgs / max_bytes / max_age, and those whose
-        Nats-TTL ran out; returns how many."""
+        Nats-TTL ran out (leaving subject delete markers if configured); returns how many."""
         cfg, store = self.config, self.store
-        per_subject = self._enforce_per_subject() + self._expire_ttls(now)
+        per_subject = self._enforce_per_subject()
+        aged = self._expire_ttls(now)
         floor = store.first_seq
-        if cfg.max_age > 0 and self._expires:
-            # a message with its own TTL is not subject to max_age: remove one by one
+        if cfg.max_age > 0 and (self._expires or cfg.subject_delete_marker_ttl):
+            # one by one: a message with its own TTL is not subject to max_age, and a marker
+            # needs to know which subjects went
             cutoff = now - cfg.max_age
-            old = [m.seq for m in store.iter_from(floor) if m.ts <= cutoff]
-            per_subject += sum(store.remove(seq) for seq in old if seq not in self._expires)
+            for msg in list(store.iter_from(floor)):
+                if msg.ts > cutoff:
+                    break
+                if msg.seq not in self._expires and store.remove(msg.seq):
+                    aged.append(msg)
         elif cfg.max_age > 0:
             cutoff = now - cfg.max_age
             for msg in store.iter_from(floor):
@@ -269,12 +282,31 @@ class Stream:
                 floor = msg.seq + 1
             else:
                 floor = store.last_seq + 1
+        per_subject += len(aged)
+        if cfg.subject_delete_marker_ttl and aged:
+            self._place_markers(aged, now)
         gone = store.remove_below(floor) if floor > store.first_seq else 0
         while cfg.max_msgs > 0 and store.messages > cfg.max_msgs:
             gone += store.remove_below(store.first_seq + 1)
         while cfg.max_bytes > 0 and store.bytes > cfg.max_bytes and store.messages:
             gone += store.remove_below(store.first_seq + 1)
         return gone + per_subject
+
+    def _place_markers(self, aged: list[StoredMsg], now: int) -> None:
+        """A subject whose last message aged out gets a delete marker (nats-server's headers),
+        itself kept for subject_delete_marker_ttl; markers that expire leave none."""
+        ttl = self.config.subject_delete_marker_ttl
+        done: set[str] = set()
+        for msg in sorted(aged, key=lambda m: m.seq):
+            if msg.subject in done or b"Nats-Marker-Reason" in msg.hdrs:
+                continue
+            done.add(msg.subject)
+            if self.store.last_for_subject(msg.subject) is not None:
+                continue
+            headers = {"Nats-Marker-Reason": "MaxAge", "Nats-TTL": go_duration(ttl)}
+            headers["Nats-Rollup"] = "sub"
+            marker = self.store.append(msg.subject, encode_headers(headers), b"", now)
+            self._expires[marker.seq] = now + ttl
 
     # -- dedupe --------------------------------------------------------------------------
     def _expire_dedupe(self, now: int) -> None:

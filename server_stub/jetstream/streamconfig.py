@@ -22,7 +22,6 @@ _REFUSED = {
     "mirror": "mirror (one server, no mirroring)",
     "sources": "sources (one server, no sourcing)",
     "placement": "placement (one server, no cluster)",
-    "subject_delete_marker_ttl": "subject_delete_marker_ttl (delete markers)",
     "allow_msg_schedules": "allow_msg_schedules (message schedules)",
     "allow_atomic": "allow_atomic (atomic batch publish)",
     "allow_batched": "allow_batched (batched publish)",
@@ -34,6 +33,7 @@ _KNOWN = {
     "no_ack", "duplicate_window", "compression", "first_seq", "subject_transform", "republish",
     "allow_direct", "mirror_direct", "discard_new_per_subject", "sealed", "deny_delete",
     "deny_purge", "allow_rollup_hdrs", "consumer_limits", "allow_msg_ttl", "persist_mode",
+    "subject_delete_marker_ttl",
     "metadata", *_REFUSED,
 }  # fmt: skip
 
@@ -80,6 +80,7 @@ class StreamConfig:
     allow_direct: bool = False
     consumer_limits: dict[str, int] = field(default_factory=dict)
     allow_msg_ttl: bool = False
+    subject_delete_marker_ttl: int = 0  # nanoseconds; 0: no markers
     metadata: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -138,6 +139,7 @@ class StreamConfig:
         elif max_age and window > max_age:
             raise errors.invalid_config("duplicates window can not be larger then max age")
         metadata = body.get("metadata") or {}
+        markers = _marker_ttl(body)  # markers are TTL'd rollups: nats-server turns both on
         return cls(
             name=name,
             subjects=tuple(subjects),
@@ -159,10 +161,11 @@ class StreamConfig:
             sealed=bool(body.get("sealed")),
             deny_delete=bool(body.get("deny_delete", False)),
             deny_purge=bool(body.get("deny_purge", False)),
-            allow_rollup_hdrs=bool(body.get("allow_rollup_hdrs")),
+            allow_rollup_hdrs=bool(body.get("allow_rollup_hdrs")) or bool(markers),
             allow_direct=bool(body.get("allow_direct", False)),
             consumer_limits=_consumer_limits(body.get("consumer_limits")),
-            allow_msg_ttl=bool(body.get("allow_msg_ttl")),
+            allow_msg_ttl=bool(body.get("allow_msg_ttl")) or bool(markers),
+            subject_delete_marker_ttl=markers,
             metadata={
                 str(k): str(v) for k, v in metadata.items() if not str(k).startswith("_nats")
             },
@@ -237,8 +240,10 @@ class StreamConfig:
             consumer_limits=dict(self.consumer_limits),
             allow_msg_ttl=self.allow_msg_ttl,
         )
+        if self.subject_delete_marker_ttl:
+            out["subject_delete_marker_ttl"] = self.subject_delete_marker_ttl
         meta = dict(self.metadata)
-        level = "1" if self.allow_msg_ttl else "0"
+        level = "1" if self.allow_msg_ttl or self.subject_delete_marker_ttl else "0"
         if full_metadata:
             meta.update({"_nats.level": str(API_LEVEL), "_nats.req.level": level})
             meta["_nats.ver"] = SERVER_VERSION
@@ -264,6 +269,15 @@ def _int(body: dict[str, Any], key: str, default: int) -> int:
 def _limit(body: dict[str, Any], key: str) -> int:
     value = _int(body, key, -1)
     return -1 if value == 0 else value  # nats-server reports an unset limit as -1
+
+
+def _marker_ttl(body: dict[str, Any]) -> int:
+    ttl = _int(body, "subject_delete_marker_ttl", 0)
+    if ttl < 0:
+        raise errors.invalid_config("subject delete marker TTL must not be negative")
+    if ttl and ttl < 1_000_000_000:
+        raise errors.invalid_config("subject delete marker TTL must be at least 1 second")
+    return ttl
 
 
 def _transform(raw: object) -> SubjectTransform | None:

@@ -112,3 +112,21 @@ def parse_duration(text: str) -> int:
         total += int(float(match.group(1)) * _DURATION_UNITS[match.group(2)])
         rest = rest[match.end() :]
     return total
+
+
+def go_duration(ns: int) -> str:
+    """Go's time.Duration String(): "1h2m3.5s", "2s", "500ms", "0s"."""
+    if ns == 0:
+        return "0s"
+    if ns < 1_000:
+        return f"{ns}ns"
+    if ns < 1_000_000:
+        return f"{ns / 1_000:g}µs"
+    if ns < 1_000_000_000:
+        return f"{ns / 1_000_000:g}ms"
+    hours, rest = divmod(ns, 3_600_000_000_000)
+    minutes, rest = divmod(rest, 60_000_000_000)
+    text = f"{rest / 1_000_000_000:.9f}".rstrip("0").rstrip(".") + "s"
+    if hours:
+        return f"{hours}h{minutes}m{text}"
+    return f"{minutes}m{text}" if minutes else text

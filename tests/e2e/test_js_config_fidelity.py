@@ -76,7 +76,11 @@ STREAM_SAMPLES: dict[str, list[dict[str, Any]]] = {
     "consumer_limits": [
         {"consumer_limits": api.StreamConsumerLimits(inactive_threshold=60, max_ack_pending=9)}
     ],
-    "subject_delete_marker_ttl": [{"subject_delete_marker_ttl": 2.0, "allow_msg_ttl": True}],
+    "subject_delete_marker_ttl": [
+        {"subject_delete_marker_ttl": 2.0, "allow_msg_ttl": True},
+        {"subject_delete_marker_ttl": 2.0},
+        {"subject_delete_marker_ttl": 0.5, "allow_msg_ttl": True},
+    ],
 }
 
 CONSUMER_SAMPLES: dict[str, list[dict[str, Any]]] = {
@@ -138,7 +142,6 @@ STUB_REFUSES = {
     ("stream", "allow_batched", 0),
     ("stream", "allow_msg_counter", 0),
     ("stream", "persist_mode", 0),  # every ack follows an fsync
-    ("stream", "subject_delete_marker_ttl", 0),  # no delete markers
     ("consumer", "replay_policy", 0),  # instant replay only
     ("consumer", "rate_limit_bps", 1),
     ("consumer", "sample_freq", 0),  # no ack sampling advisories

@@ -69,6 +69,21 @@ async def kv_story(url: str) -> dict[str, Any]:
         state = (await js.stream_info("KV_cfg")).state
         out["after_purge_deletes"] = (state.messages, state.first_seq, state.last_seq)
         out["keys_after"] = sorted(await kv.keys())
+        markers = await js.create_key_value(bucket="mark", ttl=1.0, limit_marker_ttl=2.0)
+        await markers.create("x", b"v", msg_ttl=1.0)  # a per-key TTL
+        await markers.put("y", b"w")
+        watch = await markers.watchall()
+        initial = []
+        async for e in watch:
+            if e is None:
+                break
+            initial.append(entry(e))
+        # both expire within one expiry pass; the delta says which went first: not compared
+        expired = [entry(await watch.updates(timeout=3))[:4] for _ in range(2)]
+        await watch.stop()
+        out["limit_markers"] = (initial, expired)
+        state = (await js.stream_info("KV_mark")).state
+        out["markers_state"] = (state.messages, state.first_seq, state.last_seq)
         ttl = await js.create_key_value(bucket="short", ttl=1.0)
         await ttl.put("k", b"v")
         out["ttl_before"] = entry(await ttl.get("k"))
@@ -89,6 +104,7 @@ def test_key_value(tmp_path: Path) -> None:
 
     real, stub = run(both())
     assert real["keys"] == ["a"] and real["ttl_after"][0] == "KeyNotFoundError"
+    assert [e[3] for e in real["limit_markers"][1]] == ["PURGE", "PURGE"]
     assert stub == real
 
 

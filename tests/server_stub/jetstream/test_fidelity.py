@@ -190,3 +190,25 @@ def test_parse_duration_reads_go_durations(hours: int, minutes: int, seconds: in
     assert parse_duration(text) == expected
     with pytest.raises(ValueError):
         parse_duration(text + "x")
+
+
+def test_subject_delete_markers_after_max_age_then_expire(make_js, clock) -> None:
+    js, bus = make_js()
+    stream(bus, max_age=1_000_000_000, subject_delete_marker_ttl=2_000_000_000)
+    bus.request(ACCOUNT, "s.a", b"1")
+    bus.request(ACCOUNT, "s.a", b"2")
+    bus.request(ACCOUNT, "s.b", b"3")
+    clock.advance(1.5)
+    js.tick()
+    marker = bus.request(ACCOUNT, f"{API}STREAM.MSG.GET.S", {"seq": 4})["message"]
+    assert marker["subject"] == "s.a" and "data" in marker
+    state = bus.request(ACCOUNT, f"{API}STREAM.INFO.S", {"subjects_filter": ">"})["state"]
+    assert (state["first_seq"], state["last_seq"], state["subjects"]) == (
+        4,
+        5,
+        {"s.a": 1, "s.b": 1},
+    )
+    clock.advance(2.5)
+    js.tick()  # the markers expire and leave no markers of their own
+    state = bus.request(ACCOUNT, f"{API}STREAM.INFO.S")["state"]
+    assert (state["messages"], state["last_seq"]) == (0, 5)
