@@ -86,6 +86,7 @@ def list_group() -> None:
         "expirations": "nscpy.commands.check:expirations",
         "push": "nscpy.commands.push:push",
         "pull": "nscpy.commands.push:pull",
+        "account-server": "nscpy.commands.account_server:account_server",
     },
     # nsc's hidden root aliases of `tool pub|sub|req|reply`
     aliases={
