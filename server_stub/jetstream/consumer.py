@@ -233,7 +233,7 @@ class Consumer:
             else:
                 self.waiting.append(request)
         elif request.exhausted and not request.delivered:
-            out.append(status(reply, 409, "Message Size Exceeds MaxBytes"))
+            out.append(_too_big(request))
         return out
 
     def _serve(self, request: _Request, now: int) -> list[Outgoing]:
@@ -491,7 +491,7 @@ class Consumer:
                 break
             self.waiting.popleft()
             if request.exhausted and not request.delivered:
-                out.append(status(request.reply, 409, "Message Size Exceeds MaxBytes"))
+                out.append(_too_big(request))
         deliver = self.config.deliver_subject
         if deliver and self.has_interest():
             # nats-server holds a push consumer's messages until someone subscribes
@@ -566,6 +566,13 @@ class Consumer:
         }
         self._skip = deque(int(seq) for seq in state.get("skip", []))
         self.config = self.config.with_pause(int(state.get("pause_until", 0)))
+
+
+def _too_big(request: _Request) -> Outgoing:
+    """409 for a pull request whose byte budget cannot take the next message."""
+    pending = {"Nats-Pending-Messages": str(request.batch)}
+    pending["Nats-Pending-Bytes"] = str(request.bytes_left)
+    return status(request.reply, 409, "Message Size Exceeds MaxBytes", pending)
 
 
 def _nak_delay(body: bytes) -> int:

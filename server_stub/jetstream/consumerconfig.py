@@ -171,8 +171,8 @@ class ConsumerConfig:
                 10153,
                 f"consumer inactive threshold exceeds system limit of {_duration(inactive_limit)}",
             )
-        if not durable and not inactive:
-            inactive = inactive_limit or DEFAULT_INACTIVE
+        if not inactive:  # the stream's limit is every consumer's default, durable or not
+            inactive = inactive_limit or (0 if durable else DEFAULT_INACTIVE)
         ack_wait = _nanos(body, "ack_wait")
         if backoff:
             ack_wait = backoff[0]
@@ -298,8 +298,6 @@ class ConsumerConfig:
         """What a durable consumer persists of its config (as a CREATE body would say it)."""
         body = self.to_json(full_metadata=False)
         body["metadata"] = dict(self.metadata)
-        if not self.durable:
-            body.pop("inactive_threshold", None)
         return body
 
 

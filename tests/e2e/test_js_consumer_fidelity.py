@@ -17,6 +17,7 @@ from typing import Any
 import nats
 import nats.js.errors
 import pytest
+from nats.js import api
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from tests.e2e.test_js_nats_py import real_url, run, stub_url
@@ -271,4 +272,73 @@ def test_rollup_sealed_ttl_and_pause(tmp_path: Path) -> None:
     assert real["ttl_after"] == (2, {"tt.long": 1, "tt.never": 1})
     assert real["first_seq"] == 100
     assert real["paused_fetch"] == "TimeoutError"
+    assert stub == real
+
+
+def without_time(headers: dict[str, str] | None) -> dict[str, str]:
+    return {k: v for k, v in (headers or {}).items() if k != "Nats-Time-Stamp"}
+
+
+async def more_settings_story(url: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    nc = await nats.connect(url)
+    js = nc.jetstream(timeout=2)
+    try:
+        copies = await nc.subscribe("copy.>")
+        await js.add_stream(
+            name="RP",
+            subjects=["rp.>"],
+            republish=api.RePublish(src="rp.>", dest="copy.>"),
+            subject_transform=api.SubjectTransform(src="rp.*", dest="rp.t.{{wildcard(1)}}"),
+        )
+        await js.publish("rp.a", b"one", headers={"X-App": "1"})
+        await js.publish("rp.a", b"two")
+        got = [await copies.next_msg(timeout=2) for _ in range(2)]
+        out["republished"] = [(m.subject, m.data, without_time(m.headers)) for m in got]
+        out["transformed"] = (await js.get_msg("RP", 1)).subject
+        # headers_only: the size instead of the payload
+        sub = await js.subscribe("rp.>", config=ConsumerConfig(headers_only=True))
+        msg = await sub.next_msg(timeout=2)
+        out["headers_only"] = (msg.data, msg.headers)
+        await sub.unsubscribe()
+        # no_ack: the publish gets no answer at all
+        await js.add_stream(name="NA", subjects=["na.>"], no_ack=True)
+        out["no_ack"] = await outcome(js.publish("na.a", b"x", timeout=0.5))
+        out["no_ack_stored"] = (await js.stream_info("NA")).state.messages
+        # consumer_limits: the stream's defaults and caps for its consumers
+        limits = api.StreamConsumerLimits(inactive_threshold=60, max_ack_pending=5)
+        await js.add_stream(name="CL", subjects=["cl.>"], consumer_limits=limits)
+        made = await js.add_consumer("CL", ConsumerConfig(durable_name="d"))
+        out["limit_defaults"] = (made.config.max_ack_pending, made.config.inactive_threshold)
+        out["limit_pending"] = await outcome(
+            js.add_consumer("CL", ConsumerConfig(durable_name="e", max_ack_pending=50))
+        )
+        eph = await js.add_consumer("CL", ConsumerConfig(ack_policy="explicit"))
+        out["limit_ephemeral"] = eph.config.inactive_threshold
+        # pull request limits
+        limited = {"durable_name": "lim", "ack_policy": "explicit", "max_batch": 2}
+        limited.update(max_expires=1_000_000_000, max_bytes=100)  # nats-py has no fields
+        await nc.request(
+            "$JS.API.CONSUMER.CREATE.RP.lim",
+            json.dumps({"stream_name": "RP", "config": limited}).encode(),
+            timeout=2,
+        )
+        for body in (
+            {"batch": 3},
+            {"batch": 1, "expires": 2_000_000_000},
+            {"batch": 1, "max_bytes": 200},
+            {"batch": 1, "max_bytes": 10, "expires": 500_000_000},
+        ):
+            reply = await nc.request(
+                "$JS.API.CONSUMER.MSG.NEXT.RP.lim", json.dumps(body).encode(), timeout=2
+            )
+            out.setdefault("pull_limits", []).append((reply.headers, reply.data))
+    finally:
+        await nc.close()
+    return out
+
+
+def test_republish_transform_headers_only_no_ack_and_limits(tmp_path: Path) -> None:
+    real, stub = both(tmp_path, more_settings_story)
+    assert real["transformed"] == "rp.t.a" and real["no_ack"] == "TimeoutError"
     assert stub == real

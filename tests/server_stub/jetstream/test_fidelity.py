@@ -212,3 +212,30 @@ def test_subject_delete_markers_after_max_age_then_expire(make_js, clock) -> Non
     js.tick()  # the markers expire and leave no markers of their own
     state = bus.request(ACCOUNT, f"{API}STREAM.INFO.S")["state"]
     assert (state["messages"], state["last_seq"]) == (0, 5)
+
+
+def test_backoff_spaces_redeliveries(make_js, clock) -> None:
+    js, bus = make_js()
+    stream(bus)
+    bus.request(ACCOUNT, "s.a", b"job")
+    info = consumer(bus, ack_policy="explicit", backoff=[1_000_000_000, 3_000_000_000])
+    assert info["config"]["ack_wait"] == 1_000_000_000  # the first backoff, as nats-server
+    bus.publish(ACCOUNT, f"{API}CONSUMER.MSG.NEXT.S.c", b'{"batch": 5}', reply="r")
+    deliveries = []
+    for _ in range(10):  # 5 s in half seconds
+        deliveries += [m.reply.split(".")[4] for m in bus.take("r")]
+        clock.advance(0.5)
+        js.tick()
+    # delivered at 0 s, again after 1 s, then every 3 s (the last backoff repeats)
+    assert deliveries == ["1", "2", "3"]
+
+
+def test_mem_storage_consumer_is_not_persisted(make_js, tmp_path) -> None:
+    js, bus = make_js()
+    stream(bus)
+    consumer(bus, name="disk", ack_policy="explicit")
+    consumer(bus, name="ram", ack_policy="explicit", mem_storage=True)
+    js.stop()
+    again, bus2 = make_js()
+    names = bus2.request(ACCOUNT, f"{API}CONSUMER.NAMES.S")["consumers"]
+    assert names == ["disk"]
