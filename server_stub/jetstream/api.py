@@ -329,10 +329,13 @@ class JsAccount:
         if existing is None and action == "update":
             raise errors.ApiError(400, 10149, "consumer does not exist")
         if existing is not None:
-            if not existing.config.same_as(config):
-                if action == "create":
-                    raise errors.ApiError(400, 10148, "consumer already exists")
-                raise errors.consumer_exists()
+            if existing.config.same_as(config):
+                return existing.info_json(now)
+            if action == "create":
+                raise errors.ApiError(400, 10148, "consumer already exists")
+            existing.config.check_update(config, bound=existing.has_interest())
+            existing.config = config
+            self.host.consumer_changed(self.name, existing, added=False)
             return existing.info_json(now)
         total = sum(len(c) for c in self.consumers.values())
         if 0 < self.limits.max_consumers <= total:

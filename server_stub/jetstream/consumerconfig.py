@@ -239,6 +239,32 @@ class ConsumerConfig:
             other, metadata={}, pause_until=0
         )
 
+    def check_update(self, new: ConsumerConfig, *, bound: bool) -> None:
+        """CONSUMER.CREATE on an existing consumer with another config: nats-server's rules
+        for what may change (`bound`: someone listens on the old deliver subject)."""
+        fixed = (
+            ("deliver_policy", "deliver policy"),
+            ("opt_start_seq", "start sequence"),
+            ("opt_start_time", "start time"),
+            ("ack_policy", "ack policy"),
+            ("idle_heartbeat", "heart beats"),
+            ("flow_control", "flow control"),
+        )
+        for key, what in fixed:
+            if getattr(self, key) != getattr(new, key):
+                raise errors.ApiError(500, 10012, f"{what} can not be updated")
+        if self.deliver_subject != new.deliver_subject:
+            if not self.deliver_subject:
+                raise errors.ApiError(500, 10012, "can not update pull consumer to push based")
+            if not new.deliver_subject:
+                raise errors.ApiError(500, 10012, "can not update push consumer to pull based")
+            if bound:
+                raise errors.consumer_exists()
+        if self.max_waiting != new.max_waiting:
+            raise errors.ApiError(500, 10012, "max waiting can not be updated")
+        if self.mem_storage != new.mem_storage:
+            raise errors.ApiError(500, 10012, "storage type can not be updated")
+
     def to_json(self, *, full_metadata: bool = True) -> dict[str, Any]:
         """The `config` object in nats-server's field order."""
         out: dict[str, Any] = {}

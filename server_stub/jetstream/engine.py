@@ -393,8 +393,11 @@ class JetStream:
         self._sealers.pop((account, stream.name), None)
 
     def consumer_changed(self, account: str, consumer: Consumer, *, added: bool) -> None:
-        """Subscribe the consumer's pull and ack subjects; persist a durable one."""
-        self._subscribe_consumer(account, consumer)
+        """Subscribe the consumer's pull and ack subjects (when added); persist a durable."""
+        if added:
+            self._subscribe_consumer(account, consumer)
+        else:  # updated: a push consumer may deliver elsewhere, or more may be allowed now
+            self._send(account, consumer.on_new_messages(self._clock()))
         if self._persists(consumer):
             directory = self._consumer_dir(account, consumer)
             directory.mkdir(parents=True, exist_ok=True)

@@ -342,3 +342,56 @@ def test_republish_transform_headers_only_no_ack_and_limits(tmp_path: Path) -> N
     real, stub = both(tmp_path, more_settings_story)
     assert real["transformed"] == "rp.t.a" and real["no_ack"] == "TimeoutError"
     assert stub == real
+
+
+async def update_story(url: str) -> dict[str, Any]:
+    """CONSUMER.CREATE on an existing durable: what may change, what may not."""
+    out: dict[str, Any] = {}
+    nc = await nats.connect(url)
+    keep = ("ack_wait", "description", "max_deliver", "filter_subject", "max_ack_pending")
+    keep += ("headers_only", "backoff", "inactive_threshold", "metadata")
+
+    async def create(name: str, config: dict[str, Any], action: str = "") -> Any:
+        body: dict[str, Any] = {"stream_name": "U", "config": config}
+        if action:
+            body["action"] = action
+        reply = await nc.request(
+            f"$JS.API.CONSUMER.CREATE.U.{name}", json.dumps(body).encode(), timeout=2
+        )
+        answer = json.loads(reply.data)
+        return answer.get("error") or {k: answer["config"].get(k) for k in keep}
+
+    try:
+        await nc.jetstream().add_stream(name="U", subjects=["u.>"])
+        base = {"durable_name": "d", "ack_policy": "explicit"}
+        out["base"] = await create("d", base)
+        changes: list[dict[str, Any]] = [
+            {"ack_wait": 5_000_000_000},
+            {"description": "x"},
+            {"deliver_policy": "new"},
+            {"max_deliver": 3},
+            {"filter_subject": "u.a"},
+            {"max_ack_pending": 7},
+            {"headers_only": True},
+            {"backoff": [1_000_000_000]},
+            {"inactive_threshold": 9_000_000_000},
+            {"max_waiting": 9},
+            {"ack_policy": "all"},
+            {"deliver_subject": "x"},
+            {"mem_storage": True},
+            {"opt_start_seq": 5, "deliver_policy": "by_start_sequence"},
+        ]
+        for change in changes:
+            out[json.dumps(change)] = await create("d", {**base, **change})
+        out["create_existing"] = await create("d", {**base, "description": "z"}, "create")
+        out["update_missing"] = await create("e", {**base, "durable_name": "e"}, "update")
+    finally:
+        await nc.close()
+    return out
+
+
+def test_consumer_updates(tmp_path: Path) -> None:
+    real, stub = both(tmp_path, update_story)
+    assert real['{"max_deliver": 3}']["max_deliver"] == 3
+    assert real['{"ack_policy": "all"}']["description"] == "ack policy can not be updated"
+    assert stub == real
