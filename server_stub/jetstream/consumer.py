@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import heapq
 import json
-import os
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,39 +20,27 @@ from typing import Any
 
 from nscpy.jwt.subject import subject_matches
 from server_stub.jetstream.consumerconfig import ConsumerConfig
+from server_stub.jetstream.delivery import (
+    FlowControl,
+    Outgoing,
+    PullRequest,
+    PullRequestError,
+    parse_pull_request,
+    read_pull_request,
+    status,
+)
 from server_stub.jetstream.memstore import StoredMsg
 from server_stub.jetstream.stream import Stream
-from server_stub.jetstream.wire import decode_headers, go_duration, go_time
+from server_stub.jetstream.wire import decode_headers, go_time
 
-__all__ = ["Consumer", "ConsumerConfig", "Outgoing", "PullRequestError", "status"]
-
-# nats-server's JsFlowControlMaxPending: the window starts at 1/16 of it and doubles per reply
-FLOW_CONTROL_MAX_PENDING = 32 * 1024 * 1024
-_FC_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-# Pull request fields of nats-server's priority groups: refused, never ignored
-_UNSUPPORTED_PULL = ("group", "min_pending", "min_ack_pending", "id", "priority")
-
-
-@dataclass(frozen=True, slots=True)
-class Outgoing:
-    """A message for the engine to publish: to `to`, shown with `subject` where that differs."""
-
-    to: str
-    payload: bytes = b""
-    reply: str | None = None
-    headers: dict[str, str] | None = None
-    subject: str | None = None  # the stream subject of a delivered message
-
-
-def status(to: str, code: int, text: str, extra: dict[str, str] | None = None) -> Outgoing:
-    """A status message as nats-server sends to pull requests and push subscribers."""
-    headers = {"Status": str(code), "Description": text}
-    headers.update(extra or {})
-    return Outgoing(to=to, headers=headers)
-
-
-class PullRequestError(ValueError):
-    """A CONSUMER.MSG.NEXT body nats-server would answer with 400 Bad Request."""
+__all__ = [
+    "Consumer",
+    "ConsumerConfig",
+    "Outgoing",
+    "PullRequestError",
+    "parse_pull_request",
+    "status",
+]
 
 
 @dataclass(slots=True)
@@ -61,42 +48,6 @@ class _Pending:
     cseq: int
     deliveries: int
     deadline: int
-
-
-@dataclass(slots=True)
-class _Request:
-    reply: str
-    batch: int
-    expires_at: int  # 0: no expiry
-    no_wait: bool
-    bytes_left: int = 0  # 0: no byte budget
-    heartbeat: int = 0
-    next_beat: int = 0
-    delivered: int = 0
-    exhausted: bool = False  # the next message did not fit the byte budget
-
-    def open(self) -> bool:
-        """True while the request still wants messages."""
-        return self.batch > 0 and not self.exhausted
-
-
-def parse_pull_request(payload: bytes) -> dict[str, Any]:
-    """A MSG.NEXT body as nats-server reads it: empty, a JSON object, or a plain batch number."""
-    text = payload.strip()
-    if not text:
-        return {}
-    if text.startswith(b"{"):
-        try:
-            body = json.loads(text)
-        except ValueError as exc:
-            raise PullRequestError(str(exc)) from None
-        if not isinstance(body, dict):
-            raise PullRequestError("request must be an object")
-        return body
-    try:
-        return {"batch": int(text)}
-    except ValueError:
-        return {}
 
 
 class Consumer:
@@ -121,18 +72,14 @@ class Consumer:
         self.pending: dict[int, _Pending] = {}
         self._redeliver: list[int] = []  # heap of stream seqs due for redelivery
         self._queued: set[int] = set()
-        self.waiting: deque[_Request] = deque()
+        self.waiting: deque[PullRequest] = deque()
         self.dirty = False  # durable state changed since last saved
         # set by the engine: does any client subscription match this subject?
         self.interest: Callable[[str], bool] = lambda subject: True
         self._last_push = now  # last delivery or heartbeat to the deliver subject
-        # flow control (push consumers with flow_control), as nats-server counts it
-        self._fc_limit = FLOW_CONTROL_MAX_PENDING if config.flow_control else 0
-        self._fc_window = self._fc_limit // 16
-        self._fc_bytes = 0  # bytes delivered and not yet covered by a flow control reply
-        self._fc_reply = ""  # the outstanding flow control request's reply subject
-        self._fc_size = 0
-        self.random: Callable[[int], bytes] = os.urandom
+        self.flow: FlowControl | None = None  # push consumers with flow_control
+        if config.flow_control:
+            self.flow = FlowControl(f"$JS.FC.{stream.name}.{config.name}")
 
     def _start_seq(self) -> int:
         config, store = self.config, self.stream.store
@@ -193,53 +140,25 @@ class Consumer:
         config = self.config
         if config.deliver_subject:
             return [status(reply, 409, "Consumer is push based")]
-        for key in _UNSUPPORTED_PULL:
-            if body.get(key):
-                return [status(reply, 400, f"Bad Request - server_stub does not support {key}")]
-        try:
-            batch = int(body.get("batch") or 1)
-            expires = int(body.get("expires") or 0)
-            max_bytes = int(body.get("max_bytes") or 0)
-            heartbeat = int(body.get("idle_heartbeat") or 0)
-        except (TypeError, ValueError):
-            return [status(reply, 400, "Bad Request")]
-        no_wait = bool(body.get("no_wait", False))
-        if heartbeat > 0 and heartbeat * 2 > expires:
-            return [status(reply, 400, "Bad Request - heartbeat value too large")]
-        if batch <= 0:
-            return [status(reply, 400, "Bad Request")]
-        if config.max_batch and batch > config.max_batch:
-            return [status(reply, 409, f"Exceeded MaxRequestBatch of {config.max_batch}")]
-        if config.max_expires and expires > config.max_expires:
-            limit = go_duration(config.max_expires)
-            return [status(reply, 409, f"Exceeded MaxRequestExpires of {limit}")]
-        if config.max_bytes and max_bytes > config.max_bytes:
-            return [status(reply, 409, f"Exceeded MaxRequestMaxBytes of {config.max_bytes}")]
+        request = read_pull_request(reply, body, config, now)
+        if isinstance(request, Outgoing):
+            return [request]
         if len(self.waiting) >= config.max_waiting:
             return [status(reply, 409, "Exceeded MaxWaiting")]
-        request = _Request(
-            reply,
-            batch,
-            now + expires if expires else 0,
-            no_wait,
-            max_bytes,
-            heartbeat,
-            now + heartbeat if heartbeat else 0,
-        )
         out = [] if config.paused(now) else self._serve(request, now)
         if request.open():
-            if no_wait:
+            if request.no_wait:
                 out.append(status(reply, 404, "No Messages"))
             else:
                 self.waiting.append(request)
         elif request.exhausted and not request.delivered:
-            out.append(_too_big(request))
+            out.append(request.too_big())
         return out
 
-    def _serve(self, request: _Request, now: int) -> list[Outgoing]:
+    def _serve(self, request: PullRequest, now: int) -> list[Outgoing]:
         out: list[Outgoing] = []
         while request.open():
-            if self._fc_window and self._fc_bytes > self._fc_window:
+            if self.flow is not None and self.flow.stalled():
                 break  # stalled until the subscriber answers the flow control request
             msg = self._next_message(now, request)
             if msg is None:
@@ -249,7 +168,7 @@ class Consumer:
             request.delivered += 1
         return out
 
-    def _next_message(self, now: int, request: _Request) -> tuple[StoredMsg, bool] | None:
+    def _next_message(self, now: int, request: PullRequest) -> tuple[StoredMsg, bool] | None:
         store = self.stream.store
         found: tuple[StoredMsg, bool] | None = None
         while self._redeliver and found is None:
@@ -326,13 +245,11 @@ class Consumer:
             headers["Nats-Msg-Size"] = str(len(msg.data))
             payload = b""
         out = [Outgoing(to=to, payload=payload, reply=reply, headers=headers, subject=msg.subject)]
-        if self._fc_limit:
+        if self.flow is not None:
             size = len(msg.subject) + len(reply) + len(msg.hdrs) + len(payload)
-            self._fc_bytes += size
-            if not self._fc_reply and self._fc_bytes > self._fc_window // 2:
-                out.append(self._flow_control_request())
-            elif self._fc_reply and self._fc_bytes - self._fc_size >= self._fc_window:
-                self._fc_size += size
+            request = self.flow.delivered(size, config.deliver_subject)
+            if request is not None:
+                out.append(request)
         return out
 
     def _ack_wait(self, deliveries: int) -> int:
@@ -342,20 +259,10 @@ class Consumer:
         return self.config.ack_wait
 
     # -- flow control --------------------------------------------------------------------
-    def _flow_control_request(self) -> Outgoing:
-        token = "".join(_FC_ALPHABET[b % len(_FC_ALPHABET)] for b in self.random(4))
-        self._fc_reply = f"$JS.FC.{self.stream.name}.{self.name}.{token}"
-        self._fc_size = self._fc_bytes
-        headers = {"Status": "100", "Description": "FlowControl Request"}
-        return Outgoing(to=self.config.deliver_subject, reply=self._fc_reply, headers=headers)
-
     def on_flow_control(self, subject: str, now: int) -> list[Outgoing]:
-        """The subscriber answered a flow control request: widen the window, deliver more."""
-        if not self._fc_reply or subject != self._fc_reply:
-            return []  # not the latest one we sent: ignored, as nats-server does
-        self._fc_window = min(self._fc_window * 2, self._fc_limit)
-        self._fc_bytes = max(0, self._fc_bytes - self._fc_size)
-        self._fc_reply, self._fc_size = "", 0
+        """The subscriber answered a flow control request: deliver what the window allows."""
+        if self.flow is None or not self.flow.answered(subject):
+            return []  # not the latest request we sent: ignored, as nats-server does
         self.last_active = now
         return self._serve_waiting(now)
 
@@ -435,12 +342,10 @@ class Consumer:
         if beat and now - self._last_push >= beat and self.has_interest():
             self._last_push = now
             out.append(self._heartbeat(self.config.deliver_subject))
-        kept: deque[_Request] = deque()
+        kept: deque[PullRequest] = deque()
         for request in self.waiting:
             if request.expires_at and request.expires_at <= now:
-                pending = {"Nats-Pending-Messages": str(request.batch)}
-                pending["Nats-Pending-Bytes"] = str(request.bytes_left)
-                out.append(status(request.reply, 408, "Request Timeout", pending))
+                out.append(request.timed_out())
                 continue
             if request.heartbeat and request.next_beat <= now:
                 request.next_beat = now + request.heartbeat
@@ -460,8 +365,9 @@ class Consumer:
             "Nats-Last-Consumer": str(self.delivered[0]),
             "Nats-Last-Stream": str(self._scanned_to()),
         }
-        if self._fc_reply:  # stalled on flow control: tell the client which reply unblocks us
-            extra["Nats-Consumer-Stalled"] = self._fc_reply
+        if self.flow is not None and self.flow.reply:
+            # a flow control request is unanswered: tell the client which reply unblocks us
+            extra["Nats-Consumer-Stalled"] = self.flow.reply
         return status(to, 100, "Idle Heartbeat", extra)
 
     def _scanned_to(self) -> int:
@@ -491,11 +397,11 @@ class Consumer:
                 break
             self.waiting.popleft()
             if request.exhausted and not request.delivered:
-                out.append(_too_big(request))
+                out.append(request.too_big())
         deliver = self.config.deliver_subject
         if deliver and self.has_interest():
             # nats-server holds a push consumer's messages until someone subscribes
-            pushed = self._serve(_Request(deliver, 1 << 62, 0, False), now)
+            pushed = self._serve(PullRequest(deliver, 1 << 62, 0, False), now)
             if pushed:
                 self._last_push = now
             out.extend(pushed)
@@ -566,13 +472,6 @@ class Consumer:
         }
         self._skip = deque(int(seq) for seq in state.get("skip", []))
         self.config = self.config.with_pause(int(state.get("pause_until", 0)))
-
-
-def _too_big(request: _Request) -> Outgoing:
-    """409 for a pull request whose byte budget cannot take the next message."""
-    pending = {"Nats-Pending-Messages": str(request.batch)}
-    pending["Nats-Pending-Bytes"] = str(request.bytes_left)
-    return status(request.reply, 409, "Message Size Exceeds MaxBytes", pending)
 
 
 def _nak_delay(body: bytes) -> int:
