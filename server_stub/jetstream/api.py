@@ -8,6 +8,7 @@ through the `Host` the engine provides, so this module stays free of I/O.
 from __future__ import annotations
 
 import base64
+import json
 import os
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -129,16 +130,18 @@ class JsAccount:
             return None
         kind, handler, args = route
         try:
+            if kind in _EMPTY_BODY and not _empty_request(payload):
+                raise errors.ApiError(400, 10038, "expected an empty request payload")
             body = loads_request(payload)
+            known = _BODY_KEYS.get(kind)
+            unknown = sorted(set(body) - known) if known is not None else []
+            if unknown:  # nats-server decodes request bodies strictly
+                raise errors.unknown_field(unknown[0])
             return {"type": _TYPE + kind} | handler(self, body, now, *args)
         except errors.ApiError as exc:
             self.api_errors += 1
             response: dict[str, Any] = {"type": _TYPE + kind, "error": exc.to_json()}
-            if kind == "stream_info_response":
-                response.update(total=0, offset=0, limit=0)
-            elif kind == "consumer_pause_response":
-                response.update(paused=False, pause_until=go_time(0))
-            return response
+            return response | _ERROR_EXTRAS.get(kind, {})
         finally:  # counted once answered: account info does not include itself
             self.api_total += 1
 
@@ -236,9 +239,6 @@ class JsAccount:
 
     def _stream_info(self, body: dict[str, Any], now: int, name: str) -> dict[str, Any]:
         stream = self._stream(name)
-        unknown = sorted(set(body) - {"subjects_filter", "deleted_details", "offset"})
-        if unknown:
-            raise errors.unknown_field(unknown[0])
         info: dict[str, Any] = {"total": 0, "offset": 0, "limit": 0}
         info.update(self._stream_info_body(stream, now))
         state = info["state"]
@@ -295,8 +295,14 @@ class JsAccount:
         return {"success": True, "purged": purged}
 
     def _msg_get(self, body: dict[str, Any], now: int, name: str) -> dict[str, Any]:
-        msg = self._stream(name).get_msg(body)
-        return {"message": message_json(msg)}
+        stream = self._stream(name)
+        batched = ("batch", "max_bytes", "multi_last", "up_to_seq", "up_to_time", "start_time")
+        if any(body.get(key) for key in batched):
+            raise errors.bad_request()  # batched gets are DIRECT.GET only, as in nats-server
+        message = message_json(stream.get_msg(body))
+        if body.get("no_hdr"):
+            message.pop("hdrs", None)
+        return {"message": message}
 
     def _msg_delete(self, body: dict[str, Any], now: int, name: str) -> dict[str, Any]:
         stream = self._stream(name)
@@ -363,9 +369,6 @@ class JsAccount:
         self, body: dict[str, Any], now: int, stream: str, name: str
     ) -> dict[str, Any]:
         consumer = self._consumer(stream, name)
-        unknown = sorted(set(body) - {"pause_until"})
-        if unknown:
-            raise errors.unknown_field(unknown[0])
         until = 0
         if body.get("pause_until"):
             try:
@@ -429,6 +432,33 @@ def message_json(msg: StoredMsg) -> dict[str, Any]:
 
 
 _Handler = Callable[..., dict[str, Any]]
+
+# Requests nats-server refuses a body for, the fields it decodes for the others (strictly),
+# and the fields its error responses carry besides `error`.
+_EMPTY_BODY = {"stream_delete_response", "consumer_delete_response", "consumer_info_response"}
+_BODY_KEYS: dict[str, set[str]] = {
+    "stream_info_response": {"subjects_filter", "deleted_details", "offset"},
+    "stream_names_response": {"offset", "subject"},
+    "stream_list_response": {"offset", "subject"},
+    "stream_purge_response": {"filter", "seq", "keep"},
+    "stream_msg_get_response": {
+        "seq", "last_by_subj", "next_by_subj", "no_hdr", "batch", "max_bytes", "multi_last",
+        "up_to_seq", "up_to_time", "start_time",
+    },
+    "stream_msg_delete_response": {"seq", "no_erase"},
+    "consumer_names_response": {"offset"},
+    "consumer_list_response": {"offset"},
+    "consumer_pause_response": {"pause_until"},
+}  # fmt: skip
+_ERROR_EXTRAS: dict[str, dict[str, Any]] = {
+    "stream_info_response": {"total": 0, "offset": 0, "limit": 0},
+    "stream_names_response": {"total": 0, "offset": 0, "limit": 0, "streams": None},
+    "stream_list_response": {"total": 0, "offset": 0, "limit": 0, "streams": []},
+    "consumer_names_response": {"total": 0, "offset": 0, "limit": 0, "consumers": []},
+    "consumer_list_response": {"total": 0, "offset": 0, "limit": 0, "consumers": []},
+    "stream_purge_response": {"purged": 0},
+    "consumer_pause_response": {"paused": False, "pause_until": go_time(0)},
+}
 
 # (tokens after $JS.API, response kind, handler, number of name tokens taken as arguments)
 _ROUTES: list[tuple[tuple[str, ...], str, _Handler, int, int]] = [
@@ -507,6 +537,16 @@ def not_enabled_response(subject: str) -> dict[str, Any] | None:
     route = _route(subject.split(".")[2:])
     kind = route[0] if route else "account_info_response"
     return {"type": _TYPE + kind, "error": errors.not_enabled().to_json()}
+
+
+def _empty_request(payload: bytes) -> bool:
+    """nats-server's isEmptyRequest: no bytes, or a JSON object without fields."""
+    if not payload.strip():
+        return True
+    try:
+        return json.loads(payload) == {}
+    except ValueError:
+        return False
 
 
 def _insert_after(state: dict[str, Any], after: str, key: str, value: Any) -> dict[str, Any]:

@@ -83,9 +83,9 @@ def no_message_found() -> ApiError:
     return ApiError(404, 10037, "no message found")
 
 
-def msg_delete_failed(description: str) -> ApiError:
-    """JSStreamMsgDeleteFailedF."""
-    return ApiError(500, 10057, description)
+def sequence_not_found(seq: int) -> ApiError:
+    """JSSequenceNotFoundErrF (MSG.DELETE of a sequence the stream does not hold)."""
+    return ApiError(400, 10043, f"sequence {seq} not found")
 
 
 def consumer_not_found() -> ApiError:

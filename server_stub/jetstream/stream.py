@@ -346,6 +346,8 @@ class Stream:
         filt = body.get("filter") or ""
         upto = _as_int(body.get("seq", 0) or 0)
         keep = _as_int(body.get("keep", 0) or 0)
+        if upto and keep:
+            raise errors.bad_request()  # nats-server takes one or the other
         if not filt:
             floor = store.last_seq + 1
             if upto:
@@ -368,8 +370,15 @@ class Stream:
             raise errors.sealed()
         if self.config.deny_delete:
             raise errors.ApiError(400, 10050, "message delete not permitted")
-        if not self.store.remove(seq):
-            raise errors.msg_delete_failed("no message found")
+        store = self.store
+        if store.remove(seq):
+            return
+        if self.config.storage == "file":  # nats-server's filestore words the edges its way
+            if seq > store.last_seq:
+                raise errors.ApiError(500, 10057, "stream store EOF")
+            if seq < store.first_seq:
+                raise errors.ApiError(500, 10057, "no message found")
+        raise errors.sequence_not_found(seq)
 
     def get_msg(self, body: dict[str, Any]) -> StoredMsg:
         """STREAM.MSG.GET by `seq`, `last_by_subj`, or `seq` + `next_by_subj`."""

@@ -236,3 +236,75 @@ def test_every_field_is_honoured_or_refused(tmp_path: Path) -> None:
         if "error" in ours:
             assert set(ours["error"]) == {"code", "err_code", "description"}, key
     assert not problems, "\n".join(problems)
+
+
+# (subject after $JS.API., raw body): request bodies nats-server decodes strictly or refuses
+API_REQUESTS: list[tuple[str, bytes]] = [
+    ("STREAM.CREATE.W", json.dumps({"name": "W", "subjects": ["w.>"]}).encode()),
+    ("STREAM.MSG.GET.W", b'{"bogus": 1}'),
+    ("STREAM.MSG.GET.W", b'{"seq": 1, "batch": 2}'),
+    ("STREAM.MSG.GET.W", b'{"seq": 1, "no_hdr": true}'),
+    ("STREAM.PURGE.W", b'{"bogus": 1}'),
+    ("STREAM.PURGE.W", b'{"seq": 3, "keep": 1}'),
+    ("STREAM.MSG.DELETE.W", b'{"bogus": 1}'),
+    ("STREAM.MSG.DELETE.W", b"{}"),
+    ("STREAM.MSG.DELETE.W", b'{"seq": 99}'),
+    ("STREAM.MSG.DELETE.W", b'{"seq": 0}'),
+    ("STREAM.MSG.DELETE.W", b'{"seq": 2}'),
+    ("STREAM.MSG.DELETE.W", b'{"seq": 2, "no_erase": true}'),
+    ("STREAM.NAMES", b'{"bogus": 1}'),
+    ("STREAM.LIST", b'{"bogus": 1}'),
+    ("STREAM.INFO.W", b'{"bogus": 1}'),
+    ("CONSUMER.NAMES.W", b'{"bogus": 1}'),
+    ("CONSUMER.LIST.W", b'{"bogus": 1}'),
+    ("CONSUMER.INFO.W.none", b"{}"),
+    ("CONSUMER.INFO.W.none", b'{"x": 1}'),
+    ("CONSUMER.INFO.W.none", b'"{}"'),
+    ("CONSUMER.DELETE.W.none", b"{}"),
+    ("CONSUMER.DELETE.W.none", b'{"x": 1}'),
+    ("CONSUMER.PAUSE.W.none", b'{"bogus": 1}'),
+    ("CONSUMER.CREATE.W", b'{"stream_name": "W", "config": {}, "bogus": 1}'),
+    ("STREAM.DELETE.W", b'{"x": 1}'),
+    ("STREAM.DELETE.W", b"{}"),
+    (
+        "STREAM.CREATE.W",
+        json.dumps({"name": "W", "subjects": ["w.>"], "storage": "memory"}).encode(),
+    ),
+    ("STREAM.MSG.DELETE.W", b'{"seq": 99}'),
+    ("STREAM.MSG.DELETE.W", b'{"seq": 2}'),
+    ("STREAM.MSG.DELETE.W", b'{"seq": 2}'),
+    ("STREAM.MSG.DELETE.W", b'{"seq": 0}'),
+]
+
+
+async def api_walk(url: str) -> list[Any]:
+    out: list[Any] = []
+    nc = await nats.connect(url)
+    try:
+        for subject, body in API_REQUESTS:
+            reply = json.loads((await nc.request("$JS.API." + subject, body, timeout=2)).data)
+            for key in ("created", "ts", "config", "state", "cluster", "time"):
+                reply.pop(key, None)
+            if "message" in reply:
+                reply["message"].pop("time", None)
+            out.append((subject, body, reply))
+            if subject == "STREAM.CREATE.W":
+                for i in range(3):
+                    await nc.request(f"w.{i}", b"m", headers={"X-A": "1"}, timeout=2)
+    finally:
+        await nc.close()
+    return out
+
+
+def test_api_request_bodies_are_read_as_nats_server_reads_them(tmp_path: Path) -> None:
+    async def both() -> tuple[Any, Any]:
+        async with real_url(tmp_path / "real") as url:
+            real = await api_walk(url)
+        async with stub_url(tmp_path / "stub") as url:
+            stub = await api_walk(url)
+        return real, stub
+
+    real, stub = run(both())
+    assert real[1][2]["error"]["err_code"] == 10025
+    for theirs, ours in zip(real, stub, strict=True):
+        assert ours == theirs
