@@ -544,9 +544,10 @@ def _empty_request(payload: bytes) -> bool:
     if not payload.strip():
         return True
     try:
-        return json.loads(payload) == {}
+        value: object = json.loads(payload)
     except ValueError:
         return False
+    return value == {}
 
 
 def _insert_after(state: dict[str, Any], after: str, key: str, value: Any) -> dict[str, Any]:
