@@ -30,6 +30,7 @@ from server_stub.jetstream.consumer import (
     status,
 )
 from server_stub.jetstream.crypto import Sealer, make_sealer, master_key
+from server_stub.jetstream.directget import direct_get
 from server_stub.jetstream.filestore import (
     DEFAULT_BLOCK_SIZE,
     FileStore,
@@ -39,7 +40,7 @@ from server_stub.jetstream.filestore import (
 )
 from server_stub.jetstream.memstore import MemStore
 from server_stub.jetstream.stream import Stream, StreamConfig
-from server_stub.jetstream.wire import decode_headers, go_json, go_time
+from server_stub.jetstream.wire import go_json
 
 Clock = Callable[[], int]
 
@@ -246,48 +247,14 @@ class JetStream:
             self._loop.call_soon(self.flush)
 
     def _on_direct_get(self, msg: BusMessage) -> None:
-        """`$JS.API.DIRECT.GET.<stream>[.<subject>]`: the message itself, or a status reply."""
+        """`$JS.API.DIRECT.GET.<stream>[.<subject>]`: the messages themselves, or a status."""
         account = self.accounts.get(msg.account)
         tokens = self._local(msg.subject).split(".", 5)
         stream = account.streams.get(tokens[4]) if account else None
         if stream is None or not msg.reply:
             return
-        problem = ""
-        body: dict[str, Any] = {}
-        if len(tokens) > 5:  # the last message on the subject named in the request subject
-            body = {"last_by_subj": tokens[5]}
-        elif not msg.payload:
-            problem = "408 Empty Request"
-        else:
-            try:
-                body = json.loads(msg.payload)
-            except ValueError:
-                problem = "408 Malformed Request"
-            else:
-                keys = ("seq", "last_by_subj", "next_by_subj")
-                if not isinstance(body, dict) or not any(body.get(k) for k in keys):
-                    problem = "408 Empty Request"
-        if not problem:
-            try:
-                found = stream.get_msg(body)
-            except errors.ApiError:
-                problem = "404 Message Not Found"
-        if problem:
-            code, _, text = problem.partition(" ")
-            self._bus.publish(
-                msg.account, msg.reply, b"", headers={"Status": code, "Description": text}
-            )
-            return
-        headers = decode_headers(found.hdrs) or {}
-        headers.update(
-            {
-                "Nats-Stream": stream.name,
-                "Nats-Subject": found.subject,
-                "Nats-Sequence": str(found.seq),
-                "Nats-Time-Stamp": go_time(found.ts),
-            }
-        )
-        self._bus.publish(msg.account, msg.reply, found.data, headers=headers)
+        tail = tokens[5] if len(tokens) > 5 else ""
+        self._send(msg.account, direct_get(stream, msg.reply, tail, msg.payload))
 
     def _consumer_for(self, msg: BusMessage) -> Consumer | None:
         account = self.accounts.get(msg.account)
