@@ -197,8 +197,9 @@ class StreamConfig:
             )
         if self.deny_purge and not new.deny_purge:
             raise errors.invalid_config("stream configuration update can not cancel deny purge")
-        if new.first_seq != self.first_seq:
-            raise errors.invalid_config("stream configuration update can not change first sequence")
+        if self.allow_msg_ttl and not new.allow_msg_ttl:
+            raise errors.invalid_config("message TTL status can not be disabled")
+        # first_seq may change: like nats-server, it only ever applies to a new stream
 
     def to_json(self, *, full_metadata: bool = True) -> dict[str, Any]:
         """The `config` object, field by field in nats-server's order."""

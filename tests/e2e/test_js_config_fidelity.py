@@ -308,3 +308,55 @@ def test_api_request_bodies_are_read_as_nats_server_reads_them(tmp_path: Path) -
     assert real[1][2]["error"]["err_code"] == 10025
     for theirs, ours in zip(real, stub, strict=True):
         assert ours == theirs
+
+
+STREAM_UPDATES: list[dict[str, Any]] = [
+    {"max_consumers": 6},
+    {"storage": "memory"},
+    {"first_seq": 4},
+    {"allow_msg_ttl": False},
+    {"subjects": ["other"]},
+    {"deny_delete": False},
+    {"allow_rollup_hdrs": True},
+    {"max_msgs": 3, "discard": "new"},
+    {"subject_delete_marker_ttl": 1_000_000_000},
+    {"duplicate_window": 5_000_000_000},
+    {"num_replicas": 3},
+    {"name": "XX"},
+    {"max_age": 1_000_000_000},
+    {"sealed": True},
+]
+
+
+async def update_walk(url: str) -> list[Any]:
+    out: list[Any] = []
+    nc = await nats.connect(url)
+    base = {"name": "SU", "subjects": ["su.>"], "max_consumers": 5, "allow_msg_ttl": True}
+    base.update(deny_delete=True, first_seq=3)
+
+    async def call(subject: str, body: dict[str, Any]) -> Any:
+        answer = json.loads((await nc.request(subject, json.dumps(body).encode(), timeout=2)).data)
+        return answer.get("error") or answer["config"]
+
+    try:
+        for change in STREAM_UPDATES:
+            await nc.request("$JS.API.STREAM.DELETE.SU", b"", timeout=2)
+            await call("$JS.API.STREAM.CREATE.SU", base)
+            out.append((change, await call("$JS.API.STREAM.UPDATE.SU", {**base, **change})))
+    finally:
+        await nc.close()
+    return out
+
+
+def test_stream_updates_follow_nats_server_rules(tmp_path: Path) -> None:
+    async def both() -> tuple[Any, Any]:
+        async with real_url(tmp_path / "real") as url:
+            real = await update_walk(url)
+        async with stub_url(tmp_path / "stub") as url:
+            stub = await update_walk(url)
+        return real, stub
+
+    real, stub = run(both())
+    assert real[1][1]["err_code"] == 10052  # storage can not change
+    for theirs, ours in zip(real, stub, strict=True):
+        assert ours == theirs
