@@ -132,7 +132,9 @@ def test_rollup_ttl_and_sealed(make_js, clock) -> None:
     state = bus.request(ACCOUNT, f"{API}STREAM.INFO.S", {"deleted_details": True})["state"]
     assert (state["messages"], state["deleted"]) == (1, [5])  # the TTL'd one, after s.k
     sealed = bus.request(
-        ACCOUNT, f"{API}STREAM.UPDATE.S", {"name": "S", "subjects": ["s.>"], "sealed": True}
+        ACCOUNT,
+        f"{API}STREAM.UPDATE.S",
+        {"name": "S", "subjects": ["s.>"], "allow_msg_ttl": True, "sealed": True},
     )
     assert sealed["config"]["deny_delete"] and sealed["config"]["discard"] == "new"
     assert bus.request(ACCOUNT, "s.k", b"no")["error"]["err_code"] == 10109
