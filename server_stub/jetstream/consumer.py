@@ -147,9 +147,9 @@ class Consumer:
             return [status(reply, 409, "Exceeded MaxWaiting")]
         out = [] if config.paused(now) else self._serve(request, now)
         if request.open():
-            if request.no_wait:
+            if request.no_wait and (request.delivered or not request.expires_at):
                 out.append(status(reply, 404, "No Messages"))
-            else:
+            else:  # no_wait with expires and nothing yet: waits for the first messages
                 self.waiting.append(request)
         elif request.exhausted and not request.delivered:
             out.append(request.too_big())
@@ -393,7 +393,9 @@ class Consumer:
                 self.waiting.popleft()  # the requester went away: nats-server drops it
                 continue
             out.extend(self._serve(request, now))
-            if request.open():
+            if request.open() and request.no_wait and request.delivered:
+                out.append(status(request.reply, 404, "No Messages"))  # a one-shot request
+            elif request.open():
                 break
             self.waiting.popleft()
             if request.exhausted and not request.delivered:

@@ -395,3 +395,55 @@ def test_consumer_updates(tmp_path: Path) -> None:
     assert real['{"max_deliver": 3}']["max_deliver"] == 3
     assert real['{"ack_policy": "all"}']["description"] == "ack policy can not be updated"
     assert stub == real
+
+
+async def pull_request_story(url: str) -> list[Any]:
+    """Raw MSG.NEXT requests: no_wait with and without expires, plain batch numbers, junk."""
+    out: list[Any] = []
+    nc = await nats.connect(url)
+    js = nc.jetstream(timeout=2)
+    try:
+        await js.add_stream(name="PW", subjects=["pw.>"])
+        for i in range(2):
+            await js.publish("pw.a", b"%d" % i)
+        await js.add_consumer("PW", durable_name="c", ack_policy="explicit")
+        await js.add_consumer(
+            "PW", durable_name="e", ack_policy="explicit", filter_subject="pw.none"
+        )
+        cases: list[tuple[str, Any, bool]] = [
+            ("c", {"batch": 3, "no_wait": True, "expires": 500_000_000}, False),
+            ("e", {"batch": 3, "no_wait": True, "expires": 2_000_000_000}, True),
+            ("c", {"batch": 3, "no_wait": True}, False),
+            ("c", {"batch": 1, "no_wait": True}, False),
+            ("e", {"batch": 2, "no_wait": True, "expires": 300_000_000}, False),
+            ("e", b"3", False),
+            ("e", b"bogus", False),
+            ("e", {"batch": 1, "expires": 200_000_000}, False),
+        ]
+        for consumer, body, publish_later in cases:
+            inbox = nc.new_inbox()
+            sub = await nc.subscribe(inbox)
+            payload = body if isinstance(body, bytes) else json.dumps(body).encode()
+            await nc.publish(f"$JS.API.CONSUMER.MSG.NEXT.PW.{consumer}", payload, reply=inbox)
+            if publish_later:
+                await asyncio.sleep(0.2)
+                await js.publish("pw.none", b"late")
+            got = []
+            for _ in range(5):
+                try:
+                    msg = await sub.next_msg(timeout=0.6)
+                except nats.errors.TimeoutError:
+                    break
+                headers = dict(msg.headers or {})
+                got.append((headers.get("Status"), headers.get("Description"), msg.data))
+            await sub.unsubscribe()
+            out.append((consumer, body if isinstance(body, dict) else body.decode(), got))
+    finally:
+        await nc.close()
+    return out
+
+
+def test_pull_request_forms(tmp_path: Path) -> None:
+    real, stub = both(tmp_path, pull_request_story)
+    assert real[1][2] == [(None, None, b"late"), ("404", "No Messages", b"")]
+    assert stub == real
