@@ -305,8 +305,19 @@ class JetStream:
         consumer = self._consumer_for(msg)
         if consumer is None:
             return
-        out = consumer.on_ack(msg.subject, msg.payload, self._clock())
-        if msg.reply:  # ack_sync waits for this empty confirmation
+        now = self._clock()
+        out = consumer.on_ack(msg.subject, msg.payload, now)
+        verb, _, rest = msg.payload.partition(b" ")
+        if verb.strip() == b"+NXT" and msg.reply:
+            # ack, then the reply is a pull request for the next message(s)
+            try:
+                body = parse_pull_request(rest)
+            except PullRequestError as exc:
+                out.append(status(msg.reply, 400, f"Bad Request - {exc}"))
+            else:
+                out.extend(consumer.pull(msg.reply, body, now))
+                self._wake_for(consumer, now)
+        elif msg.reply:  # ack_sync waits for this empty confirmation
             self._bus.publish(msg.account, msg.reply, b"")
         self._send(msg.account, out)
 

@@ -447,3 +447,45 @@ def test_pull_request_forms(tmp_path: Path) -> None:
     real, stub = both(tmp_path, pull_request_story)
     assert real[1][2] == [(None, None, b"late"), ("404", "No Messages", b"")]
     assert stub == real
+
+
+async def ack_next_story(url: str) -> list[Any]:
+    """+NXT acks and turns the ack's reply into a pull request for the next message(s)."""
+    out: list[Any] = []
+    nc = await nats.connect(url)
+    js = nc.jetstream(timeout=2)
+    try:
+        await js.add_stream(name="NX", subjects=["nx.>"])
+        for i in range(4):
+            await js.publish("nx.a", b"%d" % i)
+        sub = await js.pull_subscribe("nx.>", durable="n")
+        [msg] = await sub.fetch(1)
+        for body in (b"+NXT", b"+NXT 2", b'+NXT {"batch":1}', b"+NXT {bad"):
+            inbox = nc.new_inbox()
+            replies = await nc.subscribe(inbox)
+            await nc.publish(msg.reply, body, reply=inbox)
+            got = []
+            for _ in range(3):
+                try:
+                    reply = await replies.next_msg(timeout=0.5)
+                except nats.errors.TimeoutError:
+                    break
+                headers = dict(reply.headers or {})
+                if "Description" in headers:  # Go's and Python's JSON errors differ in words
+                    headers["Description"] = headers["Description"].split(" - ")[0]
+                got.append((reply.data, headers, (reply.reply or "").split(".")[4:7]))
+                if reply.reply:
+                    msg = reply
+            await replies.unsubscribe()
+            out.append((body, got))
+        info = await js.consumer_info("NX", "n")
+        out.append((info.num_ack_pending, info.ack_floor.stream_seq, info.delivered.stream_seq))
+    finally:
+        await nc.close()
+    return out
+
+
+def test_ack_next(tmp_path: Path) -> None:
+    real, stub = both(tmp_path, ack_next_story)
+    assert real[1][1][1][0] == b"3"
+    assert stub == real
