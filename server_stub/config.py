@@ -142,8 +142,7 @@ def build(conf: ConfMap, config_dir: Path) -> ServerOptions:
     if "tls" in conf:
         options.tls = _tls(conf["tls"], config_dir)
     if "jetstream" in conf:
-        js = conf["jetstream"]
-        options.jetstream = dict(js) if isinstance(js, dict) else {"enabled": js}
+        options.jetstream = _jetstream_block(conf)
     if "operator" in conf or "operators" in conf or "resolver" in conf:
         from server_stub.operator import build_operator
 
@@ -200,6 +199,25 @@ def _config_auth(conf: ConfMap, options: ServerOptions) -> None:
             options.auth_timeout = duration(authz["timeout"], "authorization timeout")
     if users or token is not None:
         options.authorization = ConfigAuth(users, token)
+
+
+def _jetstream_block(conf: ConfMap) -> dict[str, Any] | None:
+    """The server's `jetstream` value as nats-server reads it: a block, true / "enabled",
+    or false / "disabled" (None: JetStream off); `enabled: false` in a block turns it off."""
+    value = conf["jetstream"]
+    if isinstance(value, dict):
+        block = dict(value)
+        enabled = block.pop("enabled", block.pop("enable", True))
+        if not isinstance(enabled, bool):
+            raise ConfigError(f"{conf.where('jetstream')}: jetstream enabled must be true or false")
+        return block if enabled else None
+    if isinstance(value, bool):
+        return {} if value else None
+    if isinstance(value, str) and value.lower() in ("enabled", "enable", "disabled", "disable"):
+        return {} if value.lower().startswith("enable") else None
+    raise ConfigError(
+        f"{conf.where('jetstream')}: jetstream must be a block, true/false or enabled/disabled"
+    )
 
 
 def _account_jetstream(block: ConfMap, name: str) -> Any:

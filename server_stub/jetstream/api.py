@@ -42,6 +42,11 @@ class Host(Protocol):
         """A stream was deleted: unsubscribe and delete its files."""
         ...
 
+    def server_room(self, storage: str, skip: tuple[str, str]) -> int:
+        """Bytes the server's limit for `storage` leaves to reserve, not counting the stream
+        `skip` (account, name); -1 when the server sets no limit."""
+        ...
+
     def consumer_changed(self, account: str, consumer: Consumer, *, added: bool) -> None:
         """A consumer was created: subscribe its ack and next subjects, save it if durable."""
         ...
@@ -207,6 +212,9 @@ class JsAccount:
         # nats-server counts a stream without max_bytes as one byte, so a 0 limit refuses it
         wanted = config.max_bytes if config.max_bytes >= 0 else 1
         if limit >= 0 and self.reserved(config.storage, skip=updating) + wanted > limit:
+            raise errors.memory_exceeded() if memory else errors.storage_exceeded()
+        room = self.host.server_room(config.storage, (self.name, config.name))
+        if room >= 0 and wanted > room:  # the server's max_memory_store / max_file_store
             raise errors.memory_exceeded() if memory else errors.storage_exceeded()
 
     def _stream(self, name: str) -> Stream:

@@ -13,7 +13,7 @@ from server_stub.jetstream.errors import JsConfigError
 
 CIPHERS = ("chachapoly", "aes")
 _KNOWN_KEYS = {
-    "store_dir", "max_memory_store", "max_file_store", "cipher", "key", "enabled", "domain",
+    "store_dir", "max_memory_store", "max_file_store", "cipher", "key", "domain",
 }  # fmt: skip
 _BAD_DOMAIN_CHARS = set(".*> \t\r\n")
 _SIZE = re.compile(r"^\s*(\d+)\s*([kmgt]?)(i?b?)\s*$", re.IGNORECASE)
@@ -57,6 +57,7 @@ def parse_config(
 ) -> JetStreamConfig:
     """Read a parsed `jetstream {}` block; `key: $NAME` is taken from the environment."""
     env = os.environ if environ is None else environ
+    block = _canonical(block)
     unknown = sorted(set(block) - _KNOWN_KEYS)
     if unknown:
         raise JsConfigError(
@@ -74,6 +75,7 @@ def parse_config(
     cipher = block.get("cipher")
     if cipher is not None:
         cipher = str(cipher).lower()
+        cipher = "chachapoly" if cipher == "chacha" else cipher
         if cipher not in CIPHERS:
             raise JsConfigError(f"jetstream cipher must be chachapoly or aes, got {cipher!r}")
         if key_text is None:
@@ -93,6 +95,24 @@ def parse_config(
         cipher=cipher,
         key=key_text.encode() if isinstance(key_text, str) else None,
     )
+
+
+# nats-server's other spellings of the block's keys (opts.go parseJetStream)
+_ALIASES = {
+    "store": "store_dir", "storedir": "store_dir", "max_mem_store": "max_memory_store",
+    "max_mem": "max_memory_store", "max_file": "max_file_store", "ek": "key",
+    "encryption_key": "key",
+}  # fmt: skip
+
+
+def _canonical(block: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in block.items():
+        name = _ALIASES.get(str(key).lower(), str(key).lower())
+        if name in out:
+            raise JsConfigError(f"jetstream {name} is given twice (as {key!r} too)")
+        out[name] = value
+    return out
 
 
 @dataclass(frozen=True, slots=True)

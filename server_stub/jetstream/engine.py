@@ -361,6 +361,19 @@ class JetStream:
         if not added and stream.config.storage == "file":
             self._save_stream_meta(account, stream.config, stream.created)
 
+    def server_room(self, storage: str, skip: tuple[str, str]) -> int:
+        """What max_memory_store / max_file_store leave to reserve (-1: no limit)."""
+        limit = self.config.max_memory_store if storage == "memory" else self.config.max_file_store
+        if limit < 0:
+            return -1
+        reserved = sum(
+            max(0, stream.config.max_bytes)
+            for account in self.accounts.values()
+            for stream in account.streams.values()
+            if stream.config.storage == storage and (account.name, stream.name) != skip
+        )
+        return max(0, limit - reserved)
+
     def stream_removed(self, account: str, stream: Stream) -> None:
         """Unsubscribe and delete the stream's files."""
         for sid in self._stream_subs.pop((account, stream.name), []):

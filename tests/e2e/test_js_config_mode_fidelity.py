@@ -18,6 +18,7 @@ import pytest
 
 from server_stub.config import load
 from server_stub.errors import ConfigError
+from server_stub.jetstream.errors import JsConfigError
 from server_stub.server import Server
 from tests.e2e.test_js_nats_py import run
 from tests.support.natsserver import nats_server
@@ -120,3 +121,112 @@ def test_bad_account_jetstream_blocks_are_refused_at_load(tmp_path: Path, block:
     conf.write_text(f"accounts {{ A: {{ {block}, users: [{{user: a, password: a}}] }} }}\n")
     with pytest.raises(ConfigError, match="account A jetstream"):
         load(conf)
+
+
+async def start_stub(conf: Path) -> Server:
+    server = Server(load(conf))
+    await server.start()
+    return server
+
+
+@contextlib.asynccontextmanager
+async def both_from(workdir: Path, body: str) -> AsyncIterator[tuple[str, str]]:
+    """nats-server and the stub, each started from `body` (a {store} placeholder filled)."""
+    (workdir / "stub").mkdir(parents=True)
+    conf = workdir / "stub" / "server.conf"
+    stub_body = body.replace("{store}", str(workdir / "stub" / "js"))
+    conf.write_text('listen: "127.0.0.1:0"\n' + stub_body)
+    with nats_server(
+        workdir / "real", body.replace("{store}", str(workdir / "real" / "js"))
+    ) as real:
+        server = await start_stub(conf)
+        try:
+            yield real.url, server.url
+        finally:
+            await server.stop()
+
+
+async def server_limits_story(url: str) -> list[Any]:
+    out: list[Any] = []
+    nc = await nats.connect(url)
+    try:
+
+        async def call(subject: str, body: dict[str, Any]) -> Any:
+            reply = await nc.request(subject, json.dumps(body).encode(), timeout=2)
+            answer = json.loads(reply.data)
+            return answer.get("error") or answer["config"]["name"]
+
+        for name, storage, max_bytes in (
+            ("M1", "memory", 2_000_000),
+            ("M2", "memory", 600_000),
+            ("M3", "memory", 600_000),
+            ("M4", "memory", -1),
+            ("F1", "file", 3_000_000),
+            ("F2", "file", 1_000_000),
+        ):
+            body = {"name": name, "subjects": [name.lower()], "storage": storage}
+            body["max_bytes"] = max_bytes
+            out.append((name, await call(f"$JS.API.STREAM.CREATE.{name}", body)))
+        out.append(("update", await call("$JS.API.STREAM.UPDATE.M2", {
+            "name": "M2", "subjects": ["m2"], "storage": "memory", "max_bytes": 900_000,
+        })))  # fmt: skip
+    finally:
+        await nc.close()
+    return out
+
+
+def test_server_wide_store_limits(tmp_path: Path) -> None:
+    body = 'jetstream { store: "{store}", max_mem: 1MB, max_file_store: 2MB }\n'
+
+    async def go() -> tuple[Any, Any]:
+        async with both_from(tmp_path, body) as (real_url, stub_url):
+            return await server_limits_story(real_url), await server_limits_story(stub_url)
+
+    real, stub = run(go())
+    assert real[0][1]["err_code"] == 10028 and real[1][1] == "M2"
+    assert stub == real
+
+
+async def disabled_story(url: str) -> Any:
+    nc = await nats.connect(url)
+    try:
+        await nc.request("$JS.API.INFO", b"", timeout=1)
+    except Exception as exc:
+        return type(exc).__name__, nc._server_info.get("jetstream")
+    finally:
+        await nc.close()
+    return "answered"
+
+
+@pytest.mark.parametrize(
+    "body", ["jetstream: disabled\n", "jetstream: false\n", "jetstream { enabled: false }\n"]
+)
+def test_jetstream_switched_off_in_the_config(tmp_path: Path, body: str) -> None:
+    async def go() -> tuple[Any, Any]:
+        async with both_from(tmp_path, body) as (real_url, stub_url):
+            return await disabled_story(real_url), await disabled_story(stub_url)
+
+    real, stub = run(go())
+    assert real == ("NoRespondersError", None)
+    assert stub == real
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("jetstream: sometimes\n", "jetstream must be"),
+        ("jetstream { enabled: maybe }\n", "enabled must be true or false"),
+        ("jetstream { store_dir: /a, store: /b }\n", "given twice"),
+        ("jetstream { unique_tag: az }\n", "unknown jetstream option"),
+    ],
+)
+def test_bad_jetstream_blocks_are_refused(tmp_path: Path, body: str, message: str) -> None:
+    conf = tmp_path / "server.conf"
+    conf.write_text('listen: "127.0.0.1:0"\n' + body)
+
+    async def start_and_stop() -> None:
+        server = await start_stub(conf)
+        await server.stop()
+
+    with pytest.raises((ConfigError, JsConfigError), match=message):
+        run(start_and_stop())
