@@ -428,14 +428,18 @@ async def pull_request_story(url: str) -> list[Any]:
             if publish_later:
                 await asyncio.sleep(0.2)
                 await js.publish("pw.none", b"late")
-            got = []
-            for _ in range(5):
+            got: list[Any] = []
+            expires = body.get("expires", 0) if isinstance(body, dict) else 0
+            wait = expires / 1e9 + 0.3  # past the request's own expiry: its 408 comes first
+            for _ in range(5):  # bounded; a status ends the request
                 try:
-                    msg = await sub.next_msg(timeout=0.6)
+                    msg = await sub.next_msg(timeout=wait)
                 except nats.errors.TimeoutError:
                     break
                 headers = dict(msg.headers or {})
                 got.append((headers.get("Status"), headers.get("Description"), msg.data))
+                if "Status" in headers:
+                    break
             await sub.unsubscribe()
             out.append((consumer, body if isinstance(body, dict) else body.decode(), got))
     finally:
@@ -467,7 +471,7 @@ async def ack_next_story(url: str) -> list[Any]:
             got = []
             for _ in range(3):
                 try:
-                    reply = await replies.next_msg(timeout=0.5)
+                    reply = await replies.next_msg(timeout=0.3)
                 except nats.errors.TimeoutError:
                     break
                 headers = dict(reply.headers or {})
