@@ -13,6 +13,7 @@ import os
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from nscpy.jwt.subject import subjects_collide
 from server_stub.jetstream import errors
 from server_stub.jetstream.config import JsLimits
 from server_stub.jetstream.consumer import Consumer, ConsumerConfig, Outgoing
@@ -58,20 +59,6 @@ class Host(Protocol):
     def consumer_paused(self, account: str, consumer: Consumer, out: list[Outgoing]) -> None:
         """A consumer was paused or resumed: save it, send what resuming delivers."""
         ...
-
-
-def subjects_collide(a: str, b: str) -> bool:
-    """True when some literal subject is matched by both patterns."""
-    left, right = a.split("."), b.split(".")
-    for index, token in enumerate(left):
-        if index >= len(right):
-            return False
-        other = right[index]
-        if token == ">" or other == ">":
-            return True
-        if token != other and token != "*" and other != "*":
-            return False
-    return len(left) == len(right)
 
 
 def random_name(rng: Callable[[int], bytes] = os.urandom) -> str:
@@ -335,10 +322,18 @@ class JsAccount:
         if not isinstance(raw, dict):
             raise errors.bad_request("consumer config required")
         wanted = raw.get("durable_name") or raw.get("name") or ""
+        if not name and raw.get("durable_name"):  # CONSUMER.CREATE.<stream> is for ephemerals
+            raise errors.ApiError(
+                400,
+                10020,
+                "consumer expected to be ephemeral but a durable name was set in request",
+            )
         if name and wanted and wanted != name:
             raise errors.consumer_name_mismatch()
         name = name or wanted or random_name()
         config = ConsumerConfig.from_request(raw, name, stream.config.consumer_limits)
+        if config.deliver_subject and stream.covers(config.deliver_subject):
+            raise errors.ApiError(400, 10081, "consumer deliver subject forms a cycle")
         existing = self.consumers[stream_name].get(name)
         if existing is None and action == "update":
             raise errors.ApiError(400, 10149, "consumer does not exist")

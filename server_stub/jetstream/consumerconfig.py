@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from nscpy.jwt.subject import is_literal, is_valid_subject
+from nscpy.jwt.subject import is_literal, is_valid_subject, subjects_collide
 from server_stub.jetstream import errors
 from server_stub.jetstream.stream import API_LEVEL, SERVER_VERSION
 from server_stub.jetstream.wire import go_time, parse_go_time
@@ -88,6 +88,10 @@ class ConsumerConfig:
                         400, 10086, "consumer in pull mode can not have rate limit set"
                     )
                 raise errors.consumer_unsupported(what)
+        if len(str(body.get("description") or "")) > 4096:
+            raise errors.ApiError(
+                400, 10107, "consumer description is too long, maximum allowed is 4096"
+            )
         replay = body.get("replay_policy") or "instant"
         if replay != "instant":
             raise errors.consumer_unsupported(f"replay_policy {replay}")
@@ -123,32 +127,22 @@ class ConsumerConfig:
             raise errors.ApiError(400, 10094, f"consumer ack policy {ack} is not valid")
         filters = list(body.get("filter_subjects") or [])
         if body.get("filter_subject"):
-            filters.insert(0, body["filter_subject"])
-        for subject in filters:
-            if not isinstance(subject, str) or not is_valid_subject(subject):
-                raise errors.ApiError(400, 10093, "consumer filter subject is not a valid subset")
-        start_time = 0
-        if policy == "by_start_time":
-            if not body.get("opt_start_time"):
+            if filters:
                 raise errors.ApiError(
                     400,
-                    10094,
-                    "consumer delivery policy is deliver by start time, but optional start time"
-                    " is not set",
+                    10136,
+                    "consumer cannot have both FilterSubject and FilterSubjects specified",
                 )
-            try:
-                start_time = parse_go_time(body["opt_start_time"])
-            except ValueError as exc:
-                raise errors.invalid_json(str(exc)) from None
-        if policy == "last_per_subject" and not filters:
-            raise errors.ApiError(
-                400,
-                10094,
-                "consumer delivery policy is deliver last per subject, but optional filter"
-                " subject is not set",
-            )
+            filters = [body["filter_subject"]]
+        for subject in filters:
+            if not isinstance(subject, str) or not is_valid_subject(subject):
+                raise errors.invalid_config("invalid subject")  # (sic: nats-server's 10052)
+        for index, subject in enumerate(filters):
+            if any(subjects_collide(subject, other) for other in filters[index + 1 :]):
+                raise errors.ApiError(400, 10138, "consumer subject filters cannot overlap")
+        start_time = _start_time(policy, body, filters)
         backoff = tuple(_nanos_list(body, "backoff"))
-        max_deliver = _int(body, "max_deliver") or -1
+        max_deliver = max(_int(body, "max_deliver"), 0) or -1  # 0 or negative: unlimited
         if backoff and 0 < max_deliver < len(backoff):  # (as 2.15 checks it)
             raise errors.ApiError(
                 400, 10116, "max deliver is required to be > length of backoff values"
@@ -163,7 +157,7 @@ class ConsumerConfig:
             raise errors.ApiError(400, 10115, "consumer max request expires needs to be >= 1ms")
         limits = limits or {}
         durable = bool(body.get("durable_name"))
-        inactive = _nanos(body, "inactive_threshold")
+        inactive = max(_int(body, "inactive_threshold"), 0)  # negative: none, as nats-server
         inactive_limit = limits.get("inactive_threshold", 0)
         if inactive_limit and inactive > inactive_limit:
             raise errors.ApiError(
@@ -173,7 +167,9 @@ class ConsumerConfig:
             )
         if not inactive:  # the stream's limit is every consumer's default, durable or not
             inactive = inactive_limit or (0 if durable else DEFAULT_INACTIVE)
-        ack_wait = _nanos(body, "ack_wait")
+        ack_wait = _int(body, "ack_wait")
+        if ack_wait < 0:
+            raise errors.ApiError(400, 10183, "consumer ack wait needs to be positive")
         if backoff:
             ack_wait = backoff[0]
         elif not ack_wait and ack != "none":
@@ -325,6 +321,43 @@ class ConsumerConfig:
         body = self.to_json(full_metadata=False)
         body["metadata"] = dict(self.metadata)
         return body
+
+
+_POLICY_WORDS = {
+    "all": "deliver all",
+    "last": "deliver last",
+    "new": "deliver new",
+    "by_start_sequence": "deliver by start sequence",
+    "by_start_time": "deliver by start time",
+    "last_per_subject": "deliver last per subject",
+}
+
+
+def _start_time(policy: str, body: dict[str, Any], filters: list[str]) -> int:
+    """nats-server's rules tying deliver_policy to opt_start_seq / opt_start_time (and a filter
+    for last_per_subject); returns opt_start_time in nanoseconds (0 when unset)."""
+
+    def refuse(what: str) -> errors.ApiError:
+        words = _POLICY_WORDS[policy]
+        return errors.ApiError(400, 10094, f"consumer delivery policy is {words}, but {what}")
+
+    has_seq, has_time = bool(_int(body, "opt_start_seq")), bool(body.get("opt_start_time"))
+    if policy == "by_start_sequence" and not has_seq:
+        raise refuse("optional start sequence is not set")
+    if policy == "by_start_time" and not has_time:
+        raise refuse("optional start time is not set")
+    if policy != "by_start_sequence" and has_seq:
+        raise refuse("optional start sequence is also set")
+    if policy != "by_start_time" and has_time:
+        raise refuse("optional start time is also set")
+    if policy == "last_per_subject" and not filters:
+        raise refuse("optional filter subject is not set")
+    if not has_time:
+        return 0
+    try:
+        return parse_go_time(body["opt_start_time"])
+    except ValueError as exc:
+        raise errors.invalid_json(str(exc)) from None
 
 
 def _int(body: dict[str, Any], key: str) -> int:

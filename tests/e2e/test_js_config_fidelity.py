@@ -360,3 +360,66 @@ def test_stream_updates_follow_nats_server_rules(tmp_path: Path) -> None:
     assert real[1][1]["err_code"] == 10052  # storage can not change
     for theirs, ours in zip(real, stub, strict=True):
         assert ours == theirs
+
+
+# consumer configs nats-server checks beyond one field at a time
+CONSUMER_RULES: list[dict[str, Any]] = [
+    {"durable_name": "a", "filter_subject": "zz.>"},
+    {"durable_name": "a", "filter_subjects": ["w.a", "w.*"]},
+    {"durable_name": "a", "filter_subject": "w.a", "filter_subjects": ["w.b"]},
+    {"durable_name": "a", "filter_subjects": ["w.a", "w.a"]},
+    {"durable_name": "a.b"},
+    {"name": "n1", "durable_name": "n2"},
+    {"durable_name": "a", "deliver_subject": "w.x"},
+    {"durable_name": "a", "max_ack_pending": -1},
+    {"durable_name": "a", "max_deliver": 0},
+    {"durable_name": "a", "max_deliver": -5},
+    {"durable_name": "a", "ack_wait": -1},
+    {"durable_name": "a", "deliver_policy": "all", "opt_start_seq": 5},
+    {"durable_name": "a", "deliver_policy": "new", "opt_start_time": "2030-01-01T00:00:00Z"},
+    {"durable_name": "a", "deliver_policy": "by_start_sequence"},
+    {"durable_name": "a", "ack_policy": "none", "max_ack_pending": 5},
+    {"durable_name": "a", "description": "x" * 5000},
+    {"durable_name": "a", "inactive_threshold": -1},
+    {"durable_name": "a", "deliver_group": "g"},
+    {"durable_name": "a", "filter_subject": "w.*.>"},
+    {"durable_name": "a", "filter_subject": "bad..subject"},
+    {"durable_name": "a", "max_waiting": -1},
+    {"durable_name": "a", "idle_heartbeat": 50_000_000, "deliver_subject": "dx"},
+]
+
+
+async def rules_walk(url: str) -> list[Any]:
+    out: list[Any] = []
+    nc = await nats.connect(url)
+    keep = ("name", "filter_subject", "filter_subjects", "max_ack_pending", "max_deliver")
+    keep += ("ack_wait", "deliver_subject", "inactive_threshold", "opt_start_seq")
+    try:
+        await nc.request("$JS.API.STREAM.CREATE.W", b'{"name":"W","subjects":["w.>"]}')
+        for config in CONSUMER_RULES:
+            name = config.get("durable_name") or config.get("name")
+            subject = "$JS.API.CONSUMER.CREATE.W"
+            if "." not in name:
+                subject += f".{name}"
+                await nc.request(f"$JS.API.CONSUMER.DELETE.W.{name}", b"", timeout=2)
+            body = json.dumps({"stream_name": "W", "config": config}).encode()
+            answer = json.loads((await nc.request(subject, body, timeout=2)).data)
+            result = answer.get("error") or {k: answer["config"].get(k) for k in keep}
+            out.append((config, result))
+    finally:
+        await nc.close()
+    return out
+
+
+def test_consumer_rules_as_nats_server(tmp_path: Path) -> None:
+    async def both() -> tuple[Any, Any]:
+        async with real_url(tmp_path / "real") as url:
+            real = await rules_walk(url)
+        async with stub_url(tmp_path / "stub") as url:
+            stub = await rules_walk(url)
+        return real, stub
+
+    real, stub = run(both())
+    assert real[1][1]["err_code"] == 10138
+    for theirs, ours in zip(real, stub, strict=True):
+        assert ours == theirs
