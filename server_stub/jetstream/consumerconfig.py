@@ -12,7 +12,7 @@ from typing import Any
 from nscpy.jwt.subject import is_literal, is_valid_subject, subjects_collide
 from server_stub.jetstream import errors
 from server_stub.jetstream.stream import API_LEVEL, SERVER_VERSION
-from server_stub.jetstream.wire import go_time, parse_go_time
+from server_stub.jetstream.wire import go_enum, go_time, parse_go_time
 
 DEFAULT_ACK_WAIT = 30_000_000_000
 DEFAULT_INACTIVE = 5_000_000_000
@@ -92,7 +92,7 @@ class ConsumerConfig:
             raise errors.ApiError(
                 400, 10107, "consumer description is too long, maximum allowed is 4096"
             )
-        replay = body.get("replay_policy") or "instant"
+        replay = go_enum(body, "replay_policy", ("instant", "original"))
         if replay != "instant":
             raise errors.consumer_unsupported(f"replay_policy {replay}")
         if _BAD_NAME_CHARS & set(name):
@@ -119,12 +119,8 @@ class ConsumerConfig:
             raise errors.ApiError(400, 10108, "consumer with flow control also needs heartbeats")
         if 0 < heartbeat < 100_000_000:
             raise errors.ApiError(400, 10083, "consumer idle heartbeat needs to be >= 100ms")
-        policy = body.get("deliver_policy") or "all"
-        if policy not in _POLICIES:
-            raise errors.ApiError(400, 10094, f"consumer deliver policy {policy} is not valid")
-        ack = body.get("ack_policy") or "none"
-        if ack not in ("explicit", "all", "none"):
-            raise errors.ApiError(400, 10094, f"consumer ack policy {ack} is not valid")
+        policy = go_enum(body, "deliver_policy", _POLICIES)
+        ack = go_enum(body, "ack_policy", ("none", "all", "explicit"))
         filters = list(body.get("filter_subjects") or [])
         if body.get("filter_subject"):
             if filters:

@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from nscpy.jwt.subject import is_valid_subject, subject_matches
+from nscpy.jwt.subject import is_valid_subject, subject_matches, subjects_collide
 from server_stub.jetstream import errors
 from server_stub.jetstream.transform import SubjectTransform, TransformError
+from server_stub.jetstream.wire import go_enum
 
 SERVER_VERSION = "2.15.1"
 API_LEVEL = 5
@@ -89,15 +90,13 @@ class StreamConfig:
         unknown = sorted(set(body) - _KNOWN)
         if unknown:
             raise errors.unknown_field(unknown[0])
-        name = body.get("name")
-        if not isinstance(name, str) or not name:
-            raise errors.ApiError(400, 10073, "stream name is required")
-        if _BAD_NAME_CHARS & set(name):
-            raise errors.invalid_config("stream name can not contain whitespace, '.', '*', '>'")
+        name = _name(body)
+        storage = go_enum(body, "storage", ("file", "memory"))
+        retention = go_enum(body, "retention", ("limits", "interest", "workqueue"))
+        discard = go_enum(body, "discard", ("old", "new"))
         for key, what in _REFUSED.items():
             if body.get(key):
                 raise errors.stream_unsupported(what)
-        retention = body.get("retention", "limits")
         if retention != "limits":
             raise errors.stream_unsupported(f"{retention} retention (limits only)")
         if (body.get("compression") or "none") != "none":
@@ -108,18 +107,8 @@ class StreamConfig:
             raise errors.ApiError(500, 10074, "replicas > 1 not supported in non-clustered mode")
         if body.get("mirror_direct"):
             raise errors.invalid_config("stream has no mirror but does have mirror direct")
-        subjects = body.get("subjects") or [name]
-        if not isinstance(subjects, list) or not all(isinstance(s, str) for s in subjects):
-            raise errors.invalid_config("stream subjects must be a list of strings")
-        for subject in subjects:
-            if not is_valid_subject(subject):
-                raise errors.invalid_config("invalid subject")
-        discard = body.get("discard", "old") or "old"
-        storage = body.get("storage", "file") or "file"
-        if discard not in ("old", "new"):
-            raise errors.invalid_config(f"discard policy must be old or new, got {discard}")
-        if storage not in ("file", "memory"):
-            raise errors.invalid_config(f"storage must be file or memory, got {storage}")
+        max_age, window = _ages(body)
+        subjects = _subjects(body, name)
         per_subject = _limit(body, "max_msgs_per_subject")
         if body.get("discard_new_per_subject"):
             if discard != "new":
@@ -130,19 +119,17 @@ class StreamConfig:
                 raise errors.invalid_config(
                     "discard new per subject requires max msgs per subject > 0"
                 )
-        max_age = _int(body, "max_age", 0)
-        window = _int(body, "duplicate_window", 0)
-        if window <= 0:
-            window = DEFAULT_DUPLICATE_WINDOW
-            if 0 < max_age < window:
-                window = max_age
-        elif max_age and window > max_age:
-            raise errors.invalid_config("duplicates window can not be larger then max age")
+        first_seq = _int(body, "first_seq", 0)
+        if first_seq < 0:
+            raise errors.invalid_json(
+                f"json: cannot unmarshal number {first_seq} into Go struct field"
+                " StreamConfigRequest.first_seq of type uint64"
+            )
         metadata = body.get("metadata") or {}
         markers = _marker_ttl(body)  # markers are TTL'd rollups: nats-server turns both on
         return cls(
             name=name,
-            subjects=tuple(subjects),
+            subjects=subjects,
             max_consumers=_limit(body, "max_consumers"),
             max_msgs=_limit(body, "max_msgs"),
             max_msgs_per_subject=per_subject,
@@ -153,9 +140,9 @@ class StreamConfig:
             storage=storage,
             no_ack=bool(body.get("no_ack")),
             duplicate_window=window,
-            first_seq=_int(body, "first_seq", 0),
+            first_seq=first_seq,
             subject_transform=_transform(body.get("subject_transform")),
-            republish=_republish(body.get("republish"), tuple(subjects)),
+            republish=_republish(body.get("republish"), subjects),
             description=str(body.get("description") or ""),
             discard_new_per_subject=bool(body.get("discard_new_per_subject")),
             sealed=bool(body.get("sealed")),
@@ -269,7 +256,61 @@ def _int(body: dict[str, Any], key: str, default: int) -> int:
 
 def _limit(body: dict[str, Any], key: str) -> int:
     value = _int(body, key, -1)
-    return -1 if value == 0 else value  # nats-server reports an unset limit as -1
+    return -1 if value <= 0 else value  # nats-server reports unset (or negative) as -1
+
+
+def _name(body: dict[str, Any]) -> str:
+    name = body.get("name")
+    if not isinstance(name, str) or not name:
+        raise errors.ApiError(400, 10073, "stream name is required")
+    if _BAD_NAME_CHARS & set(name):
+        raise errors.invalid_config("stream name can not contain whitespace, '.', '*', '>'")
+    if len(name) > 255:
+        raise errors.invalid_config("stream name is too long, maximum allowed is 255")
+    if len(str(body.get("description") or "")) > 4096:
+        raise errors.invalid_config("stream description is too long, maximum allowed is 4096")
+    return name
+
+
+def _ages(body: dict[str, Any]) -> tuple[int, int]:
+    """max_age and duplicate_window with nats-server's defaults and bounds."""
+    max_age = _int(body, "max_age", 0)
+    window = _int(body, "duplicate_window", 0)
+    if max_age < 0:
+        raise errors.invalid_config("max age can not be negative")
+    if 0 < max_age < 100_000_000:
+        raise errors.invalid_config("max age needs to be >= 100ms")
+    if window < 0:
+        raise errors.invalid_config("duplicates window can not be negative")
+    if window == 0:
+        window = DEFAULT_DUPLICATE_WINDOW
+        if 0 < max_age < window:
+            window = max_age
+    elif max_age and window > max_age:
+        raise errors.invalid_config("duplicates window can not be larger then max age")
+    return max_age, window
+
+
+def _subjects(body: dict[str, Any], name: str) -> tuple[str, ...]:
+    """The stream's subjects (its name when none), checked as nats-server checks them."""
+    subjects = body.get("subjects") or [name]
+    if not isinstance(subjects, list) or not all(isinstance(s, str) for s in subjects):
+        raise errors.invalid_json("stream subjects must be a list of strings")
+    no_ack = bool(body.get("no_ack"))
+    for subject in subjects:
+        if not is_valid_subject(subject):
+            raise errors.invalid_config("invalid subject")
+        if not no_ack and subject == ">":
+            raise errors.invalid_config("capturing all subjects requires no-ack to be true")
+        if not no_ack and subjects_collide(subject, "$JS.>"):
+            raise errors.invalid_config(
+                "subjects that overlap with jetstream api require no-ack to be true"
+            )
+    for index, subject in enumerate(subjects):
+        for other in subjects[index + 1 :]:
+            if subjects_collide(subject, other):
+                raise errors.invalid_config(f'subject "{subject}" overlaps with "{other}"')
+    return tuple(subjects)
 
 
 def _marker_ttl(body: dict[str, Any]) -> int:

@@ -130,3 +130,16 @@ def go_duration(ns: int) -> str:
     if hours:
         return f"{hours}h{minutes}m{text}"
     return f"{minutes}m{text}" if minutes else text
+
+
+def go_enum(body: dict[str, Any], key: str, choices: tuple[str, ...]) -> str:
+    """An enum field as nats-server's decoder reads it: the first choice when absent or empty,
+    one of `choices`, or JSInvalidJSONErr worded as Go words it."""
+    from server_stub.jetstream.errors import invalid_json
+
+    value = body.get(key)
+    if value is None or value == "":
+        return choices[0]
+    if value not in choices:
+        raise invalid_json(f"can not unmarshal {json.dumps(json.dumps(value))}")
+    return str(value)

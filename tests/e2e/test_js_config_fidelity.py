@@ -386,6 +386,10 @@ CONSUMER_RULES: list[dict[str, Any]] = [
     {"durable_name": "a", "filter_subject": "bad..subject"},
     {"durable_name": "a", "max_waiting": -1},
     {"durable_name": "a", "idle_heartbeat": 50_000_000, "deliver_subject": "dx"},
+    {"durable_name": "a", "ack_policy": "bogus"},
+    {"durable_name": "a", "deliver_policy": "bogus"},
+    {"durable_name": "a", "replay_policy": "bogus"},
+    {"durable_name": "a", "ack_policy": 5},
 ]
 
 
@@ -421,5 +425,66 @@ def test_consumer_rules_as_nats_server(tmp_path: Path) -> None:
 
     real, stub = run(both())
     assert real[1][1]["err_code"] == 10138
+    for theirs, ours in zip(real, stub, strict=True):
+        assert ours == theirs
+
+
+STREAM_RULES: list[dict[str, Any]] = [
+    {"subjects": ["w.a", "w.*"]},
+    {"subjects": ["w.a", "w.a"]},
+    {"subjects": []},
+    {"subjects": ["bad..x"]},
+    {"subjects": ["$JS.API.>"]},
+    {"subjects": ["$JS.ACK.x"]},
+    {"subjects": [">"]},
+    {"subjects": ["_INBOX.>"]},
+    {"description": "x" * 5000},
+    {"max_age": -1},
+    {"max_age": 50_000_000},
+    {"max_msgs": -5},
+    {"max_bytes": -2},
+    {"duplicate_window": -1},
+    {"max_msgs_per_subject": -3},
+    {"max_consumers": -4},
+    {"name": "N" * 300, "subjects": ["w.long"]},
+    {"storage": "bogus"},
+    {"discard": "bogus"},
+    {"retention": "bogus"},
+    {"storage": 5},
+    {"first_seq": -1},
+]
+
+
+async def stream_rules_walk(url: str) -> list[Any]:
+    out: list[Any] = []
+    nc = await nats.connect(url)
+    keep = ("subjects", "max_age", "max_msgs", "max_bytes", "duplicate_window")
+    keep += ("max_msgs_per_subject", "max_consumers", "max_msg_size", "first_seq")
+    try:
+        for config in STREAM_RULES:
+            body = {"name": "W", "subjects": ["w.>"], **config}
+            name = body["name"]
+            await nc.request(f"$JS.API.STREAM.DELETE.{name}", b"", timeout=2)
+            reply = await nc.request(
+                f"$JS.API.STREAM.CREATE.{name}", json.dumps(body).encode(), timeout=2
+            )
+            answer = json.loads(reply.data)
+            result = answer.get("error") or {k: answer["config"].get(k) for k in keep}
+            out.append((config, result))
+    finally:
+        await nc.close()
+    return out
+
+
+def test_stream_rules_as_nats_server(tmp_path: Path) -> None:
+    async def both() -> tuple[Any, Any]:
+        async with real_url(tmp_path / "real") as url:
+            real = await stream_rules_walk(url)
+        async with stub_url(tmp_path / "stub") as url:
+            stub = await stream_rules_walk(url)
+        return real, stub
+
+    real, stub = run(both())
+    assert real[0][1]["description"] == 'subject "w.a" overlaps with "w.*"'
     for theirs, ours in zip(real, stub, strict=True):
         assert ours == theirs
