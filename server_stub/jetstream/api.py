@@ -240,7 +240,7 @@ class JsAccount:
         pattern = body.get("subjects_filter") or ""
         counts = stream.subject_counts(pattern) if pattern and state["messages"] else {}
         if counts:
-            offset = int(body.get("offset") or 0)
+            offset = _offset(body)
             page = dict(sorted(counts.items())[offset : offset + _SUBJECTS_LIMIT])
             info.update(total=len(counts), offset=offset, limit=_SUBJECTS_LIMIT)
             state = _insert_after(state, "num_subjects", "subjects", page)
@@ -263,13 +263,13 @@ class JsAccount:
 
     def _stream_names(self, body: dict[str, Any], now: int) -> dict[str, Any]:
         names = self._filtered_names(body)
-        offset = int(body.get("offset") or 0)
-        page = names[offset : offset + _NAMES_LIMIT]
+        offset = _offset(body)
+        page = names[offset : offset + _NAMES_LIMIT] or None  # Go's nil slice: null
         return {"total": len(names), "offset": offset, "limit": _NAMES_LIMIT, "streams": page}
 
     def _stream_list(self, body: dict[str, Any], now: int) -> dict[str, Any]:
         names = self._filtered_names(body)
-        offset = int(body.get("offset") or 0)
+        offset = _offset(body)
         page = [
             self._stream_info_body(self.streams[n], now, full=False)
             for n in names[offset : offset + _LIST_LIMIT]
@@ -398,13 +398,18 @@ class JsAccount:
     def _consumer_names(self, body: dict[str, Any], now: int, stream: str) -> dict[str, Any]:
         self._stream(stream)
         names = sorted(self.consumers[stream])
-        return {"total": len(names), "offset": 0, "limit": _NAMES_LIMIT, "consumers": names}
+        offset = _offset(body)
+        page = names[offset : offset + _NAMES_LIMIT]
+        return {"total": len(names), "offset": offset, "limit": _NAMES_LIMIT, "consumers": page}
 
     def _consumer_list(self, body: dict[str, Any], now: int, stream: str) -> dict[str, Any]:
         self._stream(stream)
         found = self.consumers[stream]
-        page = [found[n].info_json(now, full_metadata=False) for n in sorted(found)]
-        return {"total": len(page), "offset": 0, "limit": _LIST_LIMIT, "consumers": page}
+        offset = _offset(body)
+        names = sorted(found)[offset : offset + _LIST_LIMIT]
+        page = [found[n].info_json(now, full_metadata=False) for n in names]
+        total = len(found)
+        return {"total": total, "offset": offset, "limit": _LIST_LIMIT, "consumers": page}
 
 
 def _not_clustered(account: JsAccount, body: dict[str, Any], now: int, *names: str) -> Any:
@@ -540,6 +545,13 @@ def not_enabled_response(subject: str) -> dict[str, Any] | None:
     route = _route(subject.split(".")[2:])
     kind = route[0] if route else "account_info_response"
     return {"type": _TYPE + kind, "error": errors.not_enabled().to_json()}
+
+
+def _offset(body: dict[str, Any]) -> int:
+    offset = body.get("offset") or 0
+    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+        raise errors.invalid_json(f"offset must be a positive integer, got {offset!r}")
+    return offset
 
 
 def _empty_request(payload: bytes) -> bool:

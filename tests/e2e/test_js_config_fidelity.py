@@ -256,6 +256,10 @@ API_REQUESTS: list[tuple[str, bytes]] = [
     ("STREAM.LIST", b'{"bogus": 1}'),
     ("STREAM.INFO.W", b'{"bogus": 1}'),
     ("CONSUMER.NAMES.W", b'{"bogus": 1}'),
+    ("CONSUMER.CREATE.W.c1", b'{"stream_name": "W", "config": {"durable_name": "c1"}}'),
+    ("CONSUMER.CREATE.W.c2", b'{"stream_name": "W", "config": {"durable_name": "c2"}}'),
+    ("CONSUMER.NAMES.W", b'{"offset": 1}'),
+    ("STREAM.NAMES", b'{"offset": 1}'),
     ("CONSUMER.LIST.W", b'{"bogus": 1}'),
     ("CONSUMER.INFO.W.none", b"{}"),
     ("CONSUMER.INFO.W.none", b'{"x": 1}'),
@@ -283,8 +287,9 @@ async def api_walk(url: str) -> list[Any]:
     try:
         for subject, body in API_REQUESTS:
             reply = json.loads((await nc.request("$JS.API." + subject, body, timeout=2)).data)
-            for key in ("created", "ts", "config", "state", "cluster", "time"):
+            for key in ("created", "ts", "config", "state", "cluster", "time", "delivered"):
                 reply.pop(key, None)
+            reply.pop("ack_floor", None)
             if "message" in reply:
                 reply["message"].pop("time", None)
             out.append((subject, body, reply))
