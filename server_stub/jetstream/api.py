@@ -7,17 +7,27 @@ through the `Host` the engine provides, so this module stays free of I/O.
 
 from __future__ import annotations
 
-import base64
-import json
-import os
 from collections.abc import Callable
 from typing import Any, Protocol
 
 from nscpy.jwt.subject import subjects_collide
 from server_stub.jetstream import errors
+from server_stub.jetstream.apiwire import (
+    BODY_KEYS,
+    EMPTY_BODY,
+    ERROR_EXTRAS,
+    empty_request,
+    insert_after,
+    message_json,
+    no_priority_groups,
+    no_snapshots,
+    not_clustered,
+    page_offset,
+    random_name,
+)
 from server_stub.jetstream.config import JsLimits
 from server_stub.jetstream.consumer import Consumer, ConsumerConfig, Outgoing
-from server_stub.jetstream.memstore import MemStore, StoredMsg
+from server_stub.jetstream.memstore import MemStore
 from server_stub.jetstream.stream import API_LEVEL, PublishResult, Stream, StreamConfig
 from server_stub.jetstream.wire import go_time, loads_request, parse_go_time
 
@@ -25,7 +35,6 @@ _TYPE = "io.nats.jetstream.api.v1."
 _NAMES_LIMIT = 1024
 _SUBJECTS_LIMIT = 100_000
 _LIST_LIMIT = 256
-_NAME_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
 class Host(Protocol):
@@ -59,11 +68,6 @@ class Host(Protocol):
     def consumer_paused(self, account: str, consumer: Consumer, out: list[Outgoing]) -> None:
         """A consumer was paused or resumed: save it, send what resuming delivers."""
         ...
-
-
-def random_name(rng: Callable[[int], bytes] = os.urandom) -> str:
-    """An 8-character ephemeral consumer name, as nats-server generates."""
-    return "".join(_NAME_ALPHABET[b % len(_NAME_ALPHABET)] for b in rng(8))
 
 
 class JsAccount:
@@ -122,10 +126,10 @@ class JsAccount:
             return None
         kind, handler, args = route
         try:
-            if kind in _EMPTY_BODY and not _empty_request(payload):
+            if kind in EMPTY_BODY and not empty_request(payload):
                 raise errors.ApiError(400, 10038, "expected an empty request payload")
             body = loads_request(payload)
-            known = _BODY_KEYS.get(kind)
+            known = BODY_KEYS.get(kind)
             unknown = sorted(set(body) - known) if known is not None else []
             if unknown:  # nats-server decodes request bodies strictly
                 raise errors.unknown_field(unknown[0])
@@ -133,7 +137,7 @@ class JsAccount:
         except errors.ApiError as exc:
             self.api_errors += 1
             response: dict[str, Any] = {"type": _TYPE + kind, "error": exc.to_json()}
-            return response | _ERROR_EXTRAS.get(kind, {})
+            return response | ERROR_EXTRAS.get(kind, {})
         finally:  # counted once answered: account info does not include itself
             self.api_total += 1
 
@@ -240,12 +244,12 @@ class JsAccount:
         pattern = body.get("subjects_filter") or ""
         counts = stream.subject_counts(pattern) if pattern and state["messages"] else {}
         if counts:
-            offset = _offset(body)
+            offset = page_offset(body)
             page = dict(sorted(counts.items())[offset : offset + _SUBJECTS_LIMIT])
             info.update(total=len(counts), offset=offset, limit=_SUBJECTS_LIMIT)
-            state = _insert_after(state, "num_subjects", "subjects", page)
+            state = insert_after(state, "num_subjects", "subjects", page)
         if body.get("deleted_details") and state.get("num_deleted"):
-            state = _insert_after(state, "num_deleted", "deleted", stream.deleted())
+            state = insert_after(state, "num_deleted", "deleted", stream.deleted())
         info["state"] = state
         ts = info.pop("ts")
         info["cluster"] = {"leader": "server_stub"}
@@ -263,13 +267,13 @@ class JsAccount:
 
     def _stream_names(self, body: dict[str, Any], now: int) -> dict[str, Any]:
         names = self._filtered_names(body)
-        offset = _offset(body)
+        offset = page_offset(body)
         page = names[offset : offset + _NAMES_LIMIT] or None  # Go's nil slice: null
         return {"total": len(names), "offset": offset, "limit": _NAMES_LIMIT, "streams": page}
 
     def _stream_list(self, body: dict[str, Any], now: int) -> dict[str, Any]:
         names = self._filtered_names(body)
-        offset = _offset(body)
+        offset = page_offset(body)
         page = [
             self._stream_info_body(self.streams[n], now, full=False)
             for n in names[offset : offset + _LIST_LIMIT]
@@ -398,75 +402,21 @@ class JsAccount:
     def _consumer_names(self, body: dict[str, Any], now: int, stream: str) -> dict[str, Any]:
         self._stream(stream)
         names = sorted(self.consumers[stream])
-        offset = _offset(body)
+        offset = page_offset(body)
         page = names[offset : offset + _NAMES_LIMIT]
         return {"total": len(names), "offset": offset, "limit": _NAMES_LIMIT, "consumers": page}
 
     def _consumer_list(self, body: dict[str, Any], now: int, stream: str) -> dict[str, Any]:
         self._stream(stream)
         found = self.consumers[stream]
-        offset = _offset(body)
+        offset = page_offset(body)
         names = sorted(found)[offset : offset + _LIST_LIMIT]
         page = [found[n].info_json(now, full_metadata=False) for n in names]
         total = len(found)
         return {"total": total, "offset": offset, "limit": _LIST_LIMIT, "consumers": page}
 
 
-def _not_clustered(account: JsAccount, body: dict[str, Any], now: int, *names: str) -> Any:
-    """Leader stepdowns and peer removal: nats-server's answer when not clustered."""
-    raise errors.ApiError(503, 10010, "JetStream clustering support required")
-
-
-def _no_snapshots(account: JsAccount, body: dict[str, Any], now: int, *names: str) -> Any:
-    """STREAM.SNAPSHOT / RESTORE: refused (nats-server streams a tar archive)."""
-    account._stream(names[0])
-    raise errors.bad_request("server_stub does not support stream snapshot and restore")
-
-
-def _no_priority_groups(account: JsAccount, body: dict[str, Any], now: int, *names: str) -> Any:
-    """CONSUMER.UNPIN: priority groups are refused at consumer creation, so none exist."""
-    account._consumer(names[0], names[1])
-    raise errors.consumer_unsupported("priority_groups (pinned/overflow pull consumers)")
-
-
-def message_json(msg: StoredMsg) -> dict[str, Any]:
-    """The `message` object of STREAM.MSG.GET."""
-    out: dict[str, Any] = {"subject": msg.subject, "seq": msg.seq}
-    if msg.hdrs:
-        out["hdrs"] = base64.b64encode(msg.hdrs).decode()
-    out["data"] = base64.b64encode(msg.data).decode()
-    out["time"] = go_time(msg.ts)
-    return out
-
-
 _Handler = Callable[..., dict[str, Any]]
-
-# Requests nats-server refuses a body for, the fields it decodes for the others (strictly),
-# and the fields its error responses carry besides `error`.
-_EMPTY_BODY = {"stream_delete_response", "consumer_delete_response", "consumer_info_response"}
-_BODY_KEYS: dict[str, set[str]] = {
-    "stream_info_response": {"subjects_filter", "deleted_details", "offset"},
-    "stream_names_response": {"offset", "subject"},
-    "stream_list_response": {"offset", "subject"},
-    "stream_purge_response": {"filter", "seq", "keep"},
-    "stream_msg_get_response": {
-        "seq", "last_by_subj", "next_by_subj", "no_hdr", "batch", "max_bytes", "multi_last",
-        "up_to_seq", "up_to_time", "start_time",
-    },
-    "stream_msg_delete_response": {"seq", "no_erase"},
-    "consumer_names_response": {"offset"},
-    "consumer_list_response": {"offset"},
-    "consumer_pause_response": {"pause_until"},
-}  # fmt: skip
-_ERROR_EXTRAS: dict[str, dict[str, Any]] = {
-    "stream_info_response": {"total": 0, "offset": 0, "limit": 0},
-    "stream_names_response": {"total": 0, "offset": 0, "limit": 0, "streams": None},
-    "stream_list_response": {"total": 0, "offset": 0, "limit": 0, "streams": []},
-    "consumer_names_response": {"total": 0, "offset": 0, "limit": 0, "consumers": []},
-    "consumer_list_response": {"total": 0, "offset": 0, "limit": 0, "consumers": []},
-    "stream_purge_response": {"purged": 0},
-    "consumer_pause_response": {"paused": False, "pause_until": go_time(0)},
-}
 
 # (tokens after $JS.API, response kind, handler, number of name tokens taken as arguments)
 _ROUTES: list[tuple[tuple[str, ...], str, _Handler, int, int]] = [
@@ -491,21 +441,21 @@ _ROUTES: list[tuple[tuple[str, ...], str, _Handler, int, int]] = [
     (("CONSUMER", "INFO"), "consumer_info_response", JsAccount._consumer_info, 2, 2),
     (("CONSUMER", "DELETE"), "consumer_delete_response", JsAccount._consumer_delete, 2, 2),
     (("CONSUMER", "PAUSE"), "consumer_pause_response", JsAccount._consumer_pause, 2, 2),
-    (("CONSUMER", "UNPIN"), "consumer_unpin_response", _no_priority_groups, 2, 2),
-    (("STREAM", "SNAPSHOT"), "stream_snapshot_response", _no_snapshots, 1, 1),
-    (("STREAM", "RESTORE"), "stream_restore_response", _no_snapshots, 1, 1),
+    (("CONSUMER", "UNPIN"), "consumer_unpin_response", no_priority_groups, 2, 2),
+    (("STREAM", "SNAPSHOT"), "stream_snapshot_response", no_snapshots, 1, 1),
+    (("STREAM", "RESTORE"), "stream_restore_response", no_snapshots, 1, 1),
     (
         ("STREAM", "LEADER", "STEPDOWN"),
         "stream_leader_stepdown_response",
-        _not_clustered,
+        not_clustered,
         1,
         1,
     ),
-    (("STREAM", "PEER", "REMOVE"), "stream_remove_peer_response", _not_clustered, 1, 1),
+    (("STREAM", "PEER", "REMOVE"), "stream_remove_peer_response", not_clustered, 1, 1),
     (
         ("CONSUMER", "LEADER", "STEPDOWN"),
         "consumer_leader_stepdown_response",
-        _not_clustered,
+        not_clustered,
         2,
         2,
     ),
@@ -545,31 +495,3 @@ def not_enabled_response(subject: str) -> dict[str, Any] | None:
     route = _route(subject.split(".")[2:])
     kind = route[0] if route else "account_info_response"
     return {"type": _TYPE + kind, "error": errors.not_enabled().to_json()}
-
-
-def _offset(body: dict[str, Any]) -> int:
-    offset = body.get("offset") or 0
-    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
-        raise errors.invalid_json(f"offset must be a positive integer, got {offset!r}")
-    return offset
-
-
-def _empty_request(payload: bytes) -> bool:
-    """nats-server's isEmptyRequest: no bytes, or a JSON object without fields."""
-    if not payload.strip():
-        return True
-    try:
-        value: object = json.loads(payload)
-    except ValueError:
-        return False
-    return value == {}
-
-
-def _insert_after(state: dict[str, Any], after: str, key: str, value: Any) -> dict[str, Any]:
-    """`state` with `key` placed right after `after`, where nats-server puts it."""
-    out: dict[str, Any] = {}
-    for name, item in state.items():
-        out[name] = item
-        if name == after:
-            out[key] = value
-    return out
