@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from nscpy.jwt.subject import subjects_collide
-from server_stub.jetstream import errors
+from server_stub.jetstream import errors, retention
 from server_stub.jetstream.apiwire import (
     BODY_KEYS,
     EMPTY_BODY,
@@ -115,7 +115,25 @@ class JsAccount:
             if self.usage(stream.config.storage) + size > limit:
                 error = errors.account_resources_exceeded().to_json()
                 return PublishResult({"error": error, "stream": stream.name, "seq": 0})
-        return stream.publish(subject, headers, data, now)
+        result = stream.publish(subject, headers, data, now)
+        stored = result.stored
+        if stored is not None and stream.config.retention == "interest":
+            # nobody wants it: an interest stream does not keep it (the ack still names it)
+            if not any(c.wants(stored.subject) for c in self.consumers[stream.name].values()):
+                stream.store.remove(stored.seq)
+        return result
+
+    def track_retention(self, consumer: Consumer) -> None:
+        """On an interest or work-queue stream, acks decide when messages go."""
+        stream = consumer.stream
+        if stream.config.retention == "limits":
+            consumer.on_acked = None
+            return
+
+        def acked(seqs: list[int]) -> None:
+            retention.retire(stream, self.consumers.get(stream.name, {}).values(), seqs)
+
+        consumer.on_acked = acked
 
     # -- dispatch ------------------------------------------------------------------------
     def handle(self, subject: str, payload: bytes, now: int) -> dict[str, Any] | None:
@@ -233,6 +251,9 @@ class JsAccount:
         self._check_stream_limits(config, updating=name)
         stream.config = config
         stream.enforce_limits(now)
+        for consumer in self.consumers[name].values():
+            self.track_retention(consumer)
+        retention.retire_all(stream, self.consumers[name].values())
         self.host.stream_changed(self.name, stream, added=False)
         return self._stream_info_body(stream, now)
 
@@ -350,6 +371,7 @@ class JsAccount:
             existing.config = config
             self.host.consumer_changed(self.name, existing, added=False)
             return existing.info_json(now)
+        retention.check_consumer(stream, self.consumers[stream_name].values(), config)
         total = sum(len(c) for c in self.consumers.values())
         if 0 < self.limits.max_consumers <= total:
             raise errors.max_consumers()
@@ -357,6 +379,7 @@ class JsAccount:
             raise errors.max_consumers()
         consumer = Consumer(stream, config, now, now)
         self.consumers[stream_name][name] = consumer
+        self.track_retention(consumer)
         self.host.consumer_changed(self.name, consumer, added=True)
         return consumer.info_json(now)
 
@@ -396,8 +419,11 @@ class JsAccount:
         return {"success": True}
 
     def _remove_consumer(self, consumer: Consumer) -> None:
-        self.consumers[consumer.stream.name].pop(consumer.name, None)
+        stream = consumer.stream
+        self.consumers[stream.name].pop(consumer.name, None)
         self.host.consumer_removed(self.name, consumer)
+        # what only this consumer still wanted goes now (interest / work-queue streams)
+        retention.retire_all(stream, self.consumers[stream.name].values())
 
     def _consumer_names(self, body: dict[str, Any], now: int, stream: str) -> dict[str, Any]:
         self._stream(stream)

@@ -77,6 +77,8 @@ class Consumer:
         # set by the engine: does any client subscription match this subject?
         self.interest: Callable[[str], bool] = lambda subject: True
         self._last_push = now  # last delivery or heartbeat to the deliver subject
+        # set by the account on interest / work-queue streams: these sequences were acked
+        self.on_acked: Callable[[list[int]], None] | None = None
         self.flow: FlowControl | None = None  # push consumers with flow_control
         if config.flow_control:
             self.flow = FlowControl(f"$JS.FC.{stream.name}.{config.name}")
@@ -232,6 +234,8 @@ class Consumer:
         self.delivered = (cseq, max(self.delivered[1], msg.seq))
         if config.ack_policy == "none":
             self.ack_floor = self.delivered
+            if self.on_acked is not None:  # delivered is acked: retention may drop it
+                self.on_acked([msg.seq])
         self.delivered_at = now
         self.dirty = True
         reply = (
@@ -294,16 +298,31 @@ class Consumer:
         elif verb == b"+TERM":
             del self.pending[sseq]
             self._update_floor(now)
+            if self.on_acked is not None:  # terminated counts as done for retention
+                self.on_acked([sseq])
         self.dirty = True
         return self._serve_waiting(now)
 
     def _ack(self, sseq: int, now: int) -> None:
+        done = [sseq]
         if self.config.ack_policy == "all":
-            for seq in [s for s in self.pending if s <= sseq]:
-                del self.pending[seq]
-        else:
-            del self.pending[sseq]
+            done = [s for s in self.pending if s <= sseq]
+        for seq in done:
+            del self.pending[seq]
         self._update_floor(now)
+        if self.on_acked is not None:
+            self.on_acked(done)
+
+    def wants(self, subject: str) -> bool:
+        """True when this consumer's filter covers `subject` (retention's "interest")."""
+        filters = self.config.filter_subjects
+        return not filters or any(subject_matches(f, subject) for f in filters)
+
+    def has_acked(self, seq: int) -> bool:
+        """True when stream message `seq` was delivered and acknowledged (or needs no ack)."""
+        if seq >= self.next_sseq or seq in self.pending or seq in self._skip:
+            return False
+        return True
 
     def _update_floor(self, now: int) -> None:
         self.acked_at = now

@@ -481,6 +481,7 @@ class JetStream:
         if state_path.exists():
             consumer.restore(_json(read_sealed_file(state_path, sealer)), now)
         account.consumers[stream.name][config.name] = consumer
+        account.track_retention(consumer)
         self._subscribe_consumer(account.name, consumer)
 
     def _subscribe_consumer(self, account: str, consumer: Consumer) -> None:

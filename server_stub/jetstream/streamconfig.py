@@ -67,6 +67,7 @@ class StreamConfig:
     max_msg_size: int = -1
     discard: str = "old"
     storage: str = "file"
+    retention: str = "limits"  # or "interest", "workqueue"
     no_ack: bool = False
     duplicate_window: int = DEFAULT_DUPLICATE_WINDOW
     first_seq: int = 0
@@ -97,8 +98,6 @@ class StreamConfig:
         for key, what in _REFUSED.items():
             if body.get(key):
                 raise errors.stream_unsupported(what)
-        if retention != "limits":
-            raise errors.stream_unsupported(f"{retention} retention (limits only)")
         if (body.get("compression") or "none") != "none":
             raise errors.stream_unsupported("compression (messages are stored uncompressed)")
         if (body.get("persist_mode") or "default") != "default":
@@ -138,6 +137,7 @@ class StreamConfig:
             max_msg_size=_limit(body, "max_msg_size"),
             discard=discard,
             storage=storage,
+            retention=retention,
             no_ack=bool(body.get("no_ack")),
             duplicate_window=window,
             first_seq=first_seq,
@@ -174,6 +174,10 @@ class StreamConfig:
         """STREAM.UPDATE's rules for going from this config to `new`; raises ApiError."""
         if new.storage != self.storage:
             raise errors.invalid_config("stream configuration update can not change storage type")
+        if "workqueue" in (self.retention, new.retention) and self.retention != new.retention:
+            raise errors.invalid_config(
+                "stream configuration update can not change retention policy to/from workqueue"
+            )
         if self.sealed and not new.sealed:
             raise errors.invalid_config(
                 "stream configuration update can not unseal a sealed stream"
@@ -195,7 +199,7 @@ class StreamConfig:
             out["description"] = self.description
         out.update(
             subjects=list(self.subjects),
-            retention="limits",
+            retention=self.retention,
             max_consumers=self.max_consumers,
             max_msgs=self.max_msgs,
             max_bytes=self.max_bytes,

@@ -30,7 +30,10 @@ STREAM_SAMPLES: dict[str, list[dict[str, Any]]] = {
     "name": [{}],
     "description": [{"description": "about"}],
     "subjects": [{"subjects": ["w.a", "w.b.*"]}],
-    "retention": [{"retention": api.RetentionPolicy.WORK_QUEUE}],
+    "retention": [
+        {"retention": api.RetentionPolicy.WORK_QUEUE},
+        {"retention": api.RetentionPolicy.INTEREST},
+    ],
     "max_consumers": [{"max_consumers": 5}],
     "max_msgs": [{"max_msgs": 5}],
     "max_bytes": [{"max_bytes": 5000}],
@@ -131,7 +134,6 @@ CONSUMER_SAMPLES: dict[str, list[dict[str, Any]]] = {
 
 # (field, sample index): accepted by nats-server, refused by the stub on purpose
 STUB_REFUSES = {
-    ("stream", "retention", 0),  # work-queue and interest retention
     ("stream", "placement", 0),  # one server: no placement
     ("stream", "mirror", 0),  # no mirroring
     ("stream", "sources", 0),  # no sourcing
