@@ -110,6 +110,7 @@ class Stream:
             transform = config.subject_transform
             if transform is not None and transform.matches(subject):
                 subject = transform.apply(subject)
+            self._check_disabled_features(hdrs)
             self._check_expectations(subject, hdrs)
             ttl = self._message_ttl(hdrs)
             rollup = self._rollup(hdrs)
@@ -221,14 +222,27 @@ class Stream:
         if last_id is not None and last_id != self.last_msg_id:
             raise errors.wrong_last_msg_id(self.last_msg_id)
         last_seq = hdrs.get("Nats-Expected-Last-Sequence")
-        if last_seq is not None and _as_int(last_seq) != self.store.last_seq:
+        if last_seq is not None and _header_int(last_seq) != self.store.last_seq:
             raise errors.wrong_last_sequence(self.store.last_seq)
         subject_seq = hdrs.get("Nats-Expected-Last-Subject-Sequence")
         if subject_seq is not None:
-            last = self.store.last_for_subject(subject)
+            # the subject (or pattern) to check may be named apart from the publish subject
+            on = hdrs.get("Nats-Expected-Last-Subject-Sequence-Subject") or subject
+            last = self.store.last_for_subject(on)
             actual = last.seq if last else 0
-            if _as_int(subject_seq) != actual:
+            if _header_int(subject_seq) != actual:
                 raise errors.wrong_last_sequence(actual)
+
+    @staticmethod
+    def _check_disabled_features(hdrs: dict[str, str]) -> None:
+        """Headers of features whose stream settings the stub refuses: refused as nats-server
+        refuses them on a stream without the setting."""
+        if "Nats-Incr" in hdrs:
+            raise errors.ApiError(400, 10168, "message counters is disabled")
+        if "Nats-Batch-Id" in hdrs:
+            raise errors.ApiError(400, 10174, "atomic publish is disabled")
+        if "Nats-Schedule" in hdrs:
+            raise errors.ApiError(400, 10188, "message schedules is disabled")
 
     def _check_discard_new(self, subject: str, size: int) -> None:
         cfg = self.config
@@ -437,6 +451,14 @@ class Stream:
                 out["num_deleted"] = deleted
         out["consumer_count"] = consumer_count
         return out
+
+
+def _header_int(value: str) -> int:
+    """A sequence header as nats-server reads it: not a number counts as 0."""
+    try:
+        return int(value.strip())
+    except ValueError:
+        return 0
 
 
 def _as_int(value: object) -> int:

@@ -495,3 +495,53 @@ def test_stream_rules_as_nats_server(tmp_path: Path) -> None:
     assert real[0][1]["description"] == 'subject "w.a" overlaps with "w.*"'
     for theirs, ours in zip(real, stub, strict=True):
         assert ours == theirs
+
+
+PUBLISH_HEADERS: list[dict[str, str]] = [
+    {"Nats-Incr": "1"},
+    {"Nats-Batch-Id": "b1", "Nats-Batch-Sequence": "1"},
+    {"Nats-Schedule": "@every 1s"},
+    {
+        "Nats-Expected-Last-Subject-Sequence": "1",
+        "Nats-Expected-Last-Subject-Sequence-Subject": "w.a",
+    },
+    {
+        "Nats-Expected-Last-Subject-Sequence": "1",
+        "Nats-Expected-Last-Subject-Sequence-Subject": "w.*",
+    },
+    {
+        "Nats-Expected-Last-Subject-Sequence": "5",
+        "Nats-Expected-Last-Subject-Sequence-Subject": "w.a",
+    },
+    {"Nats-Expected-Last-Sequence": "x"},
+    {"Nats-Expected-Stream": "OTHER"},
+    {"Nats-Expected-Last-Msg-Id": "none"},
+]
+
+
+async def headers_walk(url: str) -> list[Any]:
+    out: list[Any] = []
+    nc = await nats.connect(url)
+    try:
+        await nc.request("$JS.API.STREAM.CREATE.W", b'{"name":"W","subjects":["w.>"]}')
+        await nc.request("w.a", b"1", timeout=2)
+        for headers in PUBLISH_HEADERS:
+            reply = await nc.request("w.b", b"x", headers=headers, timeout=2)
+            out.append((headers, json.loads(reply.data)))
+    finally:
+        await nc.close()
+    return out
+
+
+def test_publish_headers_as_nats_server(tmp_path: Path) -> None:
+    async def both() -> tuple[Any, Any]:
+        async with real_url(tmp_path / "real") as url:
+            real = await headers_walk(url)
+        async with stub_url(tmp_path / "stub") as url:
+            stub = await headers_walk(url)
+        return real, stub
+
+    real, stub = run(both())
+    assert real[0][1]["error"]["err_code"] == 10168
+    for theirs, ours in zip(real, stub, strict=True):
+        assert ours == theirs
