@@ -14,6 +14,7 @@ from typing import Any
 import nats
 import nats.js.errors
 import pytest
+from nats.js import api
 
 from tests.e2e.test_js_nats_py import real_url, run, stub_url
 
@@ -131,6 +132,20 @@ async def object_story(url: str) -> dict[str, Any]:
         await store.delete("small.txt")
         out["after_delete"] = sorted((o.name, o.size) for o in await store.list())
         out["get_deleted"] = await outcome(store.get("small.txt"))
+        again = await store.put("big.bin", b"smaller now")  # replaces: old chunks purged
+        out["replaced"] = (again.size, again.chunks)
+        state = (await js.stream_info("OBJ_files")).state
+        out["after_replace"] = (state.messages, state.first_seq, state.last_seq)
+        meta = api.ObjectMeta(name="big.bin", description="about")
+        out["update_meta"] = type(await outcome(store.update_meta("big.bin", meta))).__name__
+        info = await store.get_info("big.bin")
+        out["info"] = (info.size, info.description)
+        out["listed_deleted"] = sorted(
+            (o.name, o.deleted) for o in await store.list(ignore_deletes=False)
+        )
+        await store.seal()
+        status = await store.status()
+        out["sealed"] = (status.sealed, await outcome(store.put("late.txt", b"no")))
     finally:
         await nc.close()
     return out
