@@ -241,3 +241,38 @@ def test_mem_storage_consumer_is_not_persisted(make_js, tmp_path) -> None:
     again, bus2 = make_js()
     names = bus2.request(ACCOUNT, f"{API}CONSUMER.NAMES.S")["consumers"]
     assert names == ["disk"]
+
+
+def test_durable_consumer_config_survives_a_restart(make_js, tmp_path) -> None:
+    js, bus = make_js()
+    stream(bus, allow_msg_ttl=True, consumer_limits={"max_ack_pending": 50})
+    bus.request(ACCOUNT, "s.a", b"x")
+    configs = {
+        "push": {
+            "deliver_subject": DELIVER,
+            "flow_control": True,
+            "idle_heartbeat": 1_000_000_000,
+            "headers_only": True,
+            "ack_policy": "explicit",
+            "backoff": [1_000_000_000, 2_000_000_000],
+            "deliver_policy": "by_start_time",
+            "opt_start_time": "2020-01-01T00:00:00Z",
+            "metadata": {"team": "a"},
+        },
+        "pull": {
+            "ack_policy": "all",
+            "max_batch": 5,
+            "max_expires": 2_000_000_000,
+            "max_bytes": 1000,
+            "filter_subjects": ["s.a", "s.b"],
+            "deliver_policy": "last_per_subject",
+            "num_replicas": 1,
+            "pause_until": "2100-01-01T00:00:00Z",
+        },
+    }
+    before = {name: consumer(bus, name=name, **cfg)["config"] for name, cfg in configs.items()}
+    js.stop()
+    again, bus2 = make_js()
+    for name in configs:
+        after = bus2.request(ACCOUNT, f"{API}CONSUMER.INFO.S.{name}")["config"]
+        assert after == before[name]
