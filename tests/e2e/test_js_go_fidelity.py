@@ -2,7 +2,8 @@
 
 tests/interop/go/jetstream runs one program (KV, Object Store, ordered and flow-controlled
 push consumers, pull heartbeats, an abandoned pull inbox, queue groups, rollup, sealed, TTL,
-pause) against a URL; it runs against nats-server and against the stub, and the two JSON
+pause, then async publishes, expectations, start options, AckAll, links, direct gets...)
+against a URL; it runs against nats-server and against the stub, and the two JSON
 outputs must be equal.
 """
 
@@ -68,4 +69,6 @@ def test_nats_go_program_sees_the_same_jetstream(tmp_path: Path, go_program: Pat
     real_counts, stub_counts = real.pop("queue_counts"), stub.pop("queue_counts")
     assert sum(real_counts) == sum(stub_counts) == 300
     assert all(80 <= count <= 120 for count in stub_counts), stub_counts
+    # replay_policy original is refused by the stub on purpose (instant replay only)
+    assert (real.pop("misc_replay_original"), stub.pop("misc_replay_original")) == (False, True)
     assert stub == real

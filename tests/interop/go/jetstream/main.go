@@ -5,7 +5,8 @@
 // It covers what needs more than request/reply: KV keys/history/watch/purge_deletes and TTL,
 // Object Store put/get/list/watch/delete of a multi-chunk object (ordered consumers with flow
 // control), ordered and flow-controlled push consumers, pull requests with heartbeats,
-// queue-group push consumers, rollup, sealed streams, per-message TTL and consumer pause.
+// queue-group push consumers, rollup, sealed streams, per-message TTL and consumer pause,
+// and the rest of the JetStream API a program commonly touches (miscStory).
 package main
 
 import (
@@ -372,6 +373,98 @@ func settingsStory(nc *nats.Conn, js nats.JetStreamContext, out results) {
 	}
 }
 
+// miscStory: the rest of nats.go's JetStream surface a program commonly touches.
+func miscStory(js nats.JetStreamContext, out results) {
+	_, err := js.AddStream(&nats.StreamConfig{Name: "MISC", Subjects: []string{"misc.>"}, AllowDirect: true})
+	check(err)
+	for i := 0; i < 5; i++ {
+		_, err := js.PublishAsync(fmt.Sprintf("misc.%d", i%2), []byte{byte('a' + i)}, nats.MsgId(fmt.Sprintf("id-%d", i)))
+		check(err)
+	}
+	select {
+	case <-js.PublishAsyncComplete():
+	case <-time.After(3 * time.Second):
+		out["misc_async"] = "timeout"
+	}
+	ack, err := js.Publish("misc.0", []byte("dup"), nats.MsgId("id-0"))
+	check(err)
+	out["misc_dup"] = []interface{}{ack.Sequence, ack.Duplicate}
+	_, err = js.Publish("misc.0", []byte("x"), nats.ExpectLastSequence(99))
+	out["misc_expect_seq"] = outcome(err)
+	_, err = js.Publish("misc.0", []byte("x"), nats.ExpectStream("OTHER"))
+	out["misc_expect_stream"] = outcome(err)
+	name, err := js.StreamNameBySubject("misc.7")
+	out["misc_by_subject"] = []string{name, outcome(err)}
+	var names []string
+	for n := range js.StreamNames() {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	out["misc_stream_names"] = names
+	last, err := js.GetLastMsg("MISC", "misc.1")
+	check(err)
+	out["misc_last"] = []interface{}{last.Subject, last.Sequence, string(last.Data)}
+	direct, err := js.GetLastMsg("MISC", "misc.0", nats.DirectGet())
+	check(err)
+	out["misc_direct_last"] = []interface{}{direct.Subject, direct.Sequence, string(direct.Data)}
+	_, err = js.GetMsg("MISC", 99)
+	out["misc_get_missing"] = outcome(err)
+	out["misc_secure_delete"] = outcome(js.SecureDeleteMsg("MISC", 2))
+	out["misc_delete_again"] = outcome(js.DeleteMsg("MISC", 2))
+	var starts [][]uint64
+	for _, opt := range []nats.SubOpt{nats.DeliverNew(), nats.StartSequence(3), nats.StartTime(time.Now().Add(-time.Hour)), nats.DeliverLast()} {
+		sub, err := js.SubscribeSync("misc.>", opt, nats.AckNone())
+		check(err)
+		var seqs []uint64
+		for {
+			msg, err := sub.NextMsg(300 * time.Millisecond)
+			if err != nil {
+				break
+			}
+			meta, err := msg.Metadata()
+			check(err)
+			seqs = append(seqs, meta.Sequence.Stream)
+		}
+		check(sub.Unsubscribe())
+		starts = append(starts, seqs)
+	}
+	out["misc_starts"] = starts
+	ch := make(chan *nats.Msg, 16)
+	csub, err := js.ChanSubscribe("misc.1", ch, nats.AckAll())
+	check(err)
+	var got []string
+	for len(got) < 2 {
+		select {
+		case msg := <-ch:
+			got = append(got, string(msg.Data))
+			if len(got) == 2 {
+				check(msg.AckSync())
+			}
+		case <-time.After(2 * time.Second):
+			got = append(got, "timeout")
+		}
+	}
+	ci, err := csub.ConsumerInfo()
+	check(err)
+	out["misc_chan"] = []interface{}{got, ci.NumAckPending, ci.AckFloor.Stream}
+	check(csub.Unsubscribe())
+	_, err = js.SubscribeSync("misc.>", nats.ReplayOriginal())
+	out["misc_replay_original"] = outcome(err) != "ok"
+	info, err := js.AccountInfo()
+	check(err)
+	out["misc_account"] = []interface{}{info.Streams, info.Limits.MaxStreams}
+	store, err := js.CreateObjectStore(&nats.ObjectStoreConfig{Bucket: "links"})
+	check(err)
+	target, err := store.PutString("target.txt", "pointed at")
+	check(err)
+	link, err := store.AddLink("link.txt", target)
+	out["misc_link"] = outcome(err)
+	if err == nil {
+		data, err := store.GetString("link.txt")
+		out["misc_link_get"] = []string{link.Name, data, outcome(err)}
+	}
+}
+
 func main() {
 	if len(os.Args) != 2 {
 		fmt.Fprintln(os.Stderr, "usage: jetstream URL")
@@ -388,5 +481,6 @@ func main() {
 	deliveryStory(nc, js, out)
 	queueStory(js, out)
 	settingsStory(nc, js, out)
+	miscStory(js, out)
 	check(json.NewEncoder(os.Stdout).Encode(out))
 }
