@@ -85,6 +85,32 @@ async def kv_story(url: str) -> dict[str, Any]:
         out["limit_markers"] = (initial, expired)
         state = (await js.stream_info("KV_mark")).state
         out["markers_state"] = (state.messages, state.first_seq, state.last_seq)
+        extra = await js.create_key_value(bucket="extra", history=3, direct=True)
+        for key, value in (("a.x", b"1"), ("a.y", b"2"), ("b.z", b"3"), ("a.x", b"4")):
+            await extra.put(key, value)
+        await extra.delete("a.y")
+        out["keys_filtered"] = await outcome(extra.keys(filters=["a.*"]))
+        out["keys_multi"] = await outcome(extra.keys(filters=["a.x", "b.*"]))
+        out["revision_get"] = entry(await extra.get("a.x", revision=1))
+        out["direct_get"] = entry(await extra.get("a.x"))
+        for options in (
+            {"include_history": True},
+            {"ignore_deletes": True},
+            {"meta_only": True},
+            {"headers_only": True},
+        ):
+            watcher = await extra.watch("a.*", **options)
+            seen = []
+            async for e in watcher:
+                if e is None:
+                    break
+                seen.append(entry(e))
+            await watcher.stop()
+            out[f"watch {sorted(options)}"] = seen
+        await extra.purge("b.z", msg_ttl=2.0)  # a purge marker with its own TTL
+        out["purged_entry"] = await outcome(extra.get("b.z"))
+        status = await extra.status()
+        out["extra_status"] = (status.values, status.history, status.bucket)
         ttl = await js.create_key_value(bucket="short", ttl=1.0)
         await ttl.put("k", b"v")
         out["ttl_before"] = entry(await ttl.get("k"))
