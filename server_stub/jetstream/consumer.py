@@ -70,6 +70,7 @@ class Consumer:
         self.acked_at = 0
         self.last_active = now
         self.pending: dict[int, _Pending] = {}
+        self.redelivered: set[int] = set()  # nats-server's rdc: redelivered and not acked
         self._redeliver: list[int] = []  # heap of stream seqs due for redelivery
         self._queued: set[int] = set()
         self.waiting: deque[PullRequest] = deque()
@@ -173,12 +174,17 @@ class Consumer:
     def _next_message(self, now: int, request: PullRequest) -> tuple[StoredMsg, bool] | None:
         store = self.stream.store
         found: tuple[StoredMsg, bool] | None = None
+        max_deliver = self.config.max_deliver
         while self._redeliver and found is None:
             seq = self._redeliver[0]
             msg = store.get(seq)
-            if msg is not None and seq in self.pending:
-                found = (msg, True)
-                break
+            entry = self.pending.get(seq)
+            if msg is not None and entry is not None:
+                if not 0 < max_deliver <= entry.deliveries:
+                    found = (msg, True)
+                    break
+            # gone, or delivered max_deliver times: nats-server drops it from pending here
+            # (the ack floor stays until the next ack; it still counts as redelivered)
             heapq.heappop(self._redeliver)
             self._queued.discard(seq)
             self.pending.pop(seq, None)
@@ -229,6 +235,8 @@ class Consumer:
         cseq = self.delivered[0] + 1
         entry = self.pending.get(msg.seq)
         deliveries = entry.deliveries + 1 if (again and entry) else 1
+        if deliveries > 1:
+            self.redelivered.add(msg.seq)
         if config.ack_policy != "none":
             self.pending[msg.seq] = _Pending(cseq, deliveries, now + self._ack_wait(deliveries))
         self.delivered = (cseq, max(self.delivered[1], msg.seq))
@@ -297,6 +305,7 @@ class Consumer:
             entry.deadline = now + self._ack_wait(entry.deliveries)
         elif verb == b"+TERM":
             del self.pending[sseq]
+            self.redelivered.discard(sseq)
             self._update_floor(now)
             if self.on_acked is not None:  # terminated counts as done for retention
                 self.on_acked([sseq])
@@ -309,6 +318,7 @@ class Consumer:
             done = [s for s in self.pending if s <= sseq]
         for seq in done:
             del self.pending[seq]
+            self.redelivered.discard(seq)
         self._update_floor(now)
         if self.on_acked is not None:
             self.on_acked(done)
@@ -350,12 +360,9 @@ class Consumer:
         if self.config.pause_until and not self.config.paused(now):
             self.config = self.config.with_pause(0)  # the pause ran out: deliver again
             self.dirty = True
-        max_deliver = self.config.max_deliver
         for sseq, entry in list(self.pending.items()):
             if entry.deadline <= now and sseq not in self._queued:
-                if 0 < max_deliver <= entry.deliveries:
-                    continue  # stays pending, never redelivered, like nats-server
-                self._queue_redelivery(sseq)
+                self._queue_redelivery(sseq)  # past max_deliver it is dropped when next due
         out = self._serve_waiting(now)
         beat = self.config.idle_heartbeat
         if beat and now - self._last_push >= beat and self.has_interest():
@@ -459,7 +466,7 @@ class Consumer:
             "delivered": seqs(self.delivered, self.delivered_at),
             "ack_floor": seqs(self.ack_floor, self.acked_at),
             "num_ack_pending": len(self.pending),
-            "num_redelivered": sum(1 for p in self.pending.values() if p.deliveries > 1),
+            "num_redelivered": len(self.redelivered),
             "num_waiting": len(self.waiting),
             "num_pending": self.num_pending(),
         }
@@ -479,6 +486,7 @@ class Consumer:
             "ack_floor": list(self.ack_floor),
             "pending": {str(s): [p.cseq, p.deliveries] for s, p in self.pending.items()},
             "skip": list(self._skip),
+            "redelivered": sorted(self.redelivered),
             "pause_until": self.config.pause_until,
         }
 
@@ -492,6 +500,7 @@ class Consumer:
             for s, v in state["pending"].items()
         }
         self._skip = deque(int(seq) for seq in state.get("skip", []))
+        self.redelivered = {int(seq) for seq in state.get("redelivered", [])}
         self.config = self.config.with_pause(int(state.get("pause_until", 0)))
 
 

@@ -493,3 +493,54 @@ def test_ack_next(tmp_path: Path) -> None:
     real, stub = both(tmp_path, ack_next_story)
     assert real[1][1][1][0] == b"3"
     assert stub == real
+
+
+async def redelivery_story(url: str) -> list[Any]:
+    """ack / term / max_deliver / in_progress / nak with delay, and what consumer info says."""
+    out: list[Any] = []
+    nc = await nats.connect(url)
+    js = nc.jetstream(timeout=2)
+
+    async def info(tag: str) -> None:
+        await asyncio.sleep(0.1)  # nats-server handles acks off the request path
+        i = await js.consumer_info("MD", "d")
+        out.append((tag, i.num_ack_pending, i.num_redelivered, i.num_pending))
+        out.append((i.ack_floor.stream_seq, i.delivered.stream_seq, i.delivered.consumer_seq))
+
+    try:
+        await js.add_stream(name="MD", subjects=["md.>"])
+        for i in range(3):
+            await js.publish("md.a", b"%d" % i)
+        config = ConsumerConfig(max_deliver=2, ack_wait=0.5)
+        sub = await js.pull_subscribe("md.>", durable="d", config=config)
+        first = await sub.fetch(3)
+        out.append([m.metadata.num_delivered for m in first])
+        await first[0].ack_sync()
+        await first[1].term()
+        await info("after ack and term")
+        await asyncio.sleep(0.8)
+        again = await sub.fetch(3, timeout=1)
+        out.append([(m.data, m.metadata.num_delivered) for m in again])
+        await info("after a redelivery")
+        await asyncio.sleep(0.8)
+        out.append(await outcome(sub.fetch(1, timeout=1)))  # max_deliver reached: nothing
+        await info("past max_deliver")
+        await js.publish("md.a", b"n")
+        late = await sub.fetch(1, timeout=1)
+        await late[0].in_progress()
+        await late[0].nak(delay=0.3)
+        await info("after nak with delay")
+        await asyncio.sleep(0.5)
+        last = await sub.fetch(1, timeout=1)
+        out.append([(m.data, m.metadata.num_delivered) for m in last])
+        await last[0].ack_sync()
+        await info("end")
+    finally:
+        await nc.close()
+    return out
+
+
+def test_redelivery_and_max_deliver(tmp_path: Path) -> None:
+    real, stub = both(tmp_path, redelivery_story)
+    assert ("past max_deliver", 0, 1, 0) in real  # dropped from pending, still redelivered
+    assert stub == real
