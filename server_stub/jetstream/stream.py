@@ -363,12 +363,12 @@ class Stream:
         if upto and keep:
             raise errors.bad_request()  # nats-server takes one or the other
         if not filt:
-            floor = store.last_seq + 1
-            if upto:
-                floor = min(floor, upto)
+            floor = upto or store.last_seq + 1
             if keep:
                 floor = min(floor, max(store.first_seq, store.last_seq + 1 - keep))
-            return store.remove_below(floor)
+            gone = store.remove_below(floor)
+            store.start_at(floor)  # a seq past the end moves the stream's sequence on
+            return gone
         doomed = [
             m.seq for m in store.iter_from(store.first_seq) if subject_matches(filt, m.subject)
         ]

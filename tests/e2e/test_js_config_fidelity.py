@@ -545,3 +545,53 @@ def test_publish_headers_as_nats_server(tmp_path: Path) -> None:
     assert real[0][1]["error"]["err_code"] == 10168
     for theirs, ours in zip(real, stub, strict=True):
         assert ours == theirs
+
+
+PURGES: list[dict[str, Any]] = [
+    {},
+    {"keep": 2},
+    {"seq": 4},
+    {"filter": "pg.a"},
+    {"filter": "pg.*", "keep": 1},
+    {"filter": "pg.a", "seq": 5},
+    {"filter": "zz"},
+    {"seq": 100},
+    {"filter": "pg.>", "keep": 100},
+]
+
+
+async def purge_walk(url: str) -> list[Any]:
+    out: list[Any] = []
+    nc = await nats.connect(url)
+    js = nc.jetstream(timeout=2)
+    try:
+        for index, body in enumerate(PURGES):
+            name = f"PG{index}"
+            await js.add_stream(name=name, subjects=[f"pg{index}.>"])
+            for i in range(8):
+                await js.publish(f"pg{index}.{'ab'[i % 2]}", b"%d" % i)
+            if "filter" in body:
+                body = {**body, "filter": body["filter"].replace("pg.", f"pg{index}.")}
+            reply = await nc.request(
+                f"$JS.API.STREAM.PURGE.{name}", json.dumps(body).encode(), timeout=2
+            )
+            s = (await js.stream_info(name, subjects_filter=">")).state
+            out.append((body, json.loads(reply.data), s.messages, s.first_seq, s.last_seq))
+            out.append((s.subjects, s.num_deleted))
+    finally:
+        await nc.close()
+    return out
+
+
+def test_purge_forms_as_nats_server(tmp_path: Path) -> None:
+    async def both() -> tuple[Any, Any]:
+        async with real_url(tmp_path / "real") as url:
+            real = await purge_walk(url)
+        async with stub_url(tmp_path / "stub") as url:
+            stub = await purge_walk(url)
+        return real, stub
+
+    real, stub = run(both())
+    assert real[14][3:] == (100, 99)  # a purge up to a later seq moves the sequence on
+    for theirs, ours in zip(real, stub, strict=True):
+        assert ours == theirs
