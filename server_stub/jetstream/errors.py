@@ -37,6 +37,16 @@ class ApiError(JetStreamError):
         return {"code": self.code, "err_code": self.err_code, "description": self.description}
 
 
+class StoreWriteFailed(ApiError):
+    """A write to a stream's files failed (disk full, I/O error); nothing was acknowledged.
+
+    Answered as nats-server's JSStreamStoreFailedF (503 / 10077) with the reason as text.
+    """
+
+    def __init__(self, description: str) -> None:
+        super().__init__(503, 10077, description)
+
+
 # Constructors named after nats-server's JSErrorCodes, texts as observed on the wire.
 def not_enabled() -> ApiError:
     """JSNotEnabledForAccountErr."""
@@ -196,3 +206,8 @@ def ttl_invalid() -> ApiError:
 def max_per_subject_exceeded() -> ApiError:
     """JSStreamStoreFailedF for discard_new_per_subject."""
     return ApiError(503, 10077, "maximum messages per subject exceeded")
+
+
+def stream_offline(reason: str) -> ApiError:
+    """JSStreamOfflineReasonErrF: a stream whose files could not be recovered."""
+    return ApiError(500, 10194, f"stream is offline: {reason}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +33,8 @@ __all__ = [
     "Stream",
     "StreamConfig",
 ]
+
+log = logging.getLogger("server_stub.jetstream")
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,18 +125,20 @@ class Stream:
         except errors.ApiError as exc:
             return PublishResult({"error": exc.to_json(), "stream": self.name, "seq": 0})
         previous = self._last_seq_on(subject) if config.republish else 0
-        stored = self.store.append(subject, block, data, now)
+        try:
+            stored = self.store.append(subject, block, data, now)
+        except errors.StoreWriteFailed as exc:  # nothing was stored (see FileStore._append)
+            log.error("JetStream failed to store a msg: %s", exc.description)
+            return PublishResult({"error": exc.to_json(), "stream": self.name, "seq": 0})
         if msg_id:
             self._dedupe[msg_id] = (stored.seq, now)
         if ttl:
             self._expires[stored.seq] = now + ttl if ttl > 0 else -1
         self.last_msg_id = msg_id
-        if rollup == "all":
-            self.store.remove_below(stored.seq)
-        elif rollup == "sub":
-            for seq in [m.seq for m in self.store.iter_from(0) if m.subject == subject]:
-                if seq != stored.seq:
-                    self.store.remove(seq)
+        try:
+            self._roll_up(rollup, stored)
+        except errors.StoreWriteFailed as exc:  # the message is stored; older ones stay
+            log.error("JetStream cannot apply a rollup: %s", exc.description)
         if (
             self._by_subject is not None
             and self._by_subject_limit == self.config.max_msgs_per_subject
@@ -141,10 +146,22 @@ class Stream:
             seqs = self._by_subject.setdefault(subject, deque())
             seqs.append(stored.seq)
             self._trim_subject(seqs)
-        self.enforce_limits(now)
+        try:
+            self.enforce_limits(now)
+        except errors.StoreWriteFailed as exc:  # the message is stored; the tick retries
+            log.error("JetStream cannot apply the limits: %s", exc.description)
         result = PublishResult({"stream": self.name, "seq": stored.seq}, stored)
         result.republish = self._republished(stored, previous)
         return result
+
+    def _roll_up(self, rollup: str, stored: StoredMsg) -> None:
+        if rollup == "all":
+            self.store.remove_below(stored.seq)
+        elif rollup == "sub":
+            older = [m.seq for m in self.store.iter_from(0) if m.subject == stored.subject]
+            for seq in older:
+                if seq != stored.seq:
+                    self.store.remove(seq)
 
     def _message_ttl(self, hdrs: dict[str, str]) -> int:
         """The Nats-TTL header in nanoseconds (-1: never expires, 0: none given)."""
