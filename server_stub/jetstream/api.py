@@ -7,6 +7,7 @@ through the `Host` the engine provides, so this module stays free of I/O.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -31,6 +32,7 @@ from server_stub.jetstream.memstore import MemStore
 from server_stub.jetstream.stream import API_LEVEL, PublishResult, Stream, StreamConfig
 from server_stub.jetstream.wire import go_time, loads_request, parse_go_time
 
+log = logging.getLogger("server_stub.jetstream")
 _TYPE = "io.nats.jetstream.api.v1."
 _NAMES_LIMIT = 1024
 _SUBJECTS_LIMIT = 100_000
@@ -120,7 +122,10 @@ class JsAccount:
         if stored is not None and stream.config.retention == "interest":
             # nobody wants it: an interest stream does not keep it (the ack still names it)
             if not any(c.wants(stored.subject) for c in self.consumers[stream.name].values()):
-                stream.store.remove(stored.seq)
+                try:
+                    stream.store.remove(stored.seq)
+                except errors.StoreWriteFailed as exc:  # stored, and kept: still acknowledged
+                    log.error("JetStream cannot drop an unwanted msg: %s", exc.description)
         return result
 
     def track_retention(self, consumer: Consumer) -> None:
@@ -131,7 +136,10 @@ class JsAccount:
             return
 
         def acked(seqs: list[int]) -> None:
-            retention.retire(stream, self.consumers.get(stream.name, {}).values(), seqs)
+            try:
+                retention.retire(stream, self.consumers.get(stream.name, {}).values(), seqs)
+            except errors.StoreWriteFailed as exc:  # the ack stands; the message stays
+                log.error("JetStream cannot remove acknowledged msgs: %s", exc.description)
 
         consumer.on_acked = acked
 
