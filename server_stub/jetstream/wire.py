@@ -109,27 +109,37 @@ def parse_duration(text: str) -> int:
         match = _DURATION_PART.match(rest)
         if match is None:
             raise ValueError(f"invalid duration {text!r}")
-        total += int(float(match.group(1)) * _DURATION_UNITS[match.group(2)])
+        whole, _, frac = match.group(1).partition(".")
+        unit = _DURATION_UNITS[match.group(2)]
+        total += int(whole or 0) * unit
+        if frac:  # exact: no float rounding for "1.000000001s"
+            total += int(frac) * unit // 10 ** len(frac)
         rest = rest[match.end() :]
     return total
 
 
 def go_duration(ns: int) -> str:
-    """Go's time.Duration String(): "1h2m3.5s", "2s", "500ms", "0s"."""
+    """Go's time.Duration String() for a non-negative duration: "1h2m3.5s", "2s", "1.5ms"."""
     if ns == 0:
         return "0s"
     if ns < 1_000:
         return f"{ns}ns"
-    if ns < 1_000_000:
-        return f"{ns / 1_000:g}µs"
-    if ns < 1_000_000_000:
-        return f"{ns / 1_000_000:g}ms"
+    for size, unit in ((1_000, "µs"), (1_000_000, "ms")):
+        if ns < size * 1_000:
+            return _decimal(ns, size) + unit
     hours, rest = divmod(ns, 3_600_000_000_000)
     minutes, rest = divmod(rest, 60_000_000_000)
-    text = f"{rest / 1_000_000_000:.9f}".rstrip("0").rstrip(".") + "s"
+    text = _decimal(rest, 1_000_000_000) + "s"
     if hours:
         return f"{hours}h{minutes}m{text}"
     return f"{minutes}m{text}" if minutes else text
+
+
+def _decimal(value: int, unit: int) -> str:
+    whole, frac = divmod(value, unit)
+    digits = len(str(unit)) - 1
+    tail = f"{frac:0{digits}d}".rstrip("0")
+    return f"{whole}.{tail}" if tail else str(whole)
 
 
 def go_enum(body: dict[str, Any], key: str, choices: tuple[str, ...]) -> str:

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from server_stub.jetstream.transform import SubjectTransform, TransformError
-from server_stub.jetstream.wire import go_time, parse_duration
+from server_stub.jetstream.wire import go_duration, go_time, parse_duration, parse_go_time
 
 from .conftest import ACCOUNT
 
@@ -276,3 +276,19 @@ def test_durable_consumer_config_survives_a_restart(make_js, tmp_path) -> None:
     for name in configs:
         after = bus2.request(ACCOUNT, f"{API}CONSUMER.INFO.S.{name}")["config"]
         assert after == before[name]
+
+
+@given(st.integers(1, 4_102_444_800_000_000_000))  # up to 2100
+def test_go_time_round_trips(ns: int) -> None:
+    assert parse_go_time(go_time(ns)) == ns
+
+
+@given(st.integers(0, 10**16))
+def test_go_duration_is_read_back_exactly(ns: int) -> None:
+    assert parse_duration(go_duration(ns)) == ns
+
+
+def test_go_duration_spells_as_go() -> None:
+    cases = {0: "0s", 999: "999ns", 1_500: "1.5µs", 2_000_000: "2ms", 1_000_000_000: "1s"}
+    cases |= {90_500_000_000: "1m30.5s", 3_600_000_000_000: "1h0m0s", 1_234_567: "1.234567ms"}
+    assert {ns: go_duration(ns) for ns in cases} == cases
