@@ -179,7 +179,7 @@ async def walk(url: str) -> dict[tuple[str, str, int], dict[str, Any]]:
     nc = await nats.connect(url)
 
     async def call(subject: str, body: dict[str, Any]) -> dict[str, Any]:
-        reply = await nc.request(subject, json.dumps(body).encode(), timeout=3)
+        reply = await nc.request(subject, json.dumps(body).encode(), timeout=10)
         answer: dict[str, Any] = json.loads(reply.data)
         return answer
 
@@ -288,7 +288,7 @@ async def api_walk(url: str) -> list[Any]:
     nc = await nats.connect(url)
     try:
         for subject, body in API_REQUESTS:
-            reply = json.loads((await nc.request("$JS.API." + subject, body, timeout=2)).data)
+            reply = json.loads((await nc.request("$JS.API." + subject, body, timeout=10)).data)
             for key in ("created", "ts", "config", "state", "cluster", "time", "delivered"):
                 reply.pop(key, None)
             reply.pop("ack_floor", None)
@@ -297,7 +297,7 @@ async def api_walk(url: str) -> list[Any]:
             out.append((subject, body, reply))
             if subject == "STREAM.CREATE.W":
                 for i in range(3):
-                    await nc.request(f"w.{i}", b"m", headers={"X-A": "1"}, timeout=2)
+                    await nc.request(f"w.{i}", b"m", headers={"X-A": "1"}, timeout=10)
     finally:
         await nc.close()
     return out
@@ -342,12 +342,12 @@ async def update_walk(url: str) -> list[Any]:
     base.update(deny_delete=True, first_seq=3)
 
     async def call(subject: str, body: dict[str, Any]) -> Any:
-        answer = json.loads((await nc.request(subject, json.dumps(body).encode(), timeout=2)).data)
+        answer = json.loads((await nc.request(subject, json.dumps(body).encode(), timeout=10)).data)
         return answer.get("error") or answer["config"]
 
     try:
         for change in STREAM_UPDATES:
-            await nc.request("$JS.API.STREAM.DELETE.SU", b"", timeout=2)
+            await nc.request("$JS.API.STREAM.DELETE.SU", b"", timeout=10)
             await call("$JS.API.STREAM.CREATE.SU", base)
             out.append((change, await call("$JS.API.STREAM.UPDATE.SU", {**base, **change})))
     finally:
@@ -412,9 +412,9 @@ async def rules_walk(url: str) -> list[Any]:
             subject = "$JS.API.CONSUMER.CREATE.W"
             if "." not in name:
                 subject += f".{name}"
-                await nc.request(f"$JS.API.CONSUMER.DELETE.W.{name}", b"", timeout=2)
+                await nc.request(f"$JS.API.CONSUMER.DELETE.W.{name}", b"", timeout=10)
             body = json.dumps({"stream_name": "W", "config": config}).encode()
-            answer = json.loads((await nc.request(subject, body, timeout=2)).data)
+            answer = json.loads((await nc.request(subject, body, timeout=10)).data)
             result = answer.get("error") or {k: answer["config"].get(k) for k in keep}
             out.append((config, result))
     finally:
@@ -471,9 +471,9 @@ async def stream_rules_walk(url: str) -> list[Any]:
         for config in STREAM_RULES:
             body = {"name": "W", "subjects": ["w.>"], **config}
             name = body["name"]
-            await nc.request(f"$JS.API.STREAM.DELETE.{name}", b"", timeout=2)
+            await nc.request(f"$JS.API.STREAM.DELETE.{name}", b"", timeout=10)
             reply = await nc.request(
-                f"$JS.API.STREAM.CREATE.{name}", json.dumps(body).encode(), timeout=2
+                f"$JS.API.STREAM.CREATE.{name}", json.dumps(body).encode(), timeout=10
             )
             answer = json.loads(reply.data)
             result = answer.get("error") or {k: answer["config"].get(k) for k in keep}
@@ -524,9 +524,9 @@ async def headers_walk(url: str) -> list[Any]:
     nc = await nats.connect(url)
     try:
         await nc.request("$JS.API.STREAM.CREATE.W", b'{"name":"W","subjects":["w.>"]}')
-        await nc.request("w.a", b"1", timeout=2)
+        await nc.request("w.a", b"1", timeout=10)
         for headers in PUBLISH_HEADERS:
-            reply = await nc.request("w.b", b"x", headers=headers, timeout=2)
+            reply = await nc.request("w.b", b"x", headers=headers, timeout=10)
             out.append((headers, json.loads(reply.data)))
     finally:
         await nc.close()
@@ -563,7 +563,7 @@ PURGES: list[dict[str, Any]] = [
 async def purge_walk(url: str) -> list[Any]:
     out: list[Any] = []
     nc = await nats.connect(url)
-    js = nc.jetstream(timeout=2)
+    js = nc.jetstream(timeout=10)
     try:
         for index, body in enumerate(PURGES):
             name = f"PG{index}"
@@ -573,7 +573,7 @@ async def purge_walk(url: str) -> list[Any]:
             if "filter" in body:
                 body = {**body, "filter": body["filter"].replace("pg.", f"pg{index}.")}
             reply = await nc.request(
-                f"$JS.API.STREAM.PURGE.{name}", json.dumps(body).encode(), timeout=2
+                f"$JS.API.STREAM.PURGE.{name}", json.dumps(body).encode(), timeout=10
             )
             s = (await js.stream_info(name, subjects_filter=">")).state
             out.append((body, json.loads(reply.data), s.messages, s.first_seq, s.last_seq))

@@ -64,7 +64,7 @@ async def story(url: str) -> dict[str, Any]:
 
             async def call(subject: str, body: dict[str, Any] | None = None, nc: Any = nc) -> Any:
                 payload = json.dumps(body).encode() if body is not None else b""
-                answer = json.loads((await nc.request(subject, payload, timeout=2)).data)
+                answer = json.loads((await nc.request(subject, payload, timeout=10)).data)
                 answer.pop("created", None), answer.pop("ts", None)
                 return answer
 
@@ -78,9 +78,9 @@ async def story(url: str) -> dict[str, Any]:
             big = {"name": "BIG", "subjects": ["big"], "storage": "memory", "max_bytes": 5_000_000}
             out[f"{user}_big"] = (await call("$JS.API.STREAM.CREATE.BIG", big)).get("error")
             if "error" not in out[f"{user}_info"]:
-                ack = await nc.request("s1", b"x", timeout=2)
+                ack = await nc.request("s1", b"x", timeout=10)
                 out[f"{user}_ack"] = json.loads(ack.data)
-                js = nc.jetstream(domain="hub", timeout=2)
+                js = nc.jetstream(domain="hub", timeout=10)
                 out[f"{user}_js_domain"] = (await js.account_info()).domain
                 consumers = []
                 for name in ("c1", "c2"):
@@ -152,7 +152,7 @@ async def server_limits_story(url: str) -> list[Any]:
     try:
 
         async def call(subject: str, body: dict[str, Any]) -> Any:
-            reply = await nc.request(subject, json.dumps(body).encode(), timeout=2)
+            reply = await nc.request(subject, json.dumps(body).encode(), timeout=10)
             answer = json.loads(reply.data)
             return answer.get("error") or answer["config"]["name"]
 

@@ -49,13 +49,13 @@ def both(tmp_path: Path, story: Any) -> tuple[Any, Any]:
 async def delivery_story(url: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     nc = await nats.connect(url)
-    js = nc.jetstream(timeout=3)
+    js = nc.jetstream(timeout=10)
     try:
         await js.add_stream(name="EV", subjects=["ev.>"])
         for i in range(40):
             await js.publish(f"ev.{i % 4}", b"x" * 40_000 + b"%d" % i)  # 1.6 MB: flow control
         ordered = await js.subscribe("ev.>", ordered_consumer=True)
-        got = [await ordered.next_msg(timeout=3) for _ in range(40)]
+        got = [await ordered.next_msg(timeout=10) for _ in range(40)]
         out["ordered"] = [(m.subject, m.data[-2:], m.metadata.sequence.stream) for m in got]
         info = await ordered._jsi.get_consumer_info() if hasattr(ordered, "_jsi") else None
         out["ordered_cfg"] = (
@@ -69,7 +69,7 @@ async def delivery_story(url: str) -> dict[str, Any]:
         )
         seqs = []
         for _ in range(40):
-            msg = await fc.next_msg(timeout=3)
+            msg = await fc.next_msg(timeout=10)
             seqs.append(msg.metadata.sequence.stream)
             await msg.ack()
         out["flow_control"] = seqs
@@ -77,7 +77,7 @@ async def delivery_story(url: str) -> dict[str, Any]:
         last = await js.subscribe(
             "ev.*", ordered_consumer=True, deliver_policy=DeliverPolicy.LAST_PER_SUBJECT
         )
-        lasts = [await last.next_msg(timeout=3) for _ in range(4)]
+        lasts = [await last.next_msg(timeout=10) for _ in range(4)]
         out["last_per_subject"] = [(m.subject, m.metadata.sequence.stream) for m in lasts]
         await last.unsubscribe()
         # pull with idle heartbeats: the client sees no error while the request waits
@@ -102,7 +102,7 @@ async def delivery_story(url: str) -> dict[str, Any]:
         await asyncio.sleep(0.3)
         info = await js.consumer_info("EV", "hb")
         out["abandoned"] = (info.num_pending, info.num_ack_pending, info.delivered.stream_seq)
-        late = await pull.fetch(1, timeout=2)
+        late = await pull.fetch(1, timeout=10)
         out["late"] = (late[0].data, late[0].metadata.num_delivered)
         # a raw pull request with a heartbeat: heartbeats arrive on the inbox
         hb_inbox = nc.new_inbox()
@@ -114,7 +114,7 @@ async def delivery_story(url: str) -> dict[str, Any]:
             ).encode(),
             reply=hb_inbox,
         )
-        beat = await hb_sub.next_msg(timeout=2)
+        beat = await hb_sub.next_msg(timeout=10)
         out["pull_beat"] = (
             (beat.headers or {}).get("Status"),
             (beat.headers or {}).get("Description"),
@@ -125,7 +125,7 @@ async def delivery_story(url: str) -> dict[str, Any]:
                 json.dumps(
                     {"batch": 1, "expires": 100_000_000, "idle_heartbeat": 90_000_000}
                 ).encode(),
-                timeout=2,
+                timeout=10,
             )
         ).headers
     finally:
@@ -143,7 +143,7 @@ def test_ordered_flow_control_and_pull_heartbeats(tmp_path: Path) -> None:
 
 async def queue_story(url: str) -> dict[str, Any]:
     nc = await nats.connect(url)
-    js = nc.jetstream(timeout=3)
+    js = nc.jetstream(timeout=10)
     counts: Counter[int] = Counter()
     done = asyncio.Event()
     try:
@@ -185,7 +185,7 @@ def test_queue_group_push_consumer_spreads(tmp_path: Path) -> None:
 async def settings_story(url: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     nc = await nats.connect(url)
-    js = nc.jetstream(timeout=3)
+    js = nc.jetstream(timeout=10)
     try:
         await js.add_stream(name="RU", subjects=["ru.>"], allow_rollup_hdrs=True)
         for i in range(3):
@@ -246,20 +246,20 @@ async def settings_story(url: str) -> dict[str, Any]:
         reply = await nc.request(
             "$JS.API.CONSUMER.PAUSE.PZ.pz",
             json.dumps({"pause_until": until.strftime("%Y-%m-%dT%H:%M:%SZ")}).encode(),
-            timeout=2,
+            timeout=10,
         )
         paused = json.loads(reply.data)
         out["pause"] = (paused["type"], paused["paused"], paused["pause_remaining"] > 0)
         info = await js.consumer_info("PZ", "pz")
         out["paused_info"] = (info.config.pause_until is not None,)
         out["paused_fetch"] = await outcome(pull.fetch(1, timeout=0.5))
-        reply = await nc.request("$JS.API.CONSUMER.PAUSE.PZ.pz", b"{}", timeout=2)
+        reply = await nc.request("$JS.API.CONSUMER.PAUSE.PZ.pz", b"{}", timeout=10)
         resumed = json.loads(reply.data)
         out["resume"] = (resumed["paused"], resumed["pause_until"])
-        got = await pull.fetch(1, timeout=2)
+        got = await pull.fetch(1, timeout=10)
         out["after_resume"] = got[0].data
         out["pause_missing"] = json.loads(
-            (await nc.request("$JS.API.CONSUMER.PAUSE.PZ.nope", b"{}", timeout=2)).data
+            (await nc.request("$JS.API.CONSUMER.PAUSE.PZ.nope", b"{}", timeout=10)).data
         )
     finally:
         await nc.close()
@@ -282,7 +282,7 @@ def without_time(headers: dict[str, str] | None) -> dict[str, str]:
 async def more_settings_story(url: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     nc = await nats.connect(url)
-    js = nc.jetstream(timeout=2)
+    js = nc.jetstream(timeout=10)
     try:
         copies = await nc.subscribe("copy.>")
         await js.add_stream(
@@ -293,12 +293,12 @@ async def more_settings_story(url: str) -> dict[str, Any]:
         )
         await js.publish("rp.a", b"one", headers={"X-App": "1"})
         await js.publish("rp.a", b"two")
-        got = [await copies.next_msg(timeout=2) for _ in range(2)]
+        got = [await copies.next_msg(timeout=10) for _ in range(2)]
         out["republished"] = [(m.subject, m.data, without_time(m.headers)) for m in got]
         out["transformed"] = (await js.get_msg("RP", 1)).subject
         # headers_only: the size instead of the payload
         sub = await js.subscribe("rp.>", config=ConsumerConfig(headers_only=True))
-        msg = await sub.next_msg(timeout=2)
+        msg = await sub.next_msg(timeout=10)
         out["headers_only"] = (msg.data, msg.headers)
         await sub.unsubscribe()
         # no_ack: the publish gets no answer at all
@@ -321,7 +321,7 @@ async def more_settings_story(url: str) -> dict[str, Any]:
         await nc.request(
             "$JS.API.CONSUMER.CREATE.RP.lim",
             json.dumps({"stream_name": "RP", "config": limited}).encode(),
-            timeout=2,
+            timeout=10,
         )
         for body in (
             {"batch": 3},
@@ -330,7 +330,7 @@ async def more_settings_story(url: str) -> dict[str, Any]:
             {"batch": 1, "max_bytes": 10, "expires": 500_000_000},
         ):
             reply = await nc.request(
-                "$JS.API.CONSUMER.MSG.NEXT.RP.lim", json.dumps(body).encode(), timeout=2
+                "$JS.API.CONSUMER.MSG.NEXT.RP.lim", json.dumps(body).encode(), timeout=10
             )
             out.setdefault("pull_limits", []).append((reply.headers, reply.data))
     finally:
@@ -356,7 +356,7 @@ async def update_story(url: str) -> dict[str, Any]:
         if action:
             body["action"] = action
         reply = await nc.request(
-            f"$JS.API.CONSUMER.CREATE.U.{name}", json.dumps(body).encode(), timeout=2
+            f"$JS.API.CONSUMER.CREATE.U.{name}", json.dumps(body).encode(), timeout=10
         )
         answer = json.loads(reply.data)
         return answer.get("error") or {k: answer["config"].get(k) for k in keep}
@@ -401,7 +401,7 @@ async def pull_request_story(url: str) -> list[Any]:
     """Raw MSG.NEXT requests: no_wait with and without expires, plain batch numbers, junk."""
     out: list[Any] = []
     nc = await nats.connect(url)
-    js = nc.jetstream(timeout=2)
+    js = nc.jetstream(timeout=10)
     try:
         await js.add_stream(name="PW", subjects=["pw.>"])
         for i in range(2):
@@ -457,7 +457,7 @@ async def ack_next_story(url: str) -> list[Any]:
     """+NXT acks and turns the ack's reply into a pull request for the next message(s)."""
     out: list[Any] = []
     nc = await nats.connect(url)
-    js = nc.jetstream(timeout=2)
+    js = nc.jetstream(timeout=10)
     try:
         await js.add_stream(name="NX", subjects=["nx.>"])
         for i in range(4):
@@ -499,7 +499,7 @@ async def redelivery_story(url: str) -> list[Any]:
     """ack / term / max_deliver / in_progress / nak with delay, and what consumer info says."""
     out: list[Any] = []
     nc = await nats.connect(url)
-    js = nc.jetstream(timeout=2)
+    js = nc.jetstream(timeout=10)
 
     async def info(tag: str) -> None:
         await asyncio.sleep(0.1)  # nats-server handles acks off the request path

@@ -34,7 +34,7 @@ REQUESTS: list[dict[str, Any]] = [
 async def story(url: str) -> list[Any]:
     out: list[Any] = []
     nc = await nats.connect(url)
-    js = nc.jetstream(timeout=2)
+    js = nc.jetstream(timeout=10)
     try:
         await js.add_stream(name="DG", subjects=["dg.>"], allow_direct=True)
         for i in range(5):
@@ -45,7 +45,7 @@ async def story(url: str) -> list[Any]:
             await nc.publish("$JS.API.DIRECT.GET.DG", json.dumps(body).encode(), reply=inbox)
             got = []
             for _ in range(20):  # bounded: a batch ends with a status
-                msg = await sub.next_msg(timeout=2)
+                msg = await sub.next_msg(timeout=10)
                 headers = {k: v for k, v in (msg.headers or {}).items() if k != "Nats-Time-Stamp"}
                 got.append((headers, msg.data))
                 if "Status" in headers or body.get("batch") is None and "multi_last" not in body:

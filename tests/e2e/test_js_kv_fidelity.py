@@ -40,7 +40,7 @@ async def outcome(call: Any) -> Any:
 async def kv_story(url: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     nc = await nats.connect(url)
-    js = nc.jetstream(timeout=3)
+    js = nc.jetstream(timeout=10)
     try:
         kv = await js.create_key_value(bucket="cfg", history=5)
         status = await kv.status()
@@ -61,7 +61,7 @@ async def kv_story(url: str) -> dict[str, Any]:
                 break
             seen.append(entry(e))
         await kv.put("c", b"live")
-        seen.append(entry(await watcher.updates(timeout=3)))
+        seen.append(entry(await watcher.updates(timeout=10)))
         await watcher.stop()
         out["watch"] = seen
         await kv.purge("a")
@@ -80,7 +80,7 @@ async def kv_story(url: str) -> dict[str, Any]:
                 break
             initial.append(entry(e))
         # both expire within one expiry pass; the delta says which went first: not compared
-        expired = [entry(await watch.updates(timeout=3))[:4] for _ in range(2)]
+        expired = [entry(await watch.updates(timeout=10))[:4] for _ in range(2)]
         await watch.stop()
         out["limit_markers"] = (initial, expired)
         state = (await js.stream_info("KV_mark")).state
@@ -138,7 +138,7 @@ def test_key_value(tmp_path: Path) -> None:
 async def object_story(url: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     nc = await nats.connect(url)
-    js = nc.jetstream(timeout=3)
+    js = nc.jetstream(timeout=10)
     blob = hashlib.sha256(b"seed").digest() * (3 * 1024 * 1024 // 32 + 123)  # ~3 MB, 25 chunks
     try:
         store = await js.create_object_store("files")
@@ -151,7 +151,7 @@ async def object_story(url: str) -> dict[str, Any]:
         out["list"] = sorted((o.name, o.size) for o in await store.list())
         updates = []
         for _ in range(2):
-            update = await watcher.updates(timeout=3)
+            update = await watcher.updates(timeout=10)
             updates.append((update.name, update.size) if update else None)
         await watcher.stop()
         out["watch"] = updates

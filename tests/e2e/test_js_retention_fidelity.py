@@ -18,10 +18,10 @@ pytestmark = pytest.mark.e2e
 async def story(url: str) -> list[Any]:
     out: list[Any] = []
     nc = await nats.connect(url)
-    js = nc.jetstream(timeout=2)
+    js = nc.jetstream(timeout=10)
 
     async def api(subject: str, body: dict[str, Any]) -> Any:
-        reply = await nc.request("$JS.API." + subject, json.dumps(body).encode(), timeout=2)
+        reply = await nc.request("$JS.API." + subject, json.dumps(body).encode(), timeout=10)
         return json.loads(reply.data).get("error") or "ok"
 
     async def state(name: str) -> tuple[int, int, int]:

@@ -96,7 +96,7 @@ func kvStory(js nats.JetStreamContext, out results) {
 	select {
 	case e := <-watcher.Updates():
 		seen = append(seen, entry(e))
-	case <-time.After(3 * time.Second):
+	case <-time.After(10 * time.Second):
 		seen = append(seen, []interface{}{"timeout"})
 	}
 	check(watcher.Stop())
@@ -157,7 +157,7 @@ func objectStory(js nats.JetStreamContext, out results) {
 				objects++
 				updates = append(updates, fmt.Sprintf("%s:%d", o.Name, o.Size))
 			}
-		case <-time.After(3 * time.Second):
+		case <-time.After(10 * time.Second):
 			updates = append(updates, "timeout")
 			objects = 2
 		}
@@ -187,7 +187,7 @@ func deliveryStory(nc *nats.Conn, js nats.JetStreamContext, out results) {
 	check(err)
 	var seqs []uint64
 	for i := 0; i < 40; i++ {
-		msg, err := ordered.NextMsg(3 * time.Second)
+		msg, err := ordered.NextMsg(10 * time.Second)
 		check(err)
 		meta, err := msg.Metadata()
 		check(err)
@@ -200,7 +200,7 @@ func deliveryStory(nc *nats.Conn, js nats.JetStreamContext, out results) {
 	check(err)
 	seqs = nil
 	for i := 0; i < 40; i++ {
-		msg, err := fc.NextMsg(3 * time.Second)
+		msg, err := fc.NextMsg(10 * time.Second)
 		check(err)
 		meta, err := msg.Metadata()
 		check(err)
@@ -213,7 +213,7 @@ func deliveryStory(nc *nats.Conn, js nats.JetStreamContext, out results) {
 	check(err)
 	var lasts []string
 	for i := 0; i < 4; i++ {
-		msg, err := last.NextMsg(3 * time.Second)
+		msg, err := last.NextMsg(10 * time.Second)
 		check(err)
 		meta, err := msg.Metadata()
 		check(err)
@@ -383,7 +383,7 @@ func miscStory(js nats.JetStreamContext, out results) {
 	}
 	select {
 	case <-js.PublishAsyncComplete():
-	case <-time.After(3 * time.Second):
+	case <-time.After(10 * time.Second):
 		out["misc_async"] = "timeout"
 	}
 	ack, err := js.Publish("misc.0", []byte("dup"), nats.MsgId("id-0"))
@@ -473,7 +473,7 @@ func main() {
 	nc, err := nats.Connect(os.Args[1])
 	check(err)
 	defer nc.Close()
-	js, err := nc.JetStream(nats.MaxWait(3 * time.Second))
+	js, err := nc.JetStream(nats.MaxWait(10 * time.Second))
 	check(err)
 	out := results{}
 	kvStory(js, out)
