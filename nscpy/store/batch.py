@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import TracebackType
 
+from nscpy.store import journal
 from nscpy.store.atomic import FILE_MODE, ensure_dir, fsync_dir, io_error
 
 __all__ = ["SYNCFS_THRESHOLD", "Batch"]
@@ -133,6 +134,7 @@ class Batch:
                 for fd in opened.values():
                     os.close(fd)
             for path in self._removals:
+                journal.note_write(path)
                 try:
                     os.unlink(path)
                     touched.add(path.parent)
@@ -198,8 +200,10 @@ class Batch:
                             conflicts.append((d / name, it.data))
                             os.unlink(temp, dir_fd=dfd)
                             continue
+                        journal.note_created(d / name)
                         os.unlink(temp, dir_fd=dfd)
                     else:
+                        journal.note_write(d / name)
                         os.replace(temp, name, src_dir_fd=dfd, dst_dir_fd=dfd)
                 except OSError as exc:
                     it.temp = temp

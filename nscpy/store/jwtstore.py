@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from nscpy.gojson import go_dumps
-from nscpy.store import atomic
+from nscpy.store import atomic, journal
 from nscpy.store.batch import Batch
 from nscpy.store.errors import AlreadyExists, CorruptStore, NotFound, StoreError
 from nscpy.store.keystore import AnyPair, KeyStore
@@ -94,6 +94,7 @@ class DataStore:
                 # rename(2) onto an empty directory succeeds, onto a non-empty one fails: that
                 # is nsc's rule ("already exists" only if the directory has entries).
                 os.rename(tmp, final)
+                journal.note_created_tree(final)
             except OSError as exc:
                 if final.is_dir() and _list_dir(final):
                     if not (final / NSC_FILE).is_file():
@@ -206,6 +207,7 @@ class DataStore:
             if not self.has_account(operator, account):
                 raise NotFound(f"account {account!r} does not exist in operator {operator!r}")
             grave = path.with_name(f".{account}.deleted-{os.urandom(6).hex()}")
+            journal.note_tree(path)
             try:
                 os.rename(path, grave)
             except OSError as exc:
@@ -251,6 +253,7 @@ class DataStore:
     def delete_user(self, operator: str, account: str, user: str) -> None:
         """Remove a user JWT; NotFound if it is not there."""
         path = self.paths.user_jwt(operator, account, user)
+        journal.note_write(path)
         try:
             os.unlink(path)
         except FileNotFoundError:
