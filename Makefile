@@ -23,6 +23,7 @@ lint: $(STAMP)
 
 test: lint
 	sh tests/interop/go/ensure-go.sh
+	sh tests/support/ensure-renderers.sh
 	$(BIN)/pytest -q
 
 bench: $(STAMP)

@@ -1,4 +1,5 @@
-"""pull: replace local account JWTs with the copies a nats-server resolver stores.
+"""pull: replace local account JWTs with the copies a nats-server resolver (or an HTTP account
+server, one GET per account) stores.
 
 `-A` asks for the whole store ($SYS.REQ.CLAIMS.PACK); one account is fetched with
 $SYS.REQ.ACCOUNT.<id>.CLAIMS.LOOKUP, which nsc does not offer. A local JWT issued later than the
@@ -14,10 +15,11 @@ from nscpy import resolver
 from nscpy.actions.entities import load_account, load_operator
 from nscpy.actions.errors import ActionError, UsageProblem
 from nscpy.actions.lookup import accounts_by_key
-from nscpy.actions.push import Connection, resolver_options
+from nscpy.actions.push import Connection, resolver_options, target_urls
 from nscpy.actions.report import Report
 from nscpy.actions.workspace import Workspace
 from nscpy.jwt import AccountClaims, JWTError, OperatorClaims, decode, peek
+from nscpy.resolver.http import is_account_server_url
 from nscpy.store.layout import validate_name
 
 
@@ -107,6 +109,10 @@ def pull(ws: Workspace, spec: PullSpec, conn: Connection) -> Report:
     operator = ws.operator_name(conn.operator)
     op = load_operator(ws, operator)
     wanted = None if spec.all_accounts else _wanted_key(ws, operator, spec.account)
+    local = accounts_by_key(ws, operator)
+    urls = target_urls(op, conn.url)
+    if is_account_server_url(urls[0]):
+        return _pull_http(ws, operator, op, urls[0], wanted, local, spec, conn)
     opts, who = resolver_options(ws, conn, "nscpy_pull")
     report = Report()
     report.ok(f"connecting to {', '.join(opts.servers)} as {who}")
@@ -119,8 +125,35 @@ def pull(ws: Workspace, spec: PullSpec, conn: Connection) -> Report:
         if token is None:
             raise ActionError(f"no nats-server stores account {wanted} (or none replied in time)")
         found = {wanted: token}
-    local = accounts_by_key(ws, operator)
     for key in sorted(found):
         _store_one(ws, operator, op, key, found[key], local, spec, report)
     report.data = {"accounts": sorted(found)}
+    return report
+
+
+def _pull_http(
+    ws: Workspace,
+    operator: str,
+    op: OperatorClaims,
+    base: str,
+    wanted: str | None,
+    local: dict[str, str],
+    spec: PullSpec,
+    conn: Connection,
+) -> Report:
+    """GET each account (the local ones with -A, as nsc does: the API cannot list)."""
+    from nscpy.actions.account_server import fetch_account
+
+    report = Report()
+    report.ok(f"pulling from account server {base}")
+    keys = sorted(local) if wanted is None else [wanted]
+    found: list[str] = []
+    for key in keys:
+        token = fetch_account(base, key, conn)
+        if token is None:
+            report.warn(f"{local.get(key, key)} ({key}): the account server does not have it")
+            continue
+        found.append(key)
+        _store_one(ws, operator, op, key, token, local, spec, report)
+    report.data = {"accounts": found}
     return report

@@ -10,7 +10,7 @@ them all and only then turns the first problem into the exit code (`PushOutcome.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nscpy import keys, resolver
 from nscpy.actions.entities import load_account, load_operator, operator_signers
@@ -20,7 +20,11 @@ from nscpy.actions.report import ERROR, OK, WARN
 from nscpy.actions.signers import resolve_signer
 from nscpy.actions.workspace import Workspace
 from nscpy.jwt import AccountClaims, JWTError, OperatorClaims, ValidationResults, decode, peek
+from nscpy.resolver.http import is_account_server_url
 from nscpy.resolver.options import RESOLVER_SCHEMES
+
+if TYPE_CHECKING:
+    from nscpy.actions.account_server import HttpPushOutcome
 
 
 @dataclass
@@ -65,16 +69,17 @@ def target_urls(op: OperatorClaims, url: str | None) -> list[str]:
             f"operator {op.name!r} has no account server or service URL: pass -u nats://HOST:PORT "
             "or set one with 'nscpy edit operator -u nats://HOST:PORT'"
         )
+    web = [u for u in urls if is_account_server_url(u)]
+    if web and len(web) != len(urls):
+        raise UsageProblem("pass either nats resolver URLs or one http(s) account server URL")
+    if len(web) > 1:
+        raise UsageProblem("pass one http(s) account server URL, not several")
     for u in urls:
         scheme = u.split("://", 1)[0].lower() if "://" in u else ""
-        if scheme in ("http", "https"):
-            raise ActionError(
-                f"{u!r} is an HTTP account server, which nscpy does not speak: pass a "
-                "nats://, tls://, ws:// or wss:// URL of a nats-server with -u"
-            )
-        if scheme not in RESOLVER_SCHEMES:
+        if scheme not in (*RESOLVER_SCHEMES, "http", "https"):
             raise UsageProblem(
-                f"server URL must start with nats://, tls://, ws:// or wss://, got {u!r}"
+                "server URL must start with nats://, tls://, ws://, wss:// (a nats-server) or "
+                f"http(s):// (an account server), got {u!r}"
             )
     return urls
 
@@ -287,7 +292,7 @@ def _removal_key(ws: Workspace, operator: str, op: OperatorClaims, value: str) -
     return key
 
 
-def push(ws: Workspace, spec: PushSpec, conn: Connection) -> PushOutcome:
+def push(ws: Workspace, spec: PushSpec, conn: Connection) -> PushOutcome | HttpPushOutcome:
     """Push the selected accounts, then list/prune/remove as asked; every reply is kept."""
     operator = ws.operator_name(conn.operator)
     op = load_operator(ws, operator)
@@ -299,6 +304,16 @@ def push(ws: Workspace, spec: PushSpec, conn: Connection) -> PushOutcome:
     else:
         jwts = precheck(ws, operator, op, names)
     remove = _removal_key(ws, operator, op, spec.remove) if spec.remove else None
+    urls = target_urls(op, conn.url)
+    if is_account_server_url(urls[0]):
+        if spec.diff or spec.prune or remove:
+            raise UsageProblem(
+                "an HTTP account server has no list or delete API: -D, -P and -R need a "
+                "nats-server resolver URL (nats://...)"
+            )
+        from nscpy.actions.account_server import push_http
+
+        return push_http(urls[0], jwts, accounts_by_key(ws, operator), conn)
     opts, who = resolver_options(ws, conn, "nscpy_push")
     local = accounts_by_key(ws, operator)
     outcome = PushOutcome(urls=opts.servers, who=who, names=local)

@@ -221,10 +221,26 @@ def list_activation_revocations(
     operator: str | None = None,
 ) -> list[Revocation]:
     """An export's activation revocations, sorted by key."""
+    return list_export_revocations(ws, account, subject, service=service, operator=operator)[0][1]
+
+
+def list_export_revocations(
+    ws: Workspace,
+    account: str | None,
+    subject: str | None,
+    *,
+    service: bool | None = None,
+    operator: str | None = None,
+) -> list[tuple[Export, list[Revocation]]]:
+    """Activation revocations per export: the one with `subject`, or (None) every export
+    of the account, filtered by kind when `service` is given, in the JWT's order."""
     ref = resolve_account(ws, account, operator)
     claims = load_account(ws, ref.operator, ref.account)
-    export = find_export(claims, subject, service)
+    if subject is not None:
+        exports = [find_export(claims, subject, service)]
+    else:
+        exports = [e for e in claims.exports if service is None or e.is_service() == service]
     names = {}
     for name in ws.store.list_accounts(ref.operator):
         names[peek(ws.store.read_account(ref.operator, name)).subject] = name
-    return _listed(export.revocations, names)
+    return [(e, _listed(e.revocations, names)) for e in exports]

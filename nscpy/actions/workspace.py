@@ -154,3 +154,34 @@ class Workspace:
         if not self.context.store_root:
             self.context.store_root = str(self.paths.data_dir)
         save_context(self.paths, self.context)
+
+
+def set_environment(
+    ws: Workspace, store_root: str | None, operator: str | None, account: str | None
+) -> Workspace:
+    """nsc's `env -s/-o/-a`: keep a new stores directory, operator or account in nsc.json.
+
+    A new stores directory is opened first, so the operator and account are checked in it.
+    Returns the workspace the next command will see.
+    """
+    if store_root is None and operator is None and account is None:
+        return ws
+    if store_root is not None:
+        root = Path(store_root).expanduser().resolve()
+        if not root.is_dir():
+            raise ActionError(f"stores directory {str(root)!r} does not exist")
+        ws.context.store_root = str(root)
+        ws = Workspace(
+            ws.paths.with_store_root(root),
+            DataStore(ws.paths.with_store_root(root)),
+            ws.keystore,
+            ws.context,
+            ws.clock,
+            ws.env,
+        )
+    op = ws.operator_name(operator) if operator is not None or account is not None else None
+    if op is not None:
+        ws.select(operator=op, account=ws.account_name(op, account) if account else None)
+    else:
+        save_context(ws.paths, ws.context)
+    return ws

@@ -56,7 +56,12 @@ def permission_spec(kw: dict[str, Any]) -> Any:
 @click.option("-s", "--sys", "sys_account", is_flag=True, help="Also create a SYS account + user.")
 @click.option("--generate-signing-key", is_flag=True, help="Add a new operator signing key.")
 @click.option("-K", "--private-key", "key", help="Operator seed (or file) to use, not generated.")
-@click.option("-u", "--url", "import_file", type=click.Path(dir_okay=False), help="Import a JWT.")
+@click.option(
+    "-u",
+    "--url",
+    "import_file",
+    help="Import the operator JWT from an http(s) URL, a file, or NSC_<NAME>_OPERATOR's URL.",
+)
 @click.option("--force", is_flag=True, help="With -u: overwrite an existing operator.")
 @start_expiry_options
 @click.option("--json", "as_json", is_flag=True, help="Print what was added as JSON.")
@@ -75,12 +80,25 @@ def add_operator(
     expiry: str | None,
     as_json: bool,
 ) -> None:
-    """Create an operator (or import one from a JWT file with -u); it becomes current."""
+    """Create an operator (or import one with -u); it becomes current.
+
+    \b
+    Examples:
+      nscpy add operator -n ACME --sys --generate-signing-key
+      nscpy add operator -u http://127.0.0.1:9090/jwt/v1/operator
+    """
     from nscpy.actions.operators import OperatorSpec, add_operator, import_operator
 
     ws = app.workspace
     if import_file:
-        token = Path(import_file).read_text("utf-8")
+        from nscpy.actions.account_server import fetch_operator, operator_source
+        from nscpy.resolver.http import is_account_server_url
+
+        source = operator_source(import_file, dict(ws.env))
+        if is_account_server_url(source):
+            token = fetch_operator(source)
+        else:
+            token = Path(source).read_text("utf-8")
         _report([import_operator(ws, token, force=force)], as_json)
         return
     now = ws.now()

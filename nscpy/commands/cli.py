@@ -24,6 +24,7 @@ from nscpy.errors import NscError
         "creds": "nscpy.commands.misc:generate_creds",
         "config": "nscpy.commands.serverconf:generate_config",
         "activation": "nscpy.commands.exports:generate_activation",
+        "diagram": "nscpy.commands.diagram:diagram",
     },
     name="generate",
 )
@@ -68,6 +69,7 @@ def add() -> None:
         "users": "nscpy.commands.listing:list_users",
         "keys": "nscpy.commands.listing:list_keys",
     },
+    aliases={"operator": "operators", "account": "accounts", "user": "users", "key": "keys"},
 )
 def list_group() -> None:
     """List operators, accounts, users or keys (on stdout; --json for scripts)."""
@@ -84,7 +86,17 @@ def list_group() -> None:
         "expirations": "nscpy.commands.check:expirations",
         "push": "nscpy.commands.push:push",
         "pull": "nscpy.commands.push:pull",
+        "account-server": "nscpy.commands.account_server:account_server",
     },
+    # nsc's hidden root aliases of `tool pub|sub|req|reply`
+    aliases={
+        "pub": "nscpy.commands.tool:pub",
+        "sub": "nscpy.commands.tool:sub",
+        "req": "nscpy.commands.tool:req",
+        "reply": "nscpy.commands.tool:reply",
+        "create": "add",
+    },
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 @click.version_option(__version__, "--version", "-v", prog_name="nscpy")
 @click.option("--config-dir", envvar="NSCPY_CONFIG_DIR", help="Directory holding nsc.json.")

@@ -10,11 +10,12 @@ from typing import Any
 import click
 
 from nscpy.commands.context import AppContext, pass_app
-from nscpy.commands.output import emit_json, table
+from nscpy.commands.output import emit_json, long_ids_option
 
 
 def describe_options(f: Any) -> Any:
     """The output switches nsc's describe commands share."""
+    f = long_ids_option(f)
     f = click.option("-o", "--output-file", help="Write to this file instead of stdout.")(f)
     f = click.option("-F", "--field", "field_path", help="Print one field (nats.limits.conn).")(f)
     f = click.option("-R", "--raw", is_flag=True, help="Print the encoded JWT.")(f)
@@ -48,7 +49,16 @@ def _describe(kind: str) -> Callable[..., None]:
 
         token = LOADERS[kind](app.workspace, name_opt or name_arg, account)
         to_file = bool(output_file and output_file != "--")
-        text = render(token, kind, as_json=as_json, raw=raw, field_path=field_path, to_file=to_file)
+        text = render(
+            token,
+            kind,
+            as_json=as_json,
+            raw=raw,
+            field_path=field_path,
+            to_file=to_file,
+            ws=app.workspace,
+            account=account,
+        )
         _write(text, output_file)
 
     return command
@@ -74,8 +84,9 @@ describe_user.help = "Describe a user of the current (or -a) account."
 @pass_app
 def describe_jwt(app: AppContext, /, path: str, as_json: bool) -> None:
     """Decode any token and show its claims and validation issues; exit 1 on a bad signature."""
-    from nscpy.actions.describe import claim_rows, describe_token
+    from nscpy.actions.describe import describe_token
     from nscpy.actions.workspace import system_clock
+    from nscpy.commands.nsc_tables import describe_claims
 
     text = sys.stdin.read() if path == "-" else Path(path).read_text("utf-8", errors="replace")
     found = describe_token(text, now=system_clock())
@@ -89,7 +100,7 @@ def describe_jwt(app: AppContext, /, path: str, as_json: bool) -> None:
             }
         )
     else:
-        click.echo(table(claim_rows(found.claims)))
+        click.echo(describe_claims(found.claims))
         for issue in found.issues:
             click.echo(f"[WARN] {issue}")
     if not found.signature_ok:

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from nscpy.actions.workspace import Workspace
+
+if TYPE_CHECKING:
+    from nscpy.jwt import AnyClaims, UserScope
 
 __all__ = ["LOADERS", "account_token", "operator_token", "render", "user_token"]
 
@@ -41,22 +45,48 @@ LOADERS: dict[str, Callable[[Workspace, str | None, str | None], str]] = {
 }
 
 
+def _scope_of(ws: Workspace, claims: AnyClaims, account: str | None) -> UserScope | None:
+    """The account signing-key scope a scoped user gets its permissions from, if any."""
+    from nscpy.jwt import AccountClaims, UserClaims
+    from nscpy.jwt.codec import decode
+
+    if not isinstance(claims, UserClaims) or not claims.has_empty_permissions():
+        return None
+    operator = ws.operator_name()
+    account_claims = decode(ws.store.read_account(operator, ws.account_name(operator, account)))
+    if not isinstance(account_claims, AccountClaims):
+        return None
+    return account_claims.signing_keys.get(claims.issuer)
+
+
 def render(
-    token: str, kind: str, *, as_json: bool, raw: bool, field_path: str | None, to_file: bool
+    token: str,
+    kind: str,
+    *,
+    as_json: bool,
+    raw: bool,
+    field_path: str | None,
+    to_file: bool,
+    ws: Workspace | None = None,
+    account: str | None = None,
 ) -> str:
-    """The text describe prints for token (verified first): raw, a field, JSON or a table;
-    to_file decorates a raw JWT as nsc writes it to a file.
+    """The text describe prints for token (verified first): raw, a field, JSON or nsc's
+    table; to_file decorates a raw JWT as nsc writes it to a file. With ws, a scoped user's
+    table also shows the scope (of `account`, else the current account).
 
     JSON and fields come from the token's own payload, as nsc prints them; only the table needs
     typed claims (decode() verifies exactly as verify_payload() does, and also checks types).
     """
     token = token.strip()
     if not (raw or field_path or as_json):
-        from nscpy.actions.describe import claim_rows
-        from nscpy.commands.output import table
+        from nscpy.commands import nsc_tables
+        from nscpy.jwt import UserClaims
         from nscpy.jwt.codec import decode
 
-        return table(claim_rows(decode(token)))
+        claims = decode(token)
+        if isinstance(claims, UserClaims) and ws is not None:
+            return nsc_tables.describe_user(claims, _scope_of(ws, claims, account))
+        return nsc_tables.describe_claims(claims)
     from nscpy.jwt.jws import verify_payload
 
     payload = verify_payload(token)

@@ -62,7 +62,7 @@ def rm_permission_options(f: F) -> F:
 
 
 @click.command("operator")
-@click.option("-n", "--name", help="Operator (default: current).")
+@click.option("--name", help="Operator (default: current).")
 @click.option(
     "--sk", multiple=True, help="Add a signing key: public key, seed, file or 'generate'."
 )
@@ -71,7 +71,9 @@ def rm_permission_options(f: F) -> F:
 @click.option("--system-account", help="The system account (name or public key; '' clears).")
 @click.option("-u", "--account-jwt-server-url", help="Account JWT server URL ('' clears).")
 @click.option("--rm-account-jwt-server-url", is_flag=True, help="Clear the account server URL.")
-@click.option("--service-url", multiple=True, help="Add an operator service URL (nats://...).")
+@click.option(
+    "-n", "--service-url", multiple=True, help="Add an operator service URL (nats://...)."
+)
 @click.option("--rm-service-url", multiple=True, help="Remove an operator service URL.")
 @tag_options
 @start_expiry_options

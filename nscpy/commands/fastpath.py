@@ -117,6 +117,8 @@ def run(argv: Sequence[str]) -> int | None:
             raw="raw" in options,
             field_path=options.get("field"),
             to_file=False,
+            ws=ws,
+            account=options.get("account"),
         )
     except Exception:  # noqa: BLE001 - every failure is reported by the click command instead
         return None

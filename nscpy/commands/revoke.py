@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from nscpy.commands.context import AppContext, pass_app
-from nscpy.commands.output import emit_json, table
+from nscpy.commands.output import emit_json
 from nscpy.commands.reporting import json_option
 from nscpy.values import InvalidValue, parse_at
 
@@ -111,14 +111,32 @@ def list_users(app: AppContext, /, account: str | None, as_json: bool) -> None:
     """List the account's revoked user keys and cut-off times."""
     from nscpy.actions.revocations import list_user_revocations
 
-    found = list_user_revocations(app.workspace, account)
+    ws = app.workspace
+    found = list_user_revocations(ws, account)
     if as_json:
         emit_json([r.to_json() for r in found])
         return
+    if not found:
+        click.echo("no revocations")
+        return
+    name = ws.account_name(ws.operator_name(), account)
+    click.echo(_revoked_table(f"Revoked Users for {name}", "[All Users]", found))
+
+
+def _revoked_table(title: str, everyone: str, found: Any) -> str:
+    """nsc's revocation table: keys and 'Revoke Credentials Before' in RFC 1123 (UTC)."""
+    import email.utils
+
+    from nscpy.commands.output import boxed
+
     rows = [
-        ("[All Users]" if r.public_key == "*" else r.public_key, r.name, _fmt(r.at)) for r in found
+        (
+            f"* {everyone}" if r.public_key == "*" else r.public_key,
+            email.utils.formatdate(r.at, usegmt=True).replace("GMT", "UTC"),
+        )
+        for r in found
     ]
-    click.echo(table(rows, ["Public Key", "User", "Revoked At"]) if rows else "no revocations")
+    return boxed(title, rows, ["Public Key", "Revoke Credentials Before"])
 
 
 def _export_options(f: Any) -> Any:
@@ -195,21 +213,48 @@ def _show_activation(rev: Any, verb: str, as_json: bool) -> None:
 
 
 @click.command("list-activations")
-@_export_options
+@click.option("--service/--stream", default=None, help="Only service (or stream) exports.")
+@click.option("-s", "--subject", help="The export's subject (default: every export).")
+@click.option("-a", "--account", help="Exporting account (default: current).")
 @json_option
 @pass_app
 def list_activations(
-    app: AppContext, /, account: str | None, subject: str, service: bool | None, as_json: bool
+    app: AppContext,
+    /,
+    account: str | None,
+    subject: str | None,
+    service: bool | None,
+    as_json: bool,
 ) -> None:
-    """List the activation revocations of an export."""
-    from nscpy.actions.revocations import list_activation_revocations
+    """List the activation revocations of an export (or, without -s, of every export).
 
-    found = list_activation_revocations(app.workspace, account, subject, service=service)
+    \b
+    Example:
+      nscpy revocations list-activations -a A -s 'svc.>'
+    """
+    from nscpy.actions.revocations import list_export_revocations
+
+    found = list_export_revocations(app.workspace, account, subject, service=service)
     if as_json:
-        emit_json([r.to_json() for r in found])
+        if subject is not None:
+            emit_json([r.to_json() for r in found[0][1]])
+        else:
+            emit_json(
+                [
+                    {
+                        "subject": e.subject,
+                        "service": e.is_service(),
+                        "revocations": [r.to_json() for r in revs],
+                    }
+                    for e, revs in found
+                ]
+            )
         return
-    rows = [
-        ("[All Accounts]" if r.public_key == "*" else r.public_key, r.name, _fmt(r.at))
-        for r in found
+    tables = [
+        _revoked_table(
+            f"Revoked Accounts for {e.type} {e.name or e.subject}", "[All Accounts]", revs
+        )
+        for e, revs in found
+        if revs
     ]
-    click.echo(table(rows, ["Public Key", "Account", "Revoked At"]) if rows else "no revocations")
+    click.echo("\n".join(tables) if tables else "no revocations")

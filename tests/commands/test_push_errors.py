@@ -93,17 +93,21 @@ def test_where_to_push(tmp_path: Path) -> None:
         "nscpy: error: operator 'O' has no account server or service URL: pass -u "
         "nats://HOST:PORT or set one with 'nscpy edit operator -u nats://HOST:PORT'\n",
     )
-    code, _, err = run(*h, "push", "-A", "-u", "http://127.0.0.1:9090/jwt/v1")
+    # an http(s) URL is an account server (tests/e2e/test_account_server.py): one that is down
+    web = f"http://127.0.0.1:{free_port()}/jwt/v1"
+    code, _, err = run(*h, "push", "-A", "-u", web)
+    assert code == 1 and err.startswith(f"nscpy: error: account server {web}/accounts/A")
+    assert err.endswith("cannot be reached: [Errno 111] Connection refused\n")
+    code, _, err = run(*h, "push", "-A", "-u", f"{web},nats://127.0.0.1:4222")
     assert (code, err) == (
         1,
-        "nscpy: error: 'http://127.0.0.1:9090/jwt/v1' is an HTTP account server, which nscpy "
-        "does not speak: pass a nats://, tls://, ws:// or wss:// URL of a nats-server with -u\n",
+        "nscpy: error: pass either nats resolver URLs or one http(s) account server URL\n",
     )
     code, _, err = run(*h, "push", "-A", "-u", "127.0.0.1:4222")
     assert (code, err) == (
         1,
-        "nscpy: error: server URL must start with nats://, tls://, ws:// or wss://, "
-        "got '127.0.0.1:4222'\n",
+        "nscpy: error: server URL must start with nats://, tls://, ws://, wss:// (a nats-server) "
+        "or http(s):// (an account server), got '127.0.0.1:4222'\n",
     )
 
 

@@ -54,7 +54,11 @@ def test_user_revocations_add_list_delete(tmp_path: Path) -> None:
         key=lambda r: str(r["public_key"]),
     )
     table = ok(*h, "revocations", "list-users", "-a", "A")
-    assert "[All Users]" in table and "2030-01-01 00:00:00 UTC" in table
+    # nsc's table: its title and column, RFC 1123 times
+    assert "Revoked Users for A" in table and "│ Public Key " in table
+    assert "│ Revoke Credentials Before     │" in table
+    assert f"│ {u} │ Tue, 01 Jan 2030 00:00:00 UTC │" in table
+    assert "│ * [All Users] " in table
     ok(*h, "revocations", "delete-user", "-a", "A", "-u", "*")
     ok(*h, "revocations", "delete-user", "-a", "A", "-n", "u")
     assert dict(_account(h, "A").revocations) == {stranger: 7}
