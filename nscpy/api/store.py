@@ -26,6 +26,7 @@ from nscpy.store.atomic import FileLock
 from nscpy.store.layout import StorePaths
 
 if TYPE_CHECKING:
+    from nscpy.actions.account_server import HttpPushOutcome
     from nscpy.actions.delete import DeleteAccount, DeleteUsers
     from nscpy.actions.edit_account import AccountEdit
     from nscpy.actions.edit_limits import LimitsEdit
@@ -439,14 +440,14 @@ class Store:
         url: str | None = None,
         connection: Connection | None = None,
         spec: PushSpec | None = None,
-    ) -> list[PushOutcome]:
+    ) -> list[PushOutcome | HttpPushOutcome]:
         """Push accounts (default: all) to the resolver at url (default: the operator's)."""
         from nscpy.actions.push import Connection, PushSpec, push
 
         conn = connection or Connection()
         conn.operator = self._operator(operator)
         conn.url = url or conn.url
-        outcomes: list[PushOutcome] = []
+        outcomes: list[PushOutcome | HttpPushOutcome] = []
         names = list(accounts) if accounts is not None else None
         if names is None:
             one = spec or PushSpec()
