@@ -57,6 +57,32 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     return f"nscpy.testing: nats_server = {server_choice(config)}"
 
 
+def _outside_any_loop(work: Callable[[], object]) -> None:
+    """Run blocking work that starts its own event loop (a push), also from an async test:
+    inside a running loop it runs in a helper thread, which this thread waits for."""
+    import asyncio
+    import threading
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        work()
+        return
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            work()
+        except BaseException as exc:  # re-raised in the test's thread below
+            failure.append(exc)
+
+    helper = threading.Thread(target=run, name="nscpy-testing-push")
+    helper.start()
+    helper.join()
+    if failure:
+        raise failure[0]
+
+
 @pytest.fixture
 def nats_operator() -> Iterator[NatsOperator]:
     """A temporary store (removed afterwards) with operator TEST, account SYS and user sys."""
@@ -106,10 +132,12 @@ def nats_server(
 
             def push(account: NatsAccount | None) -> None:
                 # one server answers: waiting for exactly one reply returns as soon as it does
-                nats_operator.store.push(
-                    nats_operator.name,
-                    None if account is None else [account.name],
-                    connection=Connection(url=server.url, expect=1, timeout=10.0),
+                _outside_any_loop(
+                    lambda: nats_operator.store.push(
+                        nats_operator.name,
+                        None if account is None else [account.name],
+                        connection=Connection(url=server.url, expect=1, timeout=10.0),
+                    )
                 )
 
             push(None)

@@ -8,6 +8,7 @@ import pytest
 
 from nscpy.api import (
     AccountEdit,
+    DeleteUsers,
     ExportChange,
     JetStreamEdit,
     LimitsEdit,
@@ -75,6 +76,20 @@ def test_a_refused_step_rolls_back_the_earlier_ones(store: Store, tmp_path: Path
             store.add_user("O", "A", "alice")  # exists: the store refuses
     assert fingerprint(tmp_path / "nsc") == before
     assert store.operators() == ["O"]
+
+
+def test_deleted_seeds_and_creds_come_back(store: Store, tmp_path: Path) -> None:
+    alice = store.user("O", "A", "alice").subject
+    before = fingerprint(tmp_path / "nsc")
+    with pytest.raises(Injected):
+        with store.transaction():
+            store.delete_users(
+                "O", "A", ["alice"], DeleteUsers(names=[], revoke=True, rm_nkey=True, rm_creds=True)
+            )
+            assert store.seed(alice) is None
+            raise Injected
+    assert fingerprint(tmp_path / "nsc") == before
+    assert store.seed(alice) is not None
 
 
 def test_deleting_an_account_is_undone(store: Store, tmp_path: Path) -> None:

@@ -89,3 +89,19 @@ def test_clients_left_open_are_closed(
 
     asyncio.run(leave_open())
     assert clients[0].is_closed  # closed when asyncio.run finalised the loop
+
+
+@pytest.mark.e2e
+@pytest.mark.asyncio
+async def test_async_tests_create_accounts_and_connect(
+    nats_server: NatsServer,
+    nats_account: Callable[..., NatsAccount],
+    nats_user: Callable[..., NatsUser],
+    nats_connect: Any,
+) -> None:
+    # making an account pushes it; inside a running loop the push runs in a helper thread
+    worker = nats_user(nats_account("ASYNC"), "worker", allow_pubsub="jobs.>")
+    nc = await nats_connect(worker)
+    sub = await nc.subscribe("jobs.>")
+    await nc.publish("jobs.1", b"x")
+    assert (await sub.next_msg(timeout=5)).data == b"x"
