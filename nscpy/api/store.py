@@ -91,7 +91,9 @@ class Store:
             keyring=keyring,
             clock=clock,
         )
-        return cls(ws, lock_timeout=lock_timeout)
+        store = cls(ws, lock_timeout=lock_timeout)
+        store.recover()
+        return store
 
     @property
     def paths(self) -> StorePaths:
@@ -111,7 +113,8 @@ class Store:
             if journal.active() is not None:
                 yield self
                 return
-            log = journal.Journal()
+            self._recover()
+            log = journal.Journal(self.paths.data_dir / journal.LOG_NAME)
             try:
                 with journal.activated(log):
                     yield self
@@ -119,11 +122,27 @@ class Store:
                 failures = log.rollback()
                 if failures:
                     raise TransactionError(
-                        "the transaction failed and some files could not be restored: "
-                        + "; ".join(failures)
+                        "the transaction failed and some files could not be restored "
+                        "(the next transaction retries): " + "; ".join(failures)
                     ) from exc
                 raise
-            log.clear()
+            log.close()
+
+    def recover(self) -> bool:
+        """Roll back what a transaction killed half-way left (each transaction does this first);
+        True if there was something to roll back."""
+        if not (self.paths.data_dir / journal.LOG_NAME).exists():
+            return False
+        with self._locked():
+            return self._recover()
+
+    def _recover(self) -> bool:
+        failures = journal.recover(self.paths.data_dir / journal.LOG_NAME)
+        if failures:
+            raise TransactionError(
+                "a transaction interrupted earlier cannot be rolled back: " + "; ".join(failures)
+            )
+        return failures is not None
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:

@@ -83,6 +83,7 @@ def ensure_dir(path: Path) -> list[Path]:
             break
         probe = probe.parent
     created: list[Path] = []
+    journal.note_dirs(missing[::-1])
     for d in reversed(missing):
         try:
             os.mkdir(d, DIR_MODE)
@@ -92,7 +93,6 @@ def ensure_dir(path: Path) -> list[Path]:
             raise io_error("create directory", d, exc) from exc
         os.chmod(d, DIR_MODE)  # mkdir's mode is filtered by the umask
         created.append(d)
-    journal.note_dirs(created)
     return created
 
 
@@ -152,6 +152,7 @@ def atomic_create(path: Path, data: bytes | str, *, mode: int = FILE_MODE) -> bo
     it does. Uses link(2), which, unlike rename, refuses to replace an existing name."""
     created = ensure_dir(path.parent)
     tmp = _write_temp(path, _as_bytes(data), mode, sync=True)
+    journal.note_write(path)
     try:
         os.link(tmp, path)
     except FileExistsError:
@@ -160,7 +161,6 @@ def atomic_create(path: Path, data: bytes | str, *, mode: int = FILE_MODE) -> bo
         raise io_error("write", path, exc) from exc
     finally:
         _unlink_quietly(tmp)
-    journal.note_created(path)
     fsync_dir(path.parent)
     if created:
         fsync_dir(created[0].parent)

@@ -194,13 +194,13 @@ class Batch:
                 assert temp is not None
                 try:
                     if it.exclusive:
+                        journal.note_write(d / name)
                         try:
                             os.link(temp, name, src_dir_fd=dfd, dst_dir_fd=dfd)
                         except FileExistsError:
                             conflicts.append((d / name, it.data))
                             os.unlink(temp, dir_fd=dfd)
                             continue
-                        journal.note_created(d / name)
                         os.unlink(temp, dir_fd=dfd)
                     else:
                         journal.note_write(d / name)

@@ -93,8 +93,8 @@ class DataStore:
             try:
                 # rename(2) onto an empty directory succeeds, onto a non-empty one fails: that
                 # is nsc's rule ("already exists" only if the directory has entries).
+                journal.note_move(tmp, final)
                 os.rename(tmp, final)
-                journal.note_created_tree(final)
             except OSError as exc:
                 if final.is_dir() and _list_dir(final):
                     if not (final / NSC_FILE).is_file():

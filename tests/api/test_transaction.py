@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -116,3 +119,25 @@ def test_the_api_never_changes_the_cli_selection(tmp_path: Path) -> None:
     store.add_operator("O")
     store.add_account("O", "A")
     assert not store.paths.nsc_json.exists()
+
+
+@pytest.mark.e2e
+def test_a_transaction_killed_half_way_is_rolled_back_on_next_open(
+    store: Store, tmp_path: Path
+) -> None:
+    home = tmp_path / "nsc"
+    before = fingerprint(home)
+    died = subprocess.run(
+        [sys.executable, "-m", "tests.api.workers", str(home), "--crash"],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert died.returncode == -signal.SIGKILL, died.stderr
+    assert fingerprint(home) != before  # the killed process left half a transaction
+    assert (home / ".nscpy-journal").is_file()
+    reopened = Store.open(home=home)
+    assert fingerprint(home) == before
+    assert reopened.users("O", "A") == ["alice"]
+    assert not reopened.recover()  # nothing left to roll back
