@@ -14,6 +14,7 @@ The CLI's commands call the same functions (nscpy.actions) that these methods ca
 
 from __future__ import annotations
 
+from nscpy.actions.activation import Activation
 from nscpy.actions.delete import DeleteAccount, DeleteUsers
 from nscpy.actions.edit_account import AccountEdit, JetStreamEdit
 from nscpy.actions.edit_limits import LimitsEdit
@@ -39,6 +40,7 @@ from nscpy.store.errors import (
 
 __all__ = [
     "AccountEdit",
+    "Activation",
     "ActionError",
     "AlreadyExists",
     "DeleteAccount",

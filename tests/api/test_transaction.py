@@ -13,6 +13,7 @@ from nscpy.api import (
     AccountEdit,
     DeleteUsers,
     ExportChange,
+    ImportSpec,
     JetStreamEdit,
     LimitsEdit,
     NscError,
@@ -103,6 +104,19 @@ def test_deleting_an_account_is_undone(store: Store, tmp_path: Path) -> None:
             assert store.accounts("O") == ["SYS"]
             raise Injected
     assert fingerprint(tmp_path / "nsc") == before
+
+
+def test_private_exports_and_activations(store: Store) -> None:
+    store.add_account("O", "B")
+    store.add_export("O", "A", "feed.>", ExportChange(private=True))
+    activation = store.generate_activation("O", "A", "feed.>", "B", expiry=2_000_000_000)
+    assert activation.claims.subject == store.account("O", "B").subject
+    store.add_import(
+        "O", "B", ImportSpec(src_account="A", token=activation.decorated(), remote_subject="feed.>")
+    )
+    assert [i.subject for i in store.account("O", "B").imports] == ["feed.>"]
+    revocation = store.revoke_activation("O", "A", "feed.>", "B", at=1000)
+    assert (revocation.public_key, revocation.at) == (store.account("O", "B").subject, 1000)
 
 
 def test_a_committed_transaction_keeps_everything(store: Store) -> None:
