@@ -95,6 +95,7 @@ def list_group() -> None:
         "req": "nscpy.commands.tool:req",
         "reply": "nscpy.commands.tool:reply",
         "create": "add",
+        "tools": "tool",  # the streams page spells it `nsc tools sub`
     },
     context_settings={"help_option_names": ["-h", "--help"]},
 )

@@ -106,3 +106,21 @@ def test_graphviz_renders_it(home: tuple[str, ...], kind: str) -> None:
     found = subprocess.run(["dot", "-Tsvg"], input=text, capture_output=True, text=True, timeout=60)
     assert found.returncode == 0, found.stderr
     assert found.stdout.count('class="node"') >= 3
+
+
+_MERMAID = Path(__file__).resolve().parents[1] / "support" / "mermaid"
+
+
+@pytest.mark.skipif(
+    shutil.which("node") is None or not (_MERMAID / "node_modules" / "mermaid").is_dir(),
+    reason="Mermaid's parser not installed (tests/support/ensure-renderers.sh installs it)",
+)
+@pytest.mark.parametrize("kind", ["component", "object"])
+def test_mermaid_parses_it(home: tuple[str, ...], kind: str) -> None:
+    text = ok(*home, "generate", "diagram", kind, "--format", "mermaid")
+    found = subprocess.run(
+        ["node", str(_MERMAID / "check.mjs")], input=text, capture_output=True, text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert found.returncode == 0, found.stderr
+    assert '"diagramType":"flowchart-v2"' in found.stdout

@@ -1,7 +1,12 @@
 #!/bin/sh
-# Install Graphviz and PlantUML (Debian) so tests/commands/test_diagram.py can check that
-# `generate diagram` output really renders. As root with apt-get only; otherwise those tests skip
-# and say why. A no-op when both are present.
+# Install Graphviz and PlantUML (Debian) and Mermaid's parser (npm, under jsdom) so
+# tests/commands/test_diagram.py can check that `generate diagram` output really renders.
+# Otherwise those tests skip and say why. A no-op when everything is present.
+here=$(dirname "$0")
+if [ ! -d "$here/mermaid/node_modules/mermaid" ] && command -v npm >/dev/null 2>&1; then
+  (cd "$here/mermaid" && npm install --silent --no-audit --no-fund >/dev/null 2>&1) \
+    || echo "diagram renderers: npm install of mermaid failed; the Mermaid test will skip" >&2
+fi
 if command -v dot >/dev/null 2>&1 && command -v plantuml >/dev/null 2>&1; then
   exit 0
 fi
