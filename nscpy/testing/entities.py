@@ -27,10 +27,15 @@ __all__ = ["NatsAccount", "NatsOperator", "NatsUser"]
 _PERMISSION_ARGS = {f.name for f in fields(PermissionSpec)}
 _USER_ARGS = {"bearer", "tags", "source_networks", "start", "expiry", "signer"}
 _ACCOUNT_ARGS = {f.name for f in fields(AccountEdit)} - {"account", "operator", "jetstream"}
+# settings that take a list also take one string
+_LIST_ARGS = {
+    f.name for f in (*fields(AccountEdit), *fields(PermissionSpec)) if "list" in str(f.type)
+}
+_LIST_ARGS |= {"tags", "source_networks"}
 
 
-def _as_list(value: Any) -> Any:
-    return [value] if isinstance(value, str) else value
+def _as_list(name: str, value: Any) -> Any:
+    return [value] if name in _LIST_ARGS and isinstance(value, str) else value
 
 
 def _refuse_unknown(given: dict[str, Any], known: set[str], what: str) -> None:
@@ -78,9 +83,7 @@ class NatsAccount:
         """Change limits and settings (AccountEdit field names); jetstream=True switches
         JetStream on without limits, a dict sets limits (mem_storage, disk_storage, streams...)."""
         _refuse_unknown(claims, _ACCOUNT_ARGS, "account setting")
-        edit = AccountEdit(
-            **{k: _as_list(v) if k.endswith("tags") else v for k, v in claims.items()}
-        )
+        edit = AccountEdit(**{k: _as_list(k, v) for k, v in claims.items()})
         if jetstream is True:
             edit.jetstream = JetStreamEdit(enable=0)
         elif jetstream is False:
@@ -190,13 +193,9 @@ class NatsOperator:
         acct = account if isinstance(account, NatsAccount) else self._account_object(account)
         _refuse_unknown(permissions, _PERMISSION_ARGS | _USER_ARGS, "user option")
         spec = PermissionSpec(
-            **{k: _as_list(v) for k, v in permissions.items() if k in _PERMISSION_ARGS}
+            **{k: _as_list(k, v) for k, v in permissions.items() if k in _PERMISSION_ARGS}
         )
-        extra = {
-            k: _as_list(v) if k in ("tags", "source_networks") else v
-            for k, v in permissions.items()
-            if k in _USER_ARGS
-        }
+        extra = {k: _as_list(k, v) for k, v in permissions.items() if k in _USER_ARGS}
         self.store.add_user(self.name, acct.name, name, permissions=spec, **extra)
         return self._user_object(acct, name)
 
