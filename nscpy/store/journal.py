@@ -21,9 +21,7 @@ edits, operator creation, other transactions) interleaves with it.
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import json
 import os
 import stat
 from collections.abc import Callable, Iterator
@@ -74,6 +72,8 @@ class Journal:
         self._remember(path, path.read_bytes(), stat.S_IMODE(st.st_mode))
 
     def _remember(self, path: Path, data: bytes | None, mode: int) -> None:
+        import base64  # here: the store imports this module on every CLI start-up
+
         self._log(
             {
                 "path": str(path),
@@ -94,6 +94,8 @@ class Journal:
         self._undo.append(undo)
 
     def _log(self, entry: dict[str, object]) -> None:
+        import json
+
         if self._log_path is None:
             return
         if self._log_fd is None:
@@ -155,6 +157,9 @@ def recover(log: Path) -> list[str] | None:
     """Roll back the transaction whose log a killed process left (call under the store lock).
 
     None if there is no log; else the paths that could not be restored (empty: all were)."""
+    import base64
+    import json
+
     try:
         lines = log.read_bytes().splitlines()
     except FileNotFoundError:
