@@ -3,7 +3,8 @@
 // user JWT read on stdin. It prints {"create_sign": ops/s, "decode_verify": ops/s} as JSON.
 // With -signing-seed it also times what bench/bench_issue.py calls issuance ("issue"): a fresh
 // user key, claims with permissions, expiry and issuer_account, signed by that account signing
-// key, and the creds text (FormatUserConfig).
+// key, and the creds text (FormatUserConfig; "issue_no_decode" builds the same text by hand,
+// skipping the decode+verify that FormatUserConfig does first).
 //
 // Rates are per second of CPU time (getrusage user+sys), best of -rounds, unless -wall is set:
 // on a shared machine, wall-clock rates mostly measure the neighbours.
@@ -118,7 +119,7 @@ func main() {
 		must(err)
 		accountKey, err := account.PublicKey()
 		must(err)
-		issue := func() {
+		mint := func(format bool) {
 			user, err := nkeys.CreateUser()
 			must(err)
 			pub, err := user.PublicKey()
@@ -134,10 +135,18 @@ func main() {
 			must(err)
 			userSeed, err := user.Seed()
 			must(err)
-			_, err = jwt.FormatUserConfig(token, userSeed)
+			if format {
+				// the library's way: FormatUserConfig decodes (and verifies) the token first
+				_, err = jwt.FormatUserConfig(token, userSeed)
+				must(err)
+				return
+			}
+			decorated, err := jwt.DecorateSeed(userSeed)
 			must(err)
+			_ = "-----BEGIN NATS USER JWT-----\n" + token + "\n------END NATS USER JWT------\n\n" + string(decorated)
 		}
-		out["issue"] = bestRate(issue, *rounds, *seconds, clock)
+		out["issue"] = bestRate(func() { mint(true) }, *rounds, *seconds, clock)
+		out["issue_no_decode"] = bestRate(func() { mint(false) }, *rounds, *seconds, clock)
 	}
 	must(json.NewEncoder(os.Stdout).Encode(out))
 }
