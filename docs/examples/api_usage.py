@@ -36,11 +36,7 @@ def main(home: str) -> int:
 
     # a scoped signing key for a service that mints short-lived users on demand
     store.edit_signing_key("acme", "orders", ScopeEdit(key="generate", role="minter"))
-    account = store.account("acme", "orders")
-    scoped = next(k for k, scope in account.signing_keys.items() if scope is not None)
-    seed = store.seed(scoped)
-    assert seed is not None
-    issuer = UserIssuer(seed, account=account.subject, scoped=True)
+    issuer: UserIssuer = store.user_issuer("acme", "orders", signer="minter")
     user = issuer.issue("edge-17", expires=int(time.time()) + 3600)
     print(f"issued {user.public_key}: {len(user.creds)} bytes of creds")
     return 0

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from nscpy.actions.push import Connection, PushOutcome, PushSpec
     from nscpy.actions.report import Report
     from nscpy.actions.revocations import Revocation
+    from nscpy.api.issue import UserIssuer
 
 __all__ = ["Store", "TransactionError"]
 
@@ -287,6 +288,28 @@ class Store(StoreBase):
         name = self._account(operator, account)
         return self._write(
             lambda: revoke_activation(self.workspace, name, subject, target, at, operator=operator)
+        )
+
+    def user_issuer(self, operator: str, account: str, signer: str | None = None) -> UserIssuer:
+        """A UserIssuer for the account, from its stored keys: `signer` is a signing key, its
+        seed, or a scope's role (a scoped issuer); by default the first key whose seed is here,
+        chosen as `add user` chooses. The issuer then works without the store."""
+        from nscpy.actions.entities import account_signers, load_account
+        from nscpy.actions.signers import resolve_signer
+        from nscpy.api.issue import UserIssuer
+
+        name = self._account(operator, account)
+        acct = load_account(self.workspace, operator, name)
+        pair = resolve_signer(
+            self.workspace.keystore,
+            signer,
+            account_signers(acct),
+            what=f"users of account {name!r}",
+            scopes=acct.signing_keys,
+        )
+        scope = acct.signing_keys.get_scope(pair.public_key)
+        return UserIssuer(
+            pair, account=acct.subject, scoped=scope is not None, role=scope.role if scope else ""
         )
 
     # -- server side ---------------------------------------------------------------------------

@@ -75,3 +75,13 @@ def test_refuses_keys_that_cannot_sign_users() -> None:
     signing = keys.create_pair(keys.Prefix.ACCOUNT)
     with pytest.raises(UsageProblem, match="account public key"):
         UserIssuer(signing, account="not-a-key")
+
+
+def test_an_issuer_from_the_store_picks_keys_as_add_user_does(store: Store) -> None:
+    store.edit_signing_key("O", "A", ScopeEdit(key="generate", role="svc"))
+    account = store.account("O", "A")
+    scoped = store.user_issuer("O", "A", signer="svc")
+    claims = _accepted(store, scoped.issue("edge", now=NOW).jwt)
+    assert claims.issuer_account == account.subject and claims.has_empty_permissions()
+    plain = store.user_issuer("O", "A")  # no signer: the account identity key, as add user
+    assert plain.signer.public_key == account.subject
