@@ -15,6 +15,7 @@ The CLI's commands call the same functions (nscpy.actions) that these methods ca
 from __future__ import annotations
 
 from nscpy.actions.activation import Activation
+from nscpy.actions.authcallout import AuthCalloutEdit
 from nscpy.actions.delete import DeleteAccount, DeleteUsers
 from nscpy.actions.edit_account import AccountEdit, JetStreamEdit
 from nscpy.actions.edit_limits import LimitsEdit
@@ -24,6 +25,7 @@ from nscpy.actions.entities import Saved
 from nscpy.actions.errors import ActionError, NoSigner, UsageProblem
 from nscpy.actions.exports import ExportChange
 from nscpy.actions.imports import ImportSpec
+from nscpy.actions.keyfiles import ExportSpec
 from nscpy.actions.permspec import PermissionSpec
 from nscpy.actions.report import Report
 from nscpy.actions.revocations import Revocation
@@ -43,9 +45,11 @@ __all__ = [
     "Activation",
     "ActionError",
     "AlreadyExists",
+    "AuthCalloutEdit",
     "DeleteAccount",
     "DeleteUsers",
     "ExportChange",
+    "ExportSpec",
     "ImportSpec",
     "IssuedUser",
     "JetStreamEdit",

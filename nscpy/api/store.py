@@ -16,7 +16,9 @@ from nscpy.actions.errors import ActionError
 from nscpy.actions.operators import OperatorSpec, add_operator
 from nscpy.actions.permspec import PermissionSpec
 from nscpy.actions.users import UserSpec, add_user
-from nscpy.api.base import StoreBase, TransactionError
+from nscpy.api.account_settings import AccountSettings
+from nscpy.api.base import TransactionError
+from nscpy.api.migration import Migration
 
 if TYPE_CHECKING:
     from nscpy.actions.account_server import HttpPushOutcome
@@ -36,7 +38,7 @@ if TYPE_CHECKING:
 __all__ = ["Store", "TransactionError"]
 
 
-class Store(StoreBase):
+class Store(AccountSettings, Migration):
     """Operators, accounts, users and their keys in one nsc store."""
 
     # -- operators, accounts, users ------------------------------------------------------------
