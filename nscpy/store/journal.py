@@ -129,7 +129,9 @@ class Journal:
             # only empty ones: something outside the transaction may have put a file there
             with contextlib.suppress(OSError):
                 os.rmdir(d)
-        if not failures:
+        if failures:
+            self._close_log()  # the log stays: the next transaction retries the rollback
+        else:
             self.close()
         return failures
 
@@ -138,13 +140,16 @@ class Journal:
         self._before.clear()
         self._dirs.clear()
         self._undo.clear()
-        if self._log_fd is not None:
-            os.close(self._log_fd)
-            self._log_fd = None
+        self._close_log()
         if self._log_path is not None:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self._log_path)
                 _fsync_dir(self._log_path.parent)
+
+    def _close_log(self) -> None:
+        if self._log_fd is not None:
+            os.close(self._log_fd)
+            self._log_fd = None
 
 
 def _fsync_dir(path: Path) -> None:
