@@ -45,7 +45,7 @@ def _apply(root: Path, steps: list[tuple[str, str, bytes]]) -> None:
                 pass
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(present=st.lists(st.booleans(), min_size=4, max_size=4), steps=ops)
 def test_rollback_restores_every_file(present: list[bool], steps: list) -> None:
     with tempfile.TemporaryDirectory() as tmp:
@@ -61,7 +61,7 @@ def test_rollback_restores_every_file(present: list[bool], steps: list) -> None:
         assert not (Path(tmp) / "journal").exists()
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(
     present=st.lists(st.booleans(), min_size=4, max_size=4),
     steps=ops,
