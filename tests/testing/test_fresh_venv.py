@@ -54,10 +54,14 @@ def test_example_module_passes_in_a_fresh_venv(tmp_path: Path) -> None:
         timeout=INSTALL_TIMEOUT,
     )
     assert installed.returncode == 0, installed.stdout[-3000:] + installed.stderr[-3000:]
-    where = _run(
-        python, "-c", "import nscpy, server_stub; print(nscpy.__file__)", cwd=tmp_path, timeout=60
+    probe = (
+        "import nscpy, nscpy.schemas, server_stub; print(nscpy.__file__); "
+        "print(len([n for n in nscpy.schemas.names() if nscpy.schemas.path(n).is_file()]))"
     )
+    where = _run(python, "-c", probe, cwd=tmp_path, timeout=60)
     assert where.stdout.startswith(str(venv)), where.stdout + where.stderr
+    # the schemas ship as package data
+    assert int(where.stdout.split()[1]) == len(list((REPO / "nscpy" / "schemas").glob("*.json")))
     run_dir = tmp_path / "suite"
     run_dir.mkdir()
     shutil.copy2(EXAMPLE, run_dir / EXAMPLE.name)
