@@ -235,32 +235,38 @@ class DataStore:
         return _read_text(path, f"user {user!r} in account {account!r}")
 
     def write_user(self, operator: str, account: str, user: str, jwt: str) -> Path:
-        """Atomically create or replace a user JWT (the account must exist)."""
+        """Atomically create or replace a user JWT (the account must exist).
+
+        Under the operator's lock, like every user write: an nscpy.api transaction holding it
+        must not have a user file change under it (its rollback would undo that change)."""
         self._require_account(operator, account)
         path = self.paths.user_jwt(operator, account, user)
-        atomic.atomic_write(path, jwt)
+        with self.lock(operator):
+            atomic.atomic_write(path, jwt)
         return path
 
     def create_user(self, operator: str, account: str, user: str, jwt: str) -> Path:
         """Write a new user; AlreadyExists if the account already has one of this name."""
         self._require_account(operator, account)
         path = self.paths.user_jwt(operator, account, user)
-        # create-if-absent needs no lock: link(2) is the arbiter between parallel writers
-        if not atomic.atomic_create(path, jwt):
-            raise AlreadyExists(f"user {user!r} already exists in account {account!r}")
+        # link(2) is the arbiter between parallel creators; the lock keeps transactions whole
+        with self.lock(operator):
+            if not atomic.atomic_create(path, jwt):
+                raise AlreadyExists(f"user {user!r} already exists in account {account!r}")
         return path
 
     def delete_user(self, operator: str, account: str, user: str) -> None:
         """Remove a user JWT; NotFound if it is not there."""
         path = self.paths.user_jwt(operator, account, user)
-        journal.note_write(path)
-        try:
-            os.unlink(path)
-        except FileNotFoundError:
-            raise NotFound(f"user {user!r} does not exist in account {account!r}") from None
-        except OSError as exc:
-            raise atomic.io_error("delete", path, exc) from exc
-        atomic.fsync_dir(path.parent)
+        with self.lock(operator):
+            journal.note_write(path)
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                raise NotFound(f"user {user!r} does not exist in account {account!r}") from None
+            except OSError as exc:
+                raise atomic.io_error("delete", path, exc) from exc
+            atomic.fsync_dir(path.parent)
 
     def _require_account(self, operator: str, account: str) -> None:
         if not self.has_account(operator, account):

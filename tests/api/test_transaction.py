@@ -155,3 +155,19 @@ def test_a_transaction_killed_half_way_is_rolled_back_on_next_open(
     assert fingerprint(home) == before
     assert reopened.users("O", "A") == ["alice"]
     assert not reopened.recover()  # nothing left to roll back
+
+
+@pytest.mark.e2e
+def test_the_cli_waits_for_a_transaction_and_keeps_its_user(store: Store, tmp_path: Path) -> None:
+    home = tmp_path / "nsc"
+    cli = [sys.executable, "-m", "nscpy", "-H", str(home), "add", "user", "-a", "A", "-n", "late"]
+    with pytest.raises(Injected):
+        with store.transaction():
+            store.add_user("O", "A", "mine")
+            proc = subprocess.Popen(cli, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            with pytest.raises(subprocess.TimeoutExpired):
+                proc.wait(timeout=2)  # the CLI's user write waits for the operator lock
+            raise Injected
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert store.users("O", "A") == ["alice", "late"]  # "mine" rolled back, "late" kept
