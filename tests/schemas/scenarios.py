@@ -1,8 +1,9 @@
 """One run of every `--json` command, in an order that works on one fresh store.
 
-Each step is (command words, argv after the words). Steps whose words are None prepare files
-and are not checked. `{dir}` is a scratch directory; `{user_jwt}`/`{acct_jwt}` files are
-written by the runner. push and pull need a resolver: they are in SERVER_STEPS.
+Each step is (command words, argv after the words); the runner adds `-H STORE` in front and
+`--json` at the end. `{dir}` is a scratch directory; `{user_jwt}`/`{acct_jwt}` are files the
+runner writes (user bob's and account B's JWTs). push and pull need a resolver:
+tests/schemas/test_server_json.py runs them against the plugin's nats_server.
 """
 
 from __future__ import annotations
