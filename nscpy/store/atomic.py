@@ -135,8 +135,8 @@ def _as_bytes(data: bytes | str) -> bytes:
 def atomic_write(path: Path, data: bytes | str, *, mode: int = FILE_MODE) -> None:
     """Replace path with data (temp + fsync + rename + fsync dir); parents are made 0700."""
     created = ensure_dir(path.parent)
-    tmp = _write_temp(path, _as_bytes(data), mode, sync=True)
     journal.note_write(path)
+    tmp = _write_temp(path, _as_bytes(data), mode, sync=True)
     try:
         os.replace(tmp, path)
     except OSError as exc:
@@ -151,8 +151,8 @@ def atomic_create(path: Path, data: bytes | str, *, mode: int = FILE_MODE) -> bo
     """Create path with data only if it does not exist; returns False (and writes nothing) if
     it does. Uses link(2), which, unlike rename, refuses to replace an existing name."""
     created = ensure_dir(path.parent)
-    tmp = _write_temp(path, _as_bytes(data), mode, sync=True)
     journal.note_write(path)
+    tmp = _write_temp(path, _as_bytes(data), mode, sync=True)
     try:
         os.link(tmp, path)
     except FileExistsError:
