@@ -28,3 +28,4 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_jwt.py
+	$(BIN)/python bench/bench_issue.py
