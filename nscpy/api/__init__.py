@@ -27,6 +27,7 @@ from nscpy.actions.exports import ExportChange
 from nscpy.actions.imports import ImportSpec
 from nscpy.actions.keyfiles import ExportSpec
 from nscpy.actions.permspec import PermissionSpec
+from nscpy.actions.push import Connection, PushOutcome, PushSpec
 from nscpy.actions.report import Report
 from nscpy.actions.revocations import Revocation
 from nscpy.api.issue import IssuedUser, UserIssuer, issue_user
@@ -46,6 +47,7 @@ __all__ = [
     "ActionError",
     "AlreadyExists",
     "AuthCalloutEdit",
+    "Connection",
     "DeleteAccount",
     "DeleteUsers",
     "ExportChange",
@@ -61,6 +63,8 @@ __all__ = [
     "NscValueError",
     "OperatorEdit",
     "PermissionSpec",
+    "PushOutcome",
+    "PushSpec",
     "Report",
     "Revocation",
     "Saved",
