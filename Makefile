@@ -10,7 +10,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-.PHONY: venv demo test lint bench
+.PHONY: venv demo test lint bench fuzz soak-js-faults
 venv: $(STAMP)
 
 demo: $(STAMP)
@@ -29,3 +29,20 @@ test: lint
 bench: $(STAMP)
 	$(BIN)/python bench/bench_jwt.py
 	$(BIN)/python bench/bench_issue.py
+
+# Coverage-guided fuzzing of the CLI's parsers and rules (bench/fuzz_cli.py), FUZZ_SECONDS per
+# target. Not part of `make test`: atheris is installed only here, and only if it installs.
+FUZZ_SECONDS ?= 60
+fuzz: $(STAMP)
+	$(BIN)/python -c "import atheris" 2>/dev/null || $(BIN)/pip install -q atheris || \
+	  { echo "atheris does not install here; tests/probe/test_fuzz.py runs the bounded versions"; exit 1; }
+	for t in redact subject names values jwt; do \
+	  $(BIN)/python bench/fuzz_cli.py $$t -max_total_time=$(FUZZ_SECONDS) \
+	    -artifact_prefix=$${TMPDIR:-/tmp}/nscpy-fuzz-$$t- || exit 1; \
+	done
+
+# JetStream fault injection (full disk, failing fsync, crashes) over many random schedules
+soak-js-faults: $(STAMP)
+	NSCPY_JS_FAULT_EXAMPLES=3000 $(BIN)/pytest -q -p no:cacheprovider \
+		tests/server_stub/jetstream/test_faults.py::test_random_faults_never_lose_a_synced_message \
+		tests/server_stub/jetstream/test_recovery.py::test_any_damage_is_served_correctly_or_reported

@@ -17,6 +17,7 @@ from nscpy.errors import NscValueError
 __all__ = [
     "AccountEntry",
     "ServerConfigError",
+    "auth_callout_config",
     "mem_resolver_config",
     "nats_resolver_config",
 ]
@@ -171,4 +172,55 @@ def nats_resolver_config(
         f"    {system_account}: {system_account_jwt},",
         "}",
     ]
+    return "\n".join(lines) + "\n"
+
+
+def _config_string(what: str, value: str) -> str:
+    if not value or any(c in value for c in "\r\n\0"):
+        raise ServerConfigError(f"{what} must be a non-empty single line, got {value!r}")
+    return json.dumps(value, ensure_ascii=False)
+
+
+def auth_callout_config(
+    issuer: str,
+    callout_account: str,
+    auth_user: str,
+    auth_password: str,
+    target_accounts: list[str],
+    xkey: str = "",
+) -> str:
+    """A config-mode (no operator) server whose clients are decided by an auth callout service.
+
+    The callout account holds the service's own user (the auth user, which bypasses the
+    callout); the target accounts are where the service may place clients, by name.
+    """
+    _check_account_key("auth callout issuer", issuer)
+    if xkey and not (keys.is_valid_public_key(xkey) and xkey.startswith("X")):
+        raise ServerConfigError(
+            f"auth callout xkey must be a curve public key (X...), got {xkey!r}"
+        )
+    names = [callout_account, *target_accounts]
+    if len(set(names)) != len(names):
+        raise ServerConfigError(f"account names must be distinct, got {names}")
+    user = _config_string("auth user", auth_user)
+    lines = [
+        "# Clients are authorized by an auth callout service (nscpy callout serve), which",
+        f"# connects as {_comment_safe(auth_user)} and signs users with the issuer's account key.",
+        "accounts {",
+        f"  {_config_string('account name', callout_account)}: {{",
+        f"    users: [ {{ user: {user}, password: {_config_string('password', auth_password)} }} ]",
+        "  }",
+    ]
+    lines += [f"  {_config_string('account name', name)}: {{ }}" for name in target_accounts]
+    lines += [
+        "}",
+        "authorization {",
+        "  auth_callout {",
+        f"    issuer: {issuer}",
+        f"    account: {_config_string('account name', callout_account)}",
+        f"    auth_users: [ {user} ]",
+    ]
+    if xkey:
+        lines.append(f"    xkey: {xkey}")
+    lines += ["  }", "}"]
     return "\n".join(lines) + "\n"

@@ -23,7 +23,10 @@ _TOP = {
     "operator", "operators", "resolver", "resolver_preload", "no_auth_user",
 } | _LOGGING  # fmt: skip
 _TLS = {"cert_file", "key_file", "ca_file", "verify", "timeout", "handshake_first"}
-_AUTHZ = {"token", "user", "password", "users", "timeout", "permissions", "default_permissions"}
+_AUTHZ = {
+    "token", "user", "password", "users", "timeout", "permissions", "default_permissions",
+    "auth_callout",
+}  # fmt: skip
 _USER = {"user", "password", "nkey", "permissions", "account"}
 _PERMS = {"publish", "subscribe", "allow_responses", "pub", "sub"}
 
@@ -141,6 +144,9 @@ def build(conf: ConfMap, config_dir: Path) -> ServerOptions:
         options.ping_interval = duration(conf["ping_interval"], "ping_interval")
     if "tls" in conf:
         options.tls = _tls(conf["tls"], config_dir)
+        # nats-server's default auth timeout with TLS is the TLS timeout plus one second
+        # (getDefaultAuthTimeout); an authorization { timeout } set below still wins
+        options.auth_timeout = options.tls.timeout + 1.0
     if "jetstream" in conf:
         js = conf["jetstream"]
         options.jetstream = dict(js) if isinstance(js, dict) else {"enabled": js}
@@ -198,6 +204,11 @@ def _config_auth(conf: ConfMap, options: ServerOptions) -> None:
             options.auth_timeout = duration(authz["timeout"], "authorization timeout")
     if users or token is not None:
         options.authorization = ConfigAuth(users, token)
+    if "authorization" in conf and "auth_callout" in conf["authorization"]:
+        from server_stub.callout import ConfigCalloutAuth, parse_auth_callout
+
+        callout = parse_auth_callout(conf["authorization"]["auth_callout"])
+        options.authorization = ConfigCalloutAuth(options.authorization or ConfigAuth([]), callout)
 
 
 def _tls(block: Any, config_dir: Path) -> TLSOptions:

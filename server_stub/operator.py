@@ -20,6 +20,7 @@ from nscpy import jwt
 from nscpy.jwt.revocations import is_revoked
 from server_stub import errors
 from server_stub.auth import ConnectionInfo, Identity
+from server_stub.callout import operator_callout
 from server_stub.confparse import ConfMap
 from server_stub.errors import AuthError, ConfigError
 from server_stub.jwtaccounts import next_activation_expiry, set_limits, wire_imports
@@ -256,6 +257,9 @@ class OperatorAuth:
         claims = self.account(account_id)
         if claims is None:
             raise AuthError(f"account {account_id} is unknown or not trusted")
+        callout = operator_callout(user, claims, self.account, info.now)
+        if callout is not None:  # the account delegates its users to an auth callout service
+            raise callout
         return authenticate_user(
             user, claims, options, info, strict_issued=self.strict_issued(claims)
         )

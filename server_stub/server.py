@@ -15,6 +15,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from nscpy import keys
@@ -22,6 +23,7 @@ from nscpy.jwt.subject import is_valid_publish_subject, is_valid_subject
 from server_stub import errors
 from server_stub.auth import Authenticator, ConnectionInfo, Identity, NoAuth
 from server_stub.bus import BusMessage, Handler
+from server_stub.callout import CalloutNeeded
 from server_stub.errors import AuthError, ProtocolError
 from server_stub.events import Connect, HPub, Info, Ping, Pong, Pub, Sub, Unsub
 from server_stub.headers import build_headers, no_responders, parse_headers
@@ -82,8 +84,11 @@ class Server:
         self.auth: Authenticator = authenticator or options.authorization or NoAuth()
         self.router = Router()
         self.clients: dict[int, Client] = {}
-        self.server_id = keys.create_pair(keys.Prefix.SERVER).public_key
-        self.xkey = keys.create_curve_pair().public_key
+        self.server_key = keys.create_pair(keys.Prefix.SERVER)  # signs auth callout requests
+        self.server_id = self.server_key.public_key
+        self.xkey_pair = keys.create_curve_pair()  # seals auth callout requests
+        self.xkey = self.xkey_pair.public_key
+        self.inbox_prefix = os.urandom(6).hex()
         self.name = options.server_name or self.server_id
         self.port = 0
         self.internal = InternalClient()
@@ -256,6 +261,21 @@ class Server:
         fields["xkey"] = self.xkey
         return fields
 
+    def callout_side(self) -> Any:
+        """What an auth callout request needs from the server (server_stub.callout)."""
+        from server_stub.callout_request import ServerSide
+
+        names = {spec.name for spec in self.options.accounts} | {"$G"}
+        return ServerSide(
+            self.server_key,
+            self.xkey_pair,
+            self.name,
+            self.options.host,
+            VERSION,
+            self.options.auth_timeout,
+            names,
+        )
+
     def clients_of(self, account: Account) -> list[Client]:
         """Connected clients bound to an account."""
         return [c for c in account.clients if isinstance(c, Client)]
@@ -296,6 +316,8 @@ class Client(asyncio.Protocol):
         self._flush_pending = False
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._upgrading = False
+        self.paused = False  # an auth callout is deciding this client: input waits
+        self._after_tls: list[Callable[[], object]] = []
 
     # --- transport callbacks -------------------------------------------------------------------
 
@@ -346,6 +368,8 @@ class Client(asyncio.Protocol):
         self.transport = new
         self.tls = True
         self._upgrading = False
+        while self._after_tls and not self.closed:
+            self._after_tls.pop(0)()
         if self._out:
             self._flush()
 
@@ -353,11 +377,15 @@ class Client(asyncio.Protocol):
         """Parse and handle every complete operation in `data`."""
         if self.closed:
             return
+        self.proto.receive_data(data)
+        if not self.paused:
+            self._process()
+
+    def _process(self) -> None:
         proto = self.proto
-        proto.receive_data(data)
         handlers = self._handlers
         try:
-            while not self.closed:
+            while not self.closed and not self.paused:
                 event = proto.next_event()
                 if event is NEED_DATA:
                     break
@@ -401,6 +429,38 @@ class Client(asyncio.Protocol):
         info = ConnectionInfo(self.host, self.port, self.nonce, time.time(), self.tls)
         try:
             identity = server.auth.authenticate(opts, info)
+        except AuthError as exc:
+            log.info("cid %d: authentication error: %s", self.cid, exc.reason)
+            self.fail(exc.err)
+            return
+        except CalloutNeeded as need:
+            from server_stub.callout import Callout
+
+            self._cancel("auth")  # the callout's own timeout (the auth timeout) applies
+            self.paused = True
+            # asyncio may deliver the first TLS bytes before start_tls() returns the new
+            # transport: the request needs the TLS state, so it waits for the upgrade
+            self._after_tls.append(partial(Callout, server, self, need, opts, info))
+            if not self._upgrading:
+                self._after_tls.pop()()
+            return
+        self._bind(identity)
+
+    def callout_done(self, identity: Identity | None) -> None:
+        """The auth callout decided: bind the identity (or refuse), then resume the input."""
+        self.paused = False
+        if self.closed:
+            return
+        if identity is None:
+            self.fail(errors.AUTH_VIOLATION)
+            return
+        self._bind(identity)
+        if not self.closed:
+            self._process()
+
+    def _bind(self, identity: Identity) -> None:
+        server = self.server
+        try:
             account = server.router.account(identity.account)
             admit = getattr(server.auth, "admit", None)
             if admit is not None:  # account-level checks (connection limits) in operator mode
@@ -672,6 +732,9 @@ class Client(asyncio.Protocol):
 
     def _ping_tick(self) -> None:
         if self.closed:
+            return
+        if self.paused:  # nats-server sends no PING while an auth callout decides the client
+            self._timer("ping", self.server.options.first_ping, self._ping_tick)
             return
         if self.pings_out + 1 > self.server.options.ping_max:
             self.fail(errors.STALE_CONNECTION)

@@ -11,7 +11,6 @@ from nscpy.actions.permspec import PermissionSpec
 from nscpy.actions.signers import load_key_value, resolve_signer
 from nscpy.actions.workspace import Workspace
 from nscpy.jwt import AccountClaims, encode
-from nscpy.store.layout import validate_name
 
 
 @dataclass
@@ -30,7 +29,7 @@ class AccountSpec:
 def add_account(ws: Workspace, spec: AccountSpec) -> list[Saved]:
     """Create the account JWT (and seed unless -k was given); select it."""
     operator = ws.operator_name(spec.operator)
-    name = validate_name(spec.name, "account")
+    name = ws.store.new_account_name(operator, spec.name)
     existing = {a.lower() for a in ws.store.list_accounts(operator)}
     if name.lower() in existing:
         raise ActionError(f"account {name!r} already exists under operator {operator!r}")

@@ -44,6 +44,12 @@ def find_covering_export(claims: AccountClaims, subject: str, service: bool | No
     covering = exact or [e for e in kinds if is_contained_in(subject, e.subject)]
     if not covering:
         raise ActionError(f"account {claims.name!r} has no export that covers {subject!r}")
+    if len(covering) > 1:
+        listed = ", ".join(f"{e.type} {e.subject!r}" for e in covering)
+        raise UsageProblem(
+            f"{subject!r} is covered by {len(covering)} exports of account {claims.name!r} "
+            f"({listed}): give the export's exact subject, or --service/--stream"
+        )
     return covering[0]
 
 

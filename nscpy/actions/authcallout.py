@@ -11,6 +11,8 @@ from nscpy.actions.errors import UsageProblem
 from nscpy.actions.revocations import account_target
 from nscpy.actions.workspace import Workspace
 from nscpy.jwt import AccountClaims, ExternalAuthorization, peek
+from nscpy.redact import shown
+from nscpy.store.names import match_name
 
 
 @dataclass
@@ -43,10 +45,11 @@ def _user_key(ws: Workspace, ref: AccountRef, value: str) -> str:
         if not value.startswith("U"):
             raise UsageProblem(f"--auth-user {value}: expected a user public key (U...)")
         return value
-    if value in ws.store.list_users(ref.operator, ref.account):
-        return peek(ws.store.read_user(ref.operator, ref.account, value)).subject
+    user = match_name(value, ws.store.list_users(ref.operator, ref.account), "user")
+    if user is not None:
+        return peek(ws.store.read_user(ref.operator, ref.account, user)).subject
     raise UsageProblem(
-        f"--auth-user {value!r} is neither a user public key nor a user of the account"
+        f"--auth-user {shown(value)} is neither a user public key nor a user of the account"
     )
 
 
@@ -59,7 +62,7 @@ def _curve(ws: Workspace, value: str) -> tuple[str, keys.CurveKeyPair | None]:
     if value.startswith("SX"):
         given = keys.from_seed(value)
         return given.public_key, None
-    raise UsageProblem(f"--curve {value!r}: pass an X public key, an SX seed, or 'generate'")
+    raise UsageProblem(f"--curve {shown(value)}: pass an X public key, an SX seed, or 'generate'")
 
 
 def edit_authcallout(

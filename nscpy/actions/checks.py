@@ -8,7 +8,9 @@ account). A JWT that does not decode is reported as an issue rather than stoppin
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +26,11 @@ from nscpy.jwt import (
     ValidationResults,
     decode,
     parse_decorated_jwt,
+    parse_decorated_seed,
+    peek,
 )
+from nscpy.store.errors import StoreError
+from nscpy.store.keystore import public_key_of
 
 
 @dataclass
@@ -50,11 +56,19 @@ class Section:
         }
 
 
-def _decoded(token: str, what: str, section: Section) -> AnyClaims | None:
+def _decoded(read: Callable[[], str], what: str, section: Section, path: Path) -> AnyClaims | None:
+    """The claims of one stored JWT file, or None with a blocking issue naming the file."""
+    try:
+        token = read()
+    except StoreError as exc:  # unreadable, not UTF-8, missing: say which file
+        section.issues.append(ValidationIssue(f"{what} JWT cannot be read: {exc}", True))
+        return None
     try:
         return decode(token.strip())
     except JWTError as exc:
-        section.issues.append(ValidationIssue(f"{what} JWT does not decode: {exc}", True))
+        section.issues.append(
+            ValidationIssue(f"{what} JWT ({str(path)!r}) does not decode: {exc}", True)
+        )
         return None
 
 
@@ -75,7 +89,12 @@ def validate_store(
     operator = ws.operator_name()
     now = ws.now()
     op_section = Section(f"Operator {operator!r}")
-    op = _decoded(ws.store.read_operator(operator), "the operator", op_section)
+    op = _decoded(
+        lambda: ws.store.read_operator(operator),
+        "the operator",
+        op_section,
+        ws.paths.operator_jwt(operator),
+    )
     if op is not None and not isinstance(op, OperatorClaims):
         op_section.issues.append(ValidationIssue("the operator JWT is not an operator JWT", True))
         op = None
@@ -97,14 +116,48 @@ def validate_store(
     sections = [op_section]
     for name in names:
         sections.append(_account_section(ws, operator, name, op, now))
+    sections.append(_keystore_section(ws))
     return sections
+
+
+def _keystore_section(ws: Workspace) -> Section:
+    """Every seed file in the keystore: named after its key, in its shard, holding its seed."""
+    section = Section(f"Keystore {str(ws.paths.keystore_dir)!r}")
+    problems = getattr(ws.keystore.backend, "problems", None)
+    if problems is not None:  # the OS keyring backend has no files to check
+        section.issues += [ValidationIssue(p, True) for p in problems()]
+    return section
+
+
+def _creds_issue(ws: Workspace, operator: str, account: str, user: str, subject: str) -> str:
+    """Why the user's creds file is unusable ('' if it is fine or absent)."""
+    path = ws.paths.creds_path(operator, account, user)
+    try:
+        text = path.read_text("utf-8")
+    except FileNotFoundError:
+        return ""
+    except (OSError, UnicodeDecodeError):
+        return f"creds file {str(path)!r} cannot be read as text"
+    try:
+        seed_key = public_key_of(parse_decorated_seed(text))
+        jwt_subject = peek(parse_decorated_jwt(text)).subject
+    except (ValueError, KeyError):
+        return f"creds file {str(path)!r} does not hold a JWT and a valid seed"
+    if seed_key != subject or jwt_subject != subject:
+        return f"creds file {str(path)!r} is not for user {user!r} ({subject})"
+    return ""
 
 
 def _account_section(
     ws: Workspace, operator: str, name: str, op: OperatorClaims | None, now: int
 ) -> Section:
     section = Section(f"Account {name!r}")
-    acct = _decoded(ws.store.read_account(operator, name), "the account", section)
+    acct = _decoded(
+        lambda: ws.store.read_account(operator, name),
+        "the account",
+        section,
+        ws.paths.account_jwt(operator, name),
+    )
     if acct is not None and not isinstance(acct, AccountClaims):
         section.issues.append(ValidationIssue("the account JWT is not an account JWT", True))
         return section
@@ -122,9 +175,17 @@ def _account_section(
             )
     for user in ws.store.list_users(operator, name):
         what = f"user {user!r}"
-        uc = _decoded(ws.store.read_user(operator, name, user), what, section)
+        uc = _decoded(
+            partial(ws.store.read_user, operator, name, user),
+            what,
+            section,
+            ws.paths.user_jwt(operator, name, user),
+        )
         if uc is None:
             continue
+        creds_problem = _creds_issue(ws, operator, name, user, uc.subject)
+        if creds_problem:
+            section.issues.append(ValidationIssue(f"{what}: {creds_problem}", True))
         if not isinstance(uc, UserClaims):
             section.issues.append(ValidationIssue(f"{what} JWT is not a user JWT", True))
             continue

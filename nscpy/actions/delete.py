@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nscpy import keys
-from nscpy.actions.edit_common import decode_account, prefer
+from nscpy.actions.edit_common import check_account_chain, decode_account, prefer
 from nscpy.actions.entities import load_operator, operator_signers
 from nscpy.actions.errors import ActionError, UsageProblem
 from nscpy.actions.report import Report
@@ -60,6 +60,7 @@ def update_account(
         if old is None:
             raise ActionError(f"account {account!r} does not exist under operator {operator!r}")
         claims = decode_account(old, account)
+        check_account_chain(load_operator(ws, operator), claims, account)
         if not change(claims):
             return None
         return encode(claims, signer, iat=ws.now())

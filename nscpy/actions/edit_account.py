@@ -19,9 +19,12 @@ from nscpy.actions.edit_common import (
 )
 from nscpy.actions.entities import Saved
 from nscpy.actions.errors import UsageProblem
+from nscpy.actions.lookup import key_for_role
 from nscpy.actions.permspec import PermissionSpec
 from nscpy.actions.workspace import Workspace
 from nscpy.jwt import AccountClaims, JetStreamLimits, MsgTrace, OperatorLimits
+from nscpy.jwt.subject import subject_problem
+from nscpy.redact import shown
 
 JS_FIELDS = (
     "mem_storage",
@@ -117,6 +120,7 @@ class AccountEdit:
     account: str | None = None
     operator: str | None = None
     signer: str | None = None
+    adopt: bool = False
     conns: int | None = None
     leaf_conns: int | None = None
     data: int | None = None
@@ -160,7 +164,11 @@ def edit_account(ws: Workspace, spec: AccountEdit) -> Saved:
     spec.default_permissions.check()
     new_keys = [signing_key_value(ws, v, keys.Prefix.ACCOUNT) for v in spec.signing_keys]
     claims, _ = update_account(
-        ws, ref, lambda c: _apply(c, spec, [k for k, _ in new_keys]), signer=spec.signer
+        ws,
+        ref,
+        lambda c: _apply(c, spec, [k for k, _ in new_keys]),
+        signer=spec.signer,
+        adopt=spec.adopt,
     )
     saved = account_saved(ws, ref, claims)
     for public_key, pair in new_keys:
@@ -212,6 +220,12 @@ def _apply_trace(claims: AccountClaims, spec: AccountEdit) -> None:
         raise UsageProblem(f"--trace-context-sampling must be 1..100, got {spec.trace_sampling}")
     trace = claims.trace or MsgTrace(dest="trace.messages", sampling=100)
     if spec.trace_subject is not None:
+        problem = subject_problem(spec.trace_subject)
+        if problem is not None:
+            raise UsageProblem(
+                f"--trace-context-subject {spec.trace_subject!r}: nats-server would never "
+                f"match it: {problem}"
+            )
         trace.dest = spec.trace_subject
     if spec.trace_sampling is not None:
         trace.sampling = spec.trace_sampling
@@ -222,9 +236,9 @@ def _signing_key_by_value(claims: AccountClaims, value: str) -> str:
     """A signing key given by public key or by its scope's role name."""
     if value in claims.signing_keys:
         return value
-    for key, scope in claims.signing_keys.items():
-        if scope is not None and scope.role == value:
-            return key
+    key = key_for_role(claims.signing_keys, value)
+    if key is not None:
+        return key
     raise UsageProblem(
-        f"{value!r} is not a signing key (or scoped role) of account {claims.name!r}"
+        f"{shown(value)} is not a signing key (or scoped role) of account {claims.name!r}"
     )

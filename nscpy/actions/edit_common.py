@@ -21,6 +21,7 @@ from nscpy.jwt import (
     AnyClaims,
     JWTError,
     OperatorClaims,
+    UserClaims,
     ValidationResults,
     decode,
     encode,
@@ -90,6 +91,36 @@ def check_system_account(op: OperatorClaims, acct: AccountClaims) -> None:
         )
 
 
+def check_account_chain(
+    op: OperatorClaims, acct: AccountClaims, name: str, *, adopt: bool = False
+) -> None:
+    """Refuse to re-sign an account JWT that another operator issued, unless adopt is given.
+
+    Re-signing would silently make a foreign account (one `validate` flags) ours. Strict
+    signing-key mode is a policy question validate reports; here only "ours or not" matters.
+    """
+    if adopt or acct.issuer == op.subject or acct.issuer in op.signing_keys:
+        return
+    raise ActionError(
+        f"account {name!r} is signed by {acct.issuer}, which is neither operator "
+        f"{op.name or op.subject!r} nor one of its signing keys; refusing to re-sign a foreign "
+        f"account: take it over first with 'nscpy edit account {name} --adopt'"
+    )
+
+
+def check_user_chain(
+    acct: AccountClaims, user: UserClaims, name: str, *, adopt: bool = False
+) -> None:
+    """Refuse to re-sign a user JWT that another account issued, unless adopt is given."""
+    if adopt or acct.did_sign(user):
+        return
+    raise ActionError(
+        f"user {name!r} is signed by {user.issuer}, which is neither account "
+        f"{acct.name or acct.subject!r} nor one of its signing keys; refusing to re-sign a "
+        "foreign user: pass --adopt to take it over"
+    )
+
+
 def decode_account(text: str, name: str) -> AccountClaims:
     """Decoded, signature-checked account claims from stored text."""
     try:
@@ -107,11 +138,13 @@ def update_account(
     change: Callable[[AccountClaims], T],
     *,
     signer: str | None = None,
+    adopt: bool = False,
 ) -> tuple[AccountClaims, T]:
     """Read, change, validate and re-sign the account JWT under the store lock.
 
     `change` mutates the claims in place and returns anything the caller wants back; if it (or
-    validation, or signing) raises, the stored JWT is untouched.
+    validation, or signing) raises, the stored JWT is untouched. An account JWT that does not
+    chain to the operator is refused unless adopt (check_account_chain).
     """
     op = load_operator(ws, ref.operator)
     path = ws.paths.account_jwt(ref.operator, ref.account)
@@ -121,6 +154,7 @@ def update_account(
         if old is None:
             raise ActionError(f"account {ref.account!r} does not exist")
         claims = decode_account(old, ref.account)
+        check_account_chain(op, claims, ref.account, adopt=adopt)
         subject = claims.subject
         result = change(claims)
         if claims.subject != subject:

@@ -62,7 +62,8 @@ def edit_operator(ws: Workspace, spec: OperatorEdit) -> Saved:
         users_of = _accounts_issued_by(ws, operator, key)
         if users_of:
             notes.append(
-                f"accounts signed by the removed key must be re-signed: {', '.join(users_of)}"
+                f"accounts signed by the removed key must be re-signed "
+                f"('nscpy edit account NAME --adopt'): {', '.join(users_of)}"
             )
     if spec.system_account is not None:
         claims.system_account = _system_account(ws, operator, claims, spec.system_account)

@@ -13,9 +13,11 @@ from nscpy.actions.edit_common import account_saved, resolve_account, update_acc
 from nscpy.actions.edit_limits import LimitsEdit
 from nscpy.actions.entities import Saved
 from nscpy.actions.errors import UsageProblem
+from nscpy.actions.lookup import key_for_role
 from nscpy.actions.signers import load_key_value
 from nscpy.actions.workspace import Workspace
 from nscpy.jwt import AccountClaims, UserScope
+from nscpy.redact import shown
 
 
 @dataclass
@@ -70,9 +72,9 @@ def _apply(
 
 
 def _find_key(ws: Workspace, claims: AccountClaims, value: str) -> str:
-    for key, scope in claims.signing_keys.items():
-        if scope is not None and scope.role == value:
-            return key
+    role_key = key_for_role(claims.signing_keys, value)
+    if role_key is not None:
+        return role_key
     text = value.strip()
     if keys.is_valid_public_key(text):
         key = text
@@ -80,7 +82,7 @@ def _find_key(ws: Workspace, claims: AccountClaims, value: str) -> str:
         key = load_key_value(text, ws.keystore).public_key
     else:
         raise UsageProblem(
-            f"--sk {value!r} is neither a signing key nor a scoped role of account "
+            f"--sk {shown(value)} is neither a signing key nor a scoped role of account "
             f"{claims.name!r}: pass a public key, a role name, or 'generate'"
         )
     if key not in claims.signing_keys:

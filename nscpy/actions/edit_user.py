@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from nscpy.actions.edit_common import (
+    check_account_chain,
+    check_user_chain,
     edit_tags,
     prefer,
     require_valid,
@@ -33,6 +35,7 @@ class UserEdit:
     rm_tags: list[str] = field(default_factory=list)
     start: int | None = None
     expiry: int | None = None
+    adopt: bool = False
 
 
 def edit_user(ws: Workspace, spec: UserEdit) -> Saved:
@@ -42,6 +45,8 @@ def edit_user(ws: Workspace, spec: UserEdit) -> Saved:
     op = load_operator(ws, ref.operator)
     acct = load_account(ws, ref.operator, ref.account)
     claims = load_user(ws, ref.operator, ref.account, user)
+    check_account_chain(op, acct, ref.account, adopt=spec.adopt)
+    check_user_chain(acct, claims, user, adopt=spec.adopt)
     signer = resolve_signer(
         ws.keystore,
         spec.signer,

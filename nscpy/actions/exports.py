@@ -11,6 +11,7 @@ from nscpy.actions.revocations import find_export
 from nscpy.actions.workspace import Workspace
 from nscpy.jwt import AccountClaims, Export, ServiceLatency, ValidationResults, validate_subject
 from nscpy.jwt.exports import RESPONSE_TYPES
+from nscpy.jwt.subject import subject_problem
 
 
 def check_subject(label: str, subject: str) -> None:
@@ -20,6 +21,9 @@ def check_subject(label: str, subject: str) -> None:
     if not subject or results.errors():
         reason = results.errors()[0] if results.errors() else "it is empty"
         raise UsageProblem(f"{label} {subject!r} is not a valid subject: {reason}")
+    problem = subject_problem(subject)
+    if problem is not None:
+        raise UsageProblem(f"{label} {subject!r}: nats-server would never match it: {problem}")
 
 
 @dataclass

@@ -29,7 +29,6 @@ from nscpy.jwt import (
     parse_decorated_jwt,
     parse_decorated_seed,
 )
-from nscpy.store.layout import validate_name
 
 
 def _read(path: Path) -> str:
@@ -73,18 +72,20 @@ class ImportAccount:
     skip: bool = False
     force: bool = False
     signer: str | None = None
+    text: str | None = None
+    """The file's content when it was read already (`-f -`: stdin); file then only labels it."""
 
 
 def import_account(ws: Workspace, spec: ImportAccount) -> Report:
     """Store an account JWT issued by (or re-signed for) this operator."""
-    text = _read(spec.file)
+    text = spec.text if spec.text is not None else _read(spec.file)
     claims = _decode(text, spec.file)
     if not isinstance(claims, AccountClaims):
         raise ActionError(f"{str(spec.file)!r} holds a {claims.claim_type} JWT, not an account JWT")
     operator = ws.operator_name(spec.operator)
     report = Report(data={"operator": operator, "public_key": claims.subject})
     _check(claims, ws, spec.skip, report)
-    name = validate_name(claims.name or claims.subject, "account")
+    name = ws.store.new_account_name(operator, claims.name or claims.subject)
     existing = ws.store.find_account(operator, name)
     if existing is not None:
         if not spec.overwrite:
@@ -133,6 +134,8 @@ class ImportUser:
     operator: str | None = None
     overwrite: bool = False
     skip: bool = False
+    text: str | None = None
+    """The file's content when it was read already (`-f -`: stdin); file then only labels it."""
 
 
 def _seed_of(text: str, subject: str) -> keys.KeyPair | None:
@@ -150,7 +153,7 @@ def _seed_of(text: str, subject: str) -> keys.KeyPair | None:
 
 def import_user(ws: Workspace, spec: ImportUser) -> Report:
     """Store a user JWT (from a .jwt or .creds file) under the account that issued it."""
-    text = _read(spec.file)
+    text = spec.text if spec.text is not None else _read(spec.file)
     claims = _decode(text, spec.file)
     if not isinstance(claims, UserClaims):
         raise ActionError(f"{str(spec.file)!r} holds a {claims.claim_type} JWT, not a user JWT")
@@ -170,7 +173,7 @@ def import_user(ws: Workspace, spec: ImportUser) -> Report:
             f"the user is signed by {claims.issuer}, which is neither account {account!r} "
             "nor one of its signing keys"
         )
-    name = validate_name(claims.name or claims.subject, "user")
+    name = ws.store.new_user_name(operator, account, claims.name or claims.subject)
     exists = ws.store.has_user(operator, account, name)
     if exists:
         if not spec.overwrite:

@@ -17,6 +17,7 @@ from nscpy.actions.report import Report
 from nscpy.actions.workspace import Workspace
 from nscpy.jwt import parse_decorated_seed, peek
 from nscpy.store import atomic
+from nscpy.store.names import match_name
 
 NK_SUFFIX = ".nk"
 
@@ -150,7 +151,8 @@ def _collect(ws: Workspace, spec: ExportSpec) -> list[_Key]:
         if want_users:
             names = ws.store.list_users(operator, account)
             if spec.user:
-                names = [n for n in names if n == spec.user]
+                found = match_name(spec.user, names, "user")
+                names = [found] if found is not None else []
             for user in names:
                 utoken = ws.store.read_user(operator, account, user)
                 out.append(_Key("user", user, peek(utoken).subject, utoken))

@@ -7,6 +7,7 @@ from typing import Any
 from nscpy.actions.errors import ActionError
 from nscpy.actions.workspace import Workspace
 from nscpy.jwt import AccountClaims, OperatorClaims, peek
+from nscpy.store.names import match_name
 
 # the fields of a listed key (`list keys --json`); _collect adds where the key sits
 _LISTED = ("entity", "name", "public_key", "stored")
@@ -105,8 +106,10 @@ def select_keys(
                 r for r in rows if _kind(r["entity"]) == "operator" or r["account"] == acct_name
             ]
         if user is not None and acct_name is not None:
-            if user not in ws.store.list_users(op_name, acct_name):
+            found = match_name(user, ws.store.list_users(op_name, acct_name), "user")
+            if found is None:
                 raise ActionError(f"account {acct_name!r} has no user {user!r}")
+            user = found
             rows = [r for r in rows if _kind(r["entity"]) != "user" or r["name"] == user]
         rows = [_listed(r) for r in rows]
     needle = contains.upper()

@@ -2,14 +2,32 @@
 
 Read commands (`describe user`) resolve a user before decoding one token; keeping this apart
 from nscpy.actions.users spares them importing every claim kind (start-up is budgeted).
+
+Names resolve exactly (store.names.match_name: the NFC form at most, never case); a public key
+resolves to the one stored entity whose JWT has it as subject. Whenever more than one stored
+entity could be meant, the lookup fails naming them all -- it never picks one.
 """
 
 from __future__ import annotations
 
-from nscpy.actions.errors import ActionError
-from nscpy.actions.workspace import Workspace
+from collections.abc import Mapping, Sequence
 
-__all__ = ["find_user", "accounts_by_key"]
+from nscpy.actions.errors import ActionError, UsageProblem
+from nscpy.actions.workspace import Workspace
+from nscpy.redact import shown
+from nscpy.store.names import match_name, near_misses
+
+__all__ = ["find_user", "accounts_by_key", "missing", "key_for_role"]
+
+
+def missing(kind: str, value: str, names: Sequence[str], where: str) -> ActionError:
+    """'<kind> <value> does not exist <where>', with a hint when only case or form differs."""
+    similar = near_misses(value, names)
+    hint = ""
+    if similar:
+        listed = ", ".join(repr(n) for n in similar)
+        hint = f" (names are matched exactly; stored: {listed})"
+    return ActionError(f"{kind} {shown(value)} does not exist {where}{hint}")
 
 
 def accounts_by_key(ws: Workspace, operator: str) -> dict[str, str]:
@@ -25,24 +43,53 @@ def accounts_by_key(ws: Workspace, operator: str) -> dict[str, str]:
     return out
 
 
+def _user_by_key(ws: Workspace, operator: str, account: str, users: Sequence[str], key: str) -> str:
+    from nscpy.jwt.codec import peek
+
+    found = []
+    for user in users:
+        try:
+            if peek(ws.store.read_user(operator, account, user)).subject == key:
+                found.append(user)
+        except ValueError:
+            continue
+    if len(found) > 1:
+        raise ActionError(
+            f"{len(found)} users of account {account!r} have the key {key} "
+            f"({', '.join(map(repr, found))}); name one of them"
+        )
+    return found[0] if found else ""
+
+
 def find_user(ws: Workspace, operator: str, account: str, name: str | None) -> str:
     """The user's file name: by name or public key; with no name, the account's only user."""
     users = ws.store.list_users(operator, account)
     if name:
-        if name in users:
-            return name
+        found = match_name(name, users, "user")
+        if found is not None:
+            return found
         if name.startswith("U"):
-            from nscpy.jwt.codec import peek
-
-            for user in users:
-                try:
-                    if peek(ws.store.read_user(operator, account, user)).subject == name:
-                        return user
-                except ValueError:
-                    continue
-        raise ActionError(f"user {name!r} does not exist in account {account!r}")
+            by_key = _user_by_key(ws, operator, account, users, name)
+            if by_key:
+                return by_key
+        raise missing("user", name, users, f"in account {account!r}")
     if len(users) == 1:
         return users[0]
     if not users:
         raise ActionError(f"account {account!r} has no users")
     raise ActionError(f"account {account!r} has several users: pass -n NAME ({', '.join(users)})")
+
+
+def key_for_role(signing_keys: Mapping[str, object], role: str) -> str | None:
+    """The signing key whose scope has this role name (exact), None if none; two is an error."""
+    found = [
+        key
+        for key, scope in signing_keys.items()
+        if scope is not None and getattr(scope, "role", None) == role
+    ]
+    if len(found) > 1:
+        raise UsageProblem(
+            f"role {role!r} belongs to {len(found)} signing keys ({', '.join(found)}): "
+            "pass the public key instead"
+        )
+    return found[0] if found else None

@@ -10,7 +10,6 @@ from nscpy.actions.errors import ActionError, UsageProblem
 from nscpy.actions.signers import load_key_value
 from nscpy.actions.workspace import Workspace
 from nscpy.jwt import JWTError, OperatorClaims, ValidationResults, decode, encode
-from nscpy.store.layout import validate_name
 
 
 @dataclass
@@ -30,7 +29,7 @@ def add_operator(ws: Workspace, spec: OperatorSpec) -> list[Saved]:
     from nscpy.actions.accounts import AccountSpec, add_account
     from nscpy.actions.users import UserSpec, add_user
 
-    name = validate_name(spec.name, "operator")
+    name = ws.store.new_operator_name(spec.name)
     if ws.store.has_operator(name):
         raise ActionError(f"operator {name!r} already exists")
     pair = (
@@ -103,7 +102,7 @@ def import_operator(ws: Workspace, token: str, *, force: bool = False) -> Saved:
     claims.validate(results, now=ws.now())
     if results.is_blocking(True):
         raise ActionError(f"cannot import operator: {results.issues[0].description}")
-    name = validate_name(claims.name or claims.subject, "operator")
+    name = ws.store.new_operator_name(claims.name or claims.subject)
     if ws.store.has_operator(name):
         if not force:
             raise ActionError(f"operator {name!r} already exists; pass --force to overwrite")

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from nscpy.actions.errors import UsageProblem
 from nscpy.jwt import Permission, Permissions, ResponsePermission, ValidationResults
-from nscpy.jwt.subject import validate_subject
+from nscpy.jwt.subject import subject_problem, validate_subject
 
 DEFAULT_RESPONSE_TTL_NS = 0
 
@@ -99,3 +99,6 @@ def _check_entry(label: str, entry: str, queue_ok: bool) -> None:
     if not results.is_empty() or not parts[0]:
         reason = results.issues[0].description if results.issues else "empty subject"
         raise UsageProblem(f"{label} {entry!r}: {reason}")
+    problem = subject_problem(parts[0])
+    if problem is not None:
+        raise UsageProblem(f"{label} {entry!r}: nats-server would never match it: {problem}")

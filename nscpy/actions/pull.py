@@ -20,7 +20,6 @@ from nscpy.actions.report import Report
 from nscpy.actions.workspace import Workspace
 from nscpy.jwt import AccountClaims, JWTError, OperatorClaims, decode, peek
 from nscpy.resolver.http import is_account_server_url
-from nscpy.store.layout import validate_name
 
 
 @dataclass
@@ -34,7 +33,7 @@ class PullSpec:
 
 def _wanted_key(ws: Workspace, operator: str, account: str | None) -> str:
     """The public key to look up: a local name, a public key, or the current account."""
-    if account and account.startswith("A") and ws.store.find_account(operator, account) is None:
+    if account and account.startswith("A") and ws.lookup_account(operator, account) is None:
         return account
     return load_account(ws, operator, ws.account_name(operator, account)).subject
 
@@ -90,7 +89,7 @@ def _store_new(
 ) -> None:
     key = claims.subject
     try:
-        name = validate_name(claims.name or key, "account")
+        name = ws.store.new_account_name(operator, claims.name or key)
     except ValueError as exc:
         report.warn(f"{key}: skipped, its name cannot be a local account name: {exc}")
         return

@@ -20,6 +20,7 @@ from nscpy.actions.report import ERROR, OK, WARN
 from nscpy.actions.signers import resolve_signer
 from nscpy.actions.workspace import Workspace
 from nscpy.jwt import AccountClaims, JWTError, OperatorClaims, ValidationResults, decode, peek
+from nscpy.redact import shown
 from nscpy.resolver.http import is_account_server_url
 from nscpy.resolver.options import RESOLVER_SCHEMES
 
@@ -86,7 +87,7 @@ def target_urls(op: OperatorClaims, url: str | None) -> list[str]:
 
 def _system_account(ws: Workspace, operator: str, op: OperatorClaims, wanted: str | None) -> str:
     if wanted:
-        name = ws.store.find_account(operator, wanted)
+        name = ws.lookup_account(operator, wanted)
         if name is not None:
             return load_account(ws, operator, name).subject
         if keys.is_valid_public_key(wanted) and wanted.startswith("A"):
@@ -283,10 +284,12 @@ def precheck(ws: Workspace, operator: str, op: OperatorClaims, names: list[str])
 
 
 def _removal_key(ws: Workspace, operator: str, op: OperatorClaims, value: str) -> str:
-    name = ws.store.find_account(operator, value)
+    name = ws.lookup_account(operator, value)
     key = load_account(ws, operator, name).subject if name else value.strip()
     if not (keys.is_valid_public_key(key) and key.startswith("A")):
-        raise UsageProblem(f"-R takes a local account name or an account public key, got {value!r}")
+        raise UsageProblem(
+            f"-R takes a local account name or an account public key, got {shown(value)}"
+        )
     if key == op.system_account:
         raise UsageProblem("the system account cannot be removed from the resolver")
     return key

@@ -54,14 +54,7 @@ def user_target(ws: Workspace, ref: AccountRef, value: str | None) -> tuple[str,
         if not key.startswith("U"):
             raise UsageProblem(f"{key} is not a user public key (U...)")
         return key, ""
-    users = ws.store.list_users(ref.operator, ref.account)
-    if value:
-        match = [u for u in users if u.lower() == value.lower()]
-        if not match:
-            raise ActionError(f"user {value!r} does not exist in account {ref.account!r}")
-        user = match[0]
-    else:
-        user = find_user(ws, ref.operator, ref.account, None)
+    user = find_user(ws, ref.operator, ref.account, value)
     return peek(ws.store.read_user(ref.operator, ref.account, user)).subject, user
 
 
@@ -73,6 +66,7 @@ def revoke_user(
     *,
     operator: str | None = None,
     signer: str | None = None,
+    adopt: bool = False,
 ) -> Revocation:
     """Revoke the user's JWTs issued at or before `at` (default now); "*" revokes all users."""
     ref = resolve_account(ws, account, operator)
@@ -85,7 +79,7 @@ def revoke_user(
         claims.revoke(key, when)
         return claims.revocations[key]
 
-    _, stored = update_account(ws, ref, change, signer=signer)
+    _, stored = update_account(ws, ref, change, signer=signer, adopt=adopt)
     return Revocation(key, stored, name)
 
 
@@ -96,6 +90,7 @@ def clear_user_revocation(
     *,
     operator: str | None = None,
     signer: str | None = None,
+    adopt: bool = False,
 ) -> Revocation:
     """Remove the user's (or "*") revocation entry."""
     ref = resolve_account(ws, account, operator)
@@ -105,7 +100,7 @@ def clear_user_revocation(
         missing = f"{name or key} is not revoked in account {ref.account!r}"
         return _pop_entry(claims.revocations, key, missing)
 
-    _, at = update_account(ws, ref, change, signer=signer)
+    _, at = update_account(ws, ref, change, signer=signer, adopt=adopt)
     return Revocation(key, at, name)
 
 

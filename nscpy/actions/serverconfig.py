@@ -2,11 +2,44 @@
 
 from __future__ import annotations
 
-from nscpy.actions.entities import load_operator
+from dataclasses import dataclass, field
+
+from nscpy.actions.entities import load_account, load_operator
 from nscpy.actions.errors import ActionError
 from nscpy.actions.workspace import Workspace
 from nscpy.jwt import peek
-from nscpy.serverconfig import AccountEntry, mem_resolver_config, nats_resolver_config
+from nscpy.serverconfig import (
+    AccountEntry,
+    auth_callout_config,
+    mem_resolver_config,
+    nats_resolver_config,
+)
+
+
+@dataclass
+class CalloutConfigSpec:
+    """generate config --auth-callout: who runs the callout and where it may place clients."""
+
+    issuer_account: str | None
+    auth_password: str
+    auth_user: str = "auth"
+    callout_account: str = "AUTH"
+    target_accounts: list[str] = field(default_factory=list)
+
+
+def _callout_config(ws: Workspace, operator: str, spec: CalloutConfigSpec) -> str:
+    # the issuer is a store account's key (its seed is what `callout serve --issuer-seed`
+    # reads); its `edit authcallout --curve` xkey, when set, encrypts the requests
+    account = ws.account_name(operator, spec.issuer_account)
+    claims = load_account(ws, operator, account)
+    return auth_callout_config(
+        claims.subject,
+        spec.callout_account,
+        spec.auth_user,
+        spec.auth_password,
+        list(spec.target_accounts),
+        claims.authorization.xkey,
+    )
 
 
 def _accounts(ws: Workspace, operator: str) -> list[AccountEntry]:
@@ -37,9 +70,14 @@ def generate_config(
     sys_account: str | None = None,
     resolver_dir: str = "./jwt",
     allow_delete: bool = False,
+    callout: CalloutConfigSpec | None = None,
 ) -> str:
-    """Config text for kind 'mem', 'full' or 'cache' (--mem-resolver, --nats-resolver[-cache])."""
+    """Config text for kind 'mem', 'full', 'cache' or 'callout' (config mode, no operator)."""
     op_name = ws.operator_name(operator)
+    if kind == "callout":
+        if callout is None:
+            raise ActionError("--auth-callout needs the auth user's password (--auth-password)")
+        return _callout_config(ws, op_name, callout)
     op_jwt = ws.store.read_operator(op_name).strip()
     entries = _accounts(ws, op_name)
     system = _system_account(ws, op_name, entries, sys_account)

@@ -7,7 +7,9 @@ from pathlib import Path
 
 from nscpy import keys
 from nscpy.actions.errors import NoSigner, UsageProblem
+from nscpy.actions.lookup import key_for_role
 from nscpy.jwt import SigningKeys, parse_decorated_seed
+from nscpy.redact import shown
 from nscpy.store.keystore import KeyStore
 
 
@@ -33,8 +35,8 @@ def load_key_value(value: str, keystore: KeyStore) -> keys.KeyPair:
             raise UsageProblem(f"{str(path)!r} does not hold a seed (S..., 58 characters)")
         return load_key_value(seed, keystore)
     raise UsageProblem(
-        f"{value!r} is not a seed, a public key or a file: pass an S... seed, a stored "
-        "public key, a path to a .nk file, or a signing-key role"
+        f"{shown(value)} is not a seed, a public key or a file: pass an S... seed, a stored "
+        "public key, a path to a .nk file, '-' (read from stdin), or a signing-key role"
     )
 
 
@@ -49,13 +51,12 @@ def resolve_signer(
     """The signer for `what`: -K's key (which must be one of candidates), else the first
     candidate whose seed is in the keystore. A -K naming a scoped role picks that scope's key."""
     if value:
-        if scopes is not None:
-            for key, scope in scopes.items():
-                if scope is not None and scope.role == value:
-                    seed = keystore.get(key)
-                    if seed is None:
-                        raise NoSigner(f"the seed of the {value!r} signing key {key} is not stored")
-                    return load_key_value(seed, keystore)
+        role_key = key_for_role(scopes, value) if scopes is not None else None
+        if role_key is not None:
+            seed = keystore.get(role_key)
+            if seed is None:
+                raise NoSigner(f"the seed of the {value!r} signing key {role_key} is not stored")
+            return load_key_value(seed, keystore)
         pair = load_key_value(value, keystore)
         if pair.public_key not in candidates:
             raise NoSigner(

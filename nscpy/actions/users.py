@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from nscpy import keys
@@ -15,7 +15,6 @@ from nscpy.actions.permspec import PermissionSpec
 from nscpy.actions.signers import load_key_value, resolve_signer
 from nscpy.actions.workspace import Workspace
 from nscpy.jwt import AccountClaims, UserClaims, encode, format_user_creds
-from nscpy.store.layout import validate_name
 
 
 @dataclass
@@ -69,7 +68,8 @@ def add_user(ws: Workspace, spec: UserSpec) -> list[Saved]:
     """Create the user JWT and seed, and write its creds when the seed is known."""
     operator = ws.operator_name(spec.operator)
     account = ws.account_name(operator, spec.account)
-    name = validate_name(spec.name, "user")
+    name = ws.store.new_user_name(operator, account, spec.name)
+    spec = replace(spec, name=name)  # the NFC form, in the JWT as in the file name
     if ws.store.has_user(operator, account, name):
         raise ActionError(f"user {name!r} already exists in account {account!r}")
     acct = load_account(ws, operator, account)
@@ -95,6 +95,11 @@ def add_user(ws: Workspace, spec: UserSpec) -> list[Saved]:
         public_key = pair.public_key
     claims = build_user_claims(acct, signer, public_key, spec)
     token = encode(claims, signer, iat=ws.now())
+    # refuse a store with linked directories before the first write, not between two
+    ws.store.check_writable(ws.paths.user_jwt(operator, account, name))
+    ws.keystore.check_writable(
+        ws.paths.key_path(public_key), ws.paths.creds_path(operator, account, name)
+    )
     if pair is not None:
         ws.keystore.put(pair.seed)
     path = ws.store.create_user(operator, account, name, token)

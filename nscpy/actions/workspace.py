@@ -12,6 +12,7 @@ from nscpy.store.context import Context, cwd_context, load_context, sane_default
 from nscpy.store.jwtstore import DataStore
 from nscpy.store.keystore import KeyStore
 from nscpy.store.layout import StorePaths, resolve_paths
+from nscpy.store.names import match_name
 
 
 def system_clock() -> int:
@@ -89,10 +90,14 @@ class Workspace:
     # -- current selection ---------------------------------------------------------------------
     def operator_name(self, name: str | None = None) -> str:
         """The operator to work on: the one named, else the current one, else the only one."""
-        if name:
-            self.store.require_operator(name)
-            return name
         operators = self.store.list_operators()
+        if name:
+            found = match_name(name, operators, "operator")
+            if found is None:
+                # require_operator says where it looked (the store root)
+                self.store.require_operator(name)
+                raise ActionError(f"operator {name!r} does not exist (names are matched exactly)")
+            return found
         chosen = sane_default(self.context.operator, operators)
         if not chosen:
             if not operators:
@@ -110,12 +115,12 @@ class Workspace:
         """The account: the one named (name or public key), else the current, else the only one."""
         accounts = self.store.list_accounts(operator)
         if name:
-            if name in accounts:
-                return name
-            found = self.find_account_by_key(operator, name)
+            found = self.lookup_account(operator, name, accounts)
             if found:
                 return found
-            raise ActionError(f"account {name!r} does not exist under operator {operator!r}")
+            from nscpy.actions.lookup import missing
+
+            raise missing("account", name, accounts, f"under operator {operator!r}")
         current = self.context.account if self.context.operator in ("", operator) else ""
         chosen = sane_default(current, accounts)
         if not chosen:
@@ -129,19 +134,35 @@ class Workspace:
             )
         return chosen
 
+    def lookup_account(
+        self, operator: str, value: str, accounts: list[str] | None = None
+    ) -> str | None:
+        """The account `value` names exactly (see store.names.match_name), or whose public key
+        it is; None if none. Never case-folded; several candidates are an error."""
+        if accounts is None:
+            accounts = self.store.list_accounts(operator)
+        found = match_name(value, accounts, "account")
+        return found if found is not None else self.find_account_by_key(operator, value)
+
     def find_account_by_key(self, operator: str, public_key: str) -> str | None:
-        """The name of the account whose subject is public_key, if any."""
+        """The name of the account whose subject is public_key, if any (two is an error)."""
         from nscpy.jwt import peek
 
         if not public_key.startswith("A"):
             return None
+        found = []
         for account in self.store.list_accounts(operator):
             try:
                 if peek(self.store.read_account(operator, account)).subject == public_key:
-                    return account
+                    found.append(account)
             except ValueError:
                 continue
-        return None
+        if len(found) > 1:
+            raise ActionError(
+                f"{len(found)} accounts of operator {operator!r} have the key {public_key} "
+                f"({', '.join(map(repr, found))}); name one of them"
+            )
+        return found[0] if found else None
 
     def select(self, operator: str | None = None, account: str | None = None) -> None:
         """Persist the current operator/account in nsc.json (no-op under NSC_CWD_ONLY)."""

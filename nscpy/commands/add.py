@@ -9,6 +9,7 @@ import click
 
 from nscpy.commands.context import AppContext, pass_app
 from nscpy.commands.params import (
+    KEY,
     one_name,
     permission_options,
     resolve_time,
@@ -55,7 +56,9 @@ def permission_spec(kw: dict[str, Any]) -> Any:
 @name_argument_or_option
 @click.option("-s", "--sys", "sys_account", is_flag=True, help="Also create a SYS account + user.")
 @click.option("--generate-signing-key", is_flag=True, help="Add a new operator signing key.")
-@click.option("-K", "--private-key", "key", help="Operator seed (or file) to use, not generated.")
+@click.option(
+    "-K", "--private-key", "key", type=KEY, help="Operator seed (or file) to use, not generated."
+)
 @click.option(
     "-u",
     "--url",
@@ -115,8 +118,12 @@ def add_operator(
 
 @click.command("account")
 @name_argument_or_option
-@click.option("-K", "--private-key", "signer", help="Operator key to sign with (seed/pub/file).")
-@click.option("-k", "--public-key", help="Use this account key (not stored) instead of a new one.")
+@click.option(
+    "-K", "--private-key", "signer", type=KEY, help="Operator key to sign with (seed/pub/file)."
+)
+@click.option(
+    "-k", "--public-key", type=KEY, help="Use this account key (not stored) instead of a new one."
+)
 @permission_options
 @start_expiry_options
 @click.option("--json", "as_json", is_flag=True, help="Print what was added as JSON.")
@@ -152,8 +159,12 @@ def add_account(
 @click.command("user")
 @name_argument_or_option
 @click.option("-a", "--account", help="Account name or public key (default: current).")
-@click.option("-K", "--private-key", "signer", help="Account key or scoped role to sign with.")
-@click.option("-k", "--public-key", help="Use this user key (not stored) instead of a new one.")
+@click.option(
+    "-K", "--private-key", "signer", type=KEY, help="Account key or scoped role to sign with."
+)
+@click.option(
+    "-k", "--public-key", type=KEY, help="Use this user key (not stored) instead of a new one."
+)
 @permission_options
 @click.option("--bearer", is_flag=True, help="No nonce signature needed to connect.")
 @click.option("--tag", multiple=True, help="Tags (comma-separated or repeated).")

@@ -222,15 +222,37 @@ def tool() -> None:
 cli.add_command(tool)
 
 
+@click.group(cls=LazyGroup, lazy={"serve": "nscpy.commands.callout:serve"})
+def callout() -> None:
+    """Auth callout: run a service that decides who may connect (nscpy.callout)."""
+
+
+cli.add_command(callout)
+
+
 def _fail(message: str, code: int = 1) -> NoReturn:
-    click.echo(f"nscpy: error: {message}", err=True)
+    from nscpy.redact import redact_seeds
+
+    click.echo(f"nscpy: error: {redact_seeds(message)}", err=True)
     sys.exit(code)
+
+
+def _traceback(exc: BaseException) -> NoReturn:
+    """NSCPY_DEBUG's traceback, with seeds scrubbed like every other message (exit 1)."""
+    import traceback
+
+    from nscpy.redact import redact_seeds
+
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    sys.stderr.write(redact_seeds(text))
+    sys.exit(1)
 
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: run the CLI; every error is one line on stderr.
 
     Exit codes: 0 success, 1 failure, 2 bad usage. NSCPY_DEBUG=1 shows tracebacks instead.
+    Everything printed here goes through nscpy.redact: no message shows what looks like a seed.
     """
     debug = bool(os.environ.get("NSCPY_DEBUG"))
     try:
@@ -249,11 +271,11 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(130)
     except (NscError, OSError, ValueError) as exc:
         if debug:
-            raise
+            _traceback(exc)
         _fail(str(exc).replace("\n", " "))
     except Exception as exc:  # the promise is "never a traceback": say what broke, in one line
         if debug:
-            raise
+            _traceback(exc)
         _fail(f"internal error {type(exc).__name__}: {exc} (NSCPY_DEBUG=1 shows a traceback)")
     # with standalone_mode=False, ctx.exit(n) comes back as the return value
     sys.exit(rc if isinstance(rc, int) else 0)

@@ -26,9 +26,9 @@ def describe_options(f: Any) -> Any:
 
 def _write(text: str, output_file: str | None) -> None:
     if output_file and output_file != "--":
-        from nscpy.store.atomic import atomic_write
+        from nscpy.store.atomic import write_output
 
-        atomic_write(Path(output_file), text if text.endswith("\n") else text + "\n")
+        write_output(Path(output_file), text if text.endswith("\n") else text + "\n")
     else:
         click.echo(text)
 

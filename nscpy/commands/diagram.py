@@ -35,9 +35,9 @@ def _emit(app: AppContext, graph: Any, fmt: str, output_file: str) -> None:
     if output_file == "--":
         click.echo(text, nl=False)
         return
-    from nscpy.store.atomic import atomic_write
+    from nscpy.store.atomic import write_output
 
-    atomic_write(Path(output_file), text)
+    write_output(Path(output_file), text)  # a pipe or /dev/stdout is written into
     click.echo(f"[ OK ] wrote {fmt} diagram {output_file}", err=True)
 
 

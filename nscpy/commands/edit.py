@@ -9,6 +9,7 @@ import click
 
 from nscpy.commands.context import AppContext, pass_app
 from nscpy.commands.params import (
+    KEY,
     NUMBER,
     one_name,
     optional_time,
@@ -35,7 +36,9 @@ def optional_bool(decl: str, help_text: str) -> Callable[[F], F]:
 
 def account_option(f: F) -> F:
     """-a/--account and -K/--private-key (the signer), shared by every account edit."""
-    f = click.option("-K", "--private-key", "signer", help="Key to sign with (seed/pub/file).")(f)
+    f = click.option(
+        "-K", "--private-key", "signer", type=KEY, help="Key to sign with (seed/pub/file)."
+    )(f)
     return click.option("-a", "--account", help="Account name or public key (default: current).")(f)
 
 
@@ -64,7 +67,7 @@ def rm_permission_options(f: F) -> F:
 @click.command("operator")
 @click.option("--name", help="Operator (default: current).")
 @click.option(
-    "--sk", multiple=True, help="Add a signing key: public key, seed, file or 'generate'."
+    "--sk", multiple=True, type=KEY, help="Add a signing key: public key, seed, file or 'generate'."
 )
 @click.option("--rm-sk", multiple=True, help="Remove a signing key.")
 @optional_bool("--require-signing-keys", "Only signing keys may sign accounts and users.")
@@ -140,11 +143,17 @@ def js_options(f: F) -> F:
         f = click.option(decl, dest, type=NUMBER, default=None, help=help_text)(f)
     f = optional_bool("--js-max-bytes-required", "Streams must set max bytes.")(f)
     f = click.option(
-        "--js-tier", type=int, default=0, show_default=True, help="0 = global, N = tier RN."
+        "--js-tier",
+        type=click.IntRange(min=0),
+        default=0,
+        show_default=True,
+        help="0 = global, N = tier RN.",
     )(f)
     f = click.option("--js-enable", type=int, default=None, help="Enable JetStream for tier N.")(f)
     f = click.option("--js-disable", is_flag=True, help="Remove every JetStream limit.")(f)
-    return click.option("--rm-js-tier", type=int, multiple=True, help="Remove tier N.")(f)
+    return click.option(
+        "--rm-js-tier", type=click.IntRange(min=0), multiple=True, help="Remove tier N."
+    )(f)
 
 
 _LIMITS = (
@@ -169,15 +178,20 @@ def limit_options(f: F) -> F:
 @click.command("account")
 @click.argument("name_arg", required=False, metavar="[NAME]")
 @click.option("-n", "--name", "name_opt", help="Account (default: current).")
-@click.option("-K", "--private-key", "signer", help="Operator key to sign with.")
+@click.option("-K", "--private-key", "signer", type=KEY, help="Operator key to sign with.")
 @limit_options
 @js_options
 @permission_options
 @rm_permission_options
 @click.option(
-    "--sk", multiple=True, help="Add a signing key: public key, seed, file or 'generate'."
+    "--sk", multiple=True, type=KEY, help="Add a signing key: public key, seed, file or 'generate'."
 )
 @click.option("--rm-sk", multiple=True, help="Remove a signing key (key or scoped role).")
+@click.option(
+    "--adopt",
+    is_flag=True,
+    help="Re-sign even if the account JWT was issued by another operator (take it over).",
+)
 @click.option("--description", default=None, help="Description.")
 @click.option("--info-url", default=None, help="Link to more information.")
 @tag_options
@@ -221,6 +235,7 @@ def edit_account(
     spec = AccountEdit(
         account=account,
         signer=signer,
+        adopt=kw["adopt"],
         jetstream=js,
         default_permissions=perm_spec(kw),
         signing_keys=split_list(kw["sk"]),
@@ -248,7 +263,9 @@ def edit_account(
 @click.option("--rm-auth-user", multiple=True, help="Remove auth users.")
 @click.option("--allowed-account", multiple=True, help="Accounts the callout may assign, or '*'.")
 @click.option("--rm-allowed-account", multiple=True, help="Remove allowed accounts.")
-@click.option("-x", "--curve", help="Encrypt requests to this xkey (X key, SX seed or 'generate').")
+@click.option(
+    "-x", "--curve", type=KEY, help="Encrypt requests to this xkey (X key, SX seed or 'generate')."
+)
 @click.option("--rm-curve", is_flag=True, help="Stop encrypting callout requests.")
 @click.option("--disable", is_flag=True, help="Remove the auth callout configuration.")
 @json_option

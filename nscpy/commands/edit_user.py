@@ -16,6 +16,7 @@ from nscpy.commands.edit import (
     tag_options,
 )
 from nscpy.commands.params import (
+    KEY,
     NUMBER,
     one_name,
     optional_time,
@@ -91,10 +92,17 @@ def limits_edit(kw: dict[str, Any]) -> Any:
 @click.argument("name_arg", required=False, metavar="[NAME]")
 @click.option("-n", "--name", "name_opt", help="User (default: the account's only user).")
 @click.option("-a", "--account", help="Account name or public key (default: current).")
-@click.option("-K", "--private-key", "signer", help="Account key or scoped role to sign with.")
+@click.option(
+    "-K", "--private-key", "signer", type=KEY, help="Account key or scoped role to sign with."
+)
 @user_limit_options
 @tag_options
 @start_expiry_options
+@click.option(
+    "--adopt",
+    is_flag=True,
+    help="Re-sign even if the user JWT was issued by another account (take it over).",
+)
 @json_option
 @pass_app
 def edit_user(
@@ -126,15 +134,21 @@ def edit_user(
         rm_tags=split_list(rm_tag),
         start=optional_time(start, now),
         expiry=optional_time(expiry, now),
+        adopt=kw["adopt"],
     )
     report(edit_user(ws, spec), as_json)
 
 
 @click.command("signing-key")
 @click.option("-a", "--account", help="Account name or public key (default: current).")
-@click.option("-K", "--private-key", "signer", help="Operator key to sign the account with.")
 @click.option(
-    "--sk", required=True, help="Signing key: public key, seed, file, role name or 'generate'."
+    "-K", "--private-key", "signer", type=KEY, help="Operator key to sign the account with."
+)
+@click.option(
+    "--sk",
+    required=True,
+    type=KEY,
+    help="Signing key: public key, seed, file, role name or 'generate'.",
 )
 @click.option("--role", default=None, help="Role name (usable with -K when adding users).")
 @click.option("--description", default=None, help="Description of the scope.")

@@ -9,7 +9,7 @@ import click
 
 from nscpy.commands.context import AppContext, pass_app
 from nscpy.commands.edit import account_option, optional_bool, report
-from nscpy.commands.params import DURATION, resolve_time, start_expiry_options
+from nscpy.commands.params import DURATION, KEY, resolve_time, start_expiry_options
 from nscpy.commands.reporting import json_option
 
 
@@ -215,7 +215,7 @@ def delete_import(
 
 @click.command("activation")
 @click.option("-a", "--account", help="Exporting account (default: current).")
-@click.option("-K", "--private-key", "signer", help="Exporting account key to sign with.")
+@click.option("-K", "--private-key", "signer", type=KEY, help="Exporting account key to sign with.")
 @click.option("-s", "--subject", required=True, help="Subject of the private export to grant.")
 @click.option("-t", "--target-account", required=True, help="Importing account (name or key).")
 @click.option("-o", "--output-file", default="--", help="File to write ('--' = stdout).")
@@ -249,7 +249,9 @@ def generate_activation(
     if output_file == "--":
         click.echo(activation.decorated(), nl=False)
     else:
-        Path(output_file).write_text(activation.decorated(), "utf-8")
+        from nscpy.store.atomic import write_output
+
+        write_output(Path(output_file), activation.decorated())
         click.echo(f"[ OK ] wrote activation for {activation.claims.subject} to {output_file}")
 
 

@@ -24,9 +24,9 @@ def generate_creds(
 
     text = creds_text(app.workspace, account, user)
     if output_file and output_file != "--":
-        from nscpy.store.atomic import atomic_write
+        from nscpy.store.atomic import write_output
 
-        atomic_write(Path(output_file), text)
+        write_output(Path(output_file), text)
         click.echo(f"[ OK ] wrote creds {output_file}", err=True)
     else:
         click.echo(text, nl=False)

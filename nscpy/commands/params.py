@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -39,6 +40,32 @@ class TimeSpec(click.ParamType[Any, str]):
         return str(value)
 
 
+class KeySource(click.ParamType[Any, str]):
+    """A seed-taking flag (-K, -k, --sk, --curve): '-' reads the value from stdin.
+
+    Seeds then need not sit on the command line (ps, shell history) or on disk. stdin is read
+    once per run, so a second '-' in the same command is a usage error. The text is returned
+    as read; the action decides whether it is a seed, a key, a file or a role.
+    """
+
+    name = "key"
+    _USED = "nscpy.stdin_read_by"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if value != "-":
+            return value
+        flag = param.opts[0] if param is not None and param.opts else "this flag"
+        meta = ctx.meta if ctx is not None else {}
+        if self._USED in meta:
+            self.fail(f"stdin was already read for {meta[self._USED]}", param, ctx)
+        meta[self._USED] = flag
+        text = sys.stdin.read()
+        if not text.strip():
+            self.fail("'-' means read the key from stdin, but stdin was empty", param, ctx)
+        return text.strip()
+
+
+KEY = KeySource()
 DURATION = _Parsed("duration", parse_go_duration)
 NUMBER = _Parsed("number", parse_number)
 TIME = TimeSpec()

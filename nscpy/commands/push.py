@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from nscpy.commands.context import AppContext, pass_app
+from nscpy.commands.params import KEY
 from nscpy.commands.reporting import json_option, render_report
 
 if TYPE_CHECKING:
@@ -80,7 +81,9 @@ def connection(**kw: Any) -> Connection:
 @click.option("-D", "--diff", is_flag=True, help="List accounts that exist only on the server.")
 @click.option("-P", "--prune", is_flag=True, help="Delete accounts that exist only on the server.")
 @click.option("-R", "--account-removal", "remove", help="Delete this account from the server.")
-@click.option("-K", "--private-key", "signer", help="Operator key to sign a delete request.")
+@click.option(
+    "-K", "--private-key", "signer", type=KEY, help="Operator key to sign a delete request."
+)
 @resolver_options
 @json_option
 @pass_app

@@ -6,12 +6,15 @@ import click
 
 from nscpy.commands.context import AppContext, pass_app
 from nscpy.commands.edit import report
+from nscpy.commands.params import KEY
 from nscpy.commands.reporting import json_option
 
 
 @click.command("operator")
 @click.option("-n", "--name", default=None, help="Operator (default: current).")
-@click.option("-K", "--private-key", "key", default=None, help="New identity seed (default: new).")
+@click.option(
+    "-K", "--private-key", "key", type=KEY, default=None, help="New identity seed (default: new)."
+)
 @click.option(
     "--convert-to-signing-key",
     is_flag=True,

@@ -8,6 +8,7 @@ import click
 
 from nscpy.commands.context import AppContext, pass_app
 from nscpy.commands.output import emit_json
+from nscpy.commands.params import KEY
 from nscpy.commands.reporting import json_option
 from nscpy.values import InvalidValue, parse_at
 
@@ -58,7 +59,12 @@ def _user_command(name: str, verb: str, help_text: str, *, with_at: bool) -> cli
     @click.option("-a", "--account", help="Account name or public key (default: current).")
     @click.option("-n", "--name", help="Local user name.")
     @click.option("-u", "--user-public-key", help="User public key, '*' or a local user name.")
-    @click.option("-K", "--private-key", "signer", help="Operator key to sign the account with.")
+    @click.option(
+        "-K", "--private-key", "signer", type=KEY, help="Operator key to sign the account with."
+    )
+    @click.option(
+        "--adopt", is_flag=True, help="Re-sign even if another operator issued the account JWT."
+    )
     @json_option
     @pass_app
     def command(
@@ -69,6 +75,7 @@ def _user_command(name: str, verb: str, help_text: str, *, with_at: bool) -> cli
         name: str | None,
         user_public_key: str | None,
         signer: str | None,
+        adopt: bool,
         as_json: bool,
         at: str | None = None,
     ) -> None:
@@ -77,9 +84,10 @@ def _user_command(name: str, verb: str, help_text: str, *, with_at: bool) -> cli
         ws = app.workspace
         who = _user_target(name, user_public_key, target)
         if with_at:
-            rev = revocations.revoke_user(ws, account, who, _at(at, ws.now()), signer=signer)
+            when = _at(at, ws.now())
+            rev = revocations.revoke_user(ws, account, who, when, signer=signer, adopt=adopt)
         else:
-            rev = revocations.clear_user_revocation(ws, account, who, signer=signer)
+            rev = revocations.clear_user_revocation(ws, account, who, signer=signer, adopt=adopt)
         _show(rev, verb, as_json)
 
     if with_at:
@@ -151,7 +159,9 @@ def _activation_options(f: Any) -> Any:
     f = click.option(
         "-t", "--target-account", required=True, help="Importing account, key, or '*'."
     )(f)
-    f = click.option("-K", "--private-key", "signer", help="Operator key to sign the account.")(f)
+    f = click.option(
+        "-K", "--private-key", "signer", type=KEY, help="Operator key to sign the account."
+    )(f)
     return _export_options(f)
 
 

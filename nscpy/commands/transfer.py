@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
 
 from nscpy.commands.context import AppContext, pass_app
+from nscpy.commands.params import KEY
 from nscpy.commands.reporting import json_option as _json
 from nscpy.commands.reporting import render_report
 
@@ -88,8 +90,18 @@ _file = click.option(
     "file",
     required=True,
     type=click.Path(path_type=Path),
-    help="The .jwt (or for users .creds) file.",
+    help="The .jwt (or for users .creds) file; '-' reads it from stdin.",
 )
+
+
+def _stdin_or(file: Path) -> tuple[Path, str | None]:
+    """('-' means stdin) the label and the already-read text, or the file and None."""
+    if str(file) != "-":
+        return file, None
+    text = sys.stdin.read()
+    if not text.strip():
+        raise click.UsageError("-f -: stdin was empty")
+    return Path("<stdin>"), text
 
 
 @click.command("account")
@@ -97,7 +109,7 @@ _file = click.option(
 @click.option("--overwrite", is_flag=True, help="Replace an existing account with the same key.")
 @click.option("--skip", is_flag=True, help="Import even if validation finds problems.")
 @click.option("--force", is_flag=True, help="Re-sign an account issued by another operator.")
-@click.option("-K", "--private-key", "signer", help="Operator key used to re-sign.")
+@click.option("-K", "--private-key", "signer", type=KEY, help="Operator key used to re-sign.")
 @_json
 @pass_app
 def import_account(
@@ -114,7 +126,10 @@ def import_account(
     from nscpy.actions.importing import ImportAccount
     from nscpy.actions.importing import import_account as run
 
-    spec = ImportAccount(file=file, overwrite=overwrite, skip=skip, force=force, signer=signer)
+    file, text = _stdin_or(file)
+    spec = ImportAccount(
+        file=file, overwrite=overwrite, skip=skip, force=force, signer=signer, text=text
+    )
     render_report(run(app.workspace, spec), as_json)
 
 
@@ -129,5 +144,6 @@ def import_user(app: AppContext, /, file: Path, overwrite: bool, skip: bool, as_
     from nscpy.actions.importing import ImportUser
     from nscpy.actions.importing import import_user as run
 
-    spec = ImportUser(file=file, overwrite=overwrite, skip=skip)
+    file, text = _stdin_or(file)
+    spec = ImportUser(file=file, overwrite=overwrite, skip=skip, text=text)
     render_report(run(app.workspace, spec), as_json)

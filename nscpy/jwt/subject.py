@@ -17,6 +17,7 @@ __all__ = [
     "count_token_wildcards",
     "is_contained_in",
     "is_valid_subject",
+    "subject_problem",
     "is_valid_publish_subject",
     "is_valid_literal_subject",
     "is_literal",
@@ -151,6 +152,24 @@ def is_valid_subject(subject: str) -> bool:
         elif token in _SERVER_WHITESPACE:
             return False
     return True
+
+
+def subject_problem(subject: str) -> str | None:
+    """Why nats-server could never match subject (for a flag's error), or None if it can.
+
+    Stricter than validate_subject on purpose: the jwt library would store 'orders.>.x', but
+    the server treats a permission with it as one that matches nothing, silently."""
+    if subject == "":
+        return "it is empty"
+    tokens = subject.split(_SEP)
+    for index, token in enumerate(tokens):
+        if token == "":
+            return "it has an empty token (a leading, trailing or doubled '.')"
+        if not _SERVER_WHITESPACE.isdisjoint(token):
+            return "it contains whitespace"
+        if token == _FWC and index != len(tokens) - 1:
+            return "'>' matches the rest of a subject, so it must be the last token"
+    return None
 
 
 def is_literal(subject: str) -> bool:

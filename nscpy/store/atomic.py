@@ -20,13 +20,16 @@ from pathlib import Path
 from types import TracebackType
 
 from nscpy.store import journal
-from nscpy.store.errors import StoreError, StoreIOError, StoreLocked
+from nscpy.store.errors import StoreError, StoreIOError, StoreLocked, UnsafePath
 
 __all__ = [
     "DIR_MODE",
     "FILE_MODE",
     "FileLock",
     "atomic_write",
+    "check_below",
+    "open_below",
+    "write_output",
     "ensure_dir",
     "fsync_dir",
     "io_error",
@@ -35,6 +38,7 @@ __all__ = [
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
+# layout.TEMP_MARK; with its 12 hex digits within layout.TEMP_TAG_MAX (new names leave room)
 _TMP_MARK = ".tmp-"
 
 
@@ -69,8 +73,46 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def check_below(root: Path, path: Path) -> None:
+    """Refuse path unless every directory between root and path is a real directory.
+
+    A store whose shard or creds directory was replaced by a symbolic link would otherwise
+    have seeds written wherever the link points. root itself may be a link (a keystore on
+    another volume is the user's choice); nothing below it may be. Missing levels are fine.
+    The check is by lstat, level by level: writes use open_below, which cannot be raced; this
+    serves removals and the pre-flight checks a use case makes before its first write.
+    """
+    import stat  # here: describe's start-up imports this module but never writes
+
+    try:
+        rel = path.relative_to(root)
+    except ValueError:
+        raise UnsafePath(f"refusing to write {str(path)!r}: it is outside {str(root)!r}") from None
+    probe = root
+    for part in rel.parts[:-1]:
+        probe = probe / part
+        try:
+            mode = os.lstat(probe).st_mode
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise io_error("inspect", probe, exc) from exc
+        if stat.S_ISLNK(mode):
+            raise UnsafePath(
+                f"refusing to write {str(path)!r}: {str(probe)!r} is a symbolic link, and "
+                "directories inside the store must be real directories; replace the link "
+                "with a directory"
+            )
+        if not stat.S_ISDIR(mode):
+            raise StoreIOError(
+                errno.ENOTDIR, f"cannot write {str(path)!r}: {str(probe)!r} is not a directory"
+            )
+
+
 def ensure_dir(path: Path) -> list[Path]:
-    """mkdir -p with mode 0700 for each created level; returns the created dirs, top first."""
+    """mkdir -p with mode 0700 for each created level; returns the created dirs, top first.
+
+    It follows links; store writes reach their directory through open_below instead."""
     missing: list[Path] = []
     probe = path
     while not probe.is_dir():
@@ -96,10 +138,84 @@ def ensure_dir(path: Path) -> list[Path]:
     return created
 
 
-def _write_temp(path: Path, data: bytes, mode: int, sync: bool) -> Path:
-    tmp = _temp_path(path)
+def open_below(root: Path, directory: Path) -> tuple[int, list[Path]]:
+    """A descriptor of directory, reached from root one level at a time with O_NOFOLLOW and
+    made (0700) where missing; returns it with the levels created, top first.
+
+    Unlike check_below followed by path-based calls, nothing can swap a level for a link
+    between the check and the write: each level is opened relative to the one above it, and a
+    link at any level below root is UnsafePath. root itself may be a link, and is created if
+    missing. The caller closes the descriptor.
+    """
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
+        rel = directory.relative_to(root)
+    except ValueError:
+        raise UnsafePath(
+            f"refusing to write in {str(directory)!r}: it is outside {str(root)!r}"
+        ) from None
+    created = ensure_dir(root)
+    try:
+        fd = os.open(root, _DIR_FLAGS)
+    except OSError as exc:
+        raise io_error("open directory", root, exc) from exc
+    here = root
+    try:
+        for part in rel.parts:
+            here = here / part
+            made = False
+            try:
+                os.mkdir(part, DIR_MODE, dir_fd=fd)
+                made = True
+            except FileExistsError:
+                pass  # a directory (checked by the open below), a link, or a file
+            except OSError as exc:
+                raise io_error("create directory", here, exc) from exc
+            try:
+                sub = os.open(part, _DIR_FLAGS | os.O_NOFOLLOW, dir_fd=fd)
+            except OSError as exc:
+                raise _not_a_directory(here, exc) from None
+            os.close(fd)
+            fd = sub
+            if made:
+                os.fchmod(fd, DIR_MODE)  # mkdir's mode is filtered by the umask
+                created.append(here)
+                journal.note_dirs([here])  # after: a crash just before leaves an empty dir
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd, created
+
+
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
+
+
+def _not_a_directory(path: Path, exc: OSError) -> StoreError:
+    if os.path.islink(path):
+        return UnsafePath(
+            f"refusing to write through {str(path)!r}: it is a symbolic link, and directories "
+            "inside the store must be real directories; replace the link with a directory"
+        )
+    if exc.errno == errno.ENOTDIR:
+        return StoreIOError(
+            errno.ENOTDIR, f"cannot create directory {str(path)!r}: a file is in the way"
+        )
+    return io_error("open directory", path, exc)
+
+
+def _fsync_dir_fd(fd: int, path: Path) -> None:
+    try:
+        os.fsync(fd)
+    except OSError as exc:
+        if exc.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):
+            raise io_error("flush directory", path, exc) from exc
+
+
+def _write_temp(path: Path, data: bytes, mode: int, sync: bool, dir_fd: int | None) -> str:
+    """Write data to a new temp file beside path; its name (relative to dir_fd when given)."""
+    tmp = str(_temp_path(path) if dir_fd is None else _temp_path(path).name)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW
+    try:
+        fd = os.open(tmp, flags, mode, dir_fd=dir_fd)
     except OSError as exc:
         raise io_error("write", path, exc) from exc
     try:
@@ -111,19 +227,19 @@ def _write_temp(path: Path, data: bytes, mode: int, sync: bool) -> Path:
             os.fsync(fd)
     except OSError as exc:
         os.close(fd)
-        _unlink_quietly(tmp)
+        _unlink_quietly(tmp, dir_fd)
         raise io_error("write", path, exc) from exc
     except BaseException:
         os.close(fd)
-        _unlink_quietly(tmp)
+        _unlink_quietly(tmp, dir_fd)
         raise
     os.close(fd)
     return tmp
 
 
-def _unlink_quietly(path: Path) -> None:
+def _unlink_quietly(path: Path | str, dir_fd: int | None = None) -> None:
     try:
-        os.unlink(path)
+        os.unlink(path, dir_fd=dir_fd)
     except OSError:
         pass
 
@@ -132,39 +248,120 @@ def _as_bytes(data: bytes | str) -> bytes:
     return data.encode("utf-8") if isinstance(data, str) else data
 
 
-def atomic_write(path: Path, data: bytes | str, *, mode: int = FILE_MODE) -> None:
-    """Replace path with data (temp + fsync + rename + fsync dir); parents are made 0700."""
-    created = ensure_dir(path.parent)
-    journal.note_write(path)
-    tmp = _write_temp(path, _as_bytes(data), mode, sync=True)
-    try:
-        os.replace(tmp, path)
-    except OSError as exc:
-        _unlink_quietly(tmp)
-        raise io_error("write", path, exc) from exc
-    fsync_dir(path.parent)
+def _parent(path: Path, root: Path | None) -> tuple[int | None, list[Path]]:
+    """(descriptor of path's directory or None, levels created): open_below with root."""
+    if root is None:
+        return None, ensure_dir(path.parent)
+    return open_below(root, path.parent)
+
+
+def _finish(path: Path, dir_fd: int | None, created: list[Path]) -> None:
+    """Flush the new name (and the directories created for it) to disk."""
+    if dir_fd is None:
+        fsync_dir(path.parent)
+    else:
+        _fsync_dir_fd(dir_fd, path.parent)
     if created:
         fsync_dir(created[0].parent)
 
 
-def atomic_create(path: Path, data: bytes | str, *, mode: int = FILE_MODE) -> bool:
+def atomic_write(
+    path: Path, data: bytes | str, *, mode: int = FILE_MODE, root: Path | None = None
+) -> None:
+    """Replace path with data (temp + fsync + rename + fsync dir); parents are made 0700.
+
+    With root (the store directory path lies in), path's directory is reached from root
+    without following links (open_below): a linked directory inside the store is refused."""
+    dir_fd, created = _parent(path, root)
+    try:
+        journal.note_write(path)
+        tmp = _write_temp(path, _as_bytes(data), mode, True, dir_fd)
+        try:
+            if dir_fd is None:
+                os.replace(tmp, path)
+            else:
+                os.replace(tmp, path.name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+        except OSError as exc:
+            _unlink_quietly(tmp, dir_fd)
+            raise io_error("write", path, exc) from exc
+        _finish(path, dir_fd, created)
+    finally:
+        if dir_fd is not None:
+            os.close(dir_fd)
+
+
+def atomic_create(
+    path: Path, data: bytes | str, *, mode: int = FILE_MODE, root: Path | None = None
+) -> bool:
     """Create path with data only if it does not exist; returns False (and writes nothing) if
     it does. Uses link(2), which, unlike rename, refuses to replace an existing name."""
-    created = ensure_dir(path.parent)
-    journal.note_write(path)
-    tmp = _write_temp(path, _as_bytes(data), mode, sync=True)
+    dir_fd, created = _parent(path, root)
     try:
-        os.link(tmp, path)
-    except FileExistsError:
-        return False
+        journal.note_write(path)
+        tmp = _write_temp(path, _as_bytes(data), mode, True, dir_fd)
+        try:
+            if dir_fd is None:
+                os.link(tmp, path)
+            else:
+                os.link(tmp, path.name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+        except FileExistsError:
+            return False
+        except OSError as exc:
+            raise io_error("write", path, exc) from exc
+        finally:
+            _unlink_quietly(tmp, dir_fd)
+        _finish(path, dir_fd, created)
+        return True
+    finally:
+        if dir_fd is not None:
+            os.close(dir_fd)
+
+
+# Paths that name a stream rather than a file, even when they resolve to a regular file
+# (/dev/stdout redirected with '>'): writing goes into them, never a rename over them.
+_STREAM_DIRS = ("/dev/", "/proc/")
+
+
+def write_output(path: Path, data: bytes | str, *, mode: int = FILE_MODE) -> None:
+    """Write a command's -o FILE: regular files (or a new name) get atomic_write with mode;
+    anything else -- a named pipe, a character device, /dev/stdout, a process substitution --
+    is opened and written into, as a shell redirection would, never replaced by a file."""
+    import stat
+
+    try:
+        own = os.lstat(path)
+    except FileNotFoundError:
+        atomic_write(path, data, mode=mode)
+        return
+    except OSError as exc:
+        raise io_error("inspect", path, exc) from exc
+    if stat.S_ISREG(own.st_mode):
+        atomic_write(path, data, mode=mode)
+        return
+    try:
+        target = os.stat(path)
+    except OSError as exc:
+        raise io_error("write", path, exc) from exc
+    if stat.S_ISDIR(target.st_mode):
+        raise StoreIOError(errno.EISDIR, f"cannot write {str(path)!r}: it is a directory")
+    linked_file = stat.S_ISREG(target.st_mode)
+    if linked_file and not os.path.abspath(path).startswith(_STREAM_DIRS):
+        atomic_write(path, data, mode=mode)  # a link to a file: replaced, as before
+        return
+    # a stream; for a regular file behind /dev/stdout, append as the shell's '>>' or after '>'
+    flags = os.O_WRONLY | os.O_CLOEXEC | (os.O_APPEND if linked_file else 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        raise io_error("open", path, exc) from exc
+    try:
+        view = memoryview(_as_bytes(data))
+        while view:
+            view = view[os.write(fd, view) :]
     except OSError as exc:
         raise io_error("write", path, exc) from exc
     finally:
-        _unlink_quietly(tmp)
-    fsync_dir(path.parent)
-    if created:
-        fsync_dir(created[0].parent)
-    return True
+        os.close(fd)
 
 
 # (thread id, lock path) -> the FileLock that holds the flock for that thread. A second FileLock
@@ -212,7 +409,7 @@ class FileLock:
             self._joined = True
             self._depth = 1
             return
-        flags = os.O_RDONLY | os.O_CLOEXEC
+        flags = os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW  # a planted link is not followed
         if self.create:
             ensure_dir(self.path.parent)
             flags |= os.O_CREAT

@@ -18,7 +18,7 @@ from pathlib import Path
 from types import TracebackType
 
 from nscpy.store import journal
-from nscpy.store.atomic import FILE_MODE, ensure_dir, fsync_dir, io_error
+from nscpy.store.atomic import FILE_MODE, ensure_dir, fsync_dir, io_error, open_below
 
 __all__ = ["SYNCFS_THRESHOLD", "Batch"]
 
@@ -82,6 +82,7 @@ class Batch:
     def __init__(self) -> None:
         # parent dir -> file name -> item; grouping lets each directory be opened once
         self._dirs: dict[Path, dict[str, _Item]] = {}
+        self._roots: dict[Path, Path] = {}
         self._removals: list[Path] = []
         self.committed: list[Path] = []
         self.skipped: list[Path] = []
@@ -90,9 +91,20 @@ class Batch:
         return sum(len(v) for v in self._dirs.values()) + len(self._removals)
 
     def write(
-        self, path: Path, data: bytes | str, *, mode: int = FILE_MODE, exclusive: bool = False
+        self,
+        path: Path,
+        data: bytes | str,
+        *,
+        mode: int = FILE_MODE,
+        exclusive: bool = False,
+        root: Path | None = None,
     ) -> None:
-        """Stage a write; exclusive=True creates the file only if absent (see commit)."""
+        """Stage a write; exclusive=True creates the file only if absent (see commit).
+
+        With root, no directory between root and path may be a symbolic link (at commit, each
+        directory is reached from root without following links: atomic.open_below)."""
+        if root is not None:
+            self._roots[path.parent] = root
         self._dirs.setdefault(path.parent, {})[path.name] = _Item(_as_bytes(data), mode, exclusive)
 
     def staged(self, path: Path) -> bytes | None:
@@ -107,6 +119,7 @@ class Batch:
     def discard(self) -> None:
         """Forget everything staged; nothing was written yet."""
         self._dirs.clear()
+        self._roots.clear()
         self._removals.clear()
 
     def commit(self, on_exists: Callable[[Path, bytes], None] | None = None) -> list[Path]:
@@ -158,13 +171,19 @@ class Batch:
         umask = _current_umask()
         tag = f".tmp-{os.urandom(5).hex()}"
         for d, items in self._dirs.items():
-            for created in ensure_dir(d):
-                touched.add(created.parent)
+            root = self._roots.get(d)
+            if root is not None:
+                # reached from the store root without following links (atomic.open_below)
+                dfd, created = open_below(root, d)
+            else:
+                created = ensure_dir(d)
+                try:
+                    dfd = os.open(d, os.O_RDONLY | os.O_DIRECTORY)
+                except OSError as exc:
+                    raise io_error("open directory", d, exc) from exc
+            opened[d] = dfd
+            touched.update(c.parent for c in created)
             touched.add(d)
-            try:
-                dfd = opened[d] = os.open(d, os.O_RDONLY | os.O_DIRECTORY)
-            except OSError as exc:
-                raise io_error("open directory", d, exc) from exc
             for n, (name, it) in enumerate(items.items()):
                 temp = f".{name}{tag}{n}"
                 try:

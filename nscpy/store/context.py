@@ -106,7 +106,7 @@ def save_context(paths: StorePaths, ctx: Context) -> bool:
     """Atomically write nsc.json (0600); returns False, writing nothing, under NSC_CWD_ONLY."""
     if paths.cwd_only:
         return False
-    atomic.atomic_write(paths.nsc_json, ctx.to_json())
+    atomic.atomic_write(paths.nsc_json, ctx.to_json(), root=paths.config_dir)
     return True
 
 

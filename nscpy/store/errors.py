@@ -8,9 +8,11 @@ __all__ = [
     "StoreError",
     "NotFound",
     "AlreadyExists",
+    "AmbiguousName",
     "KeyConflict",
     "InvalidName",
     "StoreLocked",
+    "UnsafePath",
     "StoreIOError",
     "CorruptStore",
     "InvalidCreds",
@@ -24,6 +26,10 @@ class StoreError(NscError):
 
 class NotFound(StoreError, LookupError):
     """An operator, account, user, key or creds file that is not in the store."""
+
+
+class AmbiguousName(StoreError, LookupError):
+    """A name given on the command line matches several stored names: never pick one."""
 
 
 class AlreadyExists(StoreError):
@@ -48,6 +54,10 @@ class StoreIOError(StoreError, OSError):
     def __str__(self) -> str:
         # OSError would prefix "[Errno N] "; the message already names the path and reason.
         return str(self.strerror) if self.strerror is not None else super().__str__()
+
+
+class UnsafePath(StoreError):
+    """A directory inside the store is a symbolic link: writing through it could land anywhere."""
 
 
 class CorruptStore(StoreError):

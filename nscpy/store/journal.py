@@ -171,18 +171,39 @@ def recover(log: Path) -> list[str] | None:
         return None
     journal = Journal(log)
     for line in lines:
-        try:
-            entry = json.loads(line)
-        except ValueError:
+        entry = _parse(line, json.loads, base64.b64decode)
+        if entry is None:
             continue  # the record being written when the process died: its write never ran
-        if "dir" in entry:
-            journal._dirs.append(Path(entry["dir"]))
-            continue
-        path = Path(entry["path"])
-        if path not in journal._before:
-            data = None if entry["data"] is None else base64.b64decode(entry["data"])
-            journal._before[path] = (data, int(entry["mode"]))
+        path, before = entry
+        if before is None:
+            journal._dirs.append(path)
+        elif path not in journal._before:
+            journal._before[path] = before
     return journal.rollback()
+
+
+def _parse(
+    line: bytes, loads: Callable[[bytes], object], b64decode: Callable[[str], bytes]
+) -> tuple[Path, tuple[bytes | None, int] | None] | None:
+    """(path, (old bytes or None, mode)) for a file record, (path, None) for a directory
+    record, None for anything else (a torn last line)."""
+    try:
+        entry = loads(line)
+    except ValueError:
+        return None
+    if not isinstance(entry, dict):
+        return None
+    if isinstance(entry.get("dir"), str):
+        return Path(entry["dir"]), None
+    path, data, mode = entry.get("path"), entry.get("data", 0), entry.get("mode")
+    if not (
+        isinstance(path, str) and isinstance(mode, int) and isinstance(data, (str, type(None)))
+    ):
+        return None
+    try:
+        return Path(path), (None if data is None else b64decode(data), mode)
+    except ValueError:
+        return None
 
 
 def active() -> Journal | None:

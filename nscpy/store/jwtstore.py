@@ -22,6 +22,7 @@ from nscpy.store.batch import Batch
 from nscpy.store.errors import AlreadyExists, CorruptStore, NotFound, StoreError
 from nscpy.store.keystore import AnyPair, KeyStore
 from nscpy.store.layout import CREDS_EXT, JWT_EXT, NSC_FILE, StorePaths, validate_name
+from nscpy.store.names import check_new_name
 
 __all__ = ["NSC_VERSION", "DataStore", "StoreBatch", "StoreInfo"]
 
@@ -48,6 +49,12 @@ def _read_text(path: Path, what: str) -> str:
         return path.read_text("utf-8").strip()
     except FileNotFoundError:
         raise NotFound(f"{what} does not exist ({str(path)!r})") from None
+    except UnicodeDecodeError as exc:
+        # name the file and the offset, never the bytes: a damaged file may hold a secret
+        raise CorruptStore(
+            f"{what} ({str(path)!r}) is not UTF-8 text (bad byte at offset {exc.start}); "
+            "restore it from a backup or remove it"
+        ) from None
     except OSError as exc:
         raise atomic.io_error("read", path, exc) from exc
 
@@ -74,6 +81,27 @@ class DataStore:
         self.paths = paths
         self.lock_timeout = lock_timeout
 
+    def check_writable(self, *paths: Path) -> None:
+        """UnsafePath if writing any of these data store paths would go through a linked
+        directory (lets a use case refuse before its first write rather than half-way)."""
+        for path in paths:
+            atomic.check_below(self.paths.data_dir, path)
+
+    # -- new names -----------------------------------------------------------------------------
+    def new_operator_name(self, name: str) -> str:
+        """The name to store for a new operator (NFC), or InvalidName (see store.names)."""
+        existing = [e.name for e in _list_dir(self.paths.data_dir)]
+        return check_new_name(name, "operator", existing, self.paths.reserved_operator_names())
+
+    def new_account_name(self, operator: str, name: str) -> str:
+        """The name to store for a new account of operator (NFC), or InvalidName."""
+        existing = [e.name for e in _list_dir(self.paths.accounts_dir(operator))]
+        return check_new_name(name, "account", existing)
+
+    def new_user_name(self, operator: str, account: str, name: str) -> str:
+        """The name to store for a new user of the account (NFC), or InvalidName."""
+        return check_new_name(name, "user", self.list_users(operator, account))
+
     # -- operators -----------------------------------------------------------------------------
     def create_operator(self, name: str, jwt: str | None = None, *, managed: bool = False) -> Path:
         """Create <root>/<name> with accounts/, <name>.jwt (if given) and .nsc.
@@ -82,6 +110,7 @@ class DataStore:
         makes both nsc and nscpy see an operator, is written last, so a crash leaves either
         nothing or a directory neither tool lists. A non-empty target is AlreadyExists.
         """
+        name = self.new_operator_name(name)
         final = self.paths.operator_dir(name)
         root = self.paths.data_dir
         atomic.ensure_dir(root)
@@ -110,7 +139,7 @@ class DataStore:
             if tmp.exists():
                 _rmtree(tmp)
         atomic.fsync_dir(root)
-        atomic.atomic_write(final / NSC_FILE, StoreInfo(name, managed=managed).to_json())
+        atomic.atomic_write(final / NSC_FILE, StoreInfo(name, managed=managed).to_json(), root=root)
         return final
 
     def info(self, operator: str) -> StoreInfo:
@@ -157,7 +186,7 @@ class DataStore:
         """Atomically replace the operator JWT."""
         self.require_operator(operator)
         path = self.paths.operator_jwt(operator)
-        atomic.atomic_write(path, jwt)
+        atomic.atomic_write(path, jwt, root=self.paths.data_dir)
         return path
 
     # -- accounts ------------------------------------------------------------------------------
@@ -188,11 +217,12 @@ class DataStore:
         """Atomically create or replace the account JWT."""
         self.require_operator(operator)
         path = self.paths.account_jwt(operator, account)
-        atomic.atomic_write(path, jwt)
+        atomic.atomic_write(path, jwt, root=self.paths.data_dir)
         return path
 
     def create_account(self, operator: str, account: str, jwt: str) -> Path:
         """Write a new account; AlreadyExists if any account has this name in any case."""
+        account = self.new_account_name(operator, account)
         with self.lock(operator):
             other = self.find_account(operator, account)
             if other is not None:
@@ -242,22 +272,24 @@ class DataStore:
         self._require_account(operator, account)
         path = self.paths.user_jwt(operator, account, user)
         with self.lock(operator):
-            atomic.atomic_write(path, jwt)
+            atomic.atomic_write(path, jwt, root=self.paths.data_dir)
         return path
 
     def create_user(self, operator: str, account: str, user: str, jwt: str) -> Path:
         """Write a new user; AlreadyExists if the account already has one of this name."""
         self._require_account(operator, account)
+        user = self.new_user_name(operator, account, user)
         path = self.paths.user_jwt(operator, account, user)
         # link(2) is the arbiter between parallel creators; the lock keeps transactions whole
         with self.lock(operator):
-            if not atomic.atomic_create(path, jwt):
+            if not atomic.atomic_create(path, jwt, root=self.paths.data_dir):
                 raise AlreadyExists(f"user {user!r} already exists in account {account!r}")
         return path
 
     def delete_user(self, operator: str, account: str, user: str) -> None:
         """Remove a user JWT; NotFound if it is not there."""
         path = self.paths.user_jwt(operator, account, user)
+        atomic.check_below(self.paths.data_dir, path)
         with self.lock(operator):
             journal.note_write(path)
             try:
@@ -308,7 +340,8 @@ class DataStore:
                 raise atomic.io_error("read", path, exc) from exc
             new = fn(old)
             if new is not None and new != old:
-                atomic.atomic_write(path, new)
+                inside = path.is_relative_to(self.paths.data_dir)
+                atomic.atomic_write(path, new, root=self.paths.data_dir if inside else None)
             return new
 
     @contextlib.contextmanager
@@ -343,13 +376,13 @@ class StoreBatch:
     def write_account(self, account: str, jwt: str) -> Path:
         """Stage an account JWT."""
         path = self.store.paths.account_jwt(self.operator, account)
-        self.raw.write(path, jwt)
+        self.raw.write(path, jwt, root=self.store.paths.data_dir)
         return path
 
     def write_user(self, account: str, user: str, jwt: str) -> Path:
         """Stage a user JWT (the account must exist on disk or be staged in this batch)."""
         path = self._users_dir(account) / (validate_name(user, "user") + JWT_EXT)
-        self.raw.write(path, jwt)
+        self.raw.write(path, jwt, root=self.store.paths.data_dir)
         return path
 
     def _users_dir(self, account: str) -> Path:

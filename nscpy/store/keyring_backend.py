@@ -98,7 +98,7 @@ class KeyringSeedBackend:
     def put(self, public_key: str, seed: str) -> bool:
         """Store the seed unless the same one is there; KeyConflict if a different one is."""
         stored = self._store(public_key, seed)
-        atomic.atomic_write(self.ref_path(public_key), self.service)
+        atomic.atomic_write(self.ref_path(public_key), self.service, root=self.paths.keystore_dir)
         return stored
 
     def stage(self, batch: Batch, public_key: str, seed: str) -> None:

@@ -18,7 +18,7 @@ from typing import NamedTuple, Protocol
 from nscpy import keys
 from nscpy.store import atomic, journal
 from nscpy.store.batch import Batch
-from nscpy.store.errors import CorruptStore, InvalidCreds, KeyConflict, NotFound
+from nscpy.store.errors import CorruptStore, InvalidCreds, KeyConflict, NotFound, StoreIOError
 from nscpy.store.layout import GITIGNORE_TEXT, NKEY_EXT, StorePaths
 
 __all__ = [
@@ -126,6 +126,8 @@ class FileSeedBackend:
             text = path.read_text("utf-8")
         except FileNotFoundError:
             return None
+        except UnicodeDecodeError:
+            raise CorruptStore(f"{str(path)!r} does not hold a valid seed: not text") from None
         except OSError as exc:
             raise atomic.io_error("read", path, exc) from exc
         return _check_seed_file(public_key, text, path)
@@ -135,7 +137,7 @@ class FileSeedBackend:
 
         public_key must be the seed's own public key (KeyStore derives it)."""
         path = self.paths.key_path(public_key, trusted=True)
-        if atomic.atomic_create(path, seed):
+        if atomic.atomic_create(path, seed, root=self.paths.keystore_dir):
             return True
         self._same_or_conflict(path, seed.encode())
         return False
@@ -150,7 +152,7 @@ class FileSeedBackend:
             return
         existing = self._read(path, public_key)
         if existing is None:
-            batch.write(path, seed, exclusive=True)
+            batch.write(path, seed, exclusive=True, root=self.paths.keystore_dir)
         elif existing != seed:
             raise _conflict(public_key, path)
 
@@ -170,12 +172,43 @@ class FileSeedBackend:
     def remove(self, public_key: str) -> bool:
         """Delete the seed file and, as nsc does, its shard directory if now empty."""
         path = self.paths.key_path(public_key)
+        atomic.check_below(self.paths.keystore_dir, path)
         if not _unlink(path):
             return False
         with contextlib.suppress(OSError):
             os.rmdir(path.parent)  # fails harmlessly if other keys share the shard
         atomic.fsync_dir(path.parent if path.parent.exists() else path.parent.parent)
         return True
+
+    def problems(self) -> list[str]:
+        """One line per damaged seed file under keys/ (for validate); never the file's content.
+
+        A file is damaged when its name is not <public key>.nk in the shard the key belongs in,
+        or it does not hold exactly that key's seed (garbage, or another key's or role's)."""
+        out: list[str] = []
+        for name in self._walk():
+            path = Path(name)
+            public_key = path.name[: -len(NKEY_EXT)]
+            try:
+                if path != self.paths.key_path(public_key):
+                    out.append(f"{name!r} is not where the seed of {public_key} belongs")
+                    continue
+            except keys.NKeyError:
+                out.append(f"{name!r} is not named after a public key")
+                continue
+            try:
+                self._read(path, public_key)
+            except (CorruptStore, StoreIOError) as exc:
+                out.append(str(exc))
+        return out
+
+    def _walk(self) -> list[str]:
+        found: list[str] = []
+        for root, _dirs, names in os.walk(self.paths.keys_dir):
+            for name in names:
+                if name.endswith(NKEY_EXT) and not atomic.is_temp_name(name):
+                    found.append(os.path.join(root, name))
+        return sorted(found)
 
     def public_keys(self) -> list[str]:
         """Public keys of every .nk file under keys/<K>/<XY>/."""
@@ -228,8 +261,14 @@ class KeyStore:
         # nsc writes it whenever it stores a key and never overwrites a user's edited copy.
         if self._gitignore_checked or not self.paths.git_ignore:
             return
-        atomic.atomic_create(self.paths.gitignore, GITIGNORE_TEXT)
+        atomic.atomic_create(self.paths.gitignore, GITIGNORE_TEXT, root=self.paths.keystore_dir)
         self._gitignore_checked = True
+
+    def check_writable(self, *paths: Path) -> None:
+        """UnsafePath if writing any of these keystore paths would go through a linked directory
+        (lets a use case refuse before its first write rather than half-way)."""
+        for path in paths:
+            atomic.check_below(self.paths.keystore_dir, path)
 
     # -- seeds ---------------------------------------------------------------------------------
     def put(self, key: str | AnyPair) -> str:
@@ -281,7 +320,7 @@ class KeyStore:
         _check_creds_text(text)
         path = self.paths.creds_path(operator, account, user)
         self._ensure_gitignore()
-        atomic.atomic_write(path, text)
+        atomic.atomic_write(path, text, root=self.paths.keystore_dir)
         return path
 
     def read_creds(self, operator: str, account: str, user: str) -> str:
@@ -300,6 +339,7 @@ class KeyStore:
     def remove_creds(self, operator: str, account: str, user: str) -> bool:
         """Delete the user's creds file; False if there was none."""
         path = self.paths.creds_path(operator, account, user)
+        atomic.check_below(self.paths.keystore_dir, path)
         if not _unlink(path):
             return False
         atomic.fsync_dir(path.parent)
@@ -322,7 +362,7 @@ class KeyStore:
         """Add a creds write for an already computed creds path (see StorePaths.creds_path)."""
         _check_creds_text(text)
         self._ensure_gitignore()
-        batch.write(path, text)
+        batch.write(path, text, root=self.paths.keystore_dir)
         return path
 
     def commit(self, batch: Batch) -> builtins.list[Path]:

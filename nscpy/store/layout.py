@@ -37,9 +37,12 @@ __all__ = [
     "JWT_EXT",
     "KEYS_DIR",
     "MAX_NAME_BYTES",
+    "MAX_NEW_NAME_BYTES",
     "NKEY_EXT",
     "NSC_FILE",
     "NSC_JSON",
+    "TEMP_MARK",
+    "TEMP_TAG_MAX",
     "USERS_DIR",
     "StorePaths",
     "key_relpath",
@@ -63,6 +66,13 @@ GITIGNORE_TEXT = "# ignore all nk files \n**/*.nk\n\n# ignore all creds files\n*
 
 # The longest name is limited by "<name>.creds" fitting the common 255-byte file name limit.
 MAX_NAME_BYTES = 255 - len(CREDS_EXT)
+# Writers name temp files ".<file>.tmp-<tag>" (atomic, batch) and deleted accounts
+# ".<A>.deleted-<tag>"; the tag (random hex plus a counter) is at most TEMP_TAG_MAX characters.
+TEMP_MARK = ".tmp-"
+TEMP_TAG_MAX = 24
+# A *new* name must leave room for the longest file made from it, a creds temp file, so that a
+# write never fails half-way with the JWT and seed written and the creds refused.
+MAX_NEW_NAME_BYTES = 255 - len(".") - len(CREDS_EXT) - len(TEMP_MARK) - TEMP_TAG_MAX
 
 _KINDS = ("operator", "account", "user")
 # Bidi embeddings/overrides/isolates let a name display as something it is not in listings.
@@ -118,6 +128,16 @@ class StorePaths(NamedTuple):
     def with_store_root(self, store_root: Path | str) -> StorePaths:
         """A copy whose data store is store_root (nsc.json's store_root or `env -s`)."""
         return self._replace(data_dir=Path(store_root))
+
+    def reserved_operator_names(self) -> tuple[str, ...]:
+        """Names the store's own files take in the data store directory (with -H, all three
+        directories are one, so an operator named "keys" or "nsc.json" would collide)."""
+        reserved: list[str] = []
+        if self.config_dir == self.data_dir:
+            reserved.append(NSC_JSON)
+        if self.keystore_dir == self.data_dir:
+            reserved += [KEYS_DIR, CREDS_DIR, GITIGNORE_NAME]
+        return tuple(reserved)
 
     # -- config --------------------------------------------------------------------------------
     @property

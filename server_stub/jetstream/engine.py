@@ -5,15 +5,22 @@ the bus, the periodic tick (redelivery, request expiry, max_age) and group commi
 appended to the stream's log at once, but its ack is held until the next `flush()` has fsynced
 the log, so an acknowledged message is always on stable storage; with an asyncio loop the flush
 runs via `call_soon`, batching every publish that arrived in the same loop iteration.
+
+Failures stay local. A write or fsync that fails answers the publishes it concerns with
+nats-server's 503 / 10077 instead of an ack; a failed background write (limits, consumer
+state, the log index) is logged once and retried by the next tick. A stream whose files cannot
+be read back is offline: its API calls answer 500 / 10194 with the reason, STREAM.LIST names it
+under `offline`, STREAM.DELETE discards it, and the rest of the account is served as usual.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
-import shutil
+import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,19 +29,16 @@ from server_stub.jetstream import errors
 from server_stub.jetstream.api import API_SUBJECTS, JsAccount, not_enabled_response
 from server_stub.jetstream.config import JetStreamConfig, JsLimits
 from server_stub.jetstream.consumer import Consumer, ConsumerConfig, Outgoing, status
-from server_stub.jetstream.crypto import Sealer, make_sealer, master_key
-from server_stub.jetstream.filestore import (
-    DEFAULT_BLOCK_SIZE,
-    FileStore,
-    check_key,
-    read_sealed_file,
-    write_sealed_file,
-)
+from server_stub.jetstream.crypto import master_key
+from server_stub.jetstream.filestore import DEFAULT_BLOCK_SIZE
 from server_stub.jetstream.memstore import MemStore
-from server_stub.jetstream.stream import Stream, StreamConfig
+from server_stub.jetstream.offline import OfflineStreams
+from server_stub.jetstream.storage import StreamFiles
+from server_stub.jetstream.stream import PublishResult, Stream, StreamConfig
 from server_stub.jetstream.wire import decode_headers, go_json, go_time, loads_request
 
 Clock = Callable[[], int]
+log = logging.getLogger("server_stub.jetstream")
 
 
 class JetStream:
@@ -57,16 +61,17 @@ class JetStream:
         self._clock = clock
         self._loop = loop
         self._tick_interval = tick_interval
-        self._block_size = block_size
         # optional bus extension: deliver to an inbox while showing the stream subject
         self._deliver_as = getattr(bus, "deliver_as", None)
-        self._master = master_key(config.key) if config.cipher and config.key else None
+        master = master_key(config.key) if config.cipher and config.key else None
+        self._files = StreamFiles(self._root(), config.cipher, master, block_size)
         self.accounts: dict[str, JsAccount] = {}
         self._api_subs: dict[str, list[int]] = {}
         self._stream_subs: dict[tuple[str, str], list[int]] = {}
         self._consumer_subs: dict[tuple[str, str, str], list[int]] = {}
-        self._sealers: dict[tuple[str, str], Sealer] = {}
-        self._acks: list[tuple[str, str, bytes]] = []
+        self._offline = OfflineStreams(self._files)  # found on disk, could not be recovered
+        self._acks: list[tuple[str, str, str, bytes]] = []  # account, stream, reply, body
+        self._failing: set[str] = set()  # background writes failing now (logged once each)
         self._fresh: set[tuple[str, str]] = set()
         self._flush_scheduled = False
         self._timer: asyncio.TimerHandle | None = None
@@ -120,10 +125,13 @@ class JetStream:
         self._unsubscribe_api(account)
         js_account = JsAccount(account, limits, self)
         self.accounts[account] = js_account
-        self._recover(js_account)
         self._api_subs[account] = [
             self._bus.subscribe(account, subject, self._on_api) for subject in API_SUBJECTS
         ]
+        try:
+            self._recover(js_account)
+        except Exception:  # a bug in recovery must not take the account's JetStream down
+            log.exception("JetStream account %s: recovery failed", account)
 
     def disable_account(self, account: str) -> None:
         """Stop serving `account` (its files stay) and answer its API with 503 / 10039."""
@@ -137,14 +145,34 @@ class JetStream:
         now = self._clock() if now is None else now
         for account in list(self.accounts.values()):
             for stream in account.streams.values():
-                stream.enforce_limits(now)
+                what = f"limits of stream '{account.name} > {stream.name}'"
+                with self._background(what):
+                    stream.enforce_limits(now)
+                with self._background(f"index of stream '{account.name} > {stream.name}'"):
+                    stream.store.checkpoint()
             for consumers in account.consumers.values():
                 for consumer in list(consumers.values()):
                     self._send(account.name, consumer.tick(now))
                     if consumer.is_inactive(now):
                         account._remove_consumer(consumer)
                     elif consumer.dirty:
-                        self._save_consumer_state(account.name, consumer, sync=False)
+                        what = f"state of consumer {consumer.name} of '{account.name}'"
+                        with self._background(what):
+                            self._save_consumer_state(account.name, consumer, sync=False)
+
+    @contextlib.contextmanager
+    def _background(self, what: str) -> Iterator[None]:
+        """Log a failed background write once (not every tick) and carry on; it is retried."""
+        try:
+            yield
+        except errors.StoreWriteFailed as exc:
+            if what not in self._failing:
+                self._failing.add(what)
+                log.error("JetStream cannot save the %s: %s", what, exc.description)
+        else:
+            if what in self._failing:
+                self._failing.discard(what)
+                log.info("JetStream saved the %s again", what)
 
     def _schedule_tick(self) -> None:
         if self._loop is not None and self._running:
@@ -160,11 +188,19 @@ class JetStream:
     def flush(self) -> None:
         """fsync every store written since the last flush, then send the held acks."""
         self._flush_scheduled = False
+        failed: dict[tuple[str, str], errors.StoreWriteFailed] = {}
         for account in self.accounts.values():
             for stream in account.streams.values():
-                stream.store.sync()
+                try:
+                    stream.store.sync()
+                except errors.StoreWriteFailed as exc:
+                    failed[(account.name, stream.name)] = exc
         acks, self._acks = self._acks, []
-        for account_name, reply, body in acks:
+        for account_name, stream_name, reply, body in acks:
+            error = failed.get((account_name, stream_name))
+            if error is not None:  # not on stable storage: never acknowledged
+                refusal = {"error": error.to_json(), "stream": stream_name, "seq": 0}
+                body = go_json(refusal).encode()
             self._bus.publish(account_name, reply, body)
         fresh, self._fresh = self._fresh, set()
         now = self._clock()
@@ -180,7 +216,14 @@ class JetStream:
         account = self.accounts.get(msg.account)
         if account is None or not msg.reply:
             return
-        response = account.handle(msg.subject, msg.payload, self._clock())
+        if self._offline.owns(msg.account, msg.subject):
+            response = self._offline.answer(msg.account, msg.subject)
+        else:
+            response = account.handle(msg.subject, msg.payload, self._clock())
+            offline = self._offline.listed(msg.account)
+            listing = msg.subject == "$JS.API.STREAM.LIST"
+            if offline and listing and response and "error" not in response:
+                response["offline"] = offline  # as nats-server lists streams it cannot serve
         if response is not None:
             self._bus.publish(msg.account, msg.reply, go_json(response).encode())
 
@@ -194,14 +237,19 @@ class JetStream:
         stream = account.stream_for(msg.subject) if account else None
         if account is None or stream is None:
             return
-        result = account.publish(stream, msg.subject, msg.headers, msg.payload, self._clock())
+        try:
+            result = account.publish(stream, msg.subject, msg.headers, msg.payload, self._clock())
+        except errors.StoreWriteFailed as exc:  # a write after the append (Stream handles that)
+            log.error("JetStream failed to store a msg: %s", exc.description)
+            refusal = {"error": exc.to_json(), "stream": stream.name, "seq": 0}
+            result = PublishResult(refusal)
         body = go_json(result.ack).encode()
         if result.stored is None:
             if msg.reply:
                 self._bus.publish(msg.account, msg.reply, body)
             return
         if msg.reply:
-            self._acks.append((msg.account, msg.reply, body))
+            self._acks.append((msg.account, stream.name, msg.reply, body))
         self._fresh.add((msg.account, stream.name))
         if self._loop is None:
             self.flush()
@@ -298,13 +346,7 @@ class JetStream:
         """A new stream's store; file streams get their directory, key check and meta."""
         if config.storage == "memory":
             return MemStore()
-        directory = self._stream_dir(account, config.name)
-        if directory.exists():  # leftovers of a stream deleted while we were down
-            shutil.rmtree(directory)
-        sealer = self._sealer(account, config.name)
-        check_key(directory, sealer, f"stream {config.name}")
-        self._save_stream_meta(account, config, created)
-        return FileStore(directory, sealer, block_size=self._block_size)
+        return self._files.create(account, config, created)
 
     def stream_changed(self, account: str, stream: Stream, *, added: bool) -> None:
         """(Re)subscribe the stream's subjects and save its config."""
@@ -320,7 +362,7 @@ class JetStream:
             subs.append(self._bus.subscribe(account, direct + ".>", self._on_direct_get))
         self._stream_subs[(account, stream.name)] = subs
         if not added and stream.config.storage == "file":
-            self._save_stream_meta(account, stream.config, stream.created)
+            self._files.save_stream_meta(account, stream.config, stream.created)
 
     def stream_removed(self, account: str, stream: Stream) -> None:
         """Unsubscribe and delete the stream's files."""
@@ -328,26 +370,15 @@ class JetStream:
             self._bus.unsubscribe(sid)
         stream.store.close()
         if stream.config.storage == "file":
-            shutil.rmtree(self._stream_dir(account, stream.name), ignore_errors=True)
-        self._sealers.pop((account, stream.name), None)
+            self._files.remove_stream(account, stream.name)
 
     def consumer_changed(self, account: str, consumer: Consumer, *, added: bool) -> None:
         """Subscribe the consumer's pull and ack subjects; persist a durable one."""
-        key = (account, consumer.stream.name, consumer.name)
-        base = f"{consumer.stream.name}.{consumer.name}"
-        self._consumer_subs[key] = [
-            self._bus.subscribe(account, f"$JS.API.CONSUMER.MSG.NEXT.{base}", self._on_next),
-            self._bus.subscribe(account, f"$JS.ACK.{base}.>", self._on_ack),
-        ]
-        self._watch_interest(account, consumer)
+        self._subscribe_consumer(account, consumer)
         if self._persists(consumer):
-            directory = self._consumer_dir(account, consumer)
-            directory.mkdir(parents=True, exist_ok=True)
-            meta = {"config": consumer.config.json_for_state(), "created": consumer.created}
-            write_sealed_file(
-                directory / "meta.inf",
-                self._sealer(account, consumer.stream.name),
-                json.dumps(meta).encode(),
+            stream = consumer.stream.name
+            self._files.save_consumer(
+                account, stream, consumer.name, consumer.config.json_for_state(), consumer.created
             )
             self._save_consumer_state(account, consumer, sync=True)
 
@@ -357,80 +388,59 @@ class JetStream:
         for sid in self._consumer_subs.pop((account, consumer.stream.name, consumer.name), []):
             self._bus.unsubscribe(sid)
         if self._persists(consumer):
-            shutil.rmtree(self._consumer_dir(account, consumer), ignore_errors=True)
+            self._files.remove_consumer(account, consumer.stream.name, consumer.name)
 
     # -- files ---------------------------------------------------------------------------
     def _root(self) -> Path:
         return self.config.store_dir / "jetstream"
 
-    def _stream_dir(self, account: str, stream: str) -> Path:
-        return self._root() / account / "streams" / stream
-
-    def _consumer_dir(self, account: str, consumer: Consumer) -> Path:
-        return self._stream_dir(account, consumer.stream.name) / "obs" / consumer.name
-
     def _persists(self, consumer: Consumer) -> bool:
         return consumer.config.durable and consumer.stream.config.storage == "file"
 
-    def _sealer(self, account: str, stream: str) -> Sealer:
-        key = (account, stream)
-        if key not in self._sealers:
-            self._sealers[key] = make_sealer(
-                self.config.cipher, self._master, account, stream, "stream"
-            )
-        return self._sealers[key]
-
-    def _save_stream_meta(self, account: str, config: StreamConfig, created: int) -> None:
-        meta = {"config": config.to_json(full_metadata=False), "created": created}
-        directory = self._stream_dir(account, config.name)
-        write_sealed_file(
-            directory / "meta.inf", self._sealer(account, config.name), json.dumps(meta).encode()
-        )
-
     def _save_consumer_state(self, account: str, consumer: Consumer, *, sync: bool) -> None:
-        consumer.dirty = False
-        if not self._persists(consumer):
-            return
-        path = self._consumer_dir(account, consumer) / "o.dat"
-        state = json.dumps(consumer.state_json()).encode()
-        write_sealed_file(path, self._sealer(account, consumer.stream.name), state, sync=sync)
+        if self._persists(consumer):
+            state = consumer.state_json()
+            self._files.save_consumer_state(
+                account, consumer.stream.name, consumer.name, state, sync=sync
+            )
+        consumer.dirty = False  # only once saved: a failed save is retried on the next tick
 
     def _recover(self, account: JsAccount) -> None:
-        streams_dir = self._root() / account.name / "streams"
-        if not streams_dir.is_dir():
-            return
+        """Serve every stream that can be read back; the others answer "stream is offline"."""
+        recovered, offline = self._files.recover(account.name)
+        self._offline.recovered(account.name, offline)
         now = self._clock()
-        for directory in sorted(p for p in streams_dir.iterdir() if p.is_dir()):
-            sealer = self._sealer(account.name, directory.name)
-            check_key(directory, sealer, f"stream {directory.name}")
-            meta = _json(read_sealed_file(directory / "meta.inf", sealer))
-            config = StreamConfig.from_request(meta["config"])
-            store = FileStore(directory, sealer, block_size=self._block_size)
-            stream = Stream(config, store, int(meta["created"]))
-            account.streams[config.name] = stream
-            account.consumers[config.name] = {}
+        for found in recovered:
+            stream = Stream(found.config, found.store, found.created)
+            account.streams[stream.name] = stream
+            account.consumers[stream.name] = {}
             self.stream_changed(account.name, stream, added=True)
-            obs = directory / "obs"
-            for consumer_dir in sorted(obs.iterdir() if obs.is_dir() else []):
-                self._recover_consumer(account, stream, consumer_dir, sealer, now)
+            for saved in found.consumers:
+                try:
+                    config = ConsumerConfig.from_request(saved.config, saved.name)
+                    consumer = Consumer(stream, config, saved.created, now)
+                    if saved.state is not None:
+                        consumer.restore(saved.state, now)
+                except (errors.JetStreamError, ValueError, KeyError, TypeError) as exc:
+                    log.error(
+                        "JetStream consumer %s of stream '%s > %s' is not served: %s",
+                        saved.name,
+                        account.name,
+                        stream.name,
+                        exc,
+                    )
+                    continue
+                account.consumers[stream.name][config.name] = consumer
+                self._subscribe_consumer(account.name, consumer)
 
-    def _recover_consumer(
-        self, account: JsAccount, stream: Stream, directory: Path, sealer: Sealer, now: int
-    ) -> None:
-        meta = _json(read_sealed_file(directory / "meta.inf", sealer))
-        config = ConsumerConfig.from_request(meta["config"], directory.name)
-        consumer = Consumer(stream, config, int(meta["created"]), now)
-        state_path = directory / "o.dat"
-        if state_path.exists():
-            consumer.restore(_json(read_sealed_file(state_path, sealer)), now)
-        account.consumers[stream.name][config.name] = consumer
-        key = (account.name, stream.name, consumer.name)
-        base = f"{stream.name}.{consumer.name}"
+    def _subscribe_consumer(self, account: str, consumer: Consumer) -> None:
+        key = (account, consumer.stream.name, consumer.name)
+        base = f"{consumer.stream.name}.{consumer.name}"
         self._consumer_subs[key] = [
-            self._bus.subscribe(account.name, f"$JS.API.CONSUMER.MSG.NEXT.{base}", self._on_next),
-            self._bus.subscribe(account.name, f"$JS.ACK.{base}.>", self._on_ack),
+            self._bus.subscribe(account, f"$JS.API.CONSUMER.MSG.NEXT.{base}", self._on_next),
+            self._bus.subscribe(account, f"$JS.ACK.{base}.>", self._on_ack),
         ]
-        self._watch_interest(account.name, consumer)
+        self._watch_interest(account, consumer)
 
     def _watch_interest(self, account: str, consumer: Consumer) -> None:
         """Give a push consumer its view of the deliver subject's subscribers."""
@@ -446,7 +456,8 @@ class JetStream:
         for stream in account.streams.values():
             for consumer in account.consumers.get(stream.name, {}).values():
                 self._send(name, consumer.close())
-                self._save_consumer_state(name, consumer, sync=True)
+                with self._background(f"state of consumer {consumer.name} of '{name}'"):
+                    self._save_consumer_state(name, consumer, sync=True)
                 for sid in self._consumer_subs.pop((name, stream.name, consumer.name), []):
                     self._bus.unsubscribe(sid)
             for sid in self._stream_subs.pop((name, stream.name), []):
@@ -456,10 +467,3 @@ class JetStream:
     def _unsubscribe_api(self, account: str) -> None:
         for sid in self._api_subs.pop(account, []):
             self._bus.unsubscribe(sid)
-
-
-def _json(raw: bytes) -> dict[str, Any]:
-    value = json.loads(raw)
-    if not isinstance(value, dict):
-        raise errors.StoreCorrupted("stored metadata is not a JSON object")
-    return value

@@ -37,6 +37,16 @@ class ApiError(JetStreamError):
         return {"code": self.code, "err_code": self.err_code, "description": self.description}
 
 
+class StoreWriteFailed(ApiError):
+    """A write to a stream's files failed (disk full, I/O error); nothing was acknowledged.
+
+    Answered as nats-server's JSStreamStoreFailedF (503 / 10077) with the reason as text.
+    """
+
+    def __init__(self, description: str) -> None:
+        super().__init__(503, 10077, description)
+
+
 # Constructors named after nats-server's JSErrorCodes, texts as observed on the wire.
 def not_enabled() -> ApiError:
     """JSNotEnabledForAccountErr."""
@@ -163,3 +173,8 @@ def max_messages_exceeded() -> ApiError:
 def max_bytes_exceeded() -> ApiError:
     """JSStreamStoreFailedF for discard new + max_bytes."""
     return ApiError(503, 10077, "maximum bytes exceeded")
+
+
+def stream_offline(reason: str) -> ApiError:
+    """JSStreamOfflineReasonErrF: a stream whose files could not be recovered."""
+    return ApiError(500, 10194, f"stream is offline: {reason}")

@@ -2,62 +2,128 @@
 
 Theory of operation. A stream directory holds `meta.key` (which cipher, plus a sealed known
 value that tells a wrong key from damage), `meta.inf` (the sealed stream config) and
-`msgs/<n>.blk` segments. Each record is
+`msgs/<n>.blk` segments of individually sealed records (format in `segment.py`). Kinds: MSG
+(seq, ts, subject, headers, payload), DELETE (one interior seq), FLOOR (everything below a
+seq is gone), STATE (the last seq, written at the start of every segment so it survives when
+older segments are removed) and SKIP (seqs up to here were used and their loss reported: never
+hand them out again).
 
-    header (12 bytes, clear): b"NJ" | version | kind | u32 body length | u32 CRC-32 of the 8 bytes
-    body: Sealer.seal(plain, aad = magic+version+kind | u32 segment | u64 offset)
+Writing. A record is appended whole or not at all: when write(2) fails or comes up short (a
+full disk), the segment is cut back to where the record started and the caller gets
+StoreWriteFailed, so nothing half-written ever sits before a later record. When fsync fails the
+kernel may have dropped the pages, so the store turns read-only until a restart recovers it
+from what is really on disk.
 
-so subject, headers and payload exist on disk only inside a sealed body, and a record cannot be
-moved to another place without failing authentication. Kinds: MSG (seq, ts, subject, headers,
-payload), DELETE (one interior seq), FLOOR (everything below a seq is gone) and STATE (the last
-seq, written at the start of every segment so it survives when older segments are removed).
+`msgs/index` records where the synced log ends (segment, size, first and last seq): exactly
+at `close()`, as a lower bound at every `checkpoint()` (the engine's tick, unsynced). The log
+only grows, so a start that finds less knows what it lost; after a clean stop that is exact,
+after a crash it is exact up to the last checkpoint. (What was written in the last tick before
+a crash, then cut at an exact record boundary, is the one loss no record can reveal.)
 
-On open, every record is verified. An incomplete record at the end of the newest segment is a
-torn write (the process died mid-append): it is cut off and everything before it is kept. Any
-other failure (bad header CRC, bad tag, short record in an older segment) raises StoreCorrupted
-naming the file and offset, so damaged or foreign data is never served. Segments are removed
-oldest first once they hold no live message; the newest segment is never removed.
+Recovery serves what it can and logs every loss. A record that fails its checks is skipped up
+to the next record that authenticates at its own offset (a forgery or a coincidence cannot, as
+the offset is sealed into it), and the sequences that were in between are logged as lost. A
+damaged or incomplete tail of the newest segment (a crash mid-write) is left in place and
+appends go on in a new segment: recovery deletes nothing (a damaged segment goes later, like
+any other, once its last readable message is removed). A gap between a segment's STATE and
+the end of the one before it, or a seq the index vouches for that is neither held nor removed
+by a DELETE/FLOOR record (a truncated or removed segment), is logged the same way. `lost`
+keeps the lost ranges for callers.
 """
 
 from __future__ import annotations
 
+import errno
+import logging
 import os
 import struct
-import zlib
+from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
-from server_stub.jetstream.crypto import OpenFailed, Sealer
-from server_stub.jetstream.errors import StoreCorrupted, WrongKey
+from server_stub.jetstream.crypto import Sealer
+from server_stub.jetstream.errors import StoreCorrupted, StoreWriteFailed
 from server_stub.jetstream.memstore import MemStore, StoredMsg
+from server_stub.jetstream.sealedfile import (
+    FILE_MODE,
+    make_dirs,
+    read_sealed_file,
+    write_sealed_file,
+)
+from server_stub.jetstream.segment import (
+    KIND_DELETE,
+    KIND_FLOOR,
+    KIND_MSG,
+    KIND_SKIP,
+    KIND_STATE,
+    U64,
+    decode_msg,
+    encode_msg,
+    encode_record,
+    next_record,
+    parse_record,
+)
 
-_MAGIC = b"NJ\x01"
-_HEADER = struct.Struct(">4sII")  # magic+kind, body length, crc of the first 8 bytes
-_MSG = struct.Struct(">QqHI")  # seq, ts, subject length, header length
-_U64 = struct.Struct(">Q")
-KIND_MSG, KIND_DELETE, KIND_FLOOR, KIND_STATE = 1, 2, 3, 4
+log = logging.getLogger("server_stub.jetstream")
+
+_INDEX = struct.Struct(">IQQQ?")  # LogEnd, then True when written by close()
 DEFAULT_BLOCK_SIZE = 4 << 20
-_FILE_MAGIC = b"NJF1"
-_KEY_CHECK = b"nscpy jetstream key check v1"
+_SEGMENT_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC
+
+LostRange = tuple[int, int | None]  # first and last lost sequence (None: open-ended)
+
+
+class LogEnd(NamedTuple):
+    """Where the log ended at some point: the log only ever grows past it."""
+
+    segment: int
+    size: int
+    first_seq: int
+    last_seq: int
 
 
 class FileStore(MemStore):
     """MemStore whose every change is first appended, sealed, to the segment log."""
 
     kind = "file"
+    # The seams fault-injection tests replace (a full disk, a failing fsync); the rest of the
+    # write path stays the real one.
+    write_fd: Callable[[int, bytes], int] = staticmethod(os.write)
+    fsync_fd: Callable[[int], None] = staticmethod(os.fsync)
 
-    def __init__(self, directory: Path, sealer: Sealer, *, block_size: int = DEFAULT_BLOCK_SIZE):
+    def __init__(
+        self,
+        directory: Path,
+        sealer: Sealer,
+        *,
+        block_size: int = DEFAULT_BLOCK_SIZE,
+        label: str = "",
+    ) -> None:
         super().__init__()
         self._dir = directory / "msgs"
         self._sealer = sealer
         self._block_size = block_size
+        self.label = label or directory.name  # names the stream in logs and errors
+        self.failed = ""  # why the store refuses writes until a restart ("" while healthy)
+        self.lost: list[LostRange] = []
         self._seg_of: dict[int, int] = {}
         self._live: dict[int, int] = {}  # segment -> live message count, oldest first
         self._active = 0
         self._fd = -1
         self._size = 0
         self._dirty = False
+        self._needs_state = False  # the active segment still lacks its leading STATE record
         self._replaying = False
-        self._dir.mkdir(parents=True, exist_ok=True)
+        self._gap_from = 0  # recovery: first seq of a damaged stretch not yet accounted for
+        self._damaged_tail = False  # recovery: the newest segment ends in unreadable bytes
+        self._damage_seen = False  # recovery: some segment holds unreadable bytes
+        self._synced = LogEnd(0, 0, 0, 0)  # as of the last successful fsync
+        self._checkpointed = self._synced
+        self._removed: set[int] = set()  # recovery: seqs a replayed DELETE record removed
+        self._floor = 0  # recovery: the highest replayed FLOOR
+        self._skipped: list[LostRange] = []  # recovery: seqs a SKIP said were reported lost
+        self._stated: set[int] = set()  # recovery: segments that have their STATE record
+        make_dirs(self._dir)
         self._load()
 
     def msg_size(self, subject: str, hdrs: bytes, data: bytes) -> int:
@@ -68,17 +134,15 @@ class FileStore(MemStore):
 
     # -- persistence hooks ---------------------------------------------------------------
     def _persist_msg(self, msg: StoredMsg) -> None:
-        subject = msg.subject.encode()
-        plain = _MSG.pack(msg.seq, msg.ts, len(subject), len(msg.hdrs)) + subject + msg.hdrs
-        self._write(KIND_MSG, plain + msg.data)
+        self._write(KIND_MSG, encode_msg(msg))
         self._seg_of[msg.seq] = self._active
         self._live[self._active] += 1
 
     def _persist_delete(self, seq: int) -> None:
-        self._write(KIND_DELETE, _U64.pack(seq))
+        self._write(KIND_DELETE, U64.pack(seq))
 
     def _persist_floor(self, floor: int) -> None:
-        self._write(KIND_FLOOR, _U64.pack(floor))
+        self._write(KIND_FLOOR, U64.pack(floor))
 
     def _on_drop(self, msg: StoredMsg) -> None:
         segment = self._seg_of.pop(msg.seq, None)
@@ -88,53 +152,141 @@ class FileStore(MemStore):
             self._reap()
 
     def sync(self) -> None:
-        """fsync the active segment if anything was appended since the last sync."""
+        """fsync the active segment if anything was appended since the last sync.
+
+        A failure makes the store read-only (see the module doc) and raises StoreWriteFailed.
+        """
         if self._dirty and self._fd >= 0:
-            os.fsync(self._fd)
+            try:
+                self.fsync_fd(self._fd)
+            except OSError as exc:
+                self._fail(f"fsync of segment {self._active} failed: {_reason(exc)}")
             self._dirty = False
+        self._synced = self._log_end()
+
+    def _log_end(self) -> LogEnd:
+        return LogEnd(self._active, self._size, self.first_seq, self.last_seq)
+
+    def checkpoint(self, *, clean: bool = False, durable: bool = False) -> None:
+        """Record in `msgs/index` where the synced log ends (the engine does so every tick).
+
+        The log only grows, so a later start that finds less has lost something and says
+        what. Only `close()` writes a clean (exact) index; a checkpoint is a lower bound.
+        """
+        if self.failed or self._fd < 0 or (self._synced == self._checkpointed and not clean):
+            return
+        index = _INDEX.pack(*self._synced, clean)
+        write_sealed_file(self._dir / "index", self._sealer, index, sync=clean or durable)
+        self._checkpointed = self._synced
 
     def close(self) -> None:
-        """fsync and close the active segment."""
-        if self._fd >= 0:
-            self.sync()
+        """fsync and close the active segment, leaving `msgs/index` when all is well."""
+        if self._fd < 0:
+            return
+        try:
+            self.sync()  # a failure is logged by _fail and leaves the last checkpoint
+            self.checkpoint(clean=True)
+        except StoreWriteFailed as exc:
+            if not self.failed:
+                log.error("JetStream stream %s: %s", self.label, exc.description)
+        finally:
             os.close(self._fd)
             self._fd = -1
 
     # -- writing -------------------------------------------------------------------------
     def _write(self, kind: int, plain: bytes) -> None:
+        if self.failed:
+            raise StoreWriteFailed(self.failed)
         if self._size >= self._block_size:
             self._roll()
-        magic = _MAGIC + bytes([kind])
-        aad = magic + struct.pack(">IQ", self._active, self._size)
-        body = self._sealer.seal(plain, aad)
-        head8 = magic + len(body).to_bytes(4, "big")
-        record = head8 + zlib.crc32(head8).to_bytes(4, "big") + body
-        written = os.write(self._fd, record)
-        if written != len(record):  # a short write on a regular file means the disk is full
-            raise OSError(f"short write to segment {self._active}: {written} of {len(record)}")
+        if self._needs_state:
+            self._append(KIND_STATE, U64.pack(self.last_seq))
+            self._needs_state = False
+            self._reap()
+        self._append(kind, plain)
+
+    def _append(self, kind: int, plain: bytes) -> None:
+        record = encode_record(self._sealer, kind, plain, self._active, self._size)
+        try:
+            written = self.write_fd(self._fd, record)
+            if written != len(record):  # on a regular file, the disk is full
+                reason = f"{os.strerror(errno.ENOSPC)} (wrote {written} of {len(record)} bytes)"
+                raise OSError(errno.ENOSPC, reason)
+        except OSError as exc:
+            self._cut_back(exc)
+            raise StoreWriteFailed(
+                f"cannot write to segment {self._active} of stream {self.label}: {_reason(exc)}"
+            ) from exc
         self._size += len(record)
         self._dirty = True
 
+    def _cut_back(self, exc: OSError) -> None:
+        """Remove whatever part of a failed record reached the file."""
+        try:
+            os.ftruncate(self._fd, self._size)
+        except OSError as cut:
+            self._fail(
+                f"a write to segment {self._active} failed ({_reason(exc)}) and its remains "
+                f"could not be cut off ({_reason(cut)})"
+            )
+
+    def _fail(self, reason: str) -> None:
+        self.failed = f"stream {self.label} is read-only until restart: {reason}"
+        log.error("JetStream %s", self.failed)
+        raise StoreWriteFailed(self.failed)
+
     def _open_segment(self, number: int) -> None:
+        """Make `number` the active segment (the old one is fsynced and closed first)."""
+        try:
+            fd = os.open(self._segment_path(number), _SEGMENT_FLAGS, FILE_MODE)
+        except OSError as exc:
+            raise StoreWriteFailed(
+                f"cannot open segment {number} of stream {self.label}: {_reason(exc)}"
+            ) from exc
         if self._fd >= 0:
-            self.sync()
+            try:
+                self.sync()
+            except StoreWriteFailed:
+                os.close(fd)  # stay on the old segment, now read-only
+                raise
             os.close(self._fd)
-        path = self._segment_path(number)
-        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        self._fd = fd
         self._active = number
-        self._size = os.fstat(self._fd).st_size
+        self._size = os.fstat(fd).st_size
         self._live.setdefault(number, 0)
 
     def _roll(self) -> None:
         self._open_segment(self._active + 1)
-        _fsync_dir(self._dir)
-        self._write(KIND_STATE, _U64.pack(self.last_seq))
-        self._reap()
+        self._needs_state = True
+        try:
+            _fsync_dir(self._dir)
+        except OSError as exc:
+            self._fail(f"fsync of {self._dir} failed: {_reason(exc)}")
 
     def _reap(self) -> None:
-        for segment in list(self._live):
+        """Remove the oldest segments without live messages.
+
+        Not before the active segment's STATE record is on disk: it keeps the last seq (and
+        the FLOOR/DELETE records that emptied them may be in the segments that go).
+        """
+        if self._needs_state or self.failed:
+            return
+        doomed = []
+        for segment in self._live:
             if segment == self._active or self._live[segment] > 0:
                 break
+            doomed.append(segment)
+        if not doomed:
+            return
+        try:
+            self.sync()
+        except StoreWriteFailed:
+            return  # logged; the store is read-only now
+        try:  # the index must not vouch for seqs whose removal records are about to go
+            self.checkpoint(durable=True)
+        except StoreWriteFailed:  # (a full disk): no index is better than a stale one
+            (self._dir / "index").unlink(missing_ok=True)
+        for segment in doomed:
             del self._live[segment]
             self._segment_path(segment).unlink(missing_ok=True)
 
@@ -144,130 +296,199 @@ class FileStore(MemStore):
     # -- loading -------------------------------------------------------------------------
     def _load(self) -> None:
         numbers = sorted(int(p.stem) for p in self._dir.glob("*.blk") if p.stem.isdigit())
+        index = self._read_index()
         self._replaying = True
         try:
-            for index, number in enumerate(numbers):
+            for position, number in enumerate(numbers):
+                if position and number != numbers[position - 1] + 1:
+                    gone = range(numbers[position - 1] + 1, number)
+                    log.error(
+                        "JetStream stream %s: segment file%s %s missing",
+                        self.label,
+                        "s" if len(gone) > 1 else "",
+                        ", ".join(f"{n}.blk" for n in gone) + (" are" if len(gone) > 1 else " is"),
+                    )
                 self._live.setdefault(number, 0)
-                self._replay_segment(number, last=index == len(numbers) - 1)
+                self._replay_segment(number, first=position == 0, last=number == numbers[-1])
         finally:
             self._replaying = False
-        if numbers:
-            self._open_segment(numbers[-1])
-        else:
-            self._open_segment(1)
+        self._open_segment(numbers[-1] if numbers else 1)
+        if not numbers:
             _fsync_dir(self._dir)
-        self._reap()
+        # a roll whose STATE record could not be written (a full disk): write it first
+        self._needs_state = self._active > 1 and self._active not in self._stated
+        skip_to = self._account_for_the_end(index)
+        if self._damaged_tail:
+            self._roll()
+        if skip_to:
+            self._skip_to(skip_to)
+        self._synced = self._log_end()
+        try:  # also turns a clean index into a checkpoint, in case this run ends in a crash
+            self.checkpoint()
+        except StoreWriteFailed as exc:
+            log.error("JetStream stream %s: %s", self.label, exc.description)
+        if not self._damage_seen:  # else keep the evidence until appends and limits move on
+            self._reap()
 
-    def _replay_segment(self, number: int, *, last: bool) -> None:
+    def _account_for_the_end(self, index: tuple[LogEnd, bool] | None) -> int:
+        """Log what the log lacks against the index; returns the last seq it had, if greater."""
+        (segment, size, first, known), clean = index or (LogEnd(0, 0, 0, 0), False)
+        self._account_for_the_middle(first, min(known, self.last_seq))
+        lost_to = 0
+        if self.last_seq < known:
+            first = min(self._gap_from or self.last_seq + 1, self.last_seq + 1)
+            self._lose(first, known, "the log is shorter than recorded in msgs/index")
+            lost_to = known
+        elif (self._active, self._size) < (segment, size):
+            log.error(
+                "JetStream stream %s: segment %d is %d bytes shorter than recorded in "
+                "msgs/index (no message lost; deletes may have been undone)",
+                self.label,
+                segment,
+                size - self._size if segment == self._active else size,
+            )
+        if self._gap_from and not clean:  # what came after the checkpoint is unknowable
+            self._lose(
+                max(self._gap_from, known + 1),
+                None,
+                "the end of the log is damaged or incomplete (if only a crash cut a write "
+                "short, nothing acknowledged is missing)",
+            )
+        return lost_to
+
+    def _account_for_the_middle(self, first: int, last: int) -> None:
+        """Seqs the index says were held that are neither here, removed, nor reported."""
+        missing: list[int] = []
+        known = self.lost + self._skipped  # reported now, or at an earlier start
+        for seq in range(max(first, self._floor, 1), last + 1):
+            if seq not in self._msgs and seq not in self._removed:
+                if not any(a <= seq and (b is None or seq <= b) for a, b in known):
+                    missing.append(seq)
+        self._removed.clear()
+        self._skipped.clear()
+        start = 0
+        for position, seq in enumerate(missing):  # report consecutive runs as one range
+            if position + 1 == len(missing) or missing[position + 1] != seq + 1:
+                self._lose(missing[start], seq, "their segment is damaged or missing")
+                start = position + 1
+
+    def _skip_to(self, last: int) -> None:
+        """Sequences up to `last` were used and their loss reported: never reuse them."""
+        self._raise_last(last)
+        try:
+            self._append(KIND_SKIP, U64.pack(last))  # before a new segment's STATE record
+            self.sync()
+        except StoreWriteFailed as exc:
+            log.error("JetStream stream %s: %s", self.label, exc.description)
+
+    def _read_index(self) -> tuple[LogEnd, bool] | None:
+        """What the last checkpoint or clean close recorded, if it can be read."""
+        path = self._dir / "index"
+        if not path.exists():
+            return None
+        try:
+            *end, clean = _INDEX.unpack(read_sealed_file(path, self._sealer))
+        except (StoreCorrupted, struct.error) as exc:
+            log.warning("JetStream stream %s: ignoring %s: %s", self.label, path, exc)
+            return None
+        return LogEnd(*end), clean
+
+    def _lose(self, first: int, last: int | None, why: str) -> None:
+        self.lost.append((first, last))
+        if last is None:
+            what = f"any messages from seq {first} on"
+        else:
+            what = f"messages {first}..{last}" if last > first else f"message {first}"
+        log.error("JetStream stream %s: lost %s: %s", self.label, what, why)
+
+    def _replay_segment(self, number: int, *, first: bool, last: bool) -> None:
         path = self._segment_path(number)
         data = path.read_bytes()
         pos = 0
         while pos < len(data):
-            if len(data) - pos < _HEADER.size:
-                self._torn(path, pos, last)
+            record = parse_record(self._sealer, data, pos, number)
+            if record is not None:
+                kind, plain, end = record
+                self._apply(kind, plain, number, check_state=not first)
+                pos = end
+                continue
+            following = next_record(self._sealer, data, pos + 1, number)
+            if following is None:
+                self._bad_tail(path, data, pos, last)
                 return
-            magic, length, crc = _HEADER.unpack_from(data, pos)
-            if zlib.crc32(data[pos : pos + 8]) != crc or magic[:3] != _MAGIC:
-                raise StoreCorrupted(f"{path}: damaged record header at offset {pos}")
-            end = pos + _HEADER.size + length
-            if end > len(data):
-                self._torn(path, pos, last)
-                return
-            aad = magic + struct.pack(">IQ", number, pos)
-            try:
-                plain = self._sealer.open(data[pos + _HEADER.size : end], aad)
-            except OpenFailed:
-                raise StoreCorrupted(
-                    f"{path}: record at offset {pos} fails authentication (tampered or damaged)"
-                ) from None
-            self._apply(magic[3], plain, number, path, pos)
-            pos = end
+            log.error(
+                "JetStream stream %s: %s: skipped %d damaged bytes at offset %d",
+                self.label,
+                path.name,
+                following - pos,
+                pos,
+            )
+            self._gap_from = self._gap_from or self.last_seq + 1
+            self._damage_seen = True
+            pos = following
 
-    def _torn(self, path: Path, pos: int, last: bool) -> None:
-        if not last:
-            raise StoreCorrupted(f"{path}: truncated record at offset {pos} in an older segment")
-        # a write cut short by a crash: keep everything before it
-        with open(path, "r+b") as handle:
-            handle.truncate(pos)
-            handle.flush()
-            os.fsync(handle.fileno())
+    def _bad_tail(self, path: Path, data: bytes, pos: int, last: bool) -> None:
+        """Records from `pos` to the end of a segment cannot be read."""
+        # Recovery deletes nothing: appends go to a fresh segment, never behind these bytes.
+        self._damaged_tail = self._damaged_tail or last
+        self._damage_seen = True
+        log.warning(
+            "JetStream stream %s: %s ends with %d bytes that are not a whole record "
+            "(offset %d): a write cut short by a crash, or a damaged file",
+            self.label,
+            path.name,
+            len(data) - pos,
+            pos,
+        )
+        # a crash loses only what was never acknowledged; a truncated file may have lost more
+        self._gap_from = self._gap_from or self.last_seq + 1
 
-    def _apply(self, kind: int, plain: bytes, segment: int, path: Path, pos: int) -> None:
+    def _apply(self, kind: int, plain: bytes, segment: int, *, check_state: bool) -> None:
         if kind == KIND_MSG:
-            seq, ts, slen, hlen = _MSG.unpack_from(plain)
-            start = _MSG.size
-            subject = plain[start : start + slen].decode()
-            hdrs = plain[start + slen : start + slen + hlen]
-            msg = StoredMsg(seq, subject, hdrs, plain[start + slen + hlen :], ts)
+            msg = decode_msg(plain)
+            self._close_gap(msg.seq - 1)
             self._add(msg)
-            self._seg_of[seq] = segment
+            self._seg_of[msg.seq] = segment
             self._live[segment] += 1
         elif kind == KIND_DELETE:
-            (seq,) = _U64.unpack(plain)
+            (seq,) = U64.unpack(plain)
+            self._removed.add(seq)
             if self.get(seq) is not None:
                 self._drop(seq)
         elif kind == KIND_FLOOR:
-            (floor,) = _U64.unpack(plain)
+            (floor,) = U64.unpack(plain)
+            self._floor = max(self._floor, floor)
             self._apply_floor(floor)
-        elif kind == KIND_STATE:
-            (last,) = _U64.unpack(plain)
+        elif kind == KIND_STATE:  # the last seq when this segment was started
+            (last,) = U64.unpack(plain)
+            if check_state and last > self.last_seq:
+                self._gap_from = self._gap_from or self.last_seq + 1
+            self._close_gap(last)
+            self._raise_last(last)
+            self._stated.add(segment)
+        else:  # KIND_SKIP: seqs up to here were used; any gap before it was reported then
+            (last,) = U64.unpack(plain)
+            self._gap_from = 0
             if last > self.last_seq:
-                self.last_seq = last
-                if not self.messages:
-                    self.first_seq = last + 1
-        else:
-            raise StoreCorrupted(f"{path}: unknown record kind {kind} at offset {pos}")
+                self._skipped.append((self.last_seq + 1, last))
+            self._raise_last(last)
+
+    def _raise_last(self, last: int) -> None:
+        if last > self.last_seq:
+            self.last_seq = last
+            if not self.messages:
+                self.first_seq = last + 1
+
+    def _close_gap(self, known_last: int) -> None:
+        """A record proves seqs up to `known_last` existed: unseen ones since damage are lost."""
+        if self._gap_from and known_last >= self._gap_from:
+            self._lose(self._gap_from, known_last, "their records are damaged or missing")
+        if self._gap_from and known_last >= self._gap_from - 1:
+            self._gap_from = 0
 
 
-def write_sealed_file(path: Path, sealer: Sealer, data: bytes, *, sync: bool = True) -> None:
-    """Atomically replace `path` with `data` sealed (label = file name), fsynced when asked."""
-    sealed = sealer.seal(data, path.name.encode())
-    blob = _FILE_MAGIC + zlib.crc32(sealed).to_bytes(4, "big") + sealed
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as handle:
-        handle.write(blob)
-        if sync:
-            handle.flush()
-            os.fsync(handle.fileno())
-    os.replace(tmp, path)
-    if sync:
-        _fsync_dir(path.parent)
-
-
-def read_sealed_file(path: Path, sealer: Sealer) -> bytes:
-    """The data of a file written by write_sealed_file; StoreCorrupted/WrongKey on failure."""
-    blob = path.read_bytes()
-    sealed = blob[8:]
-    if blob[:4] != _FILE_MAGIC or zlib.crc32(sealed).to_bytes(4, "big") != blob[4:8]:
-        raise StoreCorrupted(f"{path}: damaged file (checksum mismatch)")
-    try:
-        return sealer.open(sealed, path.name.encode())
-    except OpenFailed:
-        raise WrongKey(f"{path}: cannot be opened with the configured jetstream key") from None
-
-
-def check_key(directory: Path, sealer: Sealer, what: str) -> None:
-    """Create `meta.key` on first use; later, refuse a different cipher or key with WrongKey."""
-    path = directory / "meta.key"
-    if not path.exists():
-        directory.mkdir(parents=True, exist_ok=True)
-        write_sealed_file(path, sealer, sealer.name.encode() + b"\n" + _KEY_CHECK)
-        return
-    blob = path.read_bytes()
-    sealed = blob[8:]
-    if blob[:4] != _FILE_MAGIC or zlib.crc32(sealed).to_bytes(4, "big") != blob[4:8]:
-        raise StoreCorrupted(f"{path}: damaged key check file")
-    # the cipher name is inside the sealed part, so try to open before blaming the key
-    try:
-        plain = sealer.open(sealed, path.name.encode())
-    except OpenFailed:
-        raise WrongKey(
-            f"{what} was stored with a different jetstream key or cipher than the one "
-            f"configured (cipher {sealer.name}); start with the original key"
-        ) from None
-    name, _, check = plain.partition(b"\n")
-    if check != _KEY_CHECK or name.decode() != sealer.name:
-        raise WrongKey(f"{what} was stored with cipher {name.decode()!r}, configured {sealer.name}")
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc)
 
 
 def _fsync_dir(directory: Path) -> None:

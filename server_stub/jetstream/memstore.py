@@ -110,6 +110,9 @@ class MemStore:
     def sync(self) -> None:
         """Make everything appended so far durable (nothing to do in memory)."""
 
+    def checkpoint(self) -> None:
+        """Record how far the durable log reaches (nothing to record in memory)."""
+
     def close(self) -> None:
         """Release resources."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -11,6 +12,7 @@ from server_stub.jetstream import errors
 from server_stub.jetstream.memstore import MemStore, StoredMsg
 from server_stub.jetstream.wire import decode_headers, encode_headers, go_time
 
+log = logging.getLogger("server_stub.jetstream")
 SERVER_VERSION = "2.15.1"
 API_LEVEL = 5
 DEFAULT_DUPLICATE_WINDOW = 120_000_000_000
@@ -208,7 +210,11 @@ class Stream:
                 self._check_discard_new(self.store.msg_size(subject, block, data))
         except errors.ApiError as exc:
             return PublishResult({"error": exc.to_json(), "stream": self.name, "seq": 0})
-        stored = self.store.append(subject, block, data, now)
+        try:
+            stored = self.store.append(subject, block, data, now)
+        except errors.StoreWriteFailed as exc:  # nothing was stored (see FileStore._append)
+            log.error("JetStream failed to store a msg: %s", exc.description)
+            return PublishResult({"error": exc.to_json(), "stream": self.name, "seq": 0})
         if msg_id:
             self._dedupe[msg_id] = (stored.seq, now)
         self.last_msg_id = msg_id
@@ -219,7 +225,10 @@ class Stream:
             seqs = self._by_subject.setdefault(subject, deque())
             seqs.append(stored.seq)
             self._trim_subject(seqs)
-        self.enforce_limits(now)
+        try:
+            self.enforce_limits(now)
+        except errors.StoreWriteFailed as exc:  # the message is stored; the tick retries
+            log.error("JetStream cannot apply the limits: %s", exc.description)
         return PublishResult({"stream": self.name, "seq": stored.seq}, stored)
 
     def _trim_subject(self, seqs: deque[int]) -> int:

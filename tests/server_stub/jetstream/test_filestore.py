@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import pytest
@@ -10,9 +11,12 @@ from hypothesis import strategies as st
 
 from server_stub.jetstream import JsConfigError, StoreCorrupted, WrongKey
 from server_stub.jetstream.crypto import make_sealer, master_key
-from server_stub.jetstream.filestore import FileStore, check_key
+from server_stub.jetstream.filestore import FileStore
 from server_stub.jetstream.memstore import MemStore
+from server_stub.jetstream.sealedfile import check_key
+from tests.support.jslosses import lost_in_log, unaccounted
 
+LABEL = "'$G > ORDERS'"
 SUBJECT = "orders.secret-subject-7f3a"
 HEADER = b"NATS/1.0\r\nX-Secret-Header: hdr-value-91c2\r\n\r\n"
 PAYLOAD = b"payload-plaintext-c0ffee-0123456789"
@@ -26,7 +30,7 @@ def sealer(cipher: str | None, key: bytes = b"k1"):
 def open_store(directory: Path, cipher: str | None, key: bytes = b"k1", block_size: int = 1 << 20):
     seal = sealer(cipher, key)
     check_key(directory, seal, "stream ORDERS")
-    return FileStore(directory, seal, block_size=block_size)
+    return FileStore(directory, seal, block_size=block_size, label=LABEL)
 
 
 def fill(store: FileStore, count: int = 20) -> None:
@@ -89,33 +93,51 @@ def test_wrong_key_is_refused_clearly(tmp_path: Path) -> None:
         open_store(tmp_path, None)
 
 
-def test_wrong_key_on_a_record_is_never_served(tmp_path: Path) -> None:
+def test_wrong_key_on_a_record_is_never_served(tmp_path: Path, caplog) -> None:
     store = open_store(tmp_path, "chachapoly", key=b"right")
     fill(store, 3)
     store.close()
-    with pytest.raises(StoreCorrupted, match="fails authentication"):
-        FileStore(tmp_path, sealer("chachapoly", b"wrong"))  # bypassing the key check
+    before = (tmp_path / "msgs" / "1.blk").read_bytes()
+    wrong = FileStore(tmp_path, sealer("chachapoly", b"wrong"), label=LABEL)  # no key check
+    assert (wrong.messages, wrong.lost) == (0, [(1, None)])
+    assert "lost any messages from seq 1 on" in caplog.text
+    wrong.close()
+    assert (tmp_path / "msgs" / "1.blk").read_bytes() == before  # recovery deletes nothing
 
 
 @pytest.mark.parametrize("cipher", [None, "chachapoly"])
-def test_flipped_byte_anywhere_in_a_segment_is_detected(tmp_path: Path, cipher) -> None:
+def test_flipped_byte_anywhere_in_a_segment_is_detected(tmp_path: Path, cipher, caplog) -> None:
     store = open_store(tmp_path, cipher)
     fill(store, 6)
     store.close()
     segment = tmp_path / "msgs" / "1.blk"
     original = segment.read_bytes()
-    # every byte of the middle record and the first byte of each other record
+    expected = {i + 1: PAYLOAD + str(i).encode() for i in range(6)}
+    # every byte of the middle records: the damaged record is lost and logged, never served
     for offset in range(len(original) // 3, len(original) // 3 + 120):
         damaged = bytearray(original)
         damaged[offset] ^= 0x01
         segment.write_bytes(bytes(damaged))
-        with pytest.raises(StoreCorrupted):
-            open_store(tmp_path, cipher)
+        caplog.clear()
+        store = open_store(tmp_path, cipher)
+        lost = lost_in_log(caplog.text, "ORDERS")
+        assert lost and lost == store.lost
+        assert unaccounted(expected, functools.partial(_data, store), lost) == []
+        assert store.messages >= 5  # one damaged record costs one message
+        store.close()
+        for extra in (tmp_path / "msgs").glob("*.blk"):  # appends went to a fresh segment
+            if extra != segment:
+                extra.unlink()
     segment.write_bytes(original)
     assert open_store(tmp_path, cipher).messages == 6
 
 
-def test_torn_tail_is_truncated_and_the_rest_recovered(tmp_path: Path) -> None:
+def _data(store: FileStore, seq: int) -> bytes | None:
+    msg = store.get(seq)
+    return None if msg is None else msg.data
+
+
+def test_torn_tail_is_kept_and_appends_go_on_in_a_new_segment(tmp_path: Path, caplog) -> None:
     store = open_store(tmp_path, "chachapoly")
     fill(store, 5)
     store.close()
@@ -123,16 +145,26 @@ def test_torn_tail_is_truncated_and_the_rest_recovered(tmp_path: Path) -> None:
     good = segment.read_bytes()
     store = open_store(tmp_path, "chachapoly")
     store.append(SUBJECT, b"", b"sixth", 9)
-    store.close()
+    store.sync()  # then "crash": no close, so no index
     full = segment.read_bytes()
     for cut in (len(good) + 1, len(good) + 11, len(good) + 12, len(full) - 1):
+        for extra in (tmp_path / "msgs").glob("*"):
+            extra.unlink()
         segment.write_bytes(full[:cut])
+        caplog.clear()
         again = open_store(tmp_path, "chachapoly")
         assert (again.messages, again.last_seq) == (5, 5)
-        assert segment.stat().st_size == len(good)
-        again.append(SUBJECT, b"", b"sixth again", 10)  # appends continue cleanly
+        assert "not a whole record" in caplog.text
+        assert lost_in_log(caplog.text, "ORDERS") == [(6, None)]  # unknowable: reported
+        assert segment.stat().st_size == cut  # nothing deleted
+        again.append(SUBJECT, b"", b"sixth again", 10)  # appends continue in 2.blk
         again.close()
-        assert open_store(tmp_path, "chachapoly").get(6).data == b"sixth again"  # type: ignore[union-attr]
+        assert (tmp_path / "msgs" / "2.blk").exists()
+        caplog.clear()
+        reopened = open_store(tmp_path, "chachapoly")
+        assert reopened.get(6).data == b"sixth again"  # type: ignore[union-attr]
+        assert reopened.lost == []  # the index of the clean close accounts for everything
+        reopened.close()
 
 
 def test_damaged_key_check_file_is_corruption(tmp_path: Path) -> None:
