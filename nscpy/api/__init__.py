@@ -31,6 +31,7 @@ from nscpy.actions.push import Connection, PushOutcome, PushSpec
 from nscpy.actions.report import Report
 from nscpy.actions.revocations import Revocation
 from nscpy.api.issue import IssuedUser, UserIssuer, issue_user
+from nscpy.api.provisioning import ROTATION_PHASES, read_spec
 from nscpy.api.store import Store, TransactionError
 from nscpy.errors import NscError, NscValueError
 from nscpy.store.errors import (
@@ -42,6 +43,7 @@ from nscpy.store.errors import (
 )
 
 __all__ = [
+    "ROTATION_PHASES",
     "AccountEdit",
     "Activation",
     "ActionError",
@@ -76,4 +78,5 @@ __all__ = [
     "UsageProblem",
     "UserIssuer",
     "issue_user",
+    "read_spec",
 ]

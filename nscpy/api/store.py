@@ -19,6 +19,7 @@ from nscpy.actions.users import UserSpec, add_user
 from nscpy.api.account_settings import AccountSettings
 from nscpy.api.base import TransactionError
 from nscpy.api.migration import Migration
+from nscpy.api.provisioning import Provisioning
 
 if TYPE_CHECKING:
     from nscpy.actions.account_server import HttpPushOutcome
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
 __all__ = ["Store", "TransactionError"]
 
 
-class Store(AccountSettings, Migration):
+class Store(AccountSettings, Migration, Provisioning):
     """Operators, accounts, users and their keys in one nsc store."""
 
     # -- operators, accounts, users ------------------------------------------------------------
@@ -296,19 +297,14 @@ class Store(AccountSettings, Migration):
         """A UserIssuer for the account, from its stored keys: `signer` is a signing key, its
         seed, or a scope's role (a scoped issuer); by default the first key whose seed is here,
         chosen as `add user` chooses. The issuer then works without the store."""
-        from nscpy.actions.entities import account_signers, load_account
-        from nscpy.actions.signers import resolve_signer
+        from nscpy.actions.entities import load_account, load_operator
+        from nscpy.actions.signers import user_signer
         from nscpy.api.issue import UserIssuer
 
         name = self._account(operator, account)
         acct = load_account(self.workspace, operator, name)
-        pair = resolve_signer(
-            self.workspace.keystore,
-            signer,
-            account_signers(acct),
-            what=f"users of account {name!r}",
-            scopes=acct.signing_keys,
-        )
+        op = load_operator(self.workspace, operator)
+        pair = user_signer(self.workspace.keystore, op, acct, signer)
         scope = acct.signing_keys.get_scope(pair.public_key)
         return UserIssuer(
             pair, account=acct.subject, scoped=scope is not None, role=scope.role if scope else ""

@@ -86,6 +86,8 @@ def list_group() -> None:
         "expirations": "nscpy.commands.check:expirations",
         "push": "nscpy.commands.push:push",
         "pull": "nscpy.commands.push:pull",
+        "plan": "nscpy.commands.plan:plan",
+        "apply": "nscpy.commands.apply:apply",
         "account-server": "nscpy.commands.account_server:account_server",
     },
     # nsc's hidden root aliases of `tool pub|sub|req|reply`
@@ -153,9 +155,16 @@ def import_group() -> None:
     """Import seeds, account JWTs or user JWTs/creds into the store."""
 
 
-@click.group("export", cls=LazyGroup, lazy={"keys": "nscpy.commands.transfer:export_keys"})
+@click.group(
+    "export",
+    cls=LazyGroup,
+    lazy={
+        "keys": "nscpy.commands.transfer:export_keys",
+        "spec": "nscpy.commands.export_spec:export_spec",
+    },
+)
 def export_group() -> None:
-    """Export seeds (and JWTs) to a directory."""
+    """Export seeds (and JWTs) to a directory, or the store as a spec."""
 
 
 for _group in (generate, describe, add, list_group, delete, import_group, export_group):
@@ -202,7 +211,23 @@ def reissue() -> None:
     """Give an operator a new identity key."""
 
 
-for _group in (edit, revoke, revocations, reissue):
+@click.group(cls=LazyGroup, lazy={"users": "nscpy.commands.renew:renew_users"})
+def renew() -> None:
+    """Renew user JWTs before they expire (same key, same claims, new expiry)."""
+
+
+@click.group(
+    cls=LazyGroup,
+    lazy={
+        "signing-key": "nscpy.commands.rotate:signing_key",
+        "operator-signing-key": "nscpy.commands.rotate:operator_signing_key",
+    },
+)
+def rotate() -> None:
+    """Rotate account or operator signing keys in phases, without downtime."""
+
+
+for _group in (edit, revoke, revocations, reissue, renew, rotate):
     cli.add_command(_group)
 
 

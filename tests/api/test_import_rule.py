@@ -106,6 +106,9 @@ READ_ONLY_ACTIONS = {
     "nscpy.actions.callout": {"serve_setup"},
     "nscpy.actions.checks": {"expirations", "validate_file", "validate_store"},
     "nscpy.actions.describe": {"describe_token", "field_at", "fmt_time"},
+    # plan --drift / apply --push talk to the resolver; the store is not written
+    "nscpy.actions.drift": {"read_drift", "push_accounts"},
+    "nscpy.actions.export_spec": {"spec_to_toml"},
     "nscpy.actions.diagram": {"component_graph", "object_graph", "render"},
     "nscpy.actions.listing": {"referenced_keys", "select_keys"},
     "nscpy.actions.lookup": {"find_user"},

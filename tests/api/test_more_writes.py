@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from nscpy import keys
-from nscpy.api import AuthCalloutEdit, ExportChange, ExportSpec, Store
+from nscpy.api import AccountEdit, AuthCalloutEdit, ExportChange, ExportSpec, Store
 
 
 def test_account_settings(tmp_path: Path) -> None:
@@ -46,3 +46,40 @@ def test_moving_jwts_and_seeds_between_stores(tmp_path: Path) -> None:
     seed = keys.create_pair(keys.Prefix.ACCOUNT).seed
     where = target.put_seed(seed)
     assert Path(where).read_text() == seed
+
+
+def test_plan_apply_export_and_renew(tmp_path: Path) -> None:
+    from nscpy.api import read_spec
+    from tests.spec.test_apply import SPEC
+
+    path = tmp_path / "spec.toml"
+    path.write_text(SPEC)
+    spec = read_spec([path])
+    store = Store.open(home=tmp_path / "nsc")
+    assert store.plan(spec).changes()  # an empty store: everything to create
+    store.apply(spec)
+    assert store.plan(spec).changes() == []
+    operator = store.operators()[0]
+    assert store.export_spec(operator)["operator"]["name"] == operator
+    report = store.renew_users(operator, within=2_000_000_000, expiry=2_100_000_000, dry_run=True)
+    assert report is not None
+
+
+def test_rotation_phases_run_through_the_api(tmp_path: Path) -> None:
+    from nscpy.api import UsageProblem
+
+    store = Store.open(home=tmp_path / "nsc")
+    store.add_operator("O")
+    store.add_account("O", "A")
+    store.edit_account("O", "A", AccountEdit(signing_keys=["generate"]))
+    old = next(iter(store.account("O", "A").signing_keys))
+    store.rotate_signing_key("O", "A", "start")
+    assert len(store.account("O", "A").signing_keys) == 2  # old and new side by side
+    store.rotate_signing_key("O", "A", "finish")
+    assert old not in store.account("O", "A").signing_keys
+    try:
+        store.rotate_signing_key("O", "A", "sideways")
+    except UsageProblem as exc:
+        assert "phase must be one of" in str(exc)
+    else:
+        raise AssertionError("an unknown phase was accepted")

@@ -91,7 +91,9 @@ def check_output(argv: tuple[str, ...] | list[str], stdout: str) -> None:
     flags = json_flags(commands()[words])
     if not any(a in flags for a in argv) or NOT_THE_DOCUMENT.intersection(argv):
         return
-    name = schemas.name_for(words)
-    assert schemas.path(name).is_file(), f"no schema {name}.json for `{' '.join(words)} --json`"
+    name = schemas.for_command(words)
+    assert name is not None, (
+        f"no schema {schemas.name_for(words)}.json for `{' '.join(words)} --json`"
+    )
     found = problems(name, json.loads(stdout))
     assert not found, f"`{' '.join(argv)}` drifted from {name}.json:\n" + "\n".join(found)

@@ -23,25 +23,22 @@ SERVER_RUN = {"push", "pull"}
 
 
 def test_every_json_command_has_a_schema() -> None:
-    missing = [
-        " ".join(words)
-        for words in json_commands()
-        if not schemas.path(schemas.name_for(words)).is_file()
-    ]
+    missing = [" ".join(words) for words in json_commands() if schemas.for_command(words) is None]
     assert missing == [], f"add nscpy/schemas/<words joined by '-'>.json for: {missing}"
 
 
 def test_every_schema_is_draft_2020_12_and_belongs_to_a_command() -> None:
     from jsonschema import Draft202012Validator
 
-    commands = {schemas.name_for(words) for words in json_commands()}
+    commands = {schemas.for_command(words) for words in json_commands()}
     for name in schemas.names():
         doc = schemas.load(name)
         Draft202012Validator.check_schema(doc)
         assert doc["$schema"] == "https://json-schema.org/draft/2020-12/schema"
         assert doc["$id"] == f"{schemas.BASE_URI}{name}.json"
         # push and pull need a resolver: tests/schemas/test_server_json.py runs them
-        assert name == "common" or name in commands, f"{name}.json names no command"
+        # common: shared parts; spec: the provisioning spec that plan and apply read
+        assert name in ("common", "spec") or name in commands, f"{name}.json names no command"
 
 
 @pytest.fixture(scope="module")
@@ -61,13 +58,13 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> Outputs:
         ]
         code, out, err = run("-H", str(home), *words.split(), *args, "--json", check_json=False)
         assert code == 0, f"nscpy {words} {' '.join(args)} -> {code}: {err}"
-        found.setdefault(schemas.name_for(words), []).append(json.loads(out))
+        found.setdefault(str(schemas.for_command(words)), []).append(json.loads(out))
     return found
 
 
 @pytest.mark.parametrize("words", [" ".join(w) for w in json_commands()])
 def test_json_output_matches_its_schema(words: str, outputs: Outputs) -> None:
-    name = schemas.name_for(words)
+    name = str(schemas.for_command(words))
     if name in SERVER_RUN:
         pytest.skip(f"`{words} --json` needs a resolver: tests/schemas/test_server_json.py runs it")
     if name not in outputs:
