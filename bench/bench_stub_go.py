@@ -79,7 +79,7 @@ def config(tmp: Path, base: Path, kind: str, rep: int, cipher: str, sync: str) -
     if cipher:
         extra += [f"cipher: {cipher}", 'key: "bench-key-0123456789abcdef"']
     if sync:
-        extra.append(f"sync_interval: {sync}")
+        extra.append(f'sync_interval: "{sync}"')  # unquoted, 2m means 2,000,000 s
     conf = tmp / f"{kind}-{rep}.conf"
     conf.write_text(base.read_text() + "\njetstream {\n  " + "\n  ".join(extra) + "\n}\n")
     return conf

@@ -14,6 +14,7 @@ from __future__ import annotations
 import enum
 import json
 import re
+from collections.abc import Callable
 from typing import Any, Literal
 
 from server_stub import errors
@@ -40,6 +41,10 @@ DEFAULT_MAX_CONTROL_LINE = 4096
 # Consumed bytes are dropped from the front of the buffer once they pass this size; doing it on
 # every event would make a burst of small PUBs quadratic.
 _COMPACT_AT = 64 * 1024
+
+
+# Subject bytes -> str for the fast path: a publisher mostly repeats a few subjects.
+_SUBJECTS: dict[bytes, str] = {}
 
 
 class Sentinel(enum.Enum):
@@ -174,6 +179,17 @@ def client_options(raw: Any) -> dict[str, Any]:
     return options
 
 
+# The canonical PUB/HPUB lines every client library writes: upper case, single spaces, no tab,
+# a CR only before the LF. The fast path takes only these; any other form (and every error)
+# goes through next_event, so both paths read the same bytes the same way.
+_FAST_PUB = re.compile(rb"PUB ([^ \t\r\n]+)(?: ([^ \t\r\n]+))? ([0-9]{1,9})\r\n")
+_FAST_HPUB = re.compile(rb"HPUB ([^ \t\r\n]+)(?: ([^ \t\r\n]+))? ([0-9]{1,9}) ([0-9]{1,9})\r\n")
+_P, _H = ord("P"), ord("H")
+
+# handle(subject, reply, headers or None, payload) -> whether to read on
+PubHandler = Callable[[str, "str | None", "bytes | None", bytes], bool]
+
+
 class ServerConnection:
     """One client connection's protocol state, as seen from the server."""
 
@@ -210,6 +226,67 @@ class ServerConnection:
         except ProtocolError as exc:
             self._error = exc
             raise
+
+    def read_pubs(self, handle: PubHandler) -> None:
+        """Hand a run of complete, canonical PUB/HPUB operations at the front of the buffer to
+        `handle` without building events, until it returns False or something else comes.
+
+        Whatever this leaves (another operation, an incomplete one, a lenient form, an error)
+        is for `next_event`, which reads it exactly as it would have: the fast path decides
+        nothing the event path would decide differently.
+        """
+        if self._error is not None or self._pending is not None:
+            return
+        buf = self._buf
+        pos = self._pos
+        size = len(buf)
+        limit = self.max_control_line + 2  # the line with its CRLF, as _next_op bounds it
+        pub_match = _FAST_PUB.match
+        hpub_match = _FAST_HPUB.match
+        subjects = _SUBJECTS
+        while pos < size:
+            first = buf[pos]
+            if first == _P:
+                m = pub_match(buf, pos)
+                if m is None:
+                    return
+                start = m.end()
+                if start - pos > limit:
+                    return
+                subject_b, reply_b, total_b = m.groups()
+                hdr = 0
+            elif first == _H and self.headers:
+                m = hpub_match(buf, pos)
+                if m is None:
+                    return
+                start = m.end()
+                if start - pos > limit:
+                    return
+                subject_b, reply_b, hdr_b, total_b = m.groups()
+                hdr = int(hdr_b)
+            else:
+                return
+            total = int(total_b)
+            end = start + total
+            if total > self.max_payload or hdr > total or end + 2 > size:
+                return
+            if buf[end] != 13 or buf[end + 1] != 10:
+                return
+            subject = subjects.get(subject_b)
+            if subject is None:
+                if len(subjects) > 4096:
+                    subjects.clear()
+                subject = subjects[subject_b] = text(subject_b)
+            reply = None if reply_b is None else text(reply_b)
+            if first == _P:
+                headers = None
+                payload = bytes(buf[start:end])
+            else:
+                headers = bytes(buf[start : start + hdr])
+                payload = bytes(buf[start + hdr : end])
+            pos = self._pos = end + 2
+            if not handle(subject, reply, headers, payload):
+                return
 
     def _next(self) -> ClientEvent | NeedData:
         while True:
@@ -385,10 +462,8 @@ def _json_object(raw: bytes, op: str) -> Any:
 def encode_msg(subject: bytes, sid: bytes, reply: str | None, payload: bytes) -> bytes:
     """MSG bytes; the router calls this directly on the hot path."""
     if reply is None:
-        head = b"MSG %s %s %d\r\n" % (subject, sid, len(payload))
-    else:
-        head = b"MSG %s %s %s %d\r\n" % (subject, sid, wire(reply), len(payload))
-    return head + payload + b"\r\n"
+        return b"MSG %s %s %d\r\n%s\r\n" % (subject, sid, len(payload), payload)
+    return b"MSG %s %s %s %d\r\n%s\r\n" % (subject, sid, wire(reply), len(payload), payload)
 
 
 def encode_hmsg(

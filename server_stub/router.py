@@ -185,22 +185,25 @@ class Router:
                 continue
             if owner.deliver(sub, subject, reply, headers, payload):
                 count += 1
-                self._count_delivery(sub)
-        for members in result.queues.values():
-            candidates = [m for m in members if not (m.owner is sender and not sender.echo)]
-            self._rng.shuffle(candidates)
-            for sub in candidates:  # the next member gets it if one refuses (e.g. denied)
-                if sub.owner.deliver(sub, subject, reply, headers, payload):
-                    count += 1
+                if sub.max_msgs is not None:
                     self._count_delivery(sub)
-                    break
+        if result.queues:
+            for members in result.queues.values():
+                candidates = [m for m in members if not (m.owner is sender and not sender.echo)]
+                self._rng.shuffle(candidates)
+                for sub in candidates:  # the next member gets it if one refuses (e.g. denied)
+                    if sub.owner.deliver(sub, subject, reply, headers, payload):
+                        count += 1
+                        if sub.max_msgs is not None:
+                            self._count_delivery(sub)
+                        break
         return count
 
     def _count_delivery(self, sub: Subscription) -> None:
-        if sub.max_msgs is not None:
-            sub.delivered += 1
-            if sub.delivered >= sub.max_msgs:
-                self.unsubscribe(sub)
+        assert sub.max_msgs is not None
+        sub.delivered += 1
+        if sub.delivered >= sub.max_msgs:
+            self.unsubscribe(sub)
 
 
 def _map_subject(subject: str, src: str, dst: str) -> str:

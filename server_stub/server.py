@@ -341,6 +341,9 @@ class Client(asyncio.Protocol):
         self._write_timer: asyncio.TimerHandle | None = None
         self._parse_scheduled = False  # a _process call is queued (the event budget ran out)
         self._reading_paused = False
+        self._budget = 0  # operations this connection may still handle in this turn
+        self._max_pending = opts.max_pending
+        self._buffered = 0  # the transport's write buffer size at the last flush (see _queue)
 
     # --- transport callbacks -------------------------------------------------------------------
 
@@ -408,11 +411,18 @@ class Client(asyncio.Protocol):
         self._parse_scheduled = False
         proto = self.proto
         handlers = self._handlers
-        budget = _EVENTS_PER_TURN
+        fast_pub = self._fast_pub
+        self._budget = _EVENTS_PER_TURN
         try:
-            while budget > 0:
+            while True:
                 if self.closed or self.paused:
                     return
+                # runs of canonical PUB/HPUB skip the event objects (see read_pubs)
+                proto.read_pubs(fast_pub)
+                if self.closed or self.paused:
+                    return
+                if self._budget <= 0:
+                    break
                 event = proto.next_event()
                 if event is NEED_DATA:
                     if self._reading_paused and self.transport is not None:
@@ -420,9 +430,11 @@ class Client(asyncio.Protocol):
                         self.transport.resume_reading()
                     return
                 handlers[type(event)](self, event)
-                budget -= 1
+                self._budget -= 1
                 if isinstance(event, Pub | HPub):  # a big payload costs its fan-out's copies
-                    budget -= len(event.payload) >> _PAYLOAD_COST_SHIFT
+                    self._budget -= len(event.payload) >> _PAYLOAD_COST_SHIFT
+                if self._budget <= 0:
+                    break
         except ProtocolError as exc:
             log.info("cid %d: protocol error: %s", self.cid, exc)
             subject = exc.pub_subject
@@ -587,9 +599,22 @@ class Client(asyncio.Protocol):
         self._ok()
 
     def _on_pub(self, event: Pub | HPub) -> None:
-        if self._needs_auth():
+        headers = event.headers if type(event) is HPub else None
+        self._publish(event.subject, event.reply, headers, event.payload)
+
+    def _fast_pub(
+        self, subject: str, reply: str | None, headers: bytes | None, payload: bytes
+    ) -> bool:
+        """read_pubs' handler: publish, charge the turn's budget, say whether to read on."""
+        self._publish(subject, reply, headers, payload)
+        self._budget -= 1 + (len(payload) >> _PAYLOAD_COST_SHIFT)
+        return self._budget > 0 and not self.closed and not self.paused
+
+    def _publish(
+        self, subject: str, reply: str | None, headers: bytes | None, payload: bytes
+    ) -> None:
+        if not self.connected and self._needs_auth():
             return
-        subject = event.subject
         if not self.server.valid_publish_subject(subject):
             # Only pedantic clients hear about it (nats-py connects with pedantic:false, and
             # its JetStream API publishes to `...CONSUMER.CREATE.S.C.orders.>`); either way a
@@ -610,15 +635,13 @@ class Client(asyncio.Protocol):
             log.info("cid %d: Publish Violation - Subject %r", self.cid, subject)
             self.send_err(errors.pub_violation(subject))
             return
-        headers = event.headers if type(event) is HPub else None
-        size = len(event.payload) + (len(headers) if headers is not None else 0)
+        size = len(payload) + (len(headers) if headers is not None else 0)
         if 0 <= self.max_payload < size:
             self.fail(errors.MAX_PAYLOAD)
             return
         if self.verbose:  # nats-server acknowledges before it delivers
             self._queue(b"+OK\r\n")
-        reply = event.reply
-        count = self.server.router.publish(account, subject, reply, headers, event.payload, self)
+        count = self.server.router.publish(account, subject, reply, headers, payload, self)
         if count == 0 and reply and self.no_responders:
             self._send_no_responders(account, subject, reply)
 
@@ -700,12 +723,16 @@ class Client(asyncio.Protocol):
             return
         self._out.append(data)
         self._out_size += len(data)
-        transport = self.transport
-        assert transport is not None
-        limit = self.server.options.max_pending
-        if self._out_size + transport.get_write_buffer_size() > limit:
-            self._slow_consumer(f"MaxPending of {limit} Exceeded", counted=True)
-            return
+        limit = self._max_pending
+        # The transport's buffer only shrinks between our flushes, so its size at the last
+        # flush bounds it: ask the transport only when that bound passes the limit.
+        if self._out_size + self._buffered > limit:
+            transport = self.transport
+            assert transport is not None
+            self._buffered = transport.get_write_buffer_size()
+            if self._out_size + self._buffered > limit:
+                self._slow_consumer(f"MaxPending of {limit} Exceeded", counted=True)
+                return
         if not self._flush_pending:
             self._flush_pending = True
             asyncio.get_running_loop().call_soon(self._flush)
@@ -720,6 +747,7 @@ class Client(asyncio.Protocol):
         self._out_size = 0
         self.transport.write(data)
         self._written += len(data)
+        self._buffered = self.transport.get_write_buffer_size()
         if self._write_timer is None:
             self._arm_write_deadline(chunks)
 

@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nscpy.values import InvalidValue, parse_go_duration
 from server_stub.jetstream.errors import JsConfigError
 
 CIPHERS = ("chachapoly", "aes")
 _KNOWN_KEYS = {
-    "store_dir", "max_memory_store", "max_file_store", "cipher", "key", "domain",
+    "store_dir", "max_memory_store", "max_file_store", "cipher", "key", "domain", "sync_interval",
 }  # fmt: skip
 _BAD_DOMAIN_CHARS = set(".*> \t\r\n")
 _SIZE = re.compile(r"^\s*(\d+)\s*([kmgt]?)(i?b?)\s*$", re.IGNORECASE)
@@ -30,6 +31,9 @@ class JetStreamConfig:
     cipher: str | None = None
     key: bytes | None = None
     domain: str = ""  # served on $JS.<domain>.API as well as $JS.API
+    # None: fsync before every ack (group commit); seconds: ack from the page cache and fsync
+    # on this period, as nats-server's `sync_interval` (whose default is 2m, not ours)
+    sync_interval: float | None = None
 
     def __repr__(self) -> str:
         # the key is a secret: never let it reach a log line
@@ -89,12 +93,34 @@ def parse_config(
         )
     return JetStreamConfig(
         domain=domain,
+        sync_interval=parse_sync_interval(block.get("sync_interval", "always")),
         store_dir=store_dir,
         max_memory_store=parse_size(block.get("max_memory_store", -1), "max_memory_store"),
         max_file_store=parse_size(block.get("max_file_store", -1), "max_file_store"),
         cipher=cipher,
         key=key_text.encode() if isinstance(key_text, str) else None,
     )
+
+
+def parse_sync_interval(value: object) -> float | None:
+    """`always` (None: fsync before each ack), a Go duration string, or an integer number of
+    seconds, which is how nats-server reads an unquoted `2m` (2,000,000 seconds, with a warning).
+    """
+    if isinstance(value, str) and value.lower() == "always":
+        return None
+    seconds: float | None = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        seconds = float(value)
+    elif isinstance(value, str):
+        try:
+            seconds = parse_go_duration(value) / 1e9
+        except InvalidValue:
+            seconds = None
+    if seconds is None or seconds <= 0:
+        raise JsConfigError(
+            f'jetstream sync_interval must be always or a duration like "2m", got {value!r}'
+        )
+    return seconds
 
 
 # nats-server's other spellings of the block's keys (opts.go parseJetStream)

@@ -4,7 +4,9 @@ The engine owns every side effect: segment and meta files under `store_dir`, sub
 the bus, the periodic tick (redelivery, request expiry, max_age) and group commit. A publish is
 appended to the stream's log at once, but its ack is held until the next `flush()` has fsynced
 the log, so an acknowledged message is always on stable storage; with an asyncio loop the flush
-runs via `call_soon`, batching every publish that arrived in the same loop iteration.
+runs via `call_soon`, batching every publish that arrived in the same loop iteration. With a
+`sync_interval` (nats-server's option) the ack goes out from the page cache instead and the
+tick fsyncs every store once per interval, trading the last interval's acks for speed.
 
 Failures stay local. A write or fsync that fails answers the publishes it concerns with
 nats-server's 503 / 10077 instead of an ack; a failed background write (limits, consumer
@@ -83,6 +85,7 @@ class JetStream:
         self._timer: asyncio.TimerHandle | None = None
         self._wake: tuple[int, asyncio.TimerHandle] | None = None  # (deadline, timer)
         self._running = False
+        self._synced_at = time.monotonic()  # the last periodic fsync (with sync_interval)
 
     # -- lifecycle -----------------------------------------------------------------------
     def start(self) -> None:
@@ -158,6 +161,11 @@ class JetStream:
     def tick(self, now: int | None = None) -> None:
         """Expire messages and pull requests, redeliver unacked messages, save consumers."""
         now = self._clock() if now is None else now
+        interval = self.config.sync_interval
+        if interval is not None and time.monotonic() - self._synced_at >= interval:
+            for (account_name, stream_name), exc in self.sync().items():
+                log.error("JetStream cannot sync stream '%s > %s': %s",
+                          account_name, stream_name, exc.description)  # fmt: skip
         for account in list(self.accounts.values()):
             for stream in account.streams.values():
                 what = f"limits of stream '{account.name} > {stream.name}'"
@@ -201,9 +209,8 @@ class JetStream:
         finally:
             self._schedule_tick()
 
-    def flush(self) -> None:
-        """fsync every store written since the last flush, then send the held acks."""
-        self._flush_scheduled = False
+    def sync(self) -> dict[tuple[str, str], errors.StoreWriteFailed]:
+        """fsync every store written since the last sync; the failures by (account, stream)."""
         failed: dict[tuple[str, str], errors.StoreWriteFailed] = {}
         for account in self.accounts.values():
             for stream in account.streams.values():
@@ -211,6 +218,14 @@ class JetStream:
                     stream.store.sync()
                 except errors.StoreWriteFailed as exc:
                     failed[(account.name, stream.name)] = exc
+        self._synced_at = time.monotonic()
+        return failed
+
+    def flush(self) -> None:
+        """Send the held acks: after an fsync of every store written since the last flush, or,
+        with a sync_interval, at once (the write is in the page cache; tick() fsyncs)."""
+        self._flush_scheduled = False
+        failed = self.sync() if self.config.sync_interval is None else {}
         acks, self._acks = self._acks, []
         for account_name, stream_name, reply, body in acks:
             error = failed.get((account_name, stream_name))

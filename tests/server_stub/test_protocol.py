@@ -197,3 +197,132 @@ def test_connect_type_errors_never_echo_the_value() -> None:
         conn.next_event()
     assert info.value.err is None  # nats-server closes without an -ERR
     assert seed not in str(info.value) and "'pass' must be a string" in str(info.value)
+
+
+# --- the PUB/HPUB fast path (read_pubs) agrees with next_event ------------------------------
+
+
+def drain_fast(
+    conn: ServerConnection, stop_after: int = 0, out: list[object] | None = None
+) -> tuple[list[object], int]:
+    """Events via read_pubs wherever it takes them, next_event for the rest; (events, how many
+    came through read_pubs). `stop_after` > 0: the handler asks to stop after that many."""
+    out = [] if out is None else out
+    fast = 0
+
+    def handle(subject: str, reply: str | None, headers: bytes | None, payload: bytes) -> bool:
+        nonlocal fast
+        fast += 1
+        out.append(Pub(subject, reply, payload) if headers is None else
+                   HPub(subject, reply, headers, payload))  # fmt: skip
+        return not stop_after or fast % stop_after != 0
+
+    while True:
+        conn.read_pubs(handle)
+        event = conn.next_event()
+        if event is NEED_DATA:
+            return out, fast
+        out.append(event)
+
+
+def outcome(conn: ServerConnection, fast: bool) -> tuple[list[object], str | None]:
+    """Events until NEED_DATA or the ProtocolError (its text and -ERR)."""
+    events: list[object] = []
+    try:
+        if fast:
+            drain_fast(conn, stop_after=3, out=events)
+        else:
+            while (event := conn.next_event()) is not NEED_DATA:
+                events.append(event)
+    except ProtocolError as exc:
+        return events, f"{exc} / {exc.err}"
+    return events, None
+
+
+def test_fast_path_takes_canonical_pubs_and_leaves_the_rest() -> None:
+    conn = ServerConnection()
+    conn.receive_data(
+        b'CONNECT {"headers":true}\r\nPUB a 2\r\nhi\r\nPUB a r 0\r\n\r\n'
+        b"HPUB h 12 14\r\nNATS/1.0\r\n\r\nok\r\npub a 1\r\nx\r\nPUB\ta 1\r\ny\r\nPING\r\n"
+    )
+    events, fast = drain_fast(conn)
+    assert fast == 3  # the lower-case and tab forms went through next_event
+    assert events[1:] == [
+        Pub("a", None, b"hi"),
+        Pub("a", "r", b""),
+        HPub("h", None, b"NATS/1.0\r\n\r\n", b"ok"),
+        Pub("a", None, b"x"),
+        Pub("a", None, b"y"),
+        Ping(),
+    ]
+
+
+def test_fast_path_leaves_errors_to_next_event() -> None:
+    hello = b'CONNECT {"headers":true}\r\n'
+    for data, err in [
+        (b"HPUB a 2 4\r\nxxxx\r\n", None),  # headers not enabled
+        (hello + b"HPUB a 4 2\r\nxx\r\n", None),  # header size past the total
+        (b"PUB a 1001\r\n" + b"x" * 1001 + b"\r\n", errors.MAX_PAYLOAD),
+        (b"PUB a 2\r\nxxx\r\n", errors.UNKNOWN_PROTOCOL),  # no CRLF after the payload
+    ]:
+        conn = ServerConnection(max_payload=1000)
+        conn.receive_data(data)
+        with pytest.raises(ProtocolError) as info:
+            drain_fast(conn)
+        assert info.value.err == err
+
+
+@settings(max_examples=150, deadline=None)
+@given(events=stream, data=st.data())
+def test_fast_path_whole_bytewise_and_random_splits(
+    events: list[object], data: st.DataObject
+) -> None:
+    wire_bytes = b"".join(encode_client(e) for e in events)  # type: ignore[arg-type]
+    conn = ServerConnection()
+    conn.receive_data(wire_bytes)
+    stop_after = data.draw(st.integers(0, 3))
+    got, fast = drain_fast(conn, stop_after=stop_after)
+    assert got == events
+    if not stop_after:  # nothing canonical is left to next_event
+        assert fast == sum(isinstance(e, Pub | HPub) for e in events)
+
+    conn = ServerConnection()
+    got = []
+    for i in range(len(wire_bytes)):
+        conn.receive_data(wire_bytes[i : i + 1])
+        got.extend(drain_fast(conn)[0])
+    assert got == events
+
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(wire_bytes)), max_size=8)))
+    conn = ServerConnection()
+    got = []
+    start = 0
+    for cut in [*cuts, len(wire_bytes)]:
+        conn.receive_data(wire_bytes[start:cut])
+        start = max(start, cut)
+        got.extend(drain_fast(conn)[0])
+    assert got == events
+
+
+_PUB_PIECES = [
+    b"PUB ", b"HPUB ", b"pub ", b"PUB\t", b"a", b"b.c", b" ", b"  ", b"\t", b"\r", b"\n",
+    b"\r\n", b"0", b"3", b"12", b"1234567890", b"xyz", b"PING\r\n", b"SUB a 1\r\n",
+]  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    pieces=st.lists(st.sampled_from(_PUB_PIECES), max_size=40),
+    headers=st.booleans(),
+    max_control_line=st.sampled_from([8, 4096]),
+)
+def test_fast_path_agrees_with_next_event_on_near_pubs(
+    pieces: list[bytes], headers: bool, max_control_line: int
+) -> None:
+    data = (b'CONNECT {"headers":true}\r\n' if headers else b"") + b"".join(pieces)
+    results = []
+    for fast in (False, True):
+        conn = ServerConnection(max_payload=3, max_control_line=max_control_line)
+        conn.receive_data(data)
+        results.append(outcome(conn, fast))
+    assert results[0] == results[1]

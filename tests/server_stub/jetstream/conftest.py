@@ -95,10 +95,14 @@ def make_js(tmp_path: Path, clock: Clock):
         limits: JsLimits | None = UNLIMITED,
         bus: LocalBus | None = None,
         block_size: int = 4 << 20,
+        sync_interval: float | None = None,
     ) -> tuple[JetStream, LocalBus]:
         bus = bus or LocalBus()
         config = JetStreamConfig(
-            store_dir=store_dir or tmp_path / "store", cipher=cipher, key=key if cipher else None
+            store_dir=store_dir or tmp_path / "store",
+            cipher=cipher,
+            key=key if cipher else None,
+            sync_interval=sync_interval,
         )
         js = JetStream(config, bus, lambda account: limits, clock, block_size=block_size)
         js.start()
