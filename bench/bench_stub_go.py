@@ -9,7 +9,7 @@ the figure would be the client's, not the server's). The stub's RSS is read afte
 with 1,000 idle connections.
 
 Usage: .venv/bin/python bench/bench_stub_go.py [--reps 3] [--scale 1.0] [--cipher chachapoly]
-       [--sync-interval 2m] [--only MODE,...]
+       [--sync-interval 2m] [--only MODE,...] [--uvloop]
 Bounded: every mode has a message count and the load generator a deadline.
 """
 
@@ -85,12 +85,12 @@ def config(tmp: Path, base: Path, kind: str, rep: int, cipher: str, sync: str) -
     return conf
 
 
-def start(kind: str, conf: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start(kind: str, conf: Path, stub_args: list[str]) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     if kind == "nats-server":
         argv = [nats_server_binary(), "-c", str(conf), "-a", "127.0.0.1", "-p", str(port)]
     else:
-        argv = [sys.executable, "-m", "server_stub", "-c", str(conf), "-p", str(port)]
+        argv = [sys.executable, "-m", "server_stub", "-c", str(conf), "-p", str(port), *stub_args]
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
     wait_for_info(port, 20.0, proc)
     return proc, f"nats://127.0.0.1:{port}"
@@ -144,6 +144,7 @@ def main() -> None:
     parser.add_argument("--cipher", default="", help="JetStream cipher (chachapoly, aes)")
     parser.add_argument("--sync-interval", default="", help="JetStream sync_interval (both)")
     parser.add_argument("--only", default="", help="comma-separated modes to run")
+    parser.add_argument("--uvloop", action="store_true", help="the stub on uvloop (nscpy[fast])")
     args = parser.parse_args()
     modes = [m for m in MODES if not args.only or m[1] in args.only.split(",")]
     results: dict[tuple[str, str], list[tuple[float, float, float]]] = {}
@@ -155,7 +156,7 @@ def main() -> None:
         for rep in range(args.reps):
             for kind in ("nats-server", "stub"):
                 conf = config(tmp, base, kind, rep, args.cipher, args.sync_interval)
-                proc, url = start(kind, conf)
+                proc, url = start(kind, conf, ["--uvloop"] if args.uvloop else [])
                 try:
                     for label, mode, n, extra in modes:
                         before = cpu_seconds(proc.pid)
@@ -188,6 +189,7 @@ def main() -> None:
         print(f"RSS {kind}: {'; '.join(notes)}")
     print(f"JetStream: file storage{', ' + args.cipher if args.cipher else ''}"
           f"{', sync_interval ' + args.sync_interval if args.sync_interval else ''}; "
+          f"stub loop {'uvloop' if args.uvloop else 'asyncio'}; "
           f"time {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")  # fmt: skip
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import logging
 import os
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 from nscpy.errors import NscError
 from server_stub.options import ServerOptions
@@ -20,6 +22,9 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("-p", "--port", type=int, help="port (0 picks a free one)")
     parser.add_argument("-a", "--addr", help="host to bind (default 127.0.0.1)")
     parser.add_argument("-D", "--debug", action="store_true", help="log protocol errors")
+    parser.add_argument(
+        "--uvloop", action="store_true", help="run on uvloop (pip install 'nscpy[fast]')"
+    )
     return parser.parse_args(argv)
 
 
@@ -44,6 +49,14 @@ async def _run(options: ServerOptions) -> None:
     await server.stop()
 
 
+def _uvloop() -> Any:
+    """The optional uvloop module (imported by name: the default install does without it)."""
+    try:
+        return importlib.import_module("uvloop")
+    except ImportError:
+        raise NscError("--uvloop needs uvloop: pip install 'nscpy[fast]'") from None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code."""
     args = _parse_args(argv)
@@ -63,7 +76,10 @@ def main(argv: list[str] | None = None) -> int:
             options.port = args.port
         if args.addr is not None:
             options.host = args.addr
-        asyncio.run(_run(options))
+        if args.uvloop:
+            _uvloop().run(_run(options))
+        else:
+            asyncio.run(_run(options))
     except NscError as exc:
         print(f"server_stub: {exc}", file=sys.stderr)
         return 1

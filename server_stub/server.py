@@ -114,6 +114,10 @@ class Server:
         self.account_hooks: list[Callable[[str], None]] = []
         self.started = time.time()
         self.slow_consumers = 0  # as nats-server's varz slow_consumers
+        # While a client's input is handled, the clients it delivered to wait here and are
+        # flushed once at the end: one write per client per read, not one loop turn later.
+        self.reading = False
+        self.dirty: list[Client] = []
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -408,10 +412,24 @@ class Client(asyncio.Protocol):
             self._process()
 
     def _process(self) -> None:
+        server = self.server
+        if server.reading:  # called from within another client's input (an auth callout)
+            self._handle_input()
+            return
+        server.reading = True
+        try:
+            self._handle_input()
+        finally:
+            server.reading = False
+            dirty, server.dirty = server.dirty, []
+            for client in dirty:
+                client._flush()
+
+    def _handle_input(self) -> None:
         self._parse_scheduled = False
         proto = self.proto
         handlers = self._handlers
-        fast_pub = self._fast_pub
+        fast_pub = self._publish
         self._budget = _EVENTS_PER_TURN
         try:
             while True:
@@ -429,10 +447,9 @@ class Client(asyncio.Protocol):
                         self._reading_paused = False
                         self.transport.resume_reading()
                     return
+                if type(event) is not Pub and type(event) is not HPub:
+                    self._budget -= 1  # _publish charges its own
                 handlers[type(event)](self, event)
-                self._budget -= 1
-                if isinstance(event, Pub | HPub):  # a big payload costs its fan-out's copies
-                    self._budget -= len(event.payload) >> _PAYLOAD_COST_SHIFT
                 if self._budget <= 0:
                     break
         except ProtocolError as exc:
@@ -602,20 +619,17 @@ class Client(asyncio.Protocol):
         headers = event.headers if type(event) is HPub else None
         self._publish(event.subject, event.reply, headers, event.payload)
 
-    def _fast_pub(
-        self, subject: str, reply: str | None, headers: bytes | None, payload: bytes
-    ) -> bool:
-        """read_pubs' handler: publish, charge the turn's budget, say whether to read on."""
-        self._publish(subject, reply, headers, payload)
-        self._budget -= 1 + (len(payload) >> _PAYLOAD_COST_SHIFT)
-        return self._budget > 0 and not self.closed and not self.paused
-
     def _publish(
         self, subject: str, reply: str | None, headers: bytes | None, payload: bytes
-    ) -> None:
+    ) -> bool:
+        """Handle one PUB/HPUB (read_pubs calls this directly, with no event) and charge the
+        turn's budget. True: read_pubs may go on; False ends its run (after a refusal, too: the
+        event path then reads on, so a rare case only costs speed)."""
+        self._budget -= 1 + (len(payload) >> _PAYLOAD_COST_SHIFT)  # a big payload's copies
         if not self.connected and self._needs_auth():
-            return
-        if not self.server.valid_publish_subject(subject):
+            return False
+        server = self.server
+        if not server.valid_publish_subject(subject):
             # Only pedantic clients hear about it (nats-py connects with pedantic:false, and
             # its JetStream API publishes to `...CONSUMER.CREATE.S.C.orders.>`); either way a
             # wildcard subject is still delivered, matched token by token as literal text.
@@ -629,21 +643,22 @@ class Client(asyncio.Protocol):
                     self.send_err(errors.pub_violation(subject))
                 else:
                     self._ok()
-                return
-        account = self._account()
+                return False
+        account = self.account or self._account()
         if self.perms is not None and not self._can_publish(subject):
             log.info("cid %d: Publish Violation - Subject %r", self.cid, subject)
             self.send_err(errors.pub_violation(subject))
-            return
-        size = len(payload) + (len(headers) if headers is not None else 0)
-        if 0 <= self.max_payload < size:
+            return False
+        max_payload = self.max_payload
+        if max_payload >= 0 and max_payload < len(payload) + (len(headers) if headers else 0):
             self.fail(errors.MAX_PAYLOAD)
-            return
+            return False
         if self.verbose:  # nats-server acknowledges before it delivers
             self._queue(b"+OK\r\n")
-        count = self.server.router.publish(account, subject, reply, headers, payload, self)
+        count = server.router.publish(account, subject, reply, headers, payload, self)
         if count == 0 and reply and self.no_responders:
             self._send_no_responders(account, subject, reply)
+        return self._budget > 0 and not self.closed and not self.paused
 
     def apply_grant(self, grant: Any) -> None:
         """Take permissions and limits from an operator-mode grant (at connect and on updates)."""
@@ -735,7 +750,10 @@ class Client(asyncio.Protocol):
                 return
         if not self._flush_pending:
             self._flush_pending = True
-            asyncio.get_running_loop().call_soon(self._flush)
+            if self.server.reading:
+                self.server.dirty.append(self)
+            else:
+                asyncio.get_running_loop().call_soon(self._flush)
 
     def _flush(self) -> None:
         self._flush_pending = False

@@ -118,3 +118,16 @@ def test_broken_config_text_is_a_config_error(text: str, tmp_path: Path) -> None
     # nesting RecursionError (a traceback where the operator needs one line)
     with pytest.raises(ConfigError):
         build(parse(text), tmp_path)
+
+
+def test_uvloop_without_the_fast_extra_is_one_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    from server_stub.__main__ import main
+
+    monkeypatch.setitem(sys.modules, "uvloop", None)  # as if nscpy[fast] were not installed
+    assert main(["--uvloop", "-p", "0"]) == 1
+    err = capsys.readouterr().err
+    assert err == "server_stub: --uvloop needs uvloop: pip install 'nscpy[fast]'\n"
