@@ -21,7 +21,7 @@ import sys
 import time
 from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 from nscpy import keys
 from nscpy.jwt.subject import is_valid_publish_subject, is_valid_subject
@@ -353,8 +353,8 @@ class Client(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         """Send INFO, start the TLS upgrade and the auth/ping timers."""
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # a stream transport (uvloop's does not derive from asyncio.Transport, hence the cast)
+        self.transport = transport = cast(asyncio.Transport, transport)
         peer = transport.get_extra_info("peername") or ("", 0)
         self.host, self.port = peer[0], peer[1]
         self.tls = transport.get_extra_info("sslcontext") is not None

@@ -367,3 +367,31 @@ def test_info_keys_match_nats_server() -> None:
     with server("stub", None) as url:
         got = run(first_info(url))
     assert got == want
+
+
+def test_the_stub_serves_on_uvloop() -> None:
+    # nscpy[fast]: the same server on uvloop's transports (which are no asyncio.Transport)
+    pytest.importorskip("uvloop")
+    from .harness import stub_server
+
+    async def scenario(url: str) -> None:
+        nc = await nats.connect(url)
+        try:
+            sub = await nc.subscribe("svc")
+            got: list[bytes] = []
+
+            async def answer(msg):
+                got.append(msg.data)
+                await msg.respond(msg.data.upper())
+
+            await nc.subscribe("echo", cb=answer)
+            for i in range(200):
+                await nc.publish("svc", b"m%d" % i)
+            assert (await nc.request("echo", b"hi", timeout=5)).data == b"HI"
+            msgs = [await sub.next_msg(timeout=5) for _ in range(200)]
+            assert [m.data for m in msgs] == [b"m%d" % i for i in range(200)]
+        finally:
+            await nc.close()
+
+    with stub_server(None, "--uvloop") as url:
+        run(scenario(url))
