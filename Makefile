@@ -28,6 +28,7 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_jwt.py
+	$(BIN)/python bench/bench_issue.py
 
 # Coverage-guided fuzzing of the CLI's parsers and rules (bench/fuzz_cli.py), FUZZ_SECONDS per
 # target. Not part of `make test`: atheris is installed only here, and only if it installs.

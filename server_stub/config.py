@@ -155,8 +155,7 @@ def build(conf: ConfMap, config_dir: Path) -> ServerOptions:
         # (getDefaultAuthTimeout); an authorization { timeout } set below still wins
         options.auth_timeout = options.tls.timeout + 1.0
     if "jetstream" in conf:
-        js = conf["jetstream"]
-        options.jetstream = dict(js) if isinstance(js, dict) else {"enabled": js}
+        options.jetstream = _jetstream_block(conf)
     if "operator" in conf or "operators" in conf or "resolver" in conf:
         from server_stub.operator import build_operator
 
@@ -184,6 +183,8 @@ def _config_auth(conf: ConfMap, options: ServerOptions) -> None:
         for name, block in accounts.items():
             block = _check_keys(block, {"users", "exports", "imports", "jetstream"}, "account")
             spec = AccountSpec(name, block.get("exports", []), block.get("imports", []))
+            if "jetstream" in block:
+                spec.jetstream = _account_jetstream(block, name)
             options.accounts.append(spec)
             users += _users(block.get("users", []), name, None)
     if "system_account" in conf:
@@ -216,6 +217,36 @@ def _config_auth(conf: ConfMap, options: ServerOptions) -> None:
 
         callout = parse_auth_callout(conf["authorization"]["auth_callout"])
         options.authorization = ConfigCalloutAuth(options.authorization or ConfigAuth([]), callout)
+
+
+def _jetstream_block(conf: ConfMap) -> dict[str, Any] | None:
+    """The server's `jetstream` value as nats-server reads it: a block, true / "enabled",
+    or false / "disabled" (None: JetStream off); `enabled: false` in a block turns it off."""
+    value = conf["jetstream"]
+    if isinstance(value, dict):
+        block = dict(value)
+        enabled = block.pop("enabled", block.pop("enable", True))
+        if not isinstance(enabled, bool):
+            raise ConfigError(f"{conf.where('jetstream')}: jetstream enabled must be true or false")
+        return block if enabled else None
+    if isinstance(value, bool):
+        return {} if value else None
+    if isinstance(value, str) and value.lower() in ("enabled", "enable", "disabled", "disable"):
+        return {} if value.lower().startswith("enable") else None
+    raise ConfigError(
+        f"{conf.where('jetstream')}: jetstream must be a block, true/false or enabled/disabled"
+    )
+
+
+def _account_jetstream(block: ConfMap, name: str) -> Any:
+    """An account's `jetstream` limits, checked at load time as nats-server does."""
+    from server_stub.jetstream.config import account_limits_from_config
+    from server_stub.jetstream.errors import JsConfigError
+
+    try:
+        return account_limits_from_config(block["jetstream"], name)
+    except JsConfigError as exc:
+        raise ConfigError(f"{block.where('jetstream')}: {exc}") from None
 
 
 def _tls(block: Any, config_dir: Path) -> TLSOptions:

@@ -270,6 +270,9 @@ class Server:
             fields["remote_account"] = client.account.name
             if client.account.is_system:
                 fields["acc_is_sys"] = True
+        domain = (self.options.jetstream or {}).get("domain")
+        if domain:  # nats-server announces its JetStream domain
+            fields["domain"] = domain
         fields["api_lvl"] = API_LEVEL
         fields["xkey"] = self.xkey
         return fields
@@ -796,8 +799,12 @@ class Client(asyncio.Protocol):
                 # linger): closing a socket with unread input (a client's CONNECT still in
                 # flight) makes the kernel send RST, and the client then loses the -ERR it had
                 # not read yet. data_received ignores anything that arrives meanwhile.
-                transport.write_eof()
-                asyncio.get_running_loop().call_later(_LINGER_SECONDS, transport.close)
+                try:
+                    transport.write_eof()
+                except OSError:  # the peer is already gone (ENOTCONN): nothing to linger for
+                    transport.close()
+                else:
+                    asyncio.get_running_loop().call_later(_LINGER_SECONDS, transport.close)
             else:
                 transport.close()
         self._cleanup()
