@@ -200,10 +200,12 @@ class Router:
         return count
 
     def _count_delivery(self, sub: Subscription) -> None:
-        assert sub.max_msgs is not None
-        sub.delivered += 1
-        if sub.delivered >= sub.max_msgs:
-            self.unsubscribe(sub)
+        # _fan_out checks max_msgs before calling (the common case has none); other callers
+        # (the JetStream host's deliver_as) rely on the check here
+        if sub.max_msgs is not None:
+            sub.delivered += 1
+            if sub.delivered >= sub.max_msgs:
+                self.unsubscribe(sub)
 
 
 def _map_subject(subject: str, src: str, dst: str) -> str:
