@@ -1,0 +1,460 @@
+"""A small synchronous client for one JetStream KV bucket (nats-py underneath).
+
+One connection per process, on an event loop in a daemon thread: every call hands a coroutine
+to that loop and waits for it, so callers stay synchronous and several threads may share one
+client. (Opening a connection per operation costs a TCP + NATS handshake each time; one loop
+thread keeps it open and lets nats-py fail over between cluster nodes.)
+
+Every write carries headers saying who made it (``Nscpy-Editor``) and which change it belongs to
+(``Nscpy-Change``), and a ``Nats-Msg-Id``, so a write retried after a lost acknowledgement is
+recognised by the server instead of being applied twice. Reads go to the stream leader (not the
+direct-get replicas), so a process always reads what was last acknowledged.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import threading
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+
+from nscpy.store.errors import StoreError
+from nscpy.store.kvkeys import KvStoreSpec
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from nats.aio.client import Client
+    from nats.js import JetStreamContext
+
+__all__ = ["KvClient", "KvConflict", "KvEntry", "KvUnavailable", "default_editor"]
+
+T = TypeVar("T")
+
+EDITOR_HEADER = "Nscpy-Editor"
+CHANGE_HEADER = "Nscpy-Change"
+_OP_HEADER = "KV-Operation"
+_WRONG_LAST_SEQUENCE = (10071, 10164)  # JSStreamWrongLastSequence(Constant)Err
+
+
+class KvUnavailable(StoreError):
+    """The store's servers or its JetStream quorum cannot be reached; nothing was changed."""
+
+
+class KvConflict(StoreError):
+    """Someone else wrote the key since we read it (the compare-and-set failed)."""
+
+
+class KvEntry(NamedTuple):
+    """One revision of one key."""
+
+    key: str
+    value: bytes
+    revision: int
+    time: datetime.datetime | None
+    editor: str
+    change: str
+    operation: str  # PUT, DEL or PURGE
+
+
+def default_editor(env: dict[str, str] | None = None) -> str:
+    """Who is editing: NSCPY_EDITOR, else login@host."""
+    import getpass
+    import socket
+
+    environ = os.environ if env is None else env
+    named = environ.get("NSCPY_EDITOR", "").strip()
+    if named:
+        return named
+    try:
+        login = getpass.getuser()
+    except (KeyError, OSError):
+        login = f"uid{os.getuid()}"
+    return f"{login}@{socket.gethostname()}"
+
+
+def _entry(key: str, msg: Any, seq: int, when: datetime.datetime | None) -> KvEntry:
+    headers = msg.headers or {}
+    return KvEntry(
+        key=key,
+        value=bytes(msg.data or b""),
+        revision=seq,
+        time=when,
+        editor=str(headers.get(EDITOR_HEADER, "")),
+        change=str(headers.get(CHANGE_HEADER, "")),
+        operation=str(headers.get(_OP_HEADER, "PUT")),
+    )
+
+
+class KvClient:
+    """Synchronous get/create/update/delete/keys/history/watch on one bucket."""
+
+    def __init__(
+        self,
+        spec: KvStoreSpec,
+        *,
+        creds: str | None = None,
+        ca_file: str | None = None,
+        cert_file: str | None = None,
+        key_file: str | None = None,
+        tls_first: bool = False,
+        timeout: float = 5.0,
+        editor: str | None = None,
+    ) -> None:
+        self.spec = spec
+        self.creds = creds
+        self.ca_file = ca_file
+        self.cert_file = cert_file
+        self.key_file = key_file
+        self.tls_first = tls_first
+        self.timeout = timeout
+        self.editor = editor or default_editor()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._nc: Client | None = None
+        self._js: JetStreamContext | None = None
+        self._start_lock = threading.Lock()
+        self.stream = f"KV_{spec.bucket}"
+        self.prefix = f"$KV.{spec.bucket}."
+
+    @property
+    def where(self) -> str:
+        return f"KV store {self.spec.display()}"
+
+    # -- the loop thread ---------------------------------------------------------------------
+    def _run(self, make: Callable[[], Coroutine[Any, Any, T]], what: str) -> T:
+        import asyncio
+        import concurrent.futures
+
+        loop = self._ensure_loop()
+        future = asyncio.run_coroutine_threadsafe(self._guard(make, what), loop)
+        try:
+            # the coroutine has its own timeouts; this bound only catches a wedged loop
+            return future.result(timeout=self.timeout * 4 + 10)
+        except concurrent.futures.TimeoutError:
+            future.cancel()
+            raise KvUnavailable(f"{self.where}: {what} did not finish in time") from None
+
+    def _ensure_loop(self) -> asyncio.AbstractEventLoop:
+        import asyncio
+
+        with self._start_lock:
+            if self._loop is None:
+                loop = asyncio.new_event_loop()
+                thread = threading.Thread(target=loop.run_forever, name="nscpy-kv", daemon=True)
+                thread.start()
+                self._loop, self._thread = loop, thread
+            return self._loop
+
+    async def _guard(self, make: Callable[[], Coroutine[Any, Any, T]], what: str) -> T:
+        """Connect if needed, run, and turn transport failures into one KvUnavailable line."""
+        import asyncio
+
+        from nats.errors import Error as NatsError
+        from nats.js.errors import APIError
+
+        try:
+            await self._connected()
+            return await make()
+        except (KvConflict, KvUnavailable, StoreError):
+            raise
+        except APIError as exc:
+            if exc.code == 503 or exc.err_code in (10008, 10074):
+                raise KvUnavailable(
+                    f"{self.where}: JetStream has no quorum for the bucket ({what}; nothing was "
+                    "changed): wait for the cluster to recover"
+                ) from None
+            raise StoreError(f"{self.where}: {what} failed: {exc.description or exc}") from None
+        except (asyncio.TimeoutError, TimeoutError):
+            raise KvUnavailable(
+                f"{self.where}: {what} timed out after {self.timeout:g}s (no JetStream quorum or "
+                "no server; the change was not confirmed and was not retried)"
+            ) from None
+        except (NatsError, OSError) as exc:
+            raise KvUnavailable(
+                f"{self.where}: {what} failed: {exc or type(exc).__name__}"
+            ) from None
+
+    async def _connected(self) -> JetStreamContext:
+        if self._js is not None and self._nc is not None and not self._nc.is_closed:
+            return self._js
+        import nats
+
+        kwargs: dict[str, Any] = {}
+        ctx = self._ssl_context()
+        if ctx is not None:
+            kwargs["tls"] = ctx
+        if self.creds:
+            kwargs["user_credentials"] = self.creds
+        errors: list[BaseException] = []
+
+        async def on_error(exc: Exception) -> None:
+            errors.append(exc)
+
+        try:
+            nc = await nats.connect(
+                servers=list(self.spec.servers),
+                name="nscpy-store",
+                connect_timeout=max(1, round(self.timeout)),
+                allow_reconnect=True,
+                max_reconnect_attempts=60,
+                reconnect_time_wait=0.25,
+                tls_handshake_first=self.tls_first,
+                error_cb=on_error,
+                **kwargs,
+            )
+        except Exception as exc:
+            cause = errors[-1] if errors else exc
+            raise KvUnavailable(
+                f"cannot reach the {self.where}: {cause or type(cause).__name__}"
+            ) from None
+        self._nc = nc
+        self._js = nc.jetstream(timeout=self.timeout)
+        return self._js
+
+    def _ssl_context(self) -> Any:
+        import ssl
+
+        wants = any(s.startswith("tls://") for s in self.spec.servers)
+        if not (wants or self.ca_file or self.cert_file or self.tls_first):
+            return None
+        if (self.cert_file is None) != (self.key_file is None):
+            raise StoreError("a client certificate needs both --client-cert and --client-key")
+        ctx = ssl.create_default_context(cafile=self.ca_file)
+        if self.cert_file and self.key_file:
+            ctx.load_cert_chain(self.cert_file, self.key_file)
+        return ctx
+
+    def close(self) -> None:
+        """Drain the connection and stop the loop thread."""
+        if self._loop is None:
+            return
+        import asyncio
+
+        async def shut() -> None:
+            if self._nc is not None and not self._nc.is_closed:
+                try:
+                    await asyncio.wait_for(self._nc.close(), 2)
+                except Exception:  # closing is best effort: the process is leaving
+                    pass
+
+        try:
+            asyncio.run_coroutine_threadsafe(shut(), self._loop).result(5)
+        except Exception:  # noqa: S110 - best effort, see above
+            pass
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        if self._thread is not None:
+            self._thread.join(5)
+        self._loop = self._thread = None
+        self._nc = self._js = None
+
+    # -- the bucket --------------------------------------------------------------------------
+    def ensure_bucket(self) -> None:
+        """Create the bucket's stream if it is missing (replicas from the URL, else 3 on a
+        cluster and 1 on a single server); an existing bucket is used as it is."""
+
+        async def go() -> None:
+            from nats.js import api
+            from nats.js.errors import NotFoundError
+
+            js = await self._connected()
+            try:
+                await js.stream_info(self.stream)
+                return
+            except NotFoundError:
+                pass
+            replicas = self.spec.replicas
+            if replicas is None:
+                info = self._nc._server_info if self._nc is not None else {}
+                replicas = 3 if info.get("cluster") else 1
+            config = api.StreamConfig(
+                name=self.stream,
+                subjects=[f"{self.prefix}>"],
+                max_msgs_per_subject=self.spec.history,
+                discard=api.DiscardPolicy.NEW,
+                deny_delete=True,
+                allow_rollup_hdrs=True,
+                allow_direct=True,
+                num_replicas=replicas,
+                duplicate_window=120.0,
+            )
+            await js.add_stream(config)
+
+        self._run(go, "creating the bucket")
+
+    def bucket_exists(self) -> bool:
+        async def go() -> bool:
+            from nats.js.errors import NotFoundError
+
+            js = await self._connected()
+            try:
+                await js.stream_info(self.stream)
+                return True
+            except NotFoundError:
+                return False
+
+        return self._run(go, "looking up the bucket")
+
+    # -- keys --------------------------------------------------------------------------------
+    def get(self, key: str) -> KvEntry | None:
+        """The key's current entry (None if absent or deleted), read from the stream leader."""
+        entry = self.latest(key)
+        return None if entry is None or entry.operation != "PUT" else entry
+
+    def latest(self, key: str) -> KvEntry | None:
+        """The key's last revision, a deletion marker included (None if never written)."""
+
+        async def go() -> KvEntry | None:
+            from nats.js.errors import NotFoundError
+
+            js = await self._connected()
+            try:
+                msg = await js.get_msg(self.stream, subject=self.prefix + key, direct=False)
+            except NotFoundError:
+                return None
+            return _entry(key, msg, int(msg.seq or 0), msg.time)
+
+        return self._run(go, f"reading {key!r}")
+
+    def put(
+        self, key: str, value: bytes, *, last: int | None, change: str, operation: str = "PUT"
+    ) -> int:
+        """Write key if its last revision is `last` (0: absent; None: unconditionally).
+
+        KvConflict when the compare-and-set fails. Returns the new revision.
+        """
+
+        async def go() -> int:
+            from nats.js.errors import APIError
+
+            js = await self._connected()
+            headers = {
+                EDITOR_HEADER: self.editor,
+                CHANGE_HEADER: change,
+                "Nats-Msg-Id": f"{change}:{key}",
+            }
+            if last is not None:
+                headers["Nats-Expected-Last-Subject-Sequence"] = str(last)
+            if operation != "PUT":
+                headers[_OP_HEADER] = operation
+                if operation == "PURGE":
+                    headers["Nats-Rollup"] = "sub"
+            try:
+                ack = await js.publish(self.prefix + key, value, headers=headers)
+            except APIError as exc:
+                if exc.err_code in _WRONG_LAST_SEQUENCE:
+                    raise KvConflict(f"{key!r} changed since it was read") from None
+                raise
+            return int(ack.seq)
+
+        return self._run(go, f"writing {key!r}")
+
+    def keys(self, pattern: str) -> list[str]:
+        """Keys matching a subject-style pattern (`*` one token, `>` the rest), not deleted."""
+
+        async def go() -> list[str]:
+            entries = await self._scan(pattern, history=False, headers_only=True)
+            return sorted(e.key for e in entries if e.operation == "PUT")
+
+        return self._run(go, f"listing {pattern!r}")
+
+    def history(self, pattern: str) -> list[KvEntry]:
+        """Every kept revision of the keys matching pattern, oldest first."""
+
+        async def go() -> list[KvEntry]:
+            return await self._scan(pattern, history=True, headers_only=False)
+
+        return self._run(go, f"reading the history of {pattern!r}")
+
+    def entries(self, pattern: str) -> list[KvEntry]:
+        """The current entry of every key matching pattern (deleted keys left out)."""
+
+        async def go() -> list[KvEntry]:
+            found = await self._scan(pattern, history=False, headers_only=False)
+            return [e for e in found if e.operation == "PUT"]
+
+        return self._run(go, f"reading {pattern!r}")
+
+    async def _scan(self, pattern: str, *, history: bool, headers_only: bool) -> list[KvEntry]:
+        """Deliver what the stream holds for pattern through a pull consumer, then delete it."""
+        from nats.js import api
+        from nats.js.errors import NotFoundError
+
+        js = await self._connected()
+        try:
+            info = await js.stream_info(self.stream)
+        except NotFoundError:
+            return []
+        if not info.state.messages:
+            return []
+        config = api.ConsumerConfig(
+            deliver_policy=api.DeliverPolicy.ALL if history else api.DeliverPolicy.LAST_PER_SUBJECT,
+            ack_policy=api.AckPolicy.NONE,
+            filter_subject=self.prefix + pattern,
+            headers_only=headers_only,
+            inactive_threshold=30.0,
+            mem_storage=True,
+            num_replicas=1,
+        )
+        sub = await js.pull_subscribe_bind(
+            consumer=(await js.add_consumer(self.stream, config)).name, stream=self.stream
+        )
+        out: list[KvEntry] = []
+        try:
+            pending = (await sub.consumer_info()).num_pending
+            while pending:
+                msgs = await sub.fetch(min(pending, 256), timeout=self.timeout)
+                for msg in msgs:
+                    meta = msg.metadata
+                    key = msg.subject[len(self.prefix) :]
+                    out.append(_entry(key, msg, meta.sequence.stream, meta.timestamp))
+                    pending = meta.num_pending
+        finally:
+            try:
+                await js.delete_consumer(self.stream, sub._consumer)
+            except Exception:  # noqa: S110 - an ephemeral consumer also expires on its own
+                pass
+            await sub.unsubscribe()
+        return out
+
+    def watch(
+        self, pattern: str, on_entry: Callable[[KvEntry], bool], *, history: bool = False
+    ) -> None:
+        """Call on_entry for each change to keys matching pattern as it happens (and, with
+        history, for every kept revision first) until it returns False."""
+        import asyncio
+
+        async def go() -> None:
+            from nats.js import api
+
+            js = await self._connected()
+            done = asyncio.Event()
+
+            async def deliver(msg: Any) -> None:
+                if done.is_set():
+                    return
+                meta = msg.metadata
+                key = msg.subject[len(self.prefix) :]
+                if not on_entry(_entry(key, msg, meta.sequence.stream, meta.timestamp)):
+                    done.set()
+
+            sub = await js.subscribe(
+                self.prefix + pattern,
+                stream=self.stream,
+                cb=deliver,
+                ordered_consumer=True,
+                deliver_policy=api.DeliverPolicy.ALL if history else api.DeliverPolicy.NEW,
+            )
+            try:
+                await done.wait()
+            finally:
+                await sub.unsubscribe()
+
+        loop = self._ensure_loop()
+        future = asyncio.run_coroutine_threadsafe(self._guard(go, "watching"), loop)
+        try:
+            future.result()
+        except KeyboardInterrupt:
+            future.cancel()
+            raise
