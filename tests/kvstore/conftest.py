@@ -84,3 +84,37 @@ def restart(server: RunningServer) -> RunningServer:
         )
     wait_for_info(server.port, proc=proc)
     return RunningServer(proc, server.port, server.config, server.log)
+
+
+@pytest.fixture
+def js_server(tmp_path: Path) -> Iterator[RunningServer]:
+    """One nats-server with JetStream (a bucket there has one replica)."""
+    from tests.support.natsserver import nats_server
+
+    node = tmp_path / "single"
+    with nats_server(node, f'jetstream {{ store_dir: "{node / "js"}" }}') as server:
+        wait_until(lambda: js_ready(server.url), 30.0, "JetStream")
+        yield server
+
+
+def plain(home: Path, *argv: str) -> str:
+    """nscpy on a directory store (no --store); must succeed; its stdout."""
+    env = {**os.environ}
+    env.pop("NSCPY_STORE", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "nscpy", "-H", str(home), *argv],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, f"{argv}: {done.stderr}"
+    return done.stdout
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    """Every file below root (relative path -> bytes)."""
+    return {
+        str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+    }
