@@ -99,7 +99,8 @@ class KvClient:
         cert_file: str | None = None,
         key_file: str | None = None,
         tls_first: bool = False,
-        timeout: float = 5.0,
+        timeout: float = 2.0,
+        retry_for: float = 30.0,
         editor: str | None = None,
     ) -> None:
         self.spec = spec
@@ -109,6 +110,9 @@ class KvClient:
         self.key_file = key_file
         self.tls_first = tls_first
         self.timeout = timeout
+        # a killed leader is replaced within nats-server's election timeouts (seconds, up to
+        # ~10 for the meta and the stream leader one after the other): ride through that
+        self.retry_for = retry_for
         self.editor = editor or default_editor()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -131,7 +135,7 @@ class KvClient:
         future = asyncio.run_coroutine_threadsafe(self._guard(make, what), loop)
         try:
             # the coroutine has its own timeouts; this bound only catches a wedged loop
-            return future.result(timeout=self.timeout * 4 + 10)
+            return future.result(timeout=self.timeout * 2 + self.retry_for + 10)
         except concurrent.futures.TimeoutError:
             future.cancel()
             raise KvUnavailable(f"{self.where}: {what} did not finish in time") from None
@@ -148,33 +152,40 @@ class KvClient:
             return self._loop
 
     async def _guard(self, make: Callable[[], Coroutine[Any, Any, T]], what: str) -> T:
-        """Connect if needed, run, and turn transport failures into one KvUnavailable line."""
+        """Connect if needed and run; retry what may be a passing failure (a node going away,
+        a leader election) until `retry_for` seconds have passed, then raise one KvUnavailable
+        line. A retried write is the same message (same Nats-Msg-Id): the server applies it
+        at most once."""
         import asyncio
+        import time
 
         from nats.errors import Error as NatsError
         from nats.js.errors import APIError
 
-        try:
-            await self._connected()
-            return await make()
-        except (KvConflict, KvUnavailable, StoreError):
-            raise
-        except APIError as exc:
-            if exc.code == 503 or exc.err_code in (10008, 10074):
+        deadline = time.monotonic() + self.retry_for
+        while True:
+            try:
+                await self._connected()
+                return await make()
+            except (KvConflict, KvUnavailable, StoreError):
+                raise
+            except APIError as exc:
+                if not (exc.code == 503 or exc.err_code in (10008, 10074)):
+                    raise StoreError(
+                        f"{self.where}: {what} failed: {exc.description or exc}"
+                    ) from None
+                reason = "JetStream has no quorum for the bucket"
+            except (asyncio.TimeoutError, TimeoutError):
+                reason = f"no answer within {self.timeout:g}s (no JetStream quorum or no server)"
+            except (NatsError, OSError) as exc:
+                reason = str(exc) or type(exc).__name__
+            if time.monotonic() >= deadline:
                 raise KvUnavailable(
-                    f"{self.where}: JetStream has no quorum for the bucket ({what}; nothing was "
-                    "changed): wait for the cluster to recover"
-                ) from None
-            raise StoreError(f"{self.where}: {what} failed: {exc.description or exc}") from None
-        except (asyncio.TimeoutError, TimeoutError):
-            raise KvUnavailable(
-                f"{self.where}: {what} timed out after {self.timeout:g}s (no JetStream quorum or "
-                "no server; the change was not confirmed and was not retried)"
-            ) from None
-        except (NatsError, OSError) as exc:
-            raise KvUnavailable(
-                f"{self.where}: {what} failed: {exc or type(exc).__name__}"
-            ) from None
+                    f"{self.where}: {what} failed: {reason}; gave up after retrying for "
+                    f"{self.retry_for:g}s. Nothing was confirmed: a write not confirmed was not "
+                    "applied unless the cluster commits it when it recovers (see 'nscpy log')"
+                )
+            await asyncio.sleep(0.25)
 
     async def _connected(self) -> JetStreamContext:
         if self._js is not None and self._nc is not None and not self._nc.is_closed:

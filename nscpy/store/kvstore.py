@@ -341,7 +341,8 @@ def open_kv_store(
     """The KV data store a `--store` URL names; options: creds, ca_file, cert_file, key_file,
     tls_first, timeout (creds fall back to NSCPY_STORE_CREDS, TLS files to NATS_CA/CERT/KEY).
     Unknown options are refused."""
-    known = {"creds", "ca_file", "cert_file", "key_file", "tls_first", "timeout", "editor"}
+    known = {"creds", "ca_file", "cert_file", "key_file", "tls_first", "timeout", "retry_for"}
+    known.add("editor")
     unknown = sorted(set(options) - known)
     if unknown:
         raise StoreError(
@@ -355,7 +356,8 @@ def open_kv_store(
         cert_file=options.get("cert_file") or env.get("NATS_CERT") or None,
         key_file=options.get("key_file") or env.get("NATS_KEY") or None,
         tls_first=bool(options.get("tls_first")),
-        timeout=float(options.get("timeout") or env.get("NSCPY_STORE_TIMEOUT") or 5.0),
+        timeout=float(options.get("timeout") or env.get("NSCPY_STORE_TIMEOUT") or 2.0),
+        retry_for=float(options.get("retry_for") or env.get("NSCPY_STORE_RETRY") or 30.0),
         editor=options.get("editor") or default_editor(dict(env)),
     )
     return KvDataStore(paths, client)

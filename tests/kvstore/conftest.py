@@ -54,10 +54,15 @@ def store_url(nodes: list[RunningServer], bucket: str = "nsc", first: int = 0) -
 
 
 def nscpy(
-    home: Path, url: str, *argv: str, editor: str = "", timeout: float = 60
+    home: Path, url: str, *argv: str, editor: str = "", timeout: float = 90, retry_for: float = 40
 ) -> subprocess.CompletedProcess[str]:
     """Run `python -m nscpy -H home --store url argv...` and return what it did."""
-    env = {**os.environ, "NSCPY_EDITOR": editor or home.name, "NSCPY_STORE_TIMEOUT": "3"}
+    env = {
+        **os.environ,
+        "NSCPY_EDITOR": editor or home.name,
+        "NSCPY_STORE_TIMEOUT": "2",
+        "NSCPY_STORE_RETRY": str(retry_for),
+    }
     env.pop("NSCPY_STORE", None)
     return subprocess.run(
         [sys.executable, "-m", "nscpy", "-H", str(home), "--store", url, *argv],
