@@ -23,6 +23,7 @@ __all__ = [
     "kv_store_of",
     "migrate",
     "open_shared_seed",
+    "entity_key",
     "revision_text",
     "share_seed",
     "watch",
@@ -185,42 +186,53 @@ class Change(NamedTuple):
         return self._asdict()
 
 
-def _pattern(ws: Workspace, store: KvDataStore, account: str | None, user: str | None) -> str:
-    operator = ws.operator_name()
+def entity_key(ws: Workspace, kind: str, name: str | None, account: str | None) -> str:
+    """The KV key of an operator, account or user JWT (named, else the current one)."""
+    store = kv_store_of(ws)
+    operator = ws.operator_name(name if kind == "operator" else None)
+    if kind == "operator":
+        return store.key_of(ws.paths.operator_jwt(operator))
+    if kind == "account":
+        return store.key_of(ws.paths.account_jwt(operator, ws.account_name(operator, name)))
+    if not name:
+        raise ActionError("name the user (-n NAME)")
+    acct = ws.account_name(operator, account)
+    return store.key_of(ws.paths.user_jwt(operator, acct, name))
+
+
+def _pattern(ws: Workspace, account: str | None, user: str | None) -> str:
     if user is not None:
-        acct = ws.account_name(operator, account)
-        return store.key_of(ws.paths.user_jwt(operator, acct, user))
+        return entity_key(ws, "user", user, account)
     if account is not None:
-        acct = ws.account_name(operator, account)
-        return store.key_of(ws.paths.account_jwt(operator, acct))
-    return encode_part(operator) + ".>"
+        return entity_key(ws, "account", account, None)
+    return encode_part(ws.operator_name()) + ".>"
 
 
 def history(ws: Workspace, account: str | None = None, user: str | None = None) -> list[Change]:
     """Every kept revision of the current operator's files (or of one account or user JWT)."""
     store = kv_store_of(ws)
-    return [Change.of(e) for e in store.kv.history(_pattern(ws, store, account, user))]
+    return [Change.of(e) for e in store.kv.history(_pattern(ws, account, user))]
 
 
-def revision_text(ws: Workspace, revision: int, account: str | None, user: str | None) -> str:
-    """The JWT text a file held at one revision (from `log`); it must be that file's revision."""
+def revision_text(ws: Workspace, revision: int, key: str) -> str:
+    """The JWT text the key held at one revision (see `log`); it must be that key's revision."""
     store = kv_store_of(ws)
-    pattern = _pattern(ws, store, account, user)
-    for entry in store.kv.history(pattern):
+    where = "/".join(decode_key(key))
+    for entry in store.kv.history(key):
         if entry.revision == revision:
             if entry.operation != "PUT":
-                raise ActionError(f"revision {revision} deleted {Change.of(entry).path}")
+                raise ActionError(f"revision {revision} deleted {where}")
             return entry.value.decode("utf-8").strip()
-    raise ActionError(
-        f"revision {revision} is not a kept revision of {'/'.join(decode_key(pattern))} "
-        "(see 'nscpy log')"
-        if not pattern.endswith(">")
-        else f"revision {revision} is not a kept revision of the operator (see 'nscpy log')"
-    )
+    raise ActionError(f"revision {revision} is not a kept revision of {where} (see 'nscpy log')")
 
 
 def watch(
-    ws: Workspace, on_change: Callable[[Change], None], *, count: int | None, history: bool
+    ws: Workspace,
+    on_change: Callable[[Change], None],
+    *,
+    count: int | None,
+    history: bool,
+    on_ready: Callable[[str], None] | None = None,
 ) -> None:
     """Call on_change for every change to the store as it happens; stop after count changes."""
     store = kv_store_of(ws)
@@ -232,7 +244,8 @@ def watch(
         seen += 1
         return count is None or seen < count
 
-    store.kv.watch(">", deliver, history=history)
+    ready = None if on_ready is None else (lambda: on_ready(store.kv.where))
+    store.kv.watch(">", deliver, history=history, on_ready=ready)
 
 
 # -- sealed seeds ------------------------------------------------------------------------------

@@ -74,7 +74,13 @@ def watch(app: AppContext, history: bool, count: int | None, as_json: bool) -> N
         _print_change(change, as_json)
         sys.stdout.flush()
 
-    run(app.workspace, show, count=count, history=history)
+    def ready(where: str) -> None:
+        click.echo(f"watching the {where} (Ctrl-C to stop)", err=True)
+
+    try:
+        run(app.workspace, show, count=count, history=history, on_ready=ready)
+    except KeyboardInterrupt:
+        return
 
 
 @store.command("share-key")
@@ -121,7 +127,11 @@ def log(
 
     ws = app.workspace
     if revision is not None:
-        text = kvstore.revision_text(ws, revision, account, user)
+        kind, name = ("user", user) if user else ("account", account) if account else ("", "")
+        if not kind:
+            raise click.UsageError("--show needs -a ACCOUNT (and -u USER for a user's JWT)")
+        key = kvstore.entity_key(ws, kind, name, account if user else None)
+        text = kvstore.revision_text(ws, revision, key)
         if as_json:
             emit_json({"revision": revision, "jwt": text})
         else:

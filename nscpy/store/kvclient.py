@@ -430,7 +430,12 @@ class KvClient:
         return out
 
     def watch(
-        self, pattern: str, on_entry: Callable[[KvEntry], bool], *, history: bool = False
+        self,
+        pattern: str,
+        on_entry: Callable[[KvEntry], bool],
+        *,
+        history: bool = False,
+        on_ready: Callable[[], None] | None = None,
     ) -> None:
         """Call on_entry for each change to keys matching pattern as it happens (and, with
         history, for every kept revision first) until it returns False."""
@@ -457,6 +462,8 @@ class KvClient:
                 ordered_consumer=True,
                 deliver_policy=api.DeliverPolicy.ALL if history else api.DeliverPolicy.NEW,
             )
+            if on_ready is not None:
+                on_ready()
             try:
                 await done.wait()
             finally:
