@@ -160,7 +160,7 @@ class KvClient:
         import time
 
         from nats.errors import Error as NatsError
-        from nats.js.errors import APIError
+        from nats.js.errors import APIError, ServiceUnavailableError
 
         deadline = time.monotonic() + self.retry_for
         while True:
@@ -170,7 +170,7 @@ class KvClient:
             except (KvConflict, KvUnavailable, StoreError):
                 raise
             except APIError as exc:
-                if not (exc.code == 503 or exc.err_code in (10008, 10074)):
+                if not (isinstance(exc, ServiceUnavailableError) or exc.code == 503):
                     raise StoreError(
                         f"{self.where}: {what} failed: {exc.description or exc}"
                     ) from None
@@ -365,7 +365,9 @@ class KvClient:
         """Keys matching a subject-style pattern (`*` one token, `>` the rest), not deleted."""
 
         async def go() -> list[str]:
-            entries = await self._scan(pattern, history=False, headers_only=True)
+            entries = await self._last_per_key(pattern)
+            if entries is None:  # too many for one answer: read them through a consumer
+                entries = await self._scan(pattern, history=False, headers_only=True)
             return sorted(e.key for e in entries if e.operation == "PUT")
 
         return self._run(go, f"listing {pattern!r}")
@@ -386,6 +388,49 @@ class KvClient:
             return [e for e in found if e.operation == "PUT"]
 
         return self._run(go, f"reading {pattern!r}")
+
+    async def _last_per_key(self, pattern: str) -> list[KvEntry] | None:
+        """The last entry of every key matching pattern in one direct-get request (no
+        consumer: creating one is a cluster-wide operation, far dearer than this); None when
+        the server says the answer is too large. Any current replica may answer, so a listing
+        can lag a write acknowledged a moment ago by the replication delay; single-key reads
+        and every write go to the leader."""
+        import asyncio
+        import json
+
+        await self._connected()
+        nc = self._nc
+        assert nc is not None
+        inbox = nc.new_inbox()
+        sub = await nc.subscribe(inbox)
+        request = {"multi_last": [self.prefix + pattern], "batch": 1024}
+        out: list[KvEntry] = []
+        try:
+            await nc.publish(
+                f"$JS.API.DIRECT.GET.{self.stream}", json.dumps(request).encode(), reply=inbox
+            )
+            while True:
+                msg = await sub.next_msg(timeout=self.timeout)
+                headers = msg.headers or {}
+                status = headers.get("Status")
+                if status == "404":  # nothing matches
+                    return []
+                if status == "413":  # more keys than one answer may hold
+                    return None
+                if status == "503":  # nobody answers direct gets: no bucket, or no quorum
+                    return await self._scan(pattern, history=False, headers_only=True)
+                if status is not None and status != "204":
+                    raise StoreError(f"{self.where}: listing {pattern!r}: status {status}")
+                if status == "204":  # end of the batch
+                    pending = int(headers.get("Nats-Num-Pending", "0") or 0)
+                    return out if pending == 0 else None
+                subject = headers.get("Nats-Subject", "")
+                seq = int(headers.get("Nats-Sequence", "0"))
+                out.append(_entry(subject[len(self.prefix) :], msg, seq, None))
+        except asyncio.TimeoutError:
+            raise TimeoutError from None
+        finally:
+            await sub.unsubscribe()
 
     async def _scan(self, pattern: str, *, history: bool, headers_only: bool) -> list[KvEntry]:
         """Deliver what the stream holds for pattern through a pull consumer, then delete it."""
