@@ -417,7 +417,9 @@ class KvClient:
                     return []
                 if status == "413":  # more keys than one answer may hold
                     return None
-                if status == "503":  # nobody answers direct gets: no bucket, or no quorum
+                if status in ("503", "408"):
+                    # 503: nobody answers direct gets (no bucket, or no quorum); 408: a server
+                    # without batch gets (nats-server before 2.11): read through a consumer
                     return await self._scan(pattern, history=False, headers_only=True)
                 if status is not None and status != "204":
                     raise StoreError(f"{self.where}: listing {pattern!r}: status {status}")
