@@ -16,11 +16,11 @@ from __future__ import annotations
 import datetime
 import os
 import threading
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from nscpy.store.errors import StoreError
-from nscpy.store.kvkeys import KvStoreSpec
+from nscpy.store.kvkeys import KvStoreSpec, contains_seed
 
 if TYPE_CHECKING:
     import asyncio
@@ -36,6 +36,7 @@ EDITOR_HEADER = "Nscpy-Editor"
 CHANGE_HEADER = "Nscpy-Change"
 _OP_HEADER = "KV-Operation"
 _WRONG_LAST_SEQUENCE = (10071, 10164)  # JSStreamWrongLastSequence(Constant)Err
+MAX_BATCH = 1000  # nats-server's default limit of messages in one atomic batch
 
 
 class KvUnavailable(StoreError):
@@ -87,6 +88,15 @@ def _entry(key: str, msg: Any, seq: int, when: datetime.datetime | None) -> KvEn
     )
 
 
+def _refuse_seed(key: str, value: bytes) -> None:
+    """Plain seeds never go into the bucket, whatever asked for it (defence in depth)."""
+    if contains_seed(value):
+        raise StoreError(
+            f"refusing to write what holds an NKey seed to the KV store (key {key!r}); seeds "
+            "stay in the local keystore (share one sealed with 'nscpy store share-key')"
+        )
+
+
 class KvClient:
     """Synchronous get/create/update/delete/keys/history/watch on one bucket."""
 
@@ -119,6 +129,7 @@ class KvClient:
         self._nc: Client | None = None
         self._js: JetStreamContext | None = None
         self._start_lock = threading.Lock()
+        self._atomic: bool | None = None
         self.stream = f"KV_{spec.bucket}"
         self.prefix = f"$KV.{spec.bucket}."
 
@@ -267,7 +278,7 @@ class KvClient:
 
         async def go() -> None:
             from nats.js import api
-            from nats.js.errors import NotFoundError
+            from nats.js.errors import APIError, NotFoundError
 
             js = await self._connected()
             try:
@@ -287,10 +298,19 @@ class KvClient:
                 deny_delete=True,
                 allow_rollup_hdrs=True,
                 allow_direct=True,
+                allow_atomic=True,  # one change of several keys is one atomic batch (2.12+)
                 num_replicas=replicas,
                 duplicate_window=120.0,
             )
-            await js.add_stream(config)
+            try:
+                await js.add_stream(config)
+            except APIError as exc:
+                if "atomic" not in str(exc.description or "").lower():
+                    raise
+                # a server without atomic batches (server_stub refuses the field): one change
+                # of several keys is then written key by key (see put_many)
+                config.allow_atomic = None
+                await js.add_stream(config)
 
         self._run(go, "creating the bucket")
 
@@ -335,6 +355,7 @@ class KvClient:
 
         KvConflict when the compare-and-set fails. Returns the new revision.
         """
+        _refuse_seed(key, value)
 
         async def go() -> int:
             from nats.js.errors import APIError
@@ -360,6 +381,81 @@ class KvClient:
             return int(ack.seq)
 
         return self._run(go, f"writing {key!r}")
+
+    def put_many(self, writes: Sequence[tuple[str, bytes | None, int | None]], change: str) -> None:
+        """Write several keys as one change: (key, value or None to delete, last revision or
+        None). On a bucket that allows atomic batches (nats-server 2.12+, buckets nscpy
+        creates) they are one atomic batch: all are stored or none, and one failed
+        compare-and-set (KvConflict) refuses them all. Elsewhere they are written in order."""
+        if not writes:
+            return
+        for key, value, _ in writes:
+            _refuse_seed(key, value or b"")
+        if len(writes) == 1 or not self._allows_atomic():
+            for key, value, last in writes:
+                op = "PUT" if value is not None else "DEL"
+                self.put(key, value or b"", last=last, change=change, operation=op)
+            return
+        if len(writes) > MAX_BATCH:
+            raise StoreError(
+                f"{self.where}: one change of {len(writes)} keys is more than an atomic batch "
+                f"holds ({MAX_BATCH}); split it"
+            )
+
+        async def go() -> None:
+            import json
+
+            await self._connected()
+            nc = self._nc
+            assert nc is not None
+            batch_id = f"{change}-{os.urandom(4).hex()}"
+            for n, (key, value, last) in enumerate(writes, 1):
+                headers = {
+                    EDITOR_HEADER: self.editor,
+                    CHANGE_HEADER: change,
+                    "Nats-Batch-Id": batch_id,
+                    "Nats-Batch-Sequence": str(n),
+                }
+                if last is not None:
+                    headers["Nats-Expected-Last-Subject-Sequence"] = str(last)
+                if value is None:
+                    headers[_OP_HEADER] = "DEL"
+                subject = self.prefix + key
+                if n == len(writes):
+                    headers["Nats-Batch-Commit"] = "1"
+                    reply = await nc.request(
+                        subject, value or b"", headers=headers, timeout=self.timeout
+                    )
+                    answer = json.loads(reply.data or b"{}")
+                    error = answer.get("error")
+                    if error:
+                        if error.get("err_code") in _WRONG_LAST_SEQUENCE:
+                            raise KvConflict(f"a key of change {change} changed since it was read")
+                        raise StoreError(
+                            f"{self.where}: the change was refused: {error.get('description')}"
+                        )
+                elif n == 1:  # the first is acknowledged: the server has opened the batch
+                    await nc.request(subject, value or b"", headers=headers, timeout=self.timeout)
+                else:
+                    await nc.publish(subject, value or b"", headers=headers)
+
+        self._run(go, f"writing {len(writes)} keys as one change")
+
+    def _allows_atomic(self) -> bool:
+        if self._atomic is None:
+
+            async def go() -> bool:
+                from nats.js.errors import NotFoundError
+
+                js = await self._connected()
+                try:
+                    info = await js.stream_info(self.stream)
+                except NotFoundError:
+                    return False
+                return bool(info.config.allow_atomic)
+
+            self._atomic = self._run(go, "looking up the bucket")
+        return self._atomic
 
     def keys(self, pattern: str) -> list[str]:
         """Keys matching a subject-style pattern (`*` one token, `>` the rest), not deleted."""

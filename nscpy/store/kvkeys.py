@@ -18,6 +18,7 @@ from nscpy.errors import NscValueError
 
 __all__ = [
     "STORE_SCHEMES",
+    "contains_seed",
     "KvStoreSpec",
     "decode_key",
     "decode_part",
@@ -33,6 +34,22 @@ _ESCAPE = re.compile(r"=([0-9A-F]{2})")
 _BUCKET = re.compile(r"\A[A-Za-z0-9_-]+\Z")
 _QUERY_KEYS = ("bucket", "replicas", "history")
 DEFAULT_HISTORY = 64  # the most a KV bucket keeps per key
+
+
+_SEED_CANDIDATE = re.compile(rb"S[A-Z2-7]{57}")
+
+
+def contains_seed(data: bytes) -> bool:
+    """True if data holds an NKey seed (a checksummed 'S...' string): never for the bucket."""
+    from nscpy.keys import NKeyError, decode_seed
+
+    for found in _SEED_CANDIDATE.finditer(data):
+        try:
+            decode_seed(found.group().decode("ascii"))
+            return True
+        except NKeyError:
+            continue
+    return False
 
 
 def encode_part(part: str) -> str:

@@ -48,14 +48,22 @@ class KvDataStore(DataStore):
     # -- keys ----------------------------------------------------------------------------------
     def key_of(self, path: Path) -> str:
         """The KV key of a data-store path; StoreError for a path outside the data store."""
-        try:
-            rel = path.relative_to(self.paths.data_dir)
-        except ValueError:
+        if not self.holds(path):
             raise StoreError(
                 f"{str(path)!r} is outside the data store; the {self.kv.where} holds only "
                 "operator, account and user JWTs"
-            ) from None
-        return encode_key(rel.parts)
+            )
+        return encode_key(path.relative_to(self.paths.data_dir).parts)
+
+    def holds(self, path: Path) -> bool:
+        """True if path is a data-store file (so a KV key), not the keystore's, creds or
+        nsc.json (which share the directory with -H)."""
+        paths = self.paths
+        if not path.is_relative_to(paths.data_dir) or path == paths.data_dir:
+            return False
+        if path.relative_to(paths.data_dir).parts[0] in paths.reserved_operator_names():
+            return False
+        return paths.keystore_dir == paths.data_dir or not path.is_relative_to(paths.keystore_dir)
 
     def path_of(self, key: str) -> Path:
         """The data-store path a key stands for."""
@@ -194,8 +202,8 @@ class KvDataStore(DataStore):
         change = new_change_id()
         acct_key = self.key_of(self.paths.account_jwt(operator, account))
         below = self.key_of(self.paths.account_dir(operator, account)) + ".>"
-        for key in [acct_key, *(k for k in self.kv.keys(below) if k != acct_key)]:
-            self.kv.put(key, b"", last=None, change=change, operation="DEL")
+        keys = [acct_key, *(k for k in self.kv.keys(below) if k != acct_key)]
+        self.kv.put_many([(key, None, None) for key in keys], change)
 
     # -- users ---------------------------------------------------------------------------------
     def list_users(self, operator: str, account: str) -> list[str]:
@@ -273,14 +281,15 @@ class KvDataStore(DataStore):
         one change id."""
         self.require_operator(operator)
         b = StoreBatch(self, operator, keystore)
-        b.raw = _SplitBatch(self)
+        raw = b.raw = _SplitBatch(self)
         try:
             yield b
         except BaseException:
-            b.raw.discard()
+            raw.kv_writes.clear()
+            raw.discard()
             raise
-        b.commit()
-        b.raw.commit_kv()
+        b.commit()  # the local files (Batch.commit forgets what it staged, not kv_writes)
+        raw.commit_kv()
 
 
 class _SplitBatch(Batch):
@@ -292,7 +301,7 @@ class _SplitBatch(Batch):
         self.kv_writes: dict[str, bytes | None] = {}
 
     def _inside(self, path: Path) -> bool:
-        return path.is_relative_to(self.store.paths.data_dir)
+        return self.store.holds(path)
 
     def write(
         self,
@@ -321,17 +330,10 @@ class _SplitBatch(Batch):
             return
         super().remove(path)
 
-    def discard(self) -> None:
-        self.kv_writes.clear()
-        super().discard()
-
     def commit_kv(self) -> None:
-        change = new_change_id()
-        for key, data in self.kv_writes.items():
-            if data is None:
-                self.store.kv.put(key, b"", last=None, change=change, operation="DEL")
-            else:
-                self.store.kv.put(key, data, last=None, change=change)
+        """Every staged key as one change (one atomic batch where the bucket allows it)."""
+        writes = [(key, data, None) for key, data in self.kv_writes.items()]
+        self.store.kv.put_many(writes, new_change_id())
         self.kv_writes.clear()
 
 

@@ -8,8 +8,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from nscpy import keys
 from nscpy.errors import NscValueError
+from nscpy.store.errors import StoreError
+from nscpy.store.kvclient import KvClient
 from nscpy.store.kvkeys import (
+    contains_seed,
     decode_key,
     decode_part,
     encode_key,
@@ -76,3 +80,16 @@ def test_store_url() -> None:
 def test_bad_store_urls_are_refused(url: str, message: str) -> None:
     with pytest.raises(NscValueError, match=re.escape(message)):
         parse_store_url(url)
+
+
+def test_seeds_are_recognised_and_never_written() -> None:
+    seed = keys.create_pair(keys.Prefix.ACCOUNT).seed
+    assert contains_seed(b"header " + seed.encode() + b" trailer")
+    assert not contains_seed(seed[:-1].encode() + b"A" if seed[-1] != "A" else b"SX")
+    assert not contains_seed(keys.create_pair(keys.Prefix.ACCOUNT).public_key.encode())
+    # refused before any connection is attempted (nothing listens on port 1)
+    client = KvClient(parse_store_url("nats://127.0.0.1:1?bucket=b"))
+    with pytest.raises(StoreError, match="refusing to write what holds an NKey seed"):
+        client.put("k", seed.encode(), last=None, change="c")
+    with pytest.raises(StoreError, match="refusing"):
+        client.put_many([("a", b"x", None), ("k", seed.encode(), None)], "c")
