@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from nscpy import keys
-from nscpy.actions.entities import Saved, load_operator, operator_signers
+from nscpy.actions.entities import Saved, load_operator
 from nscpy.actions.errors import ActionError, UsageProblem
 from nscpy.actions.permspec import PermissionSpec
-from nscpy.actions.signers import load_key_value, resolve_signer
+from nscpy.actions.signers import account_signer, load_key_value
 from nscpy.actions.workspace import Workspace
 from nscpy.jwt import AccountClaims, encode
 
@@ -34,9 +34,7 @@ def add_account(ws: Workspace, spec: AccountSpec) -> list[Saved]:
     if name.lower() in existing:
         raise ActionError(f"account {name!r} already exists under operator {operator!r}")
     op = load_operator(ws, operator)
-    signer = resolve_signer(
-        ws.keystore, spec.signer, operator_signers(op), what=f"accounts of operator {operator!r}"
-    )
+    signer = account_signer(ws.keystore, op, spec.signer)
     pair: keys.KeyPair | None = None
     if spec.public_key:
         given = spec.public_key.strip()
