@@ -123,3 +123,17 @@ def tree(root: Path) -> dict[str, bytes]:
     return {
         str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
     }
+
+
+def schema_fields(name: str, definition: str = "") -> set[str]:
+    """The fields nscpy/schemas/<name>.json requires of an object (all of them: additional
+    properties are not allowed in these schemas)."""
+    import json
+
+    import nscpy
+
+    schema = json.loads((Path(nscpy.__file__).parent / "schemas" / f"{name}.json").read_text())
+    if definition:
+        schema = schema["$defs"][definition]
+    assert schema["additionalProperties"] is False
+    return set(schema["required"])

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.kvstore.conftest import nscpy, ok
+from tests.kvstore.conftest import nscpy, ok, schema_fields
 from tests.support.natsserver import RunningServer
 
 pytestmark = pytest.mark.e2e
@@ -31,6 +31,7 @@ def test_log_names_editor_and_time_and_describe_shows_old_revisions(
 
     log = json.loads(ok(alice, url, "log", "-a", "APP", "--json"))
     assert [c["editor"] for c in log] == ["alice", "alice", "bob"]
+    assert all(set(c) == schema_fields("store-watch", "change") for c in log)
     assert all(c["path"] == "O/accounts/APP/APP.jwt" and c["operation"] == "PUT" for c in log)
     assert all(c["time"].endswith("Z") for c in log)
     revisions = [c["revision"] for c in log]
@@ -71,6 +72,7 @@ def test_watch_prints_each_change_as_it_happens(tmp_path: Path, js_server: Runni
         watcher.kill()
     assert watcher.returncode == 0, err
     changes = [json.loads(line) for line in out.splitlines()]
+    assert all(set(c) == schema_fields("store-watch", "change") for c in changes)
     assert [(c["operation"], c["path"]) for c in changes] == [
         ("PUT", "O/accounts/APP/APP.jwt"),
         ("PUT", "O/accounts/APP/users/u.jwt"),

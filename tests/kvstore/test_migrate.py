@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.kvstore.conftest import nscpy, ok, plain, tree
+from tests.kvstore.conftest import nscpy, ok, plain, schema_fields, tree
 from tests.support.natsserver import RunningServer
 
 pytestmark = pytest.mark.e2e
@@ -45,6 +45,7 @@ def test_directory_to_kv_to_directory_is_byte_identical(
 
     there = json.loads(ok(home, url, "store", "migrate", "--from", str(data_dir), "--to", url,
                           "--json"))  # fmt: skip
+    assert set(there) == schema_fields("store-migrate")
     assert there["operators"] == ["O", "second.op"] and there["files"] == len(original)
     # the KV store works as a store: same listing as the directory
     assert ok(home, url, "list", "accounts") == plain(home, "list", "accounts")
