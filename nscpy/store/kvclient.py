@@ -220,8 +220,10 @@ class KvClient:
                 name="nscpy-store",
                 connect_timeout=max(1, round(self.timeout)),
                 allow_reconnect=True,
-                max_reconnect_attempts=60,
-                reconnect_time_wait=0.25,
+                # the first connection tries each server once or twice, so a wrong URL fails
+                # at once; once connected, a lost server is retried for longer (below)
+                max_reconnect_attempts=1,
+                reconnect_time_wait=0,
                 tls_handshake_first=self.tls_first,
                 error_cb=on_error,
                 **kwargs,
@@ -231,6 +233,9 @@ class KvClient:
             raise KvUnavailable(
                 f"cannot reach the {self.where}: {cause or type(cause).__name__}"
             ) from None
+        # nats-py reads these when it reconnects: ride out a node's restart or an election
+        nc.options["max_reconnect_attempts"] = 60
+        nc.options["reconnect_time_wait"] = 0.25
         self._nc = nc
         self._js = nc.jetstream(timeout=self.timeout)
         return self._js
