@@ -12,6 +12,8 @@ import pytest
 from nscpy.actions.edit_account import AccountEdit, edit_account
 from nscpy.actions.workspace import Workspace
 from nscpy.jwt import decode
+from nscpy.store.kvclient import KvClient, KvUnavailable
+from nscpy.store.kvkeys import parse_store_url
 from tests.kvstore.conftest import nscpy, ok, restart, store_url
 from tests.support.cluster import wait_until
 from tests.support.natsserver import RunningServer
@@ -91,6 +93,13 @@ def test_node_killed_writes_continue_restart_catches_up_quorum_loss_is_clear(
     assert len(failed.stderr.strip().splitlines()) == 1
     refused = nscpy(home, url, "add", "user", "-a", "APP", "-n", "nobody", retry_for=4)
     assert refused.returncode == 1 and "gave up after retrying" in refused.stderr
+    # a change of several keys sent while quorum is lost (one atomic batch) is refused whole
+    client = KvClient(parse_store_url(url), timeout=1, retry_for=2)
+    try:
+        with pytest.raises(KvUnavailable, match="gave up after retrying"):
+            client.put_many([(f"O.cut.k{i}", b"v", None) for i in range(3)], "cut-change")
+    finally:
+        client.close()
 
     # quorum back: nothing of the failed changes was written
     js_cluster[1] = restart(js_cluster[1])
@@ -99,3 +108,4 @@ def test_node_killed_writes_continue_restart_catches_up_quorum_loss_is_clear(
     assert ws.store.read_account("O", "APP") == before
     assert json.loads(ok(home, url, "log", "--json")) == history_before
     assert "nobody" not in ok(home, url, "list", "users", "-a", "APP")
+    assert [c for c in json.loads(ok(home, url, "log", "--json")) if "cut" in c["path"]] == []
