@@ -60,6 +60,37 @@ def run(home: Path, store: str | None, ops: int, writers: int, what: str) -> flo
     return per * writers / (time.perf_counter() - start)
 
 
+def adapter(url: str, n: int) -> tuple[float, float]:
+    """Reads per second: nscpy's client (one connection on one loop thread) against
+    asyncio.run per operation (a connection each time), the alternative the design rejected."""
+    import asyncio
+
+    import nats
+
+    from nscpy.store.kvclient import KvClient
+    from nscpy.store.kvkeys import parse_store_url
+
+    spec = parse_store_url(url)
+    key = "O.=2Ensc"
+    client = KvClient(spec)
+    client.get(key)  # connected
+    start = time.perf_counter()
+    for _ in range(n):
+        client.get(key)
+    threaded = n / (time.perf_counter() - start)
+    client.close()
+
+    async def one() -> None:
+        nc = await nats.connect(list(spec.servers))
+        await nc.jetstream().get_msg(f"KV_{spec.bucket}", subject=f"$KV.{spec.bucket}.{key}")
+        await nc.close()
+
+    start = time.perf_counter()
+    for _ in range(n):
+        asyncio.run(one())
+    return threaded, n / (time.perf_counter() - start)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--ops", type=int, default=200, help="operations per measurement")
@@ -84,10 +115,13 @@ def main() -> None:
             for what, writers in measure:
                 for name, (home, store) in backends.items():
                     rows.append((what, name, writers, run(home, store, args.ops, writers, what)))
+            threaded, per_op = adapter(url, args.ops)
     print(f"{'operation':<14} {'backend':<18} {'writers':>7} {'ops/s':>9}")
     for what, name, writers, rate in rows:
         label = "add user" if what == "user" else "edit account"
         print(f"{label:<14} {name:<18} {writers:>7} {rate:>9.1f}")
+    print(f"\nKV read (one key), sync adapter: one loop thread {threaded:.0f}/s, "
+          f"asyncio.run + connect per operation {per_op:.0f}/s")  # fmt: skip
 
 
 if __name__ == "__main__":

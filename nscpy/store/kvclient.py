@@ -36,6 +36,7 @@ EDITOR_HEADER = "Nscpy-Editor"
 CHANGE_HEADER = "Nscpy-Change"
 _OP_HEADER = "KV-Operation"
 _WRONG_LAST_SEQUENCE = (10071, 10164)  # JSStreamWrongLastSequence(Constant)Err
+LISTING_TTL = 1.0  # seconds a listing is reused (see KvClient._listings)
 MAX_BATCH = 1000  # nats-server's default limit of messages in one atomic batch
 
 
@@ -130,6 +131,11 @@ class KvClient:
         self._js: JetStreamContext | None = None
         self._start_lock = threading.Lock()
         self._atomic: bool | None = None
+        # listings, kept for LISTING_TTL seconds and forgotten at this client's next write: one
+        # command lists the same users several times (name checks), and listings are the
+        # dearest reads. Another writer's key can be missed for that long, no longer than a
+        # listing from a lagging replica could miss it; every write is still compare-and-set.
+        self._listings: dict[str, tuple[float, list[str]]] = {}
         self.stream = f"KV_{spec.bucket}"
         self.prefix = f"$KV.{spec.bucket}."
 
@@ -361,6 +367,7 @@ class KvClient:
         KvConflict when the compare-and-set fails. Returns the new revision.
         """
         _refuse_seed(key, value)
+        self._listings.clear()
 
         async def go() -> int:
             from nats.js.errors import APIError
@@ -396,6 +403,7 @@ class KvClient:
             return
         for key, value, _ in writes:
             _refuse_seed(key, value or b"")
+        self._listings.clear()
         if len(writes) == 1 or not self._allows_atomic():
             for key, value, last in writes:
                 op = "PUT" if value is not None else "DEL"
@@ -464,6 +472,17 @@ class KvClient:
 
     def keys(self, pattern: str) -> list[str]:
         """Keys matching a subject-style pattern (`*` one token, `>` the rest), not deleted."""
+        import time
+
+        now = time.monotonic()
+        cached = self._listings.get(pattern)
+        if cached is not None and now - cached[0] < LISTING_TTL:
+            return list(cached[1])
+        found = self._keys(pattern)
+        self._listings[pattern] = (now, found)
+        return list(found)
+
+    def _keys(self, pattern: str) -> list[str]:
 
         async def go() -> list[str]:
             entries = await self._last_per_key(pattern)
