@@ -215,31 +215,38 @@ class KvClient:
             kwargs["tls"] = ctx
         if self.creds:
             kwargs["user_credentials"] = self.creds
-        errors: list[BaseException] = []
+        servers = list(self.spec.servers)
+        failures: list[str] = []
+        nc = None
+        for i in range(len(servers)):
+            errors: list[BaseException] = []
 
-        async def on_error(exc: Exception) -> None:
-            errors.append(exc)
+            async def on_error(exc: Exception, sink: list[BaseException] = errors) -> None:
+                sink.append(exc)
 
-        try:
-            nc = await nats.connect(
-                servers=list(self.spec.servers),
-                name="nscpy-store",
-                connect_timeout=max(1, round(self.timeout)),
-                allow_reconnect=True,
-                # the first connection tries each server once or twice, so a wrong URL fails
-                # at once; once connected, a lost server is retried for longer (below)
-                max_reconnect_attempts=1,
-                reconnect_time_wait=0,
-                tls_handshake_first=self.tls_first,
-                error_cb=on_error,
-                **kwargs,
-            )
-        except Exception as exc:
-            cause = errors[-1] if errors else exc
-            raise KvUnavailable(
-                f"cannot reach the {self.where}: {cause or type(cause).__name__}"
-            ) from None
-        # nats-py reads these when it reconnects: ride out a node's restart or an election
+            try:
+                # each server once, in the URL's order, so a wrong URL, CA or creds fails at
+                # once (nats-py would retry); the pool keeps every server for reconnects
+                nc = await nats.connect(
+                    servers=servers[i:] + servers[:i],
+                    dont_randomize=True,
+                    name="nscpy-store",
+                    connect_timeout=max(1, round(self.timeout)),
+                    allow_reconnect=False,
+                    max_reconnect_attempts=1,
+                    reconnect_time_wait=0,
+                    tls_handshake_first=self.tls_first,
+                    error_cb=on_error,
+                    **kwargs,
+                )
+                break
+            except Exception as exc:
+                cause = errors[-1] if errors else exc
+                failures.append(f"{servers[i]}: {cause or type(cause).__name__}")
+        if nc is None:
+            raise KvUnavailable(f"cannot reach the {self.where}: {'; '.join(failures)}")
+        # nats-py reads these when it loses the server: ride out a restart or an election
+        nc.options["allow_reconnect"] = True
         nc.options["max_reconnect_attempts"] = 60
         nc.options["reconnect_time_wait"] = 0.25
         self._nc = nc
