@@ -45,6 +45,16 @@ def test_log_names_editor_and_time_and_describe_shows_old_revisions(
     ]
     assert [c.strip() for c in conns] == ["-1", "5", "7"]
     assert ok(alice, url, "describe", "account", "APP", "-F", "nats.limits.conn").strip() == "7"
+    # NSCPY_STORE instead of --store works the same (describe has a click-free fast path)
+    done = subprocess.run(
+        [sys.executable, "-m", "nscpy", "-H", str(alice), "describe", "account", "APP",
+         "-F", "nats.limits.conn"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NSCPY_STORE": url},
+        check=False,
+    )  # fmt: skip
+    assert (done.returncode, done.stdout.strip()) == (0, "7"), done.stderr
     wrong = nscpy(alice, url, "describe", "account", "APP", "--revision", "1")
     assert wrong.returncode == 1 and "not a kept revision of O/accounts/APP/APP.jwt" in wrong.stderr
 
