@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 
 from nscpy.actions.errors import ActionError
 from nscpy.actions.workspace import Workspace
-from nscpy.store.kvclient import KvEntry
+from nscpy.store.kvclient import MAX_BATCH, KvEntry
 from nscpy.store.kvkeys import decode_key, encode_key, encode_part, is_store_url
 from nscpy.store.kvstore import KvDataStore, new_change_id, open_kv_store
 from nscpy.store.layout import NSC_FILE
@@ -107,9 +107,12 @@ def migrate(
             raise ActionError(f"the {store.kv.where} already has operator {clash[0]!r}")
         store.kv.ensure_bucket()
         change = new_change_id()
-        # each operator's .nsc (its marker) last, so a cut-off migration shows no operator
-        for parts in sorted(files, key=lambda p: (p[0], p[-1] == NSC_FILE, p)):
-            store.kv.put(encode_key(parts), files[parts], last=0, change=change)
+        # each operator's .nsc (its marker) last, so a cut-off migration shows no operator;
+        # atomic batches of up to MAX_BATCH keys, each key created only if absent
+        ordered = sorted(files, key=lambda p: (p[0], p[-1] == NSC_FILE, p))
+        for start in range(0, len(ordered), MAX_BATCH):
+            chunk = ordered[start : start + MAX_BATCH]
+            store.kv.put_many([(encode_key(p), files[p], 0) for p in chunk], change)
         copied = {k: e.value for k, e in _kv_files(store, operators).items()}
         _compare(files, copied, store.kv.where)
         return MigrateReport(str(root), store.kv.spec.display(), operators, len(files))
