@@ -69,6 +69,7 @@ class KvClient(KvConnection):
     def __init__(self, spec: KvStoreSpec, **options: Any) -> None:
         super().__init__(spec, **options)
         self._atomic: bool | None = None
+        self._written = 0  # the stream sequence of this client's last acknowledged write
         # listings, kept for LISTING_TTL seconds and forgotten at this client's next write: one
         # command lists the same users several times (name checks), and listings are the
         # dearest reads. Another writer's key can be missed for that long, no longer than a
@@ -185,6 +186,7 @@ class KvClient(KvConnection):
                 if exc.err_code in _WRONG_LAST_SEQUENCE:
                     raise KvConflict(f"{key!r} changed since it was read") from None
                 raise
+            self._written = max(self._written, int(ack.seq))
             return int(ack.seq)
 
         return self._run(go, f"writing {key!r}")
@@ -242,6 +244,7 @@ class KvClient(KvConnection):
                         raise StoreError(
                             f"{self.where}: the change was refused: {error.get('description')}"
                         )
+                    self._written = max(self._written, int(answer.get("seq") or 0))
                 elif n == 1:  # the first is acknowledged: the server has opened the batch
                     await nc.request(subject, value or b"", headers=headers, timeout=self.timeout)
                 else:
@@ -328,8 +331,10 @@ class KvClient(KvConnection):
                 msg = await sub.next_msg(timeout=self.timeout)
                 headers = msg.headers or {}
                 status = headers.get("Status")
-                if status == "404":  # nothing matches
-                    return []
+                if status == "404":  # nothing matches -- on a replica that has our last write?
+                    upto = headers.get("Nats-UpTo-Sequence")  # (2.15 leaves it out here)
+                    fresh = upto is not None and int(upto or 0) >= self._written
+                    return [] if fresh or not self._written else None
                 if status == "413":  # more keys than one answer may hold
                     return None
                 if status in ("503", "408"):
@@ -340,6 +345,11 @@ class KvClient(KvConnection):
                     raise StoreError(f"{self.where}: listing {pattern!r}: status {status}")
                 if status == "204":  # end of the batch
                     pending = int(headers.get("Nats-Num-Pending", "0") or 0)
+                    seen = int(headers.get("Nats-UpTo-Sequence", "0") or 0)
+                    if seen < self._written:
+                        # a replica that has not yet applied our own last write: ask the
+                        # leader's copy instead, so a process always lists what it wrote
+                        return None
                     return out if pending == 0 else None
                 subject = headers.get("Nats-Subject", "")
                 seq = int(headers.get("Nats-Sequence", "0"))

@@ -88,3 +88,20 @@ def test_two_machines_eight_writers_each_lose_no_edit(
     # and the history names both editors
     log = json.loads(ok(home_a, url_a, "log", "-a", "SHARED", "--json"))
     assert {c["editor"] for c in log} >= {"machine-a", "machine-b"}
+
+
+def test_a_process_lists_what_it_just_wrote(
+    tmp_path: Path, js_cluster: list[RunningServer]
+) -> None:
+    """Listings are direct gets any replica may answer; one that lacks this process's last
+    write is not used (the leader's copy is read instead)."""
+    url = store_url(js_cluster, first=1)
+    home = tmp_path / "admin"
+    ok(home, url, "add", "operator", "-n", "O")
+    ok(home, url, "add", "account", "-n", "APP")
+    ws = Workspace.open(all_dirs=str(home), store=url)
+    for i in range(30):
+        ws.store.create_user("O", "APP", f"u{i}", "not-a-jwt-but-text")
+        assert f"u{i}" in ws.store.list_users("O", "APP")
+        ws.store.delete_user("O", "APP", f"u{i}")
+        assert f"u{i}" not in ws.store.list_users("O", "APP")
