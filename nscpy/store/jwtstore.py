@@ -335,6 +335,11 @@ class DataStore:
                 atomic.atomic_write(path, new, root=self.paths.data_dir if inside else None)
             return new
 
+    def new_raw_batch(self) -> Batch:
+        """The Batch a StoreBatch stages into (a store kept elsewhere than in files returns
+        one that sends its own paths there)."""
+        return Batch()
+
     @contextlib.contextmanager
     def batch(self, operator: str, keystore: KeyStore | None = None) -> Iterator[StoreBatch]:
         """One lock and one flush pass for many writes: ``with ds.batch(op) as b: ...``.
@@ -359,7 +364,7 @@ class StoreBatch:
         self.store = store
         self.operator = operator
         self.keystore = keystore
-        self.raw = Batch()
+        self.raw = store.new_raw_batch()
         # per-account directories, validated and checked once rather than once per user
         self._users_dirs: dict[str, Path] = {}
         self._creds_dirs: dict[str, Path] = {}

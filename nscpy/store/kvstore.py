@@ -10,19 +10,17 @@ stays local (see nscpy.store.kvseal for sharing one sealed).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import random
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from nscpy.store.batch import Batch
 from nscpy.store.errors import AlreadyExists, CorruptStore, NotFound, StoreError
-from nscpy.store.jwtstore import NSC_VERSION, DataStore, StoreBatch, StoreInfo
-from nscpy.store.keystore import KeyStore
+from nscpy.store.jwtstore import NSC_VERSION, DataStore, StoreInfo
 from nscpy.store.kvclient import KvClient, KvConflict, default_editor
 from nscpy.store.kvkeys import decode_key, encode_key, encode_part, parse_store_url
 from nscpy.store.layout import ACCOUNTS_DIR, JWT_EXT, NSC_FILE, USERS_DIR, StorePaths
@@ -245,10 +243,10 @@ class KvDataStore(DataStore):
             ) from None
 
     # -- compare-and-set instead of locks ------------------------------------------------------
-    def lock(self, operator: str) -> contextlib.AbstractContextManager[None]:  # type: ignore[override]
+    def lock(self, operator: str) -> _NoLock:  # type: ignore[override]
         """No lock spans machines: a KV store's writes are compare-and-set instead."""
         self.require_operator(operator)
-        return contextlib.nullcontext()
+        return _NoLock()
 
     def read_modify_write(self, path: Path, fn: Callable[[str | None], str | None]) -> str | None:
         """Read the key and its revision, call fn, write only if the revision is unchanged;
@@ -275,21 +273,27 @@ class KvDataStore(DataStore):
             f"{self.kv.where}; nothing was changed, run the command again"
         )
 
-    @contextlib.contextmanager
-    def batch(self, operator: str, keystore: KeyStore | None = None) -> Iterator[StoreBatch]:
-        """Staged writes: local ones (seeds, creds) commit first, then the KV keys, all under
-        one change id."""
-        self.require_operator(operator)
-        b = StoreBatch(self, operator, keystore)
-        raw = b.raw = _SplitBatch(self)
-        try:
-            yield b
-        except BaseException:
-            raw.kv_writes.clear()
-            raw.discard()
-            raise
-        b.commit()  # the local files (Batch.commit forgets what it staged, not kv_writes)
-        raw.commit_kv()
+    def new_raw_batch(self) -> Batch:
+        """Staged writes: local ones (seeds, creds) commit first, then the KV keys as one
+        change (see _SplitBatch)."""
+        return _SplitBatch(self)
+
+
+class _NoLock:
+    """What lock() returns for a KV store: writes are compare-and-set, no lock spans machines
+    (the directory store's FileLock interface, doing nothing)."""
+
+    def acquire(self) -> None:
+        return None
+
+    def release(self) -> None:
+        return None
+
+    def __enter__(self) -> _NoLock:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
 
 
 class _SplitBatch(Batch):
@@ -330,11 +334,21 @@ class _SplitBatch(Batch):
             return
         super().remove(path)
 
-    def commit_kv(self) -> None:
-        """Every staged key as one change (one atomic batch where the bucket allows it)."""
-        writes = [(key, data, None) for key, data in self.kv_writes.items()]
-        self.store.kv.put_many(writes, new_change_id())
+    def __len__(self) -> int:
+        return super().__len__() + len(self.kv_writes)
+
+    def discard(self) -> None:
         self.kv_writes.clear()
+        super().discard()
+
+    def commit(self, on_exists: Callable[[Path, bytes], None] | None = None) -> list[Path]:
+        """The local files first (a seed must exist before a JWT naming its key is shared),
+        then every staged key as one change (one atomic batch where the bucket allows it)."""
+        writes = [(key, data, None) for key, data in self.kv_writes.items()]
+        self.kv_writes.clear()
+        done = super().commit(on_exists)
+        self.store.kv.put_many(writes, new_change_id())
+        return done
 
 
 def open_kv_store(

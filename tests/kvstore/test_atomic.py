@@ -61,3 +61,30 @@ def test_multi_key_changes_are_one_batch_and_a_failed_check_refuses_all(
         assert client.get("x.one") is None
     finally:
         client.close()
+
+
+def test_apply_on_a_kv_store_is_one_change_and_dry_run_writes_nothing(
+    tmp_path: Path, js_server: RunningServer
+) -> None:
+    url = f"{js_server.url}?bucket=applied"
+    home = tmp_path / "admin"
+    ok(home, url, "init", "-n", "ACME")
+    spec = tmp_path / "spec.toml"
+    spec.write_text(
+        ok(home, url, "export", "spec")
+        + "\n[accounts.NEW]\n[accounts.NEW.users.bob]\n[accounts.NEW.users.carol]\n"
+    )
+    before = json.loads(ok(home, url, "log", "--json"))
+    ok(home, url, "apply", "--dry-run", str(spec))
+    assert json.loads(ok(home, url, "log", "--json")) == before
+    ok(home, url, "apply", str(spec))
+    after = json.loads(ok(home, url, "log", "--json"))[len(before) :]
+    assert sorted(c["path"] for c in after) == [
+        "ACME/accounts/NEW/NEW.jwt",
+        "ACME/accounts/NEW/users/bob.jwt",
+        "ACME/accounts/NEW/users/carol.jwt",
+    ]
+    assert len({c["change"] for c in after}) == 1
+    # the seeds and creds it made are local files, not keys
+    assert list((home / "creds" / "ACME" / "NEW").glob("*.creds"))
+    assert not (home / "ACME").exists()
