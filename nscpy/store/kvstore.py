@@ -97,6 +97,14 @@ class KvDataStore(DataStore):
     def _children(self, pattern_parts: list[str]) -> list[tuple[str, ...]]:
         return [decode_key(k) for k in self.kv.keys(".".join(pattern_parts))]
 
+    def read_file(self, path: Path) -> str | None:
+        entry = self.kv.get(self.key_of(path))
+        return None if entry is None else entry.value.decode("utf-8")
+
+    def list_files(self, folder: Path, suffix: str) -> list[str]:
+        names = (parts[-1] for parts in self._children([self.key_of(folder), "*"]))
+        return sorted(n for n in names if n.endswith(suffix))
+
     def check_writable(self, *paths: Path) -> None:
         for path in paths:
             self.key_of(path)

@@ -88,3 +88,23 @@ def test_apply_on_a_kv_store_is_one_change_and_dry_run_writes_nothing(
     # the seeds and creds it made are local files, not keys
     assert list((home / "creds" / "ACME" / "NEW").glob("*.creds"))
     assert not (home / "ACME").exists()
+
+
+def test_a_rotation_record_lives_in_the_shared_store(
+    tmp_path: Path, js_server: RunningServer
+) -> None:
+    """A signing-key rotation started on one machine is seen in progress on another."""
+    import shutil
+
+    url = f"{js_server.url}?bucket=rotating"
+    alice, bob = tmp_path / "alice", tmp_path / "bob"
+    ok(alice, url, "add", "operator", "-n", "O")
+    ok(alice, url, "add", "account", "-n", "APP")
+    made = json.loads(ok(alice, url, "generate", "nkey", "--account", "--store", "--json"))
+    ok(alice, url, "edit", "account", "-n", "APP", "--sk", made["public_key"])
+    ok(alice, url, "rotate", "signing-key", "start", "-a", "APP", "--key", made["public_key"])
+    assert any(c["path"] == "O/.rotations/accounts/APP.json"
+               for c in json.loads(ok(alice, url, "log", "--json")))  # fmt: skip
+    shutil.copytree(alice / "keys", bob / "keys")
+    again = ok(bob, url, "rotate", "signing-key", "start", "-a", "APP", "--key", made["public_key"])
+    assert "(started)" in again and "added" not in again  # resumed from the shared record
