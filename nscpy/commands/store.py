@@ -111,6 +111,22 @@ def open_key(app: AppContext, public_key: str, xkey: str | None) -> None:
     click.echo(f"[ OK ] stored the seed of {stored} in the local keystore")
 
 
+@store.command("shared")
+@click.argument("public_key", required=False)
+@json_option
+@pass_app
+def shared(app: AppContext, public_key: str | None, as_json: bool) -> None:
+    """List the seeds shared sealed in the store: whose key, sealed to which curve key."""
+    from nscpy.actions.kvstore import shared_with
+
+    pairs = sorted(shared_with(app.workspace, public_key))
+    if as_json:
+        emit_json([{"public_key": k, "recipient": r} for k, r in pairs])
+        return
+    for key, recipient in pairs:
+        click.echo(f"{key}  sealed to  {recipient}")
+
+
 @click.command("log")
 @click.option("-a", "--account", help="Only this account's JWT (or, with -u, its user's).")
 @click.option("-u", "--user", help="Only this user's JWT.")

@@ -61,6 +61,8 @@ def test_sealed_seed_lets_the_second_admin_sign_and_nobody_else(
     assert refused.returncode == 1 and "in the keystore" in refused.stderr
 
     ok(alice, url, "store", "share-key", app, "--to", bob_x)
+    listed = json.loads(ok(eve, url, "store", "shared", "--json"))
+    assert listed == [{"public_key": app, "recipient": bob_x}]
     # no plain seed of any kind is in the bucket, only sealed records
     raw = _bucket_bytes(js_server.url, "team")
     assert SEED.search(raw) is None
