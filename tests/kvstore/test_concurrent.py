@@ -21,6 +21,26 @@ from tests.support.natsserver import RunningServer
 pytestmark = pytest.mark.e2e
 
 WRITERS = 8
+
+
+def _replicas(url: str, stream: str) -> tuple[int, int]:
+    """(configured replicas, current followers) of a stream."""
+    import asyncio
+
+    import nats
+
+    async def ask() -> tuple[int, int]:
+        nc = await nats.connect(url)
+        try:
+            info = await nc.jetstream().stream_info(stream)
+            followers = [r for r in (info.cluster.replicas or []) if r.current]
+            return int(info.config.num_replicas or 0), len(followers)
+        finally:
+            await nc.close()
+
+    return asyncio.run(ask())
+
+
 ROUNDS = 3
 
 
@@ -85,6 +105,8 @@ def test_two_machines_eight_writers_each_lose_no_edit(
     for home, mine in ((home_a, "a"), (home_b, "b")):
         creds = sorted(p.stem for p in (home / "creds" / "O" / "SHARED").glob("*.creds"))
         assert creds == [u for u in expected_users if u.startswith(mine)]
+    # the bucket is replicated on all three nodes
+    assert _replicas(js_cluster[1].url, "KV_nsc") == (3, 2)
     # and the history names both editors
     log = json.loads(ok(home_a, url_a, "log", "-a", "SHARED", "--json"))
     assert {c["editor"] for c in log} >= {"machine-a", "machine-b"}
