@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
@@ -26,7 +27,14 @@ async def _run(options: ServerOptions) -> None:
     from server_stub.server import Server
 
     server = Server(options)
-    await server.start()
+    try:
+        await server.start()
+    except (OSError, OverflowError) as exc:  # port taken, out of range, host unknown
+        from server_stub.errors import ConfigError
+
+        errno = exc.errno if isinstance(exc, OSError) else None
+        reason = os.strerror(errno) if errno else str(exc)
+        raise ConfigError(f"cannot listen on {options.host}:{options.port}: {reason}") from None
     print(server.url, flush=True)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()

@@ -28,6 +28,8 @@ class AccountSpec:
     name: str
     exports: list[Any] = field(default_factory=list)
     imports: list[Any] = field(default_factory=list)
+    # the account's `jetstream` limits (server_stub.jetstream.JsLimits); None: not enabled
+    jetstream: Any = None
 
 
 @dataclass
@@ -41,6 +43,7 @@ class ServerOptions:
     max_control_line: int = DEFAULT_MAX_CONTROL_LINE
     max_connections: int = 64 * 1024
     max_pending: int = 64 * 1024 * 1024  # outgoing bytes before a client is a slow consumer
+    write_deadline: float = 10.0  # seconds a socket may take to accept a flushed batch
     ping_interval: float = 120.0
     ping_max: int = 2
     first_ping: float = 1.0  # nats-server's RTT probe, shortened to ping_interval when smaller
