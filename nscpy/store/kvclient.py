@@ -25,7 +25,6 @@ EDITOR_HEADER = "Nscpy-Editor"
 CHANGE_HEADER = "Nscpy-Change"
 _OP_HEADER = "KV-Operation"
 _WRONG_LAST_SEQUENCE = (10071, 10164)  # JSStreamWrongLastSequence(Constant)Err
-LISTING_TTL = 1.0  # seconds a listing is reused (see KvClient._listings)
 MAX_BATCH = 1000  # nats-server's default limit of messages in one atomic batch
 
 
@@ -70,11 +69,10 @@ class KvClient(KvConnection):
         super().__init__(spec, **options)
         self._atomic: bool | None = None
         self._written = 0  # the stream sequence of this client's last acknowledged write
-        # listings, kept for LISTING_TTL seconds and forgotten at this client's next write: one
-        # command lists the same users several times (name checks), and listings are the
-        # dearest reads. Another writer's key can be missed for that long, no longer than a
-        # listing from a lagging replica could miss it; every write is still compare-and-set.
-        self._listings: dict[str, tuple[float, list[str]]] = {}
+        # listings by pattern, with the stream's last sequence they were made at: one command
+        # lists the same users several times (name checks), and a listing is the dearest read;
+        # reused only while the stream's last sequence is unchanged (one small request)
+        self._listings: dict[str, tuple[int, list[str]]] = {}
         self.stream = f"KV_{spec.bucket}"
         self.prefix = f"$KV.{spec.bucket}."
 
@@ -269,26 +267,36 @@ class KvClient(KvConnection):
         return self._atomic
 
     def keys(self, pattern: str) -> list[str]:
-        """Keys matching a subject-style pattern (`*` one token, `>` the rest), not deleted."""
-        import time
-
-        now = time.monotonic()
-        cached = self._listings.get(pattern)
-        if cached is not None and now - cached[0] < LISTING_TTL:
-            return list(cached[1])
-        found = self._keys(pattern)
-        self._listings[pattern] = (now, found)
-        return list(found)
-
-    def _keys(self, pattern: str) -> list[str]:
+        """Keys matching a subject-style pattern (`*` one token, `>` the rest), not deleted,
+        as of the stream leader's last sequence when called."""
 
         async def go() -> list[str]:
-            entries = await self._last_per_key(pattern)
-            if entries is None:  # too many for one answer: read them through a consumer
+            last, subjects = await self._stream_state(pattern)
+            if not subjects:  # no key ever written here (the leader says)
+                return []
+            cached = self._listings.get(pattern)
+            if cached is not None and cached[0] == last:  # nothing written since: reuse
+                return list(cached[1])
+            entries = await self._last_per_key(pattern, last)
+            if entries is None:  # too many for one answer, or a lagging replica answered
                 entries = await self._scan(pattern, history=False, headers_only=True)
-            return sorted(e.key for e in entries if e.operation == "PUT")
+            found = sorted(e.key for e in entries if e.operation == "PUT")
+            self._listings[pattern] = (last, found)
+            return list(found)
 
         return self._run(go, f"listing {pattern!r}")
+
+    async def _stream_state(self, pattern: str) -> tuple[int, int]:
+        """From the stream leader: its last sequence, and how many subjects (keys, deleted
+        ones included) match pattern; (0, 0) when there is no bucket yet."""
+        from nats.js.errors import NotFoundError
+
+        js = await self._connected()
+        try:
+            info = await js.stream_info(self.stream, subjects_filter=self.prefix + pattern)
+        except NotFoundError:
+            return 0, 0
+        return int(info.state.last_seq or 0), len(info.state.subjects or {})
 
     def history(self, pattern: str) -> list[KvEntry]:
         """Every kept revision of the keys matching pattern, oldest first."""
@@ -307,16 +315,17 @@ class KvClient(KvConnection):
 
         return self._run(go, f"reading {pattern!r}")
 
-    async def _last_per_key(self, pattern: str) -> list[KvEntry] | None:
+    async def _last_per_key(self, pattern: str, at_least: int) -> list[KvEntry] | None:
         """The last entry of every key matching pattern in one direct-get request (no
         consumer: creating one is a cluster-wide operation, far dearer than this); None when
-        the server says the answer is too large. Any current replica may answer, so a listing
-        can lag a write acknowledged a moment ago by the replication delay; single-key reads
-        and every write go to the leader."""
+        the server says the answer is too large, or when the replica that answered had not
+        yet applied sequence `at_least` (the leader's last when the listing began) or this
+        client's last write: then the caller reads through a consumer on the leader."""
         import asyncio
         import json
 
         await self._connected()
+        at_least = max(at_least, self._written)
         nc = self._nc
         assert nc is not None
         inbox = nc.new_inbox()
@@ -333,8 +342,8 @@ class KvClient(KvConnection):
                 status = headers.get("Status")
                 if status == "404":  # nothing matches -- on a replica that has our last write?
                     upto = headers.get("Nats-UpTo-Sequence")  # (2.15 leaves it out here)
-                    fresh = upto is not None and int(upto or 0) >= self._written
-                    return [] if fresh or not self._written else None
+                    fresh = upto is not None and int(upto or 0) >= at_least
+                    return [] if fresh or not at_least else None
                 if status == "413":  # more keys than one answer may hold
                     return None
                 if status in ("503", "408"):
@@ -346,9 +355,7 @@ class KvClient(KvConnection):
                 if status == "204":  # end of the batch
                     pending = int(headers.get("Nats-Num-Pending", "0") or 0)
                     seen = int(headers.get("Nats-UpTo-Sequence", "0") or 0)
-                    if seen < self._written:
-                        # a replica that has not yet applied our own last write: ask the
-                        # leader's copy instead, so a process always lists what it wrote
+                    if seen < at_least:  # a replica behind the leader: ask the leader's copy
                         return None
                     return out if pending == 0 else None
                 subject = headers.get("Nats-Subject", "")

@@ -14,14 +14,15 @@ import json
 import os
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from nscpy.store import journal
 from nscpy.store.batch import Batch
 from nscpy.store.errors import AlreadyExists, CorruptStore, NotFound, StoreError
 from nscpy.store.jwtstore import NSC_VERSION, DataStore, StoreInfo
-from nscpy.store.kvclient import KvClient, KvConflict, default_editor
+from nscpy.store.kvclient import KvClient, KvConflict, KvEntry, default_editor
 from nscpy.store.kvkeys import decode_key, encode_key, encode_part, parse_store_url
 from nscpy.store.layout import ACCOUNTS_DIR, JWT_EXT, NSC_FILE, USERS_DIR, StorePaths
 from nscpy.store.names import check_new_name
@@ -67,6 +68,40 @@ class KvDataStore(DataStore):
         """The data-store path a key stands for."""
         return self.paths.data_dir.joinpath(*decode_key(key))
 
+    # -- writes: every one goes through these two, so a transaction (nscpy.api) can undo it ----
+    def _write(
+        self, key: str, value: bytes, *, last: int | None, change: str, operation: str = "PUT"
+    ) -> int:
+        old = self.kv.latest(key) if journal.active() is not None else None
+        revision = self.kv.put(key, value, last=last, change=change, operation=operation)
+        if journal.active() is not None:
+            journal.note_undo(self._undoer(key, old, revision))
+        return revision
+
+    def _write_many(
+        self, writes: Sequence[tuple[str, bytes | None, int | None]], change: str
+    ) -> None:
+        if journal.active() is None:
+            self.kv.put_many(writes, change)
+            return
+        olds = [(key, self.kv.latest(key)) for key, _, _ in writes]
+        self.kv.put_many(writes, change)
+        for key, old in olds:
+            journal.note_undo(self._undoer(key, old, None))
+
+    def _undoer(self, key: str, old: KvEntry | None, written: int | None) -> Callable[[], None]:
+        return lambda: self._restore(key, old, written)
+
+    def _restore(self, key: str, old: KvEntry | None, written: int | None) -> None:
+        """Put a key back as it was before a rolled-back transaction wrote it; compare-and-set
+        on what we wrote, so another machine's later edit is not overwritten (that raises)."""
+        change = f"undo-{new_change_id()}"
+        if old is None or old.operation != "PUT":
+            if self.kv.get(key) is not None:
+                self.kv.put(key, b"", last=written, change=change, operation="DEL")
+        else:
+            self.kv.put(key, old.value, last=written, change=change)
+
     def _text(self, path: Path, what: str) -> str:
         entry = self.kv.get(self.key_of(path))
         if entry is None:
@@ -85,14 +120,14 @@ class KvDataStore(DataStore):
             return False
         try:
             last = latest.revision if latest is not None else 0
-            self.kv.put(key, text.encode("utf-8"), last=last, change=change)
+            self._write(key, text.encode("utf-8"), last=last, change=change)
         except KvConflict:
             return False
         return True
 
     def _put(self, path: Path, text: str) -> None:
         """Write path's key whatever it holds (the directory store's atomic replace)."""
-        self.kv.put(self.key_of(path), text.encode("utf-8"), last=None, change=new_change_id())
+        self._write(self.key_of(path), text.encode("utf-8"), last=None, change=new_change_id())
 
     def _children(self, pattern_parts: list[str]) -> list[tuple[str, ...]]:
         return [decode_key(k) for k in self.kv.keys(".".join(pattern_parts))]
@@ -209,7 +244,7 @@ class KvDataStore(DataStore):
         acct_key = self.key_of(self.paths.account_jwt(operator, account))
         below = self.key_of(self.paths.account_dir(operator, account)) + ".>"
         keys = [acct_key, *(k for k in self.kv.keys(below) if k != acct_key)]
-        self.kv.put_many([(key, None, None) for key in keys], change)
+        self._write_many([(key, None, None) for key in keys], change)
 
     # -- users ---------------------------------------------------------------------------------
     def list_users(self, operator: str, account: str) -> list[str]:
@@ -244,7 +279,7 @@ class KvDataStore(DataStore):
         if entry is None:
             raise NotFound(f"user {user!r} does not exist in account {account!r}")
         try:
-            self.kv.put(key, b"", last=entry.revision, change=new_change_id(), operation="DEL")
+            self._write(key, b"", last=entry.revision, change=new_change_id(), operation="DEL")
         except KvConflict:
             raise StoreError(
                 f"user {user!r} changed while it was being deleted; run the command again"
@@ -271,7 +306,7 @@ class KvDataStore(DataStore):
             last = entry.revision if entry is not None else 0
             try:
                 # each attempt is a distinct write: a new message id, the same change id
-                self.kv.put(key, new.encode("utf-8"), last=last, change=f"{change}-{attempt}")
+                self._write(key, new.encode("utf-8"), last=last, change=f"{change}-{attempt}")
                 return new
             except KvConflict:
                 # back off a little, randomly, so colliding writers stop colliding
@@ -355,7 +390,7 @@ class _SplitBatch(Batch):
         writes = [(key, data, None) for key, data in self.kv_writes.items()]
         self.kv_writes.clear()
         done = super().commit(on_exists)
-        self.store.kv.put_many(writes, new_change_id())
+        self.store._write_many(writes, new_change_id())
         return done
 
 
