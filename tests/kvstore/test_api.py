@@ -43,3 +43,12 @@ def test_api_transactions_on_a_kv_store_are_all_or_nothing(
     with store.transaction():
         store.add_user("O", "APP", "carol")
     assert fresh.workspace.store.list_users("O", "APP") == ["alice", "carol"]
+
+    report = store.migrate_store(url, str(tmp_path / "back"))
+    assert report.operators == ["O"] and (tmp_path / "back" / "O" / ".nsc").is_file()
+    assert sorted(
+        p.stem for p in (tmp_path / "back" / "O" / "accounts" / "APP" / "users").iterdir()
+    ) == [
+        "alice",
+        "carol",
+    ]
