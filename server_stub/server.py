@@ -15,7 +15,6 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 from nscpy import keys
@@ -317,7 +316,6 @@ class Client(asyncio.Protocol):
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._upgrading = False
         self.paused = False  # an auth callout is deciding this client: input waits
-        self._after_tls: list[Callable[[], object]] = []
 
     # --- transport callbacks -------------------------------------------------------------------
 
@@ -368,14 +366,26 @@ class Client(asyncio.Protocol):
         self.transport = new
         self.tls = True
         self._upgrading = False
-        while self._after_tls and not self.closed:
-            self._after_tls.pop(0)()
         if self._out:
             self._flush()
+        if not self.paused:
+            self._process()  # what arrived with the end of the handshake (see data_received)
 
     def data_received(self, data: bytes) -> None:
         """Parse and handle every complete operation in `data`."""
         if self.closed:
+            return
+        if self._upgrading:
+            assert self.transport is not None
+            if self.transport.get_protocol() is self:
+                # bytes on the plain socket before the handshake began: not TLS, never NATS
+                log.info("cid %d: TLS handshake error: plaintext before the handshake", self.cid)
+                self.close()
+                return
+            # Decrypted bytes can arrive with the handshake's last flight, before start_tls()
+            # hands us the new transport: a CONNECT handled now would answer (-ERR) on the
+            # plain transport, and the client would read EOF. Keep them until the upgrade ends.
+            self.proto.receive_data(data)
             return
         self.proto.receive_data(data)
         if not self.paused:
@@ -438,11 +448,7 @@ class Client(asyncio.Protocol):
 
             self._cancel("auth")  # the callout's own timeout (the auth timeout) applies
             self.paused = True
-            # asyncio may deliver the first TLS bytes before start_tls() returns the new
-            # transport: the request needs the TLS state, so it waits for the upgrade
-            self._after_tls.append(partial(Callout, server, self, need, opts, info))
-            if not self._upgrading:
-                self._after_tls.pop()()
+            Callout(server, self, need, opts, info)  # after any TLS upgrade (data_received)
             return
         self._bind(identity)
 
