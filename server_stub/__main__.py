@@ -1,10 +1,15 @@
-"""`python -m server_stub -c FILE [-p PORT] [-a HOST]`: prints the bound URL on the first line."""
+"""`python -m server_stub -c FILE [-p PORT] [-a HOST]`: prints the bound URL on the first line.
+
+SIGTERM and SIGINT stop the server; SIGUSR2 enters lame-duck mode (as nats-server: stop
+accepting, tell the clients, close them over lame_duck_duration, then exit 0).
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
@@ -26,14 +31,43 @@ async def _run(options: ServerOptions) -> None:
     from server_stub.server import Server
 
     server = Server(options)
-    await server.start()
+    try:
+        await server.start()
+    except OSError as exc:  # port taken, host unknown
+        from server_stub.errors import ConfigError
+
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        raise ConfigError(f"cannot listen on {options.host}:{options.port}: {reason}") from None
+    if options.pid_file is not None:
+        options.pid_file.write_text(str(os.getpid()))
     print(server.url, flush=True)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    lame_duck: list[asyncio.Task[None]] = []
+
+    def enter_lame_duck() -> None:
+        if not lame_duck:
+            lame_duck.append(loop.create_task(server.lame_duck()))
+            lame_duck[0].add_done_callback(lambda _: stop.set())
+
+    loop.add_signal_handler(signal.SIGUSR2, enter_lame_duck)
     await stop.wait()
     await server.stop()
+
+
+def _logging(options: ServerOptions, debug: bool) -> None:
+    handler: logging.Handler
+    if options.log_file is not None:
+        handler = logging.FileHandler(options.log_file)
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+    stamp = "%(asctime)s " if options.logtime else ""
+    handler.setFormatter(logging.Formatter(f"[server_stub] {stamp}%(levelname)s %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO if debug or options.debug else logging.WARNING)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -55,9 +89,13 @@ def main(argv: list[str] | None = None) -> int:
             options.port = args.port
         if args.addr is not None:
             options.host = args.addr
+        _logging(options, args.debug)
         asyncio.run(_run(options))
     except NscError as exc:
         print(f"server_stub: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # pid_file or log_file not writable
+        print(f"server_stub: {exc.filename or ''}: {exc.strerror}", file=sys.stderr)
         return 1
     return 0
 

@@ -115,7 +115,10 @@ class _Parser:
                 if key == "include" and self.peek() in " \t":
                     self.include(result)
                     continue
-                self.skip(newlines=False)
+                # nats-server's lexer skips any whitespace, newlines too, between a key and
+                # its separator or value (`websocket\n{`); after a separator only blanks
+                while self.peek().isspace():
+                    self.advance()
                 if self.peek() in "=:":
                     self.advance()
                     self.skip(newlines=False)

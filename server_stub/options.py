@@ -41,6 +41,7 @@ class ServerOptions:
     max_control_line: int = DEFAULT_MAX_CONTROL_LINE
     max_connections: int = 64 * 1024
     max_pending: int = 64 * 1024 * 1024  # outgoing bytes before a client is a slow consumer
+    write_deadline: float = 10.0  # seconds a socket may take to accept a flushed batch
     ping_interval: float = 120.0
     ping_max: int = 2
     first_ping: float = 1.0  # nats-server's RTT probe, shortened to ping_interval when smaller
@@ -53,3 +54,9 @@ class ServerOptions:
     system_account: str = "$SYS"
     jetstream: dict[str, Any] | None = None
     config_dir: Path = field(default_factory=Path.cwd)
+    lame_duck_duration: float = 120.0  # SIGUSR2: clients are closed over this long...
+    lame_duck_grace_period: float = 10.0  # ...after waiting this long
+    debug: bool = False  # debug/trace: log at INFO (connections, protocol errors)
+    logtime: bool = True
+    log_file: Path | None = None
+    pid_file: Path | None = None

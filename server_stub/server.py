@@ -12,6 +12,7 @@ import base64
 import itertools
 import logging
 import os
+import random
 import sys
 import time
 from collections.abc import Callable
@@ -100,6 +101,7 @@ class Server:
         # called with an account name whenever operator mode loads, updates or deletes it
         self.account_hooks: list[Callable[[str], None]] = []
         self.started = time.time()
+        self.lame_duck_mode = False
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -167,6 +169,30 @@ class Server:
             await self._server.wait_closed()
             self._server = None
 
+    async def lame_duck(self) -> None:
+        """nats-server's lame-duck mode (SIGUSR2): stop accepting, send an INFO with "ldm":
+        true, wait lame_duck_grace_period, close the clients spread over the rest of
+        lame_duck_duration (at most a second apart), then stop."""
+        if self._server is None or self.lame_duck_mode:
+            return
+        log.warning("Entering lame duck mode, stop accepting new clients")
+        self.lame_duck_mode = True
+        self._server.close()  # no new clients; stop() still waits for it
+        clients = list(self.clients.values())
+        if clients:
+            for client in clients:
+                client.send_lame_duck_info()
+            opts = self.options
+            await asyncio.sleep(opts.lame_duck_grace_period)
+            log.warning("Closing existing clients")
+            spread = max(opts.lame_duck_duration - opts.lame_duck_grace_period, 1.0)
+            interval = min(spread / len(clients), 1.0)
+            for i, client in enumerate(clients):
+                client.close()
+                if i < len(clients) - 1:
+                    await asyncio.sleep(random.uniform(interval / 2, interval))
+        await self.stop()
+
     async def __aenter__(self) -> Server:
         await self.start()
         return self
@@ -222,7 +248,9 @@ class Server:
             ok = self._valid_pub[subject] = is_valid_publish_subject(subject)
         return ok
 
-    def info(self, client: Client, nonce: str | None, connect_info: bool = False) -> dict[str, Any]:
+    def info(
+        self, client: Client, nonce: str | None, connect_info: bool = False, ldm: bool = False
+    ) -> dict[str, Any]:
         """INFO fields in the Go struct's order."""
         fields: dict[str, Any] = {
             "server_id": self.server_id,
@@ -235,7 +263,8 @@ class Server:
             "port": self.port,
             "headers": True,
         }
-        if self.auth.auth_required:
+        # nats-server announces no auth_required when a client without credentials is let in
+        if self.auth.auth_required and not getattr(self.auth, "no_auth_user", None):
             fields["auth_required"] = True
         if self.options.tls is not None:
             fields["tls_required"] = True
@@ -251,6 +280,8 @@ class Server:
         fields["client_ip"] = client.host
         if nonce:
             fields["nonce"] = nonce
+        if ldm:
+            fields["ldm"] = True
         if connect_info and client.account is not None:
             fields["connect_info"] = True
             fields["remote_account"] = client.account.name
@@ -415,9 +446,16 @@ class Client(asyncio.Protocol):
 
     def _needs_auth(self) -> bool:
         if not self.connected and self.server.auth.auth_required:
+            if getattr(self.server.auth, "no_auth_user", None):
+                # nats-server binds no_auth_user to a client that starts without CONNECT
+                self._bind(self.server.auth.authenticate({}, self._connection_info()), ok=False)
+                return self.closed
             self.fail(errors.AUTH_VIOLATION)
             return True
         return False
+
+    def _connection_info(self) -> ConnectionInfo:
+        return ConnectionInfo(self.host, self.port, self.nonce, time.time(), self.tls)
 
     def _on_connect(self, event: Connect) -> None:
         server = self.server
@@ -436,7 +474,7 @@ class Client(asyncio.Protocol):
         if self.connected:
             self._ok()
             return
-        info = ConnectionInfo(self.host, self.port, self.nonce, time.time(), self.tls)
+        info = self._connection_info()
         try:
             identity = server.auth.authenticate(opts, info)
         except AuthError as exc:
@@ -464,7 +502,7 @@ class Client(asyncio.Protocol):
         if not self.closed:
             self._process()
 
-    def _bind(self, identity: Identity) -> None:
+    def _bind(self, identity: Identity, ok: bool = True) -> None:
         server = self.server
         try:
             account = server.router.account(identity.account)
@@ -488,7 +526,8 @@ class Client(asyncio.Protocol):
         account.clients.add(self)
         if identity.expires is not None:
             self._timer("expiry", max(0.0, identity.expires - time.time()), self._expired)
-        self._ok()
+        if ok:
+            self._ok()
 
     def _on_ping(self, event: object) -> None:
         if self._needs_auth():
@@ -499,6 +538,12 @@ class Client(asyncio.Protocol):
             # nats-server follows the first PONG with an INFO that names the bound account
             fields = self.server.info(self, None, connect_info=True)
             self._queue(self.proto.send(_info_event(fields)))
+
+    def send_lame_duck_info(self) -> None:
+        """INFO with "ldm": true, to clients that take async INFO (as nats-server: protocol
+        1 and past the first PONG)."""
+        if self.connected and self.protocol >= 1 and self.pongs >= 1:
+            self._queue(self.proto.send(_info_event(self.server.info(self, None, ldm=True))))
 
     def _on_pong(self, event: object) -> None:
         if self._needs_auth():
