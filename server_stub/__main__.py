@@ -23,6 +23,7 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("-c", "--config", type=Path, help="nats-server style config file")
     parser.add_argument("-p", "--port", type=int, help="port (0 picks a free one)")
     parser.add_argument("-a", "--addr", help="host to bind (default 127.0.0.1)")
+    parser.add_argument("-m", "--http_port", type=int, help="monitoring port (-1 picks a free one)")
     parser.add_argument("-D", "--debug", action="store_true", help="log protocol errors")
     return parser.parse_args(argv)
 
@@ -89,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
             options.port = args.port
         if args.addr is not None:
             options.host = args.addr
+        if args.http_port is not None:
+            options.http_port = args.http_port
         _logging(options, args.debug)
         asyncio.run(_run(options))
     except NscError as exc:

@@ -21,7 +21,8 @@ _TOP = {
     "max_conn", "max_control_line", "max_pending", "ping_interval", "ping_max",
     "write_deadline", "authorization", "accounts", "system_account", "tls", "jetstream",
     "operator", "operators", "resolver", "resolver_preload", "no_auth_user",
-    "lame_duck_duration", "lame_duck_grace_period",
+    "lame_duck_duration", "lame_duck_grace_period", "http", "http_port", "monitor_port",
+    "http_base_path", "https", "https_port",
 } | _LOGGING  # fmt: skip
 _TLS = {"cert_file", "key_file", "ca_file", "verify", "timeout", "handshake_first"}
 _AUTHZ = {
@@ -173,6 +174,7 @@ def build(conf: ConfMap, config_dir: Path) -> ServerOptions:
     if "ping_interval" in conf:
         options.ping_interval = duration(conf["ping_interval"], "ping_interval")
     _lame_duck(conf, options)
+    _monitoring(conf, options)
     if "write_deadline" in conf:
         options.write_deadline = duration(conf["write_deadline"], "write_deadline")
     if "tls" in conf:
@@ -278,6 +280,31 @@ def _lame_duck(conf: ConfMap, options: ServerOptions) -> None:
                 " needs to be positive"
             )
         options.lame_duck_grace_period = value
+
+
+def _monitoring(conf: ConfMap, options: ServerOptions) -> None:
+    """http / http_port / monitor_port and http_base_path; https is refused."""
+    for key in ("https", "https_port"):
+        if key in conf:
+            raise ConfigError(
+                f"{conf.where(key)}: {key}: monitoring over TLS is not supported by server_stub"
+            )
+    for key in ("http_port", "monitor_port"):
+        if key in conf:
+            options.http_port = _int(conf[key], key)
+    if "http" in conf:
+        value = conf["http"]
+        if isinstance(value, int) and not isinstance(value, bool):
+            options.http_port = value
+        else:
+            host, _, port = str(value).rpartition(":")
+            if not port.lstrip("-").isdigit():
+                raise ConfigError(f"{conf.where('http')}: http must be host:port, got {value!r}")
+            options.http_host, options.http_port = host, int(port)
+    if not -1 <= options.http_port <= 65535:
+        raise ConfigError(f"http port must be 0 to 65535 (or -1 for any), got {options.http_port}")
+    if "http_base_path" in conf:
+        options.http_base_path = str(conf["http_base_path"])
 
 
 def _bool(conf: ConfMap, key: str) -> bool:

@@ -54,6 +54,10 @@ class ServerOptions:
     system_account: str = "$SYS"
     jetstream: dict[str, Any] | None = None
     config_dir: Path = field(default_factory=Path.cwd)
+    # monitoring: http_port 0 is off, -1 any free port (nats-server's RANDOM_PORT)
+    http_host: str = ""  # "" means the client listener's host
+    http_port: int = 0
+    http_base_path: str = ""
     lame_duck_duration: float = 120.0  # SIGUSR2: clients are closed over this long...
     lame_duck_grace_period: float = 10.0  # ...after waiting this long
     debug: bool = False  # debug/trace: log at INFO (connections, protocol errors)

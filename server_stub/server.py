@@ -102,6 +102,13 @@ class Server:
         self.account_hooks: list[Callable[[str], None]] = []
         self.started = time.time()
         self.lame_duck_mode = False
+        # monitoring counters (varz): connections ever accepted, messages of closed clients
+        self.total_connections = 0
+        self.closed_stats = [0, 0, 0, 0]  # in_msgs, in_bytes, out_msgs, out_bytes
+        self.listeners: list[asyncio.AbstractServer] = []  # monitoring, websocket
+        self.http_port = 0  # the bound monitoring port (0: none)
+        self.http_req_stats: dict[str, int] = {}
+        self.monitor_listener: asyncio.AbstractServer | None = None
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -121,6 +128,9 @@ class Server:
             ssl_handshake_timeout=self.options.tls.timeout if handshake_first else None,  # type: ignore[union-attr]
         )
         self.port = self._server.sockets[0].getsockname()[1]
+        from server_stub.listeners import start_listeners
+
+        await start_listeners(self)
         self._start_services()
 
     def _start_services(self) -> None:
@@ -159,6 +169,8 @@ class Server:
         """Close the listener and every connection."""
         if self._server is not None:
             self._server.close()
+        for listener in self.listeners:
+            listener.close()
         for client in list(self.clients.values()):
             client.close()
         for service in self.services:
@@ -168,6 +180,9 @@ class Server:
         if self._server is not None:
             await self._server.wait_closed()
             self._server = None
+        for listener in self.listeners:
+            await listener.wait_closed()
+        self.listeners.clear()
 
     async def lame_duck(self) -> None:
         """nats-server's lame-duck mode (SIGUSR2): stop accepting, send an INFO with "ldm":
@@ -178,6 +193,9 @@ class Server:
         log.warning("Entering lame duck mode, stop accepting new clients")
         self.lame_duck_mode = True
         self._server.close()  # no new clients; stop() still waits for it
+        for listener in self.listeners:
+            if listener is not self.monitor_listener:  # monitoring stays up, as nats-server
+                listener.close()
         clients = list(self.clients.values())
         if clients:
             for client in clients:
@@ -341,6 +359,13 @@ class Client(asyncio.Protocol):
         self.subs: dict[str, Subscription] = {}
         self.replies: dict[str, list[float]] = {}  # reply subject -> [remaining, deadline]
         self.tls = False
+        # for /connz: what CONNECT said, when, traffic counters, the last PING's round trip
+        self.name = self.lang = self.client_version = ""
+        self.start = self.last_activity = time.time()
+        self.in_msgs = self.in_bytes = self.out_msgs = self.out_bytes = 0
+        self.rtt: float | None = None
+        self._ping_sent = 0.0
+        self.websocket = False
         self._out: list[bytes] = []
         self._out_size = 0
         self._flush_pending = False
@@ -359,6 +384,7 @@ class Client(asyncio.Protocol):
         self.tls = transport.get_extra_info("sslcontext") is not None
         server = self.server
         server.clients[self.cid] = self
+        server.total_connections += 1
         if server.auth.needs_nonce:
             self.nonce = base64.urlsafe_b64encode(os.urandom(11)).rstrip(b"=").decode()
         info = self.proto.send(_info_event(server.info(self, self.nonce)))
@@ -468,6 +494,9 @@ class Client(asyncio.Protocol):
         self.no_responders = bool(opts.get("no_responders", False))
         proto = opts.get("protocol", 0)
         self.protocol = proto if isinstance(proto, int) else 0
+        for attr, key in (("name", "name"), ("lang", "lang"), ("client_version", "version")):
+            value = opts.get(key)
+            setattr(self, attr, value if isinstance(value, str) else "")
         if self.no_responders and not self.headers:
             self.fail(errors.NO_RESPONDERS_NEEDS_HEADERS)
             return
@@ -549,6 +578,9 @@ class Client(asyncio.Protocol):
         if self._needs_auth():
             return
         self.pings_out = 0
+        if self._ping_sent:
+            self.rtt = time.monotonic() - self._ping_sent
+            self._ping_sent = 0.0
 
     def _on_sub(self, event: Sub) -> None:
         if self._needs_auth():
@@ -615,6 +647,9 @@ class Client(asyncio.Protocol):
             return
         if self.verbose:  # nats-server acknowledges before it delivers
             self._queue(b"+OK\r\n")
+        self.in_msgs += 1
+        self.in_bytes += size
+        self.last_activity = time.time()
         reply = event.reply
         count = self.server.router.publish(account, subject, reply, headers, event.payload, self)
         if count == 0 and reply and self.no_responders:
@@ -677,8 +712,11 @@ class Client(asyncio.Protocol):
                 self.replies[reply] = [perms.response.max_msgs, time.time() + ttl if ttl else 0]
         if headers is not None and self.headers:
             data = encode_hmsg(_wire(subject), sub.sid_b, reply, headers, payload)
+            self.out_bytes += len(headers)
         else:
             data = encode_msg(_wire(subject), sub.sid_b, reply, payload)
+        self.out_msgs += 1
+        self.out_bytes += len(payload)
         self._queue(data)
         return True
 
@@ -698,6 +736,14 @@ class Client(asyncio.Protocol):
         if not self._flush_pending:
             self._flush_pending = True
             asyncio.get_running_loop().call_soon(self._flush)
+
+    def pending_bytes(self) -> int:
+        """Bytes queued for this client and not yet taken by the socket (/connz)."""
+        transport = self.transport
+        buffered = 0
+        if transport is not None and not transport.is_closing():
+            buffered = transport.get_write_buffer_size()
+        return self._out_size + buffered
 
     def _flush(self) -> None:
         self._flush_pending = False
@@ -746,6 +792,12 @@ class Client(asyncio.Protocol):
         self._cleanup()
 
     def _cleanup(self) -> None:
+        if self.cid in self.server.clients:  # the first cleanup: keep its counts for /varz
+            stats = self.server.closed_stats
+            stats[0] += self.in_msgs
+            stats[1] += self.in_bytes
+            stats[2] += self.out_msgs
+            stats[3] += self.out_bytes
         self.closed = True
         for handle in self._timers.values():
             handle.cancel()
@@ -791,6 +843,7 @@ class Client(asyncio.Protocol):
             self.fail(errors.STALE_CONNECTION)
             return
         self.pings_out += 1
+        self._ping_sent = time.monotonic()
         self._queue(b"PING\r\n")
         self._timer("ping", self.server.options.ping_interval, self._ping_tick)
 

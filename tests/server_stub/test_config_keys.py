@@ -82,6 +82,15 @@ CASES: dict[tuple[str, str], tuple[str, Check | str]] = {
     ("server", "logtime"): ("logtime: false", lambda o: o.logtime is False),
     ("server", "log_file"): ("log_file: s.log", lambda o: o.log_file == Path("s.log").absolute()),
     ("server", "pid_file"): ("pid_file: s.pid", lambda o: o.pid_file == Path("s.pid").absolute()),
+    ("server", "http"): (
+        "http: 127.0.0.2:8444",
+        lambda o: (o.http_host, o.http_port) == ("127.0.0.2", 8444),
+    ),
+    ("server", "http_port"): ("http_port: 8445", lambda o: o.http_port == 8445),
+    ("server", "monitor_port"): ("monitor_port: -1", lambda o: o.http_port == -1),
+    ("server", "http_base_path"): ("http_base_path: /mon", lambda o: o.http_base_path == "/mon"),
+    ("server", "https"): ("https: 8446", "!monitoring over TLS is not supported"),
+    ("server", "https_port"): ("https_port: 8446", "!monitoring over TLS is not supported"),
     # operator mode: the values come from a real chain (see _operator_text)
     ("server", "operator"): ("OPERATOR", lambda o: o.operator is not None),
     ("server", "operators"): ("OPERATORS", lambda o: o.operator is not None),
