@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from nscpy.commands.context import AppContext, pass_app
-from nscpy.commands.output import emit_json, long_ids_option
+from nscpy.commands.output import emit_json, long_ids_option, output_path
 
 
 def describe_options(f: Any) -> Any:
@@ -25,10 +25,11 @@ def describe_options(f: Any) -> Any:
 
 
 def _write(text: str, output_file: str | None) -> None:
-    if output_file and output_file != "--":
+    path = output_path(output_file)
+    if path is not None:
         from nscpy.store.atomic import write_output
 
-        write_output(Path(output_file), text if text.endswith("\n") else text + "\n")
+        write_output(path, text if text.endswith("\n") else text + "\n")
     else:
         click.echo(text)
 
@@ -48,7 +49,7 @@ def _describe(kind: str) -> Callable[..., None]:
         from nscpy.commands.describing import LOADERS, render
 
         token = LOADERS[kind](app.workspace, name_opt or name_arg, account)
-        to_file = bool(output_file and output_file != "--")
+        to_file = output_path(output_file) is not None
         text = render(
             token,
             kind,

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 import click
 
 from nscpy.commands.context import AppContext, pass_app
+from nscpy.commands.output import output_path
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -27,17 +28,17 @@ def _common(f: F) -> F:
 
 
 def _emit(app: AppContext, graph: Any, fmt: str, output_file: str) -> None:
-    from pathlib import Path
 
     from nscpy.actions.diagram import render
 
     text = render(graph, fmt, app.workspace)
-    if output_file == "--":
+    path = output_path(output_file)
+    if path is None:
         click.echo(text, nl=False)
         return
     from nscpy.store.atomic import write_output
 
-    write_output(Path(output_file), text)  # a pipe or /dev/stdout is written into
+    write_output(path, text)  # a pipe or /dev/stdout is written into
     click.echo(f"[ OK ] wrote {fmt} diagram {output_file}", err=True)
 
 

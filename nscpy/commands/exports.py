@@ -9,6 +9,7 @@ import click
 
 from nscpy.commands.context import AppContext, pass_app
 from nscpy.commands.edit import account_option, optional_bool, report
+from nscpy.commands.output import output_path
 from nscpy.commands.params import DURATION, KEY, resolve_time, start_expiry_options
 from nscpy.commands.reporting import json_option
 
@@ -246,12 +247,13 @@ def generate_activation(
         expiry=resolve_time(expiry, now),
         signer=signer,
     )
-    if output_file == "--":
+    path = output_path(output_file)
+    if path is None:
         click.echo(activation.decorated(), nl=False)
     else:
         from nscpy.store.atomic import write_output
 
-        write_output(Path(output_file), activation.decorated())
+        write_output(path, activation.decorated())
         click.echo(f"[ OK ] wrote activation for {activation.claims.subject} to {output_file}")
 
 

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from nscpy.commands.context import AppContext, pass_app
-from nscpy.commands.output import boxed, emit_json
+from nscpy.commands.output import boxed, emit_json, output_path
 from nscpy.commands.reporting import report_saved
 
 
@@ -23,10 +21,11 @@ def generate_creds(
     from nscpy.actions.users import creds_text
 
     text = creds_text(app.workspace, account, user)
-    if output_file and output_file != "--":
+    path = output_path(output_file)
+    if path is not None:
         from nscpy.store.atomic import write_output
 
-        write_output(Path(output_file), text)
+        write_output(path, text)
         click.echo(f"[ OK ] wrote creds {output_file}", err=True)
     else:
         click.echo(text, nl=False)

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
+
+
+def output_path(output_file: str | None) -> Path | None:
+    """The -o file to write, or None for stdout: -o absent, '--' (nsc's spelling) and '-' (the
+    usual one) all mean stdout -- never a file named '-' that would hold a seed unnoticed."""
+    if output_file in (None, "", "--", "-"):
+        return None
+    return Path(output_file)
 
 
 def emit_json(data: Any) -> None:

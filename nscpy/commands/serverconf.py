@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import click
 
 from nscpy.commands.context import AppContext, pass_app
+from nscpy.commands.output import output_path
 
 
 @click.command("config")
@@ -94,8 +94,8 @@ def generate_config(
         allow_delete=allow_delete,
         callout=callout,
     )
-    if config_file and config_file != "--":
-        path = Path(config_file)
+    path = output_path(config_file)
+    if path is not None:
         from nscpy.store.atomic import write_output
 
         is_stream = os.path.abspath(path).startswith(("/dev/", "/proc/"))

@@ -125,3 +125,13 @@ def test_a_directory_is_refused(home: Path, tmp_path: Path) -> None:
         "-H", str(home), "generate", "creds", "-a", "demo", "-n", "demo", "-o", str(tmp_path)
     )
     assert code == 1 and "directory" in err
+
+
+@pytest.mark.parametrize("dash", ["-", "--"])
+def test_dash_means_stdout_not_a_file_named_dash(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dash: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    out = ok("-H", str(home), "generate", "creds", "-a", "demo", "-n", "demo", "-o", dash)
+    assert out == (home / "creds/demo/demo/demo.creds").read_text()
+    assert not (tmp_path / "-").exists() and not (tmp_path / "--").exists()

@@ -90,7 +90,7 @@ def test_a_linked_key_shard_is_refused(home: Path, tmp_path: Path) -> None:
     "argv",
     [
         ["edit", "user", "-a", "demo", "-n", "demo", "--tag", "t"],
-        ["generate", "creds", "-a", "demo", "-n", "demo", "-o", "--"],
+        ["generate", "creds", "-a", "demo", "-n", "demo", "-o", "-"],
         ["revoke", "user", "-a", "demo", "-n", "demo"],
         ["delete", "user", "-a", "demo", "demo", "--rm-creds", "--rm-nkey"],
     ],
