@@ -12,7 +12,7 @@ from typing import Any
 from server_stub.auth import GLOBAL_ACCOUNT, ConfigAuth, User
 from server_stub.confparse import ConfMap, duration, parse_file
 from server_stub.errors import ConfigError
-from server_stub.options import AccountSpec, ServerOptions, TLSOptions
+from server_stub.options import AccountSpec, ServerOptions, TLSOptions, WebSocketOptions
 from server_stub.policy import Permissions, ResponsePermission
 
 _LOGGING = {"debug", "trace", "trace_verbose", "logtime", "log_file", "pid_file"}
@@ -22,7 +22,7 @@ _TOP = {
     "write_deadline", "authorization", "accounts", "system_account", "tls", "jetstream",
     "operator", "operators", "resolver", "resolver_preload", "no_auth_user",
     "lame_duck_duration", "lame_duck_grace_period", "http", "http_port", "monitor_port",
-    "http_base_path", "https", "https_port",
+    "http_base_path", "https", "https_port", "websocket",
 } | _LOGGING  # fmt: skip
 _TLS = {"cert_file", "key_file", "ca_file", "verify", "timeout", "handshake_first"}
 _AUTHZ = {
@@ -32,6 +32,10 @@ _AUTHZ = {
 _USER = {"user", "username", "password", "pass", "nkey", "permissions"}
 _PERMS = {"publish", "subscribe", "allow_responses", "pub", "sub"}
 _ACCOUNT = {"users", "exports", "imports", "jetstream"}
+_WEBSOCKET = {
+    "listen", "port", "host", "net", "no_tls", "tls", "handshake_timeout", "compression",
+    "compress", "same_origin", "allowed_origins", "advertise",
+}  # fmt: skip
 # Every block's keys: tests/server_stub/test_config_keys.py walks them, each honoured or refused
 KNOWN_KEYS: dict[str, set[str]] = {
     "server": _TOP,
@@ -40,6 +44,7 @@ KNOWN_KEYS: dict[str, set[str]] = {
     "user": _USER,
     "permissions": _PERMS,
     "account": _ACCOUNT,
+    "websocket": _WEBSOCKET,
 }
 
 
@@ -175,6 +180,8 @@ def build(conf: ConfMap, config_dir: Path) -> ServerOptions:
         options.ping_interval = duration(conf["ping_interval"], "ping_interval")
     _lame_duck(conf, options)
     _monitoring(conf, options)
+    if "websocket" in conf:
+        options.websocket = _websocket(conf["websocket"])
     if "write_deadline" in conf:
         options.write_deadline = duration(conf["write_deadline"], "write_deadline")
     if "tls" in conf:
@@ -305,6 +312,43 @@ def _monitoring(conf: ConfMap, options: ServerOptions) -> None:
         raise ConfigError(f"http port must be 0 to 65535 (or -1 for any), got {options.http_port}")
     if "http_base_path" in conf:
         options.http_base_path = str(conf["http_base_path"])
+
+
+def _websocket(value: Any) -> WebSocketOptions | None:
+    """The websocket block as nats-server reads it; what the stub lacks is refused."""
+    block = _check_keys(value, _WEBSOCKET, "websocket")
+    ws = WebSocketOptions()
+    if "listen" in block:
+        host, _, port = str(block["listen"]).rpartition(":")
+        if not port.lstrip("-").isdigit():
+            raise ConfigError(f"{block.where('listen')}: listen must be host:port, got {port!r}")
+        ws.host, ws.port = host, int(port)
+    if "port" in block:
+        ws.port = _int(block["port"], "websocket port")
+    for key in ("host", "net"):
+        if key in block:
+            ws.host = str(block[key])
+    if "tls" in block:
+        ws.tls = _tls(block["tls"])
+    elif not (_bool(block, "no_tls") if "no_tls" in block else False):
+        raise ConfigError(f"{block.source}: websocket requires TLS configuration (or no_tls: true)")
+    if "handshake_timeout" in block:
+        ws.handshake_timeout = duration(block["handshake_timeout"], "websocket handshake_timeout")
+    for key in ("compression", "compress", "same_origin"):
+        if key in block and _bool(block, key):
+            raise ConfigError(
+                f"{block.where(key)}: websocket {key} is not supported by server_stub"
+            )
+    if block.get("allowed_origins"):
+        raise ConfigError(
+            f"{block.where('allowed_origins')}: websocket allowed_origins is not supported by"
+            " server_stub"
+        )
+    if "advertise" in block:  # only gossiped to cluster peers, which the stub does not have
+        raise ConfigError(f"{block.where('advertise')}: websocket advertise needs a cluster")
+    if not -1 <= ws.port <= 65535:
+        raise ConfigError(f"websocket port must be 0 to 65535 (or -1 for any), got {ws.port}")
+    return ws if ws.port else None
 
 
 def _bool(conf: ConfMap, key: str) -> bool:

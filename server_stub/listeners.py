@@ -1,7 +1,8 @@
-"""The extra listeners of a Server: the HTTP monitoring port (and the WebSocket port).
+"""The extra listeners of a Server: the HTTP monitoring port and the WebSocket port.
 
-asyncio only: requests are parsed by httpwire, answered by monitor (both sans-I/O); this module
-binds the sockets and takes the snapshot of the live server that monitor reads.
+asyncio only: requests are parsed by httpwire, answered by monitor, frames decoded and encoded
+by websocket (all sans-I/O); this module binds the sockets, takes the snapshot of the live server
+that monitor reads, and gives a WebSocket client's Client a transport that speaks frames.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
-from server_stub import httpwire, monitor
+from server_stub import httpwire, monitor, websocket
 
 if TYPE_CHECKING:
     from server_stub.server import Server
@@ -32,6 +33,23 @@ async def start_listeners(server: Server) -> None:
         server.listeners.append(listener)
         server.monitor_listener = listener
         server.http_port = listener.sockets[0].getsockname()[1]
+    ws = opts.websocket
+    if ws is not None:
+        ssl_context = None
+        if ws.tls is not None:
+            from server_stub.tls import server_context
+
+            ssl_context = server_context(ws.tls)
+        loop = asyncio.get_running_loop()
+        listener = await loop.create_server(
+            lambda: WebSocketConnection(server),
+            ws.host or opts.host,
+            0 if ws.port == -1 else ws.port,
+            ssl=ssl_context,
+            ssl_handshake_timeout=ws.tls.timeout if ws.tls is not None else None,
+        )
+        server.listeners.append(listener)
+        server.websocket_port = listener.sockets[0].getsockname()[1]
 
 
 class MonitorConnection(asyncio.Protocol):
@@ -77,6 +95,130 @@ class MonitorConnection(asyncio.Protocol):
         assert self.transport is not None
         self.transport.write(httpwire.response(status, body, content_type))
         self.transport.close()
+
+
+class WebSocketConnection(asyncio.Protocol):
+    """A WebSocket connection: the upgrade handshake, then frames in and out of a Client."""
+
+    def __init__(self, server: Server) -> None:
+        self.server = server
+        self.request = httpwire.RequestReader()
+        self.frames = websocket.FrameReader()
+        self.transport: asyncio.Transport | None = None
+        self.client: Any = None
+        self._timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        ws = self.server.options.websocket
+        timeout = ws.handshake_timeout if ws is not None else 2.0
+        self._timer = asyncio.get_running_loop().call_later(timeout, transport.abort)
+
+    def data_received(self, data: bytes) -> None:
+        if self.transport is None or self.transport.is_closing():
+            return
+        if self.client is None:
+            self._handshake(data)
+            return
+        try:
+            events = self.frames.receive(data)
+        except websocket.WebSocketError as exc:
+            log.info("websocket: %s", exc)
+            self.transport.write(websocket.close_frame(exc.status, str(exc)))
+            self.transport.close()
+            return
+        for event in events:
+            if isinstance(event, websocket.Data):
+                if not self.client.closed:
+                    self.client.data_received(event.payload)
+            elif isinstance(event, websocket.Ping):
+                self.transport.write(websocket.frame(event.payload, websocket.PONG))
+            elif isinstance(event, websocket.Close):
+                self.transport.write(websocket.close_frame(event.status, event.reason))
+                self.transport.close()
+                return
+
+    def _handshake(self, data: bytes) -> None:
+        assert self.transport is not None
+        try:
+            request = self.request.receive(data)
+            if request is None:
+                return
+            answer = websocket.handshake(request)
+            if self.request.rest():
+                raise httpwire.HttpError(400, "client sent data before handshake is complete")
+        except httpwire.HttpError as exc:
+            log.info("websocket handshake error: %s", exc)
+            headers = {"Sec-Websocket-Version": "13"}
+            body = httpwire.response(exc.status, f"{exc}\n".encode(), "text/plain", headers)
+            self.transport.write(body)
+            self.transport.close()
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+        self.transport.write(answer)
+        from server_stub.server import Client
+
+        self.client = Client(self.server)
+        self.client.websocket = True
+        self.client.connection_made(FramedTransport(self.transport))
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        if self.client is not None:
+            self.client.connection_lost(exc)
+
+    def pause_writing(self) -> None:
+        pass
+
+    def resume_writing(self) -> None:
+        pass
+
+
+class FramedTransport(asyncio.Transport):
+    """What a WebSocket Client writes to: each write is one binary frame on the socket."""
+
+    def __init__(self, raw: asyncio.Transport) -> None:
+        super().__init__()
+        self.raw = raw
+        self._closing = False
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        if not self._closing:
+            self.raw.write(websocket.frame(bytes(data)))
+
+    def close(self) -> None:
+        if not self._closing:
+            self._closing = True
+            self.raw.write(websocket.close_frame(websocket.NORMAL))
+            self.raw.close()
+
+    def abort(self) -> None:
+        self._closing = True
+        self.raw.abort()
+
+    def is_closing(self) -> bool:
+        return self._closing or self.raw.is_closing()
+
+    def can_write_eof(self) -> bool:
+        return False  # the close frame ends the stream
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return self.raw.get_extra_info(name, default)
+
+    def get_write_buffer_size(self) -> int:
+        return self.raw.get_write_buffer_size()
+
+    def pause_reading(self) -> None:
+        self.raw.pause_reading()
+
+    def resume_reading(self) -> None:
+        self.raw.resume_reading()
+
+    def is_reading(self) -> bool:
+        return self.raw.is_reading()
 
 
 def snapshot(server: Server) -> monitor.ServerView:
@@ -133,10 +275,22 @@ def snapshot(server: Server) -> monitor.ServerView:
         out_bytes=out_bytes,
         slow_consumers=getattr(server, "slow_consumers", 0),
         jetstream=js,
+        websocket=_websocket_varz(server),
         http_req_stats=dict(server.http_req_stats),
         mem=_rss(),
         cores=os.cpu_count() or 1,
     )
+
+
+def _websocket_varz(server: Server) -> dict[str, Any]:
+    ws = server.options.websocket
+    if ws is None:
+        return {}
+    out: dict[str, Any] = {"host": ws.host or server.options.host, "port": server.websocket_port}
+    if ws.tls is None:
+        out["no_tls"] = True
+    out["handshake_timeout"] = round(ws.handshake_timeout * 1e9)
+    return out
 
 
 def _version() -> str:

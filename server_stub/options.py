@@ -22,6 +22,16 @@ class TLSOptions:
 
 
 @dataclass
+class WebSocketOptions:
+    """The `websocket {}` block: its own listener; TLS from its own `tls {}` or none."""
+
+    host: str = ""  # "" means the client listener's host
+    port: int = 0  # -1: any free port
+    tls: TLSOptions | None = None
+    handshake_timeout: float = 2.0
+
+
+@dataclass
 class AccountSpec:
     """A config-file account: its exports and imports, as written (validated at start-up)."""
 
@@ -58,6 +68,7 @@ class ServerOptions:
     http_host: str = ""  # "" means the client listener's host
     http_port: int = 0
     http_base_path: str = ""
+    websocket: WebSocketOptions | None = None
     lame_duck_duration: float = 120.0  # SIGUSR2: clients are closed over this long...
     lame_duck_grace_period: float = 10.0  # ...after waiting this long
     debug: bool = False  # debug/trace: log at INFO (connections, protocol errors)

@@ -107,6 +107,7 @@ class Server:
         self.closed_stats = [0, 0, 0, 0]  # in_msgs, in_bytes, out_msgs, out_bytes
         self.listeners: list[asyncio.AbstractServer] = []  # monitoring, websocket
         self.http_port = 0  # the bound monitoring port (0: none)
+        self.websocket_port = 0  # the bound websocket port (0: none)
         self.http_req_stats: dict[str, int] = {}
         self.monitor_listener: asyncio.AbstractServer | None = None
 
@@ -394,7 +395,7 @@ class Client(asyncio.Protocol):
             return
         transport.write(info)
         tls = server.options.tls
-        if tls is not None and not self.tls:
+        if tls is not None and not self.tls and not self.websocket:
             self._upgrading = True
             asyncio.ensure_future(self._start_tls(tls.timeout))
         if server.auth.auth_required:
@@ -481,7 +482,8 @@ class Client(asyncio.Protocol):
         return False
 
     def _connection_info(self) -> ConnectionInfo:
-        return ConnectionInfo(self.host, self.port, self.nonce, time.time(), self.tls)
+        kind = "WEBSOCKET" if self.websocket else "STANDARD"
+        return ConnectionInfo(self.host, self.port, self.nonce, time.time(), self.tls, kind)
 
     def _on_connect(self, event: Connect) -> None:
         server = self.server

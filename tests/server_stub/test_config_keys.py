@@ -23,6 +23,7 @@ from server_stub.options import AccountSpec, ServerOptions
 
 Check = Callable[[ServerOptions], Any]
 USERS = "authorization { users = [ {user: a, password: p} ] }\n"
+WS = "websocket { port: 8480, no_tls: true, "
 
 
 def _authz(opts: ServerOptions) -> ConfigAuth:
@@ -91,6 +92,34 @@ CASES: dict[tuple[str, str], tuple[str, Check | str]] = {
     ("server", "http_base_path"): ("http_base_path: /mon", lambda o: o.http_base_path == "/mon"),
     ("server", "https"): ("https: 8446", "!monitoring over TLS is not supported"),
     ("server", "https_port"): ("https_port: 8446", "!monitoring over TLS is not supported"),
+    ("websocket", "port"): (WS + "}", lambda o: o.websocket.port == 8480),
+    ("websocket", "listen"): (
+        "websocket { listen: 127.0.0.4:8481, no_tls: true }",
+        lambda o: (o.websocket.host, o.websocket.port) == ("127.0.0.4", 8481),
+    ),
+    ("websocket", "host"): (WS + "host: 127.0.0.5 }", lambda o: o.websocket.host == "127.0.0.5"),
+    ("websocket", "net"): (WS + "net: 127.0.0.6 }", lambda o: o.websocket.host == "127.0.0.6"),
+    ("websocket", "no_tls"): (
+        "websocket { port: 8480 }",
+        "!websocket requires TLS configuration",
+    ),
+    ("websocket", "tls"): (
+        "websocket { port: 8480, tls { cert_file: c, key_file: k } }",
+        lambda o: o.websocket.tls.cert_file.name == "c",
+    ),
+    ("websocket", "handshake_timeout"): (
+        WS + 'handshake_timeout: "5s" }',
+        lambda o: o.websocket.handshake_timeout == 5,
+    ),
+    ("websocket", "compression"): (WS + "compression: true }", "!compression is not supported"),
+    ("websocket", "compress"): (WS + "compress: true }", "!compress is not supported"),
+    ("websocket", "same_origin"): (WS + "same_origin: true }", "!same_origin is not supported"),
+    ("websocket", "allowed_origins"): (
+        WS + 'allowed_origins: ["http://x"] }',
+        "!allowed_origins is not supported",
+    ),
+    ("websocket", "advertise"): (WS + "advertise: x:1 }", "!advertise needs a cluster"),
+    ("server", "websocket"): (WS + "}", lambda o: o.websocket is not None),
     # operator mode: the values come from a real chain (see _operator_text)
     ("server", "operator"): ("OPERATOR", lambda o: o.operator is not None),
     ("server", "operators"): ("OPERATORS", lambda o: o.operator is not None),
