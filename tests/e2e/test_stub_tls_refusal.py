@@ -2,7 +2,9 @@
 
 The refusal races the end of the handshake: the client's CONNECT can arrive with the handshake's
 last flight, before the server has the TLS transport in hand. 200 refused connects per client
-(nats.go from Debian's package, and nats-py), on both servers, every one must read the -ERR.
+(nats.go from Debian's package, and nats-py), on both servers, every one must read the -ERR:
+a wrong password (config mode), and in operator mode an expired user and a user of an account
+the resolver does not know.
 """
 
 from __future__ import annotations
@@ -44,6 +46,25 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="module")
+def operator_world(pki, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Operator mode over TLS: an expired user, and a user of an account never preloaded."""
+    import time
+
+    from nscpy import keys
+    from tests.server_stub.chain import Chain
+
+    chain = Chain.create(tmp_path_factory.mktemp("op"), "APP")
+    chain.accounts["GHOST"] = keys.create_pair(keys.Prefix.ACCOUNT)
+    d = pki["conf"].parent
+    tls = f'tls {{ cert_file: "{d}/cert.pem", key_file: "{d}/key.pem" }}\n'
+    conf = chain.config("op-tls", preload=["APP"], extra=tls)
+    expired = chain.user("APP", lambda u: setattr(u, "expires", int(time.time()) - 10))
+    ghost = chain.user("GHOST")
+    assert expired.path is not None and ghost.path is not None
+    return {"conf": conf, "expired": expired.path, "unknown-account": ghost.path}
+
+
+@pytest.fixture(scope="module")
 def go_refusal(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """tests/interop/go/tlsrefusal built with Debian's nats.go (skips without Go)."""
     from tests.interop.conftest import INSTALL_HINT, build_go_program
@@ -64,16 +85,20 @@ def test_go_client_refused_after_tls_reads_the_error(pki, go_refusal: Path, kind
     assert done.stdout.splitlines() == [f"{ATTEMPTS} nats: authorization violation"]
 
 
-async def _py_refusals(url: str, ca: Path) -> Counter[str]:
+async def _py_refusals(
+    url: str, ca: Path, creds: Path | None = None, attempts: int = ATTEMPTS
+) -> Counter[str]:
     outcomes: Counter[str] = Counter()
     ctx = ssl.create_default_context(cafile=str(ca))
-    for _ in range(ATTEMPTS):
+    who: dict[str, str] = (
+        {"user_credentials": str(creds)} if creds else {"user": "alice", "password": "wrong"}
+    )
+    for _ in range(attempts):
         try:
             nc = await nats.connect(
                 url,
                 tls=ctx,
-                user="alice",
-                password="wrong",
+                **who,
                 allow_reconnect=False,
                 max_reconnect_attempts=0,
                 connect_timeout=5,
@@ -93,3 +118,23 @@ def test_nats_py_refused_after_tls_reads_the_error(pki, kind: str) -> None:
     assert len(outcomes) == 1, outcomes
     ((text, count),) = outcomes.items()
     assert count == ATTEMPTS and "authorization violation" in text.lower(), outcomes
+
+
+@pytest.mark.parametrize("who", ["expired", "unknown-account"])
+@pytest.mark.parametrize("kind", ["nats-server", "stub"])
+def test_operator_users_refused_after_tls_read_the_error(
+    pki, operator_world, go_refusal: Path, kind: str, who: str
+) -> None:
+    creds = operator_world[who]
+    # nats-server first tries to fetch an unknown account (a few hundred ms per connect): a
+    # handful of attempts show its answer; the stub gets all 200
+    attempts = 5 if (kind, who) == ("nats-server", "unknown-account") else ATTEMPTS
+    with server(kind, operator_world["conf"]) as url:
+        argv = [str(go_refusal), "-url", url.replace("nats://", "tls://"), "-ca", str(pki["ca"])]
+        argv += ["-creds", str(creds), "-n", str(attempts)]
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=True)
+        outcomes = run(_py_refusals(url, pki["ca"], creds=creds, attempts=attempts), timeout=120)
+    assert done.stdout.splitlines() == [f"{attempts} nats: authorization violation"]
+    assert len(outcomes) == 1, outcomes
+    ((text, count),) = outcomes.items()
+    assert count == attempts and "authorization violation" in text.lower(), outcomes
