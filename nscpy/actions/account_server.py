@@ -99,10 +99,17 @@ def operator_source(value: str, env: dict[str, str] | None = None) -> str:
     nsc's `NSC_<NAME>_OPERATOR` variable when VALUE names one (`-u acme` with
     NSC_ACME_OPERATOR=http://…/jwt/v1/operator)."""
     environ = os.environ if env is None else env
+    if is_account_server_url(value) or "/" in value or os.path.exists(value):
+        return value
     named = environ.get(f"NSC_{value.upper()}_OPERATOR")
-    if named and not is_account_server_url(value) and "/" not in value:
+    if named:
         return named
-    return value
+    variable = f"NSC_{value.upper()}_OPERATOR"
+    raise UsageProblem(
+        f"{value!r} is neither a URL, a file nor an operator named by {variable}; nscpy has no "
+        "built-in well-known operators (they would be fetched from the internet): set "
+        f"{variable}=http(s)://.../jwt/v1/operator or pass -u URL"
+    )
 
 
 def fetch_operator(url: str, timeout: float = 5.0) -> str:

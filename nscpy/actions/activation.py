@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 from nscpy import keys
 from nscpy.actions.edit_common import require_valid, resolve_account
-from nscpy.actions.entities import load_account
+from nscpy.actions.entities import load_account, load_operator
 from nscpy.actions.errors import ActionError, UsageProblem
 from nscpy.actions.revocations import account_target
-from nscpy.actions.signers import resolve_signer
+from nscpy.actions.signers import activation_signer
 from nscpy.actions.workspace import Workspace
 from nscpy.jwt import (
     AccountClaims,
@@ -83,11 +83,7 @@ def generate_activation(
             f"export {export.subject!r} requires token {position} of the subject to be the "
             f"importing account {importer}"
         )
-    # scoped keys may only sign users, so they are not candidates
-    candidates = [acct.subject, *(k for k, s in sorted(acct.signing_keys.items()) if s is None)]
-    pair = resolve_signer(
-        ws.keystore, signer, candidates, what=f"activations of account {ref.account!r}"
-    )
+    pair = activation_signer(ws.keystore, load_operator(ws, ref.operator), acct, signer)
     claims = ActivationClaims.new(importer)
     claims.name = subject
     claims.import_subject = subject

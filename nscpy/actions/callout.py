@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from nscpy import keys
-from nscpy.actions.entities import load_account
+from nscpy.actions.entities import load_account, load_operator
 from nscpy.actions.errors import ActionError, UsageProblem
+from nscpy.actions.signers import user_signer_keys
 from nscpy.actions.workspace import Workspace
 from nscpy.callout.service import Authorizer, ServiceKeys
-from nscpy.jwt import ANY_ACCOUNT, peek
+from nscpy.jwt import ANY_ACCOUNT, AccountClaims, OperatorClaims, peek
 
 __all__ = ["ServeSpec", "ServeSetup", "load_authorizer", "serve_setup"]
 
@@ -123,18 +124,14 @@ def _kept_pair(ws: Workspace, public_key: str) -> keys.KeyPair | None:
     return pair if isinstance(pair, keys.KeyPair) else None
 
 
-def _signer(ws: Workspace, account_key: str, signing_keys: list[str]) -> keys.KeyPair | None:
-    # the identity key first, then plain signing keys, then scoped ones (their template rules)
-    for key in [account_key, *signing_keys]:
+def _signer(ws: Workspace, op: OperatorClaims, claims: AccountClaims) -> keys.KeyPair | None:
+    """The first kept key the signer rule lets sign the account's users (scoped keys last:
+    their template rules what the users get)."""
+    for key in user_signer_keys(op, claims):
         pair = _kept_pair(ws, key)
         if pair is not None:
             return pair
     return None
-
-
-def _ordered_keys(claims: Any) -> list[str]:
-    plain = [k for k, scope in claims.signing_keys.items() if scope is None]
-    return plain + [k for k, scope in claims.signing_keys.items() if scope is not None]
 
 
 def _operator_mode(ws: Workspace, spec: ServeSpec) -> tuple[dict[str, Any], ServiceKeys]:
@@ -153,7 +150,8 @@ def _operator_mode(ws: Workspace, spec: ServeSpec) -> tuple[dict[str, Any], Serv
         raise ActionError(
             f"account {account!r} has no auth callout: 'nscpy edit authcallout --auth-user ...'"
         )
-    issuer = _signer(ws, claims.subject, _ordered_keys(claims))
+    op = load_operator(ws, operator)
+    issuer = _signer(ws, op, claims)
     if issuer is None:
         raise ActionError(f"no seed of account {account!r} or its signing keys is in the keystore")
     connect: dict[str, Any]
@@ -182,7 +180,7 @@ def _operator_mode(ws: Workspace, spec: ServeSpec) -> tuple[dict[str, Any], Serv
         other_claims = load_account(ws, operator, other)
         names[other] = other_claims.subject
         if other_claims.subject in auth.allowed_accounts or auth.allowed_accounts == [ANY_ACCOUNT]:
-            signer = _signer(ws, other_claims.subject, _ordered_keys(other_claims))
+            signer = _signer(ws, op, other_claims)
             if signer is not None:
                 signers[other_claims.subject] = signer
                 if other_claims.signing_keys.get(signer.public_key) is not None:

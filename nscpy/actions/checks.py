@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from nscpy.actions.errors import ActionError, UsageProblem
+from nscpy.actions.signers import may_sign_user
 from nscpy.actions.workspace import Workspace
 from nscpy.jwt import (
     AccountClaims,
@@ -80,6 +81,23 @@ def _validate(claims: AnyClaims, now: int, prefix: str = "") -> list[ValidationI
     ]
 
 
+def _rotations_in_progress(ws: Workspace, operator: str) -> list[ValidationIssue]:
+    """A warning per key rotation left in progress (so a forgotten one is seen)."""
+    from nscpy.actions.rotation import record_path, rotations_in_progress
+
+    issues: list[ValidationIssue] = []
+    for account, r in rotations_in_progress(ws, operator):
+        what = f"operator {operator!r}" if account is None else f"account {account!r}"
+        text = f"{r.kind} rotation of {what} in progress ({r.phase}): old key {r.old}, new key "
+        if account is not None and not ws.store.has_account(operator, account):
+            path = record_path(ws, operator, account)
+            text += f"{r.new}; the account is gone: remove {str(path)!r}"
+        else:
+            text += f"{r.new}; complete it with 'nscpy rotate {r.kind} finish'"
+        issues.append(ValidationIssue(text, False))
+    return issues
+
+
 def validate_store(
     ws: Workspace, *, account: str | None = None, all_accounts: bool = False
 ) -> list[Section]:
@@ -104,6 +122,7 @@ def validate_store(
             op_section.issues.append(
                 ValidationIssue("operator is not issued by operator or operator signing key", True)
             )
+    op_section.issues += _rotations_in_progress(ws, operator)
     if all_accounts:
         names = ws.store.list_accounts(operator)
     elif account:
@@ -194,7 +213,7 @@ def _account_section(
             section.issues.append(
                 ValidationIssue(f"{what} is not issued by account or account signing keys", True)
             )
-        elif op is not None and op.strict_signing_key_usage and uc.issuer == acct.subject:
+        elif not may_sign_user(op, acct, uc.issuer):
             section.issues.append(
                 ValidationIssue(
                     f"{what} is issued by account key but operator is in strict mode", True

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nscpy import keys
-from nscpy.actions.edit_common import check_account_chain, decode_account, prefer
-from nscpy.actions.entities import load_operator, operator_signers
+from nscpy.actions.edit_common import check_account_chain, decode_account
+from nscpy.actions.entities import load_operator
 from nscpy.actions.errors import ActionError, UsageProblem
 from nscpy.actions.report import Report
-from nscpy.actions.signers import resolve_signer
+from nscpy.actions.signers import account_signer
 from nscpy.actions.users import find_user
 from nscpy.actions.workspace import Workspace
 from nscpy.jwt import AccountClaims, encode, peek
@@ -27,20 +27,13 @@ ACCOUNT_GRACE_SECONDS = 60
 """nsc re-signs a deleted account to expire one minute later."""
 
 
-def account_signer(ws: Workspace, operator: str, account: str, value: str | None) -> keys.KeyPair:
+def _account_signer(ws: Workspace, operator: str, account: str, value: str | None) -> keys.KeyPair:
     """The operator key that re-signs an account: -K, else the key that signed it, else any."""
-    op = load_operator(ws, operator)
-    candidates = operator_signers(op)
     try:
         issuer = peek(ws.store.read_account(operator, account)).issuer
     except ValueError:
         issuer = ""
-    return resolve_signer(
-        ws.keystore,
-        value,
-        prefer(candidates, issuer),
-        what=f"account {account!r} of operator {operator!r}",
-    )
+    return account_signer(ws.keystore, load_operator(ws, operator), value, issued_by=issuer)
 
 
 def update_account(
@@ -135,7 +128,7 @@ def delete_users(ws: Workspace, spec: DeleteUsers) -> Report:
     report = Report(data={"operator": operator, "account": account, "users": []})
     newly: list[str] = []
     if spec.revoke:
-        signer = account_signer(ws, operator, account, spec.signer)
+        signer = _account_signer(ws, operator, account, spec.signer)
         token, newly = _revoke_all(ws, operator, account, signer, [t.public_key for t in targets])
         report.data["account_jwt"] = token
     _delete_users(ws, operator, account, targets, spec, newly, report)
@@ -196,7 +189,7 @@ def delete_account(ws: Workspace, spec: DeleteAccount) -> Report:
         raise ActionError(
             f"operator {operator!r} is managed: its account server must cancel {account!r}"
         )
-    signer = account_signer(ws, operator, account, spec.signer)
+    signer = _account_signer(ws, operator, account, spec.signer)
     users = ws.store.list_users(operator, account)
     targets = _targets(ws, operator, account, users)
     report = Report(data={"operator": operator, "account": account, "users": []})

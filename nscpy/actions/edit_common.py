@@ -1,4 +1,4 @@
-"""Shared machinery of the edit commands: locked account rewrites, signer order, validation.
+"""Shared machinery of the edit commands: locked account rewrites and validation.
 
 Every change to an account JWT goes through `update_account`: the account file is read, changed
 and re-signed under the store lock (DataStore.read_modify_write), so two edits running at once
@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from nscpy import keys
-from nscpy.actions.entities import Saved, account_signers, load_operator, operator_signers
+from nscpy.actions.entities import Saved, load_operator
 from nscpy.actions.errors import ActionError, UsageProblem
-from nscpy.actions.signers import load_key_value, resolve_signer
+from nscpy.actions.signers import account_signer, load_key_value
 from nscpy.actions.workspace import Workspace
 from nscpy.jwt import (
     AccountClaims,
@@ -51,33 +51,6 @@ def require_valid(claims: AnyClaims, now: int, what: str) -> None:
     errors = results.errors()
     if errors:
         raise UsageProblem(f"{what} would not be valid: {errors[0]}")
-
-
-def prefer(candidates: list[str], first: str) -> list[str]:
-    """candidates with `first` moved to the front (nsc prefers the key that issued the claim)."""
-    if first in candidates:
-        return [first, *(c for c in candidates if c != first)]
-    return candidates
-
-
-def operator_signer_for(
-    ws: Workspace, op: OperatorClaims, value: str | None, issued_by: str = ""
-) -> keys.KeyPair:
-    """The operator key that signs an account JWT: -K, else the previous issuer, else the first."""
-    return resolve_signer(
-        ws.keystore,
-        value,
-        prefer(operator_signers(op), issued_by),
-        what=f"accounts of operator {op.name or op.subject!r}",
-    )
-
-
-def user_signer_candidates(op: OperatorClaims, acct: AccountClaims) -> list[str]:
-    """Keys that may sign users: in strict mode the account identity key is left out."""
-    signers = account_signers(acct)
-    if op.strict_signing_key_usage and acct.issuer != op.subject:
-        signers = [k for k in signers if k != acct.subject]
-    return signers
 
 
 def check_system_account(op: OperatorClaims, acct: AccountClaims) -> None:
@@ -162,7 +135,7 @@ def update_account(
         check_system_account(op, claims)
         now = ws.now()
         require_valid(claims, now, f"account {ref.account!r}")
-        pair = operator_signer_for(ws, op, signer, claims.issuer)
+        pair = account_signer(ws.keystore, op, signer, issued_by=claims.issuer)
         token = encode(claims, pair, iat=now)
         box.append((claims, result))
         return token

@@ -57,7 +57,7 @@ def _apply(
         key = _find_key(ws, claims, spec.key)
     scope = claims.signing_keys.get_scope(key) or UserScope(key=key)
     role = spec.role if spec.role is not None else scope.role
-    if role:
+    if role and role != scope.role:  # a kept role may be shared (by a rotation's twin keys)
         for other_key, other in claims.signing_keys.items():
             if other is not None and other_key != key and other.role == role:
                 raise UsageProblem(

@@ -8,15 +8,13 @@ from nscpy.actions.edit_common import (
     check_account_chain,
     check_user_chain,
     edit_tags,
-    prefer,
     require_valid,
     resolve_account,
-    user_signer_candidates,
 )
 from nscpy.actions.edit_limits import LimitsEdit
 from nscpy.actions.entities import Saved, load_account, load_operator, load_user
 from nscpy.actions.errors import UsageProblem
-from nscpy.actions.signers import resolve_signer
+from nscpy.actions.signers import user_signer
 from nscpy.actions.users import find_user, write_creds_if_possible
 from nscpy.actions.workspace import Workspace
 from nscpy.jwt import NO_LIMIT, ValidationResults, encode, validate_user_against_account
@@ -47,13 +45,7 @@ def edit_user(ws: Workspace, spec: UserEdit) -> Saved:
     claims = load_user(ws, ref.operator, ref.account, user)
     check_account_chain(op, acct, ref.account, adopt=spec.adopt)
     check_user_chain(acct, claims, user, adopt=spec.adopt)
-    signer = resolve_signer(
-        ws.keystore,
-        spec.signer,
-        prefer(user_signer_candidates(op, acct), claims.issuer),
-        what=f"users of account {ref.account!r}",
-        scopes=acct.signing_keys,
-    )
+    signer = user_signer(ws.keystore, op, acct, spec.signer, issued_by=claims.issuer)
     scope = acct.signing_keys.get_scope(signer.public_key)
     notes: list[str] = []
     if scope is not None:

@@ -64,17 +64,3 @@ def load_user(ws: Workspace, operator: str, account: str, user: str) -> UserClai
     if not isinstance(claims, UserClaims):
         raise ActionError(f"the stored JWT of user {user!r} is not a user JWT")
     return claims
-
-
-def operator_signers(op: OperatorClaims, *, for_self: bool = False) -> list[str]:
-    """Keys that may sign for this operator: identity first (unless strict), then signing keys."""
-    if for_self or not op.strict_signing_key_usage:
-        return [op.subject, *op.signing_keys]
-    return list(op.signing_keys)
-
-
-def account_signers(acct: AccountClaims) -> list[str]:
-    """The account identity key, then its unscoped signing keys, then scoped ones."""
-    plain = [k for k, scope in sorted(acct.signing_keys.items()) if scope is None]
-    scoped = [k for k, scope in sorted(acct.signing_keys.items()) if scope is not None]
-    return [acct.subject, *plain, *scoped]

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nscpy import keys
-from nscpy.actions.entities import load_account, load_operator, operator_signers
+from nscpy.actions.entities import load_account, load_operator
 from nscpy.actions.errors import ActionError
 from nscpy.actions.report import Report
-from nscpy.actions.signers import resolve_signer
+from nscpy.actions.signers import account_signer, may_sign_account, may_sign_user
 from nscpy.actions.users import write_creds_if_possible
 from nscpy.actions.workspace import Workspace
 from nscpy.jwt import (
@@ -100,18 +100,16 @@ def import_account(ws: Workspace, spec: ImportAccount) -> Report:
             )
         name = existing
     op = load_operator(ws, operator)
-    signers = operator_signers(op)
     token = parse_decorated_jwt(text).strip()
     if ws.store.info(operator).managed and claims.is_self_signed():
         raise ActionError("a managed operator cannot import a self-signed account")
-    if claims.is_self_signed() or (claims.issuer not in signers and spec.force):
-        signer = resolve_signer(
-            ws.keystore, spec.signer, signers, what=f"accounts of operator {operator!r}"
-        )
+    trusted = may_sign_account(op, claims.issuer)
+    if claims.is_self_signed() or (not trusted and spec.force):
+        signer = account_signer(ws.keystore, op, spec.signer)
         why = "self-signed" if claims.is_self_signed() else f"issued by {claims.issuer}"
         token = encode(claims, signer, iat=ws.now())
         report.ok(f"re-signed the account ({why}) with {signer.public_key}")
-    elif claims.issuer not in signers:
+    elif not trusted:
         raise ActionError(
             f"the account is issued by {claims.issuer}, not by operator {operator!r} or its "
             "signing keys; pass --force to re-sign it with this operator's key"
@@ -168,10 +166,11 @@ def import_user(ws: Workspace, spec: ImportUser) -> Report:
             f"the user's account {issuer_account} is not in operator {operator!r}; import it first"
         )
     acct = load_account(ws, operator, account)
-    if claims.issuer != acct.subject and claims.issuer not in acct.signing_keys:
+    if not may_sign_user(load_operator(ws, operator), acct, claims.issuer):
         raise ActionError(
-            f"the user is signed by {claims.issuer}, which is neither account {account!r} "
-            "nor one of its signing keys"
+            f"the user is signed by {claims.issuer}, which may not sign users of account "
+            f"{account!r} (its identity key, unless the operator requires signing keys, or one "
+            "of its signing keys)"
         )
     name = ws.store.new_user_name(operator, account, claims.name or claims.subject)
     exists = ws.store.has_user(operator, account, name)

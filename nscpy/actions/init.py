@@ -21,3 +21,16 @@ def init_store(ws: Workspace, name: str) -> list[Saved]:
     saved += add_account(ws, AccountSpec(name=name, operator=name))
     saved += add_user(ws, UserSpec(name=name, account=name, operator=name))
     return saved
+
+
+def init_from_operator(ws: Workspace, token: str, name: str | None) -> list[Saved]:
+    """nsc's `init -u URL | -o NAME`: import the operator's JWT, then account and user NAME
+    (the operator's name by default); without the operator's keys the account signs itself."""
+    from nscpy.actions.operators import import_operator
+
+    op_saved = import_operator(ws, token)
+    local = name or op_saved.name
+    saved = [op_saved]
+    saved += add_account(ws, AccountSpec(name=local, operator=op_saved.name))
+    saved += add_user(ws, UserSpec(name=local, account=local, operator=op_saved.name))
+    return saved

@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from nscpy import keys, resolver
-from nscpy.actions.entities import load_account, load_operator, operator_signers
+from nscpy.actions.entities import load_account, load_operator
 from nscpy.actions.errors import ActionError, UsageProblem
 from nscpy.actions.lookup import accounts_by_key
 from nscpy.actions.report import ERROR, OK, WARN
-from nscpy.actions.signers import resolve_signer
+from nscpy.actions.signers import account_signer, may_sign_account, unscoped_signer_keys
 from nscpy.actions.workspace import Workspace
 from nscpy.jwt import AccountClaims, JWTError, OperatorClaims, ValidationResults, decode, peek
 from nscpy.redact import shown
@@ -55,6 +55,8 @@ class PushSpec:
     prune: bool = False
     remove: str | None = None
     signer: str | None = None
+    trusted_key: str = ""
+    """An operator key the caller checked every server trusts (rotate operator-signing-key)."""
 
 
 def target_urls(op: OperatorClaims, url: str | None) -> list[str]:
@@ -133,9 +135,8 @@ def system_credentials(
     candidates = [sys_pub]
     if sys_name is not None:
         acct = load_account(ws, operator, sys_name)
-        plain = [k for k, scope in sorted(acct.signing_keys.items()) if scope is None]
-        # strict mode: the server refuses users signed by an account identity key
-        candidates = plain if op.strict_signing_key_usage else [sys_pub, *plain]
+        # a temporary user needs an unscoped key (a scope would limit it)
+        candidates = unscoped_signer_keys(op, acct)
     for key in candidates:
         signing_seed = ws.keystore.get(key)
         if signing_seed is not None:
@@ -253,11 +254,18 @@ def _selected(ws: Workspace, operator: str, spec: PushSpec) -> list[str]:
     return []
 
 
-def precheck(ws: Workspace, operator: str, op: OperatorClaims, names: list[str]) -> dict[str, str]:
-    """{public key: JWT} of the accounts; ActionError when one is invalid or not the operator's."""
+def precheck(
+    ws: Workspace, operator: str, op: OperatorClaims, names: list[str], trusted_key: str = ""
+) -> dict[str, str]:
+    """{public key: JWT} of the accounts; ActionError when one is invalid, not the operator's,
+    or signed by the new key of an operator signing-key rotation not known to be trusted."""
+    from nscpy.actions.rotation import pending_operator_key
+
     jwts: dict[str, str] = {}
     problems: list[str] = []
     now = ws.now()
+    pending = pending_operator_key(ws, operator)
+    untrusted = pending if pending != trusted_key else ""
     for name in names:
         token = ws.store.read_account(operator, name).strip()
         try:
@@ -273,9 +281,15 @@ def precheck(ws: Workspace, operator: str, op: OperatorClaims, names: list[str])
         bad = [i.description for i in results.issues if i.blocking or i.time_check]
         if bad:
             problems.append(f"account {name!r} is not valid: {'; '.join(bad)}")
-        if not op.did_sign(claims):
+        if not may_sign_account(op, claims.issuer):
             problems.append(
                 f"account {name!r} is not signed by operator {op.name!r} or its signing keys"
+            )
+        elif claims.issuer == untrusted:
+            problems.append(
+                f"account {name!r} is signed by {untrusted}, the new key of an operator "
+                "signing-key rotation in progress, which servers may not trust yet: push it "
+                "with 'nscpy rotate operator-signing-key push', which checks that first"
             )
         jwts[claims.subject] = token
     if problems:
@@ -305,7 +319,7 @@ def push(ws: Workspace, spec: PushSpec, conn: Connection) -> PushOutcome | HttpP
             peek(t).subject: t for t in (ws.store.read_account(operator, n).strip() for n in names)
         }
     else:
-        jwts = precheck(ws, operator, op, names)
+        jwts = precheck(ws, operator, op, names, spec.trusted_key)
     remove = _removal_key(ws, operator, op, spec.remove) if spec.remove else None
     urls = target_urls(op, conn.url)
     if is_account_server_url(urls[0]):
@@ -329,9 +343,7 @@ def push(ws: Workspace, spec: PushSpec, conn: Connection) -> PushOutcome | HttpP
     outcome.pruning = spec.prune or remove is not None
     outcome.removing = doomed
     if doomed:
-        signer = resolve_signer(
-            ws.keystore, spec.signer, operator_signers(op), what="a resolver delete request"
-        )
+        signer = account_signer(ws.keystore, op, spec.signer)
         token = resolver.delete_request_jwt(signer, doomed, ws.now())
         assert outcome.listing is not None
         expected = conn.expect or len(outcome.listing.replies) or None

@@ -10,7 +10,7 @@ from nscpy import keys
 from nscpy.actions.edit_common import decode_account
 from nscpy.actions.entities import Saved, load_operator
 from nscpy.actions.errors import UsageProblem
-from nscpy.actions.signers import load_key_value
+from nscpy.actions.signers import account_signer, load_key_value, may_sign_account
 from nscpy.actions.workspace import Workspace
 from nscpy.jwt import encode
 
@@ -50,7 +50,11 @@ def reissue_operator(
             acct = decode_account(ws.store.read_account(operator, account), account)
             if acct.issuer != old:
                 continue  # issued by an operator signing key, which is unchanged
-            path = batch.write_account(account, encode(acct, pair, iat=now))
+            # a strict operator's new identity may not sign accounts: a signing key does
+            signer = pair if may_sign_account(claims, pair.public_key) else None
+            if signer is None:
+                signer = account_signer(ws.keystore, claims)
+            path = batch.write_account(account, encode(acct, signer, iat=now))
             saved.append(Saved("account", account, acct.subject, path, notes=["re-signed"]))
     saved[0].notes.append(f"replaced identity {old}")
     return saved

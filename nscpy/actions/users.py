@@ -8,11 +8,11 @@ from pathlib import Path
 from nscpy import keys
 from nscpy.actions.edit_common import normalise_tags
 from nscpy.actions.edit_limits import check_cidr
-from nscpy.actions.entities import Saved, account_signers, load_account, load_user
+from nscpy.actions.entities import Saved, load_account, load_operator, load_user
 from nscpy.actions.errors import ActionError, UsageProblem
 from nscpy.actions.lookup import find_user as find_user  # re-exported: moved for start-up time
 from nscpy.actions.permspec import PermissionSpec
-from nscpy.actions.signers import load_key_value, resolve_signer
+from nscpy.actions.signers import load_key_value, user_signer
 from nscpy.actions.workspace import Workspace
 from nscpy.jwt import AccountClaims, UserClaims, encode, format_user_creds
 
@@ -73,13 +73,7 @@ def add_user(ws: Workspace, spec: UserSpec) -> list[Saved]:
     if ws.store.has_user(operator, account, name):
         raise ActionError(f"user {name!r} already exists in account {account!r}")
     acct = load_account(ws, operator, account)
-    signer = resolve_signer(
-        ws.keystore,
-        spec.signer,
-        account_signers(acct),
-        what=f"users of account {account!r}",
-        scopes=acct.signing_keys,
-    )
+    signer = user_signer(ws.keystore, load_operator(ws, operator), acct, spec.signer)
     pair: keys.KeyPair | None = None
     if spec.public_key:
         given = spec.public_key.strip()

@@ -88,3 +88,8 @@ def expirations(app: AppContext, /, within: str, skip: bool, as_json: bool) -> N
         rows.append((state, r["resource"], when))
     click.echo(f"Expiration report (threshold {data['expiration_threshold'] or 'none'})")
     click.echo(table(rows, ["Expired", "Resource", "Expiration"]) if rows else "nothing to report")
+    due = [
+        r for r in data["report"] if r["id"].startswith("U") and r["expired"] | r["expires_soon"]
+    ]
+    if due:
+        click.echo(f"renew these users with 'nscpy renew users --within {within}'")

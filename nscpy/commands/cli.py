@@ -202,7 +202,23 @@ def reissue() -> None:
     """Give an operator a new identity key."""
 
 
-for _group in (edit, revoke, revocations, reissue):
+@click.group(cls=LazyGroup, lazy={"users": "nscpy.commands.renew:renew_users"})
+def renew() -> None:
+    """Renew user JWTs before they expire (same key, same claims, new expiry)."""
+
+
+@click.group(
+    cls=LazyGroup,
+    lazy={
+        "signing-key": "nscpy.commands.rotate:signing_key",
+        "operator-signing-key": "nscpy.commands.rotate:operator_signing_key",
+    },
+)
+def rotate() -> None:
+    """Rotate account or operator signing keys in phases, without downtime."""
+
+
+for _group in (edit, revoke, revocations, reissue, renew, rotate):
     cli.add_command(_group)
 
 

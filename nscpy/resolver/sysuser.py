@@ -1,8 +1,8 @@
 """The short-lived system-account user that push and pull connect as (nsc's rules, §4b).
 
 It can only ask the resolver questions: publish on the `$SYS.REQ.CLAIMS.*` and per-account
-CLAIMS subjects, and subscribe to its reply inboxes. It expires two minutes after `now`, so a
-leaked token is worth little. Pure: the clock and the randomness are parameters.
+CLAIMS subjects and ask for VARZ, and subscribe to its reply inboxes. It expires two minutes
+after `now`, so a leaked token is worth little. Pure: the clock and the randomness are parameters.
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ TEMPORARY_USER_PUBLISH = (
     "$SYS.REQ.CLAIMS.PACK",
     "$SYS.REQ.ACCOUNT.*.CLAIMS.LOOKUP",
     "$SYS.REQ.ACCOUNT.*.CLAIMS.UPDATE",
+    # rotate operator-signing-key asks which operator keys each server trusts
+    "$SYS.REQ.SERVER.PING.VARZ",
 )
 TEMPORARY_USER_SUBSCRIBE = ("_INBOX.>",)
 
