@@ -144,3 +144,64 @@ def test_nats_py_over_websocket_same_on_both_servers(tmp_path: Path) -> None:
     assert outputs["stub"] == outputs["nats-server"]
     assert "conn ws-py websocket" in outputs["stub"]
     assert "msg ws.from-tcp 70000 ''" in outputs["stub"]
+
+
+async def _pub_sub(url: str, **options) -> str:
+    try:
+        nc = await nats.connect(url, allow_reconnect=False, max_reconnect_attempts=0, **options)
+    except Exception as exc:
+        return f"refused: {str(exc).lower()}"
+    sub = await nc.subscribe("t")
+    await nc.publish("t", b"ok")
+    msg = await sub.next_msg(timeout=10)
+    await nc.close()
+    return msg.data.decode()
+
+
+def test_wss_with_its_own_tls_block(tmp_path: Path) -> None:
+    import ssl
+
+    import trustme
+
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1")
+    cert.private_key_pem.write_to_path(str(tmp_path / "key.pem"))
+    cert.cert_chain_pems[0].write_to_path(str(tmp_path / "cert.pem"))
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    outcomes = {}
+    for kind in ("nats-server", "stub"):
+        ws_port = free_port()
+        conf = tmp_path / f"{kind}.conf"
+        conf.write_text(
+            f"websocket {{ port: {ws_port}, tls {{ cert_file: {tmp_path}/cert.pem,"
+            f" key_file: {tmp_path}/key.pem }} }}\n"
+        )
+        ctx = ssl.create_default_context(cafile=str(tmp_path / "ca.pem"))
+        with server(kind, conf):
+            outcomes[kind] = run(_pub_sub(f"wss://127.0.0.1:{ws_port}", tls=ctx))
+    assert outcomes == {"nats-server": "ok", "stub": "ok"}
+
+
+def test_allowed_connection_types_tell_websocket_from_tcp(tmp_path: Path) -> None:
+    """Operator mode: a STANDARD-only user is refused over ws, a WEBSOCKET-only one over TCP."""
+    from tests.server_stub.chain import Chain
+
+    chain = Chain.create(tmp_path, "APP")
+    users = {
+        kind: chain.user("APP", lambda u, k=kind: setattr(u, "allowed_connection_types", [k]))
+        for kind in ("STANDARD", "WEBSOCKET")
+    }
+    results = {}
+    for kind in ("nats-server", "stub"):
+        ws_port = free_port()
+        conf = chain.config(kind, extra=f"websocket {{ port: {ws_port}, no_tls: true }}\n")
+        with server(kind, conf) as url:
+            ws_url = f"ws://127.0.0.1:{ws_port}"
+            results[kind] = {
+                (user, transport): run(_pub_sub(target, user_credentials=str(creds.path)))
+                for user, creds in users.items()
+                for transport, target in (("tcp", url), ("ws", ws_url))
+            }
+    assert results["stub"] == results["nats-server"]
+    assert results["stub"][("WEBSOCKET", "ws")] == "ok"
+    assert "authorization violation" in results["stub"][("STANDARD", "ws")]
