@@ -241,9 +241,91 @@ def _operator_text(tmp_path: Path, key: str) -> str:
     return text.replace("operator:", "operators:", 1) if key == "operators" else text
 
 
+ISSUER = "ABJHLOVMPA4CI6R5KLNGOB4GSLNIY7IOUPAJC4YFNDLQVIOBYQGUWVLA"
+XKEY = "XAB3NANV3M6N7AHSQP2U5FRWKKUT7EG2ZXXABV4XVXYQRJGM4S2CZGHT"
+CALLOUT = "authorization { users [ {user: auth, password: p} ], auth_callout { "
+
+
+def _callout(o: ServerOptions) -> Any:
+    return o.authorization.config
+
+
+# the resolver block (server_stub.operator) and the auth_callout block (server_stub.callout)
+OTHER_CASES: dict[tuple[str, str], tuple[str, Check | str]] = {
+    ("resolver", "type"): ("type: cache", lambda o: o.operator.config.resolver.kind == "cache"),
+    ("resolver", "dir"): (
+        "dir: j",
+        lambda o: o.operator.config.resolver.directory.name == "j",
+    ),
+    ("resolver", "allow_delete"): (
+        "allow_delete: true",
+        lambda o: o.operator.config.resolver.allow_delete,
+    ),
+    ("resolver", "limit"): ("limit: 10", "!resolver limit is not supported"),
+    ("callout", "issuer"): (
+        f"issuer: {ISSUER}, auth_users: [auth]",
+        lambda o: _callout(o).issuer == ISSUER,
+    ),
+    ("callout", "account"): (
+        f"issuer: {ISSUER}, auth_users: [auth], account: A",
+        lambda o: _callout(o).account == "A",
+    ),
+    ("callout", "acc"): (
+        f"issuer: {ISSUER}, auth_users: [auth], acc: A",
+        lambda o: _callout(o).account == "A",
+    ),
+    ("callout", "auth_users"): (
+        f"issuer: {ISSUER}, auth_users: [auth]",
+        lambda o: _callout(o).auth_users == ("auth",),
+    ),
+    ("callout", "users"): (
+        f"issuer: {ISSUER}, users: [auth]",
+        lambda o: _callout(o).auth_users == ("auth",),
+    ),
+    ("callout", "xkey"): (
+        f"issuer: {ISSUER}, auth_users: [auth], xkey: {XKEY}",
+        lambda o: _callout(o).xkey == XKEY,
+    ),
+    ("callout", "key"): (
+        f"issuer: {ISSUER}, auth_users: [auth], key: {XKEY}",
+        lambda o: _callout(o).xkey == XKEY,
+    ),
+    ("callout", "allowed_accounts"): (
+        f"issuer: {ISSUER}, auth_users: [auth], allowed_accounts: [A]",
+        lambda o: _callout(o).allowed_accounts == ("A",),
+    ),
+}
+
+
 def test_every_known_key_has_a_case() -> None:
+    from server_stub import callout, operator
+
     known = {(block, key) for block, keys in KNOWN_KEYS.items() for key in keys}
     assert known == set(CASES), {"missing": known - set(CASES), "stale": set(CASES) - known}
+    # peer-only resolver settings: accepted with no effect on one server, as nats-server
+    resolver = operator._RESOLVER_KEYS - operator.SINGLE_SERVER_RESOLVER_KEYS
+    other = {("resolver", k) for k in resolver} | {("callout", k) for k in callout._KEYS}
+    assert other == set(OTHER_CASES)
+
+
+@pytest.mark.parametrize(("block", "key"), sorted(OTHER_CASES), ids=lambda v: str(v))
+def test_resolver_and_callout_keys_honoured_or_refused(
+    tmp_path: Path, block: str, key: str
+) -> None:
+    text, check = OTHER_CASES[(block, key)]
+    if block == "resolver":
+        base = _operator_text(tmp_path, "operator").replace(
+            "resolver: MEMORY", f"resolver {{ {text} }}"
+        )
+    else:
+        base = CALLOUT + text + " } }"
+    conf = tmp_path / "t.conf"
+    conf.write_text(base + "\n")
+    if isinstance(check, str):
+        with pytest.raises(ConfigError, match=check.removeprefix("!")):
+            load(conf)
+        return
+    assert check(load(conf)), f"{block}.{key} was accepted but did not reach the options"
 
 
 @pytest.mark.parametrize(("block", "key"), sorted(CASES), ids=lambda v: str(v))
