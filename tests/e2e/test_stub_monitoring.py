@@ -51,6 +51,8 @@ async def _scenario(url: str, http_port: int) -> dict[str, Any]:
     await js.publish("s.1", b"one")
     await js.publish("s.2", b"two")
     await js.pull_subscribe("s.>", durable="D", stream="S")
+    await a.flush()
+    await b.flush()  # the pull subscription's SUB has reached the server
     docs = {}
     for path in PATHS:
         status, docs[path] = await asyncio.to_thread(_get, http_port, path)
@@ -212,3 +214,21 @@ def test_monitoring_refusals(tmp_path: Path) -> None:
         assert _get(http_port, "/nope")[0] == 404
         status, jsz = _get(http_port, "/jsz")
         assert status == 200 and jsz["disabled"] is True
+
+
+def test_dash_m_flag_and_base_path(tmp_path: Path) -> None:
+    """`-m PORT` as nats-server's; http_base_path prefixes every endpoint."""
+    from tests.server_stub.harness import stub_server
+
+    http_port = free_port()
+    conf = tmp_path / "base.conf"
+    conf.write_text("http_base_path: /mon\n")
+    with stub_server(conf, "-m", str(http_port)):
+        assert _get(http_port, "/mon/healthz") == (200, {"status": "ok"})
+        assert _get(http_port, "/healthz")[0] == 404
+        status, varz = _get(http_port, "/mon/varz")
+        assert status == 200 and varz["http_port"] == http_port
+        assert varz["http_base_path"] == "/mon" and varz["http_req_stats"] == {
+            "/healthz": 1,
+            "/varz": 1,
+        }
