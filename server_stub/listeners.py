@@ -112,7 +112,7 @@ class WebSocketConnection(asyncio.Protocol):
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
         ws = self.server.options.websocket
-        timeout = ws.handshake_timeout if ws is not None else 2.0
+        timeout = (ws.handshake_timeout if ws is not None else 0.0) or 2.0
         self._timer = asyncio.get_running_loop().call_later(timeout, transport.abort)
 
     def data_received(self, data: bytes) -> None:
@@ -289,7 +289,8 @@ def _websocket_varz(server: Server) -> dict[str, Any]:
     out: dict[str, Any] = {"host": ws.host or server.options.host, "port": server.websocket_port}
     if ws.tls is None:
         out["no_tls"] = True
-    out["handshake_timeout"] = round(ws.handshake_timeout * 1e9)
+    if ws.handshake_timeout:
+        out["handshake_timeout"] = round(ws.handshake_timeout * 1e9)
     return out
 
 

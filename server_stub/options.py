@@ -28,7 +28,7 @@ class WebSocketOptions:
     host: str = ""  # "" means the client listener's host
     port: int = 0  # -1: any free port
     tls: TLSOptions | None = None
-    handshake_timeout: float = 2.0
+    handshake_timeout: float = 0.0  # 0: not set (the stub then allows 2 seconds)
 
 
 @dataclass

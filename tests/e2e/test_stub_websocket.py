@@ -73,14 +73,16 @@ async def _py_program(ws_url: str, tcp_url: str, http_port: int) -> list[str]:
     except Exception as exc:
         out.append(f"error: {type(exc).__name__}")
     connz = await asyncio.to_thread(_connz, http_port)
+    varz = await asyncio.to_thread(_connz, http_port, "varz")
+    out.append(f"varz websocket {sorted(varz['websocket'])} {varz['websocket']['no_tls']}")
     out += sorted(f"conn {c.get('name')} {c['type']}" for c in connz["connections"])
     await nc.close()
     await tcp.close()
     return out
 
 
-def _connz(http_port: int) -> dict:
-    with urllib.request.urlopen(f"http://127.0.0.1:{http_port}/connz", timeout=5) as answer:
+def _connz(http_port: int, endpoint: str = "connz") -> dict:
+    with urllib.request.urlopen(f"http://127.0.0.1:{http_port}/{endpoint}", timeout=5) as answer:
         return json.loads(answer.read())
 
 
