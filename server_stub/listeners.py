@@ -15,6 +15,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from server_stub import httpwire, monitor, websocket
+from server_stub import monitor_views as views
 
 if TYPE_CHECKING:
     from server_stub.server import Server
@@ -221,7 +222,7 @@ class FramedTransport(asyncio.Transport):
         return self.raw.is_reading()
 
 
-def snapshot(server: Server) -> monitor.ServerView:
+def snapshot(server: Server) -> views.ServerView:
     """What the monitoring endpoints show, read from the live server."""
     opts = server.options
     connections = []
@@ -241,7 +242,7 @@ def snapshot(server: Server) -> monitor.ServerView:
     js = _js_view(server)
     enabled = {a.name for a in js.accounts} if js is not None else set()
     accounts = [
-        monitor.AccountView(
+        views.AccountView(
             name,
             len(server.clients_of(account)),
             len(account.sublist),
@@ -250,7 +251,7 @@ def snapshot(server: Server) -> monitor.ServerView:
         )
         for name, account in sorted(server.router.accounts.items())
     ]
-    return monitor.ServerView(
+    return views.ServerView(
         server_id=server.server_id,
         server_name=server.name,
         version=_version(),
@@ -300,14 +301,14 @@ def _version() -> str:
     return VERSION
 
 
-def _conn_view(client: Any) -> monitor.ConnView:
+def _conn_view(client: Any) -> views.ConnView:
     transport = client.transport
     tls_version = None
     if client.tls and transport is not None:
         ssl_object = transport.get_extra_info("ssl_object")
         if ssl_object is not None:
             tls_version = {"TLSv1.3": "1.3", "TLSv1.2": "1.2"}.get(ssl_object.version() or "")
-    return monitor.ConnView(
+    return views.ConnView(
         cid=client.cid,
         ip=client.host,
         port=client.port,
@@ -330,13 +331,13 @@ def _conn_view(client: Any) -> monitor.ConnView:
     )
 
 
-def _sub_view(sub: Any) -> monitor.SubView:
-    return monitor.SubView(
+def _sub_view(sub: Any) -> views.SubView:
+    return views.SubView(
         sub.account.name, sub.subject, sub.queue, sub.sid, sub.delivered, sub.owner.cid
     )
 
 
-def _js_view(server: Server) -> monitor.JsView | None:
+def _js_view(server: Server) -> views.JsView | None:
     if server.options.jetstream is None:
         return None
     from server_stub.jetstream.engine import JetStream
@@ -347,7 +348,7 @@ def _js_view(server: Server) -> monitor.JsView | None:
     accounts = []
     for name, account in sorted(engine.accounts.items()):
         streams = tuple(
-            monitor.StreamView(
+            views.StreamView(
                 stream.store.messages,
                 stream.store.bytes,
                 len(account.consumers.get(stream_name, {})),
@@ -355,9 +356,9 @@ def _js_view(server: Server) -> monitor.JsView | None:
             )
             for stream_name, stream in account.streams.items()
         )
-        accounts.append(monitor.JsAccountView(name, account.api_total, account.api_errors, streams))
+        accounts.append(views.JsAccountView(name, account.api_total, account.api_errors, streams))
     config = engine.config
-    return monitor.JsView(
+    return views.JsView(
         str(config.store_dir / "jetstream"),
         config.max_memory_store,
         config.max_file_store,

@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from server_stub import httpwire, monitor
+from server_stub import monitor_views as views
 from server_stub.options import ServerOptions
 
 REQUEST = (
@@ -59,10 +60,10 @@ def test_timestamp_is_go_rfc3339nano() -> None:
     assert monitor.timestamp(1.123456789) == "1970-01-01T00:00:01.123456789Z"
 
 
-def _view(conns: int = 3) -> monitor.ServerView:
-    sub = monitor.SubView("$G", "a.>", None, "1", 4, 1)
+def _view(conns: int = 3) -> views.ServerView:
+    sub = views.SubView("$G", "a.>", None, "1", 4, 1)
     connections = [
-        monitor.ConnView(
+        views.ConnView(
             cid,
             "127.0.0.1",
             1000 + cid,
@@ -85,7 +86,7 @@ def _view(conns: int = 3) -> monitor.ServerView:
         )  # fmt: skip
         for cid in range(1, conns + 1)
     ]
-    return monitor.ServerView(
+    return views.ServerView(
         "NID", "n", "2.15.1", "python3.11", "127.0.0.1", 4222, "127.0.0.1", 8222, "",
         ServerOptions(), 0.0, False, False, "$SYS", connections, conns, [sub], [],
     )  # fmt: skip
