@@ -67,7 +67,7 @@ def start(ws: Workspace, spec: RotateSpec) -> RotationReport:
         report = _report("start", ref.operator, ref.account, spec, record)
         _converge_start(ws, steps, ref.account, spec, record, report)
         report.state = STARTED
-    _dry_run_note(spec, report)
+    report.note_dry_run()
     report.notes.append(
         f"next: 'nscpy rotate signing-key push -a {ref.account}' (old and new creds both work)"
     )
@@ -197,16 +197,8 @@ def _require_record(ws: Workspace, operator: str, account: str, spec: RotateSpec
 def _report(
     phase: str, operator: str, account: str, spec: RotateSpec, record: Rotation | None
 ) -> RotationReport:
-    return RotationReport(
-        command="rotate signing-key",
-        phase=phase,
-        operator=operator,
-        subject_name=account,
-        old_key=record.old if record else "",
-        new_key=record.new if record else "",
-        state=record.phase if record else "",
-        dry_run=spec.dry_run,
-        resumed=record is not None,
+    return RotationReport.opened(
+        "rotate signing-key", phase, operator, account, spec.dry_run, record
     )
 
 
@@ -225,11 +217,6 @@ def _write_account(
     with steps.step() as batch:
         path = batch.write_account(account, encode(acct, signer, iat=now))
     report.touched.append(Touched("account", account, acct.subject, change, str(path)))
-
-
-def _dry_run_note(spec: RotateSpec, report: RotationReport) -> None:
-    if spec.dry_run:
-        report.notes.append("dry run: nothing was written or pushed")
 
 
 def _push(
@@ -304,7 +291,7 @@ def _push_and_close(
     report: RotationReport,
 ) -> RotationReport:
     if spec.dry_run:
-        _dry_run_note(spec, report)
+        report.note_dry_run()
         return report
     _push(ws, operator, account, conn, report)
     if report.error:

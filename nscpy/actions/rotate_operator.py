@@ -67,7 +67,7 @@ def start(ws: Workspace, spec: OperatorRotateSpec) -> RotationReport:
         report = _report("start", operator, spec, record)
         _converge_start(ws, steps, spec, record, report)
         report.state = STARTED
-    _dry_run_note(spec, report)
+    report.note_dry_run()
     report.notes.append(
         "next: deploy the operator JWT to every server and restart them, then "
         "'nscpy rotate operator-signing-key push'"
@@ -95,7 +95,7 @@ def finish(ws: Workspace, spec: OperatorRotateSpec, conn: Connection) -> Rotatio
         new = stored_pair(ws, record.new, "the new operator signing key")
         report.touched += _resign_accounts(ws, steps, record.old, new)
     if spec.dry_run:
-        _dry_run_note(spec, report)
+        report.note_dry_run()
         return report
     _push_resigned(ws, operator, record, conn, report)
     if report.error:
@@ -128,7 +128,7 @@ def emergency(ws: Workspace, spec: OperatorRotateSpec, conn: Connection) -> Rota
             save_record(steps, record_path(ws, operator, RECORD), record)
         report.state = FINISHING
     if spec.dry_run:
-        _dry_run_note(spec, report)
+        report.note_dry_run()
         return report
     _push_resigned(ws, operator, record, conn, report)
     if report.error:
@@ -175,16 +175,8 @@ def _converge_start(
 def _report(
     phase: str, operator: str, spec: OperatorRotateSpec, record: Rotation | None
 ) -> RotationReport:
-    return RotationReport(
-        command="rotate operator-signing-key",
-        phase=phase,
-        operator=operator,
-        subject_name=operator,
-        old_key=record.old if record else "",
-        new_key=record.new if record else "",
-        state=record.phase if record else "",
-        dry_run=spec.dry_run,
-        resumed=record is not None,
+    return RotationReport.opened(
+        "rotate operator-signing-key", phase, operator, operator, spec.dry_run, record
     )
 
 
@@ -229,11 +221,6 @@ def _resign_accounts(ws: Workspace, steps: Steps, old: str, new: keys.KeyPair) -
             path = batch.write_account(account, encode(acct, new, iat=now))
             touched.append(Touched("account", account, acct.subject, "re-signed", str(path)))
     return touched
-
-
-def _dry_run_note(spec: OperatorRotateSpec, report: RotationReport) -> None:
-    if spec.dry_run:
-        report.notes.append("dry run: nothing was written or pushed")
 
 
 def _push_resigned(

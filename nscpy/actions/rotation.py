@@ -157,6 +157,34 @@ class RotationReport:
     error: str = ""
     """Why the phase's push failed (the store keeps the record: re-running retries)."""
 
+    @classmethod
+    def opened(
+        cls,
+        command: str,
+        phase: str,
+        operator: str,
+        subject_name: str,
+        dry_run: bool,
+        record: Rotation | None,
+    ) -> RotationReport:
+        """A phase's report, with the keys and state of the rotation record (if resumed)."""
+        return cls(
+            command=command,
+            phase=phase,
+            operator=operator,
+            subject_name=subject_name,
+            old_key=record.old if record else "",
+            new_key=record.new if record else "",
+            state=record.phase if record else "",
+            dry_run=dry_run,
+            resumed=record is not None,
+        )
+
+    def note_dry_run(self) -> None:
+        """Say so when nothing was written or pushed."""
+        if self.dry_run:
+            self.notes.append("dry run: nothing was written or pushed")
+
     def to_json(self) -> dict[str, Any]:
         """The report as --json prints it (see nscpy/schemas/rotate-*.json)."""
         return {

@@ -86,6 +86,8 @@ def list_group() -> None:
         "expirations": "nscpy.commands.check:expirations",
         "push": "nscpy.commands.push:push",
         "pull": "nscpy.commands.push:pull",
+        "plan": "nscpy.commands.plan:plan",
+        "apply": "nscpy.commands.apply:apply",
         "account-server": "nscpy.commands.account_server:account_server",
     },
     # nsc's hidden root aliases of `tool pub|sub|req|reply`
@@ -153,9 +155,16 @@ def import_group() -> None:
     """Import seeds, account JWTs or user JWTs/creds into the store."""
 
 
-@click.group("export", cls=LazyGroup, lazy={"keys": "nscpy.commands.transfer:export_keys"})
+@click.group(
+    "export",
+    cls=LazyGroup,
+    lazy={
+        "keys": "nscpy.commands.transfer:export_keys",
+        "spec": "nscpy.commands.export_spec:export_spec",
+    },
+)
 def export_group() -> None:
-    """Export seeds (and JWTs) to a directory."""
+    """Export seeds (and JWTs) to a directory, or the store as a spec."""
 
 
 for _group in (generate, describe, add, list_group, delete, import_group, export_group):

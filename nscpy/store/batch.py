@@ -1,13 +1,19 @@
 """Many atomic writes with one lock-free flush pass (the 10,000-users-in-one-run path).
 
 Theory of operation. An fsync costs about half a millisecond on ext4, so one per file would
-make a 10,000-user batch take seconds per file kind. A batch instead (1) writes every temp file
-(``.<name>.tmp-<random>``, opened relative to its directory's descriptor to skip path lookups),
-(2) flushes them all with one ``syncfs(2)`` per file system (Linux; elsewhere one fsync per
-file), (3) renames each temp over its target, and (4) flushes the touched directories once.
-Every target still flips atomically from old to new content; a crash before (3) leaves only
-temp files, which nsc and nscpy ignore. Small batches (< 32 files) use per-file fsync, which is
-cheaper than flushing a whole file system.
+make a 10,000-user batch take seconds per file kind. A batch instead (1) writes every file
+where no reader looks yet (nscpy.store.batch_write: a temp name beside the target, opened
+relative to its directory's descriptor, or the file's final name inside a hidden copy of a
+directory that does not exist yet), (2) flushes them all with one ``syncfs(2)`` per file system
+(Linux; elsewhere one fsync per file), (3) renames each temp over its target and each hidden
+tree into place, and (4) flushes the touched directories once. Every target still flips
+atomically from old to new content, and a new directory appears whole; a crash before (3)
+leaves only hidden temp names, which nsc and nscpy ignore. Small batches (< 32 files) use
+per-file fsync, which is cheaper than flushing a whole file system.
+
+Step (1) may start before staging ends (write_ahead), so a caller that signs JWTs while the
+kernel creates files uses both cores. If another writer made a new directory meanwhile, the
+hidden tree's files are moved in one by one with the usual rules.
 """
 
 from __future__ import annotations
@@ -18,11 +24,12 @@ from pathlib import Path
 from types import TracebackType
 
 from nscpy.store.atomic import FILE_MODE, ensure_dir, fsync_dir, io_error, open_below
+from nscpy.store.batch_write import PARALLEL_WRITE_MIN, Writer, has_syncfs, inside, under
+from nscpy.store.errors import StoreError
 
-__all__ = ["SYNCFS_THRESHOLD", "Batch"]
+__all__ = ["PARALLEL_WRITE_MIN", "SYNCFS_THRESHOLD", "Batch"]
 
 SYNCFS_THRESHOLD = 32
-_OPEN_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
 
 
 def _syncfs(paths: Iterable[Path]) -> bool:
@@ -51,12 +58,6 @@ def _syncfs(paths: Iterable[Path]) -> bool:
     return True
 
 
-def _current_umask() -> int:
-    mask = os.umask(0o077)
-    os.umask(mask)
-    return mask
-
-
 def _as_bytes(data: bytes | str) -> bytes:
     return data.encode("utf-8") if isinstance(data, str) else data
 
@@ -83,6 +84,8 @@ class Batch:
         self._dirs: dict[Path, dict[str, _Item]] = {}
         self._roots: dict[Path, Path] = {}
         self._removals: list[Path] = []
+        self._pending: dict[Path, list[str]] = {}
+        self._writer: Writer | None = None
         self.committed: list[Path] = []
         self.skipped: list[Path] = []
 
@@ -104,7 +107,13 @@ class Batch:
         directory is reached from root without following links: atomic.open_below)."""
         if root is not None:
             self._roots[path.parent] = root
-        self._dirs.setdefault(path.parent, {})[path.name] = _Item(_as_bytes(data), mode, exclusive)
+        items = self._dirs.setdefault(path.parent, {})
+        old = items.get(path.name)
+        if old is not None and old.temp is not None:
+            raise StoreError(f"{str(path)!r} was staged twice after write_ahead()")
+        items[path.name] = _Item(_as_bytes(data), mode, exclusive)
+        if old is None:
+            self._pending.setdefault(path.parent, []).append(path.name)
 
     def staged(self, path: Path) -> bytes | None:
         """The data staged for path, if any (so a batch can see its own pending writes)."""
@@ -115,11 +124,39 @@ class Batch:
         """Stage the removal of path (done after the writes; a missing file is fine)."""
         self._removals.append(path)
 
+    def write_ahead(self) -> None:
+        """Start writing what is staged so far in the background (nothing becomes visible).
+
+        For big batches: the caller keeps staging while the files are created. A no-op where
+        syncfs(2) is missing (per-file fsync needs no head start).
+        """
+        if not has_syncfs() or not self._pending:
+            return
+        if self._writer is None:
+            self._writer = Writer(sync_each=False, build_trees=True)
+        self._writer.write(self._take_pending(), self._roots, background=True)
+
+    def _take_pending(self) -> list[tuple[Path, list[tuple[str, _Item]]]]:
+        work = [
+            (d, [(name, self._dirs[d][name]) for name in names])
+            for d, names in self._pending.items()
+        ]
+        self._pending = {}
+        return work
+
     def discard(self) -> None:
-        """Forget everything staged; nothing was written yet."""
+        """Forget everything staged; files written ahead are removed (none was visible)."""
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.stop()
+            writer.abort(self._temps())
         self._dirs.clear()
         self._roots.clear()
         self._removals.clear()
+        self._pending.clear()
+
+    def _temps(self) -> list[tuple[Path, str]]:
+        return [(d, it.temp) for d, items in self._dirs.items() for it in items.values() if it.temp]
 
     def commit(self, on_exists: Callable[[Path, bytes], None] | None = None) -> list[Path]:
         """Write, flush, rename and flush directories once; returns the paths written.
@@ -129,22 +166,25 @@ class Batch:
         """
         try:
             total = sum(len(v) for v in self._dirs.values())
-            small = total < SYNCFS_THRESHOLD
-            touched: set[Path] = set()
-            opened: dict[Path, int] = {}
+            small = total < SYNCFS_THRESHOLD and self._writer is None
+            writer = self._writer or Writer(sync_each=small, build_trees=not small and has_syncfs())
+            self._writer = writer
             try:
-                self._write_temps(opened, touched, sync_each=small)
-                if total and not small and not _syncfs(touched):
+                writer.write(self._take_pending(), self._roots, background=False)
+                writer.wait()
+                if total and not small and not _syncfs(writer.touched):
                     for d, items in self._dirs.items():
                         for it in items.values():
-                            _fsync_at(opened[d], it.temp)
-                conflicts = self._rename_all(opened)
+                            _fsync_at(writer.dir_fd(d), it.temp)
+                conflicts = self._rename_all(writer)
             except BaseException:
-                self._unlink_temps(opened)
+                writer.stop()
+                writer.abort(self._temps())
+                self._writer = None
                 raise
-            finally:
-                for fd in opened.values():
-                    os.close(fd)
+            writer.close()
+            self._writer = None
+            touched = writer.touched
             for path in self._removals:
                 try:
                     os.unlink(path)
@@ -165,47 +205,30 @@ class Batch:
         finally:
             self.discard()
 
-    def _write_temps(self, opened: dict[Path, int], touched: set[Path], sync_each: bool) -> None:
-        umask = _current_umask()
-        tag = f".tmp-{os.urandom(5).hex()}"
-        for d, items in self._dirs.items():
-            root = self._roots.get(d)
-            if root is not None:
-                # reached from the store root without following links (atomic.open_below)
-                dfd, created = open_below(root, d)
-            else:
-                created = ensure_dir(d)
-                try:
-                    dfd = os.open(d, os.O_RDONLY | os.O_DIRECTORY)
-                except OSError as exc:
-                    raise io_error("open directory", d, exc) from exc
-            opened[d] = dfd
-            touched.update(c.parent for c in created)
-            touched.add(d)
-            for n, (name, it) in enumerate(items.items()):
-                temp = f".{name}{tag}{n}"
-                try:
-                    fd = os.open(temp, _OPEN_FLAGS, it.mode, dir_fd=dfd)
-                except OSError as exc:
-                    raise io_error("write", d / name, exc) from exc
-                it.temp = temp
-                try:
-                    if it.mode & ~umask != it.mode:
-                        os.fchmod(fd, it.mode)  # the umask filtered O_CREAT's mode
-                    view = memoryview(it.data)
-                    while view:
-                        view = view[os.write(fd, view) :]
-                    if sync_each:
-                        os.fsync(fd)
-                except OSError as exc:
-                    raise io_error("write", d / name, exc) from exc
-                finally:
-                    os.close(fd)
-
-    def _rename_all(self, opened: dict[Path, int]) -> list[tuple[Path, bytes]]:
+    def _rename_all(self, writer: Writer) -> list[tuple[Path, bytes]]:
         conflicts: list[tuple[Path, bytes]] = []
+        trees = writer.trees
+        merge: list[Path] = []
+        for root, hidden in trees.items():
+            try:
+                writer.rename_tree(root, hidden)
+            except OSError as exc:
+                if not os.path.isdir(root):
+                    raise io_error("write", root, exc) from exc
+                merge.append(root)  # another writer made it meanwhile: move files one by one
+                continue
+            for d, items in self._dirs.items():
+                if under(d, root):
+                    self.committed.extend(d / name for name in items)
+                    for it in items.values():
+                        it.temp = None
         for d, items in self._dirs.items():
-            dfd = opened[d]
+            src = inside(d, trees)
+            if src is not None:
+                if any(under(d, r) for r in merge):
+                    conflicts += self._move_in(writer, d, items)
+                continue
+            dfd = writer.dir_fd(d)
             for name, it in items.items():
                 temp, it.temp = it.temp, None
                 assert temp is not None
@@ -224,16 +247,44 @@ class Batch:
                     it.temp = temp
                     raise io_error("write", d / name, exc) from exc
                 self.committed.append(d / name)
+        for root in merge:
+            import shutil
+
+            shutil.rmtree(trees[root], ignore_errors=True)
         return conflicts
 
-    def _unlink_temps(self, opened: dict[Path, int]) -> None:
-        for d, items in self._dirs.items():
-            for it in items.values():
-                if it.temp is not None and d in opened:
-                    try:
-                        os.unlink(it.temp, dir_fd=opened[d])
-                    except OSError:
-                        pass
+    def _move_in(
+        self, writer: Writer, d: Path, items: dict[str, _Item]
+    ) -> list[tuple[Path, bytes]]:
+        """Move a tree's files into a directory that appeared meanwhile (link/replace rules)."""
+        conflicts: list[tuple[Path, bytes]] = []
+        root = self._roots.get(d)
+        if root is not None:
+            dst, created = open_below(root, d)
+        else:
+            created = ensure_dir(d)
+            dst = os.open(d, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        writer.touched.update(c.parent for c in created)
+        writer.touched.add(d)
+        src = writer.dir_fd(d)
+        try:
+            for name, it in items.items():
+                it.temp = None
+                try:
+                    if it.exclusive:
+                        try:
+                            os.link(name, name, src_dir_fd=src, dst_dir_fd=dst)
+                        except FileExistsError:
+                            conflicts.append((d / name, it.data))
+                            continue
+                    else:
+                        os.replace(name, name, src_dir_fd=src, dst_dir_fd=dst)
+                except OSError as exc:
+                    raise io_error("write", d / name, exc) from exc
+                self.committed.append(d / name)
+        finally:
+            os.close(dst)
+        return conflicts
 
     def __enter__(self) -> Batch:
         return self

@@ -218,10 +218,11 @@ class FileSeedBackend:
         except FileNotFoundError:
             return found
         for kind in kinds:
-            if not kind.is_dir():
+            # a hidden directory is a batch's half-built tree (see nscpy.store.batch)
+            if not kind.is_dir() or kind.name.startswith("."):
                 continue
             for shard in os.scandir(kind.path):
-                if not shard.is_dir():
+                if not shard.is_dir() or shard.name.startswith("."):
                     continue
                 for entry in os.scandir(shard.path):
                     name = entry.name

@@ -1,0 +1,14 @@
+"""Provisioning specs: a TOML declaration of an operator, its accounts and users (pure).
+
+``parse_spec`` turns spec texts into the typed model (``nscpy.spec.model``) or raises
+``SpecError`` listing every problem as FILE:LINE:COL. Reading files, planning against a store
+and applying live in ``nscpy.actions`` (spec_files, plan, apply, export_spec).
+"""
+
+from __future__ import annotations
+
+from nscpy.spec.errors import SpecError, SpecIssue
+from nscpy.spec.model import Spec
+from nscpy.spec.parse import parse_spec
+
+__all__ = ["Spec", "SpecError", "SpecIssue", "parse_spec"]
