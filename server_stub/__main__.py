@@ -34,14 +34,15 @@ async def _run(options: ServerOptions) -> None:
     server = Server(options)
     try:
         await server.start()
-    except OSError as exc:  # port taken, host unknown
+    except (OSError, OverflowError) as exc:  # port taken, out of range, host unknown
         from server_stub.errors import ConfigError
 
-        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        errno = exc.errno if isinstance(exc, OSError) else None
+        reason = os.strerror(errno) if errno else str(exc)
         raise ConfigError(f"cannot listen on {options.host}:{options.port}: {reason}") from None
+    print(server.url, flush=True)
     if options.pid_file is not None:
         options.pid_file.write_text(str(os.getpid()))
-    print(server.url, flush=True)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):

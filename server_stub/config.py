@@ -176,12 +176,12 @@ def build(conf: ConfMap, config_dir: Path) -> ServerOptions:
         if key in conf:
             setattr(options, attr, _int(conf[key], key))
     _logging(conf, options)
-    if "ping_interval" in conf:
-        options.ping_interval = duration(conf["ping_interval"], "ping_interval")
     _lame_duck(conf, options)
     _monitoring(conf, options)
     if "websocket" in conf:
         options.websocket = _websocket(conf["websocket"])
+    if "ping_interval" in conf:
+        options.ping_interval = duration(conf["ping_interval"], "ping_interval")
     if "write_deadline" in conf:
         options.write_deadline = duration(conf["write_deadline"], "write_deadline")
     if "tls" in conf:

@@ -97,10 +97,6 @@ class Server:
         self._server: asyncio.AbstractServer | None = None
         self._valid_pub: dict[str, bool] = {}
         self.ssl_context: Any = None
-        self.services: list[Any] = []  # internal services (resolver, JetStream) kept alive here
-        # called with an account name whenever operator mode loads, updates or deletes it
-        self.account_hooks: list[Callable[[str], None]] = []
-        self.started = time.time()
         self.lame_duck_mode = False
         # monitoring counters (varz): connections ever accepted, messages of closed clients
         self.total_connections = 0
@@ -110,6 +106,10 @@ class Server:
         self.websocket_port = 0  # the bound websocket port (0: none)
         self.http_req_stats: dict[str, int] = {}
         self.monitor_listener: asyncio.AbstractServer | None = None
+        self.services: list[Any] = []  # internal services (resolver, JetStream) kept alive here
+        # called with an account name whenever operator mode loads, updates or deletes it
+        self.account_hooks: list[Callable[[str], None]] = []
+        self.started = time.time()
 
     # --- lifecycle -----------------------------------------------------------------------------
 
