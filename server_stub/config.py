@@ -256,6 +256,32 @@ def _config_auth(conf: ConfMap, options: ServerOptions) -> None:
         options.authorization = ConfigCalloutAuth(options.authorization or ConfigAuth([]), callout)
 
 
+def _tls(block: Any) -> TLSOptions:
+    block = _check_keys(block, _TLS, "tls")
+    for key in ("cert_file", "key_file"):
+        if key not in block:
+            raise ConfigError(f"{block.source}: tls needs {key}")
+
+    def path(key: str) -> Path:
+        # nats-server opens these as given: a relative path is relative to its working
+        # directory, not to the config file. Resolved now, so a later chdir cannot move it.
+        return Path(str(block[key])).absolute()
+
+    return TLSOptions(
+        cert_file=path("cert_file"),
+        key_file=path("key_file"),
+        ca_file=path("ca_file") if "ca_file" in block else None,
+        verify=bool(block.get("verify", False)),
+        timeout=duration(block.get("timeout", 2), "tls timeout"),
+        handshake_first=bool(block.get("handshake_first", False)),
+    )
+
+
+def load(path: Path) -> ServerOptions:
+    """Parse and build a config file."""
+    return build(parse_file(path), path.resolve().parent)
+
+
 def _logging(conf: ConfMap, options: ServerOptions) -> None:
     """debug/trace raise the log level (the stub logs no per-message trace), logtime stamps
     lines, log_file and pid_file are written as nats-server writes them."""
@@ -372,29 +398,3 @@ def _no_auth_user(conf: ConfMap, users: list[User]) -> str | None:
             " account configuration"
         )
     return name
-
-
-def _tls(block: Any) -> TLSOptions:
-    block = _check_keys(block, _TLS, "tls")
-    for key in ("cert_file", "key_file"):
-        if key not in block:
-            raise ConfigError(f"{block.source}: tls needs {key}")
-
-    def path(key: str) -> Path:
-        # nats-server opens these as given: a relative path is relative to its working
-        # directory, not to the config file. Resolved now, so a later chdir cannot move it.
-        return Path(str(block[key])).absolute()
-
-    return TLSOptions(
-        cert_file=path("cert_file"),
-        key_file=path("key_file"),
-        ca_file=path("ca_file") if "ca_file" in block else None,
-        verify=bool(block.get("verify", False)),
-        timeout=duration(block.get("timeout", 2), "tls timeout"),
-        handshake_first=bool(block.get("handshake_first", False)),
-    )
-
-
-def load(path: Path) -> ServerOptions:
-    """Parse and build a config file."""
-    return build(parse_file(path), path.resolve().parent)
