@@ -1,4 +1,5 @@
-"""`python -m server_stub -c FILE [-p PORT] [-a HOST]`: prints the bound URL on the first line.
+"""`python -m server_stub -c FILE [-p PORT] [-a HOST] [-m HTTP_PORT]`: prints the bound URL on
+the first line. -m serves the monitoring endpoints (/varz, /connz, ...) on that port.
 
 SIGTERM and SIGINT stop the server; SIGUSR2 enters lame-duck mode (as nats-server: stop
 accepting, tell the clients, close them over lame_duck_duration, then exit 0).
