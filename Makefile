@@ -10,7 +10,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-.PHONY: venv demo test lint bench fuzz soak-js-faults
+.PHONY: venv demo test lint bench fuzz fuzz-stub soak-js-faults
 venv: $(STAMP)
 
 demo: $(STAMP)
@@ -28,6 +28,7 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_jwt.py
+	$(BIN)/python bench/bench_issue.py
 
 # Coverage-guided fuzzing of the CLI's parsers and rules (bench/fuzz_cli.py), FUZZ_SECONDS per
 # target. Not part of `make test`: atheris is installed only here, and only if it installs.
@@ -45,3 +46,10 @@ soak-js-faults: $(STAMP)
 	NSCPY_JS_FAULT_EXAMPLES=3000 $(BIN)/pytest -q -p no:cacheprovider \
 		tests/server_stub/jetstream/test_faults.py::test_random_faults_never_lose_a_synced_message \
 		tests/server_stub/jetstream/test_recovery.py::test_any_damage_is_served_correctly_or_reported
+
+# Long runs of the server_stub fuzzing that `make test` runs bounded: the protocol and config
+# parsers' properties, then random sessions to nats-server and the stub (same bytes back).
+fuzz-stub: $(STAMP)
+	NSCPY_FUZZ_EXAMPLES=$${NSCPY_FUZZ_EXAMPLES:-20000} $(BIN)/pytest -q -p no:cacheprovider \
+		tests/server_stub/test_protocol_fuzz.py tests/server_stub/test_config_fuzz.py
+	$(BIN)/python bench/fuzz_differential.py $${NSCPY_FUZZ_DIFF_EXAMPLES:-1000}

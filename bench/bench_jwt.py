@@ -125,8 +125,12 @@ def ceiling_ops(token: str) -> dict[str, Callable[[], object]]:
     }
 
 
-def go_figures(token: str, seconds: float, rounds: int, wall: bool) -> dict[str, float] | str:
-    """Build and run tests/interop/go/bench (official Go jwt v2 + nkeys); ops/s or why not."""
+def go_figures(
+    token: str, seconds: float, rounds: int, wall: bool, extra: tuple[str, ...] = ()
+) -> dict[str, float] | str:
+    """Build and run tests/interop/go/bench (official Go jwt v2 + nkeys); ops/s or why not.
+
+    extra: more flags for the Go program (bench_issue.py passes -signing-seed)."""
     go = shutil.which("go")
     if go is None:
         return "go not installed (apt-get install golang-go golang-github-nats-io-jwt-dev)"
@@ -152,6 +156,7 @@ def go_figures(token: str, seconds: float, rounds: int, wall: bool) -> dict[str,
                 f"-rounds={rounds}",
                 f"-wall={str(wall).lower()}",
                 f"-seed={account_seed}",
+                *extra,
             ],
             input=token,
             env=env,

@@ -1,6 +1,6 @@
 """Coverage-guided fuzzing (atheris) of the parsers and rules the CLI hardening relies on.
 
-Not part of CI: `make fuzz` installs atheris when it can and runs each target for a bounded
+Not part of CI: `make fuzz-stub` installs atheris when it can and runs each target for a bounded
 time. The bounded, always-on versions are the hypothesis tests in tests/probe/test_fuzz.py.
 
     python bench/fuzz_cli.py TARGET [libFuzzer flags, e.g. -max_total_time=60 -runs=100000]

@@ -154,6 +154,11 @@ def _listen(conf: ConfMap, options: ServerOptions) -> None:
             options.host = host
     if "port" in conf:
         options.port = _int(conf["port"], "port")
+    if options.port == -1:  # nats-server's RANDOM_PORT
+        options.port = 0
+    if not 0 <= options.port <= 65535:
+        where = conf.where("port") if "port" in conf else conf.where("listen")
+        raise ConfigError(f"{where}: port must be 0 to 65535 (or -1 for any), got {options.port}")
     for key in ("host", "net"):
         if key in conf:
             options.host = str(conf[key])
@@ -190,8 +195,7 @@ def build(conf: ConfMap, config_dir: Path) -> ServerOptions:
         # (getDefaultAuthTimeout); an authorization { timeout } set below still wins
         options.auth_timeout = options.tls.timeout + 1.0
     if "jetstream" in conf:
-        js = conf["jetstream"]
-        options.jetstream = dict(js) if isinstance(js, dict) else {"enabled": js}
+        options.jetstream = _jetstream_block(conf)
     if "operator" in conf or "operators" in conf or "resolver" in conf:
         from server_stub.operator import build_operator
 
@@ -223,6 +227,8 @@ def _config_auth(conf: ConfMap, options: ServerOptions) -> None:
         for name, block in accounts.items():
             block = _check_keys(block, _ACCOUNT, "account")
             spec = AccountSpec(name, block.get("exports", []), block.get("imports", []))
+            if "jetstream" in block:
+                spec.jetstream = _account_jetstream(block, name)
             options.accounts.append(spec)
             users += _users(block.get("users", []), name, None)
     if "system_account" in conf:
@@ -254,6 +260,36 @@ def _config_auth(conf: ConfMap, options: ServerOptions) -> None:
 
         callout = parse_auth_callout(conf["authorization"]["auth_callout"])
         options.authorization = ConfigCalloutAuth(options.authorization or ConfigAuth([]), callout)
+
+
+def _jetstream_block(conf: ConfMap) -> dict[str, Any] | None:
+    """The server's `jetstream` value as nats-server reads it: a block, true / "enabled",
+    or false / "disabled" (None: JetStream off); `enabled: false` in a block turns it off."""
+    value = conf["jetstream"]
+    if isinstance(value, dict):
+        block = dict(value)
+        enabled = block.pop("enabled", block.pop("enable", True))
+        if not isinstance(enabled, bool):
+            raise ConfigError(f"{conf.where('jetstream')}: jetstream enabled must be true or false")
+        return block if enabled else None
+    if isinstance(value, bool):
+        return {} if value else None
+    if isinstance(value, str) and value.lower() in ("enabled", "enable", "disabled", "disable"):
+        return {} if value.lower().startswith("enable") else None
+    raise ConfigError(
+        f"{conf.where('jetstream')}: jetstream must be a block, true/false or enabled/disabled"
+    )
+
+
+def _account_jetstream(block: ConfMap, name: str) -> Any:
+    """An account's `jetstream` limits, checked at load time as nats-server does."""
+    from server_stub.jetstream.config import account_limits_from_config
+    from server_stub.jetstream.errors import JsConfigError
+
+    try:
+        return account_limits_from_config(block["jetstream"], name)
+    except JsConfigError as exc:
+        raise ConfigError(f"{block.where('jetstream')}: {exc}") from None
 
 
 def _tls(block: Any) -> TLSOptions:

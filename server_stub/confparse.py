@@ -139,6 +139,8 @@ class _Parser:
             text = path.read_text()
         except OSError as exc:
             raise self.error(f"cannot include {name!r}: {exc.strerror}") from None
+        except ValueError:  # not UTF-8
+            raise self.error(f"cannot include {name!r}: not a text file") from None
         sub = _Parser(text, str(path), self.env, path.parent)
         sub.scopes = list(self.scopes)
         included = sub.parse_map("")
@@ -147,7 +149,7 @@ class _Parser:
 
     def parse_key(self) -> str:
         ch = self.peek()
-        if ch in "\"'":
+        if ch in ('"', "'"):
             return self.parse_quoted()
         start = self.pos
         while self.pos < len(self.text) and self.text[self.pos] not in " \t\r\n=:{[,;#":
@@ -180,7 +182,7 @@ class _Parser:
         if ch == "[":
             self.advance()
             return self.parse_array()
-        if ch in "\"'":
+        if ch in ('"', "'"):
             return self.parse_quoted()
         if ch == "":
             raise self.error("missing value at end of file")
@@ -239,7 +241,14 @@ class _Parser:
 
 def parse(text: str, source: str = "<config>", env: Mapping[str, str] | None = None) -> ConfMap:
     """Parse config text into nested ConfMaps, lists and scalars."""
-    return _Parser(text, source, os.environ if env is None else env, None).parse_map("")
+    return _parse(_Parser(text, source, os.environ if env is None else env, None))
+
+
+def _parse(parser: _Parser) -> ConfMap:
+    try:
+        return parser.parse_map("")
+    except RecursionError:  # the parser recurses once per nested map or array
+        raise ConfigError(f"{parser.source}: maps and arrays nested too deeply") from None
 
 
 def parse_file(path: Path, env: Mapping[str, str] | None = None) -> ConfMap:
@@ -248,8 +257,9 @@ def parse_file(path: Path, env: Mapping[str, str] | None = None) -> ConfMap:
         text = path.read_text()
     except OSError as exc:
         raise ConfigError(f"cannot read config {str(path)!r}: {exc.strerror}") from None
-    parser = _Parser(text, str(path), os.environ if env is None else env, path.parent)
-    return parser.parse_map("")
+    except ValueError:  # not UTF-8
+        raise ConfigError(f"cannot read config {str(path)!r}: not a text file") from None
+    return _parse(_Parser(text, str(path), os.environ if env is None else env, path.parent))
 
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h)$")

@@ -64,11 +64,18 @@ class StubError(NscError):
 
 
 class ProtocolError(StubError, ValueError):
-    """The client broke the protocol; `err` is the -ERR text to send (None: close silently)."""
+    """The client broke the protocol; `err` is the -ERR text to send (None: close silently).
 
-    def __init__(self, message: str, err: str | None = UNKNOWN_PROTOCOL) -> None:
+    `pub_subject` is set when a PUB/HPUB's payload was malformed: nats-server had already
+    checked that PUB's subject (pedantic clients hear "Invalid Publish Subject" first).
+    """
+
+    def __init__(
+        self, message: str, err: str | None = UNKNOWN_PROTOCOL, *, pub_subject: str | None = None
+    ) -> None:
         super().__init__(message)
         self.err = err
+        self.pub_subject = pub_subject
 
 
 class ConfigError(StubError, NscValueError):

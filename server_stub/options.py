@@ -38,6 +38,8 @@ class AccountSpec:
     name: str
     exports: list[Any] = field(default_factory=list)
     imports: list[Any] = field(default_factory=list)
+    # the account's `jetstream` limits (server_stub.jetstream.JsLimits); None: not enabled
+    jetstream: Any = None
 
 
 @dataclass

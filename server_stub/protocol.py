@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import enum
 import json
+import re
 from typing import Any, Literal
 
 from server_stub import errors
@@ -71,11 +72,106 @@ def go_json(value: Any) -> str:
     return out.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def _size(raw: bytes) -> int:
-    # int() would accept "+1", " 1" and "1_0"; nats-server takes plain ASCII digits only.
-    if not raw.isdigit():
-        raise ProtocolError(f"size must be decimal digits, got {raw!r}", None)
+# nats-server's parseSize reads at most 9 digits ("999M"); a longer size is as bad as no size.
+_MAX_SIZE_DIGITS = 9
+
+
+def _parse_size(raw: bytes) -> int:
+    """nats-server's parseSize: plain ASCII digits, at most 9 of them, else -1."""
+    # int() alone would accept "+1", " 1" and "1_0"; isdigit() also takes "²", hence isascii().
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > _MAX_SIZE_DIGITS:
+        return -1
     return int(raw)
+
+
+def _size(raw: bytes) -> int:
+    size = _parse_size(raw)
+    if size < 0:  # nats-server closes without an -ERR ("Bad or Missing Size")
+        raise ProtocolError(f"size must be 1 to 9 decimal digits, got {raw[:32]!r}", None)
+    return size
+
+
+_BLANKS = re.compile(rb"[ \t]+")
+_ARG_SEPARATORS = re.compile(rb"[ \t\r]+")
+
+
+def _op_and_args(line: bytes) -> tuple[bytes, bytes | None]:
+    """A control line (LF removed) split as nats-server's parser does: the operation runs to
+    the first space or tab (a vertical tab or form feed is part of it, so "SUB\\vx" is no SUB);
+    the arguments follow that run of blanks. A CR anywhere in the arguments makes nats-server
+    drop the line's last byte, assuming the CR ended it; None: no arguments."""
+    blanks = _BLANKS.search(line)
+    if blanks is None or blanks.start() == 0:  # nothing after the op, or a leading blank
+        return line, None
+    rest = line[blanks.end() :]
+    if b"\r" in rest:
+        rest = rest[:-1]
+    return line[: blanks.start()], rest
+
+
+def _args(rest: bytes, separators: re.Pattern[bytes] = _ARG_SEPARATORS) -> list[bytes]:
+    """nats-server's splitArg: fields separated by spaces, tabs and CRs (PUB and HPUB have
+    their own unrolled split, where a CR is part of a field: "PUB a 1\\rX" has no valid size)."""
+    return [arg for arg in separators.split(rest) if arg]
+
+
+# CONNECT fields with the JSON types of nats-server's ClientOpts (Go's json refuses a CONNECT
+# whose known field has another type, and nats-server then closes without an -ERR). Go also
+# matches field names case-insensitively, so `{"Verbose":false}` counts as `verbose`.
+_BOOL_FIELDS = ("echo", "verbose", "pedantic", "tls_required", "new_account", "headers")
+_STRING_FIELDS = (
+    "nkey", "jwt", "sig", "auth_token", "user", "pass", "name", "lang", "version", "account",
+    "remote_account", "proxy_sig",
+)  # fmt: skip
+_CONNECT_FIELDS: dict[str, str] = {
+    **{name: "bool" for name in (*_BOOL_FIELDS, "no_responders")},
+    **{name: "string" for name in _STRING_FIELDS},
+    "protocol": "int",
+    "import": "permission",
+    "export": "permission",
+}
+_INT_RANGE = range(-(2**63), 2**63)
+
+
+def _has_type(value: Any, kind: str) -> bool:
+    if kind == "bool":
+        return type(value) is bool
+    if kind == "string":
+        return type(value) is str
+    if kind == "int":  # a JSON integer literal that fits Go's int (1.0 and 1e0 do not)
+        return type(value) is int and value in _INT_RANGE
+    # *SubjectPermission: {"allow": [...], "deny": [...]}, each a list of strings or null
+    if not isinstance(value, dict):
+        return False
+    for key, item in value.items():
+        if key.lower() in ("allow", "deny") and item is not None:
+            if not (isinstance(item, list) and all(type(x) is str for x in item)):
+                return False
+    return True
+
+
+def client_options(raw: Any) -> dict[str, Any]:
+    """CONNECT's JSON as nats-server reads it into ClientOpts: known fields type-checked and
+    named in lower case, nulls dropped (the default stays), other fields kept as they are."""
+    if raw is None:  # Go unmarshals `null` into a struct as "no fields"
+        return {}
+    if not isinstance(raw, dict):
+        raise ProtocolError("CONNECT must carry a JSON object", None)
+    options: dict[str, Any] = {}
+    for key, value in raw.items():
+        name = key if key in _CONNECT_FIELDS else key.lower()
+        kind = _CONNECT_FIELDS.get(name)
+        if kind is None:
+            options[key] = value
+            continue
+        if value is None:
+            continue
+        if not _has_type(value, kind):
+            # the type only: the value may be a password or a seed
+            got = type(value).__name__
+            raise ProtocolError(f"CONNECT field {key!r} must be a {kind}, got a {got}", None)
+        options[name] = value
+    return options
 
 
 class ServerConnection:
@@ -128,14 +224,15 @@ class ServerConnection:
         if self._pending is not None:
             return self._payload(buf, pos, self._pending)
         nl = buf.find(b"\n", pos)
+        # The same bound with and without the LF in the buffer (the line plus an optional CR),
+        # so the verdict does not depend on how the bytes were split across reads.
         if nl < 0:
-            if len(buf) - pos > self.max_control_line:
+            if len(buf) - pos > self.max_control_line + 1:
                 raise ProtocolError("control line too long", errors.MAX_CONTROL_LINE)
             return NEED_DATA
         if nl - pos > self.max_control_line + 1:
             raise ProtocolError("control line too long", errors.MAX_CONTROL_LINE)
-        end = nl - 1 if nl > pos and buf[nl - 1] == 13 else nl
-        line = bytes(buf[pos:end])
+        line = bytes(buf[pos:nl])  # with its CR, if any: see _op_and_args
         self._pos = nl + 1
         head = line[:4].upper()
         # nats-server's state machine stops reading after PING/PONG: "PINGX" is a PING.
@@ -143,24 +240,28 @@ class ServerConnection:
             return _PING
         if head == b"PONG":
             return _PONG
-        parts = line.split(None, 1)
-        if len(parts) < 2 or line[:1] in b" \t":
-            if line[:3] == b"+OK" or (parts and parts[0].upper() == b"CONNECT"):
-                return None if line[:3] == b"+OK" else self._connect(b"")
-            raise ProtocolError(f"unknown or incomplete operation {line[:32]!r}")
-        op = parts[0].upper()
-        rest = parts[1]
+        op, rest = _op_and_args(line)
+        if rest is None:
+            bare = op[:-1] if op.endswith(b"\r") else op
+            if bare[:3] == b"+OK" or bare.upper() == b"CONNECT":
+                return None if bare[:3] == b"+OK" else self._connect(b"")
+            raise ProtocolError(f"unknown or incomplete operation {bare[:32]!r}")
+        op = op.upper()
         if op == b"PUB":
-            return self._pub(rest.split())
+            return self._pub(_args(rest, _BLANKS))
         if op == b"HPUB":
-            return self._hpub(rest.split())
+            return self._hpub(_args(rest, _BLANKS))
         if op == b"SUB":
-            return self._sub(rest.split())
+            return self._sub(_args(rest))
         if op == b"UNSUB":
-            return self._unsub(rest.split())
+            return self._unsub(_args(rest))
         if op == b"CONNECT":
             return self._connect(rest)
-        if op == b"INFO" or op == b"+OK":
+        if op == b"INFO":
+            # nats-server decodes a client's INFO (and then ignores it): bad JSON closes
+            _json_object(rest, "INFO")
+            return None
+        if op == b"+OK":
             return None
         if op == b"-ERR":
             raise ProtocolError("client sent -ERR", None)
@@ -174,7 +275,7 @@ class ServerConnection:
         if len(buf) < end + 2:
             return NEED_DATA
         if buf[end] != 13 or buf[end + 1] != 10:
-            raise ProtocolError("payload is not followed by CRLF")
+            raise ProtocolError("payload is not followed by CRLF", pub_subject=subject)
         self._pending = None
         self._pos = end + 2
         if is_hpub:
@@ -230,16 +331,12 @@ class ServerConnection:
         if len(args) == 1:
             return Unsub(text(args[0]))
         if len(args) == 2:
-            return Unsub(text(args[0]), _size(args[1]))
+            # a bad max is parseSize's -1: nats-server then unsubscribes at once
+            return Unsub(text(args[0]), _parse_size(args[1]))
         raise ProtocolError("UNSUB takes <sid> [max]", None)
 
     def _connect(self, rest: bytes) -> Connect:
-        try:
-            options = json.loads(rest)
-        except (ValueError, RecursionError) as exc:
-            raise ProtocolError(f"CONNECT is not valid JSON: {exc}", None) from None
-        if not isinstance(options, dict):
-            raise ProtocolError("CONNECT must carry a JSON object", None)
+        options = client_options(_json_object(rest, "CONNECT"))
         self.headers = bool(options.get("headers", False))
         return Connect(options)
 
@@ -268,6 +365,21 @@ class ServerConnection:
             # nats-server writes a space before CRLF after the INFO JSON.
             return b"INFO " + go_json(event.fields).encode() + b" \r\n"
         raise TypeError(f"cannot send {kind.__name__} from the server")
+
+
+def _json_object(raw: bytes, op: str) -> Any:
+    """The JSON argument of CONNECT or INFO: an object or null, as Go unmarshals into a struct.
+
+    Python's decoder gives up at about 1,000 levels of nesting where Go's allows 10,000; such a
+    CONNECT is refused here and accepted by nats-server (a deliberate, documented difference).
+    """
+    try:
+        value = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        raise ProtocolError(f"{op} is not valid JSON: {str(exc)[:80]}", None) from None
+    if value is not None and not isinstance(value, dict):
+        raise ProtocolError(f"{op} must carry a JSON object", None)
+    return value
 
 
 def encode_msg(subject: bytes, sid: bytes, reply: str | None, payload: bytes) -> bytes:

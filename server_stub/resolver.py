@@ -3,6 +3,11 @@
 `MEMORY` keeps the preloaded JWTs and answers only `$SYS.REQ.ACCOUNT.<id>.CLAIMS.UPDATE` (for
 accounts already loaded). `full` keeps `<dir>/<ACCOUNT>.jwt` files and answers UPDATE (both
 forms), LIST, LOOKUP, PACK and DELETE. Replies carry the same JSON as nats-server 2.15.
+
+The directory is created 0700 and each JWT written 0600 whatever the umask, through a temp file
+opened O_CREAT|O_EXCL (which, like O_NOFOLLOW, refuses a planted symbolic link), then renamed
+over the old name (rename replaces a link, it never writes through it). Loading opens each file
+with O_NOFOLLOW: a link planted in a directory others can write is skipped with a warning.
 """
 
 from __future__ import annotations
@@ -10,12 +15,18 @@ from __future__ import annotations
 import datetime
 import itertools
 import json
+import logging
 import os
+import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from nscpy.store.atomic import atomic_write, ensure_dir
+from nscpy.store.errors import StoreIOError
 from server_stub.bus import BusMessage
+
+log = logging.getLogger("server_stub")
 
 UPDATE = "$SYS.REQ.CLAIMS.UPDATE"
 ACCOUNT_UPDATE = "$SYS.REQ.ACCOUNT.*.CLAIMS.UPDATE"
@@ -50,9 +61,19 @@ class AccountStore:
         self.allow_delete = allow_delete
         self.jwts: dict[str, str] = {}
         if directory is not None:
-            directory.mkdir(parents=True, exist_ok=True)
-            for path in directory.glob("*.jwt"):
-                self.jwts[path.stem] = path.read_text().strip()
+            ensure_dir(directory)
+            mode = directory.stat().st_mode
+            if mode & (stat.S_IWGRP | stat.S_IWOTH):
+                log.warning(
+                    "resolver dir %s is writable by others (mode %04o): anyone who can write"
+                    " there can plant account JWTs; chmod 700 it",
+                    directory,
+                    stat.S_IMODE(mode),
+                )
+            for path in sorted(directory.glob("*.jwt")):
+                token = _read_no_follow(path)
+                if token is not None:
+                    self.jwts[path.stem] = token
 
     @property
     def full(self) -> bool:
@@ -65,12 +86,9 @@ class AccountStore:
 
     def put(self, account: str, token: str) -> None:
         """Store (and for the full resolver, write atomically to `<dir>/<account>.jwt`)."""
-        self.jwts[account] = token
         if self.dir is not None:
-            path = self.dir / f"{account}.jwt"
-            tmp = path.with_suffix(".jwt.tmp")
-            tmp.write_text(token)
-            os.replace(tmp, path)
+            atomic_write(self.dir / f"{account}.jwt", token)
+        self.jwts[account] = token
 
     def delete(self, account: str) -> None:
         """Forget account; its file is renamed to `.jwt.deleted` as nats-server does."""
@@ -153,6 +171,10 @@ class ResolverService:
         except ClaimsError as exc:
             self._error(msg, exc)
             return
+        except StoreIOError as exc:  # the disk refused: say so instead of a silent timeout
+            log.error("resolver: %s", exc)
+            self._error(msg, ClaimsError(f"could not store the account JWT: {exc}"))
+            return
         self._ok(msg, account, message)
 
     def _on_lookup(self, msg: BusMessage) -> None:
@@ -178,6 +200,17 @@ class ResolverService:
             self._error(msg, exc)
             return
         self._ok(msg, None, f"deleted {len(deleted)} accounts")
+
+
+def _read_no_follow(path: Path) -> str | None:
+    """A stored JWT, or None (logged) when the name is a symbolic link or cannot be read."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError as exc:
+        log.warning("resolver: skipping %s: %s", path, exc.strerror or exc)
+        return None
+    with os.fdopen(fd, "rb") as f:
+        return f.read().decode("utf-8", "replace").strip()
 
 
 def _version() -> str:

@@ -88,6 +88,7 @@ class Account:
     claims: Any = None  # the decoded account JWT in operator mode
     clients: set[Any] = field(default_factory=set)
     is_system: bool = False
+    slow_consumers: int = 0  # clients of this account dropped as slow consumers
     # reply subject of a forwarded service request -> (the importer waiting for the answer,
     # whether the route stays open for more replies)
     response_routes: dict[str, tuple[Account, bool]] = field(default_factory=dict)

@@ -2,7 +2,12 @@
 
 Each connection is an asyncio.Protocol feeding a sans-I/O ServerConnection. Outgoing bytes are
 collected per connection and written once per loop iteration, so a burst of deliveries costs one
-write call; when a client's unsent bytes pass max_pending it is closed as a slow consumer.
+write call.
+
+Slow consumers get nats-server's policy: a client whose unsent bytes pass max_pending, or whose
+socket has not taken a batch handed to it within write_deadline, is logged ("Slow Consumer
+Detected: ..."), counted (server and account), and dropped at once: what the kernel already holds
+is delivered, the rest is discarded, and no -ERR is sent (it would sit behind the backlog).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from typing import Any
 
 from nscpy import keys
 from nscpy.jwt.subject import is_valid_publish_subject, is_valid_subject
+from nscpy.values import format_go_duration
 from server_stub import errors
 from server_stub.auth import Authenticator, ConnectionInfo, Identity, NoAuth
 from server_stub.bus import BusMessage, Handler
@@ -40,6 +46,12 @@ API_LEVEL = 5
 
 # How long a closing connection waits for its peer to close before closing anyway.
 _LINGER_SECONDS = 1.0
+
+# Operations one connection may have handled per turn of the event loop before the others get
+# theirs. A read brings up to 256 KB (~13,000 SUBs of a SUB storm, ~80 ms of work); nats-server
+# gives each connection its own goroutine, so nobody waits for another client's backlog there.
+_EVENTS_PER_TURN = 1000
+_PAYLOAD_COST_SHIFT = 10  # a PUB costs one operation more per KB of payload
 
 
 class InternalClient:
@@ -110,6 +122,7 @@ class Server:
         # called with an account name whenever operator mode loads, updates or deletes it
         self.account_hooks: list[Callable[[str], None]] = []
         self.started = time.time()
+        self.slow_consumers = 0  # as nats-server's varz slow_consumers
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -306,6 +319,9 @@ class Server:
             fields["remote_account"] = client.account.name
             if client.account.is_system:
                 fields["acc_is_sys"] = True
+        domain = (self.options.jetstream or {}).get("domain")
+        if domain:  # nats-server announces its JetStream domain
+            fields["domain"] = domain
         fields["api_lvl"] = API_LEVEL
         fields["xkey"] = self.xkey
         return fields
@@ -373,6 +389,13 @@ class Client(asyncio.Protocol):
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._upgrading = False
         self.paused = False  # an auth callout is deciding this client: input waits
+        # write_deadline bookkeeping: bytes handed to the transport so far, and for the oldest
+        # batch still in its buffer: where it ends in that count, its chunks and bytes
+        self._written = 0
+        self._batch: tuple[int, int, int] = (0, 0, 0)
+        self._write_timer: asyncio.TimerHandle | None = None
+        self._parse_scheduled = False  # a _process call is queued (the event budget ran out)
+        self._reading_paused = False
 
     # --- transport callbacks -------------------------------------------------------------------
 
@@ -426,11 +449,11 @@ class Client(asyncio.Protocol):
         self._upgrading = False
         if self._out:
             self._flush()
-        if not self.paused:
+        if not self.paused and not self._parse_scheduled:
             self._process()  # what arrived with the end of the handshake (see data_received)
 
     def data_received(self, data: bytes) -> None:
-        """Parse and handle every complete operation in `data`."""
+        """Parse and handle the complete operations in `data` (see _EVENTS_PER_TURN)."""
         if self.closed:
             return
         if self._upgrading:
@@ -446,27 +469,54 @@ class Client(asyncio.Protocol):
             self.proto.receive_data(data)
             return
         self.proto.receive_data(data)
-        if not self.paused:
+        if not self.paused and not self._parse_scheduled:
             self._process()
 
     def _process(self) -> None:
+        self._parse_scheduled = False
         proto = self.proto
         handlers = self._handlers
+        budget = _EVENTS_PER_TURN
         try:
-            while not self.closed and not self.paused:
+            while budget > 0:
+                if self.closed or self.paused:
+                    return
                 event = proto.next_event()
                 if event is NEED_DATA:
-                    break
+                    if self._reading_paused and self.transport is not None:
+                        self._reading_paused = False
+                        self.transport.resume_reading()
+                    return
                 handlers[type(event)](self, event)
+                budget -= 1
+                if isinstance(event, Pub | HPub):  # a big payload costs its fan-out's copies
+                    budget -= len(event.payload) >> _PAYLOAD_COST_SHIFT
         except ProtocolError as exc:
             log.info("cid %d: protocol error: %s", self.cid, exc)
+            subject = exc.pub_subject
+            if subject is not None and self.pedantic:
+                if not self.server.valid_publish_subject(subject):
+                    self.send_err(errors.INVALID_PUBLISH_SUBJECT)
             if exc.err is not None:
                 self.fail(exc.err)
             else:
                 self.close()
+            return
+        if self.closed or self.transport is None:
+            return
+        # Budget spent with input left: read no more until it is handled, and let the other
+        # connections have their turn first.
+        if not self._reading_paused:
+            self._reading_paused = True
+            self.transport.pause_reading()
+        self._parse_scheduled = True
+        asyncio.get_running_loop().call_soon(self._process)
 
     def connection_lost(self, exc: Exception | None) -> None:
         """Forget subscriptions, timers and the client registration."""
+        if self._write_timer is not None:
+            self._write_timer.cancel()
+            self._write_timer = None
         self._cleanup()
 
     # --- operations ----------------------------------------------------------------------------
@@ -553,6 +603,7 @@ class Client(asyncio.Protocol):
             self.apply_grant(grant)
         else:
             self.max_subs, self.max_payload = account.max_subs, account.max_payload
+            self._limit_payload()
         self.connected = True
         account.clients.add(self)
         if identity.expires is not None:
@@ -589,18 +640,20 @@ class Client(asyncio.Protocol):
             return
         account = self._account()
         subject = event.subject
-        if not is_valid_subject(subject) or (event.queue is not None and not event.queue):
-            self.send_err(errors.INVALID_SUBJECT)
-            return
+        # nats-server's order: permissions, the subscription limit, a reused sid (ignored, even
+        # with a subject it would refuse), and only then the subject's syntax (at insert)
         if self.perms is not None and not self.perms.can_subscribe(subject, event.queue):
             log.info("cid %d: Subscription Violation - Subject %r", self.cid, subject)
             self.send_err(errors.sub_violation(subject, event.queue))
             return
-        if event.sid in self.subs:
-            self._ok()  # nats-server ignores a SUB that reuses a sid
-            return
         if 0 <= self.max_subs <= len(self.subs):
             self.send_err(errors.MAX_SUBSCRIPTIONS)
+            return
+        if event.sid in self.subs:
+            self._ok()
+            return
+        if not is_valid_subject(subject) or (event.queue is not None and not event.queue):
+            self.send_err(errors.INVALID_SUBJECT)
             return
         sub = Subscription(self, event.sid, subject, event.queue, account)
         self.subs[event.sid] = sub
@@ -662,6 +715,15 @@ class Client(asyncio.Protocol):
         self.perms = grant.permissions
         self.max_subs = grant.max_subs
         self.max_payload = grant.max_payload
+        self._limit_payload()
+
+    def _limit_payload(self) -> None:
+        # nats-server checks a PUB's size against the connection's own limit as soon as it reads
+        # the PUB line, before the payload and before the pedantic subject check
+        limit = self.server.options.max_payload
+        if 0 <= self.max_payload < limit:
+            limit = self.max_payload
+        self.proto.max_payload = limit
 
     def _can_publish(self, subject: str) -> bool:
         if self.perms.can_publish(subject):
@@ -731,9 +793,9 @@ class Client(asyncio.Protocol):
         self._out_size += len(data)
         transport = self.transport
         assert transport is not None
-        if self._out_size + transport.get_write_buffer_size() > self.server.options.max_pending:
-            log.info("cid %d: Slow Consumer Detected", self.cid)
-            self.close()
+        limit = self.server.options.max_pending
+        if self._out_size + transport.get_write_buffer_size() > limit:
+            self._slow_consumer(f"MaxPending of {limit} Exceeded", counted=True)
             return
         if not self._flush_pending:
             self._flush_pending = True
@@ -751,10 +813,59 @@ class Client(asyncio.Protocol):
         self._flush_pending = False
         if self.closed or self._upgrading or not self._out or self.transport is None:
             return
-        data = b"".join(self._out) if len(self._out) > 1 else self._out[0]
+        chunks = len(self._out)
+        data = b"".join(self._out) if chunks > 1 else self._out[0]
         self._out.clear()
         self._out_size = 0
         self.transport.write(data)
+        self._written += len(data)
+        if self._write_timer is None:
+            self._arm_write_deadline(chunks)
+
+    def _arm_write_deadline(self, chunks: int) -> None:
+        # Like nats-server's SetWriteDeadline around each flush: the bytes the socket could not
+        # take now must all be gone within write_deadline, or the client is a slow consumer.
+        assert self.transport is not None
+        buffered = self.transport.get_write_buffer_size()
+        if buffered:
+            self._batch = (self._written, chunks, buffered)
+            loop = asyncio.get_running_loop()
+            delay = self.server.options.write_deadline
+            self._write_timer = loop.call_later(delay, self._check_write_deadline)
+
+    def _check_write_deadline(self) -> None:
+        self._write_timer = None
+        transport = self.transport
+        if transport is None:
+            return
+        end, chunks, size = self._batch
+        if self._written - transport.get_write_buffer_size() >= end:
+            self._arm_write_deadline(1)  # that batch went out; time the newer bytes now
+            return
+        if self.closed:  # closed but its last bytes are stuck: do not linger for ever
+            transport.abort()
+            return
+        deadline = format_go_duration(round(self.server.options.write_deadline * 1e9))
+        self._slow_consumer(
+            f"WriteDeadline of {deadline} exceeded with {chunks} chunks of {size} total bytes.",
+            counted=self.connected,  # nats-server does not count one that never sent CONNECT
+        )
+
+    def _slow_consumer(self, reason: str, *, counted: bool) -> None:
+        """Drop the client now, unflushed bytes and all, and report it as nats-server does."""
+        log.warning(
+            "%s:%d - cid:%d - Slow Consumer Detected: %s", self.host, self.port, self.cid, reason
+        )
+        if counted:
+            self.server.slow_consumers += 1
+            if self.account is not None:
+                self.account.slow_consumers += 1
+        self._out.clear()
+        self._out_size = 0
+        self.closed = True
+        if self.transport is not None:
+            self.transport.abort()
+        self._cleanup()
 
     def _ok(self) -> None:
         if self.verbose:
@@ -787,8 +898,12 @@ class Client(asyncio.Protocol):
                 # linger): closing a socket with unread input (a client's CONNECT still in
                 # flight) makes the kernel send RST, and the client then loses the -ERR it had
                 # not read yet. data_received ignores anything that arrives meanwhile.
-                transport.write_eof()
-                asyncio.get_running_loop().call_later(_LINGER_SECONDS, transport.close)
+                try:
+                    transport.write_eof()
+                except OSError:  # the peer is already gone (ENOTCONN): nothing to linger for
+                    transport.close()
+                else:
+                    asyncio.get_running_loop().call_later(_LINGER_SECONDS, transport.close)
             else:
                 transport.close()
         self._cleanup()
@@ -804,11 +919,23 @@ class Client(asyncio.Protocol):
         for handle in self._timers.values():
             handle.cancel()
         self._timers.clear()
-        for sub in list(self.subs.values()):
-            self._remove_sub(sub)
+        if self.subs:
+            subs = list(self.subs.values())
+            self.subs.clear()
+            self._unsubscribe_all(subs, 0)
         if self.account is not None:
             self.account.clients.discard(self)
         self.server.clients.pop(self.cid, None)
+
+    def _unsubscribe_all(self, subs: list[Subscription], start: int) -> None:
+        # A client leaving with 100,000 SUBs leaves in turns as well (see _EVENTS_PER_TURN);
+        # meanwhile its subscriptions refuse every delivery, since it is closed.
+        unsubscribe = self.server.router.unsubscribe
+        end = start + _EVENTS_PER_TURN
+        for sub in subs[start:end]:
+            unsubscribe(sub)
+        if end < len(subs):
+            asyncio.get_running_loop().call_soon(self._unsubscribe_all, subs, end)
 
     def _remove_sub(self, sub: Subscription) -> None:
         self.subs.pop(sub.sid, None)

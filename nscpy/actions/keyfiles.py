@@ -22,6 +22,14 @@ from nscpy.store.names import match_name
 NK_SUFFIX = ".nk"
 
 
+def store_seed(ws: Workspace, seed: str) -> str:
+    """Keep a seed in the keystore (`generate nkey --store`); says where: a path or the keyring."""
+    public_key = ws.keystore.put(seed)
+    if type(ws.keystore.backend).__name__ == "FileSeedBackend":
+        return str(ws.paths.key_path(public_key))
+    return "in the OS keyring"
+
+
 def _nk_files(directory: Path, recurse: bool) -> list[Path]:
     if not directory.is_dir():
         raise ActionError(f"{str(directory)!r} is not a directory")

@@ -53,8 +53,6 @@ def generate_nkey(app: AppContext, /, role: str | None, store: bool, as_json: bo
 
 def _store(app: AppContext, seed: str) -> str:
     """Keep the seed; say where (a path, or the keyring)."""
-    ws = app.workspace
-    public_key = ws.keystore.put(seed)
-    if type(ws.keystore.backend).__name__ == "FileSeedBackend":
-        return str(ws.paths.key_path(public_key))
-    return "in the OS keyring"
+    from nscpy.actions.keyfiles import store_seed
+
+    return store_seed(app.workspace, seed)

@@ -227,3 +227,17 @@ def subject_subset(subject: str, test: str) -> bool:
         if own == _PWC or own != token:
             return False
     return len(mine) == len(test.split(_SEP))
+
+
+def subjects_collide(a: str, b: str) -> bool:
+    """True when some literal subject is matched by both patterns (nats-server's overlap)."""
+    left, right = a.split(_SEP), b.split(_SEP)
+    for index, token in enumerate(left):
+        if index >= len(right):
+            return False
+        other = right[index]
+        if token == _FWC or other == _FWC:
+            return True
+        if token != other and token != _PWC and other != _PWC:
+            return False
+    return len(left) == len(right)

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 from types import TracebackType
 
+from nscpy.store import journal
 from nscpy.store.errors import StoreError, StoreIOError, StoreLocked, UnsafePath
 
 __all__ = [
@@ -124,6 +125,7 @@ def ensure_dir(path: Path) -> list[Path]:
             break
         probe = probe.parent
     created: list[Path] = []
+    journal.note_dirs(missing[::-1])
     for d in reversed(missing):
         try:
             os.mkdir(d, DIR_MODE)
@@ -177,6 +179,7 @@ def open_below(root: Path, directory: Path) -> tuple[int, list[Path]]:
             if made:
                 os.fchmod(fd, DIR_MODE)  # mkdir's mode is filtered by the umask
                 created.append(here)
+                journal.note_dirs([here])  # after: a crash just before leaves an empty dir
     except BaseException:
         os.close(fd)
         raise
@@ -271,6 +274,7 @@ def atomic_write(
     without following links (open_below): a linked directory inside the store is refused."""
     dir_fd, created = _parent(path, root)
     try:
+        journal.note_write(path)
         tmp = _write_temp(path, _as_bytes(data), mode, True, dir_fd)
         try:
             if dir_fd is None:
@@ -293,6 +297,7 @@ def atomic_create(
     it does. Uses link(2), which, unlike rename, refuses to replace an existing name."""
     dir_fd, created = _parent(path, root)
     try:
+        journal.note_write(path)
         tmp = _write_temp(path, _as_bytes(data), mode, True, dir_fd)
         try:
             if dir_fd is None:
@@ -359,12 +364,19 @@ def write_output(path: Path, data: bytes | str, *, mode: int = FILE_MODE) -> Non
         os.close(fd)
 
 
+# (thread id, lock path) -> the FileLock that holds the flock for that thread. A second FileLock
+# on the same path in the same thread (an account edit inside an nscpy.api transaction) joins the
+# hold instead of opening a new descriptor, whose flock would wait for the thread's own lock.
+_HELD: dict[tuple[int, str], FileLock] = {}
+
+
 class FileLock:
     """An exclusive fcntl.flock on a lock file, held by this process until exit() or close.
 
     The kernel drops the lock when the process dies, so a SIGKILLed writer never leaves the
     store locked. ``create=False`` locks an existing file (e.g. an operator's .nsc) instead of
-    making a new lock file.
+    making a new lock file. Re-entrant within one thread, across FileLock objects on one path;
+    other threads wait as other processes do.
     """
 
     def __init__(
@@ -376,18 +388,26 @@ class FileLock:
         self.poll = poll
         self._fd: int | None = None
         self._depth = 0
+        self._joined = False
+        self._key: tuple[int, str] | None = None
 
     @property
     def locked(self) -> bool:
-        """True while this object holds the lock."""
-        return self._fd is not None
+        """True while this object holds the lock (or joined this thread's hold of it)."""
+        return self._fd is not None or self._joined
 
     def acquire(self) -> None:
-        """Take the lock, waiting up to timeout seconds; re-entrant within one object."""
+        """Take the lock, waiting up to timeout seconds; re-entrant within one thread."""
         import fcntl
+        import threading
 
-        if self._fd is not None:
+        if self.locked:
             self._depth += 1
+            return
+        key = (threading.get_ident(), os.path.abspath(self.path))
+        if key in _HELD:
+            self._joined = True
+            self._depth = 1
             return
         flags = os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW  # a planted link is not followed
         if self.create:
@@ -416,14 +436,24 @@ class FileLock:
                 delay = min(delay * 2, 0.1)
         self._fd = fd
         self._depth = 1
+        self._key = key
+        _HELD[key] = self
 
     def release(self) -> None:
         """Drop the lock (the outermost release of a re-entrant hold)."""
-        if self._fd is None:
+        if not self.locked:
             return
         self._depth -= 1
-        if self._depth == 0:
-            fd, self._fd = self._fd, None
+        if self._depth > 0:
+            return
+        if self._joined:
+            self._joined = False
+            return
+        if self._key is not None:
+            _HELD.pop(self._key, None)
+            self._key = None
+        fd, self._fd = self._fd, None
+        if fd is not None:
             os.close(fd)  # closing the last descriptor releases the flock
 
     def __enter__(self) -> FileLock:

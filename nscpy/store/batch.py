@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import TracebackType
 
+from nscpy.store import journal
 from nscpy.store.atomic import FILE_MODE, ensure_dir, fsync_dir, io_error, open_below
 from nscpy.store.batch_write import PARALLEL_WRITE_MIN, Writer, has_syncfs, inside, under
 from nscpy.store.errors import StoreError
@@ -186,6 +187,7 @@ class Batch:
             self._writer = None
             touched = writer.touched
             for path in self._removals:
+                journal.note_write(path)
                 try:
                     os.unlink(path)
                     touched.add(path.parent)
@@ -234,6 +236,7 @@ class Batch:
                 assert temp is not None
                 try:
                     if it.exclusive:
+                        journal.note_write(d / name)
                         try:
                             os.link(temp, name, src_dir_fd=dfd, dst_dir_fd=dfd)
                         except FileExistsError:
@@ -242,6 +245,7 @@ class Batch:
                             continue
                         os.unlink(temp, dir_fd=dfd)
                     else:
+                        journal.note_write(d / name)
                         os.replace(temp, name, src_dir_fd=dfd, dst_dir_fd=dfd)
                 except OSError as exc:
                     it.temp = temp

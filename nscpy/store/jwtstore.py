@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from nscpy.gojson import go_dumps
-from nscpy.store import atomic
+from nscpy.store import atomic, journal
 from nscpy.store.batch import Batch
 from nscpy.store.errors import AlreadyExists, CorruptStore, NotFound, StoreError
 from nscpy.store.keystore import AnyPair, KeyStore
@@ -122,6 +122,7 @@ class DataStore:
             try:
                 # rename(2) onto an empty directory succeeds, onto a non-empty one fails: that
                 # is nsc's rule ("already exists" only if the directory has entries).
+                journal.note_move(tmp, final)
                 os.rename(tmp, final)
             except OSError as exc:
                 if final.is_dir() and _list_dir(final):
@@ -236,6 +237,7 @@ class DataStore:
             if not self.has_account(operator, account):
                 raise NotFound(f"account {account!r} does not exist in operator {operator!r}")
             grave = path.with_name(f".{account}.deleted-{os.urandom(6).hex()}")
+            journal.note_tree(path)
             try:
                 os.rename(path, grave)
             except OSError as exc:
@@ -263,10 +265,14 @@ class DataStore:
         return _read_text(path, f"user {user!r} in account {account!r}")
 
     def write_user(self, operator: str, account: str, user: str, jwt: str) -> Path:
-        """Atomically create or replace a user JWT (the account must exist)."""
+        """Atomically create or replace a user JWT (the account must exist).
+
+        Under the operator's lock, like every user write: an nscpy.api transaction holding it
+        must not have a user file change under it (its rollback would undo that change)."""
         self._require_account(operator, account)
         path = self.paths.user_jwt(operator, account, user)
-        atomic.atomic_write(path, jwt, root=self.paths.data_dir)
+        with self.lock(operator):
+            atomic.atomic_write(path, jwt, root=self.paths.data_dir)
         return path
 
     def create_user(self, operator: str, account: str, user: str, jwt: str) -> Path:
@@ -274,22 +280,25 @@ class DataStore:
         self._require_account(operator, account)
         user = self.new_user_name(operator, account, user)
         path = self.paths.user_jwt(operator, account, user)
-        # create-if-absent needs no lock: link(2) is the arbiter between parallel writers
-        if not atomic.atomic_create(path, jwt, root=self.paths.data_dir):
-            raise AlreadyExists(f"user {user!r} already exists in account {account!r}")
+        # link(2) is the arbiter between parallel creators; the lock keeps transactions whole
+        with self.lock(operator):
+            if not atomic.atomic_create(path, jwt, root=self.paths.data_dir):
+                raise AlreadyExists(f"user {user!r} already exists in account {account!r}")
         return path
 
     def delete_user(self, operator: str, account: str, user: str) -> None:
         """Remove a user JWT; NotFound if it is not there."""
         path = self.paths.user_jwt(operator, account, user)
         atomic.check_below(self.paths.data_dir, path)
-        try:
-            os.unlink(path)
-        except FileNotFoundError:
-            raise NotFound(f"user {user!r} does not exist in account {account!r}") from None
-        except OSError as exc:
-            raise atomic.io_error("delete", path, exc) from exc
-        atomic.fsync_dir(path.parent)
+        with self.lock(operator):
+            journal.note_write(path)
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                raise NotFound(f"user {user!r} does not exist in account {account!r}") from None
+            except OSError as exc:
+                raise atomic.io_error("delete", path, exc) from exc
+            atomic.fsync_dir(path.parent)
 
     def _require_account(self, operator: str, account: str) -> None:
         if not self.has_account(operator, account):

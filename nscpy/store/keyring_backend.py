@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from nscpy.store import atomic
+from nscpy.store import atomic, journal
 from nscpy.store.batch import Batch
 from nscpy.store.errors import KeyConflict, KeyringUnavailable
 from nscpy.store.layout import StorePaths, key_relpath
@@ -86,7 +86,14 @@ class KeyringSeedBackend:
         if existing is None:
             kr = self._keyring()
             self._call("store a seed", kr.set_password, self.service, public_key, seed)
+            journal.note_undo(lambda: self._forget(public_key))
         return existing is None
+
+    def _forget(self, public_key: str) -> None:
+        from keyring.errors import PasswordDeleteError
+
+        with contextlib.suppress(PasswordDeleteError):
+            self._call("delete a seed", self._keyring().delete_password, self.service, public_key)
 
     def put(self, public_key: str, seed: str) -> bool:
         """Store the seed unless the same one is there; KeyConflict if a different one is."""
@@ -104,11 +111,14 @@ class KeyringSeedBackend:
         from keyring.errors import PasswordDeleteError
 
         kr = self._keyring()
-        had = self.get(public_key) is not None
-        if had:
+        old_seed = self.get(public_key)
+        had = old_seed is not None
+        if old_seed is not None:
+            journal.note_undo(lambda: self._store(public_key, old_seed))
             with contextlib.suppress(PasswordDeleteError):
                 self._call("delete a seed", kr.delete_password, self.service, public_key)
         ref = self.ref_path(public_key)
+        journal.note_write(ref)
         try:
             os.unlink(ref)
             had = True

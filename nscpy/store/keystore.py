@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import NamedTuple, Protocol
 
 from nscpy import keys
-from nscpy.store import atomic
+from nscpy.store import atomic, journal
 from nscpy.store.batch import Batch
 from nscpy.store.errors import CorruptStore, InvalidCreds, KeyConflict, NotFound, StoreIOError
 from nscpy.store.layout import GITIGNORE_TEXT, NKEY_EXT, StorePaths
@@ -70,6 +70,7 @@ def _check_seed_file(public_key: str, text: str, where: Path | str) -> str:
 
 def _unlink(path: Path) -> bool:
     """Delete path: False if it was not there, StoreIOError if it cannot be removed."""
+    journal.note_write(path)
     try:
         os.unlink(path)
     except FileNotFoundError:

@@ -1,4 +1,6 @@
-"""A JetStream subset for server_stub: streams encrypted at rest, pull consumers, nats-py's API.
+"""JetStream for server_stub: streams encrypted at rest, pull and push consumers (flow control,
+heartbeats, ordered consumers), KV and Object Store as the clients build them, answered with
+nats-server 2.15's JSON, codes and texts; what it does not implement it refuses.
 
 The engine hosts no sockets: the server gives it a `MessageBus` and calls `start()` / `stop()`,
 `enable_account()` / `disable_account()` as accounts come and go.

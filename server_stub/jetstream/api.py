@@ -7,22 +7,36 @@ through the `Host` the engine provides, so this module stays free of I/O.
 
 from __future__ import annotations
 
-import base64
-import os
+import logging
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from server_stub.jetstream import errors
+from nscpy.jwt.subject import subjects_collide
+from server_stub.jetstream import errors, retention
+from server_stub.jetstream.apiwire import (
+    BODY_KEYS,
+    EMPTY_BODY,
+    ERROR_EXTRAS,
+    empty_request,
+    insert_after,
+    message_json,
+    no_priority_groups,
+    no_snapshots,
+    not_clustered,
+    page_offset,
+    random_name,
+)
 from server_stub.jetstream.config import JsLimits
-from server_stub.jetstream.consumer import Consumer, ConsumerConfig
-from server_stub.jetstream.memstore import MemStore, StoredMsg
+from server_stub.jetstream.consumer import Consumer, ConsumerConfig, Outgoing
+from server_stub.jetstream.memstore import MemStore
 from server_stub.jetstream.stream import API_LEVEL, PublishResult, Stream, StreamConfig
-from server_stub.jetstream.wire import go_time, loads_request
+from server_stub.jetstream.wire import go_time, loads_request, parse_go_time
 
+log = logging.getLogger("server_stub.jetstream")
 _TYPE = "io.nats.jetstream.api.v1."
 _NAMES_LIMIT = 1024
+_SUBJECTS_LIMIT = 100_000
 _LIST_LIMIT = 256
-_NAME_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
 class Host(Protocol):
@@ -40,6 +54,11 @@ class Host(Protocol):
         """A stream was deleted: unsubscribe and delete its files."""
         ...
 
+    def server_room(self, storage: str, skip: tuple[str, str]) -> int:
+        """Bytes the server's limit for `storage` leaves to reserve, not counting the stream
+        `skip` (account, name); -1 when the server sets no limit."""
+        ...
+
     def consumer_changed(self, account: str, consumer: Consumer, *, added: bool) -> None:
         """A consumer was created: subscribe its ack and next subjects, save it if durable."""
         ...
@@ -48,31 +67,17 @@ class Host(Protocol):
         """A consumer was deleted: unsubscribe and delete its files."""
         ...
 
-
-def subjects_collide(a: str, b: str) -> bool:
-    """True when some literal subject is matched by both patterns."""
-    left, right = a.split("."), b.split(".")
-    for index, token in enumerate(left):
-        if index >= len(right):
-            return False
-        other = right[index]
-        if token == ">" or other == ">":
-            return True
-        if token != other and token != "*" and other != "*":
-            return False
-    return len(left) == len(right)
-
-
-def random_name(rng: Callable[[int], bytes] = os.urandom) -> str:
-    """An 8-character ephemeral consumer name, as nats-server generates."""
-    return "".join(_NAME_ALPHABET[b % len(_NAME_ALPHABET)] for b in rng(8))
+    def consumer_paused(self, account: str, consumer: Consumer, out: list[Outgoing]) -> None:
+        """A consumer was paused or resumed: save it, send what resuming delivers."""
+        ...
 
 
 class JsAccount:
     """Streams, consumers and API counters of one JetStream-enabled account."""
 
-    def __init__(self, name: str, limits: JsLimits, host: Host) -> None:
+    def __init__(self, name: str, limits: JsLimits, host: Host, *, domain: str = "") -> None:
         self.name = name
+        self.domain = domain
         self.limits = limits
         self.host = host
         self.streams: dict[str, Stream] = {}
@@ -112,7 +117,31 @@ class JsAccount:
             if self.usage(stream.config.storage) + size > limit:
                 error = errors.account_resources_exceeded().to_json()
                 return PublishResult({"error": error, "stream": stream.name, "seq": 0})
-        return stream.publish(subject, headers, data, now)
+        result = stream.publish(subject, headers, data, now)
+        stored = result.stored
+        if stored is not None and stream.config.retention == "interest":
+            # nobody wants it: an interest stream does not keep it (the ack still names it)
+            if not any(c.wants(stored.subject) for c in self.consumers[stream.name].values()):
+                try:
+                    stream.store.remove(stored.seq)
+                except errors.StoreWriteFailed as exc:  # stored, and kept: still acknowledged
+                    log.error("JetStream cannot drop an unwanted msg: %s", exc.description)
+        return result
+
+    def track_retention(self, consumer: Consumer) -> None:
+        """On an interest or work-queue stream, acks decide when messages go."""
+        stream = consumer.stream
+        if stream.config.retention == "limits":
+            consumer.on_acked = None
+            return
+
+        def acked(seqs: list[int]) -> None:
+            try:
+                retention.retire(stream, self.consumers.get(stream.name, {}).values(), seqs)
+            except errors.StoreWriteFailed as exc:  # the ack stands; the message stays
+                log.error("JetStream cannot remove acknowledged msgs: %s", exc.description)
+
+        consumer.on_acked = acked
 
     # -- dispatch ------------------------------------------------------------------------
     def handle(self, subject: str, payload: bytes, now: int) -> dict[str, Any] | None:
@@ -122,29 +151,39 @@ class JsAccount:
         if route is None:
             return None
         kind, handler, args = route
-        self.api_total += 1
         try:
+            if kind in EMPTY_BODY and not empty_request(payload):
+                raise errors.ApiError(400, 10038, "expected an empty request payload")
             body = loads_request(payload)
+            known = BODY_KEYS.get(kind)
+            unknown = sorted(set(body) - known) if known is not None else []
+            if unknown:  # nats-server decodes request bodies strictly
+                raise errors.unknown_field(unknown[0])
             return {"type": _TYPE + kind} | handler(self, body, now, *args)
         except errors.ApiError as exc:
             self.api_errors += 1
             response: dict[str, Any] = {"type": _TYPE + kind, "error": exc.to_json()}
-            if kind == "stream_info_response":
-                response.update(total=0, offset=0, limit=0)
-            return response
+            return response | ERROR_EXTRAS.get(kind, {})
+        finally:  # counted once answered: account info does not include itself
+            self.api_total += 1
 
     # -- handlers ------------------------------------------------------------------------
     def _info(self, body: dict[str, Any], now: int) -> dict[str, Any]:
-        return {
-            "memory": self.usage("memory"),
-            "storage": self.usage("file"),
-            "reserved_memory": self.reserved("memory"),
-            "reserved_storage": self.reserved("file"),
-            "streams": len(self.streams),
-            "consumers": sum(len(c) for c in self.consumers.values()),
-            "limits": self.limits.to_json(),
-            "api": {"level": API_LEVEL, "total": self.api_total, "errors": self.api_errors},
-        }
+        return (
+            {
+                "memory": self.usage("memory"),
+                "storage": self.usage("file"),
+                "reserved_memory": self.reserved("memory"),
+                "reserved_storage": self.reserved("file"),
+                "streams": len(self.streams),
+                "consumers": sum(len(c) for c in self.consumers.values()),
+                "limits": self.limits.to_json(),
+            }
+            | ({"domain": self.domain} if self.domain else {})
+            | {
+                "api": {"level": API_LEVEL, "total": self.api_total, "errors": self.api_errors},
+            }
+        )
 
     def _stream_create(self, body: dict[str, Any], now: int, name: str) -> dict[str, Any]:
         config = StreamConfig.from_request(body)
@@ -155,8 +194,11 @@ class JsAccount:
             if not existing.config.same_as(config):
                 raise errors.stream_name_exists()
             return self._stream_info_body(existing, now) | {"did_create": True}
+        if config.sealed:
+            raise errors.invalid_config("stream configuration for create can not be sealed")
         self._check_stream_limits(config)
         store = self.host.open_store(self.name, config, now)
+        store.start_at(config.first_seq)
         stream = Stream(config, store, now)
         self.streams[name] = stream
         self.consumers[name] = {}
@@ -188,6 +230,9 @@ class JsAccount:
         wanted = config.max_bytes if config.max_bytes >= 0 else 1
         if limit >= 0 and self.reserved(config.storage, skip=updating) + wanted > limit:
             raise errors.memory_exceeded() if memory else errors.storage_exceeded()
+        room = self.host.server_room(config.storage, (self.name, config.name))
+        if room >= 0 and wanted > room:  # the server's max_memory_store / max_file_store
+            raise errors.memory_exceeded() if memory else errors.storage_exceeded()
 
     def _stream(self, name: str) -> Stream:
         stream = self.streams.get(name)
@@ -208,11 +253,15 @@ class JsAccount:
         config = StreamConfig.from_request(body)
         if config.name != name:
             raise errors.stream_name_mismatch()
-        if config.storage != stream.config.storage:
-            raise errors.invalid_config("stream configuration update can not change storage type")
+        stream.config.check_update(config)
+        if config.sealed:
+            config = config.sealing()
         self._check_stream_limits(config, updating=name)
         stream.config = config
         stream.enforce_limits(now)
+        for consumer in self.consumers[name].values():
+            self.track_retention(consumer)
+        retention.retire_all(stream, self.consumers[name].values())
         self.host.stream_changed(self.name, stream, added=False)
         return self._stream_info_body(stream, now)
 
@@ -220,6 +269,17 @@ class JsAccount:
         stream = self._stream(name)
         info: dict[str, Any] = {"total": 0, "offset": 0, "limit": 0}
         info.update(self._stream_info_body(stream, now))
+        state = info["state"]
+        pattern = body.get("subjects_filter") or ""
+        counts = stream.subject_counts(pattern) if pattern and state["messages"] else {}
+        if counts:
+            offset = page_offset(body)
+            page = dict(sorted(counts.items())[offset : offset + _SUBJECTS_LIMIT])
+            info.update(total=len(counts), offset=offset, limit=_SUBJECTS_LIMIT)
+            state = insert_after(state, "num_subjects", "subjects", page)
+        if body.get("deleted_details") and state.get("num_deleted"):
+            state = insert_after(state, "num_deleted", "deleted", stream.deleted())
+        info["state"] = state
         ts = info.pop("ts")
         info["cluster"] = {"leader": "server_stub"}
         info["ts"] = ts
@@ -236,13 +296,13 @@ class JsAccount:
 
     def _stream_names(self, body: dict[str, Any], now: int) -> dict[str, Any]:
         names = self._filtered_names(body)
-        offset = int(body.get("offset") or 0)
-        page = names[offset : offset + _NAMES_LIMIT]
+        offset = page_offset(body)
+        page = names[offset : offset + _NAMES_LIMIT] or None  # Go's nil slice: null
         return {"total": len(names), "offset": offset, "limit": _NAMES_LIMIT, "streams": page}
 
     def _stream_list(self, body: dict[str, Any], now: int) -> dict[str, Any]:
         names = self._filtered_names(body)
-        offset = int(body.get("offset") or 0)
+        offset = page_offset(body)
         page = [
             self._stream_info_body(self.streams[n], now, full=False)
             for n in names[offset : offset + _LIST_LIMIT]
@@ -263,8 +323,14 @@ class JsAccount:
         return {"success": True, "purged": purged}
 
     def _msg_get(self, body: dict[str, Any], now: int, name: str) -> dict[str, Any]:
-        msg = self._stream(name).get_msg(body)
-        return {"message": message_json(msg)}
+        stream = self._stream(name)
+        batched = ("batch", "max_bytes", "multi_last", "up_to_seq", "up_to_time", "start_time")
+        if any(body.get(key) for key in batched):
+            raise errors.bad_request()  # batched gets are DIRECT.GET only, as in nats-server
+        message = message_json(stream.get_msg(body))
+        if body.get("no_hdr"):
+            message.pop("hdrs", None)
+        return {"message": message}
 
     def _msg_delete(self, body: dict[str, Any], now: int, name: str) -> dict[str, Any]:
         stream = self._stream(name)
@@ -277,19 +343,43 @@ class JsAccount:
         self, body: dict[str, Any], now: int, stream_name: str, name: str = "", *rest: str
     ) -> dict[str, Any]:
         stream = self._stream(stream_name)
+        unknown = sorted(set(body) - {"stream_name", "config", "action", "pedantic"})
+        if unknown:
+            raise errors.unknown_field(unknown[0])
+        if body.get("pedantic"):
+            raise errors.consumer_unsupported("pedantic mode")
+        action = body.get("action") or ""
+        if action not in ("", "create", "update"):
+            raise errors.invalid_json(f"unknown consumer action {action!r}")
         raw = body.get("config")
         if not isinstance(raw, dict):
             raise errors.bad_request("consumer config required")
         wanted = raw.get("durable_name") or raw.get("name") or ""
+        if not name and raw.get("durable_name"):  # CONSUMER.CREATE.<stream> is for ephemerals
+            raise errors.ApiError(
+                400,
+                10020,
+                "consumer expected to be ephemeral but a durable name was set in request",
+            )
         if name and wanted and wanted != name:
             raise errors.consumer_name_mismatch()
         name = name or wanted or random_name()
-        config = ConsumerConfig.from_request(raw, name)
+        config = ConsumerConfig.from_request(raw, name, stream.config.consumer_limits)
+        if config.deliver_subject and stream.covers(config.deliver_subject):
+            raise errors.ApiError(400, 10081, "consumer deliver subject forms a cycle")
         existing = self.consumers[stream_name].get(name)
+        if existing is None and action == "update":
+            raise errors.ApiError(400, 10149, "consumer does not exist")
         if existing is not None:
-            if existing.config != config:
-                raise errors.consumer_exists()
+            if existing.config.same_as(config):
+                return existing.info_json(now)
+            if action == "create":
+                raise errors.ApiError(400, 10148, "consumer already exists")
+            existing.config.check_update(config, bound=existing.has_interest())
+            existing.config = config
+            self.host.consumer_changed(self.name, existing, added=False)
             return existing.info_json(now)
+        retention.check_consumer(stream, self.consumers[stream_name].values(), config)
         total = sum(len(c) for c in self.consumers.values())
         if 0 < self.limits.max_consumers <= total:
             raise errors.max_consumers()
@@ -297,6 +387,7 @@ class JsAccount:
             raise errors.max_consumers()
         consumer = Consumer(stream, config, now, now)
         self.consumers[stream_name][name] = consumer
+        self.track_retention(consumer)
         self.host.consumer_changed(self.name, consumer, added=True)
         return consumer.info_json(now)
 
@@ -312,6 +403,23 @@ class JsAccount:
     ) -> dict[str, Any]:
         return self._consumer(stream, name).info_json(now)
 
+    def _consumer_pause(
+        self, body: dict[str, Any], now: int, stream: str, name: str
+    ) -> dict[str, Any]:
+        consumer = self._consumer(stream, name)
+        until = 0
+        if body.get("pause_until"):
+            try:
+                until = parse_go_time(body["pause_until"])
+            except ValueError as exc:
+                raise errors.invalid_json(str(exc)) from None
+        self.host.consumer_paused(self.name, consumer, consumer.pause(until, now))
+        out: dict[str, Any] = {"paused": consumer.config.paused(now)}
+        out["pause_until"] = go_time(until)
+        if out["paused"]:
+            out["pause_remaining"] = until - now
+        return out
+
     def _consumer_delete(
         self, body: dict[str, Any], now: int, stream: str, name: str
     ) -> dict[str, Any]:
@@ -319,29 +427,27 @@ class JsAccount:
         return {"success": True}
 
     def _remove_consumer(self, consumer: Consumer) -> None:
-        self.consumers[consumer.stream.name].pop(consumer.name, None)
+        stream = consumer.stream
+        self.consumers[stream.name].pop(consumer.name, None)
         self.host.consumer_removed(self.name, consumer)
+        # what only this consumer still wanted goes now (interest / work-queue streams)
+        retention.retire_all(stream, self.consumers[stream.name].values())
 
     def _consumer_names(self, body: dict[str, Any], now: int, stream: str) -> dict[str, Any]:
         self._stream(stream)
         names = sorted(self.consumers[stream])
-        return {"total": len(names), "offset": 0, "limit": _NAMES_LIMIT, "consumers": names}
+        offset = page_offset(body)
+        page = names[offset : offset + _NAMES_LIMIT]
+        return {"total": len(names), "offset": offset, "limit": _NAMES_LIMIT, "consumers": page}
 
     def _consumer_list(self, body: dict[str, Any], now: int, stream: str) -> dict[str, Any]:
         self._stream(stream)
         found = self.consumers[stream]
-        page = [found[n].info_json(now, full_metadata=False) for n in sorted(found)]
-        return {"total": len(page), "offset": 0, "limit": _LIST_LIMIT, "consumers": page}
-
-
-def message_json(msg: StoredMsg) -> dict[str, Any]:
-    """The `message` object of STREAM.MSG.GET."""
-    out: dict[str, Any] = {"subject": msg.subject, "seq": msg.seq}
-    if msg.hdrs:
-        out["hdrs"] = base64.b64encode(msg.hdrs).decode()
-    out["data"] = base64.b64encode(msg.data).decode()
-    out["time"] = go_time(msg.ts)
-    return out
+        offset = page_offset(body)
+        names = sorted(found)[offset : offset + _LIST_LIMIT]
+        page = [found[n].info_json(now, full_metadata=False) for n in names]
+        total = len(found)
+        return {"total": total, "offset": offset, "limit": _LIST_LIMIT, "consumers": page}
 
 
 _Handler = Callable[..., dict[str, Any]]
@@ -368,6 +474,25 @@ _ROUTES: list[tuple[tuple[str, ...], str, _Handler, int, int]] = [
     (("CONSUMER", "CREATE"), "consumer_create_response", JsAccount._consumer_create, 1, 99),
     (("CONSUMER", "INFO"), "consumer_info_response", JsAccount._consumer_info, 2, 2),
     (("CONSUMER", "DELETE"), "consumer_delete_response", JsAccount._consumer_delete, 2, 2),
+    (("CONSUMER", "PAUSE"), "consumer_pause_response", JsAccount._consumer_pause, 2, 2),
+    (("CONSUMER", "UNPIN"), "consumer_unpin_response", no_priority_groups, 2, 2),
+    (("STREAM", "SNAPSHOT"), "stream_snapshot_response", no_snapshots, 1, 1),
+    (("STREAM", "RESTORE"), "stream_restore_response", no_snapshots, 1, 1),
+    (
+        ("STREAM", "LEADER", "STEPDOWN"),
+        "stream_leader_stepdown_response",
+        not_clustered,
+        1,
+        1,
+    ),
+    (("STREAM", "PEER", "REMOVE"), "stream_remove_peer_response", not_clustered, 1, 1),
+    (
+        ("CONSUMER", "LEADER", "STEPDOWN"),
+        "consumer_leader_stepdown_response",
+        not_clustered,
+        2,
+        2,
+    ),
     (("CONSUMER", "NAMES"), "consumer_names_response", JsAccount._consumer_names, 1, 1),
     (("CONSUMER", "LIST"), "consumer_list_response", JsAccount._consumer_list, 1, 1),
 ]
@@ -381,6 +506,9 @@ API_SUBJECTS = (
     "$JS.API.CONSUMER.DURABLE.>",
     "$JS.API.CONSUMER.INFO.>",
     "$JS.API.CONSUMER.DELETE.>",
+    "$JS.API.CONSUMER.PAUSE.>",
+    "$JS.API.CONSUMER.UNPIN.>",
+    "$JS.API.CONSUMER.LEADER.>",
     "$JS.API.CONSUMER.NAMES.>",
     "$JS.API.CONSUMER.LIST.>",
 )

@@ -12,7 +12,10 @@ from typing import Any
 from server_stub.jetstream.errors import JsConfigError
 
 CIPHERS = ("chachapoly", "aes")
-_KNOWN_KEYS = {"store_dir", "max_memory_store", "max_file_store", "cipher", "key", "enabled"}
+_KNOWN_KEYS = {
+    "store_dir", "max_memory_store", "max_file_store", "cipher", "key", "domain",
+}  # fmt: skip
+_BAD_DOMAIN_CHARS = set(".*> \t\r\n")
 _SIZE = re.compile(r"^\s*(\d+)\s*([kmgt]?)(i?b?)\s*$", re.IGNORECASE)
 _UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
 
@@ -26,6 +29,7 @@ class JetStreamConfig:
     max_file_store: int = -1
     cipher: str | None = None
     key: bytes | None = None
+    domain: str = ""  # served on $JS.<domain>.API as well as $JS.API
 
     def __repr__(self) -> str:
         # the key is a secret: never let it reach a log line
@@ -53,6 +57,7 @@ def parse_config(
 ) -> JetStreamConfig:
     """Read a parsed `jetstream {}` block; `key: $NAME` is taken from the environment."""
     env = os.environ if environ is None else environ
+    block = _canonical(block)
     unknown = sorted(set(block) - _KNOWN_KEYS)
     if unknown:
         raise JsConfigError(
@@ -70,19 +75,44 @@ def parse_config(
     cipher = block.get("cipher")
     if cipher is not None:
         cipher = str(cipher).lower()
+        cipher = "chachapoly" if cipher == "chacha" else cipher
         if cipher not in CIPHERS:
             raise JsConfigError(f"jetstream cipher must be chachapoly or aes, got {cipher!r}")
         if key_text is None:
             raise JsConfigError(f"jetstream cipher {cipher} needs a key")
     elif key_text is not None:
         cipher = "chachapoly"  # nats-server's default when only a key is given
+    domain = block.get("domain", "")
+    if not isinstance(domain, str) or _BAD_DOMAIN_CHARS & set(domain):
+        raise JsConfigError(
+            f"jetstream domain must be a name without '.', '*', '>' or spaces: {domain!r}"
+        )
     return JetStreamConfig(
+        domain=domain,
         store_dir=store_dir,
         max_memory_store=parse_size(block.get("max_memory_store", -1), "max_memory_store"),
         max_file_store=parse_size(block.get("max_file_store", -1), "max_file_store"),
         cipher=cipher,
         key=key_text.encode() if isinstance(key_text, str) else None,
     )
+
+
+# nats-server's other spellings of the block's keys (opts.go parseJetStream)
+_ALIASES = {
+    "store": "store_dir", "storedir": "store_dir", "max_mem_store": "max_memory_store",
+    "max_mem": "max_memory_store", "max_file": "max_file_store", "ek": "key",
+    "encryption_key": "key",
+}  # fmt: skip
+
+
+def _canonical(block: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in block.items():
+        name = _ALIASES.get(str(key).lower(), str(key).lower())
+        if name in out:
+            raise JsConfigError(f"jetstream {name} is given twice (as {key!r} too)")
+        out[name] = value
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,3 +183,53 @@ def _int(source: Mapping[str, Any], field: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise JsConfigError(f"account limit {field} must be an integer, got {value!r}")
     return value
+
+
+# nats-server's spellings of each per-account `jetstream {}` limit (opts.go)
+_ACCOUNT_KEYS = {
+    "max_memory": "max_memory", "max_mem": "max_memory", "mem": "max_memory",
+    "memory": "max_memory", "max_store": "max_storage", "max_file": "max_storage",
+    "max_disk": "max_storage", "store": "max_storage", "disk": "max_storage",
+    "max_streams": "max_streams", "streams": "max_streams",
+    "max_consumers": "max_consumers", "consumers": "max_consumers",
+    "max_bytes_required": "max_bytes_required", "max_stream_bytes": "max_bytes_required",
+    "max_bytes": "max_bytes_required", "mem_max_stream_bytes": "memory_max_stream_bytes",
+    "memory_max_stream_bytes": "memory_max_stream_bytes",
+    "disk_max_stream_bytes": "storage_max_stream_bytes",
+    "store_max_stream_bytes": "storage_max_stream_bytes", "max_ack_pending": "max_ack_pending",
+}  # fmt: skip
+
+
+def account_limits_from_config(value: object, account: str) -> JsLimits | None:
+    """A config-file account's `jetstream` value as nats-server reads it: true / "enabled"
+    (unlimited), false / "disabled" (None), or a map of limits (unset ones unlimited)."""
+    if isinstance(value, bool):
+        return JsLimits() if value else None
+    if isinstance(value, str):
+        word = value.lower()
+        if word in ("enabled", "enable"):
+            return JsLimits()
+        if word in ("disabled", "disable"):
+            return None
+        raise JsConfigError(
+            f"account {account} jetstream: expected 'enabled' or 'disabled', got {value!r}"
+        )
+    if not isinstance(value, Mapping):
+        raise JsConfigError(f"account {account} jetstream must be a map, bool or string")
+    fields: dict[str, Any] = {}
+    for key, item in value.items():
+        field = _ACCOUNT_KEYS.get(str(key).lower())
+        if field is None:
+            raise JsConfigError(
+                f"account {account} jetstream: unknown limit {key!r};"
+                f" known: {', '.join(sorted(_ACCOUNT_KEYS))}"
+            )
+        if field == "max_bytes_required":
+            if not isinstance(item, bool):
+                raise JsConfigError(f"account {account} jetstream {key} must be true or false")
+            fields[field] = item
+        elif isinstance(item, bool) or not isinstance(item, int):  # nats-server: int64 only
+            raise JsConfigError(f"account {account} jetstream {key}: expected a size, got {item!r}")
+        else:
+            fields[field] = item
+    return JsLimits(**fields)

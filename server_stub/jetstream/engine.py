@@ -17,25 +17,31 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 from server_stub.bus import BusMessage, MessageBus
 from server_stub.jetstream import errors
 from server_stub.jetstream.api import API_SUBJECTS, JsAccount, not_enabled_response
 from server_stub.jetstream.config import JetStreamConfig, JsLimits
-from server_stub.jetstream.consumer import Consumer, ConsumerConfig, Outgoing, status
+from server_stub.jetstream.consumer import (
+    Consumer,
+    ConsumerConfig,
+    Outgoing,
+    PullRequestError,
+    parse_pull_request,
+    status,
+)
 from server_stub.jetstream.crypto import master_key
+from server_stub.jetstream.directget import direct_get
 from server_stub.jetstream.filestore import DEFAULT_BLOCK_SIZE
 from server_stub.jetstream.memstore import MemStore
 from server_stub.jetstream.offline import OfflineStreams
 from server_stub.jetstream.storage import StreamFiles
 from server_stub.jetstream.stream import PublishResult, Stream, StreamConfig
-from server_stub.jetstream.wire import decode_headers, go_json, go_time, loads_request
+from server_stub.jetstream.wire import go_json
 
 Clock = Callable[[], int]
 log = logging.getLogger("server_stub.jetstream")
@@ -75,6 +81,7 @@ class JetStream:
         self._fresh: set[tuple[str, str]] = set()
         self._flush_scheduled = False
         self._timer: asyncio.TimerHandle | None = None
+        self._wake: tuple[int, asyncio.TimerHandle] | None = None  # (deadline, timer)
         self._running = False
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -101,6 +108,9 @@ class JetStream:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+        if self._wake is not None:
+            self._wake[1].cancel()
+            self._wake = None
         self.flush()
         for name in list(self.accounts):
             self._close_account(name)
@@ -123,10 +133,12 @@ class JetStream:
             current.limits = limits
             return
         self._unsubscribe_api(account)
-        js_account = JsAccount(account, limits, self)
+        js_account = JsAccount(account, limits, self, domain=self.config.domain)
         self.accounts[account] = js_account
         self._api_subs[account] = [
-            self._bus.subscribe(account, subject, self._on_api) for subject in API_SUBJECTS
+            self._bus.subscribe(account, each, self._on_api)
+            for subject in API_SUBJECTS
+            for each in self._api_names(subject)
         ]
         try:
             self._recover(js_account)
@@ -137,7 +149,10 @@ class JetStream:
         """Stop serving `account` (its files stay) and answer its API with 503 / 10039."""
         self._close_account(account)
         self._unsubscribe_api(account)
-        self._api_subs[account] = [self._bus.subscribe(account, "$JS.API.>", self._on_disabled)]
+        self._api_subs[account] = [
+            self._bus.subscribe(account, each, self._on_disabled)
+            for each in self._api_names("$JS.API.>")
+        ]
 
     # -- time ----------------------------------------------------------------------------
     def tick(self, now: int | None = None) -> None:
@@ -153,6 +168,7 @@ class JetStream:
             for consumers in account.consumers.values():
                 for consumer in list(consumers.values()):
                     self._send(account.name, consumer.tick(now))
+                    self._wake_for(consumer, now)
                     if consumer.is_inactive(now):
                         account._remove_consumer(consumer)
                     elif consumer.dirty:
@@ -211,17 +227,31 @@ class JetStream:
             for consumer in list(owner.consumers.get(stream_name, {}).values()):
                 self._send(account_name, consumer.on_new_messages(now))
 
+    # -- the API's names: $JS.API and, with a domain, $JS.<domain>.API ------------------
+    def _api_names(self, subject: str) -> list[str]:
+        domain = self.config.domain
+        if not domain:
+            return [subject]
+        return [subject, f"$JS.{domain}.API.{subject.removeprefix('$JS.API.')}"]
+
+    def _local(self, subject: str) -> str:
+        prefix = f"$JS.{self.config.domain}.API."
+        if self.config.domain and subject.startswith(prefix):
+            return "$JS.API." + subject[len(prefix) :]
+        return subject
+
     # -- bus handlers --------------------------------------------------------------------
     def _on_api(self, msg: BusMessage) -> None:
         account = self.accounts.get(msg.account)
         if account is None or not msg.reply:
             return
-        if self._offline.owns(msg.account, msg.subject):
-            response = self._offline.answer(msg.account, msg.subject)
+        subject = self._local(msg.subject)
+        if self._offline.owns(msg.account, subject):
+            response = self._offline.answer(msg.account, subject)
         else:
-            response = account.handle(msg.subject, msg.payload, self._clock())
+            response = account.handle(subject, msg.payload, self._clock())
             offline = self._offline.listed(msg.account)
-            listing = msg.subject == "$JS.API.STREAM.LIST"
+            listing = subject == "$JS.API.STREAM.LIST"
             if offline and listing and response and "error" not in response:
                 response["offline"] = offline  # as nats-server lists streams it cannot serve
         if response is not None:
@@ -229,7 +259,7 @@ class JetStream:
 
     def _on_disabled(self, msg: BusMessage) -> None:
         if msg.reply:
-            response = not_enabled_response(msg.subject)
+            response = not_enabled_response(self._local(msg.subject))
             self._bus.publish(msg.account, msg.reply, go_json(response).encode())
 
     def _on_publish(self, msg: BusMessage) -> None:
@@ -243,13 +273,19 @@ class JetStream:
             log.error("JetStream failed to store a msg: %s", exc.description)
             refusal = {"error": exc.to_json(), "stream": stream.name, "seq": 0}
             result = PublishResult(refusal)
-        body = go_json(result.ack).encode()
+        ack = result.ack
+        if self.config.domain and "error" not in ack:  # nats-server names its domain in acks
+            ack = {"stream": ack["stream"], "domain": self.config.domain} | ack
+        body = go_json(ack).encode()
+        reply = None if stream.config.no_ack else msg.reply  # no_ack: never answered
         if result.stored is None:
-            if msg.reply:
-                self._bus.publish(msg.account, msg.reply, body)
+            if reply:
+                self._bus.publish(msg.account, reply, body)
             return
-        if msg.reply:
-            self._acks.append((msg.account, stream.name, msg.reply, body))
+        for item in result.republish:
+            self._bus.publish(msg.account, item.subject, item.data, headers=item.headers)
+        if reply:
+            self._acks.append((msg.account, stream.name, reply, body))
         self._fresh.add((msg.account, stream.name))
         if self._loop is None:
             self.flush()
@@ -258,53 +294,20 @@ class JetStream:
             self._loop.call_soon(self.flush)
 
     def _on_direct_get(self, msg: BusMessage) -> None:
-        """`$JS.API.DIRECT.GET.<stream>[.<subject>]`: the message itself, or a status reply."""
+        """`$JS.API.DIRECT.GET.<stream>[.<subject>]`: the messages themselves, or a status."""
         account = self.accounts.get(msg.account)
-        tokens = msg.subject.split(".", 5)
+        tokens = self._local(msg.subject).split(".", 5)
         stream = account.streams.get(tokens[4]) if account else None
         if stream is None or not msg.reply:
             return
-        problem = ""
-        body: dict[str, Any] = {}
-        if len(tokens) > 5:  # the last message on the subject named in the request subject
-            body = {"last_by_subj": tokens[5]}
-        elif not msg.payload:
-            problem = "408 Empty Request"
-        else:
-            try:
-                body = json.loads(msg.payload)
-            except ValueError:
-                problem = "408 Malformed Request"
-            else:
-                keys = ("seq", "last_by_subj", "next_by_subj")
-                if not isinstance(body, dict) or not any(body.get(k) for k in keys):
-                    problem = "408 Empty Request"
-        if not problem:
-            try:
-                found = stream.get_msg(body)
-            except errors.ApiError:
-                problem = "404 Message Not Found"
-        if problem:
-            code, _, text = problem.partition(" ")
-            self._bus.publish(
-                msg.account, msg.reply, b"", headers={"Status": code, "Description": text}
-            )
-            return
-        headers = decode_headers(found.hdrs) or {}
-        headers.update(
-            {
-                "Nats-Stream": stream.name,
-                "Nats-Subject": found.subject,
-                "Nats-Sequence": str(found.seq),
-                "Nats-Time-Stamp": go_time(found.ts),
-            }
-        )
-        self._bus.publish(msg.account, msg.reply, found.data, headers=headers)
+        tail = tokens[5] if len(tokens) > 5 else ""
+        self._send(msg.account, direct_get(stream, msg.reply, tail, msg.payload))
 
     def _consumer_for(self, msg: BusMessage) -> Consumer | None:
         account = self.accounts.get(msg.account)
-        tokens = msg.subject.split(".")
-        # $JS.API.CONSUMER.MSG.NEXT.<stream>.<consumer> and $JS.ACK.<stream>.<consumer>...
+        tokens = self._local(msg.subject).split(".")
+        # $JS.API.CONSUMER.MSG.NEXT.<stream>.<consumer>, $JS.ACK.<stream>.<consumer>... and
+        # $JS.FC.<stream>.<consumer>.<token>
         stream, name = (tokens[5], tokens[6]) if tokens[1] == "API" else (tokens[2], tokens[3])
         if account is None:
             return None
@@ -315,18 +318,53 @@ class JetStream:
         if consumer is None or not msg.reply:
             return
         try:
-            body = loads_request(msg.payload)
-        except errors.ApiError:
-            self._send(msg.account, [status(msg.reply, 400, "Bad Request")])
+            body = parse_pull_request(msg.payload)
+        except PullRequestError as exc:
+            self._send(msg.account, [status(msg.reply, 400, f"Bad Request - {exc}")])
             return
-        self._send(msg.account, consumer.pull(msg.reply, body, self._clock()))
+        now = self._clock()
+        self._send(msg.account, consumer.pull(msg.reply, body, now))
+        self._wake_for(consumer, now)
+
+    def _wake_for(self, consumer: Consumer, now: int) -> None:
+        """Tick when a waiting pull request expires or is due a heartbeat, not on the next
+        periodic tick: clients give up right after the expiry they asked for."""
+        deadline = consumer.next_deadline()
+        if not deadline or self._loop is None or not self._running:
+            return
+        if self._wake is not None and self._wake[0] <= deadline:
+            return
+        if self._wake is not None:
+            self._wake[1].cancel()
+        delay = max(0.0, (deadline - now) / 1e9) + 0.001
+        self._wake = (deadline, self._loop.call_later(delay, self._on_wake))
+
+    def _on_wake(self) -> None:
+        self._wake = None
+        self.tick()
+
+    def _on_flow_control(self, msg: BusMessage) -> None:
+        consumer = self._consumer_for(msg)
+        if consumer is not None:
+            self._send(msg.account, consumer.on_flow_control(msg.subject, self._clock()))
 
     def _on_ack(self, msg: BusMessage) -> None:
         consumer = self._consumer_for(msg)
         if consumer is None:
             return
-        out = consumer.on_ack(msg.subject, msg.payload, self._clock())
-        if msg.reply:  # ack_sync waits for this empty confirmation
+        now = self._clock()
+        out = consumer.on_ack(msg.subject, msg.payload, now)
+        verb, _, rest = msg.payload.partition(b" ")
+        if verb.strip() == b"+NXT" and msg.reply:
+            # ack, then the reply is a pull request for the next message(s)
+            try:
+                body = parse_pull_request(rest)
+            except PullRequestError as exc:
+                out.append(status(msg.reply, 400, f"Bad Request - {exc}"))
+            else:
+                out.extend(consumer.pull(msg.reply, body, now))
+                self._wake_for(consumer, now)
+        elif msg.reply:  # ack_sync waits for this empty confirmation
             self._bus.publish(msg.account, msg.reply, b"")
         self._send(msg.account, out)
 
@@ -357,12 +395,25 @@ class JetStream:
             for subject in stream.config.subjects
         ]
         if stream.config.allow_direct:  # without it nats-server leaves DIRECT.GET unanswered
-            direct = f"$JS.API.DIRECT.GET.{stream.name}"
-            subs.append(self._bus.subscribe(account, direct, self._on_direct_get))
-            subs.append(self._bus.subscribe(account, direct + ".>", self._on_direct_get))
+            for direct in self._api_names(f"$JS.API.DIRECT.GET.{stream.name}"):
+                subs.append(self._bus.subscribe(account, direct, self._on_direct_get))
+                subs.append(self._bus.subscribe(account, direct + ".>", self._on_direct_get))
         self._stream_subs[(account, stream.name)] = subs
         if not added and stream.config.storage == "file":
             self._files.save_stream_meta(account, stream.config, stream.created)
+
+    def server_room(self, storage: str, skip: tuple[str, str]) -> int:
+        """What max_memory_store / max_file_store leave to reserve (-1: no limit)."""
+        limit = self.config.max_memory_store if storage == "memory" else self.config.max_file_store
+        if limit < 0:
+            return -1
+        reserved = sum(
+            max(0, stream.config.max_bytes)
+            for account in self.accounts.values()
+            for stream in account.streams.values()
+            if stream.config.storage == storage and (account.name, stream.name) != skip
+        )
+        return max(0, limit - reserved)
 
     def stream_removed(self, account: str, stream: Stream) -> None:
         """Unsubscribe and delete the stream's files."""
@@ -373,14 +424,22 @@ class JetStream:
             self._files.remove_stream(account, stream.name)
 
     def consumer_changed(self, account: str, consumer: Consumer, *, added: bool) -> None:
-        """Subscribe the consumer's pull and ack subjects; persist a durable one."""
-        self._subscribe_consumer(account, consumer)
+        """Subscribe the consumer's pull and ack subjects (when added); persist a durable."""
+        if added:
+            self._subscribe_consumer(account, consumer)
+        else:  # updated: a push consumer may deliver elsewhere, or more may be allowed now
+            self._send(account, consumer.on_new_messages(self._clock()))
         if self._persists(consumer):
             stream = consumer.stream.name
             self._files.save_consumer(
                 account, stream, consumer.name, consumer.config.json_for_state(), consumer.created
             )
             self._save_consumer_state(account, consumer, sync=True)
+
+    def consumer_paused(self, account: str, consumer: Consumer, out: list[Outgoing]) -> None:
+        """Save a paused or resumed consumer's state and send what resuming delivered."""
+        self._save_consumer_state(account, consumer, sync=True)
+        self._send(account, out)
 
     def consumer_removed(self, account: str, consumer: Consumer) -> None:
         """Tell waiting pulls, unsubscribe, and delete a durable consumer's files."""
@@ -395,7 +454,10 @@ class JetStream:
         return self.config.store_dir / "jetstream"
 
     def _persists(self, consumer: Consumer) -> bool:
-        return consumer.config.durable and consumer.stream.config.storage == "file"
+        config = consumer.config
+        return (
+            config.durable and not config.mem_storage and consumer.stream.config.storage == "file"
+        )
 
     def _save_consumer_state(self, account: str, consumer: Consumer, *, sync: bool) -> None:
         if self._persists(consumer):
@@ -431,23 +493,24 @@ class JetStream:
                     )
                     continue
                 account.consumers[stream.name][config.name] = consumer
+                account.track_retention(consumer)
                 self._subscribe_consumer(account.name, consumer)
 
     def _subscribe_consumer(self, account: str, consumer: Consumer) -> None:
+        """Subscribe the pull, ack and flow control subjects; give it a view of interest."""
         key = (account, consumer.stream.name, consumer.name)
         base = f"{consumer.stream.name}.{consumer.name}"
         self._consumer_subs[key] = [
-            self._bus.subscribe(account, f"$JS.API.CONSUMER.MSG.NEXT.{base}", self._on_next),
+            *(
+                self._bus.subscribe(account, each, self._on_next)
+                for each in self._api_names(f"$JS.API.CONSUMER.MSG.NEXT.{base}")
+            ),
             self._bus.subscribe(account, f"$JS.ACK.{base}.>", self._on_ack),
+            self._bus.subscribe(account, f"$JS.FC.{base}.*", self._on_flow_control),
         ]
-        self._watch_interest(account, consumer)
-
-    def _watch_interest(self, account: str, consumer: Consumer) -> None:
-        """Give a push consumer its view of the deliver subject's subscribers."""
-        deliver = consumer.config.deliver_subject
         interest = getattr(self._bus, "has_interest", None)
-        if deliver and interest is not None:
-            consumer.has_interest = lambda: bool(interest(account, deliver))
+        if interest is not None:  # pull requests to abandoned inboxes and push binding
+            consumer.interest = lambda subject: bool(interest(account, subject))
 
     def _close_account(self, name: str) -> None:
         account = self.accounts.pop(name, None)

@@ -93,9 +93,9 @@ def no_message_found() -> ApiError:
     return ApiError(404, 10037, "no message found")
 
 
-def msg_delete_failed(description: str) -> ApiError:
-    """JSStreamMsgDeleteFailedF."""
-    return ApiError(500, 10057, description)
+def sequence_not_found(seq: int) -> ApiError:
+    """JSSequenceNotFoundErrF (MSG.DELETE of a sequence the stream does not hold)."""
+    return ApiError(400, 10043, f"sequence {seq} not found")
 
 
 def consumer_not_found() -> ApiError:
@@ -111,13 +111,6 @@ def consumer_name_mismatch() -> ApiError:
 def consumer_exists() -> ApiError:
     """JSConsumerNameExistErr."""
     return ApiError(400, 10013, "consumer name already in use")
-
-
-def flow_control_unsupported() -> ApiError:
-    """Push consumers are served without flow control (so no ordered consumers): refused."""
-    return ApiError(
-        400, 10084, "flow control is not supported by server_stub; use a consumer without it"
-    )
 
 
 def max_streams() -> ApiError:
@@ -173,6 +166,46 @@ def max_messages_exceeded() -> ApiError:
 def max_bytes_exceeded() -> ApiError:
     """JSStreamStoreFailedF for discard new + max_bytes."""
     return ApiError(503, 10077, "maximum bytes exceeded")
+
+
+def unknown_field(name: str) -> ApiError:
+    """JSInvalidJSONErr as nats-server's strict decoder words an unknown field."""
+    return ApiError(400, 10025, f'invalid JSON: json: unknown field "{name}"')
+
+
+def consumer_unsupported(what: str) -> ApiError:
+    """JSConsumerCreateErrF for a consumer feature the stub does not implement: refused."""
+    return ApiError(500, 10012, f"server_stub does not support consumer {what}")
+
+
+def stream_unsupported(what: str) -> ApiError:
+    """JSStreamInvalidConfigF for a stream feature the stub does not implement: refused."""
+    return invalid_config(f"server_stub does not support stream {what}")
+
+
+def sealed() -> ApiError:
+    """JSStreamSealedErr."""
+    return ApiError(400, 10109, "invalid operation on sealed stream")
+
+
+def rollup_failed(description: str) -> ApiError:
+    """JSStreamRollupFailedF."""
+    return ApiError(500, 10111, description)
+
+
+def ttl_disabled() -> ApiError:
+    """JSMessageTTLDisabledErr."""
+    return ApiError(400, 10166, "per-message TTL is disabled")
+
+
+def ttl_invalid() -> ApiError:
+    """JSMessageTTLInvalidErr."""
+    return ApiError(400, 10165, "invalid per-message TTL")
+
+
+def max_per_subject_exceeded() -> ApiError:
+    """JSStreamStoreFailedF for discard_new_per_subject."""
+    return ApiError(503, 10077, "maximum messages per subject exceeded")
 
 
 def stream_offline(reason: str) -> ApiError:

@@ -32,6 +32,7 @@ class ServerBus:
         self.subscribe = server.subscribe
         self.unsubscribe = server.unsubscribe
         self.publish = server.publish
+        self._turns: dict[tuple[str, str, str], int] = {}
 
     def has_interest(self, account: str, subject: str) -> bool:
         """True when a client subscription in `account` matches `subject`."""
@@ -49,12 +50,19 @@ class ServerBus:
     ) -> None:
         """Deliver to the subscriptions of `to`, with `subject` on the wire."""
         block = build_headers(headers) if headers else None
-        result = self._server.router.account(account).sublist.match(to)
-        for sub in result.plain:
-            sub.owner.deliver(sub, subject, reply or "", block, payload)
-        for members in result.queues.values():
-            for sub in members:
+        router = self._server.router
+        result = router.account(account).sublist.match(to)
+        plain = type(result)(plain=result.plain, queues={})
+        router._fan_out(plain, subject, reply or "", block, payload, None)
+        for queue, members in result.queues.items():
+            # round robin over the group (nats-server picks at random): an even spread
+            key = (account, to, queue)
+            turn = self._turns.get(key, 0)
+            self._turns[key] = turn + 1
+            start = turn % len(members)
+            for sub in members[start:] + members[:start]:  # the next one if a member refuses
                 if sub.owner.deliver(sub, subject, reply or "", block, payload):
+                    router._count_delivery(sub)
                     break
 
 
@@ -69,6 +77,11 @@ def account_limits_for(server: Any) -> Any:
             return limits_from_claims(claims.limits.to_json_dict())
         if operator_mode:
             return None
+        specs = getattr(server.options, "accounts", [])
+        if specs:  # config accounts: JetStream only where the account's block enables it
+            spec = next((s for s in specs if s.name == name), None)
+            enabled: JsLimits | None = getattr(spec, "jetstream", None)
+            return enabled
         system = getattr(server.options, "system_account", "")
         return None if name == system else JsLimits()
 

@@ -107,6 +107,13 @@ class MemStore:
         self._persist_floor(floor)
         return self._apply_floor(floor)
 
+    def start_at(self, seq: int) -> None:
+        """Make an empty store's next sequence `seq` (a stream's first_seq)."""
+        if self._msgs or seq <= self.last_seq + 1:
+            return
+        self._persist_floor(seq)
+        self._apply_floor(seq)
+
     def sync(self) -> None:
         """Make everything appended so far durable (nothing to do in memory)."""
 

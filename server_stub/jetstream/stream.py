@@ -4,166 +4,70 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict, deque
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
-from nscpy.jwt.subject import is_valid_subject, subject_matches
+from nscpy.jwt.subject import subject_matches
 from server_stub.jetstream import errors
 from server_stub.jetstream.memstore import MemStore, StoredMsg
-from server_stub.jetstream.wire import decode_headers, encode_headers, go_time
+from server_stub.jetstream.streamconfig import (
+    API_LEVEL,
+    DEFAULT_DUPLICATE_WINDOW,
+    SERVER_VERSION,
+    StreamConfig,
+)
+from server_stub.jetstream.wire import (
+    decode_headers,
+    encode_headers,
+    go_duration,
+    go_time,
+    parse_duration,
+)
+
+__all__ = [
+    "API_LEVEL",
+    "DEFAULT_DUPLICATE_WINDOW",
+    "SERVER_VERSION",
+    "PublishResult",
+    "Republished",
+    "Stream",
+    "StreamConfig",
+]
 
 log = logging.getLogger("server_stub.jetstream")
-SERVER_VERSION = "2.15.1"
-API_LEVEL = 5
-DEFAULT_DUPLICATE_WINDOW = 120_000_000_000
-_BAD_NAME_CHARS = set(".*> \t\r\n/\\")
-# Features a client may ask for that the stub does not implement: refused, never ignored.
-_UNSUPPORTED = ("mirror", "sources", "subject_transform", "republish", "placement")
 
 
 @dataclass(frozen=True, slots=True)
-class StreamConfig:
-    """The subset of nats-server's StreamConfig the stub implements, with its defaults."""
+class Republished:
+    """A message republish sends after a store: to `subject`, with nats-server's headers."""
 
-    name: str
-    subjects: tuple[str, ...]
-    max_consumers: int = -1
-    max_msgs: int = -1
-    max_msgs_per_subject: int = -1
-    max_bytes: int = -1
-    max_age: int = 0  # nanoseconds
-    max_msg_size: int = -1
-    discard: str = "old"
-    storage: str = "file"
-    duplicate_window: int = DEFAULT_DUPLICATE_WINDOW
-    description: str = ""
-    deny_delete: bool = False
-    deny_purge: bool = False
-    allow_direct: bool = False
-    metadata: dict[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def from_request(cls, body: dict[str, Any]) -> StreamConfig:
-        """Validate a STREAM.CREATE/UPDATE body; raises ApiError like nats-server would."""
-        name = body.get("name")
-        if not isinstance(name, str) or not name:
-            raise errors.ApiError(400, 10073, "stream name is required")
-        if _BAD_NAME_CHARS & set(name):
-            raise errors.invalid_config("stream name can not contain whitespace, '.', '*', '>'")
-        for key in _UNSUPPORTED:
-            if body.get(key):
-                raise errors.invalid_config(f"server_stub does not support stream {key}")
-        retention = body.get("retention", "limits")
-        if retention != "limits":
-            raise errors.invalid_config(
-                f"server_stub supports limits retention only, got {retention}"
-            )
-        if body.get("num_replicas", 1) not in (0, 1):
-            raise errors.invalid_config("replicas > 1 not supported in non-clustered mode")
-        subjects = body.get("subjects") or [name]
-        if not isinstance(subjects, list) or not all(isinstance(s, str) for s in subjects):
-            raise errors.invalid_config("stream subjects must be a list of strings")
-        for subject in subjects:
-            if not is_valid_subject(subject):
-                raise errors.invalid_config("invalid subject")
-        discard = body.get("discard", "old") or "old"
-        storage = body.get("storage", "file") or "file"
-        if discard not in ("old", "new"):
-            raise errors.invalid_config(f"discard policy must be old or new, got {discard}")
-        if storage not in ("file", "memory"):
-            raise errors.invalid_config(f"storage must be file or memory, got {storage}")
-        max_age = _int(body, "max_age", 0)
-        window = _int(body, "duplicate_window", 0)
-        if window <= 0:
-            window = DEFAULT_DUPLICATE_WINDOW
-            if 0 < max_age < window:
-                window = max_age
-        elif max_age and window > max_age:
-            raise errors.invalid_config("duplicates window can not be larger then max age")
-        metadata = body.get("metadata") or {}
-        return cls(
-            name=name,
-            subjects=tuple(subjects),
-            max_consumers=_limit(body, "max_consumers"),
-            max_msgs=_limit(body, "max_msgs"),
-            max_msgs_per_subject=_limit(body, "max_msgs_per_subject"),
-            max_bytes=_limit(body, "max_bytes"),
-            max_age=max_age,
-            max_msg_size=_limit(body, "max_msg_size"),
-            discard=discard,
-            storage=storage,
-            duplicate_window=window,
-            description=str(body.get("description") or ""),
-            deny_delete=bool(body.get("deny_delete", False)),
-            deny_purge=bool(body.get("deny_purge", False)),
-            allow_direct=bool(body.get("allow_direct", False)),
-            metadata={
-                str(k): str(v) for k, v in metadata.items() if not str(k).startswith("_nats")
-            },
-        )
-
-    def to_json(self, *, full_metadata: bool = True) -> dict[str, Any]:
-        """The `config` object, field by field in nats-server's order."""
-        out: dict[str, Any] = {"name": self.name}
-        if self.description:
-            out["description"] = self.description
-        out.update(
-            subjects=list(self.subjects),
-            retention="limits",
-            max_consumers=self.max_consumers,
-            max_msgs=self.max_msgs,
-            max_bytes=self.max_bytes,
-            max_age=self.max_age,
-            max_msgs_per_subject=self.max_msgs_per_subject,
-            max_msg_size=self.max_msg_size,
-            discard=self.discard,
-            storage=self.storage,
-            num_replicas=1,
-            duplicate_window=self.duplicate_window,
-            compression="none",
-            allow_direct=self.allow_direct,
-            mirror_direct=False,
-            sealed=False,
-            deny_delete=self.deny_delete,
-            deny_purge=self.deny_purge,
-            allow_rollup_hdrs=False,
-            consumer_limits={},
-            allow_msg_ttl=False,
-        )
-        meta = dict(self.metadata)
-        if full_metadata:
-            meta.update({"_nats.level": str(API_LEVEL), "_nats.req.level": "0"})
-            meta["_nats.ver"] = SERVER_VERSION
-        else:
-            meta["_nats.req.level"] = "0"
-        out["metadata"] = meta
-        return out
-
-    def same_as(self, other: StreamConfig) -> bool:
-        """Equal for CREATE's idempotency check (metadata aside)."""
-        return replace(self, metadata={}) == replace(other, metadata={})
-
-
-def _int(body: dict[str, Any], key: str, default: int) -> int:
-    value = body.get(key, default)
-    if value is None:
-        return default
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise errors.invalid_config(f"stream {key} must be an integer, got {value!r}")
-    return value
-
-
-def _limit(body: dict[str, Any], key: str) -> int:
-    value = _int(body, key, -1)
-    return -1 if value == 0 else value  # nats-server reports an unset limit as -1
+    subject: str
+    headers: dict[str, str]
+    data: bytes
 
 
 @dataclass(slots=True)
 class PublishResult:
-    """What a publish produced: the ack (or error) body and the stored message, if any."""
+    """What a publish produced: the ack (or error) body, the stored message, republishes."""
 
     ack: dict[str, Any]
     stored: StoredMsg | None = None
+    republish: list[Republished] = field(default_factory=list)
+
+
+def parse_ttl(text: str) -> int:
+    """A Nats-TTL value in nanoseconds: a Go duration or whole seconds, at least 1 s;
+    "never" is -1 (kept past max_age)."""
+    text = text.strip()
+    if text == "never":
+        return -1
+    try:
+        ns = int(text) * 1_000_000_000 if text.isdigit() else parse_duration(text)
+    except ValueError:
+        raise errors.ttl_invalid() from None
+    if ns < 1_000_000_000:
+        raise errors.ttl_invalid()
+    return ns
 
 
 class Stream:
@@ -175,6 +79,7 @@ class Stream:
         self.created = created
         self._dedupe: OrderedDict[str, tuple[int, int]] = OrderedDict()  # id -> (seq, ts)
         self.last_msg_id = ""
+        self._expires: dict[int, int] = {}  # seq -> expiry (ns) from Nats-TTL; -1: never
         self._rebuild_dedupe()
         # subject -> its sequences, oldest first; kept only while max_msgs_per_subject is set
         self._by_subject: dict[str, deque[int]] | None = None
@@ -196,20 +101,30 @@ class Stream:
         """Apply nats-server's publish checks, store the message and enforce the limits."""
         hdrs = headers or {}
         msg_id = hdrs.get("Nats-Msg-Id", "")
+        config = self.config
         try:
+            if config.sealed:
+                raise errors.sealed()
             if msg_id:
                 self._expire_dedupe(now)
                 seen = self._dedupe.get(msg_id)
                 if seen is not None:
                     return PublishResult({"stream": self.name, "seq": seen[0], "duplicate": True})
+            transform = config.subject_transform
+            if transform is not None and transform.matches(subject):
+                subject = transform.apply(subject)
+            self._check_disabled_features(hdrs)
             self._check_expectations(subject, hdrs)
+            ttl = self._message_ttl(hdrs)
+            rollup = self._rollup(hdrs)
             block = encode_headers(headers)
-            if 0 <= self.config.max_msg_size < len(block) + len(data):
+            if 0 <= config.max_msg_size < len(block) + len(data):
                 raise errors.message_too_big()
-            if self.config.discard == "new":
-                self._check_discard_new(self.store.msg_size(subject, block, data))
+            if config.discard == "new":
+                self._check_discard_new(subject, self.store.msg_size(subject, block, data))
         except errors.ApiError as exc:
             return PublishResult({"error": exc.to_json(), "stream": self.name, "seq": 0})
+        previous = self._last_seq_on(subject) if config.republish else 0
         try:
             stored = self.store.append(subject, block, data, now)
         except errors.StoreWriteFailed as exc:  # nothing was stored (see FileStore._append)
@@ -217,7 +132,13 @@ class Stream:
             return PublishResult({"error": exc.to_json(), "stream": self.name, "seq": 0})
         if msg_id:
             self._dedupe[msg_id] = (stored.seq, now)
+        if ttl:
+            self._expires[stored.seq] = now + ttl if ttl > 0 else -1
         self.last_msg_id = msg_id
+        try:
+            self._roll_up(rollup, stored)
+        except errors.StoreWriteFailed as exc:  # the message is stored; older ones stay
+            log.error("JetStream cannot apply a rollup: %s", exc.description)
         if (
             self._by_subject is not None
             and self._by_subject_limit == self.config.max_msgs_per_subject
@@ -229,7 +150,62 @@ class Stream:
             self.enforce_limits(now)
         except errors.StoreWriteFailed as exc:  # the message is stored; the tick retries
             log.error("JetStream cannot apply the limits: %s", exc.description)
-        return PublishResult({"stream": self.name, "seq": stored.seq}, stored)
+        result = PublishResult({"stream": self.name, "seq": stored.seq}, stored)
+        result.republish = self._republished(stored, previous)
+        return result
+
+    def _roll_up(self, rollup: str, stored: StoredMsg) -> None:
+        if rollup == "all":
+            self.store.remove_below(stored.seq)
+        elif rollup == "sub":
+            older = [m.seq for m in self.store.iter_from(0) if m.subject == stored.subject]
+            for seq in older:
+                if seq != stored.seq:
+                    self.store.remove(seq)
+
+    def _message_ttl(self, hdrs: dict[str, str]) -> int:
+        """The Nats-TTL header in nanoseconds (-1: never expires, 0: none given)."""
+        text = hdrs.get("Nats-TTL")
+        if text is None:
+            return 0
+        if not self.config.allow_msg_ttl:
+            raise errors.ttl_disabled()
+        return parse_ttl(text)
+
+    def _rollup(self, hdrs: dict[str, str]) -> str:
+        value = hdrs.get("Nats-Rollup")
+        if value is None:
+            return ""
+        if not self.config.allow_rollup_hdrs or self.config.deny_purge:
+            raise errors.rollup_failed("rollup not permitted")
+        if value not in ("sub", "all"):
+            raise errors.rollup_failed(f'rollup value invalid: "{value}"')
+        return value
+
+    def _last_seq_on(self, subject: str) -> int:
+        last = self.store.last_for_subject(subject)
+        return last.seq if last is not None else 0
+
+    def _republished(self, stored: StoredMsg, previous: int) -> list[Republished]:
+        """What republish sends for a stored message (nats-server's headers, in its order)."""
+        republish = self.config.republish
+        if republish is None or not republish.transform.matches(stored.subject):
+            return []
+        headers = dict(decode_headers(stored.hdrs) or {})
+        headers.update(
+            {
+                "Nats-Stream": self.name,
+                "Nats-Subject": stored.subject,
+                "Nats-Sequence": str(stored.seq),
+                "Nats-Time-Stamp": go_time(stored.ts),
+                "Nats-Last-Sequence": str(previous),
+            }
+        )
+        data = stored.data
+        if republish.headers_only:
+            headers["Nats-Msg-Size"] = str(len(data))
+            data = b""
+        return [Republished(republish.transform.apply(stored.subject), headers, data)]
 
     def _trim_subject(self, seqs: deque[int]) -> int:
         """Drop a subject's oldest messages beyond max_msgs_per_subject; returns how many."""
@@ -263,28 +239,73 @@ class Stream:
         if last_id is not None and last_id != self.last_msg_id:
             raise errors.wrong_last_msg_id(self.last_msg_id)
         last_seq = hdrs.get("Nats-Expected-Last-Sequence")
-        if last_seq is not None and _as_int(last_seq) != self.store.last_seq:
+        if last_seq is not None and _header_int(last_seq) != self.store.last_seq:
             raise errors.wrong_last_sequence(self.store.last_seq)
         subject_seq = hdrs.get("Nats-Expected-Last-Subject-Sequence")
         if subject_seq is not None:
-            last = self.store.last_for_subject(subject)
+            # the subject (or pattern) to check may be named apart from the publish subject
+            on = hdrs.get("Nats-Expected-Last-Subject-Sequence-Subject") or subject
+            last = self.store.last_for_subject(on)
             actual = last.seq if last else 0
-            if _as_int(subject_seq) != actual:
+            if _header_int(subject_seq) != actual:
                 raise errors.wrong_last_sequence(actual)
 
-    def _check_discard_new(self, size: int) -> None:
+    @staticmethod
+    def _check_disabled_features(hdrs: dict[str, str]) -> None:
+        """Headers of features whose stream settings the stub refuses: refused as nats-server
+        refuses them on a stream without the setting."""
+        if "Nats-Incr" in hdrs:
+            raise errors.ApiError(400, 10168, "message counters is disabled")
+        if "Nats-Batch-Id" in hdrs:
+            raise errors.ApiError(400, 10174, "atomic publish is disabled")
+        if "Nats-Schedule" in hdrs:
+            raise errors.ApiError(400, 10188, "message schedules is disabled")
+
+    def _check_discard_new(self, subject: str, size: int) -> None:
         cfg = self.config
+        if cfg.discard_new_per_subject and self._count_on(subject) >= cfg.max_msgs_per_subject:
+            raise errors.max_per_subject_exceeded()
         if cfg.max_msgs > 0 and self.store.messages >= cfg.max_msgs:
             raise errors.max_messages_exceeded()
         if cfg.max_bytes > 0 and self.store.bytes + size > cfg.max_bytes:
             raise errors.max_bytes_exceeded()
 
+    def _count_on(self, subject: str) -> int:
+        store = self.store
+        if self._by_subject is not None:
+            return sum(1 for seq in self._by_subject.get(subject, ()) if store.get(seq))
+        return sum(1 for m in store.iter_from(store.first_seq) if m.subject == subject)
+
+    def _expire_ttls(self, now: int) -> list[StoredMsg]:
+        """Remove messages whose Nats-TTL ran out; returns them."""
+        gone: list[StoredMsg] = []
+        for seq, expiry in list(self._expires.items()):
+            msg = self.store.get(seq)
+            if msg is None:
+                del self._expires[seq]
+            elif 0 < expiry <= now:
+                del self._expires[seq]
+                if self.store.remove(seq):
+                    gone.append(msg)
+        return gone
+
     def enforce_limits(self, now: int) -> int:
-        """Drop the oldest messages beyond max_msgs / max_bytes / max_age; returns how many."""
+        """Drop the oldest messages beyond max_msgs / max_bytes / max_age, and those whose
+        Nats-TTL ran out (leaving subject delete markers if configured); returns how many."""
         cfg, store = self.config, self.store
         per_subject = self._enforce_per_subject()
+        aged = self._expire_ttls(now)
         floor = store.first_seq
-        if cfg.max_age > 0:
+        if cfg.max_age > 0 and (self._expires or cfg.subject_delete_marker_ttl):
+            # one by one: a message with its own TTL is not subject to max_age, and a marker
+            # needs to know which subjects went
+            cutoff = now - cfg.max_age
+            for msg in list(store.iter_from(floor)):
+                if msg.ts > cutoff:
+                    break
+                if msg.seq not in self._expires and store.remove(msg.seq):
+                    aged.append(msg)
+        elif cfg.max_age > 0:
             cutoff = now - cfg.max_age
             for msg in store.iter_from(floor):
                 if msg.ts > cutoff:
@@ -292,12 +313,31 @@ class Stream:
                 floor = msg.seq + 1
             else:
                 floor = store.last_seq + 1
+        per_subject += len(aged)
+        if cfg.subject_delete_marker_ttl and aged:
+            self._place_markers(aged, now)
         gone = store.remove_below(floor) if floor > store.first_seq else 0
         while cfg.max_msgs > 0 and store.messages > cfg.max_msgs:
             gone += store.remove_below(store.first_seq + 1)
         while cfg.max_bytes > 0 and store.bytes > cfg.max_bytes and store.messages:
             gone += store.remove_below(store.first_seq + 1)
         return gone + per_subject
+
+    def _place_markers(self, aged: list[StoredMsg], now: int) -> None:
+        """A subject whose last message aged out gets a delete marker (nats-server's headers),
+        itself kept for subject_delete_marker_ttl; markers that expire leave none."""
+        ttl = self.config.subject_delete_marker_ttl
+        done: set[str] = set()
+        for msg in sorted(aged, key=lambda m: m.seq):
+            if msg.subject in done or b"Nats-Marker-Reason" in msg.hdrs:
+                continue
+            done.add(msg.subject)
+            if self.store.last_for_subject(msg.subject) is not None:
+                continue
+            headers = {"Nats-Marker-Reason": "MaxAge", "Nats-TTL": go_duration(ttl)}
+            headers["Nats-Rollup"] = "sub"
+            marker = self.store.append(msg.subject, encode_headers(headers), b"", now)
+            self._expires[marker.seq] = now + ttl
 
     # -- dedupe --------------------------------------------------------------------------
     def _expire_dedupe(self, now: int) -> None:
@@ -309,12 +349,19 @@ class Stream:
             del self._dedupe[key]
 
     def _rebuild_dedupe(self) -> None:
-        # nats-server rebuilds the window from stored headers after a restart; so do we
+        # nats-server rebuilds the window (and TTLs) from stored headers after a restart
         for msg in self.store.iter_from(self.store.first_seq):
             if msg.hdrs:
-                msg_id = (decode_headers(msg.hdrs) or {}).get("Nats-Msg-Id", "")
+                hdrs = decode_headers(msg.hdrs) or {}
+                msg_id = hdrs.get("Nats-Msg-Id", "")
                 if msg_id:
                     self._dedupe[msg_id] = (msg.seq, msg.ts)
+                if "Nats-TTL" in hdrs:
+                    try:
+                        ttl = parse_ttl(hdrs["Nats-TTL"])
+                    except errors.ApiError:
+                        continue
+                    self._expires[msg.seq] = msg.ts + ttl if ttl > 0 else -1
         last = self.store.get(self.store.last_seq)
         if last is not None and last.hdrs:
             self.last_msg_id = (decode_headers(last.hdrs) or {}).get("Nats-Msg-Id", "")
@@ -322,19 +369,23 @@ class Stream:
     # -- admin ---------------------------------------------------------------------------
     def purge(self, body: dict[str, Any]) -> int:
         """STREAM.PURGE with optional `filter`, `seq` (exclusive upper bound) and `keep`."""
+        if self.config.sealed:
+            raise errors.sealed()
         if self.config.deny_purge:
             raise errors.ApiError(400, 10023, "stream purge is not permitted")
         store = self.store
         filt = body.get("filter") or ""
         upto = _as_int(body.get("seq", 0) or 0)
         keep = _as_int(body.get("keep", 0) or 0)
+        if upto and keep:
+            raise errors.bad_request()  # nats-server takes one or the other
         if not filt:
-            floor = store.last_seq + 1
-            if upto:
-                floor = min(floor, upto)
+            floor = upto or store.last_seq + 1
             if keep:
                 floor = min(floor, max(store.first_seq, store.last_seq + 1 - keep))
-            return store.remove_below(floor)
+            gone = store.remove_below(floor)
+            store.start_at(floor)  # a seq past the end moves the stream's sequence on
+            return gone
         doomed = [
             m.seq for m in store.iter_from(store.first_seq) if subject_matches(filt, m.subject)
         ]
@@ -346,10 +397,19 @@ class Stream:
 
     def delete_msg(self, seq: int) -> None:
         """STREAM.MSG.DELETE."""
+        if self.config.sealed:
+            raise errors.sealed()
         if self.config.deny_delete:
             raise errors.ApiError(400, 10050, "message delete not permitted")
-        if not self.store.remove(seq):
-            raise errors.msg_delete_failed("no message found")
+        store = self.store
+        if store.remove(seq):
+            return
+        if self.config.storage == "file":  # nats-server's filestore words the edges its way
+            if seq > store.last_seq:
+                raise errors.ApiError(500, 10057, "stream store EOF")
+            if seq < store.first_seq:
+                raise errors.ApiError(500, 10057, "no message found")
+        raise errors.sequence_not_found(seq)
 
     def get_msg(self, body: dict[str, Any]) -> StoredMsg:
         """STREAM.MSG.GET by `seq`, `last_by_subj`, or `seq` + `next_by_subj`."""
@@ -367,6 +427,27 @@ class Stream:
         if msg is None:
             raise errors.no_message_found()
         return msg
+
+    def last_per_subject(self, filters: tuple[str, ...]) -> list[int]:
+        """The newest sequence of each subject matching `filters`, in stream order."""
+        last: dict[str, int] = {}
+        for msg in self.store.iter_from(self.store.first_seq):
+            if not filters or any(subject_matches(f, msg.subject) for f in filters):
+                last[msg.subject] = msg.seq
+        return sorted(last.values())
+
+    def subject_counts(self, pattern: str) -> dict[str, int]:
+        """Messages per subject for subjects matching `pattern` (stream info subjects_filter)."""
+        counts: dict[str, int] = {}
+        for msg in self.store.iter_from(self.store.first_seq):
+            if subject_matches(pattern, msg.subject):
+                counts[msg.subject] = counts.get(msg.subject, 0) + 1
+        return counts
+
+    def deleted(self) -> list[int]:
+        """Interior sequences no longer held (stream info deleted_details)."""
+        store = self.store
+        return [s for s in range(store.first_seq, store.last_seq + 1) if store.get(s) is None]
 
     def state_json(self, consumer_count: int) -> dict[str, Any]:
         """The `state` object of stream info."""
@@ -387,6 +468,14 @@ class Stream:
                 out["num_deleted"] = deleted
         out["consumer_count"] = consumer_count
         return out
+
+
+def _header_int(value: str) -> int:
+    """A sequence header as nats-server reads it: not a number counts as 0."""
+    try:
+        return int(value.strip())
+    except ValueError:
+        return 0
 
 
 def _as_int(value: object) -> int:

@@ -14,8 +14,10 @@ from nscpy.commands.cli import main
 REPO = Path(__file__).resolve().parents[2]
 
 
-def run(*argv: str) -> tuple[int, str, str]:
-    """Run `nscpy argv...` through main() (the console script); returns (code, stdout, stderr)."""
+def run(*argv: str, check_json: bool = True) -> tuple[int, str, str]:
+    """Run `nscpy argv...` through main() (the console script); returns (code, stdout, stderr).
+
+    A successful --json run is checked against its schema in nscpy/schemas (check_json)."""
     out, err = io.StringIO(), io.StringIO()
     code = 0
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
@@ -23,6 +25,11 @@ def run(*argv: str) -> tuple[int, str, str]:
             main(list(argv))
         except SystemExit as exc:
             code = int(exc.code or 0)
+    if code == 0 and check_json:
+        # every --json document the suite produces is checked against nscpy/schemas
+        from tests.schemas.check import check_output
+
+        check_output(argv, out.getvalue())
     return code, out.getvalue(), err.getvalue()
 
 

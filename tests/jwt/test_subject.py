@@ -18,6 +18,7 @@ from nscpy.jwt.subject import (
     renaming_to_subject,
     subject_matches,
     subject_subset,
+    subjects_collide,
     validate_renaming_subject,
     validate_subject,
 )
@@ -171,3 +172,50 @@ def test_validate_never_raises(text: str) -> None:
     assert results.is_empty() == (
         text != "" and " " not in text and text[0] != "." and text[-1] != "." and ".." not in text
     )
+
+
+_TOKENS = st.sampled_from(["a", "b", "c"])
+
+
+def _pattern_over(literal: list[str], data: st.DataObject) -> str:
+    """A pattern that matches `literal`: some tokens become '*', maybe a '>' tail."""
+    tokens = [t if not data.draw(st.booleans()) else "*" for t in literal]
+    cut = data.draw(st.integers(0, len(tokens)))
+    if cut < len(tokens):
+        tokens = tokens[:cut] + [">"]
+    return ".".join(tokens)
+
+
+@given(st.lists(_TOKENS, min_size=1, max_size=5), st.data())
+def test_subjects_collide_when_a_literal_matches_both(literal: list[str], data) -> None:
+    first, second = _pattern_over(literal, data), _pattern_over(literal, data)
+    subject = ".".join(literal)
+    assert subject_matches(first, subject) and subject_matches(second, subject)
+    assert subjects_collide(first, second) and subjects_collide(second, first)
+
+
+@given(st.lists(_TOKENS, min_size=1, max_size=4), st.lists(_TOKENS, min_size=1, max_size=4))
+def test_literal_subjects_collide_only_when_equal(a: list[str], b: list[str]) -> None:
+    assert subjects_collide(".".join(a), ".".join(b)) == (a == b)
+
+
+def _all_literals(max_len: int) -> list[str]:
+    out: list[str] = []
+    layer = [[t] for t in ("a", "b", "z")]
+    for _ in range(max_len):
+        out += [".".join(tokens) for tokens in layer]
+        layer = [tokens + [t] for tokens in layer for t in ("a", "b", "z")]
+    return out
+
+
+_LITERALS = _all_literals(5)
+_PATTERN = st.lists(st.sampled_from(["a", "b", "*"]), min_size=1, max_size=4).flatmap(
+    lambda tokens: st.sampled_from([".".join(tokens), ".".join([*tokens[:-1], ">"])])
+)
+
+
+@FAST
+@given(_PATTERN, _PATTERN)
+def test_subjects_collide_exactly_when_some_literal_matches_both(a: str, b: str) -> None:
+    witness = any(subject_matches(a, s) and subject_matches(b, s) for s in _LITERALS)
+    assert subjects_collide(a, b) == witness

@@ -2,7 +2,7 @@
 
 Random input may only produce the documented error of each parser, never another exception;
 the redaction rule hides every mangled seed; the subject rule is exactly the server's.
-Longer runs: `make fuzz` (bench/fuzz_cli.py, atheris where it installs).
+Longer runs: `make fuzz-stub` (bench/fuzz_cli.py, atheris where it installs).
 """
 
 from __future__ import annotations

@@ -75,3 +75,47 @@ def test_durations() -> None:
     assert duration(5, "x") == 5
     with pytest.raises(ConfigError, match="duration"):
         duration("soon", "ping_interval")
+
+
+def test_slow_consumer_limits(tmp_path: Path) -> None:
+    # write_deadline was accepted and ignored before issue #10; both limits now reach the server
+    defaults = build(parse("port: 1"), tmp_path)
+    assert (defaults.write_deadline, defaults.max_pending) == (10.0, 64 * 1024 * 1024)
+    opts = build(parse('write_deadline: "2.5s"\nmax_pending: 1MB'), tmp_path)
+    assert (opts.write_deadline, opts.max_pending) == (2.5, 1024 * 1024)
+    assert build(parse("write_deadline: 3"), tmp_path).write_deadline == 3.0
+    with pytest.raises(ConfigError, match="write_deadline must be a duration"):
+        build(parse("write_deadline: soon"), tmp_path)
+
+
+def test_port_range(tmp_path: Path) -> None:
+    assert build(parse("port: -1"), tmp_path).port == 0  # nats-server's "any free port"
+    with pytest.raises(ConfigError, match="port must be 0 to 65535"):
+        build(parse("port: 70000"), tmp_path)
+    with pytest.raises(ConfigError, match="port must be 0 to 65535"):
+        build(parse('listen: "127.0.0.1:99999"'), tmp_path)
+
+
+def test_a_port_in_use_is_one_line_not_a_traceback(capsys: pytest.CaptureFixture[str]) -> None:
+    import socket
+
+    from server_stub.__main__ import main
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert main(["-p", str(port)]) == 1
+    err = capsys.readouterr().err
+    assert err == f"server_stub: cannot listen on 127.0.0.1:{port}: Address already in use\n"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["0", "a", "a:", "a: '", 'a: "x', "{" * 3000, "a: " + "[" * 3000, "a { b: [1, {c: ", "include"],
+)
+def test_broken_config_text_is_a_config_error(text: str, tmp_path: Path) -> None:
+    # found by tests/server_stub/test_config_fuzz.py: "0" and "a:" raised IndexError, deep
+    # nesting RecursionError (a traceback where the operator needs one line)
+    with pytest.raises(ConfigError):
+        build(parse(text), tmp_path)

@@ -19,7 +19,7 @@ from server_stub.auth import ConfigAuth
 from server_stub.config import KNOWN_KEYS, build, load
 from server_stub.confparse import parse
 from server_stub.errors import ConfigError
-from server_stub.options import AccountSpec, ServerOptions
+from server_stub.options import ServerOptions
 
 Check = Callable[[ServerOptions], Any]
 USERS = "authorization { users = [ {user: a, password: p} ] }\n"
@@ -228,9 +228,6 @@ CASES: dict[tuple[str, str], tuple[str, Check | str]] = {
     ),
 }
 
-# Per-account JetStream limits are the JetStream work's (issue 15's other half, wip/stub-js):
-# until it is merged the key is accepted and ignored, which this test must show as a failure.
-_PENDING = {("account", "jetstream"): not hasattr(AccountSpec, "jetstream")}
 
 
 def _operator_text(tmp_path: Path, key: str) -> str:
@@ -330,8 +327,6 @@ def test_resolver_and_callout_keys_honoured_or_refused(
 
 @pytest.mark.parametrize(("block", "key"), sorted(CASES), ids=lambda v: str(v))
 def test_key_is_honoured_or_refused(tmp_path: Path, block: str, key: str) -> None:
-    if _PENDING.get((block, key)):
-        pytest.xfail("per-account jetstream limits arrive with the JetStream branch")
     text, check = CASES[(block, key)]
     if text.startswith("OPERATOR"):
         text = _operator_text(tmp_path, "operators" if text == "OPERATORS" else "operator")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import socket
 from collections.abc import Iterator
 
 import nats
@@ -142,6 +143,84 @@ def test_slow_consumer_is_closed_and_others_unaffected() -> None:
             await nc.publish("small", b"still here")
             assert (await ok.next_msg(timeout=2)).data == b"still here"
             assert len(srv.clients) == 1  # the raw reader was dropped
+            # counted as nats-server's varz/statsz slow_consumers, for the server and account
+            assert srv.slow_consumers == 1
+            assert srv.router.account("$G").slow_consumers == 1
+            # and its socket is really gone: it reads what the kernel held, then EOF
+            while await asyncio.wait_for(reader.read(1 << 20), 5):
+                pass
+            writer.close()
+            await nc.close()
+        finally:
+            await srv.stop()
+
+    run(scenario())
+
+
+def test_one_clients_backlog_is_handled_in_turns() -> None:
+    # Issue #10 item 10: a read of 256 KB of SUBs was handled in one go while every other
+    # client waited. Now a connection handles a bounded number of operations per loop turn and
+    # stops reading until its backlog is done; nothing is lost or reordered.
+    async def scenario() -> None:
+        srv = await _inproc()
+        try:
+            host, port = srv.url.removeprefix("nats://").rsplit(":", 1)
+            reader, writer = await asyncio.open_connection(host, int(port))
+            await reader.readline()
+            writer.write(b'CONNECT {"verbose":false}\r\nPING\r\n')
+            await reader.readuntil(b"PONG\r\n")
+            (client,) = srv.clients.values()
+            storm = b"".join(b"SUB s.%d %d\r\n" % (i, i) for i in range(20_000))
+            client.data_received(storm + b"PUB s.19999 2\r\nok\r\nPING\r\n")
+            assert 0 < len(client.subs) < 20_000  # the rest waits for later turns
+            assert client.transport is not None and not client.transport.is_reading()
+            got = await asyncio.wait_for(reader.readuntil(b"PONG\r\n"), 10)
+            assert got == b"MSG s.19999 19999 2\r\nok\r\nPONG\r\n"
+            assert len(client.subs) == 20_000 and client.transport.is_reading()
+            # leaving with 20,000 subscriptions is done in turns too, and completely
+            sublist = srv.router.account("$G").sublist
+            client.close()
+            assert 0 < len(sublist) < 20_000
+            for _ in range(100):
+                await asyncio.sleep(0)
+            assert len(sublist) == 0
+            writer.close()
+        finally:
+            await srv.stop()
+
+    run(scenario())
+
+
+def test_a_closed_client_that_never_reads_is_let_go_after_write_deadline() -> None:
+    # close() half-closes and lingers so a client can read its -ERR; one that never reads would
+    # have kept its socket and backlog for ever (the 282 MB of issue #10 item 11)
+    async def scenario() -> None:
+        srv = await _inproc(write_deadline=0.5)
+        try:
+            host, port = srv.url.removeprefix("nats://").rsplit(":", 1)
+            sock = socket.socket()
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8192)
+            sock.setblocking(False)
+            await asyncio.get_running_loop().sock_connect(sock, (host, int(port)))
+            reader, writer = await asyncio.open_connection(sock=sock, limit=16 * 1024)
+            await reader.readline()
+            writer.write(b'CONNECT {"verbose":false}\r\nSUB big 1\r\nPING\r\n')
+            await reader.readuntil(b"PONG\r\n")
+            victim = next(c for c in srv.clients.values() if c.subs)
+            nc = await nats.connect(srv.url)
+            for _ in range(160):  # 8 MB: more than the kernel buffers, far below max_pending
+                await nc.publish("big", b"x" * 50_000)
+            await nc.flush()
+            assert victim.transport is not None and victim.transport.get_write_buffer_size()
+            held_by_kernel = victim._written - victim.transport.get_write_buffer_size()
+            victim.close()  # e.g. its JWT expired, with the backlog still queued
+            await asyncio.sleep(1.5)  # past the write deadline, still not reading
+            total = 0
+            while data := await asyncio.wait_for(reader.read(1 << 20), 5):
+                total += len(data)
+            # what the kernel held, then EOF: the rest of the backlog was let go
+            assert total <= held_by_kernel + 64 * 1024
+            assert srv.slow_consumers == 0  # closing it was not a slow-consumer verdict
             writer.close()
             await nc.close()
         finally:

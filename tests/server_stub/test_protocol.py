@@ -187,3 +187,13 @@ def test_op_shaped_garbage_only_raises_protocol_error(lines: list[bytes]) -> Non
         drain(conn)
     except ProtocolError:
         pass
+
+
+def test_connect_type_errors_never_echo_the_value() -> None:
+    seed = "SUAIBDPBAUTWCWBKIO6XHQNINK5FWJW4OHLXC3HQ2KFE4PEJUA44CNHTC4"
+    conn = ServerConnection()
+    conn.receive_data(b'CONNECT {"pass":["' + seed.encode() + b'"]}\r\n')
+    with pytest.raises(ProtocolError) as info:
+        conn.next_event()
+    assert info.value.err is None  # nats-server closes without an -ERR
+    assert seed not in str(info.value) and "'pass' must be a string" in str(info.value)

@@ -88,3 +88,51 @@ def test_removal_prunes_empty_branches() -> None:
     sl.insert("_INBOX.abc.1", 1)
     sl.remove("_INBOX.abc.1", 1)
     assert sl._root.empty()
+
+
+class _NoScanCache(dict):  # type: ignore[type-arg]
+    """A match cache that fails the test if anything walks it (a per-SUB cost of O(cache))."""
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        raise AssertionError("the match cache was scanned")
+
+    def keys(self):  # type: ignore[no-untyped-def]
+        raise AssertionError("the match cache was scanned")
+
+    def items(self):  # type: ignore[no-untyped-def]
+        raise AssertionError("the match cache was scanned")
+
+
+def test_sub_storm_does_not_scan_the_match_cache() -> None:
+    # Issue #10 item 10: after publishes to 2,000 distinct subjects, each SUB scanned the whole
+    # cache (1,024 entries of subject_matches): 100,000 SUBs kept the stub busy for 31.7 s.
+    sl: SubList[int] = SubList()
+    for i in range(2_000):
+        sl.match(f"storm.{i}")
+    cache = _NoScanCache(sl._cache)
+    sl._cache = cache
+    for i in range(5_000):
+        sl.insert(f"storm.{i % 3_000}.x", i)  # literal SUBs
+    assert sl.match("storm.1990").plain == []  # a cached entry the literal SUBs cannot touch
+    assert len(cache) == 1_024
+    sl.insert("storm.1999", -1)  # a literal SUB drops only its own subject's entry
+    assert sl.match("storm.1999").plain == [-1]
+    sl.insert("storm.*", -2)  # a wildcard SUB may change any entry: the cache is dropped
+    assert sl.match("storm.1990").plain == [-2]
+    assert sorted(sl.match("storm.1999").plain) == [-2, -1]
+    assert sl.remove("storm.*", -2)
+    assert sl.match("storm.1990").plain == []
+    assert sl.remove("storm.1999", -1)
+    assert sl.match("storm.1999").plain == []
+
+
+def test_subjects_with_empty_tokens_match_nothing() -> None:
+    # as nats-server's sublist Match; permission lists are sublists too, so `orders.>` neither
+    # allows nor denies `orders..x` (found by bench/fuzz_differential.py and the probes)
+    sl: SubList[str] = SubList()
+    sl.insert(">", "all")
+    sl.insert("a.>", "a")
+    sl.insert("a.*.b", "ab")
+    for subject in ("a..b", ".a", "a.", "", "a.b.", "."):
+        assert not sl.match(subject), subject
+    assert sorted(sl.match("a.x.b").plain) == ["a", "ab", "all"]

@@ -133,7 +133,7 @@ def test_admin_requests(make_js) -> None:
         "success": True,
     }
     again = bus.request(ACCOUNT, f"{API}STREAM.MSG.DELETE.ORDERS", {"seq": 2})
-    assert again["error"] == {"code": 500, "err_code": 10057, "description": "no message found"}
+    assert again["error"] == {"code": 400, "err_code": 10043, "description": "sequence 2 not found"}
     assert bus.request(ACCOUNT, f"{API}STREAM.INFO.ORDERS")["state"]["num_deleted"] == 1
     purged = bus.request(ACCOUNT, f"{API}STREAM.PURGE.ORDERS", {"keep": 1})
     assert (purged["success"], purged["purged"]) == (True, 2)

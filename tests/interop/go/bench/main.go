@@ -1,6 +1,10 @@
 // Command bench measures the official Go nats-io/jwt v2 + nkeys libraries on the two operations
 // bench/bench_jwt.py times: user create+sign (fresh user key each time) and decode+verify of the
 // user JWT read on stdin. It prints {"create_sign": ops/s, "decode_verify": ops/s} as JSON.
+// With -signing-seed it also times what bench/bench_issue.py calls issuance ("issue"): a fresh
+// user key, claims with permissions, expiry and issuer_account, signed by that account signing
+// key, and the creds text (FormatUserConfig; "issue_no_decode" builds the same text by hand,
+// skipping the decode+verify that FormatUserConfig does first).
 //
 // Rates are per second of CPU time (getrusage user+sys), best of -rounds, unless -wall is set:
 // on a shared machine, wall-clock rates mostly measure the neighbours.
@@ -76,6 +80,7 @@ func main() {
 	rounds := flag.Int("rounds", 5, "rounds per figure (best is kept)")
 	wall := flag.Bool("wall", false, "wall-clock time instead of CPU time")
 	seed := flag.String("seed", "", "account seed that signs the user JWTs")
+	signingSeed := flag.String("signing-seed", "", "account signing key seed for the issue figure")
 	flag.Parse()
 
 	account, err := nkeys.FromSeed([]byte(*seed))
@@ -108,6 +113,40 @@ func main() {
 	out := map[string]float64{
 		"create_sign":   bestRate(createSign, *rounds, *seconds, clock),
 		"decode_verify": bestRate(decodeVerify, *rounds, *seconds, clock),
+	}
+	if *signingSeed != "" {
+		signer, err := nkeys.FromSeed([]byte(*signingSeed))
+		must(err)
+		accountKey, err := account.PublicKey()
+		must(err)
+		mint := func(format bool) {
+			user, err := nkeys.CreateUser()
+			must(err)
+			pub, err := user.PublicKey()
+			must(err)
+			claims := jwt.NewUserClaims(pub)
+			claims.Name = "svc"
+			claims.IssuerAccount = accountKey
+			claims.Pub.Allow.Add("orders.>")
+			claims.Sub.Allow.Add("_INBOX.>")
+			claims.IssuedAt = 1700000000
+			claims.Expires = 1700003600
+			token, err := claims.Encode(signer)
+			must(err)
+			userSeed, err := user.Seed()
+			must(err)
+			if format {
+				// the library's way: FormatUserConfig decodes (and verifies) the token first
+				_, err = jwt.FormatUserConfig(token, userSeed)
+				must(err)
+				return
+			}
+			decorated, err := jwt.DecorateSeed(userSeed)
+			must(err)
+			_ = "-----BEGIN NATS USER JWT-----\n" + token + "\n------END NATS USER JWT------\n\n" + string(decorated)
+		}
+		out["issue"] = bestRate(func() { mint(true) }, *rounds, *seconds, clock)
+		out["issue_no_decode"] = bestRate(func() { mint(false) }, *rounds, *seconds, clock)
 	}
 	must(json.NewEncoder(os.Stdout).Encode(out))
 }
