@@ -229,7 +229,6 @@ CASES: dict[tuple[str, str], tuple[str, Check | str]] = {
 }
 
 
-
 def _operator_text(tmp_path: Path, key: str) -> str:
     from tests.server_stub.chain import Chain
 
