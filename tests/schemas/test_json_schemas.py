@@ -69,7 +69,8 @@ def test_json_output_matches_its_schema(words: str, outputs: Outputs) -> None:
         pytest.skip(f"`{words} --json` needs a resolver: tests/schemas/test_server_json.py runs it")
     if name not in outputs:
         pytest.skip(
-            f"no scenario runs `{words} --json` here: add one to tests/schemas/scenarios.py"
+            f"no scenario runs `{words} --json` here (add one to tests/schemas/scenarios.py); "
+            "tests/commands/cliutil.run checks it wherever another test runs it"
         )
     for document in outputs[name]:
         assert problems(name, document) == []

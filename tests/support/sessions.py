@@ -22,6 +22,12 @@ size_delta = st.sampled_from([0, 0, 0, 0, 1, -1, 5])
 payload = st.binary(max_size=16)
 
 
+# Never a form feed: nscpy.jwt.subject.is_valid_subject refuses one inside a subject token (as
+# Go's IsValidSubject once did) and the stub checks subjects with it; nats-server 2.15.1 takes
+# `a\fb` in SUB and PUB. A known difference, reported rather than papered over here.
+_FORM_FEED = b"\x0c"
+
+
 @st.composite
 def pub(draw: st.DrawFn) -> bytes:
     body = draw(payload)
@@ -63,16 +69,16 @@ def mutated(draw: st.DrawFn, line: bytes) -> bytes:
     if how == "double":
         return line[: i + 1] + line[i:]
     if how == "replace":
-        # not \v or \f: nscpy's subject check refuses them in a subject, nats-server 2.15
-        # takes them (a known difference, listed in the probe suite's report)
-        byte = draw(st.integers(0, 255).filter(lambda b: b not in (0x0B, 0x0C)))
+        byte = draw(st.integers(0, 255).filter(lambda b: b != _FORM_FEED[0]))
         return line[:i] + bytes([byte]) + line[i + 1 :]
     return line.lower() if line[:1].isupper() else line.upper()
 
 
 op = st.one_of(
     pub(), hpub(), sub(), sub(), unsub(), st.just(b"PING\r\n"), st.just(b"PONG\r\n")
-).flatmap(lambda line: mutated(line)) | st.binary(min_size=1, max_size=12)
+).flatmap(lambda line: mutated(line)) | st.binary(min_size=1, max_size=12).filter(
+    lambda raw: _FORM_FEED not in raw
+)
 CONNECT = b'CONNECT {"verbose":true,"pedantic":true,"headers":true}\r\n'
 session = st.lists(op, min_size=1, max_size=8).map(lambda ops: [CONNECT, *ops])
 
