@@ -197,10 +197,11 @@ class Router:
         return count
 
     def _count_delivery(self, sub: Subscription) -> None:
-        if sub.max_msgs is not None:
-            sub.delivered += 1
-            if sub.delivered >= sub.max_msgs:
-                self.unsubscribe(sub)
+        # counted always, as nats-server's sub.nm: /subsz shows it, and an UNSUB with a
+        # maximum counts the messages already delivered
+        sub.delivered += 1
+        if sub.max_msgs is not None and sub.delivered >= sub.max_msgs:
+            self.unsubscribe(sub)
 
 
 def _map_subject(subject: str, src: str, dst: str) -> str:
