@@ -1,4 +1,9 @@
-"""`python -m server_stub -c FILE [-p PORT] [-a HOST]`: prints the bound URL on the first line."""
+"""`python -m server_stub -c FILE [-p PORT] [-a HOST] [-m HTTP_PORT]`: prints the bound URL on
+the first line. -m serves the monitoring endpoints (/varz, /connz, ...) on that port.
+
+SIGTERM and SIGINT stop the server; SIGUSR2 enters lame-duck mode (as nats-server: stop
+accepting, tell the clients, close them over lame_duck_duration, then exit 0).
+"""
 
 from __future__ import annotations
 
@@ -21,6 +26,7 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("-c", "--config", type=Path, help="nats-server style config file")
     parser.add_argument("-p", "--port", type=int, help="port (0 picks a free one)")
     parser.add_argument("-a", "--addr", help="host to bind (default 127.0.0.1)")
+    parser.add_argument("-m", "--http_port", type=int, help="monitoring port (-1 picks a free one)")
     parser.add_argument("-D", "--debug", action="store_true", help="log protocol errors")
     parser.add_argument(
         "--uvloop", action="store_true", help="run on uvloop (pip install 'nscpy[fast]')"
@@ -41,10 +47,20 @@ async def _run(options: ServerOptions) -> None:
         reason = os.strerror(errno) if errno else str(exc)
         raise ConfigError(f"cannot listen on {options.host}:{options.port}: {reason}") from None
     print(server.url, flush=True)
+    if options.pid_file is not None:
+        options.pid_file.write_text(str(os.getpid()))
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    lame_duck: list[asyncio.Task[None]] = []
+
+    def enter_lame_duck() -> None:
+        if not lame_duck:
+            lame_duck.append(loop.create_task(server.lame_duck()))
+            lame_duck[0].add_done_callback(lambda _: stop.set())
+
+    loop.add_signal_handler(signal.SIGUSR2, enter_lame_duck)
     await stop.wait()
     await server.stop()
 
@@ -55,6 +71,19 @@ def _uvloop() -> Any:
         return importlib.import_module("uvloop")
     except ImportError:
         raise NscError("--uvloop needs uvloop: pip install 'nscpy[fast]'") from None
+
+
+def _logging(options: ServerOptions, debug: bool) -> None:
+    handler: logging.Handler
+    if options.log_file is not None:
+        handler = logging.FileHandler(options.log_file)
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+    stamp = "%(asctime)s " if options.logtime else ""
+    handler.setFormatter(logging.Formatter(f"[server_stub] {stamp}%(levelname)s %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO if debug or options.debug else logging.WARNING)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -76,12 +105,18 @@ def main(argv: list[str] | None = None) -> int:
             options.port = args.port
         if args.addr is not None:
             options.host = args.addr
+        if args.http_port is not None:
+            options.http_port = args.http_port
+        _logging(options, args.debug)
         if args.uvloop:
             _uvloop().run(_run(options))
         else:
             asyncio.run(_run(options))
     except NscError as exc:
         print(f"server_stub: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # pid_file or log_file not writable
+        print(f"server_stub: {exc.filename or ''}: {exc.strerror}", file=sys.stderr)
         return 1
     return 0
 

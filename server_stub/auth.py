@@ -84,11 +84,15 @@ class ConfigAuth:
 
     auth_required = True
 
-    def __init__(self, users: list[User], token: str | None = None) -> None:
+    def __init__(
+        self, users: list[User], token: str | None = None, no_auth_user: str | None = None
+    ) -> None:
         self.by_name = {u.name: u for u in users if u.password is not None}
         self.by_nkey = {u.nkey: u for u in users if u.nkey is not None}
         self.token = token
         self.needs_nonce = bool(self.by_nkey)
+        # the user a client without credentials becomes (config.py checks that it exists)
+        self.no_auth_user = no_auth_user
 
     def authenticate(self, options: dict[str, Any], info: ConnectionInfo) -> Identity:
         """Check nkey signature, user/password or token, in nats-server's order."""
@@ -99,6 +103,11 @@ class ConfigAuth:
                 raise AuthError(f"unknown nkey {nkey}")
             verify_nonce(nkey, options.get("sig"), info.nonce)
             return Identity(user.account, nkey, user.permissions, public_key=nkey)
+        if self.no_auth_user is not None and not any(
+            options.get(key) for key in ("user", "pass", "auth_token")
+        ):
+            user = self.by_name[self.no_auth_user]
+            return Identity(user.account, user.name, user.permissions)
         name = options.get("user")
         if self.by_name and isinstance(name, str) and name:
             user = self.by_name.get(name)

@@ -12,23 +12,40 @@ from typing import Any
 from server_stub.auth import GLOBAL_ACCOUNT, ConfigAuth, User
 from server_stub.confparse import ConfMap, duration, parse_file
 from server_stub.errors import ConfigError
-from server_stub.options import AccountSpec, ServerOptions, TLSOptions
+from server_stub.options import AccountSpec, ServerOptions, TLSOptions, WebSocketOptions
 from server_stub.policy import Permissions, ResponsePermission
 
-_LOGGING = {"debug", "trace", "logtime", "log_file", "pid_file", "syslog", "trace_verbose"}
+_LOGGING = {"debug", "trace", "trace_verbose", "logtime", "log_file", "pid_file"}
 _TOP = {
     "listen", "port", "host", "net", "server_name", "max_payload", "max_connections",
     "max_conn", "max_control_line", "max_pending", "ping_interval", "ping_max",
     "write_deadline", "authorization", "accounts", "system_account", "tls", "jetstream",
     "operator", "operators", "resolver", "resolver_preload", "no_auth_user",
+    "lame_duck_duration", "lame_duck_grace_period", "http", "http_port", "monitor_port",
+    "http_base_path", "https", "https_port", "websocket",
 } | _LOGGING  # fmt: skip
 _TLS = {"cert_file", "key_file", "ca_file", "verify", "timeout", "handshake_first"}
 _AUTHZ = {
-    "token", "user", "password", "users", "timeout", "permissions", "default_permissions",
-    "auth_callout",
+    "token", "user", "username", "password", "pass", "users", "timeout", "permissions",
+    "default_permissions", "auth_callout",
 }  # fmt: skip
-_USER = {"user", "password", "nkey", "permissions", "account"}
+_USER = {"user", "username", "password", "pass", "nkey", "permissions"}
 _PERMS = {"publish", "subscribe", "allow_responses", "pub", "sub"}
+_ACCOUNT = {"users", "exports", "imports", "jetstream"}
+_WEBSOCKET = {
+    "listen", "port", "host", "net", "no_tls", "tls", "handshake_timeout", "compression",
+    "compress", "same_origin", "allowed_origins", "advertise",
+}  # fmt: skip
+# Every block's keys: tests/server_stub/test_config_keys.py walks them, each honoured or refused
+KNOWN_KEYS: dict[str, set[str]] = {
+    "server": _TOP,
+    "tls": _TLS,
+    "authorization": _AUTHZ,
+    "user": _USER,
+    "permissions": _PERMS,
+    "account": _ACCOUNT,
+    "websocket": _WEBSOCKET,
+}
 
 
 def _check_keys(block: Any, known: set[str], what: str) -> ConfMap:
@@ -86,6 +103,18 @@ def permissions(block: Any) -> Permissions:
     return Permissions(pub_allow, pub_deny, sub_allow, sub_deny, response)
 
 
+def _either(block: ConfMap, names: tuple[str, str]) -> Any:
+    """The value of a key nats-server accepts under two names (user/username, password/pass)."""
+    present = [name for name in names if name in block]
+    if len(present) > 1:
+        raise ConfigError(f"{block.where(present[1])}: give {names[0]!r} or {names[1]!r}, not both")
+    return block[present[0]] if present else None
+
+
+_USER_KEYS = ("user", "username")
+_PASSWORD_KEYS = ("password", "pass")
+
+
 def _users(entries: Any, account: str, default: Permissions | None) -> list[User]:
     if not isinstance(entries, list):
         raise ConfigError(f"users must be a list [...], got {entries!r}")
@@ -97,16 +126,22 @@ def _users(entries: Any, account: str, default: Permissions | None) -> list[User
             out.append(
                 User(account, str(entry["nkey"]), nkey=str(entry["nkey"]), permissions=perms)
             )
-        elif "user" in entry:
-            password = str(entry.get("password", ""))
-            if password.startswith("$2"):
-                raise ConfigError(
-                    f"{entry.where('password')}: bcrypt passwords are not supported by server_stub"
-                )
-            out.append(User(account, str(entry["user"]), password=password, permissions=perms))
+        elif _either(entry, _USER_KEYS) is not None:
+            password = _password(entry)
+            name = str(_either(entry, _USER_KEYS))
+            out.append(User(account, name, password=password, permissions=perms))
         else:
             raise ConfigError(f"{entry.source}: a user needs 'user' and 'password', or 'nkey'")
     return out
+
+
+def _password(block: ConfMap) -> str:
+    password = _either(block, _PASSWORD_KEYS)
+    text = "" if password is None else str(password)
+    if text.startswith("$2"):
+        key = "password" if "password" in block else "pass"
+        raise ConfigError(f"{block.where(key)}: bcrypt passwords are not supported by server_stub")
+    return text
 
 
 def _listen(conf: ConfMap, options: ServerOptions) -> None:
@@ -145,12 +180,17 @@ def build(conf: ConfMap, config_dir: Path) -> ServerOptions:
     ):
         if key in conf:
             setattr(options, attr, _int(conf[key], key))
+    _logging(conf, options)
+    _lame_duck(conf, options)
+    _monitoring(conf, options)
+    if "websocket" in conf:
+        options.websocket = _websocket(conf["websocket"])
     if "ping_interval" in conf:
         options.ping_interval = duration(conf["ping_interval"], "ping_interval")
     if "write_deadline" in conf:
         options.write_deadline = duration(conf["write_deadline"], "write_deadline")
     if "tls" in conf:
-        options.tls = _tls(conf["tls"], config_dir)
+        options.tls = _tls(conf["tls"])
         # nats-server's default auth timeout with TLS is the TLS timeout plus one second
         # (getDefaultAuthTimeout); an authorization { timeout } set below still wins
         options.auth_timeout = options.tls.timeout + 1.0
@@ -164,6 +204,10 @@ def build(conf: ConfMap, config_dir: Path) -> ServerOptions:
             raise ConfigError(
                 f"{conf.where(key)}: operator mode takes users from JWTs;"
                 " remove authorization/accounts"
+            )
+        if "no_auth_user" in conf:  # nats-server: "not compatible with Trusted Operator"
+            raise ConfigError(
+                f"{conf.where('no_auth_user')}: no_auth_user is not compatible with operator mode"
             )
         options.operator = build_operator(conf, config_dir)
         options.authorization = options.operator
@@ -181,7 +225,7 @@ def _config_auth(conf: ConfMap, options: ServerOptions) -> None:
         if not isinstance(accounts, ConfMap):
             raise ConfigError(f"{conf.where('accounts')}: accounts must be a map")
         for name, block in accounts.items():
-            block = _check_keys(block, {"users", "exports", "imports", "jetstream"}, "account")
+            block = _check_keys(block, _ACCOUNT, "account")
             spec = AccountSpec(name, block.get("exports", []), block.get("imports", []))
             if "jetstream" in block:
                 spec.jetstream = _account_jetstream(block, name)
@@ -197,22 +241,21 @@ def _config_auth(conf: ConfMap, options: ServerOptions) -> None:
                 default = permissions(authz[key])
         if "token" in authz:
             token = str(authz["token"])
-        if "user" in authz:
-            users.append(
-                User(
-                    GLOBAL_ACCOUNT,
-                    str(authz["user"]),
-                    str(authz.get("password", "")),
-                    None,
-                    default,
-                )
-            )
+        if _either(authz, _USER_KEYS) is not None:
+            name = str(_either(authz, _USER_KEYS))
+            users.append(User(GLOBAL_ACCOUNT, name, _password(authz), None, default))
         users += _users(authz.get("users", []), GLOBAL_ACCOUNT, default)
         if "timeout" in authz:
             options.auth_timeout = duration(authz["timeout"], "authorization timeout")
+    no_auth_user = _no_auth_user(conf, users)
     if users or token is not None:
-        options.authorization = ConfigAuth(users, token)
+        options.authorization = ConfigAuth(users, token, no_auth_user)
     if "authorization" in conf and "auth_callout" in conf["authorization"]:
+        if no_auth_user is not None:
+            raise ConfigError(
+                f"{conf.where('no_auth_user')}: no_auth_user with auth_callout is not supported"
+                " by server_stub"
+            )
         from server_stub.callout import ConfigCalloutAuth, parse_auth_callout
 
         callout = parse_auth_callout(conf["authorization"]["auth_callout"])
@@ -249,15 +292,16 @@ def _account_jetstream(block: ConfMap, name: str) -> Any:
         raise ConfigError(f"{block.where('jetstream')}: {exc}") from None
 
 
-def _tls(block: Any, config_dir: Path) -> TLSOptions:
+def _tls(block: Any) -> TLSOptions:
     block = _check_keys(block, _TLS, "tls")
     for key in ("cert_file", "key_file"):
         if key not in block:
             raise ConfigError(f"{block.source}: tls needs {key}")
 
     def path(key: str) -> Path:
-        p = Path(str(block[key]))
-        return p if p.is_absolute() else config_dir / p
+        # nats-server opens these as given: a relative path is relative to its working
+        # directory, not to the config file. Resolved now, so a later chdir cannot move it.
+        return Path(str(block[key])).absolute()
 
     return TLSOptions(
         cert_file=path("cert_file"),
@@ -272,3 +316,121 @@ def _tls(block: Any, config_dir: Path) -> TLSOptions:
 def load(path: Path) -> ServerOptions:
     """Parse and build a config file."""
     return build(parse_file(path), path.resolve().parent)
+
+
+def _logging(conf: ConfMap, options: ServerOptions) -> None:
+    """debug/trace raise the log level (the stub logs no per-message trace), logtime stamps
+    lines, log_file and pid_file are written as nats-server writes them."""
+    for key in ("debug", "trace", "trace_verbose"):
+        if key in conf and _bool(conf, key):
+            options.debug = True
+    if "logtime" in conf:
+        options.logtime = _bool(conf, "logtime")
+    for key in ("log_file", "pid_file"):
+        if key in conf:
+            setattr(options, key, Path(str(conf[key])).absolute())
+
+
+def _lame_duck(conf: ConfMap, options: ServerOptions) -> None:
+    """lame_duck_duration (30s at least) and lame_duck_grace_period, checked as nats-server."""
+    if "lame_duck_duration" in conf:
+        value = duration(conf["lame_duck_duration"], "lame_duck_duration")
+        if value < 30:
+            raise ConfigError(
+                f"{conf.where('lame_duck_duration')}: invalid lame_duck_duration of"
+                f" {conf['lame_duck_duration']}, minimum is 30 seconds"
+            )
+        options.lame_duck_duration = value
+    if "lame_duck_grace_period" in conf:
+        value = duration(conf["lame_duck_grace_period"], "lame_duck_grace_period")
+        if value < 0:
+            raise ConfigError(
+                f"{conf.where('lame_duck_grace_period')}: invalid lame_duck_grace_period,"
+                " needs to be positive"
+            )
+        options.lame_duck_grace_period = value
+
+
+def _monitoring(conf: ConfMap, options: ServerOptions) -> None:
+    """http / http_port / monitor_port and http_base_path; https is refused."""
+    for key in ("https", "https_port"):
+        if key in conf:
+            raise ConfigError(
+                f"{conf.where(key)}: {key}: monitoring over TLS is not supported by server_stub"
+            )
+    for key in ("http_port", "monitor_port"):
+        if key in conf:
+            options.http_port = _int(conf[key], key)
+    if "http" in conf:
+        value = conf["http"]
+        if isinstance(value, int) and not isinstance(value, bool):
+            options.http_port = value
+        else:
+            host, _, port = str(value).rpartition(":")
+            if not port.lstrip("-").isdigit():
+                raise ConfigError(f"{conf.where('http')}: http must be host:port, got {value!r}")
+            options.http_host, options.http_port = host, int(port)
+    if not -1 <= options.http_port <= 65535:
+        raise ConfigError(f"http port must be 0 to 65535 (or -1 for any), got {options.http_port}")
+    if "http_base_path" in conf:
+        options.http_base_path = str(conf["http_base_path"])
+
+
+def _websocket(value: Any) -> WebSocketOptions | None:
+    """The websocket block as nats-server reads it; what the stub lacks is refused."""
+    block = _check_keys(value, _WEBSOCKET, "websocket")
+    ws = WebSocketOptions()
+    if "listen" in block:
+        host, _, port = str(block["listen"]).rpartition(":")
+        if not port.lstrip("-").isdigit():
+            raise ConfigError(f"{block.where('listen')}: listen must be host:port, got {port!r}")
+        ws.host, ws.port = host, int(port)
+    if "port" in block:
+        ws.port = _int(block["port"], "websocket port")
+    for key in ("host", "net"):
+        if key in block:
+            ws.host = str(block[key])
+    if "tls" in block:
+        ws.tls = _tls(block["tls"])
+    elif not (_bool(block, "no_tls") if "no_tls" in block else False):
+        raise ConfigError(f"{block.source}: websocket requires TLS configuration (or no_tls: true)")
+    if "handshake_timeout" in block:
+        ws.handshake_timeout = duration(block["handshake_timeout"], "websocket handshake_timeout")
+    for key in ("compression", "compress", "same_origin"):
+        if key in block and _bool(block, key):
+            raise ConfigError(
+                f"{block.where(key)}: websocket {key} is not supported by server_stub"
+            )
+    if block.get("allowed_origins"):
+        raise ConfigError(
+            f"{block.where('allowed_origins')}: websocket allowed_origins is not supported by"
+            " server_stub"
+        )
+    if "advertise" in block:  # only gossiped to cluster peers, which the stub does not have
+        raise ConfigError(f"{block.where('advertise')}: websocket advertise needs a cluster")
+    if not -1 <= ws.port <= 65535:
+        raise ConfigError(f"websocket port must be 0 to 65535 (or -1 for any), got {ws.port}")
+    return ws if ws.port else None
+
+
+def _bool(conf: ConfMap, key: str) -> bool:
+    value = conf[key]
+    if not isinstance(value, bool):
+        raise ConfigError(f"{conf.where(key)}: {key} must be true or false, got {value!r}")
+    return value
+
+
+def _no_auth_user(conf: ConfMap, users: list[User]) -> str | None:
+    """no_auth_user: a password user of the config (nats-server's validateNoAuthUser)."""
+    if "no_auth_user" not in conf:
+        return None
+    name = str(conf["no_auth_user"])
+    where = conf.where("no_auth_user")
+    if not users:
+        raise ConfigError(f'{where}: no_auth_user: "{name}" present, but users are not defined')
+    if not any(u.name == name and u.password is not None for u in users):
+        raise ConfigError(
+            f'{where}: no_auth_user: "{name}" not present as user in authorization block or'
+            " account configuration"
+        )
+    return name

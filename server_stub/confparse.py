@@ -115,6 +115,10 @@ class _Parser:
                 if key == "include" and self.peek() in (" ", "\t"):
                     self.include(result)
                     continue
+                # nats-server's lexer skips any whitespace, newlines too, between a key and
+                # its separator or value (`websocket\n{`); after a separator only blanks
+                while self.peek().isspace():
+                    self.advance()
                 self.skip(newlines=False)
                 if self.peek() in ("=", ":"):  # a tuple: "" (the end) is in every str
                     self.advance()

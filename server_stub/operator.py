@@ -31,6 +31,9 @@ log = logging.getLogger("server_stub")
 
 ACCOUNT_CONNECTIONS = "maximum account active connections exceeded"
 _RESOLVER_KEYS = {"type", "dir", "allow_delete", "interval", "timeout", "limit", "sync", "ttl"}
+# Accepted with no effect, as on a single nats-server: peer sync (interval, sync) and waits for
+# peers' answers (timeout, ttl) need other servers, and the stub has none.
+SINGLE_SERVER_RESOLVER_KEYS = {"interval", "sync", "timeout", "ttl"}
 
 
 @dataclass
@@ -86,6 +89,8 @@ def _resolver(conf: ConfMap, config_dir: Path) -> ResolverConfig:
     for key in value:
         if key not in _RESOLVER_KEYS:
             raise ConfigError(f"{value.where(key)}: unknown resolver option {key!r}")
+    if "limit" in value:  # nats-server caps the number of stored JWTs; the stub does not
+        raise ConfigError(f"{value.where('limit')}: resolver limit is not supported by server_stub")
     kind = str(value.get("type", "full")).lower()
     if kind not in ("full", "cache"):
         raise ConfigError(f"{where}: resolver type {kind!r} is not supported (full or cache)")

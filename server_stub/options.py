@@ -22,6 +22,16 @@ class TLSOptions:
 
 
 @dataclass
+class WebSocketOptions:
+    """The `websocket {}` block: its own listener; TLS from its own `tls {}` or none."""
+
+    host: str = ""  # "" means the client listener's host
+    port: int = 0  # -1: any free port
+    tls: TLSOptions | None = None
+    handshake_timeout: float = 0.0  # 0: not set (the stub then allows 2 seconds)
+
+
+@dataclass
 class AccountSpec:
     """A config-file account: its exports and imports, as written (validated at start-up)."""
 
@@ -56,3 +66,14 @@ class ServerOptions:
     system_account: str = "$SYS"
     jetstream: dict[str, Any] | None = None
     config_dir: Path = field(default_factory=Path.cwd)
+    # monitoring: http_port 0 is off, -1 any free port (nats-server's RANDOM_PORT)
+    http_host: str = ""  # "" means the client listener's host
+    http_port: int = 0
+    http_base_path: str = ""
+    websocket: WebSocketOptions | None = None
+    lame_duck_duration: float = 120.0  # SIGUSR2: clients are closed over this long...
+    lame_duck_grace_period: float = 10.0  # ...after waiting this long
+    debug: bool = False  # debug/trace: log at INFO (connections, protocol errors)
+    logtime: bool = True
+    log_file: Path | None = None
+    pid_file: Path | None = None

@@ -185,8 +185,7 @@ class Router:
                 continue
             if owner.deliver(sub, subject, reply, headers, payload):
                 count += 1
-                if sub.max_msgs is not None:
-                    self._count_delivery(sub)
+                self._count_delivery(sub)
         if result.queues:
             for members in result.queues.values():
                 candidates = [m for m in members if not (m.owner is sender and not sender.echo)]
@@ -194,18 +193,16 @@ class Router:
                 for sub in candidates:  # the next member gets it if one refuses (e.g. denied)
                     if sub.owner.deliver(sub, subject, reply, headers, payload):
                         count += 1
-                        if sub.max_msgs is not None:
-                            self._count_delivery(sub)
+                        self._count_delivery(sub)
                         break
         return count
 
     def _count_delivery(self, sub: Subscription) -> None:
-        # _fan_out checks max_msgs before calling (the common case has none); other callers
-        # (the JetStream host's deliver_as) rely on the check here
-        if sub.max_msgs is not None:
-            sub.delivered += 1
-            if sub.delivered >= sub.max_msgs:
-                self.unsubscribe(sub)
+        # counted always, as nats-server's sub.nm: /subsz shows it, and an UNSUB with a
+        # maximum counts the messages already delivered
+        sub.delivered += 1
+        if sub.max_msgs is not None and sub.delivered >= sub.max_msgs:
+            self.unsubscribe(sub)
 
 
 def _map_subject(subject: str, src: str, dst: str) -> str:

@@ -17,10 +17,10 @@ import base64
 import itertools
 import logging
 import os
+import random
 import sys
 import time
 from collections.abc import Callable
-from functools import partial
 from typing import Any, cast
 
 from nscpy import keys
@@ -109,6 +109,15 @@ class Server:
         self._server: asyncio.AbstractServer | None = None
         self._valid_pub: dict[str, bool] = {}
         self.ssl_context: Any = None
+        self.lame_duck_mode = False
+        # monitoring counters (varz): connections ever accepted, messages of closed clients
+        self.total_connections = 0
+        self.closed_stats = [0, 0, 0, 0]  # in_msgs, in_bytes, out_msgs, out_bytes
+        self.listeners: list[asyncio.AbstractServer] = []  # monitoring, websocket
+        self.http_port = 0  # the bound monitoring port (0: none)
+        self.websocket_port = 0  # the bound websocket port (0: none)
+        self.http_req_stats: dict[str, int] = {}
+        self.monitor_listener: asyncio.AbstractServer | None = None
         self.services: list[Any] = []  # internal services (resolver, JetStream) kept alive here
         # called with an account name whenever operator mode loads, updates or deletes it
         self.account_hooks: list[Callable[[str], None]] = []
@@ -137,6 +146,9 @@ class Server:
             ssl_handshake_timeout=self.options.tls.timeout if handshake_first else None,  # type: ignore[union-attr]
         )
         self.port = self._server.sockets[0].getsockname()[1]
+        from server_stub.listeners import start_listeners
+
+        await start_listeners(self)
         self._start_services()
 
     def _start_services(self) -> None:
@@ -175,6 +187,8 @@ class Server:
         """Close the listener and every connection."""
         if self._server is not None:
             self._server.close()
+        for listener in self.listeners:
+            listener.close()
         for client in list(self.clients.values()):
             client.close()
         for service in self.services:
@@ -184,6 +198,36 @@ class Server:
         if self._server is not None:
             await self._server.wait_closed()
             self._server = None
+        for listener in self.listeners:
+            await listener.wait_closed()
+        self.listeners.clear()
+
+    async def lame_duck(self) -> None:
+        """nats-server's lame-duck mode (SIGUSR2): stop accepting, send an INFO with "ldm":
+        true, wait lame_duck_grace_period, close the clients spread over the rest of
+        lame_duck_duration (at most a second apart), then stop."""
+        if self._server is None or self.lame_duck_mode:
+            return
+        log.warning("Entering lame duck mode, stop accepting new clients")
+        self.lame_duck_mode = True
+        self._server.close()  # no new clients; stop() still waits for it
+        for listener in self.listeners:
+            if listener is not self.monitor_listener:  # monitoring stays up, as nats-server
+                listener.close()
+        clients = list(self.clients.values())
+        if clients:
+            for client in clients:
+                client.send_lame_duck_info()
+            opts = self.options
+            await asyncio.sleep(opts.lame_duck_grace_period)
+            log.warning("Closing existing clients")
+            spread = max(opts.lame_duck_duration - opts.lame_duck_grace_period, 1.0)
+            interval = min(spread / len(clients), 1.0)
+            for i, client in enumerate(clients):
+                client.close()
+                if i < len(clients) - 1:
+                    await asyncio.sleep(random.uniform(interval / 2, interval))
+        await self.stop()
 
     async def __aenter__(self) -> Server:
         await self.start()
@@ -240,7 +284,9 @@ class Server:
             ok = self._valid_pub[subject] = is_valid_publish_subject(subject)
         return ok
 
-    def info(self, client: Client, nonce: str | None, connect_info: bool = False) -> dict[str, Any]:
+    def info(
+        self, client: Client, nonce: str | None, connect_info: bool = False, ldm: bool = False
+    ) -> dict[str, Any]:
         """INFO fields in the Go struct's order."""
         fields: dict[str, Any] = {
             "server_id": self.server_id,
@@ -253,7 +299,8 @@ class Server:
             "port": self.port,
             "headers": True,
         }
-        if self.auth.auth_required:
+        # nats-server announces no auth_required when a client without credentials is let in
+        if self.auth.auth_required and not getattr(self.auth, "no_auth_user", None):
             fields["auth_required"] = True
         if self.options.tls is not None:
             fields["tls_required"] = True
@@ -269,6 +316,8 @@ class Server:
         fields["client_ip"] = client.host
         if nonce:
             fields["nonce"] = nonce
+        if ldm:
+            fields["ldm"] = True
         if connect_info and client.account is not None:
             fields["connect_info"] = True
             fields["remote_account"] = client.account.name
@@ -331,13 +380,19 @@ class Client(asyncio.Protocol):
         self.subs: dict[str, Subscription] = {}
         self.replies: dict[str, list[float]] = {}  # reply subject -> [remaining, deadline]
         self.tls = False
+        # for /connz: what CONNECT said, when, traffic counters, the last PING's round trip
+        self.name = self.lang = self.client_version = ""
+        self.start = self.last_activity = time.time()
+        self.in_msgs = self.in_bytes = self.out_msgs = self.out_bytes = 0
+        self.rtt: float | None = None
+        self._ping_sent = 0.0
+        self.websocket = False
         self._out: list[bytes] = []
         self._out_size = 0
         self._flush_pending = False
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._upgrading = False
         self.paused = False  # an auth callout is deciding this client: input waits
-        self._after_tls: list[Callable[[], object]] = []
         # write_deadline bookkeeping: bytes handed to the transport so far, and for the oldest
         # batch still in its buffer: where it ends in that count, its chunks and bytes
         self._written = 0
@@ -360,6 +415,7 @@ class Client(asyncio.Protocol):
         self.tls = transport.get_extra_info("sslcontext") is not None
         server = self.server
         server.clients[self.cid] = self
+        server.total_connections += 1
         if server.auth.needs_nonce:
             self.nonce = base64.urlsafe_b64encode(os.urandom(11)).rstrip(b"=").decode()
         info = self.proto.send(_info_event(server.info(self, self.nonce)))
@@ -369,7 +425,7 @@ class Client(asyncio.Protocol):
             return
         transport.write(info)
         tls = server.options.tls
-        if tls is not None and not self.tls:
+        if tls is not None and not self.tls and not self.websocket:
             self._upgrading = True
             asyncio.ensure_future(self._start_tls(tls.timeout))
         if server.auth.auth_required:
@@ -398,14 +454,26 @@ class Client(asyncio.Protocol):
         self.transport = new
         self.tls = True
         self._upgrading = False
-        while self._after_tls and not self.closed:
-            self._after_tls.pop(0)()
         if self._out:
             self._flush()
+        if not self.paused and not self._parse_scheduled:
+            self._process()  # what arrived with the end of the handshake (see data_received)
 
     def data_received(self, data: bytes) -> None:
         """Parse and handle the complete operations in `data` (see _EVENTS_PER_TURN)."""
         if self.closed:
+            return
+        if self._upgrading:
+            assert self.transport is not None
+            if self.transport.get_protocol() is self:
+                # bytes on the plain socket before the handshake began: not TLS, never NATS
+                log.info("cid %d: TLS handshake error: plaintext before the handshake", self.cid)
+                self.close()
+                return
+            # Decrypted bytes can arrive with the handshake's last flight, before start_tls()
+            # hands us the new transport: a CONNECT handled now would answer (-ERR) on the
+            # plain transport, and the client would read EOF. Keep them until the upgrade ends.
+            self.proto.receive_data(data)
             return
         self.proto.receive_data(data)
         if not self.paused and not self._parse_scheduled:
@@ -484,9 +552,17 @@ class Client(asyncio.Protocol):
 
     def _needs_auth(self) -> bool:
         if not self.connected and self.server.auth.auth_required:
+            if getattr(self.server.auth, "no_auth_user", None):
+                # nats-server binds no_auth_user to a client that starts without CONNECT
+                self._bind(self.server.auth.authenticate({}, self._connection_info()), ok=False)
+                return self.closed
             self.fail(errors.AUTH_VIOLATION)
             return True
         return False
+
+    def _connection_info(self) -> ConnectionInfo:
+        kind = "WEBSOCKET" if self.websocket else "STANDARD"
+        return ConnectionInfo(self.host, self.port, self.nonce, time.time(), self.tls, kind)
 
     def _on_connect(self, event: Connect) -> None:
         server = self.server
@@ -499,13 +575,16 @@ class Client(asyncio.Protocol):
         self.no_responders = bool(opts.get("no_responders", False))
         proto = opts.get("protocol", 0)
         self.protocol = proto if isinstance(proto, int) else 0
+        for attr, key in (("name", "name"), ("lang", "lang"), ("client_version", "version")):
+            value = opts.get(key)
+            setattr(self, attr, value if isinstance(value, str) else "")
         if self.no_responders and not self.headers:
             self.fail(errors.NO_RESPONDERS_NEEDS_HEADERS)
             return
         if self.connected:
             self._ok()
             return
-        info = ConnectionInfo(self.host, self.port, self.nonce, time.time(), self.tls)
+        info = self._connection_info()
         try:
             identity = server.auth.authenticate(opts, info)
         except AuthError as exc:
@@ -517,11 +596,7 @@ class Client(asyncio.Protocol):
 
             self._cancel("auth")  # the callout's own timeout (the auth timeout) applies
             self.paused = True
-            # asyncio may deliver the first TLS bytes before start_tls() returns the new
-            # transport: the request needs the TLS state, so it waits for the upgrade
-            self._after_tls.append(partial(Callout, server, self, need, opts, info))
-            if not self._upgrading:
-                self._after_tls.pop()()
+            Callout(server, self, need, opts, info)  # after any TLS upgrade (data_received)
             return
         self._bind(identity)
 
@@ -537,7 +612,7 @@ class Client(asyncio.Protocol):
         if not self.closed:
             self._process()
 
-    def _bind(self, identity: Identity) -> None:
+    def _bind(self, identity: Identity, ok: bool = True) -> None:
         server = self.server
         try:
             account = server.router.account(identity.account)
@@ -562,7 +637,8 @@ class Client(asyncio.Protocol):
         account.clients.add(self)
         if identity.expires is not None:
             self._timer("expiry", max(0.0, identity.expires - time.time()), self._expired)
-        self._ok()
+        if ok:
+            self._ok()
 
     def _on_ping(self, event: object) -> None:
         if self._needs_auth():
@@ -574,10 +650,19 @@ class Client(asyncio.Protocol):
             fields = self.server.info(self, None, connect_info=True)
             self._queue(self.proto.send(_info_event(fields)))
 
+    def send_lame_duck_info(self) -> None:
+        """INFO with "ldm": true, to clients that take async INFO (as nats-server: protocol
+        1 and past the first PONG)."""
+        if self.connected and self.protocol >= 1 and self.pongs >= 1:
+            self._queue(self.proto.send(_info_event(self.server.info(self, None, ldm=True))))
+
     def _on_pong(self, event: object) -> None:
         if self._needs_auth():
             return
         self.pings_out = 0
+        if self._ping_sent:
+            self.rtt = time.monotonic() - self._ping_sent
+            self._ping_sent = 0.0
 
     def _on_sub(self, event: Sub) -> None:
         if self._needs_auth():
@@ -655,6 +740,9 @@ class Client(asyncio.Protocol):
             return False
         if self.verbose:  # nats-server acknowledges before it delivers
             self._queue(b"+OK\r\n")
+        self.in_msgs += 1
+        self.in_bytes += len(payload) + (len(headers) if headers else 0)
+        self.last_activity = time.time()
         count = server.router.publish(account, subject, reply, headers, payload, self)
         if count == 0 and reply and self.no_responders:
             self._send_no_responders(account, subject, reply)
@@ -726,8 +814,11 @@ class Client(asyncio.Protocol):
                 self.replies[reply] = [perms.response.max_msgs, time.time() + ttl if ttl else 0]
         if headers is not None and self.headers:
             data = encode_hmsg(_wire(subject), sub.sid_b, reply, headers, payload)
+            self.out_bytes += len(headers)
         else:
             data = encode_msg(_wire(subject), sub.sid_b, reply, payload)
+        self.out_msgs += 1
+        self.out_bytes += len(payload)
         self._queue(data)
         return True
 
@@ -754,6 +845,14 @@ class Client(asyncio.Protocol):
                 self.server.dirty.append(self)
             else:
                 asyncio.get_running_loop().call_soon(self._flush)
+
+    def pending_bytes(self) -> int:
+        """Bytes queued for this client and not yet taken by the socket (/connz)."""
+        transport = self.transport
+        buffered = 0
+        if transport is not None and not transport.is_closing():
+            buffered = transport.get_write_buffer_size()
+        return self._out_size + buffered
 
     def _flush(self) -> None:
         self._flush_pending = False
@@ -856,6 +955,12 @@ class Client(asyncio.Protocol):
         self._cleanup()
 
     def _cleanup(self) -> None:
+        if self.cid in self.server.clients:  # the first cleanup: keep its counts for /varz
+            stats = self.server.closed_stats
+            stats[0] += self.in_msgs
+            stats[1] += self.in_bytes
+            stats[2] += self.out_msgs
+            stats[3] += self.out_bytes
         self.closed = True
         for handle in self._timers.values():
             handle.cancel()
@@ -913,6 +1018,7 @@ class Client(asyncio.Protocol):
             self.fail(errors.STALE_CONNECTION)
             return
         self.pings_out += 1
+        self._ping_sent = time.monotonic()
         self._queue(b"PING\r\n")
         self._timer("ping", self.server.options.ping_interval, self._ping_tick)
 

@@ -72,9 +72,10 @@ def read_record(ws: Workspace, operator: str, account: str | None, kind: str) ->
     """The rotation in progress for the account (None: the operator), or None."""
     path = record_path(ws, operator, account)
     try:
-        raw = json.loads(path.read_text("utf-8"))
-    except FileNotFoundError:
-        return None
+        text = ws.store.read_file(path)  # the store's: a shared KV store keeps it too
+        if text is None:
+            return None
+        raw = json.loads(text)
     except (OSError, ValueError) as exc:
         raise ActionError(f"the rotation record {str(path)!r} cannot be read: {exc}") from None
     if not isinstance(raw, dict) or any(not isinstance(raw.get(f), str) for f in _RECORD_FIELDS):
@@ -92,10 +93,10 @@ def rotations_in_progress(ws: Workspace, operator: str) -> list[tuple[str | None
     if record is not None:
         found.append((None, record))
     folder = record_path(ws, operator, "x").parent
-    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
-        record = read_record(ws, operator, path.stem, ACCOUNT_KIND)
+    for name in ws.store.list_files(folder, ".json"):
+        record = read_record(ws, operator, name[: -len(".json")], ACCOUNT_KIND)
         if record is not None:
-            found.append((path.stem, record))
+            found.append((name[: -len(".json")], record))
     return found
 
 

@@ -6,6 +6,7 @@ import os
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from nscpy.actions.errors import ActionError
 from nscpy.store.context import Context, cwd_context, load_context, sane_default, save_context
@@ -53,8 +54,14 @@ class Workspace:
         all_dirs: str | None = None,
         keyring: bool | None = None,
         clock: Callable[[], int] = system_clock,
+        store: str | None = None,
+        store_options: Mapping[str, Any] | None = None,
     ) -> Workspace:
-        """Resolve directories as nsc does (flags > env > nsc.json > cwd > XDG defaults)."""
+        """Resolve directories as nsc does (flags > env > nsc.json > cwd > XDG defaults).
+
+        With `store` (or NSCPY_STORE) a nats:// URL, the data store is that KV bucket
+        (nscpy.store.kvstore); the keystore stays local. store_options: creds, ca_file,
+        cert_file, key_file, tls_first (see nscpy.store.kvstore.open_kv_store)."""
         env = dict(os.environ if env is None else env)
         home = home or Path(env.get("HOME") or Path.home())
         cwd = cwd or Path.cwd()
@@ -79,9 +86,15 @@ class Workspace:
             )
         if context.store_root and not (data_dir or all_dirs):
             paths = paths.with_store_root(context.store_root)
-        store = DataStore(paths)
+        store_url = store or env.get("NSCPY_STORE") or None
+        if store_url:
+            from nscpy.store.kvstore import open_kv_store
+
+            data_store: DataStore = open_kv_store(paths, store_url, env, store_options or {})
+        else:
+            data_store = DataStore(paths)
         keystore = KeyStore.open(paths, env, keyring=keyring)
-        return cls(paths, store, keystore, context, clock, env)
+        return cls(paths, data_store, keystore, context, clock, env)
 
     def now(self) -> int:
         """Unix seconds, from the injected clock."""

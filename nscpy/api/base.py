@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from nscpy.actions.entities import load_account, load_operator, load_user
 from nscpy.actions.errors import ActionError
@@ -66,9 +66,14 @@ class StoreBase:
         keyring: bool | None = None,
         clock: Callable[[], int] = system_clock,
         lock_timeout: float = 30.0,
+        store: str | None = None,
+        store_options: Mapping[str, Any] | None = None,
     ) -> S:
         """nsc's default locations; home=DIR keeps all three in DIR (the CLI's -H); or the
-        explicit config/data/keystore directories (the CLI's --config-dir/--data-dir/...)."""
+        explicit config/data/keystore directories (the CLI's --config-dir/--data-dir/...).
+        store='nats://HOST:PORT?bucket=NAME' (or NSCPY_STORE) keeps the data store in a
+        JetStream KV bucket, as the CLI's --store (store_options: creds, ca_file, cert_file,
+        key_file, tls_first, timeout, retry_for, editor)."""
         ws = _ApiWorkspace.open(
             env=env,
             all_dirs=None if home is None else str(home),
@@ -77,10 +82,12 @@ class StoreBase:
             keystore_dir=None if keystore_dir is None else str(keystore_dir),
             keyring=keyring,
             clock=clock,
+            store=store,
+            store_options=store_options,
         )
-        store = cls(ws, lock_timeout=lock_timeout)
-        store.recover()
-        return store
+        opened = cls(ws, lock_timeout=lock_timeout)
+        opened.recover()
+        return opened
 
     @property
     def paths(self) -> StorePaths:

@@ -20,6 +20,7 @@ from nscpy.api.account_settings import AccountSettings
 from nscpy.api.base import TransactionError
 from nscpy.api.migration import Migration
 from nscpy.api.provisioning import Provisioning
+from nscpy.api.shared_store import SharedStore
 
 if TYPE_CHECKING:
     from nscpy.actions.account_server import HttpPushOutcome
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
 __all__ = ["Store", "TransactionError"]
 
 
-class Store(AccountSettings, Migration, Provisioning):
+class Store(AccountSettings, Migration, Provisioning, SharedStore):
     """Operators, accounts, users and their keys in one nsc store."""
 
     # -- operators, accounts, users ------------------------------------------------------------

@@ -89,6 +89,8 @@ def list_group() -> None:
         "plan": "nscpy.commands.plan:plan",
         "apply": "nscpy.commands.apply:apply",
         "account-server": "nscpy.commands.account_server:account_server",
+        "store": "nscpy.commands.store:store",
+        "log": "nscpy.commands.store:log",
     },
     # nsc's hidden root aliases of `tool pub|sub|req|reply`
     aliases={
@@ -112,6 +114,17 @@ def list_group() -> None:
     help="Keep seeds in the OS keyring (default: NSCPY_KEYRING, else files).",
 )
 @click.option("-i", "--interactive", is_flag=True, help="Allow prompts (never by default).")
+@click.option(
+    "--store",
+    envvar="NSCPY_STORE",
+    metavar="URL",
+    help="Shared data store: nats://HOST:PORT[,...]?bucket=NAME (a JetStream KV bucket).",
+)
+@click.option("--store-creds", envvar="NSCPY_STORE_CREDS", help="Creds file for --store.")
+@click.option("--store-ca-cert", help="CA of the --store servers' certificates (NATS_CA).")
+@click.option("--store-client-cert", help="Client certificate for --store (NATS_CERT).")
+@click.option("--store-client-key", help="Client key for --store (NATS_KEY).")
+@click.option("--store-tls-first", is_flag=True, help="TLS handshake first with --store.")
 @click.pass_context
 def cli(
     ctx: click.Context,
@@ -121,11 +134,35 @@ def cli(
     all_dirs: str | None,
     keyring: bool | None,
     interactive: bool,
+    store: str | None,
+    store_creds: str | None,
+    store_ca_cert: str | None,
+    store_client_cert: str | None,
+    store_client_key: str | None,
+    store_tls_first: bool,
 ) -> None:
     """nscpy: NATS decentralized security (operators, accounts, users, NKeys, JWTs)."""
     from nscpy.commands.context import AppContext
 
-    ctx.obj = AppContext(config_dir, data_dir, keystore_dir, all_dirs, keyring, interactive)
+    store_options = {
+        "creds": store_creds,
+        "ca_file": store_ca_cert,
+        "cert_file": store_client_cert,
+        "key_file": store_client_key,
+        "tls_first": store_tls_first,
+    }
+    if not store and any(store_options.values()):
+        raise click.UsageError("--store-creds and the --store-* TLS options need --store")
+    ctx.obj = AppContext(
+        config_dir,
+        data_dir,
+        keystore_dir,
+        all_dirs,
+        keyring,
+        interactive,
+        store=store,
+        store_options=store_options,
+    )
 
 
 @click.group(

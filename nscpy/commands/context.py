@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -21,6 +21,8 @@ class AppContext:
     all_dirs: str | None = None
     keyring: bool | None = None
     interactive: bool = False
+    store: str | None = None
+    store_options: dict[str, Any] = field(default_factory=dict)
     _workspace: Workspace | None = field(default=None, repr=False)
 
     @property
@@ -35,6 +37,8 @@ class AppContext:
                 keystore_dir=self.keystore_dir,
                 all_dirs=self.all_dirs,
                 keyring=self.keyring,
+                store=self.store,
+                store_options={k: v for k, v in self.store_options.items() if v},
             )
         return self._workspace
 

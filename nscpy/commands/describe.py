@@ -16,6 +16,12 @@ from nscpy.commands.output import emit_json, long_ids_option, output_path
 def describe_options(f: Any) -> Any:
     """The output switches nsc's describe commands share."""
     f = long_ids_option(f)
+    f = click.option(
+        "--revision",
+        type=click.IntRange(1),
+        default=None,
+        help="With --store: the JWT as it was at this revision (see 'nscpy log').",
+    )(f)
     f = click.option("-o", "--output-file", help="Write to this file instead of stdout.")(f)
     f = click.option("-F", "--field", "field_path", help="Print one field (nats.limits.conn).")(f)
     f = click.option("-R", "--raw", is_flag=True, help="Print the encoded JWT.")(f)
@@ -44,11 +50,18 @@ def _describe(kind: str) -> Callable[..., None]:
         raw: bool,
         field_path: str | None,
         output_file: str | None,
+        revision: int | None = None,
         account: str | None = None,
     ) -> None:
         from nscpy.commands.describing import LOADERS, render
 
-        token = LOADERS[kind](app.workspace, name_opt or name_arg, account)
+        if revision is not None:
+            from nscpy.actions.kvstore import entity_key, revision_text
+
+            key = entity_key(app.workspace, kind, name_opt or name_arg, account)
+            token = revision_text(app.workspace, revision, key)
+        else:
+            token = LOADERS[kind](app.workspace, name_opt or name_arg, account)
         to_file = output_path(output_file) is not None
         text = render(
             token,

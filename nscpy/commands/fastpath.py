@@ -93,6 +93,8 @@ def _parse(argv: Sequence[str]) -> tuple[dict[str, str | None], str, dict[str, s
 
 def run(argv: Sequence[str]) -> int | None:
     """Run a plain `describe` command and return its exit code, or None to let click run."""
+    if os.environ.get("NSCPY_STORE"):
+        return None  # a KV store: the network dominates, and its errors belong to click's path
     parsed = _parse(argv)
     if parsed is None or (sys.stdout.encoding or "").lower().replace("-", "") != "utf8":
         return None

@@ -54,9 +54,11 @@ def env(
     from nscpy.actions.workspace import set_environment
 
     ws = set_environment(app.workspace, store_root, operator, account)
+    kv = getattr(ws.store, "kv", None)  # a KV data store (--store) names its bucket
     data = {
         "config_dir": str(ws.paths.config_dir),
         "store_root": str(ws.paths.data_dir),
+        "store": kv.spec.display() if kv is not None else None,
         "keystore": str(ws.paths.keystore_dir),
         "keyring": type(ws.keystore.backend).__name__ != "FileSeedBackend",
         "operator": ws.context.operator,
@@ -81,7 +83,9 @@ def env(
         ("Config", "", str(ws.paths.nsc_json)),
         ("Keyring", "", "Yes" if data["keyring"] else "No"),
         None,
-        ("Stores Dir", "", str(ws.paths.data_dir)),
+        ("Stores Dir", "", str(ws.paths.data_dir))
+        if kv is None
+        else ("$NSCPY_STORE", is_set("NSCPY_STORE"), str(data["store"])),
         ("Default Operator", "", ws.context.operator),
         ("Default Account", "", ws.context.account),
     ]

@@ -344,6 +344,24 @@ class DataStore:
                 atomic.atomic_write(path, new, root=self.paths.data_dir if inside else None)
             return new
 
+    # -- other files of an operator (records kept beside the JWTs, e.g. .rotations/) ------------
+    def read_file(self, path: Path) -> str | None:
+        """The text of a file in the data store, None if it does not exist (OSError or
+        UnicodeDecodeError if it cannot be read)."""
+        try:
+            return path.read_text("utf-8")
+        except FileNotFoundError:
+            return None
+
+    def list_files(self, folder: Path, suffix: str) -> list[str]:
+        """Names of the regular files in a data-store folder ending with suffix, sorted."""
+        return sorted(e.name for e in _list_dir(folder) if e.name.endswith(suffix) and e.is_file())
+
+    def new_raw_batch(self) -> Batch:
+        """The Batch a StoreBatch stages into (a store kept elsewhere than in files returns
+        one that sends its own paths there)."""
+        return Batch()
+
     @contextlib.contextmanager
     def batch(self, operator: str, keystore: KeyStore | None = None) -> Iterator[StoreBatch]:
         """One lock and one flush pass for many writes: ``with ds.batch(op) as b: ...``.
@@ -368,7 +386,7 @@ class StoreBatch:
         self.store = store
         self.operator = operator
         self.keystore = keystore
-        self.raw = Batch()
+        self.raw = store.new_raw_batch()
         # per-account directories, validated and checked once rather than once per user
         self._users_dirs: dict[str, Path] = {}
         self._creds_dirs: dict[str, Path] = {}

@@ -109,6 +109,8 @@ READ_ONLY_ACTIONS = {
     # plan --drift / apply --push talk to the resolver; the store is not written
     "nscpy.actions.drift": {"read_drift", "push_accounts"},
     "nscpy.actions.export_spec": {"spec_to_toml"},
+    # the shared KV store's reads: history, an old revision, watching, who has a sealed seed
+    "nscpy.actions.kvstore": {"entity_key", "history", "revision_text", "shared_with", "watch"},
     "nscpy.actions.diagram": {"component_graph", "object_graph", "render"},
     "nscpy.actions.listing": {"referenced_keys", "select_keys"},
     "nscpy.actions.lookup": {"find_user"},

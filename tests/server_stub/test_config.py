@@ -34,7 +34,8 @@ def test_syntax_separators_comments_units_variables(tmp_path: Path) -> None:
     assert opts.auth_timeout == 1.5
     assert opts.ping_interval == 120
     assert isinstance(opts.authorization, ConfigAuth) and opts.authorization.token == "s3cr3t"
-    assert opts.tls is not None and opts.tls.verify and opts.tls.cert_file == tmp_path / "c.pem"
+    # relative to the working directory, as nats-server (test_config_keys.py)
+    assert opts.tls is not None and opts.tls.verify and opts.tls.cert_file == Path.cwd() / "c.pem"
     assert opts.jetstream == {"store_dir": "/tmp/js", "max_memory_store": 64 * 1024 * 1024}
 
 
