@@ -37,6 +37,20 @@ class StoreInfo(NamedTuple):
     version: str = NSC_VERSION
     managed: bool = False
 
+    @classmethod
+    def parse(cls, text: str, where: str) -> StoreInfo:
+        """A .nsc file's content; CorruptStore naming `where` when it is not valid."""
+        try:
+            raw = json.loads(text)
+            return cls(
+                name=str(raw["name"]),
+                kind=str(raw.get("kind", "operator")),
+                version=str(raw.get("version", NSC_VERSION)),
+                managed=bool(raw.get("managed", False)),
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            raise CorruptStore(f"{where} is not a valid .nsc file: {exc}") from None
+
     def to_json(self) -> str:
         """The .nsc text exactly as nsc writes it (Go field order, compact)."""
         return go_dumps(
@@ -145,17 +159,7 @@ class DataStore:
     def info(self, operator: str) -> StoreInfo:
         """The operator's .nsc content; NotFound if it is not an operator directory."""
         path = self.paths.operator_nsc_file(operator)
-        text = _read_text(path, f"operator {operator!r}")
-        try:
-            raw = json.loads(text)
-            return StoreInfo(
-                name=str(raw["name"]),
-                kind=str(raw.get("kind", "operator")),
-                version=str(raw.get("version", NSC_VERSION)),
-                managed=bool(raw.get("managed", False)),
-            )
-        except (ValueError, KeyError, TypeError) as exc:
-            raise CorruptStore(f"{str(path)!r} is not a valid .nsc file: {exc}") from None
+        return StoreInfo.parse(_read_text(path, f"operator {operator!r}"), repr(str(path)))
 
     def has_operator(self, operator: str) -> bool:
         """True if <root>/<operator>/.nsc exists."""

@@ -10,7 +10,6 @@ stays local (see nscpy.store.kvseal for sharing one sealed).
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import time
@@ -21,7 +20,7 @@ from typing import Any
 from nscpy.store import journal
 from nscpy.store.batch import Batch
 from nscpy.store.errors import AlreadyExists, CorruptStore, NotFound, StoreError
-from nscpy.store.jwtstore import NSC_VERSION, DataStore, StoreInfo
+from nscpy.store.jwtstore import DataStore, StoreInfo
 from nscpy.store.kvclient import KvClient, KvConflict, KvEntry, default_editor
 from nscpy.store.kvkeys import decode_key, encode_key, encode_part, parse_store_url
 from nscpy.store.layout import ACCOUNTS_DIR, JWT_EXT, NSC_FILE, USERS_DIR, StorePaths
@@ -170,17 +169,7 @@ class KvDataStore(DataStore):
 
     def info(self, operator: str) -> StoreInfo:
         path = self.paths.operator_nsc_file(operator)
-        text = self._text(path, f"operator {operator!r}")
-        try:
-            raw = json.loads(text)
-            return StoreInfo(
-                name=str(raw["name"]),
-                kind=str(raw.get("kind", "operator")),
-                version=str(raw.get("version", NSC_VERSION)),
-                managed=bool(raw.get("managed", False)),
-            )
-        except (ValueError, KeyError, TypeError) as exc:
-            raise CorruptStore(f"operator {operator!r}: .nsc is not valid: {exc}") from None
+        return StoreInfo.parse(self._text(path, f"operator {operator!r}"), f"operator {operator!r}")
 
     def has_operator(self, operator: str) -> bool:
         return self.kv.get(self.key_of(self.paths.operator_nsc_file(operator))) is not None
