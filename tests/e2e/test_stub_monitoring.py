@@ -188,12 +188,21 @@ def test_monitoring_endpoints_match_nats_server(tmp_path: Path) -> None:
     results: dict[str, Any] = {}
     names: dict[str, dict[str, set[str]]] = {}
     for kind in ("nats-server", "stub"):
-        http_port = free_port()
-        conf = tmp_path / f"{kind}.conf"
-        conf.write_text(f'http_port: {http_port}\njetstream {{ store_dir: "{tmp_path / kind}" }}\n')
-        with server(kind, conf) as url:
-            port = int(url.rsplit(":", 1)[1])
-            docs = run(_scenario(url, http_port))
+        # nats-server alone, about one start in six under the full suite, did not deliver the first
+        # messages within 10 s (seen 2026-11-30; never the stub): the reference gets one more start
+        for attempt in range(2 if kind == "nats-server" else 1):
+            http_port = free_port()
+            conf = tmp_path / f"{kind}-{attempt}.conf"
+            store = tmp_path / f"{kind}-{attempt}"
+            conf.write_text(f'http_port: {http_port}\njetstream {{ store_dir: "{store}" }}\n')
+            with server(kind, conf) as url:
+                port = int(url.rsplit(":", 1)[1])
+                try:
+                    docs = run(_scenario(url, http_port))
+                    break
+                except (TimeoutError, asyncio.TimeoutError, nats.errors.TimeoutError):
+                    if kind != "nats-server" or attempt == 1:
+                        raise
         results[kind] = _key_fields(docs, port, http_port)
         names[kind] = {path: _names(doc) for path, doc in docs.items()}
     for section, expected in results["nats-server"].items():
