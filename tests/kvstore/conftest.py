@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.cluster import nats_cluster, wait_until
-from tests.support.natsserver import RunningServer, nats_server_binary, wait_for_info
+from tests.support.natsserver import RunningServer, nats_server_binary, stop, wait_for_info
 
 
 def js_node(i: int, node_dir: Path) -> str:
@@ -25,7 +25,13 @@ def js_cluster(tmp_path: Path) -> Iterator[list[RunningServer]]:
     with nats_cluster(tmp_path / "cluster", 3, js_node, name="KV") as nodes:
         for node in nodes:
             wait_until(lambda node=node: js_ready(node.url), 30.0, f"JetStream on {node.url}")
-        yield nodes
+        try:
+            yield nodes
+        finally:
+            # a test may replace a node with restart(): the cluster only stops the ones it started
+            for node in nodes:
+                if node.proc.poll() is None:
+                    stop(node.proc)
 
 
 def js_ready(url: str) -> bool:
