@@ -13,13 +13,18 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from nscpy import keys, resolver
-from nscpy.actions.entities import load_account, load_operator
+from nscpy.actions.entities import load_account, load_operator, load_user
 from nscpy.actions.errors import ActionError, UsageProblem
-from nscpy.actions.lookup import accounts_by_key
+from nscpy.actions.lookup import accounts_by_key, verified_users
 from nscpy.actions.report import ERROR, OK, WARN
 from nscpy.actions.signers import account_signer, may_sign_account, unscoped_signer_keys
 from nscpy.actions.workspace import Workspace
-from nscpy.jwt import AccountClaims, JWTError, OperatorClaims, ValidationResults, decode, peek
+from nscpy.jwt import (
+    JWTError,
+    OperatorClaims,
+    ValidationResults,
+    decode_account,
+)
 from nscpy.redact import shown
 from nscpy.resolver.http import is_account_server_url
 from nscpy.resolver.options import RESOLVER_SCHEMES
@@ -109,7 +114,7 @@ def _stored_user(ws: Workspace, operator: str, account: str, wanted: str) -> tup
 
     user = find_user(ws, operator, account, wanted)
     token = ws.store.read_user(operator, account, user).strip()
-    seed = ws.keystore.get(peek(token).subject)
+    seed = ws.keystore.get(load_user(ws, operator, account, user).subject)
     if seed is None:
         raise resolver.NoSystemSeed(
             f"the seed of system user {user!r} is not in the keystore; import it with "
@@ -145,12 +150,11 @@ def system_credentials(
             return user.jwt, user.seed, "a temporary system user"
     if sys_name is not None:
         now = ws.now()
-        for user_name in ws.store.list_users(operator, sys_name):
-            token = ws.store.read_user(operator, sys_name, user_name).strip()
-            claims = peek(token)
+        for stored in verified_users(ws, operator, sys_name):
+            claims = stored.claims
             user_seed = ws.keystore.get(claims.subject)
             if user_seed is not None and (claims.expires == 0 or claims.expires > now):
-                return token, user_seed, f"system user {user_name!r}"
+                return stored.token, user_seed, f"system user {stored.name!r}"
     label = f"{sys_name!r} ({sys_pub})" if sys_name else sys_pub
     raise resolver.NoSystemSeed(
         f"no seed for system account {label} or an unscoped signing key of it, and no system "
@@ -269,12 +273,9 @@ def precheck(
     for name in names:
         token = ws.store.read_account(operator, name).strip()
         try:
-            claims = decode(token)
+            claims = decode_account(token)
         except JWTError as exc:
             problems.append(f"account {name!r} does not decode: {exc}")
-            continue
-        if not isinstance(claims, AccountClaims):
-            problems.append(f"the JWT of account {name!r} is not an account JWT")
             continue
         results = ValidationResults()
         claims.validate(results, now=now)
@@ -315,8 +316,10 @@ def push(ws: Workspace, spec: PushSpec, conn: Connection) -> PushOutcome | HttpP
     op = load_operator(ws, operator)
     names = _selected(ws, operator, spec)
     if spec.force:
+        # -F skips validation, not verification: a JWT that does not verify is not pushed
         jwts = {
-            peek(t).subject: t for t in (ws.store.read_account(operator, n).strip() for n in names)
+            load_account(ws, operator, n).subject: ws.store.read_account(operator, n).strip()
+            for n in names
         }
     else:
         jwts = precheck(ws, operator, op, names, spec.trusted_key)

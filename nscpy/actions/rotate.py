@@ -38,7 +38,14 @@ from nscpy.actions.signers import account_signer, load_key_value
 from nscpy.actions.steps import Steps
 from nscpy.actions.workspace import Workspace
 from nscpy.errors import NscError
-from nscpy.jwt import AccountClaims, ActivationClaims, Import, JWTError, decode, encode
+from nscpy.jwt import (
+    AccountClaims,
+    ActivationClaims,
+    Import,
+    JWTError,
+    decode_activation,
+    encode,
+)
 
 KIND = ACCOUNT_KIND
 
@@ -252,10 +259,9 @@ def _activation(token: str) -> ActivationClaims | None:
     if not token or "://" in token:
         return None
     try:
-        claims = decode(token.strip())
+        return decode_activation(token.strip())
     except JWTError:
         return None
-    return claims if isinstance(claims, ActivationClaims) else None
 
 
 def _signed_activation(imp: Import, exporter: str, key: str) -> bool:
