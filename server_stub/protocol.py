@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable
 from typing import Any, Literal
 
+from nscpy.gojson import go_dumps
 from server_stub import errors
 from server_stub.errors import ProtocolError
 from server_stub.events import (
@@ -69,12 +70,6 @@ def text(raw: bytes) -> str:
 def wire(value: str) -> bytes:
     """Encode a token decoded by `text` back to its exact bytes."""
     return value.encode("utf-8", "surrogateescape")
-
-
-def go_json(value: Any) -> str:
-    """Compact JSON escaped like Go's encoding/json (<, >, & as \\u003c, \\u003e, \\u0026)."""
-    out = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-    return out.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 # nats-server's parseSize reads at most 9 digits ("999M"); a longer size is as bad as no size.
@@ -440,7 +435,7 @@ class ServerConnection:
         if kind is Info:
             assert isinstance(event, Info)
             # nats-server writes a space before CRLF after the INFO JSON.
-            return b"INFO " + go_json(event.fields).encode() + b" \r\n"
+            return b"INFO " + go_dumps(event.fields).encode() + b" \r\n"
         raise TypeError(f"cannot send {kind.__name__} from the server")
 
 
