@@ -15,15 +15,17 @@ from typing import TYPE_CHECKING, Any
 from nscpy import keys, resolver
 from nscpy.actions.entities import load_account, load_operator, load_user
 from nscpy.actions.errors import ActionError, UsageProblem
-from nscpy.actions.lookup import accounts_by_key, verified_users
+from nscpy.actions.lookup import Stored, accounts_by_key, verified_accounts, verified_users
 from nscpy.actions.report import ERROR, OK, WARN
 from nscpy.actions.signers import account_signer, may_sign_account, unscoped_signer_keys
 from nscpy.actions.workspace import Workspace
 from nscpy.jwt import (
+    AccountClaims,
     JWTError,
     OperatorClaims,
     ValidationResults,
     decode_account,
+    peek,
 )
 from nscpy.redact import shown
 from nscpy.resolver.http import is_account_server_url
@@ -310,17 +312,35 @@ def _removal_key(ws: Workspace, operator: str, op: OperatorClaims, value: str) -
     return key
 
 
+def _require_verified(ws: Workspace, operator: str, stored: list[Stored[AccountClaims]]) -> None:
+    """Pruning deletes what the store lacks: every stored account JWT must verify first."""
+    broken = sorted(set(ws.store.list_accounts(operator)) - {entry.name for entry in stored})
+    if broken:
+        raise ActionError(
+            f"cannot prune: the stored JWT of {', '.join(map(repr, broken))} does not verify, "
+            "so which accounts are local is not certain; fix or delete it first "
+            "('nscpy validate' says what is wrong)"
+        )
+
+
 def push(ws: Workspace, spec: PushSpec, conn: Connection) -> PushOutcome | HttpPushOutcome:
     """Push the selected accounts, then list/prune/remove as asked; every reply is kept."""
     operator = ws.operator_name(conn.operator)
     op = load_operator(ws, operator)
     names = _selected(ws, operator, spec)
+    stored = verified_accounts(ws, operator)
+    if spec.prune:
+        _require_verified(ws, operator, stored)
+    local = {entry.claims.subject: entry.name for entry in stored}
     if spec.force:
-        # -F skips validation, not verification: a JWT that does not verify is not pushed
-        jwts = {
-            load_account(ws, operator, n).subject: ws.store.read_account(operator, n).strip()
-            for n in names
-        }
+        # -F sends what is stored, as it is, for the server to judge (it verifies and refuses a
+        # forged JWT, which the report then shows): the unverified subject only addresses it
+        jwts = {}
+        for name in names:
+            token = ws.store.read_account(operator, name).strip()
+            key = peek(token).subject
+            jwts[key] = token
+            local.setdefault(key, name)  # the report's label
     else:
         jwts = precheck(ws, operator, op, names, spec.trusted_key)
     remove = _removal_key(ws, operator, op, spec.remove) if spec.remove else None
@@ -333,9 +353,8 @@ def push(ws: Workspace, spec: PushSpec, conn: Connection) -> PushOutcome | HttpP
             )
         from nscpy.actions.account_server import push_http
 
-        return push_http(urls[0], jwts, accounts_by_key(ws, operator), conn)
+        return push_http(urls[0], jwts, local, conn)
     opts, who = resolver_options(ws, conn, "nscpy_push")
-    local = accounts_by_key(ws, operator)
     outcome = PushOutcome(urls=opts.servers, who=who, names=local)
     if jwts:
         outcome.pushed = resolver.push_accounts(opts, jwts, conn.timeout, conn.expect)
