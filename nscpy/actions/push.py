@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING, Any
 from nscpy import keys, resolver
 from nscpy.actions.entities import load_account, load_operator, load_user
 from nscpy.actions.errors import ActionError, UsageProblem
-from nscpy.actions.lookup import Stored, accounts_by_key, verified_accounts, verified_users
+from nscpy.actions.lookup import accounts_by_key
 from nscpy.actions.report import ERROR, OK, WARN
 from nscpy.actions.signers import account_signer, may_sign_account, unscoped_signer_keys
+from nscpy.actions.verified import Stored, verified_accounts, verified_users
 from nscpy.actions.workspace import Workspace
 from nscpy.jwt import (
     AccountClaims,
@@ -152,7 +153,7 @@ def system_credentials(
             return user.jwt, user.seed, "a temporary system user"
     if sys_name is not None:
         now = ws.now()
-        for stored in verified_users(ws, operator, sys_name):
+        for stored in verified_users(ws.store, operator, sys_name):
             claims = stored.claims
             user_seed = ws.keystore.get(claims.subject)
             if user_seed is not None and (claims.expires == 0 or claims.expires > now):
@@ -328,7 +329,7 @@ def push(ws: Workspace, spec: PushSpec, conn: Connection) -> PushOutcome | HttpP
     operator = ws.operator_name(conn.operator)
     op = load_operator(ws, operator)
     names = _selected(ws, operator, spec)
-    stored = verified_accounts(ws, operator)
+    stored = verified_accounts(ws.store, operator)
     if spec.prune:
         _require_verified(ws, operator, stored)
     local = {entry.claims.subject: entry.name for entry in stored}
