@@ -1,31 +1,24 @@
-"""One client connection: transport in, protocol events, the session's rules, routing out.
+"""One client connection's operations: CONNECT and binding, SUB/UNSUB/PUB/PING/PONG,
+delivery for the router, and cleanup.
 
-Theory of operation. asyncio hands `data_received` the bytes; the sans-I/O ServerConnection
-(protocol.py) turns them into events; each operation other than CONNECT passes the Session's
-auth gate once, in `_handle_input`, and then goes to its handler, which asks the Session
-(session.py) for the rules and the Router for delivery. What goes back is queued and flushed by
-Outbound (outbound.py). Runs of canonical PUBs skip the event objects (`read_pubs`) but not
-the rules: both paths end in `_publish`.
-
-Input is handled in turns: after session.EVENTS_PER_TURN operations with input left, reading
-pauses and the rest waits for the next loop iteration, so one busy connection cannot starve
-the others.
+A Client is an Inbound (inbound.py: transport callbacks, parse loop, timers) over an Outbound
+(outbound.py: queue, flush, write deadline, close). Each handler asks the connection's Session
+(session.py) for the rules and sends what it answers (Err, Ok) through the protocol's `send`;
+delivery encodes with the same encoder functions, skipping only the event object.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import logging
-import os
 import time
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from server_stub import errors
 from server_stub.auth import ConnectionInfo, Identity
 from server_stub.callout import CalloutNeeded
 from server_stub.encoding import encode_hmsg, encode_msg, wire
-from server_stub.errors import AuthError, ProtocolError
+from server_stub.errors import AuthError
 from server_stub.events import (
     Connect,
     Err,
@@ -39,9 +32,8 @@ from server_stub.events import (
     Unsub,
 )
 from server_stub.headers import no_responders
-from server_stub.outbound import Outbound
+from server_stub.inbound import Inbound
 from server_stub.policy import Grant
-from server_stub.protocol import NEED_DATA, ServerConnection
 from server_stub.router import Account, Subscription
 from server_stub.session import (
     DELIVER,
@@ -49,8 +41,6 @@ from server_stub.session import (
     OK,
     Gate,
     PubVerdict,
-    Session,
-    valid_publish_subject,
 )
 
 if TYPE_CHECKING:
@@ -62,38 +52,13 @@ _PING = Ping()
 _PONG = Pong()
 
 
-class Client(Outbound, asyncio.Protocol):
-    """One client connection: transport in, protocol events, routing, transport out."""
+class Client(Inbound):
+    """One client connection: its operations, authentication, delivery and cleanup."""
 
     def __init__(self, server: Server) -> None:
-        Outbound.__init__(self, server)
-        opts = server.options
-        self.cid = next(server.cids)
-        self.session = Session(
-            self.cid,
-            auth_required=server.auth.auth_required,
-            no_auth_user=bool(server.auth.no_auth_user),
-            server_max_payload=opts.max_payload,
-        )
-        self.proto = ServerConnection(opts.max_payload, opts.max_control_line)
-        self.host = ""
-        self.port = 0
-        self.nonce: str | None = None
-        self.pongs = 0
-        self.pings_out = 0
+        super().__init__(server)
         self.account: Account | None = None
         self.subs: dict[str, Subscription] = {}
-        self.tls = False
-        # for /connz: when, traffic counters, the last PING's round trip
-        self.start = self.last_activity = time.time()
-        self.in_msgs = self.in_bytes = self.out_msgs = self.out_bytes = 0
-        self.rtt: float | None = None
-        self._ping_sent = 0.0
-        self.websocket = False
-        self._timers: dict[str, asyncio.TimerHandle] = {}
-        self.paused = False  # an auth callout is deciding this client: input waits
-        self._parse_scheduled = False  # a _process call is queued (the event budget ran out)
-        self._reading_paused = False
 
     @property
     def identity(self) -> Identity | None:
@@ -104,154 +69,6 @@ class Client(Outbound, asyncio.Protocol):
     def echo(self) -> bool:
         """Whether the client gets its own messages (CONNECT's echo; the router asks)."""
         return self.session.echo
-
-    # --- transport callbacks -------------------------------------------------------------------
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        """Send INFO, start the TLS upgrade and the auth/ping timers."""
-        # a stream transport (uvloop's does not derive from asyncio.Transport, hence the cast)
-        self.transport = transport = cast(asyncio.Transport, transport)
-        peer = transport.get_extra_info("peername") or ("", 0)
-        self.host, self.port = peer[0], peer[1]
-        self.tls = transport.get_extra_info("sslcontext") is not None
-        server = self.server
-        server.clients[self.cid] = self
-        server.total_connections += 1
-        if server.auth.needs_nonce:
-            self.nonce = base64.urlsafe_b64encode(os.urandom(11)).rstrip(b"=").decode()
-        info = self.proto.send(Info(server.info(self, self.nonce)))
-        if len(server.clients) > server.options.max_connections:
-            transport.write(info)
-            self.fail(errors.MAX_CONNECTIONS)
-            return
-        transport.write(info)
-        tls = server.options.tls
-        if tls is not None and not self.tls and not self.websocket:
-            self._upgrading = True
-            asyncio.ensure_future(self._start_tls(tls.timeout))
-        if server.auth.auth_required:
-            self._timer("auth", server.options.auth_timeout, self._auth_timeout)
-        first = min(server.options.first_ping, server.options.ping_interval)
-        self._timer("ping", first, self._ping_tick)
-
-    async def _start_tls(self, timeout: float) -> None:
-        loop = asyncio.get_running_loop()
-        assert self.transport is not None
-        try:
-            new = await loop.start_tls(
-                self.transport,
-                self,
-                self.server.ssl_context,
-                server_side=True,
-                ssl_handshake_timeout=timeout,
-            )
-        except (OSError, asyncio.TimeoutError, ConnectionError) as exc:
-            log.info("cid %d: TLS handshake error: %s", self.cid, exc)
-            self.close()
-            return
-        if new is None or self.closed:
-            self.close()
-            return
-        self.transport = new
-        self.tls = True
-        self._upgrading = False
-        if self._out:
-            self._flush()
-        if not self.paused and not self._parse_scheduled:
-            self._process()  # what arrived with the end of the handshake (see data_received)
-
-    def data_received(self, data: bytes) -> None:
-        """Parse and handle the complete operations in `data` (see EVENTS_PER_TURN)."""
-        if self.closed:
-            return
-        if self._upgrading:
-            assert self.transport is not None
-            if self.transport.get_protocol() is self:
-                # bytes on the plain socket before the handshake began: not TLS, never NATS
-                log.info("cid %d: TLS handshake error: plaintext before the handshake", self.cid)
-                self.close()
-                return
-            # Decrypted bytes can arrive with the handshake's last flight, before start_tls()
-            # hands us the new transport: a CONNECT handled now would answer (-ERR) on the
-            # plain transport, and the client would read EOF. Keep them until the upgrade ends.
-            self.proto.receive_data(data)
-            return
-        self.proto.receive_data(data)
-        if not self.paused and not self._parse_scheduled:
-            self._process()
-
-    def _process(self) -> None:
-        server = self.server
-        if server.reading:  # called from within another client's input (an auth callout)
-            self._handle_input()
-            return
-        server.reading = True
-        try:
-            self._handle_input()
-        finally:
-            server.reading = False
-            dirty, server.dirty = server.dirty, []
-            for client in dirty:
-                client._flush()
-
-    def _handle_input(self) -> None:
-        self._parse_scheduled = False
-        proto = self.proto
-        session = self.session
-        handlers = self._handlers
-        fast_pub = self._publish
-        session.new_turn()
-        try:
-            while True:
-                if self.closed or self.paused:
-                    return
-                if session.past_gate:
-                    # runs of canonical PUB/HPUB skip the event objects (see read_pubs)
-                    proto.read_pubs(fast_pub)
-                    if self.closed or self.paused:
-                        return
-                    if session.budget <= 0:
-                        break
-                event = proto.next_event()
-                if event is NEED_DATA:
-                    if self._reading_paused and self.transport is not None:
-                        self._reading_paused = False
-                        self.transport.resume_reading()
-                    return
-                kind = type(event)
-                if kind is not Pub and kind is not HPub:
-                    session.budget -= 1  # a PUB is charged by its size (Session.check_publish)
-                # the one auth gate: everything but CONNECT waits for an identity
-                if kind is not Connect and not session.past_gate and not self._auth_gate():
-                    return
-                handlers[kind](self, event)
-                if session.budget <= 0:
-                    break
-        except ProtocolError as exc:
-            log.info("cid %d: protocol error: %s", self.cid, exc)
-            subject = exc.pub_subject
-            if subject is not None and session.pedantic:
-                if not valid_publish_subject(subject):
-                    self.send_err(errors.INVALID_PUBLISH_SUBJECT)
-            if exc.err is not None:
-                self.fail(exc.err)
-            else:
-                self.close()
-            return
-        if self.closed or self.transport is None:
-            return
-        # Budget spent with input left: read no more until it is handled, and let the other
-        # connections have their turn first.
-        if not self._reading_paused:
-            self._reading_paused = True
-            self.transport.pause_reading()
-        self._parse_scheduled = True
-        asyncio.get_running_loop().call_soon(self._process)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        """Forget subscriptions, timers and the client registration."""
-        self._cancel_write_deadline()
-        self._cleanup()
 
     # --- authentication ------------------------------------------------------------------------
 
@@ -339,13 +156,6 @@ class Client(Outbound, asyncio.Protocol):
         if self.pongs == 1 and self.session.connected and self.session.protocol >= 1:
             # nats-server follows the first PONG with an INFO that names the bound account
             self._send(Info(self.server.info(self, None, connect_info=True)))
-
-    def send_lame_duck_info(self) -> None:
-        """INFO with "ldm": true, to clients that take async INFO (as nats-server: protocol
-        1 and past the first PONG)."""
-        session = self.session
-        if session.connected and session.protocol >= 1 and self.pongs >= 1:
-            self._send(Info(self.server.info(self, None, ldm=True)))
 
     def _on_pong(self, event: Pong) -> None:
         self.pings_out = 0
@@ -508,38 +318,6 @@ class Client(Outbound, asyncio.Protocol):
             self.account = self.server.router.account("$G")
             self.account.clients.add(self)
         return self.account
-
-    # --- timers --------------------------------------------------------------------------------
-
-    def _timer(self, name: str, delay: float, callback: Any) -> None:
-        self._cancel(name)
-        self._timers[name] = asyncio.get_running_loop().call_later(delay, callback)
-
-    def _cancel(self, name: str) -> None:
-        handle = self._timers.pop(name, None)
-        if handle is not None:
-            handle.cancel()
-
-    def _auth_timeout(self) -> None:
-        if not self.session.connected:
-            self.fail(errors.AUTH_TIMEOUT)
-
-    def _ping_tick(self) -> None:
-        if self.closed:
-            return
-        if self.paused:  # nats-server sends no PING while an auth callout decides the client
-            self._timer("ping", self.server.options.first_ping, self._ping_tick)
-            return
-        if self.pings_out + 1 > self.server.options.ping_max:
-            self.fail(errors.STALE_CONNECTION)
-            return
-        self.pings_out += 1
-        self._ping_sent = time.monotonic()
-        self._send(_PING)
-        self._timer("ping", self.server.options.ping_interval, self._ping_tick)
-
-    def _expired(self) -> None:
-        self.fail(errors.AUTH_EXPIRED)
 
 
 # Subject -> wire bytes for delivery: subscribers mostly see a few subjects.

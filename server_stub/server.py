@@ -1,9 +1,10 @@
 """The asyncio NATS server: listeners, lifecycle, the MessageBus for internal services, INFO.
 
-Module map: server.py binds and runs; client.py is one connection (asyncio.Protocol) whose
-rules live in the sans-I/O session.py and whose output goes through outbound.py; protocol.py
-parses, encoding.py encodes; router.py routes; services.py starts the internal services
-(config accounts, operator mode's resolver, JetStream), which see the server through hooks.py.
+Module map: server.py binds and runs. A connection is a Client (client.py: its operations)
+over inbound.py (transport callbacks, parse loop, timers) and outbound.py (queue, flush, slow
+consumers); its rules live in the sans-I/O session.py. protocol.py parses, encoding.py encodes,
+router.py routes. services.py starts the internal services (config accounts, operator mode's
+resolver, JetStream), which see the server only through hooks.py.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from server_stub.bus import Handler, InternalClient
 from server_stub.client import Client
 from server_stub.headers import build_headers
 from server_stub.hooks import OperatorHooks, Service
+from server_stub.inbound import Inbound
 from server_stub.options import ServerOptions
 from server_stub.outbound import Outbound
 from server_stub.router import Account, Router, Subscription
@@ -41,7 +43,7 @@ class Server:
         # operator mode's hooks (the resolver at start-up, account limits at connect)
         self.operator: OperatorHooks | None = options.operator
         self.router = Router()
-        self.clients: dict[int, Client] = {}
+        self.clients: dict[int, Inbound] = {}
         self.server_key = keys.create_pair(keys.Prefix.SERVER)  # signs auth callout requests
         self.server_id = self.server_key.public_key
         self.xkey_pair = keys.create_curve_pair()  # seals auth callout requests
@@ -202,7 +204,7 @@ class Server:
     # --- for clients and services ------------------------------------------------------------
 
     def info(
-        self, client: Client, nonce: str | None, connect_info: bool = False, ldm: bool = False
+        self, client: Inbound, nonce: str | None, connect_info: bool = False, ldm: bool = False
     ) -> dict[str, Any]:
         """INFO fields in the Go struct's order."""
         fields: dict[str, Any] = {
