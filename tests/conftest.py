@@ -20,3 +20,7 @@ DATA = Path(__file__).parent / "data"
 def vectors() -> dict[str, Any]:
     """The known-answer vectors produced by the official Go nkeys and jwt libraries."""
     return json.loads((DATA / "vectors.json").read_text())
+
+
+# `pytest --fast` (make test-fast): no e2e tests, and any test that starts a process fails
+pytest_plugins = ["pytester", "tests.support.noprocess"]

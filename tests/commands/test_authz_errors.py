@@ -145,7 +145,14 @@ CASES = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("code", "message", "argv"), CASES, ids=[" ".join(c[2]) for c in CASES])
+def _case_id(argv: list[str]) -> str:
+    """The command line, with the module's random keys named: ids must be the same in every
+    process (pytest -n collects in each worker and compares)."""
+    names = {OTHER_ACCOUNT_KEY: "<other-account-key>", ACCOUNT_SEED: "<account-seed>"}
+    return " ".join(names.get(arg, arg) for arg in argv)
+
+
+@pytest.mark.parametrize(("code", "message", "argv"), CASES, ids=[_case_id(c[2]) for c in CASES])
 def test_bad_input_is_one_line_and_changes_nothing(
     home: Path, code: int, message: str, argv: list[str]
 ) -> None:

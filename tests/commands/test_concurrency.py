@@ -13,11 +13,15 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from nscpy import keys
 from nscpy.jwt import AccountClaims, UserClaims, decode, parse_decorated_jwt, parse_decorated_seed
 from nscpy.store.atomic import is_temp_name
 
 from .cliutil import REPO, ok, run
+
+pytestmark = pytest.mark.e2e  # starts processes
 
 WORKERS = 8
 EACH = 4

@@ -16,6 +16,8 @@ import pytest
 
 from .cliutil import ok
 
+pytestmark = pytest.mark.e2e  # starts processes
+
 # heavy modules a plain JSON or raw describe must not load
 FORBIDDEN = (
     "click",

@@ -23,6 +23,8 @@ from tests.commands.cliutil import ok
 
 from .conftest import GoOracle
 
+pytestmark = pytest.mark.e2e  # starts processes
+
 # Paths nscpy writes (as Go's current jwt v2.8 does) that Debian's v2.3.0 structs lack, so Go
 # drops them when it re-marshals; "[]" stands for every element of an array.
 NEWER_THAN_GO_2_3 = frozenset(
