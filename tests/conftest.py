@@ -22,5 +22,6 @@ def vectors() -> dict[str, Any]:
     return json.loads((DATA / "vectors.json").read_text())
 
 
-# `pytest --fast` (make test-fast): no e2e tests, and any test that starts a process fails
-pytest_plugins = ["pytester", "tests.support.noprocess"]
+# tests.support.noprocess: `pytest --fast` (make test-fast) leaves out e2e tests and fails any
+# other test that starts a process; tests.support.workspace: the make_ws fixture
+pytest_plugins = ["pytester", "tests.support.noprocess", "tests.support.workspace"]

@@ -1,4 +1,4 @@
-"""Issue 4, must-show 3: bad input to the authz commands is one line, exit 1 or 2, no change.
+"""Bad input to the authz commands is one line, exit 1 or 2, no change.
 
 One store is built for the module; every case runs a failing command against it and checks the
 exit code, that stderr is exactly one `nscpy: error: ...` line naming the problem, that nothing

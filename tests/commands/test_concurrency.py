@@ -1,4 +1,4 @@
-"""Issue 3, must-show 3: parallel processes lose no user and no revocation; SIGKILL tears no file.
+"""Parallel processes lose no user and no revocation; SIGKILL tears no file.
 
 Workers are real processes (the actions in a loop, and `nscpy add user` itself) on one store.
 """

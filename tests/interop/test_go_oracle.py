@@ -1,4 +1,4 @@
-"""The official Go library (Debian's nats-io/jwt v2.3.0) against nscpy (issue 3 must-show 2).
+"""The official Go library (Debian's nats-io/jwt v2.3.0) against nscpy.
 
 - every kind of JWT the CLI writes decodes in Go with no blocking validation issue, and Go
   re-marshals the same payload bytes wherever v2.3.0's structs know every field;

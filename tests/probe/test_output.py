@@ -1,4 +1,4 @@
-"""Issue 10 item 6: `-o FILE` writes into pipes, devices and /dev/stdout; only regular files
+"""`-o FILE` writes into pipes, devices and /dev/stdout; only regular files
 are replaced atomically (mode 0600)."""
 
 from __future__ import annotations
