@@ -3,8 +3,8 @@
 Reads the Python sources of nscpy/ and server_stub/ under CHECKOUT (default: this repository)
 with `ast` only (nothing is imported or run) and prints:
 
-1. Module sizes: how many modules, and every file over --split lines (default 500; STYLE says
-   ~300 per module, split past 500).
+1. Module sizes: how many modules, and every file over --split lines (default 500; the house
+   style is ~300 lines per module, split past 500).
 
 2. Import cycles among nscpy/ and server_stub/ modules, as strongly connected components of the
    import graph, each with one shortest cycle through it. Two graphs:

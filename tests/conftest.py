@@ -1,4 +1,5 @@
-"""Shared fixtures. tests/data/vectors.json is a copy of the Go-made vectors in shared/."""
+"""Shared fixtures. tests/data/vectors.json: known-answer vectors made with the official Go nkeys
+and jwt libraries (their seeds, keys, signatures and tokens are what Go produced)."""
 
 from __future__ import annotations
 
