@@ -11,8 +11,8 @@ surrogateescape (`text`), so any byte string round-trips through `wire`.
 from __future__ import annotations
 
 import json
-from typing import Any
 
+from nscpy.gojson import go_dumps
 from server_stub.events import (
     ClientEvent,
     Connect,
@@ -45,12 +45,6 @@ def wire(value: str) -> bytes:
     return value.encode("utf-8", "surrogateescape")
 
 
-def go_json(value: Any) -> str:
-    """Compact JSON escaped like Go's encoding/json (<, >, & as \\u003c, \\u003e, \\u0026)."""
-    out = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-    return out.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-
-
 def encode_err(text: str) -> bytes:
     """-ERR bytes; nats-server quotes the text in single quotes."""
     return b"-ERR '" + wire(text) + b"'\r\n"
@@ -79,7 +73,7 @@ def encode_event(event: ServerEvent) -> bytes:
     if kind is Info:
         assert isinstance(event, Info)
         # nats-server writes a space before CRLF after the INFO JSON.
-        return b"INFO " + go_json(event.fields).encode() + b" \r\n"
+        return b"INFO " + go_dumps(event.fields).encode() + b" \r\n"
     raise TypeError(f"cannot send {kind.__name__} from the server")
 
 
