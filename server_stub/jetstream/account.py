@@ -97,13 +97,6 @@ class JsAccount:
         )
 
     # -- lookups -------------------------------------------------------------------------
-    def stream_for(self, subject: str) -> Stream | None:
-        """The stream a published subject lands in."""
-        for stream in self.streams.values():
-            if stream.covers(subject):
-                return stream
-        return None
-
     def find_stream(self, name: str) -> Stream:
         """The stream called `name`, or the API's "stream not found"."""
         stream = self.streams.get(name)

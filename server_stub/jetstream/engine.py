@@ -22,6 +22,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
 
 from server_stub.bus import BusMessage, MessageBus
 from server_stub.jetstream import api, errors
@@ -29,7 +30,7 @@ from server_stub.jetstream.account import JsAccount
 from server_stub.jetstream.config import JetStreamConfig, JsLimits
 from server_stub.jetstream.filestore import DEFAULT_BLOCK_SIZE
 from server_stub.jetstream.hosting import Clock, StreamHost
-from server_stub.jetstream.stream import PublishResult
+from server_stub.jetstream.stream import PublishResult, Stream, ack_prefix
 from server_stub.jetstream.wire import go_json
 
 __all__ = ["Clock", "JetStream"]
@@ -56,6 +57,7 @@ class JetStream(StreamHost):
         self._tick_interval = tick_interval
         self._api_subs: dict[str, list[int]] = {}
         self._acks: list[tuple[str, str, str, bytes]] = []  # account, stream, reply, body
+        self._ack_prefixes: dict[str, bytes] = {}  # stream name -> an ack's bytes before seq
         self._fresh: set[tuple[str, str]] = set()
         self._flush_scheduled = False
         self._timer: asyncio.TimerHandle | None = None
@@ -224,10 +226,9 @@ class JetStream(StreamHost):
             response = api.not_enabled_response(self._local(msg.subject))
             self._bus.publish(msg.account, msg.reply, go_json(response).encode())
 
-    def _on_publish(self, msg: BusMessage) -> None:
+    def _on_publish(self, stream: Stream, msg: BusMessage) -> None:
         account = self.accounts.get(msg.account)
-        stream = account.stream_for(msg.subject) if account else None
-        if account is None or stream is None:
+        if account is None:
             return
         try:
             result = account.publish(stream, msg.subject, msg.headers, msg.payload, self._clock())
@@ -235,18 +236,21 @@ class JetStream(StreamHost):
             log.error("JetStream failed to store a msg: %s", exc.description)
             refusal = {"error": exc.to_json(), "stream": stream.name, "seq": 0}
             result = PublishResult(refusal)
-        ack = result.ack
-        if self.config.domain and "error" not in ack:  # nats-server names its domain in acks
-            ack = {"stream": ack["stream"], "domain": self.config.domain} | ack
-        body = go_json(ack).encode()
         reply = None if stream.config.no_ack else msg.reply  # no_ack: never answered
-        if result.stored is None:
+        stored = result.stored
+        if stored is None:
             if reply:
-                self._bus.publish(msg.account, reply, body)
+                self._bus.publish(msg.account, reply, self._encode_ack(result.ack))
             return
         for item in result.republish:
             self._bus.publish(msg.account, item.subject, item.data, headers=item.headers)
         if reply:
+            prefix = self._ack_prefixes.get(stream.name)
+            if prefix is None:
+                prefix = self._ack_prefixes[stream.name] = ack_prefix(
+                    stream.name, self.config.domain
+                )
+            body = b"%s%d}" % (prefix, stored.seq)  # == self._encode_ack(result.ack), cheaper
             self._acks.append((msg.account, stream.name, reply, body))
         self._fresh.add((msg.account, stream.name))
         if self._loop is None:
@@ -254,6 +258,11 @@ class JetStream(StreamHost):
         elif not self._flush_scheduled:
             self._flush_scheduled = True
             self._loop.call_soon(self.flush)
+
+    def _encode_ack(self, ack: dict[str, Any]) -> bytes:
+        if self.config.domain and "error" not in ack:  # nats-server names its domain in acks
+            ack = {"stream": ack["stream"], "domain": self.config.domain} | ack
+        return go_json(ack).encode()
 
     def _unsubscribe_api(self, account: str) -> None:
         for sid in self._api_subs.pop(account, []):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import abc
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -73,7 +74,7 @@ class StreamHost(abc.ABC):
         """Expire, redeliver and save what is due (the engine's periodic work)."""
 
     @abc.abstractmethod
-    def _on_publish(self, msg: BusMessage) -> None:
+    def _on_publish(self, stream: Stream, msg: BusMessage) -> None:
         """A message on a stream's subjects: store it, ack it (the engine's publish path)."""
 
     @contextlib.contextmanager
@@ -202,7 +203,8 @@ class StreamHost(abc.ABC):
         for sid in self._stream_subs.pop((account, stream.name), []):
             self._bus.unsubscribe(sid)
         subs = [
-            self._bus.subscribe(account, subject, self._on_publish)
+            # bound to the stream: its subjects overlap no other stream's, so no lookup
+            self._bus.subscribe(account, subject, functools.partial(self._on_publish, stream))
             for subject in stream.config.subjects
         ]
         if stream.config.allow_direct:  # without it nats-server leaves DIRECT.GET unanswered

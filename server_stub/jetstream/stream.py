@@ -20,6 +20,7 @@ from server_stub.jetstream.wire import (
     decode_headers,
     encode_headers,
     go_duration,
+    go_json,
     go_time,
     parse_duration,
 )
@@ -32,6 +33,7 @@ __all__ = [
     "Republished",
     "Stream",
     "StreamConfig",
+    "ack_prefix",
 ]
 
 log = logging.getLogger("server_stub.jetstream")
@@ -53,6 +55,15 @@ class PublishResult:
     ack: dict[str, Any]
     stored: StoredMsg | None = None
     republish: list[Republished] = field(default_factory=list)
+
+
+def ack_prefix(stream: str, domain: str = "") -> bytes:
+    """The bytes of a stored publish's ack up to its seq: `{"stream":…,"seq":` (with the
+    domain between them when set, as nats-server writes it). Acks differ only in the seq, so
+    the engine appends `<seq>}` instead of encoding each one."""
+    ack: dict[str, Any] = {"stream": stream} | ({"domain": domain} if domain else {}) | {"seq": 0}
+    text = go_json(ack)
+    return text[: -len("0}")].encode()
 
 
 def parse_ttl(text: str) -> int:
@@ -113,11 +124,13 @@ class Stream:
             transform = config.subject_transform
             if transform is not None and transform.matches(subject):
                 subject = transform.apply(subject)
-            self._check_disabled_features(hdrs)
-            self._check_expectations(subject, hdrs)
-            ttl = self._message_ttl(hdrs)
-            rollup = self._rollup(hdrs)
-            block = encode_headers(headers)
+            ttl, rollup, block = 0, "", b""
+            if headers:  # the checks below only read headers: a plain PUB skips them
+                self._check_disabled_features(hdrs)
+                self._check_expectations(subject, hdrs)
+                ttl = self._message_ttl(hdrs)
+                rollup = self._rollup(hdrs)
+                block = encode_headers(headers)
             if 0 <= config.max_msg_size < len(block) + len(data):
                 raise errors.message_too_big()
             if config.discard == "new":
@@ -135,10 +148,11 @@ class Stream:
         if ttl:
             self._expires[stored.seq] = now + ttl if ttl > 0 else -1
         self.last_msg_id = msg_id
-        try:
-            self._roll_up(rollup, stored)
-        except errors.StoreWriteFailed as exc:  # the message is stored; older ones stay
-            log.error("JetStream cannot apply a rollup: %s", exc.description)
+        if rollup:
+            try:
+                self._roll_up(rollup, stored)
+            except errors.StoreWriteFailed as exc:  # the message is stored; older ones stay
+                log.error("JetStream cannot apply a rollup: %s", exc.description)
         if (
             self._by_subject is not None
             and self._by_subject_limit == self.config.max_msgs_per_subject
@@ -151,7 +165,8 @@ class Stream:
         except errors.StoreWriteFailed as exc:  # the message is stored; the tick retries
             log.error("JetStream cannot apply the limits: %s", exc.description)
         result = PublishResult({"stream": self.name, "seq": stored.seq}, stored)
-        result.republish = self._republished(stored, previous)
+        if config.republish is not None:
+            result.republish = self._republished(stored, previous)
         return result
 
     def _roll_up(self, rollup: str, stored: StoredMsg) -> None:
