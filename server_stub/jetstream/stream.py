@@ -308,6 +308,15 @@ class Stream:
         """Drop the oldest messages beyond max_msgs / max_bytes / max_age, and those whose
         Nats-TTL ran out (leaving subject delete markers if configured); returns how many."""
         cfg, store = self.config, self.store
+        if (
+            cfg.max_msgs <= 0
+            and cfg.max_bytes <= 0
+            and cfg.max_age <= 0
+            and cfg.max_msgs_per_subject <= 0
+            and self._by_subject is None
+            and not self._expires
+        ):
+            return 0  # no limit set and no TTL pending: nothing to drop (every publish asks)
         per_subject = self._enforce_per_subject()
         aged = self._expire_ttls(now)
         floor = store.first_seq
