@@ -56,7 +56,11 @@ class JetStream(StreamHost):
         self._account_limits = account_limits
         self._tick_interval = tick_interval
         self._api_subs: dict[str, list[int]] = {}
-        self._acks: list[tuple[str, str, str, bytes]] = []  # account, stream, reply, body
+        # held acks: account, stream, seq, reply, body
+        self._acks: list[tuple[str, str, int, str, bytes]] = []
+        self._holding: dict[tuple[str, str], Stream] = {}  # written to since the last write_out
+        # (account, stream) -> a failed write-out and the seqs it took back: acks refused
+        self._unwritten: dict[tuple[str, str], tuple[errors.StoreWriteFailed, set[int]]] = {}
         self._ack_prefixes: dict[str, bytes] = {}  # stream name -> an ack's bytes before seq
         self._fresh: set[tuple[str, str]] = set()
         self._flush_scheduled = False
@@ -136,6 +140,7 @@ class JetStream(StreamHost):
     # -- time ----------------------------------------------------------------------------
     def tick(self, now: int | None = None) -> None:
         """Expire messages and pull requests, redeliver unacked messages, save consumers."""
+        self.write_out()  # what is read next must be on disk (or taken back)
         now = self._clock() if now is None else now
         interval = self.config.sync_interval
         if interval is not None and time.monotonic() - self._synced_at >= interval:
@@ -183,14 +188,34 @@ class JetStream(StreamHost):
         self._synced_at = time.monotonic()
         return failed
 
+    def write_out(self) -> None:
+        """Write what the stores hold since the last call, one write(2) per store. A store
+        that fails takes those messages back; flush() refuses their acks."""
+        holding, self._holding = self._holding, {}
+        for key, stream in holding.items():
+            try:
+                stream.store.write_out()
+            except errors.StoreWriteFailed as exc:
+                log.error("JetStream failed to store a msg: %s", exc.description)
+                # taken back out of the store, or (a read-only store) kept until restart
+                stream.forget(tuple(s for s in exc.unwritten if stream.store.get(s) is None))
+                earlier = self._unwritten.get(key)
+                seqs = set(exc.unwritten) | (earlier[1] if earlier else set())
+                self._unwritten[key] = (exc, seqs)
+
     def flush(self) -> None:
-        """Send the held acks: after an fsync of every store written since the last flush, or,
-        with a sync_interval, at once (the write is in the page cache; tick() fsyncs)."""
+        """Send the held acks: after writing out and fsyncing every store written since the last
+        flush, or, with a sync_interval, once written (to the page cache; tick() fsyncs)."""
         self._flush_scheduled = False
+        self.write_out()
         failed = self.sync() if self.config.sync_interval is None else {}
+        unwritten, self._unwritten = self._unwritten, {}
         acks, self._acks = self._acks, []
-        for account_name, stream_name, reply, body in acks:
+        for account_name, stream_name, seq, reply, body in acks:
             error = failed.get((account_name, stream_name))
+            taken_back = unwritten.get((account_name, stream_name))
+            if error is None and taken_back is not None and seq in taken_back[1]:
+                error = taken_back[0]
             if error is not None:  # not on stable storage: never acknowledged
                 refusal = {"error": error.to_json(), "stream": stream_name, "seq": 0}
                 body = go_json(refusal).encode()
@@ -209,6 +234,7 @@ class JetStream(StreamHost):
         account = self.accounts.get(msg.account)
         if account is None or not msg.reply:
             return
+        self.write_out()  # the API reads and changes what earlier publishes stored
         subject = self._local(msg.subject)
         if self._offline.owns(msg.account, subject):
             response = self._offline.answer(msg.account, subject)
@@ -239,7 +265,11 @@ class JetStream(StreamHost):
         reply = None if stream.config.no_ack else msg.reply  # no_ack: never answered
         stored = result.stored
         if stored is None:
-            if reply:
+            if reply and result.ack.get("duplicate"):  # its original may still be held
+                body = self._encode_ack(result.ack)
+                self._acks.append((msg.account, stream.name, result.ack["seq"], reply, body))
+                self._schedule_flush()
+            elif reply:
                 self._bus.publish(msg.account, reply, self._encode_ack(result.ack))
             return
         for item in result.republish:
@@ -251,8 +281,14 @@ class JetStream(StreamHost):
                     stream.name, self.config.domain
                 )
             body = b"%s%d}" % (prefix, stored.seq)  # == self._encode_ack(result.ack), cheaper
-            self._acks.append((msg.account, stream.name, reply, body))
-        self._fresh.add((msg.account, stream.name))
+            self._acks.append((msg.account, stream.name, stored.seq, reply, body))
+        key = (msg.account, stream.name)
+        self._holding[key] = stream
+        self._fresh.add(key)
+        self._schedule_flush()
+
+    def _schedule_flush(self) -> None:
+        """Flush once this loop iteration's publishes are in (at once without a loop)."""
         if self._loop is None:
             self.flush()
         elif not self._flush_scheduled:

@@ -14,6 +14,16 @@ StoreWriteFailed, so nothing half-written ever sits before a later record. When 
 kernel may have dropped the pages, so the store turns read-only until a restart recovers it
 from what is really on disk.
 
+Write-behind (the engine's stores). MSG records are held in memory and written with one
+write(2) by `write_out()`, which the engine calls once per loop iteration (before any ack and
+before anything reads the store), instead of one write per record. Any other record, a sync, a
+roll or a close writes the held records first. When `write_out()` fails, the held messages are
+taken back out of the store as if never appended (their sequences are handed out again) and
+StoreWriteFailed lists them in `unwritten`, so the engine refuses exactly their acks. When a
+write of held records forced by another record (or a sync) fails, the change in progress may
+already count on them, so they stay in memory and the store turns read-only instead, as after
+a failed fsync; the next `write_out()` names them in `unwritten` so their acks are refused.
+
 `msgs/index` records where the synced log ends (segment, size, first and last seq): exactly
 at `close()`, as a lower bound at every `checkpoint()` (the engine's tick, unsynced). The log
 only grows, so a start that finds less knows what it lost; after a clean stop that is exact,
@@ -98,8 +108,14 @@ class FileStore(MemStore):
         *,
         block_size: int = DEFAULT_BLOCK_SIZE,
         label: str = "",
+        write_behind: bool = False,
     ) -> None:
         super().__init__()
+        self.write_behind = write_behind
+        self._held: list[bytes] = []  # MSG records appended, not written yet (write-behind)
+        self._held_msgs: list[StoredMsg] = []
+        self._held_from = (0, 0, 0, 0, 0)  # size, first_seq, last_seq, last_ts, bytes before
+        self._stranded: tuple[int, ...] = ()  # held seqs a forced write lost: never acked
         self._dir = directory / "msgs"
         self._sealer = sealer
         self._block_size = block_size
@@ -137,6 +153,8 @@ class FileStore(MemStore):
         self._write(KIND_MSG, encode_msg(msg))
         self._seg_of[msg.seq] = self._active
         self._live[self._active] += 1
+        if self._held:
+            self._held_msgs.append(msg)
 
     def _persist_delete(self, seq: int) -> None:
         self._write(KIND_DELETE, U64.pack(seq))
@@ -151,11 +169,59 @@ class FileStore(MemStore):
         if not self._replaying:
             self._reap()
 
+    def holds(self) -> bool:
+        """True while appended records wait for `write_out()`."""
+        return bool(self._held)
+
+    def write_out(self) -> None:
+        """Write the held records with one write(2). On failure nothing of them stays: the
+        file is cut back, the held messages leave the store, and StoreWriteFailed carries
+        them in `unwritten`."""
+        if self._stranded:
+            stranded, self._stranded = self._stranded, ()
+            lost = StoreWriteFailed(self.failed)
+            lost.unwritten = stranded
+            raise lost
+        if not self._held:
+            return
+        data = b"".join(self._held)
+        size, first_seq, last_seq, last_ts, held_bytes = self._held_from
+        unwritten, self._held, self._held_msgs = self._held_msgs, [], []
+        try:
+            self._write_at(size, data)
+        except StoreWriteFailed as exc:
+            for msg in unwritten:  # appended last, so nothing else refers to them yet
+                del self._msgs[msg.seq]
+                self._seg_of.pop(msg.seq, None)
+                self._live[self._active] -= 1
+            self.first_seq, self.last_seq, self.last_ts = first_seq, last_seq, last_ts
+            self.bytes = held_bytes
+            self._size = size
+            exc.unwritten = tuple(msg.seq for msg in unwritten)
+            raise
+
+    def _write_held(self) -> None:
+        """Write held records before another record, a sync, a roll or a close; a failure
+        here (in the middle of a change) turns the store read-only, the messages unacked."""
+        if not self._held:
+            return
+        size = self._held_from[0]
+        data = b"".join(self._held)
+        seqs = tuple(msg.seq for msg in self._held_msgs)
+        self._held, self._held_msgs = [], []
+        try:
+            self._write_at(size, data)
+        except StoreWriteFailed as exc:
+            self._size = size  # the file was cut back there
+            self._stranded += seqs
+            self._fail(f"held messages could not be written: {exc.description}")
+
     def sync(self) -> None:
         """fsync the active segment if anything was appended since the last sync.
 
         A failure makes the store read-only (see the module doc) and raises StoreWriteFailed.
         """
+        self._write_held()
         if self._dirty and self._fd >= 0:
             try:
                 self.fsync_fd(self._fd)
@@ -184,7 +250,7 @@ class FileStore(MemStore):
         if self._fd < 0:
             return
         try:
-            self.sync()  # a failure is logged by _fail and leaves the last checkpoint
+            self.sync()  # writes what is held; a failure is logged by _fail, keeps the checkpoint
             self.checkpoint(clean=True)
         except StoreWriteFailed as exc:
             if not self.failed:
@@ -203,27 +269,45 @@ class FileStore(MemStore):
             self._append(KIND_STATE, U64.pack(self.last_seq))
             self._needs_state = False
             self._reap()
+        if kind == KIND_MSG and self.write_behind and not self._replaying:
+            if not self._held:
+                self._held_from = (
+                    self._size,
+                    self.first_seq,
+                    self.last_seq,
+                    self.last_ts,
+                    self.bytes,
+                )
+            record = encode_record(self._sealer, kind, plain, self._active, self._size)
+            self._held.append(record)
+            self._size += len(record)
+            return
         self._append(kind, plain)
 
     def _append(self, kind: int, plain: bytes) -> None:
+        self._write_held()
         record = encode_record(self._sealer, kind, plain, self._active, self._size)
+        self._write_at(self._size, record)
+        self._size += len(record)
+
+    def _write_at(self, size: int, data: bytes) -> None:
+        """Append `data` at `size`, the end of the file, whole or not at all."""
         try:
-            written = self.write_fd(self._fd, record)
-            if written != len(record):  # on a regular file, the disk is full
-                reason = f"{os.strerror(errno.ENOSPC)} (wrote {written} of {len(record)} bytes)"
+            written = self.write_fd(self._fd, data)
+            if written != len(data):  # on a regular file, the disk is full
+                reason = f"{os.strerror(errno.ENOSPC)} (wrote {written} of {len(data)} bytes)"
                 raise OSError(errno.ENOSPC, reason)
         except OSError as exc:
-            self._cut_back(exc)
+            self._cut_back(exc, size)
             raise StoreWriteFailed(
                 f"cannot write to segment {self._active} of stream {self.label}: {_reason(exc)}"
             ) from exc
-        self._size += len(record)
         self._dirty = True
 
-    def _cut_back(self, exc: OSError) -> None:
-        """Remove whatever part of a failed record reached the file."""
+    def _cut_back(self, exc: OSError, size: int) -> None:
+        """Remove whatever part of a failed write reached the file."""
         try:
-            os.ftruncate(self._fd, self._size)
+            os.ftruncate(self._fd, size)
         except OSError as cut:
             self._fail(
                 f"a write to segment {self._active} failed ({_reason(exc)}) and its remains "

@@ -74,6 +74,10 @@ class StreamHost(abc.ABC):
         """Expire, redeliver and save what is due (the engine's periodic work)."""
 
     @abc.abstractmethod
+    def write_out(self) -> None:
+        """Write what the stores hold: consumers read only written messages."""
+
+    @abc.abstractmethod
     def _on_publish(self, stream: Stream, msg: BusMessage) -> None:
         """A message on a stream's subjects: store it, ack it (the engine's publish path)."""
 
@@ -107,6 +111,7 @@ class StreamHost(abc.ABC):
     # -- consumer traffic ------------------------------------------------------------------
     def _on_direct_get(self, msg: BusMessage) -> None:
         """`$JS.API.DIRECT.GET.<stream>[.<subject>]`: the messages themselves, or a status."""
+        self.write_out()
         account = self.accounts.get(msg.account)
         tokens = self._local(msg.subject).split(".", 5)
         stream = account.streams.get(tokens[4]) if account else None
@@ -126,6 +131,7 @@ class StreamHost(abc.ABC):
         return account.consumers.get(stream, {}).get(name)
 
     def _on_next(self, msg: BusMessage) -> None:
+        self.write_out()
         consumer = self._consumer_for(msg)
         if consumer is None or not msg.reply:
             return
@@ -156,11 +162,13 @@ class StreamHost(abc.ABC):
         self.tick()
 
     def _on_flow_control(self, msg: BusMessage) -> None:
+        self.write_out()
         consumer = self._consumer_for(msg)
         if consumer is not None:
             self._send(msg.account, consumer.on_flow_control(msg.subject, self._clock()))
 
     def _on_ack(self, msg: BusMessage) -> None:
+        self.write_out()
         consumer = self._consumer_for(msg)
         if consumer is None:
             return

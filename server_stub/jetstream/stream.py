@@ -169,6 +169,27 @@ class Stream:
             result.republish = self._republished(stored, previous)
         return result
 
+    def forget(self, seqs: tuple[int, ...]) -> None:
+        """The store took these just-appended messages back (a failed write-out): drop what
+        publish recorded of them, so a retried Nats-Msg-Id is stored again."""
+        gone = set(seqs)
+        for msg_id, (seq, _) in list(self._dedupe.items()):
+            if seq in gone:
+                del self._dedupe[msg_id]
+        for seq in gone:
+            self._expires.pop(seq, None)
+        if self._by_subject is not None:  # the seqs are handed out again: not theirs then
+            for subject_seqs in self._by_subject.values():
+                while subject_seqs and subject_seqs[-1] in gone:
+                    subject_seqs.pop()
+        self._last_msg_id_from_store()
+
+    def _last_msg_id_from_store(self) -> None:
+        last = self.store.get(self.store.last_seq)
+        self.last_msg_id = ""
+        if last is not None and last.hdrs:
+            self.last_msg_id = (decode_headers(last.hdrs) or {}).get("Nats-Msg-Id", "")
+
     def _roll_up(self, rollup: str, stored: StoredMsg) -> None:
         if rollup == "all":
             self.store.remove_below(stored.seq)
@@ -386,9 +407,7 @@ class Stream:
                     except errors.ApiError:
                         continue
                     self._expires[msg.seq] = msg.ts + ttl if ttl > 0 else -1
-        last = self.store.get(self.store.last_seq)
-        if last is not None and last.hdrs:
-            self.last_msg_id = (decode_headers(last.hdrs) or {}).get("Nats-Msg-Id", "")
+        self._last_msg_id_from_store()
 
     # -- admin ---------------------------------------------------------------------------
     def purge(self, body: dict[str, Any]) -> int:
