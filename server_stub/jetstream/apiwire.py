@@ -57,6 +57,14 @@ def message_json(msg: StoredMsg) -> dict[str, Any]:
     return out
 
 
+def request_int(value: object) -> int:
+    """An integer field of a request body; anything else is a bad request."""
+    try:
+        return int(str(value))
+    except ValueError:
+        raise errors.bad_request(f"expected an integer, got {value!r}") from None
+
+
 def page_offset(body: dict[str, Any]) -> int:
     """The `offset` of a NAMES / LIST request."""
     offset = body.get("offset") or 0

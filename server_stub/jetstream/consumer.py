@@ -31,6 +31,7 @@ from server_stub.jetstream.delivery import (
 )
 from server_stub.jetstream.memstore import StoredMsg
 from server_stub.jetstream.stream import Stream
+from server_stub.jetstream.streamstate import last_per_subject
 from server_stub.jetstream.wire import decode_headers
 
 __all__ = [
@@ -55,7 +56,7 @@ class Consumer:
         # deliver_policy last_per_subject: the sequences to send first, then resume after them
         self.skip: deque[int] = deque()
         if config.deliver_policy == "last_per_subject":
-            self.skip.extend(stream.last_per_subject(config.filter_subjects))
+            self.skip.extend(last_per_subject(stream.store, config.filter_subjects))
             self.next_sseq = stream.store.last_seq + 1
         self.delivered = (0, 0)  # (consumer seq, stream seq) of the newest delivery
         self.delivered_at = 0

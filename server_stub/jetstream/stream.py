@@ -9,6 +9,7 @@ from typing import Any
 
 from nscpy.jwt.subject import subject_matches
 from server_stub.jetstream import errors
+from server_stub.jetstream.apiwire import request_int
 from server_stub.jetstream.memstore import MemStore, StoredMsg
 from server_stub.jetstream.streamconfig import (
     API_LEVEL,
@@ -418,8 +419,8 @@ class Stream:
             raise errors.ApiError(400, 10023, "stream purge is not permitted")
         store = self.store
         filt = body.get("filter") or ""
-        upto = _as_int(body.get("seq", 0) or 0)
-        keep = _as_int(body.get("keep", 0) or 0)
+        upto = request_int(body.get("seq", 0) or 0)
+        keep = request_int(body.get("keep", 0) or 0)
         if upto and keep:
             raise errors.bad_request()  # nats-server takes one or the other
         if not filt:
@@ -454,64 +455,6 @@ class Stream:
                 raise errors.ApiError(500, 10057, "no message found")
         raise errors.sequence_not_found(seq)
 
-    def get_msg(self, body: dict[str, Any]) -> StoredMsg:
-        """STREAM.MSG.GET by `seq`, `last_by_subj`, or `seq` + `next_by_subj`."""
-        store = self.store
-        if body.get("last_by_subj"):
-            msg = store.last_for_subject(str(body["last_by_subj"]))
-        elif body.get("next_by_subj"):
-            msg = store.next_matching(
-                _as_int(body.get("seq", 0) or 0), (str(body["next_by_subj"]),)
-            )
-        elif "seq" in body:
-            msg = store.get(_as_int(body["seq"]))
-        else:
-            raise errors.bad_request("request must set seq, last_by_subj or next_by_subj")
-        if msg is None:
-            raise errors.no_message_found()
-        return msg
-
-    def last_per_subject(self, filters: tuple[str, ...]) -> list[int]:
-        """The newest sequence of each subject matching `filters`, in stream order."""
-        last: dict[str, int] = {}
-        for msg in self.store.iter_from(self.store.first_seq):
-            if not filters or any(subject_matches(f, msg.subject) for f in filters):
-                last[msg.subject] = msg.seq
-        return sorted(last.values())
-
-    def subject_counts(self, pattern: str) -> dict[str, int]:
-        """Messages per subject for subjects matching `pattern` (stream info subjects_filter)."""
-        counts: dict[str, int] = {}
-        for msg in self.store.iter_from(self.store.first_seq):
-            if subject_matches(pattern, msg.subject):
-                counts[msg.subject] = counts.get(msg.subject, 0) + 1
-        return counts
-
-    def deleted(self) -> list[int]:
-        """Interior sequences no longer held (stream info deleted_details)."""
-        store = self.store
-        return [s for s in range(store.first_seq, store.last_seq + 1) if store.get(s) is None]
-
-    def state_json(self, consumer_count: int) -> dict[str, Any]:
-        """The `state` object of stream info."""
-        store = self.store
-        first = store.first()
-        out: dict[str, Any] = {
-            "messages": store.messages,
-            "bytes": store.bytes,
-            "first_seq": store.first_seq,
-            "first_ts": go_time(first.ts if first else 0),
-            "last_seq": store.last_seq,
-            "last_ts": go_time(store.last_ts if store.last_seq else 0),
-        }
-        if store.messages:
-            out["num_subjects"] = store.num_subjects()
-            deleted = store.last_seq - store.first_seq + 1 - store.messages
-            if deleted > 0:
-                out["num_deleted"] = deleted
-        out["consumer_count"] = consumer_count
-        return out
-
 
 def _header_int(value: str) -> int:
     """A sequence header as nats-server reads it: not a number counts as 0."""
@@ -519,10 +462,3 @@ def _header_int(value: str) -> int:
         return int(value.strip())
     except ValueError:
         return 0
-
-
-def _as_int(value: object) -> int:
-    try:
-        return int(str(value))
-    except ValueError:
-        raise errors.bad_request(f"expected an integer, got {value!r}") from None

@@ -15,6 +15,7 @@ from server_stub.jetstream import errors, retention
 from server_stub.jetstream.account import JsAccount
 from server_stub.jetstream.apiwire import insert_after, message_json, page_offset
 from server_stub.jetstream.stream import Stream, StreamConfig
+from server_stub.jetstream.streamstate import deleted, get_msg, state_json, subject_counts
 from server_stub.jetstream.wire import go_time
 
 NAMES_LIMIT = 1024  # a page of STREAM.NAMES / CONSUMER.NAMES
@@ -77,7 +78,7 @@ def stream_info_body(
     return {
         "config": stream.config.to_json(full_metadata=full),
         "created": go_time(stream.created),
-        "state": stream.state_json(len(account.consumers.get(stream.name, {}))),
+        "state": state_json(stream.store, len(account.consumers.get(stream.name, {}))),
         "ts": go_time(now),
     }
 
@@ -108,14 +109,14 @@ def stream_info(account: JsAccount, body: dict[str, Any], now: int, name: str) -
     info.update(stream_info_body(account, stream, now))
     state = info["state"]
     pattern = body.get("subjects_filter") or ""
-    counts = stream.subject_counts(pattern) if pattern and state["messages"] else {}
+    counts = subject_counts(stream.store, pattern) if pattern and state["messages"] else {}
     if counts:
         offset = page_offset(body)
         page = dict(sorted(counts.items())[offset : offset + _SUBJECTS_LIMIT])
         info.update(total=len(counts), offset=offset, limit=_SUBJECTS_LIMIT)
         state = insert_after(state, "num_subjects", "subjects", page)
     if body.get("deleted_details") and state.get("num_deleted"):
-        state = insert_after(state, "num_deleted", "deleted", stream.deleted())
+        state = insert_after(state, "num_deleted", "deleted", deleted(stream.store))
     info["state"] = state
     ts = info.pop("ts")
     info["cluster"] = {"leader": "server_stub"}
@@ -175,7 +176,7 @@ def msg_get(account: JsAccount, body: dict[str, Any], now: int, name: str) -> di
     batched = ("batch", "max_bytes", "multi_last", "up_to_seq", "up_to_time", "start_time")
     if any(body.get(key) for key in batched):
         raise errors.bad_request()  # batched gets are DIRECT.GET only, as in nats-server
-    message = message_json(stream.get_msg(body))
+    message = message_json(get_msg(stream.store, body))
     if body.get("no_hdr"):
         message.pop("hdrs", None)
     return {"message": message}
