@@ -8,16 +8,43 @@ durable state a file consumer saves after each change and resumes from at start-
 from __future__ import annotations
 
 from collections import deque
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from nscpy.jwt.subject import subject_matches
-from server_stub.jetstream.acks import Pending
+from server_stub.jetstream.acks import AckTracker, Pending
 from server_stub.jetstream.consumerconfig import ConsumerConfig
+from server_stub.jetstream.delivery import PullRequest
 from server_stub.jetstream.memstore import MemStore
+from server_stub.jetstream.stream import Stream
 from server_stub.jetstream.wire import go_time
 
-if TYPE_CHECKING:  # consumer.py imports this module
-    from server_stub.jetstream.consumer import Consumer
+
+class Consumer(Protocol):
+    """What these functions read and restore of a `consumer.Consumer` (which calls them, so
+    this module does not import it)."""
+
+    stream: Stream
+    config: ConsumerConfig
+    created: int
+    next_sseq: int
+    skip: deque[int]
+    delivered: tuple[int, int]
+    delivered_at: int
+    acks: AckTracker
+    waiting: deque[PullRequest]
+
+    @property
+    def name(self) -> str:
+        """The consumer's name."""
+        ...
+
+    def has_interest(self) -> bool:
+        """True when someone is subscribed to the deliver subject."""
+        ...
+
+    def ack_wait(self, deliveries: int) -> int:
+        """How long to wait for an ack of a message delivered `deliveries` times."""
+        ...
 
 
 def start_seq(config: ConsumerConfig, store: MemStore) -> int:
