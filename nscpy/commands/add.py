@@ -1,4 +1,4 @@
-"""`nscpy add operator|account|user`."""
+"""`nscpy add operator|account|user|export|import|mapping`."""
 
 from __future__ import annotations
 
@@ -10,13 +10,17 @@ import click
 from nscpy.commands.context import AppContext, pass_app
 from nscpy.commands.params import (
     KEY,
+    account_option,
+    export_change,
+    export_options,
     one_name,
     permission_options,
+    permission_spec,
     resolve_time,
     split_list,
     start_expiry_options,
 )
-from nscpy.commands.reporting import report_saved
+from nscpy.commands.reporting import json_option, report, report_saved
 
 
 def name_argument_or_option(f: Any) -> Any:
@@ -34,22 +38,6 @@ def _name(name_opt: str | None, name_arg: str | None) -> str:
 
 def _report(saved: list[Any], as_json: bool) -> None:
     report_saved(saved, as_json, "added", note_label="[WARN]")
-
-
-def permission_spec(kw: dict[str, Any]) -> Any:
-    """Build a PermissionSpec from the shared permission flags."""
-    from nscpy.actions.permspec import PermissionSpec
-
-    return PermissionSpec(
-        allow_pub=split_list(kw.get("allow_pub")),
-        allow_sub=split_list(kw.get("allow_sub")),
-        allow_pubsub=split_list(kw.get("allow_pubsub")),
-        deny_pub=split_list(kw.get("deny_pub")),
-        deny_sub=split_list(kw.get("deny_sub")),
-        deny_pubsub=split_list(kw.get("deny_pubsub")),
-        response_max=kw.get("allow_pub_response"),
-        response_ttl_ns=kw.get("response_ttl"),
-    )
 
 
 @click.command("operator")
@@ -206,3 +194,106 @@ def add_user(
         expiry=resolve_time(expiry, now),
     )
     _report(add_user(ws, spec), as_json)
+
+
+@click.command("export")
+@account_option
+@click.option("-s", "--subject", required=True, help="Subject to export (wildcards allowed).")
+@click.option("-r", "--service", is_flag=True, help="Export a service (default: a stream).")
+@click.option("-p", "--private", is_flag=True, help="Importers need an activation token.")
+@export_options
+@json_option
+@pass_app
+def add_export(
+    app: AppContext,
+    /,
+    account: str | None,
+    signer: str | None,
+    subject: str,
+    service: bool,
+    private: bool,
+    as_json: bool,
+    **kw: Any,
+) -> None:
+    """Add a stream or service export to an account."""
+    from nscpy.actions.exports import add_export
+
+    change = export_change(kw, service=service, private=private)
+    report(add_export(app.workspace, account, subject, change, signer=signer), as_json)
+
+
+@click.command("import")
+@account_option
+@click.option("-n", "--name", default=None, help="Import name (default: the remote subject).")
+@click.option("-s", "--local-subject", default=None, help="Subject in the importing account.")
+@click.option("--src-account", default=None, help="Exporting account (name or public key).")
+@click.option("--remote-subject", default=None, help="The exported subject.")
+@click.option("--service", is_flag=True, default=None, help="Import a service.")
+@click.option("--share", is_flag=True, help="Share latency information (services).")
+@click.option("--allow-trace", is_flag=True, help="Allow message tracing (streams).")
+@click.option(
+    "-u",
+    "--token",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="File holding the exporter's activation JWT (private exports).",
+)
+@json_option
+@pass_app
+def add_import(
+    app: AppContext,
+    /,
+    account: str | None,
+    signer: str | None,
+    name: str | None,
+    local_subject: str | None,
+    src_account: str | None,
+    remote_subject: str | None,
+    service: bool | None,
+    share: bool,
+    allow_trace: bool,
+    token: str | None,
+    as_json: bool,
+) -> None:
+    """Import a stream or service (public, or private with --token)."""
+    from nscpy.actions.imports import ImportSpec, add_import
+
+    spec = ImportSpec(
+        src_account=src_account,
+        remote_subject=remote_subject,
+        local_subject=local_subject,
+        name=name,
+        service=service or None,
+        share=share,
+        allow_trace=allow_trace,
+        token=Path(token).read_text("utf-8") if token else None,
+    )
+    report(add_import(app.workspace, account, spec, signer=signer), as_json)
+
+
+@click.command("mapping")
+@account_option
+@click.option("-f", "--from", "source", required=True, help="Subject to map from.")
+@click.option("-t", "--to", "destination", required=True, help="Subject to map to.")
+@click.option("--weight", type=click.IntRange(1, 100), default=100, show_default=True)
+@click.option("--cluster", default="", help="Only in this cluster.")
+@json_option
+@pass_app
+def add_mapping(
+    app: AppContext,
+    /,
+    account: str | None,
+    signer: str | None,
+    source: str,
+    destination: str,
+    weight: int,
+    cluster: str,
+    as_json: bool,
+) -> None:
+    """Add (or re-weight) a subject mapping."""
+    from nscpy.actions.mappings import add_mapping
+
+    saved = add_mapping(
+        app.workspace, account, source, destination, weight=weight, cluster=cluster, signer=signer
+    )
+    report(saved, as_json)

@@ -94,8 +94,8 @@ def apply(
         if bar is not None:
             bar.__exit__(None, None, None)
     if push_url is not None and not dry_run:
+        from nscpy.actions.connection import Connection
         from nscpy.actions.drift import push_accounts
-        from nscpy.actions.push import Connection
 
         assert result.plan is not None
         conn = Connection(

@@ -1,5 +1,13 @@
 """The `nscpy` command tree and its single error-translation point.
 
+Where a command lives: `nscpy GROUP SUB` is in nscpy/commands/GROUP.py (`delete import` in
+delete.py, `generate creds` in generate.py) and a root command `nscpy CMD` in CMD.py (init.py,
+env.py, push.py, pull.py); edit's subcommands are big enough for one file each, edit_SUB.py
+(edit_signing_key.py), as in nscpy/actions. `import` is import_.py (a keyword). Modules without
+a command: cli, lazy (the lazy group), entry and fastpath (the click-free describe), context,
+params (parameter types and shared flag groups), resolver_options, output, reporting,
+nsc_tables and describe_text (what describe prints). tests/commands/test_help.py checks the rule.
+
 Exit codes: 0 success, 1 failure (any NscError or a refused operation), 2 bad usage (Click's own).
 Errors are one line on stderr; a traceback is shown only with NSCPY_DEBUG=1.
 """
@@ -20,11 +28,11 @@ from nscpy.errors import NscError
 @click.group(
     cls=LazyGroup,
     lazy={
-        "nkey": "nscpy.commands.keygen:generate_nkey",
-        "creds": "nscpy.commands.misc:generate_creds",
-        "config": "nscpy.commands.serverconf:generate_config",
-        "activation": "nscpy.commands.exports:generate_activation",
-        "diagram": "nscpy.commands.diagram:diagram",
+        "nkey": "nscpy.commands.generate:generate_nkey",
+        "creds": "nscpy.commands.generate:generate_creds",
+        "config": "nscpy.commands.generate:generate_config",
+        "activation": "nscpy.commands.generate:generate_activation",
+        "diagram": "nscpy.commands.generate:diagram",
     },
     name="generate",
 )
@@ -51,9 +59,9 @@ def describe() -> None:
         "operator": "nscpy.commands.add:add_operator",
         "account": "nscpy.commands.add:add_account",
         "user": "nscpy.commands.add:add_user",
-        "export": "nscpy.commands.exports:add_export",
-        "import": "nscpy.commands.exports:add_import",
-        "mapping": "nscpy.commands.exports:add_mapping",
+        "export": "nscpy.commands.add:add_export",
+        "import": "nscpy.commands.add:add_import",
+        "mapping": "nscpy.commands.add:add_mapping",
     },
 )
 def add() -> None:
@@ -64,10 +72,10 @@ def add() -> None:
     "list",
     cls=LazyGroup,
     lazy={
-        "operators": "nscpy.commands.listing:list_operators",
-        "accounts": "nscpy.commands.listing:list_accounts",
-        "users": "nscpy.commands.listing:list_users",
-        "keys": "nscpy.commands.listing:list_keys",
+        "operators": "nscpy.commands.list:list_operators",
+        "accounts": "nscpy.commands.list:list_accounts",
+        "users": "nscpy.commands.list:list_users",
+        "keys": "nscpy.commands.list:list_keys",
     },
     aliases={"operator": "operators", "account": "accounts", "user": "users", "key": "keys"},
 )
@@ -78,19 +86,19 @@ def list_group() -> None:
 @click.group(
     cls=LazyGroup,
     lazy={
-        "env": "nscpy.commands.misc:env",
-        "select": "nscpy.commands.misc:select",
-        "init": "nscpy.commands.misc:init",
+        "env": "nscpy.commands.env:env",
+        "select": "nscpy.commands.select:select",
+        "init": "nscpy.commands.init:init",
         "server": "nscpy.commands.server:server",
-        "validate": "nscpy.commands.check:validate",
-        "expirations": "nscpy.commands.check:expirations",
+        "validate": "nscpy.commands.validate:validate",
+        "expirations": "nscpy.commands.expirations:expirations",
         "push": "nscpy.commands.push:push",
-        "pull": "nscpy.commands.push:pull",
+        "pull": "nscpy.commands.pull:pull",
         "plan": "nscpy.commands.plan:plan",
         "apply": "nscpy.commands.apply:apply",
         "account-server": "nscpy.commands.account_server:account_server",
         "store": "nscpy.commands.store:store",
-        "log": "nscpy.commands.store:log",
+        "log": "nscpy.commands.log:log",
     },
     # nsc's hidden root aliases of `tool pub|sub|req|reply`
     aliases={
@@ -170,9 +178,9 @@ def cli(
     lazy={
         "user": "nscpy.commands.delete:delete_user",
         "account": "nscpy.commands.delete:delete_account",
-        "export": "nscpy.commands.exports:delete_export",
-        "import": "nscpy.commands.exports:delete_import",
-        "mapping": "nscpy.commands.exports:delete_mapping",
+        "export": "nscpy.commands.delete:delete_export",
+        "import": "nscpy.commands.delete:delete_import",
+        "mapping": "nscpy.commands.delete:delete_mapping",
     },
 )
 def delete() -> None:
@@ -183,9 +191,9 @@ def delete() -> None:
     "import",
     cls=LazyGroup,
     lazy={
-        "keys": "nscpy.commands.transfer:import_keys",
-        "account": "nscpy.commands.transfer:import_account",
-        "user": "nscpy.commands.transfer:import_user",
+        "keys": "nscpy.commands.import_:import_keys",
+        "account": "nscpy.commands.import_:import_account",
+        "user": "nscpy.commands.import_:import_user",
     },
 )
 def import_group() -> None:
@@ -196,8 +204,8 @@ def import_group() -> None:
     "export",
     cls=LazyGroup,
     lazy={
-        "keys": "nscpy.commands.transfer:export_keys",
-        "spec": "nscpy.commands.export_spec:export_spec",
+        "keys": "nscpy.commands.export:export_keys",
+        "spec": "nscpy.commands.export:export_spec",
     },
 )
 def export_group() -> None:
@@ -211,12 +219,12 @@ for _group in (generate, describe, add, list_group, delete, import_group, export
 @click.group(
     cls=LazyGroup,
     lazy={
-        "operator": "nscpy.commands.edit:edit_operator",
-        "account": "nscpy.commands.edit:edit_account",
+        "operator": "nscpy.commands.edit_operator:edit_operator",
+        "account": "nscpy.commands.edit_account:edit_account",
         "user": "nscpy.commands.edit_user:edit_user",
-        "signing-key": "nscpy.commands.edit_user:edit_signing_key",
-        "export": "nscpy.commands.exports:edit_export",
-        "authcallout": "nscpy.commands.edit:edit_authcallout",
+        "signing-key": "nscpy.commands.edit_signing_key:edit_signing_key",
+        "export": "nscpy.commands.edit_export:edit_export",
+        "authcallout": "nscpy.commands.edit_authcallout:edit_authcallout",
     },
 )
 def edit() -> None:
@@ -231,12 +239,12 @@ def revoke() -> None:
 @click.group(
     cls=LazyGroup,
     lazy={
-        "add-user": "nscpy.commands.revoke:add_user",
-        "delete-user": "nscpy.commands.revoke:delete_user",
-        "list-users": "nscpy.commands.revoke:list_users",
-        "add-activation": "nscpy.commands.revoke:add_activation",
-        "delete-activation": "nscpy.commands.revoke:delete_activation",
-        "list-activations": "nscpy.commands.revoke:list_activations",
+        "add-user": "nscpy.commands.revocations:add_user",
+        "delete-user": "nscpy.commands.revocations:delete_user",
+        "list-users": "nscpy.commands.revocations:list_users",
+        "add-activation": "nscpy.commands.revocations:add_activation",
+        "delete-activation": "nscpy.commands.revocations:delete_activation",
+        "list-activations": "nscpy.commands.revocations:list_activations",
     },
 )
 def revocations() -> None:

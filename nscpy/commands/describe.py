@@ -53,7 +53,7 @@ def _describe(kind: str) -> Callable[..., None]:
         revision: int | None = None,
         account: str | None = None,
     ) -> None:
-        from nscpy.commands.describing import LOADERS, render
+        from nscpy.commands.describe_text import LOADERS, render
 
         if revision is not None:
             from nscpy.actions.kvstore import entity_key, revision_text

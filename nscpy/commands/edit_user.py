@@ -1,4 +1,4 @@
-"""`nscpy edit user` and `nscpy edit signing-key` (they share the user-limit flags)."""
+"""`nscpy edit user`, and the user-limit flags `edit signing-key` shares for a scope."""
 
 from __future__ import annotations
 
@@ -8,23 +8,20 @@ from typing import Any, TypeVar
 import click
 
 from nscpy.commands.context import AppContext, pass_app
-from nscpy.commands.edit import (
-    optional_bool,
-    perm_spec,
-    report,
-    rm_permission_options,
-    tag_options,
-)
 from nscpy.commands.params import (
     KEY,
     NUMBER,
     one_name,
+    optional_bool,
     optional_time,
+    perm_spec,
     permission_options,
+    rm_permission_options,
     split_list,
     start_expiry_options,
+    tag_options,
 )
-from nscpy.commands.reporting import json_option
+from nscpy.commands.reporting import json_option, report
 from nscpy.values import InvalidValue, parse_time_range
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -137,44 +134,3 @@ def edit_user(
         adopt=kw["adopt"],
     )
     report(edit_user(ws, spec), as_json)
-
-
-@click.command("signing-key")
-@click.option("-a", "--account", help="Account name or public key (default: current).")
-@click.option(
-    "-K", "--private-key", "signer", type=KEY, help="Operator key to sign the account with."
-)
-@click.option(
-    "--sk",
-    required=True,
-    type=KEY,
-    help="Signing key: public key, seed, file, role name or 'generate'.",
-)
-@click.option("--role", default=None, help="Role name (usable with -K when adding users).")
-@click.option("--description", default=None, help="Description of the scope.")
-@user_limit_options
-@json_option
-@pass_app
-def edit_signing_key(
-    app: AppContext,
-    /,
-    account: str | None,
-    signer: str | None,
-    sk: str,
-    role: str | None,
-    description: str | None,
-    as_json: bool,
-    **kw: Any,
-) -> None:
-    """Create or edit a scoped signing key: users it signs get this permission template."""
-    from nscpy.actions.edit_signing_key import ScopeEdit, edit_signing_key
-
-    spec = ScopeEdit(
-        key=sk,
-        account=account,
-        signer=signer,
-        role=role,
-        description=description,
-        limits=limits_edit(kw),
-    )
-    report(edit_signing_key(app.workspace, spec), as_json)

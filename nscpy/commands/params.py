@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -136,3 +137,107 @@ def start_expiry_options(f: F) -> F:
         "--start", type=TIME, default=None, help="Valid from: same syntax as --expiry."
     )(f)
     return f
+
+
+def optional_bool(decl: str, help_text: str) -> Callable[[F], F]:
+    """A flag that may also be given a value: --flag, --flag=false (pflag bool semantics)."""
+    return click.option(
+        decl, type=click.BOOL, is_flag=False, flag_value=True, default=None, help=help_text
+    )
+
+
+def account_option(f: F) -> F:
+    """-a/--account and -K/--private-key (the signer), shared by every account edit."""
+    f = click.option(
+        "-K", "--private-key", "signer", type=KEY, help="Key to sign with (seed/pub/file)."
+    )(f)
+    return click.option("-a", "--account", help="Account name or public key (default: current).")(f)
+
+
+def tag_options(f: F) -> F:
+    """--tag / --rm-tag."""
+    f = click.option("--rm-tag", multiple=True, help="Tags to remove.")(f)
+    return click.option("--tag", multiple=True, help="Tags to add (lower-cased).")(f)
+
+
+def perm_spec(kw: dict[str, Any]) -> Any:
+    """The PermissionSpec of the shared permission flags plus --rm/--rm-response-perms."""
+    spec = permission_spec(kw)
+    spec.remove = split_list(kw.get("rm"))
+    spec.remove_response = bool(kw.get("rm_response_perms"))
+    return spec
+
+
+def rm_permission_options(f: F) -> F:
+    """--rm SUBJECTS and --rm-response-perms, beside the permission flags."""
+    f = click.option("--rm-response-perms", is_flag=True, help="Remove the response permission.")(f)
+    return click.option("--rm", multiple=True, metavar="SUBJECTS", help="Subjects to remove.")(f)
+
+
+def permission_spec(kw: dict[str, Any]) -> Any:
+    """Build a PermissionSpec from the shared permission flags."""
+    from nscpy.actions.permspec import PermissionSpec
+
+    return PermissionSpec(
+        allow_pub=split_list(kw.get("allow_pub")),
+        allow_sub=split_list(kw.get("allow_sub")),
+        allow_pubsub=split_list(kw.get("allow_pubsub")),
+        deny_pub=split_list(kw.get("deny_pub")),
+        deny_sub=split_list(kw.get("deny_sub")),
+        deny_pubsub=split_list(kw.get("deny_pubsub")),
+        response_max=kw.get("allow_pub_response"),
+        response_ttl_ns=kw.get("response_ttl"),
+    )
+
+
+class SamplingType(click.ParamType[Any, Any]):
+    """--sampling: 1..100 percent, or 'headers' (sample requests carrying trace headers)."""
+
+    name = "1-100|headers"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        text = str(value).strip().lower()
+        if text in ("header", "headers"):
+            return 0
+        if text.isdigit() and 0 <= int(text) <= 100:
+            return int(text)
+        self.fail(f"{value!r} is not a sampling rate: use 1..100 or 'headers'", param, ctx)
+
+
+SAMPLING = SamplingType()
+
+
+def export_options(f: Any) -> Any:
+    f = click.option("-n", "--name", default=None, help="Export name (default: the subject).")(f)
+    f = click.option("--response-type", type=click.Choice(["Singleton", "Stream", "Chunked"]))(f)
+    f = click.option("--response-threshold", type=DURATION, default=None, help="e.g. 5s.")(f)
+    f = click.option("--latency", default=None, help="Subject for service latency results.")(f)
+    f = click.option("--sampling", type=SAMPLING, default=None, help="1..100 or 'headers'.")(f)
+    f = optional_bool("--allow-trace", "Allow message tracing through this service.")(f)
+    f = click.option("--account-token-position", type=click.IntRange(min=1), default=None)(f)
+    f = optional_bool("--advertise", "Advertise the export.")(f)
+    f = click.option("--description", default=None, help="Description.")(f)
+    return click.option("--info-url", default=None, help="Link to more information.")(f)
+
+
+def export_change(kw: dict[str, Any], **extra: Any) -> Any:
+    from nscpy.actions.exports import ExportChange
+
+    return ExportChange(
+        name=kw["name"],
+        response_type=kw["response_type"],
+        response_threshold_ns=kw["response_threshold"],
+        latency_subject=kw["latency"],
+        sampling=kw["sampling"],
+        allow_trace=kw["allow_trace"],
+        token_position=kw["account_token_position"],
+        advertise=kw["advertise"],
+        description=kw["description"],
+        info_url=kw["info_url"],
+        **extra,
+    )
+
+
+dir_option = click.option(
+    "-d", "--dir", "directory", required=True, type=click.Path(path_type=Path), help="Directory."
+)

@@ -159,8 +159,8 @@ def plan(
     if url is not None:
         if not result.operator_exists:
             raise click.UsageError("--against needs the operator in the store: apply first")
+        from nscpy.actions.connection import Connection
         from nscpy.actions.drift import read_drift
-        from nscpy.actions.push import Connection
 
         drift = read_drift(
             ws, result, Connection(url=url, timeout=timeout, operator=result.operator)

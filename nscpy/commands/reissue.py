@@ -5,9 +5,8 @@ from __future__ import annotations
 import click
 
 from nscpy.commands.context import AppContext, pass_app
-from nscpy.commands.edit import report
 from nscpy.commands.params import KEY
-from nscpy.commands.reporting import json_option
+from nscpy.commands.reporting import json_option, report
 
 
 @click.command("operator")

@@ -12,10 +12,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from nscpy.commands.context import AppContext, pass_app
-from nscpy.commands.push import connection, resolver_options
 from nscpy.commands.reporting import json_option
+from nscpy.commands.resolver_options import resolver_options
 
 if TYPE_CHECKING:
+    from nscpy.actions.connection import Connection
     from nscpy.actions.rotate import RotateSpec
     from nscpy.actions.rotate_operator import OperatorRotateSpec
     from nscpy.actions.rotation import RotationReport
@@ -87,11 +88,11 @@ def account_start(app: AppContext, /, as_json: bool, **kw: Any) -> None:
 @resolver_options
 @json_option
 @pass_app
-def account_push(app: AppContext, /, as_json: bool, **kw: Any) -> None:
+def account_push(app: AppContext, /, conn: Connection, as_json: bool, **kw: Any) -> None:
     """Push the account carrying both keys: old and new creds both work."""
     from nscpy.actions.rotate import push_phase
 
-    _print(push_phase(app.workspace, _account_spec(kw), connection(**kw)), as_json)
+    _print(push_phase(app.workspace, _account_spec(kw), conn), as_json)
 
 
 @click.command("finish")
@@ -99,11 +100,11 @@ def account_push(app: AppContext, /, as_json: bool, **kw: Any) -> None:
 @resolver_options
 @json_option
 @pass_app
-def account_finish(app: AppContext, /, as_json: bool, **kw: Any) -> None:
+def account_finish(app: AppContext, /, conn: Connection, as_json: bool, **kw: Any) -> None:
     """Remove the old key and push: old creds are refused from then on."""
     from nscpy.actions.rotate import finish
 
-    _print(finish(app.workspace, _account_spec(kw), connection(**kw)), as_json)
+    _print(finish(app.workspace, _account_spec(kw), conn), as_json)
 
 
 @click.command("emergency")
@@ -111,11 +112,11 @@ def account_finish(app: AppContext, /, as_json: bool, **kw: Any) -> None:
 @resolver_options
 @json_option
 @pass_app
-def account_emergency(app: AppContext, /, as_json: bool, **kw: Any) -> None:
+def account_emergency(app: AppContext, /, conn: Connection, as_json: bool, **kw: Any) -> None:
     """Replace the old key at once and push: the server drops the users it signed."""
     from nscpy.actions.rotate import emergency
 
-    _print(emergency(app.workspace, _account_spec(kw), connection(**kw)), as_json)
+    _print(emergency(app.workspace, _account_spec(kw), conn), as_json)
 
 
 def _operator_spec(kw: dict[str, Any]) -> OperatorRotateSpec:
@@ -141,11 +142,11 @@ def operator_start(app: AppContext, /, as_json: bool, **kw: Any) -> None:
 @resolver_options
 @json_option
 @pass_app
-def operator_push(app: AppContext, /, as_json: bool, **kw: Any) -> None:
+def operator_push(app: AppContext, /, conn: Connection, as_json: bool, **kw: Any) -> None:
     """Once every server trusts the new key (checked), push the re-signed accounts, SYS last."""
     from nscpy.actions.rotate_operator import push_phase
 
-    _print(push_phase(app.workspace, _operator_spec(kw), connection(**kw)), as_json)
+    _print(push_phase(app.workspace, _operator_spec(kw), conn), as_json)
 
 
 @click.command("finish")
@@ -153,11 +154,11 @@ def operator_push(app: AppContext, /, as_json: bool, **kw: Any) -> None:
 @resolver_options
 @json_option
 @pass_app
-def operator_finish(app: AppContext, /, as_json: bool, **kw: Any) -> None:
+def operator_finish(app: AppContext, /, conn: Connection, as_json: bool, **kw: Any) -> None:
     """Push, then drop the old key from the operator JWT (deploy it to the servers after)."""
     from nscpy.actions.rotate_operator import finish
 
-    _print(finish(app.workspace, _operator_spec(kw), connection(**kw)), as_json)
+    _print(finish(app.workspace, _operator_spec(kw), conn), as_json)
 
 
 @click.command("emergency")
@@ -165,11 +166,11 @@ def operator_finish(app: AppContext, /, as_json: bool, **kw: Any) -> None:
 @resolver_options
 @json_option
 @pass_app
-def operator_emergency(app: AppContext, /, as_json: bool, **kw: Any) -> None:
+def operator_emergency(app: AppContext, /, conn: Connection, as_json: bool, **kw: Any) -> None:
     """Drop the old key and re-sign at once; push once the servers trust the new key."""
     from nscpy.actions.rotate_operator import emergency
 
-    _print(emergency(app.workspace, _operator_spec(kw), connection(**kw)), as_json)
+    _print(emergency(app.workspace, _operator_spec(kw), conn), as_json)
 
 
 @click.group("signing-key")

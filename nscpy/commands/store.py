@@ -1,4 +1,4 @@
-"""`nscpy store migrate|watch|share-key|open-key` and `nscpy log`: the shared KV store."""
+"""`nscpy store migrate|watch|share-key|open-key|shared`: the shared (KV) data store."""
 
 from __future__ import annotations
 
@@ -125,37 +125,3 @@ def shared(app: AppContext, public_key: str | None, as_json: bool) -> None:
         return
     for key, recipient in pairs:
         click.echo(f"{key}  sealed to  {recipient}")
-
-
-@click.command("log")
-@click.option("-a", "--account", help="Only this account's JWT (or, with -u, its user's).")
-@click.option("-u", "--user", help="Only this user's JWT.")
-@click.option(
-    "--show", "revision", type=click.IntRange(1), default=None, help="Print the JWT at a revision."
-)
-@json_option
-@pass_app
-def log(
-    app: AppContext, account: str | None, user: str | None, revision: int | None, as_json: bool
-) -> None:
-    """Who changed what when in the shared store (every kept revision, oldest first)."""
-    from nscpy.actions import kvstore
-
-    ws = app.workspace
-    if revision is not None:
-        kind, name = ("user", user) if user else ("account", account) if account else ("", "")
-        if not kind:
-            raise click.UsageError("--show needs -a ACCOUNT (and -u USER for a user's JWT)")
-        key = kvstore.entity_key(ws, kind, name, account if user else None)
-        text = kvstore.revision_text(ws, revision, key)
-        if as_json:
-            emit_json({"revision": revision, "jwt": text})
-        else:
-            click.echo(text)
-        return
-    changes = kvstore.history(ws, account, user)
-    if as_json:
-        emit_json([c.to_json() for c in changes])
-        return
-    for change in changes:
-        click.echo(change.line())

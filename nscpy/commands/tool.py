@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from nscpy.commands.context import AppContext, pass_app
-from nscpy.commands.push import tls_options
+from nscpy.commands.resolver_options import tls_options
 
 if TYPE_CHECKING:
     from nscpy import resolver
@@ -35,9 +35,9 @@ def _options(app: AppContext, kw: dict[str, Any]) -> resolver.ConnectOptions:
         account=kw["account"],
         user=kw["user"],
         url=kw["url"],
-        ca_cert=kw["ca_cert"],
-        client_cert=kw["client_cert"],
-        client_key=kw["client_key"],
+        ca_file=kw["ca_file"],
+        cert_file=kw["cert_file"],
+        key_file=kw["key_file"],
         tls_first=kw["tls_first"],
     )
     return user_options(app.workspace, spec)

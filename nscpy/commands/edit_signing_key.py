@@ -1,0 +1,53 @@
+"""`nscpy edit signing-key`: the scope (user template) of an account signing key."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from nscpy.commands.context import AppContext, pass_app
+from nscpy.commands.edit_user import limits_edit, user_limit_options
+from nscpy.commands.params import KEY
+from nscpy.commands.reporting import json_option, report
+
+
+@click.command("signing-key")
+@click.option("-a", "--account", help="Account name or public key (default: current).")
+@click.option(
+    "-K", "--private-key", "signer", type=KEY, help="Operator key to sign the account with."
+)
+@click.option(
+    "--sk",
+    required=True,
+    type=KEY,
+    help="Signing key: public key, seed, file, role name or 'generate'.",
+)
+@click.option("--role", default=None, help="Role name (usable with -K when adding users).")
+@click.option("--description", default=None, help="Description of the scope.")
+@user_limit_options
+@json_option
+@pass_app
+def edit_signing_key(
+    app: AppContext,
+    /,
+    account: str | None,
+    signer: str | None,
+    sk: str,
+    role: str | None,
+    description: str | None,
+    as_json: bool,
+    **kw: Any,
+) -> None:
+    """Create or edit a scoped signing key: users it signs get this permission template."""
+    from nscpy.actions.edit_signing_key import ScopeEdit, edit_signing_key
+
+    spec = ScopeEdit(
+        key=sk,
+        account=account,
+        signer=signer,
+        role=role,
+        description=description,
+        limits=limits_edit(kw),
+    )
+    report(edit_signing_key(app.workspace, spec), as_json)

@@ -1,0 +1,42 @@
+"""`nscpy pull`: store the account JWTs a nats-server resolver (or account server) holds."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import click
+
+from nscpy.commands.context import AppContext, pass_app
+from nscpy.commands.reporting import json_option, render_report
+from nscpy.commands.resolver_options import resolver_options
+
+if TYPE_CHECKING:
+    from nscpy.actions.connection import Connection
+
+
+@click.command("pull")
+@click.option("-a", "--account", help="Account name or public key to pull (default: current).")
+@click.option(
+    "-A", "--all", "all_accounts", is_flag=True, help="Pull every account the server has."
+)
+@click.option(
+    "-F", "--overwrite-newer", is_flag=True, help="Replace a local JWT even if it is newer."
+)
+@resolver_options
+@json_option
+@pass_app
+def pull(
+    app: AppContext,
+    /,
+    account: str | None,
+    all_accounts: bool,
+    overwrite_newer: bool,
+    conn: Connection,
+    as_json: bool,
+) -> None:
+    """Store the account JWTs a nats-server resolver holds (-A: all, via PACK; -a: LOOKUP)."""
+    from nscpy.actions.pull import PullSpec
+    from nscpy.actions.pull import pull as run
+
+    report = run(app.workspace, PullSpec(account, all_accounts, overwrite_newer), conn)
+    render_report(report, as_json)
