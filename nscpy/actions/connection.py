@@ -10,15 +10,14 @@ seed.
 
 from __future__ import annotations
 
-from dataclasses import InitVar, dataclass
+from dataclasses import InitVar, dataclass, field
 
 from nscpy import keys, resolver
 from nscpy.actions.entities import load_account, load_operator
 from nscpy.actions.errors import ActionError, UsageProblem
-from nscpy.actions.lookup import accounts_by_key
 from nscpy.actions.signers import unscoped_signer_keys
 from nscpy.actions.workspace import Workspace
-from nscpy.jwt import OperatorClaims, peek
+from nscpy.jwt import AccountClaims, OperatorClaims, peek
 from nscpy.resolver.http import is_account_server_url
 from nscpy.resolver.options import RESOLVER_SCHEMES
 
@@ -52,6 +51,49 @@ class Connection:
         self.ca_file = self.ca_file or ca_cert
         self.cert_file = self.cert_file or client_cert
         self.key_file = self.key_file or client_key
+
+
+@dataclass
+class StoredAccounts:
+    """An operator's claims and its accounts' stored JWTs, each file read once.
+
+    push -A needs every account three ways (to check and send it, to name the servers' replies,
+    to find the system account's keys): one StoredAccounts serves all three.
+    """
+
+    operator: str
+    claims: OperatorClaims
+    tokens: dict[str, str]
+    """Local account name -> its stored JWT."""
+    by_key: dict[str, str]
+    """Account public key -> local name (accounts whose JWT does not read are left out)."""
+    _decoded: dict[str, AccountClaims] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def read(cls, ws: Workspace, operator: str) -> StoredAccounts:
+        """Read the operator's JWT and every account JWT of it, once."""
+        claims = load_operator(ws, operator)
+        tokens = {
+            n: ws.store.read_account(operator, n).strip() for n in ws.store.list_accounts(operator)
+        }
+        by_key: dict[str, str] = {}
+        for name, token in tokens.items():
+            try:
+                by_key[peek(token).subject] = name
+            except ValueError:
+                continue
+        return cls(operator, claims, tokens, by_key)
+
+    def remember(self, name: str, claims: AccountClaims) -> None:
+        """Keep claims the caller decoded and verified from tokens[name]."""
+        self._decoded[name] = claims
+
+    def account(self, ws: Workspace, name: str) -> AccountClaims:
+        """The account's verified claims: remembered ones, else decoded as load_account does."""
+        found = self._decoded.get(name)
+        if found is None:
+            found = self._decoded[name] = load_account(ws, self.operator, name)
+        return found
 
 
 def target_urls(op: OperatorClaims, url: str | None) -> list[str]:
@@ -114,12 +156,12 @@ def _stored_user(ws: Workspace, operator: str, account: str, wanted: str) -> tup
 
 
 def system_credentials(
-    ws: Workspace, operator: str, op: OperatorClaims, conn: Connection
+    ws: Workspace, stored: StoredAccounts, conn: Connection
 ) -> tuple[str, str, str]:
     """(user JWT, user seed, who) to connect as: --system-user, a minted user, or a SYS user."""
+    operator, op = stored.operator, stored.claims
     sys_pub = _system_account(ws, operator, op, conn.system_account)
-    local = accounts_by_key(ws, operator)
-    sys_name = local.get(sys_pub)
+    sys_name = stored.by_key.get(sys_pub)
     if conn.system_user:
         if sys_name is None:
             raise ActionError(
@@ -129,7 +171,7 @@ def system_credentials(
         return token, seed, f"system user {conn.system_user!r}"
     candidates = [sys_pub]
     if sys_name is not None:
-        acct = load_account(ws, operator, sys_name)
+        acct = stored.account(ws, sys_name)
         # a temporary user needs an unscoped key (a scope would limit it)
         candidates = unscoped_signer_keys(op, acct)
     for key in candidates:
@@ -154,13 +196,15 @@ def system_credentials(
 
 
 def connect_options(
-    ws: Workspace, conn: Connection, name: str
+    ws: Workspace, conn: Connection, name: str, stored: StoredAccounts | None = None
 ) -> tuple[resolver.ConnectOptions, str]:
-    """ConnectOptions for the operator's resolver, and who we connect as (for the report)."""
-    operator = ws.operator_name(conn.operator)
-    op = load_operator(ws, operator)
-    urls = target_urls(op, conn.url)
-    token, seed, who = system_credentials(ws, operator, op, conn)
+    """ConnectOptions for the operator's resolver, and who we connect as (for the report).
+
+    `stored`: the operator's accounts as the caller already read them (else read here)."""
+    if stored is None:
+        stored = StoredAccounts.read(ws, ws.operator_name(conn.operator))
+    urls = target_urls(stored.claims, conn.url)
+    token, seed, who = system_credentials(ws, stored, conn)
     opts = resolver.options_from_env(
         urls,
         token,

@@ -12,10 +12,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from nscpy import keys, resolver
-from nscpy.actions.connection import Connection, connect_options, target_urls
-from nscpy.actions.entities import load_account, load_operator
+from nscpy.actions.connection import Connection, StoredAccounts, connect_options, target_urls
+from nscpy.actions.entities import load_account
 from nscpy.actions.errors import ActionError, UsageProblem
-from nscpy.actions.lookup import accounts_by_key
 from nscpy.actions.report import ERROR, OK, WARN
 from nscpy.actions.signers import account_signer, may_sign_account
 from nscpy.actions.workspace import Workspace
@@ -117,19 +116,20 @@ def _selected(ws: Workspace, operator: str, spec: PushSpec) -> list[str]:
 
 
 def precheck(
-    ws: Workspace, operator: str, op: OperatorClaims, names: list[str], trusted_key: str = ""
+    ws: Workspace, stored: StoredAccounts, names: list[str], trusted_key: str = ""
 ) -> dict[str, str]:
     """{public key: JWT} of the accounts; ActionError when one is invalid, not the operator's,
     or signed by the new key of an operator signing-key rotation not known to be trusted."""
     from nscpy.actions.rotation import pending_operator_key
 
+    op = stored.claims
     jwts: dict[str, str] = {}
     problems: list[str] = []
     now = ws.now()
-    pending = pending_operator_key(ws, operator)
+    pending = pending_operator_key(ws, stored.operator)
     untrusted = pending if pending != trusted_key else ""
     for name in names:
-        token = ws.store.read_account(operator, name).strip()
+        token = stored.tokens[name]
         try:
             claims = decode(token)
         except JWTError as exc:
@@ -138,6 +138,7 @@ def precheck(
         if not isinstance(claims, AccountClaims):
             problems.append(f"the JWT of account {name!r} is not an account JWT")
             continue
+        stored.remember(name, claims)
         results = ValidationResults()
         claims.validate(results, now=now)
         bad = [i.description for i in results.issues if i.blocking or i.time_check]
@@ -174,14 +175,13 @@ def _removal_key(ws: Workspace, operator: str, op: OperatorClaims, value: str) -
 def push(ws: Workspace, spec: PushSpec, conn: Connection) -> PushOutcome | HttpPushOutcome:
     """Push the selected accounts, then list/prune/remove as asked; every reply is kept."""
     operator = ws.operator_name(conn.operator)
-    op = load_operator(ws, operator)
+    stored = StoredAccounts.read(ws, operator)  # every file once: checks, labels, SYS keys
+    op = stored.claims
     names = _selected(ws, operator, spec)
     if spec.force:
-        jwts = {
-            peek(t).subject: t for t in (ws.store.read_account(operator, n).strip() for n in names)
-        }
+        jwts = {peek(stored.tokens[n]).subject: stored.tokens[n] for n in names}
     else:
-        jwts = precheck(ws, operator, op, names, spec.trusted_key)
+        jwts = precheck(ws, stored, names, spec.trusted_key)
     remove = _removal_key(ws, operator, op, spec.remove) if spec.remove else None
     urls = target_urls(op, conn.url)
     if is_account_server_url(urls[0]):
@@ -192,9 +192,9 @@ def push(ws: Workspace, spec: PushSpec, conn: Connection) -> PushOutcome | HttpP
             )
         from nscpy.actions.account_server import push_http
 
-        return push_http(urls[0], jwts, accounts_by_key(ws, operator), conn)
-    opts, who = connect_options(ws, conn, "nscpy_push")
-    local = accounts_by_key(ws, operator)
+        return push_http(urls[0], jwts, stored.by_key, conn)
+    opts, who = connect_options(ws, conn, "nscpy_push", stored)
+    local = stored.by_key
     outcome = PushOutcome(urls=opts.servers, who=who, names=local)
     if jwts:
         outcome.pushed = resolver.push_accounts(opts, jwts, conn.timeout, conn.expect)
