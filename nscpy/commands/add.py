@@ -128,7 +128,13 @@ def add_account(
     as_json: bool,
     **perm: Any,
 ) -> None:
-    """Create an account signed by the operator; it becomes current."""
+    """Create an account signed by the operator; it becomes current.
+
+    \b
+    Examples:
+      nscpy add account -n ORDERS
+      nscpy add account ORDERS --allow-pub 'orders.>' --expiry 1y
+    """
     from nscpy.actions.accounts import AccountSpec, add_account
 
     ws = app.workspace
@@ -176,7 +182,13 @@ def add_user(
     as_json: bool,
     **perm: Any,
 ) -> None:
-    """Create a user and its creds file."""
+    """Create a user and its creds file.
+
+    \b
+    Examples:
+      nscpy add user -a ORDERS -n alice
+      nscpy add user -a ORDERS -n svc --allow-sub 'orders.>' --deny-pub '>' --expiry 90d
+    """
     from nscpy.actions.users import UserSpec, add_user
 
     ws = app.workspace
@@ -215,7 +227,13 @@ def add_export(
     as_json: bool,
     **kw: Any,
 ) -> None:
-    """Add a stream or service export to an account."""
+    """Add a stream or service export to an account.
+
+    \b
+    Examples:
+      nscpy add export -a ORDERS -s 'orders.>'
+      nscpy add export -a ORDERS -s orders.status --service --private
+    """
     from nscpy.actions.exports import add_export
 
     change = export_change(kw, service=service, private=private)
@@ -255,7 +273,14 @@ def add_import(
     token: str | None,
     as_json: bool,
 ) -> None:
-    """Import a stream or service (public, or private with --token)."""
+    """Import a stream or service (public, or private with --token).
+
+    \b
+    Examples:
+      nscpy add import -a SHIPPING --src-account ORDERS --remote-subject 'orders.>'
+      nscpy add import -a SHIPPING --src-account ORDERS --remote-subject orders.status --service
+      nscpy add import -a SHIPPING --src-account ORDERS --remote-subject 'orders.>' -u act.jwt
+    """
     from nscpy.actions.imports import ImportSpec, add_import
 
     spec = ImportSpec(
@@ -290,7 +315,13 @@ def add_mapping(
     cluster: str,
     as_json: bool,
 ) -> None:
-    """Add (or re-weight) a subject mapping."""
+    """Add (or re-weight) a subject mapping.
+
+    \b
+    Examples:
+      nscpy add mapping -a ORDERS -f orders.new -t orders.v2.new
+      nscpy add mapping -a ORDERS -f orders.new -t orders.canary --weight 10
+    """
     from nscpy.actions.mappings import add_mapping
 
     saved = add_mapping(

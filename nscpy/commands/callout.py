@@ -63,7 +63,13 @@ def serve(
     key_file: str | None,
     tls_first: bool,
 ) -> None:
-    """Answer $SYS.REQ.USER.AUTH until SIGTERM; one log line per decision on stderr."""
+    """Answer $SYS.REQ.USER.AUTH until SIGTERM; one log line per decision on stderr.
+
+    \b
+    Examples:
+      nscpy callout serve -u nats://127.0.0.1:4222 --creds auth.creds --map users.toml
+      nscpy callout serve -u nats://127.0.0.1:4222 -a AUTH --authorizer mymod:decide
+    """
     import asyncio
     import logging
     import os

@@ -37,7 +37,13 @@ from nscpy.errors import NscError
     name="generate",
 )
 def generate() -> None:
-    """Generate keys, creds and server configuration."""
+    """Generate keys, creds and server configuration.
+
+    \b
+    Examples:
+      nscpy generate creds -a ORDERS -n alice -o alice.creds
+      nscpy generate config --nats-resolver --config-file server.conf
+    """
 
 
 @click.group(
@@ -50,7 +56,13 @@ def generate() -> None:
     },
 )
 def describe() -> None:
-    """Describe operators, accounts, users and JWTs."""
+    """Describe operators, accounts, users and JWTs.
+
+    \b
+    Examples:
+      nscpy describe account ORDERS
+      nscpy describe user -a ORDERS alice --json
+    """
 
 
 @click.group(
@@ -65,7 +77,13 @@ def describe() -> None:
     },
 )
 def add() -> None:
-    """Add operators, accounts and users."""
+    """Add operators, accounts and users.
+
+    \b
+    Examples:
+      nscpy add account -n ORDERS
+      nscpy add user -a ORDERS -n alice --allow-pub 'orders.>'
+    """
 
 
 @click.group(
@@ -80,7 +98,13 @@ def add() -> None:
     aliases={"operator": "operators", "account": "accounts", "user": "users", "key": "keys"},
 )
 def list_group() -> None:
-    """List operators, accounts, users or keys (on stdout; --json for scripts)."""
+    """List operators, accounts, users or keys (on stdout; --json for scripts).
+
+    \b
+    Examples:
+      nscpy list accounts
+      nscpy list users -a ORDERS --json
+    """
 
 
 @click.group(
@@ -149,7 +173,14 @@ def cli(
     store_client_key: str | None,
     store_tls_first: bool,
 ) -> None:
-    """nscpy: NATS decentralized security (operators, accounts, users, NKeys, JWTs)."""
+    """nscpy: NATS decentralized security (operators, accounts, users, NKeys, JWTs).
+
+    \b
+    Examples:
+      nscpy init -n acme
+      nscpy -H ./nsc list accounts
+      nscpy add user -a ACME -n alice
+    """
     from nscpy.commands.context import AppContext
 
     store_options = {
@@ -184,7 +215,13 @@ def cli(
     },
 )
 def delete() -> None:
-    """Delete users or accounts (revoking, removing seeds and creds on request)."""
+    """Delete users or accounts (revoking, removing seeds and creds on request).
+
+    \b
+    Examples:
+      nscpy delete user -a ORDERS alice
+      nscpy delete account ORDERS -D -C
+    """
 
 
 @click.group(
@@ -197,7 +234,13 @@ def delete() -> None:
     },
 )
 def import_group() -> None:
-    """Import seeds, account JWTs or user JWTs/creds into the store."""
+    """Import seeds, account JWTs or user JWTs/creds into the store.
+
+    \b
+    Examples:
+      nscpy import keys -d backup
+      nscpy import account -f orders.jwt
+    """
 
 
 @click.group(
@@ -209,7 +252,13 @@ def import_group() -> None:
     },
 )
 def export_group() -> None:
-    """Export seeds (and JWTs) to a directory, or the store as a spec."""
+    """Export seeds (and JWTs) to a directory, or the store as a spec.
+
+    \b
+    Examples:
+      nscpy export keys -d backup --all
+      nscpy export spec -o store.toml
+    """
 
 
 for _group in (generate, describe, add, list_group, delete, import_group, export_group):
@@ -228,12 +277,23 @@ for _group in (generate, describe, add, list_group, delete, import_group, export
     },
 )
 def edit() -> None:
-    """Edit operators, accounts, users, signing keys, exports and auth callout."""
+    """Edit operators, accounts, users, signing keys, exports and auth callout.
+
+    \b
+    Examples:
+      nscpy edit account ORDERS --conns 100
+      nscpy edit user -a ORDERS alice --allow-pub 'orders.>'
+    """
 
 
 @click.group(cls=LazyGroup, lazy={"user": "nscpy.commands.revoke:revoke_user"})
 def revoke() -> None:
-    """Revoke users (shorthand for 'revocations add-user')."""
+    """Revoke users (shorthand for 'revocations add-user').
+
+    \b
+    Examples:
+      nscpy revoke user -a ORDERS alice
+    """
 
 
 @click.group(
@@ -248,17 +308,33 @@ def revoke() -> None:
     },
 )
 def revocations() -> None:
-    """Revoke users and activations (kept in the account JWT)."""
+    """Revoke users and activations (kept in the account JWT).
+
+    \b
+    Examples:
+      nscpy revocations add-user -a ORDERS alice
+      nscpy revocations list-users -a ORDERS
+    """
 
 
 @click.group(cls=LazyGroup, lazy={"operator": "nscpy.commands.reissue:reissue_operator"})
 def reissue() -> None:
-    """Give an operator a new identity key."""
+    """Give an operator a new identity key.
+
+    \b
+    Examples:
+      nscpy reissue operator --convert-to-signing-key
+    """
 
 
 @click.group(cls=LazyGroup, lazy={"users": "nscpy.commands.renew:renew_users"})
 def renew() -> None:
-    """Renew user JWTs before they expire (same key, same claims, new expiry)."""
+    """Renew user JWTs before they expire (same key, same claims, new expiry).
+
+    \b
+    Examples:
+      nscpy renew users --within 7d --dry-run
+    """
 
 
 @click.group(
@@ -269,7 +345,13 @@ def renew() -> None:
     },
 )
 def rotate() -> None:
-    """Rotate account or operator signing keys in phases, without downtime."""
+    """Rotate account or operator signing keys in phases, without downtime.
+
+    \b
+    Examples:
+      nscpy rotate signing-key start -a ORDERS --key ADKB...
+      nscpy rotate signing-key finish -a ORDERS -u nats://127.0.0.1:4222
+    """
 
 
 for _group in (edit, revoke, revocations, reissue, renew, rotate):
@@ -286,7 +368,13 @@ for _group in (edit, revoke, revocations, reissue, renew, rotate):
     },
 )
 def tool() -> None:
-    """Publish, subscribe, request and reply as a stored user (try its permissions)."""
+    """Publish, subscribe, request and reply as a stored user (try its permissions).
+
+    \b
+    Examples:
+      nscpy tool pub -a ORDERS -u alice orders.new hello
+      nscpy tool sub -a ORDERS -u bob 'orders.>'
+    """
 
 
 cli.add_command(tool)
@@ -294,7 +382,12 @@ cli.add_command(tool)
 
 @click.group(cls=LazyGroup, lazy={"serve": "nscpy.commands.callout:serve"})
 def callout() -> None:
-    """Auth callout: run a service that decides who may connect (nscpy.callout)."""
+    """Auth callout: run a service that decides who may connect (nscpy.callout).
+
+    \b
+    Examples:
+      nscpy callout serve -u nats://127.0.0.1:4222 --creds auth.creds --map users.toml
+    """
 
 
 cli.add_command(callout)

@@ -41,7 +41,13 @@ def delete_user(
     signer: str | None,
     as_json: bool,
 ) -> None:
-    """Delete users (by name or public key) from an account."""
+    """Delete users (by name or public key) from an account.
+
+    \b
+    Examples:
+      nscpy delete user -a ORDERS alice
+      nscpy delete user -a ORDERS -n alice -n bob --revoke --rm-nkey --rm-creds
+    """
     from nscpy.actions.delete import DeleteUsers, delete_users
 
     wanted = split_list(name_opts) + list(names)
@@ -84,7 +90,13 @@ def delete_account(
     signer: str | None,
     as_json: bool,
 ) -> None:
-    """Delete an account and its users (revoked first unless --no-revoke)."""
+    """Delete an account and its users (revoked first unless --no-revoke).
+
+    \b
+    Examples:
+      nscpy delete account ORDERS
+      nscpy delete account -n ORDERS --rm-nkey --rm-creds
+    """
     from nscpy.actions.delete import DeleteAccount, delete_account
 
     name = one_name(name_opt, name_arg)
@@ -112,7 +124,12 @@ def delete_export(
     service: bool | None,
     as_json: bool,
 ) -> None:
-    """Delete an export."""
+    """Delete an export.
+
+    \b
+    Examples:
+      nscpy delete export -a ORDERS -s 'orders.>'
+    """
     from nscpy.actions.exports import delete_export
 
     saved = delete_export(app.workspace, account, subject, service=service, signer=signer)
@@ -134,7 +151,13 @@ def delete_import(
     src_account: str | None,
     as_json: bool,
 ) -> None:
-    """Delete an import."""
+    """Delete an import.
+
+    \b
+    Examples:
+      nscpy delete import -a SHIPPING -s 'orders.>'
+      nscpy delete import -a SHIPPING -s orders.status --src-account ORDERS
+    """
     from nscpy.actions.imports import delete_import
 
     saved = delete_import(app.workspace, account, subject, src_account=src_account, signer=signer)
@@ -158,7 +181,13 @@ def delete_mapping(
     cluster: str | None,
     as_json: bool,
 ) -> None:
-    """Delete a mapping, or one of its destinations."""
+    """Delete a mapping, or one of its destinations.
+
+    \b
+    Examples:
+      nscpy delete mapping -a ORDERS -f orders.new
+      nscpy delete mapping -a ORDERS -f orders.new -t orders.canary
+    """
     from nscpy.actions.mappings import delete_mapping
 
     saved = delete_mapping(

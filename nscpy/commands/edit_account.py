@@ -118,7 +118,14 @@ def edit_account(
     as_json: bool,
     **kw: Any,
 ) -> None:
-    """Edit an account: limits, JetStream, default permissions, signing keys, info, tracing."""
+    """Edit an account: limits, JetStream, default permissions, signing keys, info, tracing.
+
+    \b
+    Examples:
+      nscpy edit account ORDERS --conns 100 --data 1G
+      nscpy edit account ORDERS --js-enable 1 --js-disk-storage 10G
+      nscpy edit account ORDERS --sk generate
+    """
     from nscpy.actions.edit_account import AccountEdit, JetStreamEdit, edit_account
 
     account = one_name(name_opt, name_arg)

@@ -38,7 +38,13 @@ def edit_authcallout(
     disable: bool,
     as_json: bool,
 ) -> None:
-    """Configure the account's auth callout."""
+    """Configure the account's auth callout.
+
+    \b
+    Examples:
+      nscpy edit authcallout AUTH --auth-user UABC... --allowed-account '*'
+      nscpy edit authcallout -a AUTH --curve generate
+    """
     from nscpy.actions.authcallout import AuthCalloutEdit, edit_authcallout
 
     spec = AuthCalloutEdit(

@@ -34,7 +34,13 @@ def edit_export(
     as_json: bool,
     **kw: Any,
 ) -> None:
-    """Edit an export found by its subject."""
+    """Edit an export found by its subject.
+
+    \b
+    Examples:
+      nscpy edit export -a ORDERS -s 'orders.>' --description 'order events'
+      nscpy edit export -a ORDERS -s orders.status --response-threshold 5s
+    """
     from nscpy.actions.exports import edit_export
 
     change = export_change(kw, service=service, private=private, rm_latency=rm_latency_sampling)

@@ -52,7 +52,13 @@ def edit_operator(
     expiry: str | None,
     as_json: bool,
 ) -> None:
-    """Edit the operator: signing keys, strict mode, system account, URLs, tags, dates."""
+    """Edit the operator: signing keys, strict mode, system account, URLs, tags, dates.
+
+    \b
+    Examples:
+      nscpy edit operator --system-account SYS
+      nscpy edit operator -u nats://127.0.0.1:4222 --sk generate --require-signing-keys
+    """
     from nscpy.actions.edit_operator import OperatorEdit, edit_operator
 
     if rm_account_jwt_server_url:

@@ -39,7 +39,13 @@ def edit_signing_key(
     as_json: bool,
     **kw: Any,
 ) -> None:
-    """Create or edit a scoped signing key: users it signs get this permission template."""
+    """Create or edit a scoped signing key: users it signs get this permission template.
+
+    \b
+    Examples:
+      nscpy edit signing-key -a ORDERS --sk ADKB... --role readers --allow-sub 'orders.>'
+      nscpy add user -a ORDERS -n reader -K readers   # users get the scope's permissions
+    """
     from nscpy.actions.edit_signing_key import ScopeEdit, edit_signing_key
 
     spec = ScopeEdit(

@@ -116,7 +116,13 @@ def edit_user(
     as_json: bool,
     **kw: Any,
 ) -> None:
-    """Edit a user's permissions and limits; its creds are rewritten."""
+    """Edit a user's permissions and limits; its creds are rewritten.
+
+    \b
+    Examples:
+      nscpy edit user -a ORDERS alice --allow-pub 'orders.>' --rm 'old.>'
+      nscpy edit user -a ORDERS alice --time 08:00:00-18:00:00 --locale Europe/Paris
+    """
     from nscpy.actions.edit_user import UserEdit, edit_user
 
     name = one_name(name_opt, name_arg)

@@ -25,7 +25,7 @@ def env(
     """Show (or, with -s/-o/-a, set) the directories and the current operator and account.
 
     \b
-    Example:
+    Examples:
       nscpy env -s ~/nats/stores -o ACME -a ORDERS
     """
     from nscpy.actions.workspace import set_environment

@@ -23,7 +23,13 @@ from nscpy.commands.reporting import json_option
 @json_option
 @pass_app
 def expirations(app: AppContext, /, within: str, skip: bool, as_json: bool) -> None:
-    """Report the operator, accounts, users and creds that are expired or expire soon."""
+    """Report the operator, accounts, users and creds that are expired or expire soon.
+
+    \b
+    Examples:
+      nscpy expirations
+      nscpy expirations --within 30d --skip --json
+    """
     from nscpy.actions.checks import expirations as run
 
     ws = app.workspace

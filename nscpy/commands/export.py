@@ -43,7 +43,13 @@ def export_keys(
     remove: bool,
     as_json: bool,
 ) -> None:
-    """Copy seeds (as <PUBKEY>.nk, mode 0600) to DIR; no flags: current operator/account/users."""
+    """Copy seeds (as <PUBKEY>.nk, mode 0600) to DIR; no flags: current operator/account/users.
+
+    \b
+    Examples:
+      nscpy export keys -d backup
+      nscpy export keys -d backup --all --include-jwts
+    """
     from nscpy.actions.keyfiles import ExportSpec
     from nscpy.actions.keyfiles import export_keys as run
 
@@ -69,7 +75,13 @@ def export_keys(
 @click.option("--operator", help="Operator to export (default: the current one).")
 @pass_app
 def export_spec(app: AppContext, /, output: str | None, operator: str | None) -> None:
-    """Write the store as a spec that 'nscpy apply' converges a store to."""
+    """Write the store as a spec that 'nscpy apply' converges a store to.
+
+    \b
+    Examples:
+      nscpy export spec -o store.toml
+      nscpy export spec --operator ACME
+    """
     from nscpy.actions.export_spec import export_spec as run
     from nscpy.actions.export_spec import spec_to_toml
     from nscpy.commands.output import output_path

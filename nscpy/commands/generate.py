@@ -34,7 +34,7 @@ def generate_nkey(app: AppContext, /, role: str | None, store: bool, as_json: bo
     """Generate a new NKey; prints the seed (a secret) and then the public key on stdout.
 
     \b
-    Example:
+    Examples:
       nscpy generate nkey --account --store   # then: nscpy edit account --sk <the public key>
     """
     if role is None:
@@ -73,7 +73,12 @@ def _store(app: AppContext, seed: str) -> str:
 def generate_creds(
     app: AppContext, /, account: str | None, user: str, output_file: str | None
 ) -> None:
-    """Print (or write) a user's creds file: its JWT and seed. This prints a secret."""
+    """Print (or write) a user's creds file: its JWT and seed. This prints a secret.
+
+    \b
+    Examples:
+      nscpy generate creds -a ORDERS -n alice -o alice.creds
+    """
     from nscpy.actions.users import creds_text
 
     text = creds_text(app.workspace, account, user)
@@ -136,7 +141,13 @@ def generate_config(
     callout_account: str,
     target_account: tuple[str, ...],
 ) -> None:
-    """Write a server config usable directly with `nats-server -c`."""
+    """Write a server config usable directly with `nats-server -c`.
+
+    \b
+    Examples:
+      nscpy generate config --nats-resolver --config-file server.conf
+      nscpy generate config --mem-resolver --sys-account SYS
+    """
     from nscpy.actions.serverconfig import CalloutConfigSpec
     from nscpy.actions.serverconfig import generate_config as build
 
@@ -203,7 +214,13 @@ def generate_activation(
     start: str | None,
     expiry: str | None,
 ) -> None:
-    """Sign an activation token that lets one account import a private export."""
+    """Sign an activation token that lets one account import a private export.
+
+    \b
+    Examples:
+      nscpy generate activation -a ORDERS -s orders.status -t SHIPPING -o shipping.jwt
+      nscpy generate activation -a ORDERS -s orders.status -t ADKB... --expiry 30d
+    """
     from nscpy.actions.activation import generate_activation
 
     ws = app.workspace
@@ -259,7 +276,13 @@ def _emit(app: AppContext, graph: Any, fmt: str, output_file: str) -> None:
 
 @click.group("diagram")
 def diagram() -> None:
-    """Draw the store: accounts with their exports and imports, or who signed whom."""
+    """Draw the store: accounts with their exports and imports, or who signed whom.
+
+    \b
+    Examples:
+      nscpy generate diagram component -o store.puml
+      nscpy generate diagram object --users --format mermaid
+    """
 
 
 @diagram.command("component")
@@ -289,7 +312,7 @@ def object_(app: AppContext, /, users: bool, show_keys: bool, fmt: str, output_f
     """The operator, its accounts (and users), and who signed whom.
 
     \b
-    Example:
+    Examples:
       nscpy generate diagram object --users --format dot | dot -Tsvg > store.svg
     """
     from nscpy.actions.diagram import object_graph

@@ -18,7 +18,13 @@ from nscpy.commands.reporting import json_option, render_report
 @json_option
 @pass_app
 def import_keys(app: AppContext, /, directory: Path, recurse: bool, as_json: bool) -> None:
-    """Store the seed of every *.nk file in DIR (all or nothing)."""
+    """Store the seed of every *.nk file in DIR (all or nothing).
+
+    \b
+    Examples:
+      nscpy import keys -d backup
+      nscpy import keys -d backup --recurse
+    """
     from nscpy.actions.keyfiles import import_keys as run
 
     render_report(run(app.workspace, directory, recurse=recurse), as_json)
@@ -64,7 +70,13 @@ def import_account(
     signer: str | None,
     as_json: bool,
 ) -> None:
-    """Import an account JWT (self-signed ones are re-signed by the operator)."""
+    """Import an account JWT (self-signed ones are re-signed by the operator).
+
+    \b
+    Examples:
+      nscpy import account -f orders.jwt
+      nscpy import account -f orders.jwt --force --overwrite
+    """
     from nscpy.actions.importing import ImportAccount
     from nscpy.actions.importing import import_account as run
 
@@ -82,7 +94,13 @@ def import_account(
 @json_option
 @pass_app
 def import_user(app: AppContext, /, file: Path, overwrite: bool, skip: bool, as_json: bool) -> None:
-    """Import a user JWT or creds file (a seed in the creds is stored)."""
+    """Import a user JWT or creds file (a seed in the creds is stored).
+
+    \b
+    Examples:
+      nscpy import user -f alice.creds
+      cat alice.jwt | nscpy import user -f -
+    """
     from nscpy.actions.importing import ImportUser
     from nscpy.actions.importing import import_user as run
 

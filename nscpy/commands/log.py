@@ -25,7 +25,13 @@ if TYPE_CHECKING:
 def log(
     app: AppContext, account: str | None, user: str | None, revision: int | None, as_json: bool
 ) -> None:
-    """Who changed what when in the shared store (every kept revision, oldest first)."""
+    """Who changed what when in the shared store (every kept revision, oldest first).
+
+    \b
+    Examples:
+      nscpy --store nats://127.0.0.1:4222?bucket=nsc log -a ORDERS
+      nscpy --store nats://127.0.0.1:4222?bucket=nsc log -a ORDERS --show 3
+    """
     from nscpy.actions import kvstore
 
     ws = app.workspace

@@ -148,7 +148,13 @@ def plan(
     timeout: float,
     as_json: bool,
 ) -> None:
-    """Show what 'apply' would change (exit 0: nothing, 3: changes or drift, 1: error)."""
+    """Show what 'apply' would change (exit 0: nothing, 3: changes or drift, 1: error).
+
+    \b
+    Examples:
+      nscpy plan store.toml
+      nscpy plan store.toml --prune --against nats://127.0.0.1:4222 --json
+    """
     from nscpy.actions.plan import make_plan
 
     spec = load(specs, variables, var_files)

@@ -34,7 +34,13 @@ def pull(
     conn: Connection,
     as_json: bool,
 ) -> None:
-    """Store the account JWTs a nats-server resolver holds (-A: all, via PACK; -a: LOOKUP)."""
+    """Store the account JWTs a nats-server resolver holds (-A: all, via PACK; -a: LOOKUP).
+
+    \b
+    Examples:
+      nscpy pull -A -u nats://127.0.0.1:4222
+      nscpy pull -a ORDERS --overwrite-newer
+    """
     from nscpy.actions.pull import PullSpec
     from nscpy.actions.pull import pull as run
 

@@ -46,7 +46,14 @@ def push(
     conn: Connection,
     as_json: bool,
 ) -> None:
-    """Push account JWTs to a nats-server resolver (and diff, prune or remove accounts)."""
+    """Push account JWTs to a nats-server resolver (and diff, prune or remove accounts).
+
+    \b
+    Examples:
+      nscpy push -A -u nats://127.0.0.1:4222
+      nscpy push -a ORDERS
+      nscpy push --diff --prune -u nats://127.0.0.1:4222
+    """
     from nscpy.actions.push import PushSpec
     from nscpy.actions.push import push as run
 

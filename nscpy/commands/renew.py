@@ -38,7 +38,13 @@ def renew_users(
     dry_run: bool,
     as_json: bool,
 ) -> None:
-    """Re-issue the users that expire within the window (same key, same claims, new expiry)."""
+    """Re-issue the users that expire within the window (same key, same claims, new expiry).
+
+    \b
+    Examples:
+      nscpy renew users --within 7d --dry-run
+      nscpy renew users -a ORDERS --expiry 90d
+    """
     from nscpy.actions.renew import RenewSpec, renew_users
 
     ws = app.workspace

@@ -102,13 +102,27 @@ def user_command(name: str, verb: str, help_text: str, *, with_at: bool) -> clic
 add_user = user_command(
     "add-user",
     "revoked",
-    "Revoke a user (or '*' for all users) issued at or before --at.",
+    """Revoke a user (or '*' for all users) issued at or before --at.
+
+    \b
+    Examples:
+      nscpy revocations add-user -a ORDERS alice
+      nscpy revocations add-user -a ORDERS '*' --at 0
+    """,
     with_at=True,
 )
 
 
 delete_user = user_command(
-    "delete-user", "removed the revocation of", "Remove a user revocation entry.", with_at=False
+    "delete-user",
+    "removed the revocation of",
+    """Remove a user revocation entry.
+
+    \b
+    Examples:
+      nscpy revocations delete-user -a ORDERS alice
+    """,
+    with_at=False,
 )
 
 
@@ -117,7 +131,12 @@ delete_user = user_command(
 @json_option
 @pass_app
 def list_users(app: AppContext, /, account: str | None, as_json: bool) -> None:
-    """List the account's revoked user keys and cut-off times."""
+    """List the account's revoked user keys and cut-off times.
+
+    \b
+    Examples:
+      nscpy revocations list-users -a ORDERS
+    """
     from nscpy.actions.revocations import list_user_revocations
 
     ws = app.workspace
@@ -182,7 +201,12 @@ def add_activation(
     at: str | None,
     as_json: bool,
 ) -> None:
-    """Revoke an importing account's activations for a private export."""
+    """Revoke an importing account's activations for a private export.
+
+    \b
+    Examples:
+      nscpy revocations add-activation -a ORDERS -s orders.status -t SHIPPING
+    """
     from nscpy.actions.revocations import revoke_activation
 
     ws = app.workspace
@@ -206,7 +230,12 @@ def delete_activation(
     target_account: str,
     as_json: bool,
 ) -> None:
-    """Remove an activation revocation entry."""
+    """Remove an activation revocation entry.
+
+    \b
+    Examples:
+      nscpy revocations delete-activation -a ORDERS -s orders.status -t SHIPPING
+    """
     from nscpy.actions.revocations import clear_activation_revocation
 
     rev = clear_activation_revocation(
@@ -240,7 +269,7 @@ def list_activations(
     """List the activation revocations of an export (or, without -s, of every export).
 
     \b
-    Example:
+    Examples:
       nscpy revocations list-activations -a A -s 'svc.>'
     """
     from nscpy.actions.revocations import list_export_revocations

@@ -77,7 +77,13 @@ def _account_spec(kw: dict[str, Any]) -> RotateSpec:
 @json_option
 @pass_app
 def account_start(app: AppContext, /, as_json: bool, **kw: Any) -> None:
-    """Add a new key with the old one's scope; re-sign what the old key signed (creds too)."""
+    """Add a new key with the old one's scope; re-sign what the old key signed (creds too).
+
+    \b
+    Examples:
+      nscpy rotate signing-key start -a ORDERS --key ADKB...
+      nscpy rotate signing-key start -a ORDERS --role readers --dry-run
+    """
     from nscpy.actions.rotate import start
 
     _print(start(app.workspace, _account_spec(kw)), as_json)
@@ -89,7 +95,12 @@ def account_start(app: AppContext, /, as_json: bool, **kw: Any) -> None:
 @json_option
 @pass_app
 def account_push(app: AppContext, /, conn: Connection, as_json: bool, **kw: Any) -> None:
-    """Push the account carrying both keys: old and new creds both work."""
+    """Push the account carrying both keys: old and new creds both work.
+
+    \b
+    Examples:
+      nscpy rotate signing-key push -a ORDERS -u nats://127.0.0.1:4222
+    """
     from nscpy.actions.rotate import push_phase
 
     _print(push_phase(app.workspace, _account_spec(kw), conn), as_json)
@@ -101,7 +112,12 @@ def account_push(app: AppContext, /, conn: Connection, as_json: bool, **kw: Any)
 @json_option
 @pass_app
 def account_finish(app: AppContext, /, conn: Connection, as_json: bool, **kw: Any) -> None:
-    """Remove the old key and push: old creds are refused from then on."""
+    """Remove the old key and push: old creds are refused from then on.
+
+    \b
+    Examples:
+      nscpy rotate signing-key finish -a ORDERS -u nats://127.0.0.1:4222
+    """
     from nscpy.actions.rotate import finish
 
     _print(finish(app.workspace, _account_spec(kw), conn), as_json)
@@ -113,7 +129,12 @@ def account_finish(app: AppContext, /, conn: Connection, as_json: bool, **kw: An
 @json_option
 @pass_app
 def account_emergency(app: AppContext, /, conn: Connection, as_json: bool, **kw: Any) -> None:
-    """Replace the old key at once and push: the server drops the users it signed."""
+    """Replace the old key at once and push: the server drops the users it signed.
+
+    \b
+    Examples:
+      nscpy rotate signing-key emergency -a ORDERS --key ADKB... -u nats://127.0.0.1:4222
+    """
     from nscpy.actions.rotate import emergency
 
     _print(emergency(app.workspace, _account_spec(kw), conn), as_json)
@@ -131,7 +152,13 @@ def _operator_spec(kw: dict[str, Any]) -> OperatorRotateSpec:
 @pass_app
 def operator_start(app: AppContext, /, as_json: bool, **kw: Any) -> None:
     """Add a new operator signing key; re-sign the accounts the old one signed (then deploy
-    the operator JWT to the servers)."""
+    the operator JWT to the servers).
+
+    \b
+    Examples:
+      nscpy rotate operator-signing-key start --key OBKD...
+      nscpy rotate operator-signing-key start --dry-run
+    """
     from nscpy.actions.rotate_operator import start
 
     _print(start(app.workspace, _operator_spec(kw)), as_json)
@@ -143,7 +170,12 @@ def operator_start(app: AppContext, /, as_json: bool, **kw: Any) -> None:
 @json_option
 @pass_app
 def operator_push(app: AppContext, /, conn: Connection, as_json: bool, **kw: Any) -> None:
-    """Once every server trusts the new key (checked), push the re-signed accounts, SYS last."""
+    """Once every server trusts the new key (checked), push the re-signed accounts, SYS last.
+
+    \b
+    Examples:
+      nscpy rotate operator-signing-key push -u nats://127.0.0.1:4222 --expect-servers 3
+    """
     from nscpy.actions.rotate_operator import push_phase
 
     _print(push_phase(app.workspace, _operator_spec(kw), conn), as_json)
@@ -155,7 +187,12 @@ def operator_push(app: AppContext, /, conn: Connection, as_json: bool, **kw: Any
 @json_option
 @pass_app
 def operator_finish(app: AppContext, /, conn: Connection, as_json: bool, **kw: Any) -> None:
-    """Push, then drop the old key from the operator JWT (deploy it to the servers after)."""
+    """Push, then drop the old key from the operator JWT (deploy it to the servers after).
+
+    \b
+    Examples:
+      nscpy rotate operator-signing-key finish -u nats://127.0.0.1:4222
+    """
     from nscpy.actions.rotate_operator import finish
 
     _print(finish(app.workspace, _operator_spec(kw), conn), as_json)
@@ -167,7 +204,12 @@ def operator_finish(app: AppContext, /, conn: Connection, as_json: bool, **kw: A
 @json_option
 @pass_app
 def operator_emergency(app: AppContext, /, conn: Connection, as_json: bool, **kw: Any) -> None:
-    """Drop the old key and re-sign at once; push once the servers trust the new key."""
+    """Drop the old key and re-sign at once; push once the servers trust the new key.
+
+    \b
+    Examples:
+      nscpy rotate operator-signing-key emergency --key OBKD... -u nats://127.0.0.1:4222
+    """
     from nscpy.actions.rotate_operator import emergency
 
     _print(emergency(app.workspace, _operator_spec(kw), conn), as_json)
@@ -175,12 +217,24 @@ def operator_emergency(app: AppContext, /, conn: Connection, as_json: bool, **kw
 
 @click.group("signing-key")
 def signing_key() -> None:
-    """Rotate an account signing key: start, push, finish (or emergency: all at once)."""
+    """Rotate an account signing key: start, push, finish (or emergency: all at once).
+
+    \b
+    Examples:
+      nscpy rotate signing-key start -a ORDERS --role readers
+      nscpy rotate signing-key push -a ORDERS -u nats://127.0.0.1:4222
+    """
 
 
 @click.group("operator-signing-key")
 def operator_signing_key() -> None:
-    """Rotate an operator signing key (the system account included), in the same phases."""
+    """Rotate an operator signing key (the system account included), in the same phases.
+
+    \b
+    Examples:
+      nscpy rotate operator-signing-key start --key OBKD...
+      nscpy rotate operator-signing-key push -u nats://127.0.0.1:4222
+    """
 
 
 for _command in (account_start, account_push, account_finish, account_emergency):

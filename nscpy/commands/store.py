@@ -16,7 +16,13 @@ if TYPE_CHECKING:
 
 @click.group()
 def store() -> None:
-    """The shared data store in a NATS JetStream KV bucket (--store nats://...?bucket=NAME)."""
+    """The shared data store in a NATS JetStream KV bucket (--store nats://...?bucket=NAME).
+
+    \b
+    Examples:
+      nscpy store migrate --from ~/.local/share/nats/nsc/stores --to nats://127.0.0.1:4222?bucket=nsc
+      nscpy --store nats://127.0.0.1:4222?bucket=nsc store watch --history
+    """
 
 
 @store.command("migrate")
@@ -28,6 +34,10 @@ def migrate(app: AppContext, source: str, target: str, as_json: bool) -> None:
     """Copy every operator between a directory and a KV store, byte for byte (checked after).
 
     The --store-creds and --store-* TLS root options apply to the nats:// side.
+
+    \b
+    Examples:
+      nscpy store migrate --from ~/.local/share/nats/nsc/stores --to nats://127.0.0.1:4222?bucket=nsc
     """
     import os
 
@@ -65,7 +75,12 @@ def _print_change(change: Change, as_json: bool) -> None:
 @json_option
 @pass_app
 def watch(app: AppContext, history: bool, count: int | None, as_json: bool) -> None:
-    """Print every change to the store as it happens (one line, or one JSON object, each)."""
+    """Print every change to the store as it happens (one line, or one JSON object, each).
+
+    \b
+    Examples:
+      nscpy --store nats://127.0.0.1:4222?bucket=nsc store watch --history --count 10
+    """
     import sys
 
     from nscpy.actions.kvstore import watch as run
@@ -91,7 +106,12 @@ def watch(app: AppContext, history: bool, count: int | None, as_json: bool) -> N
 def share_key(
     app: AppContext, public_key: str, recipients: tuple[str, ...], xkey: str | None
 ) -> None:
-    """Put a seed in the store sealed (xkv1) to each recipient's curve key; never in plain."""
+    """Put a seed in the store sealed (xkv1) to each recipient's curve key; never in plain.
+
+    \b
+    Examples:
+      nscpy --store nats://127.0.0.1:4222?bucket=nsc store share-key ADKB... --to XAB3...
+    """
     from nscpy.actions.kvstore import share_seed
 
     for key in share_seed(app.workspace, public_key, list(recipients), xkey):
@@ -104,7 +124,12 @@ def share_key(
 @click.option("--xkey", help="Our curve key the seed was sealed to (default: the only one).")
 @pass_app
 def open_key(app: AppContext, public_key: str, xkey: str | None) -> None:
-    """Open a seed sealed to our curve key and keep it in the local keystore."""
+    """Open a seed sealed to our curve key and keep it in the local keystore.
+
+    \b
+    Examples:
+      nscpy --store nats://127.0.0.1:4222?bucket=nsc store open-key ADKB...
+    """
     from nscpy.actions.kvstore import open_shared_seed
 
     stored = open_shared_seed(app.workspace, public_key, xkey)
@@ -116,7 +141,12 @@ def open_key(app: AppContext, public_key: str, xkey: str | None) -> None:
 @json_option
 @pass_app
 def shared(app: AppContext, public_key: str | None, as_json: bool) -> None:
-    """List the seeds shared sealed in the store: whose key, sealed to which curve key."""
+    """List the seeds shared sealed in the store: whose key, sealed to which curve key.
+
+    \b
+    Examples:
+      nscpy --store nats://127.0.0.1:4222?bucket=nsc store shared --json
+    """
     from nscpy.actions.kvstore import shared_with
 
     pairs = sorted(shared_with(app.workspace, public_key))

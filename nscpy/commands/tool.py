@@ -114,7 +114,13 @@ def _limits(f: F) -> F:
 @client_options
 @pass_app
 def pub(app: AppContext, /, subject: str, message: str, **kw: Any) -> None:
-    """Publish MESSAGE (default empty) to SUBJECT as the user."""
+    """Publish MESSAGE (default empty) to SUBJECT as the user.
+
+    \b
+    Examples:
+      nscpy tool pub -a ORDERS -u alice orders.new 'hello'
+      nscpy pub --nats nats://127.0.0.1:4222 orders.new   # nsc's root alias
+    """
     import asyncio
 
     from nscpy.actions.tool import publish
@@ -137,7 +143,13 @@ def sub(
     timeout: float | None,
     **kw: Any,
 ) -> None:
-    """Print messages on SUBJECT until --max-messages or --timeout (or Ctrl-C)."""
+    """Print messages on SUBJECT until --max-messages or --timeout (or Ctrl-C).
+
+    \b
+    Examples:
+      nscpy tool sub -a ORDERS -u bob 'orders.>'
+      nscpy tool sub orders.new --max-messages 1 --timeout 5
+    """
     _serve(app, kw, subject, queue, max_messages, timeout, ("received", "message"))
 
 
@@ -154,7 +166,13 @@ def sub(
 @client_options
 @pass_app
 def req(app: AppContext, /, subject: str, message: str, timeout: float, **kw: Any) -> None:
-    """Send a request to SUBJECT and print the reply."""
+    """Send a request to SUBJECT and print the reply.
+
+    \b
+    Examples:
+      nscpy tool req -a ORDERS -u alice orders.status
+      nscpy tool req orders.status ping --timeout 2
+    """
     import asyncio
 
     from nscpy.actions.tool import request
@@ -179,7 +197,13 @@ def reply(
     timeout: float | None,
     **kw: Any,
 ) -> None:
-    """Answer requests on SUBJECT with RESPONSE (default: echo each request)."""
+    """Answer requests on SUBJECT with RESPONSE (default: echo each request).
+
+    \b
+    Examples:
+      nscpy tool reply -a ORDERS -u svc orders.status ok
+      nscpy tool reply orders.status --queue workers --max-messages 1
+    """
     payload = response.encode() if response else None
     counted = ("answered", "request")
     _serve(app, kw, subject, queue, max_messages, timeout, counted, payload, answer=True)

@@ -27,7 +27,14 @@ def validate(
     jwt_file: Path | None,
     as_json: bool,
 ) -> None:
-    """Check JWTs and their signer chain; exit 1 if anything blocks."""
+    """Check JWTs and their signer chain; exit 1 if anything blocks.
+
+    \b
+    Examples:
+      nscpy validate
+      nscpy validate -A --json
+      nscpy validate -f orders.jwt
+    """
     from nscpy.actions.checks import validate_file, validate_store
 
     if jwt_file is not None and (account or all_accounts):
