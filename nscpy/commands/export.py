@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import Any
 
 import click
 
 from nscpy.commands.context import AppContext, pass_app
-from nscpy.commands.params import dir_option
+from nscpy.commands.params import dir_option, spec_from
 from nscpy.commands.reporting import json_option, render_report
 
 
@@ -16,10 +16,10 @@ from nscpy.commands.reporting import json_option, render_report
 @click.option("-o", "--operator", is_flag=True, help="Operator keys.")
 @click.option("-a", "--accounts", is_flag=True, help="Account keys.")
 @click.option("-u", "--users", is_flag=True, help="User keys.")
-@click.option("-A", "--all", "all_keys", is_flag=True, help="Operator, account and user keys.")
+@click.option("-A", "--all", "all", is_flag=True, help="Operator, account and user keys.")
 @click.option("--account", help="Limit to this account (name or public key).")
 @click.option("--user", help="Only this user's key.")
-@click.option("-f", "--filter", "key_filter", default="", help="Keys containing this text.")
+@click.option("-f", "--filter", "filter", default="", help="Keys containing this text.")
 @click.option("--not-referenced", is_flag=True, help="Keystore keys the store does not use.")
 @click.option("--include-jwts", is_flag=True, help="Also write <PUBKEY>.jwt files.")
 @click.option("-F", "--force", is_flag=True, help="Overwrite existing files in DIR.")
@@ -29,19 +29,8 @@ from nscpy.commands.reporting import json_option, render_report
 def export_keys(
     app: AppContext,
     /,
-    directory: Path,
-    operator: bool,
-    accounts: bool,
-    users: bool,
-    all_keys: bool,
-    account: str | None,
-    user: str | None,
-    key_filter: str,
-    not_referenced: bool,
-    include_jwts: bool,
-    force: bool,
-    remove: bool,
     as_json: bool,
+    **flags: Any,
 ) -> None:
     """Copy seeds (as <PUBKEY>.nk, mode 0600) to DIR; no flags: current operator/account/users.
 
@@ -53,21 +42,7 @@ def export_keys(
     from nscpy.actions.keyfiles import ExportSpec
     from nscpy.actions.keyfiles import export_keys as run
 
-    spec = ExportSpec(
-        directory=directory,
-        operator=operator,
-        accounts=accounts,
-        users=users,
-        all=all_keys,
-        account=account,
-        user=user,
-        filter=key_filter,
-        not_referenced=not_referenced,
-        include_jwts=include_jwts,
-        force=force,
-        remove=remove,
-    )
-    render_report(run(app.workspace, spec), as_json)
+    render_report(run(app.workspace, spec_from(ExportSpec, flags)), as_json)
 
 
 @click.command("spec")

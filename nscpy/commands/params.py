@@ -12,6 +12,25 @@ import click
 from nscpy.values import InvalidValue, parse_expiry, parse_go_duration, parse_number
 
 F = TypeVar("F", bound=Callable[..., Any])
+S = TypeVar("S")
+
+
+def spec_from(spec_type: type[S], flags: dict[str, Any], /, **computed: Any) -> S:
+    """The Spec a command hands its action, built from the command's flags by name.
+
+    A flag is written once: its Python name (the option's dest) is the Spec field it fills, so
+    the command takes **flags instead of one parameter per flag. `computed` fills the fields
+    that need more than the flag's value (a time resolved against the run's clock, a file
+    read); it replaces the flag of the same name. A flag that names no field is a mistake in
+    the command, reported at once instead of silently dropped.
+    """
+    from dataclasses import fields
+
+    values = {**flags, **computed}
+    unknown = set(values) - {f.name for f in fields(spec_type)}  # type: ignore[arg-type]
+    if unknown:
+        raise TypeError(f"{spec_type.__name__} has no field for {sorted(unknown)}")
+    return spec_type(**values)
 
 
 class _Parsed(click.ParamType[Any, Any]):

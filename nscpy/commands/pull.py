@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from nscpy.commands.context import AppContext, pass_app
+from nscpy.commands.params import spec_from
 from nscpy.commands.reporting import json_option, render_report
 from nscpy.commands.resolver_options import resolver_options
 
@@ -28,11 +29,9 @@ if TYPE_CHECKING:
 def pull(
     app: AppContext,
     /,
-    account: str | None,
-    all_accounts: bool,
-    overwrite_newer: bool,
     conn: Connection,
     as_json: bool,
+    **flags: Any,
 ) -> None:
     """Store the account JWTs a nats-server resolver holds (-A: all, via PACK; -a: LOOKUP).
 
@@ -44,5 +43,5 @@ def pull(
     from nscpy.actions.pull import PullSpec
     from nscpy.actions.pull import pull as run
 
-    report = run(app.workspace, PullSpec(account, all_accounts, overwrite_newer), conn)
+    report = run(app.workspace, spec_from(PullSpec, flags), conn)
     render_report(report, as_json)

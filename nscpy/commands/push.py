@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from nscpy.commands.context import AppContext, pass_app
-from nscpy.commands.params import KEY
+from nscpy.commands.params import KEY, spec_from
 from nscpy.commands.reporting import json_option
 from nscpy.commands.resolver_options import resolver_options
 
@@ -36,15 +36,9 @@ _LABELS = {"ok": "[ OK ]", "warn": "[WARN]", "error": "[ERR ]"}
 def push(
     app: AppContext,
     /,
-    account: str | None,
-    all_accounts: bool,
-    force: bool,
-    diff: bool,
-    prune: bool,
-    remove: str | None,
-    signer: str | None,
     conn: Connection,
     as_json: bool,
+    **flags: Any,
 ) -> None:
     """Push account JWTs to a nats-server resolver (and diff, prune or remove accounts).
 
@@ -57,8 +51,7 @@ def push(
     from nscpy.actions.push import PushSpec
     from nscpy.actions.push import push as run
 
-    spec = PushSpec(account, all_accounts, force, diff, prune, remove, signer)
-    outcome = run(app.workspace, spec, conn)
+    outcome = run(app.workspace, spec_from(PushSpec, flags), conn)
     if as_json:
         from nscpy.commands.output import emit_json
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from nscpy.commands.context import AppContext, pass_app
+from nscpy.commands.params import spec_from
 from nscpy.commands.reporting import json_option
 from nscpy.commands.resolver_options import resolver_options
 
@@ -67,9 +68,7 @@ def _operator_options(f: F) -> F:
 def _account_spec(kw: dict[str, Any]) -> RotateSpec:
     from nscpy.actions.rotate import RotateSpec
 
-    return RotateSpec(
-        account=kw.pop("account"), key=kw.pop("key"), role=kw.pop("role"), dry_run=kw.pop("dry_run")
-    )
+    return spec_from(RotateSpec, kw)
 
 
 @click.command("start")
@@ -143,7 +142,7 @@ def account_emergency(app: AppContext, /, conn: Connection, as_json: bool, **kw:
 def _operator_spec(kw: dict[str, Any]) -> OperatorRotateSpec:
     from nscpy.actions.rotate_operator import OperatorRotateSpec
 
-    return OperatorRotateSpec(key=kw.pop("key"), dry_run=kw.pop("dry_run"))
+    return spec_from(OperatorRotateSpec, kw)
 
 
 @click.command("start")

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from nscpy.commands.context import AppContext, pass_app
+from nscpy.commands.params import spec_from
 from nscpy.commands.resolver_options import tls_options
 
 if TYPE_CHECKING:
@@ -29,18 +30,10 @@ def client_options(f: F) -> F:
 
 
 def _options(app: AppContext, kw: dict[str, Any]) -> resolver.ConnectOptions:
+    """Who connects where: the client_options flags, by name, are ToolSpec's fields."""
     from nscpy.actions.tool import ToolSpec, user_options
 
-    spec = ToolSpec(
-        account=kw["account"],
-        user=kw["user"],
-        url=kw["url"],
-        ca_file=kw["ca_file"],
-        cert_file=kw["cert_file"],
-        key_file=kw["key_file"],
-        tls_first=kw["tls_first"],
-    )
-    return user_options(app.workspace, spec)
+    return user_options(app.workspace, spec_from(ToolSpec, kw))
 
 
 def _text(data: bytes) -> str:
