@@ -17,6 +17,7 @@ from nscpy.commands.params import (
     permission_options,
     permission_spec,
     resolve_time,
+    spec_from,
     split_list,
     start_expiry_options,
 )
@@ -222,8 +223,6 @@ def add_export(
     account: str | None,
     signer: str | None,
     subject: str,
-    service: bool,
-    private: bool,
     as_json: bool,
     **kw: Any,
 ) -> None:
@@ -236,7 +235,7 @@ def add_export(
     """
     from nscpy.actions.exports import add_export
 
-    change = export_change(kw, service=service, private=private)
+    change = export_change(kw)
     report(add_export(app.workspace, account, subject, change, signer=signer), as_json)
 
 
@@ -263,15 +262,10 @@ def add_import(
     /,
     account: str | None,
     signer: str | None,
-    name: str | None,
-    local_subject: str | None,
-    src_account: str | None,
-    remote_subject: str | None,
     service: bool | None,
-    share: bool,
-    allow_trace: bool,
     token: str | None,
     as_json: bool,
+    **flags: Any,
 ) -> None:
     """Import a stream or service (public, or private with --token).
 
@@ -283,14 +277,10 @@ def add_import(
     """
     from nscpy.actions.imports import ImportSpec, add_import
 
-    spec = ImportSpec(
-        src_account=src_account,
-        remote_subject=remote_subject,
-        local_subject=local_subject,
-        name=name,
+    spec = spec_from(
+        ImportSpec,
+        flags,
         service=service or None,
-        share=share,
-        allow_trace=allow_trace,
         token=Path(token).read_text("utf-8") if token else None,
     )
     report(add_import(app.workspace, account, spec, signer=signer), as_json)

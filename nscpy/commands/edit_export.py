@@ -17,7 +17,7 @@ from nscpy.commands.reporting import json_option, report
 @click.option("--new-subject", default=None, help="Change the exported subject.")
 @click.option("-r/--stream", "--service", "service", default=None, help="Make it a service.")
 @click.option("-p/--public", "--private/--public", "private", default=None, help="Token needed?")
-@click.option("--rm-latency-sampling", is_flag=True, help="Stop latency tracking.")
+@click.option("--rm-latency-sampling", "rm_latency", is_flag=True, help="Stop latency tracking.")
 @export_options
 @json_option
 @pass_app
@@ -28,9 +28,6 @@ def edit_export(
     signer: str | None,
     subject: str,
     new_subject: str | None,
-    service: bool | None,
-    private: bool | None,
-    rm_latency_sampling: bool,
     as_json: bool,
     **kw: Any,
 ) -> None:
@@ -43,7 +40,7 @@ def edit_export(
     """
     from nscpy.actions.exports import edit_export
 
-    change = export_change(kw, service=service, private=private, rm_latency=rm_latency_sampling)
+    change = export_change(kw)
     saved = edit_export(
         app.workspace, account, subject, change, new_subject=new_subject, signer=signer
     )

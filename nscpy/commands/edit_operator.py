@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from nscpy.commands.context import AppContext, pass_app
 from nscpy.commands.params import (
     KEY,
+    list_option,
     optional_bool,
     optional_time,
-    split_list,
+    spec_from,
     start_expiry_options,
     tag_options,
 )
@@ -18,18 +21,26 @@ from nscpy.commands.reporting import json_option, report
 
 @click.command("operator")
 @click.option("--name", help="Operator (default: current).")
-@click.option(
-    "--sk", multiple=True, type=KEY, help="Add a signing key: public key, seed, file or 'generate'."
+@list_option(
+    "--sk",
+    "signing_keys",
+    type=KEY,
+    help="Add a signing key: public key, seed, file or 'generate'.",
 )
-@click.option("--rm-sk", multiple=True, help="Remove a signing key.")
+@list_option("--rm-sk", "rm_signing_keys", help="Remove a signing key.")
 @optional_bool("--require-signing-keys", "Only signing keys may sign accounts and users.")
 @click.option("--system-account", help="The system account (name or public key; '' clears).")
-@click.option("-u", "--account-jwt-server-url", help="Account JWT server URL ('' clears).")
-@click.option("--rm-account-jwt-server-url", is_flag=True, help="Clear the account server URL.")
 @click.option(
-    "-n", "--service-url", multiple=True, help="Add an operator service URL (nats://...)."
+    "-u",
+    "--account-jwt-server-url",
+    "account_server_url",
+    help="Account JWT server URL ('' clears).",
 )
-@click.option("--rm-service-url", multiple=True, help="Remove an operator service URL.")
+@click.option("--rm-account-jwt-server-url", is_flag=True, help="Clear the account server URL.")
+@list_option(
+    "-n", "--service-url", "service_urls", help="Add an operator service URL (nats://...)."
+)
+@list_option("--rm-service-url", "rm_service_urls", help="Remove an operator service URL.")
 @tag_options
 @start_expiry_options
 @json_option
@@ -37,20 +48,11 @@ from nscpy.commands.reporting import json_option, report
 def edit_operator(
     app: AppContext,
     /,
-    name: str | None,
-    sk: tuple[str, ...],
-    rm_sk: tuple[str, ...],
-    require_signing_keys: bool | None,
-    system_account: str | None,
-    account_jwt_server_url: str | None,
     rm_account_jwt_server_url: bool,
-    service_url: tuple[str, ...],
-    rm_service_url: tuple[str, ...],
-    tag: tuple[str, ...],
-    rm_tag: tuple[str, ...],
     start: str | None,
     expiry: str | None,
     as_json: bool,
+    **flags: Any,
 ) -> None:
     """Edit the operator: signing keys, strict mode, system account, URLs, tags, dates.
 
@@ -62,23 +64,12 @@ def edit_operator(
     from nscpy.actions.edit_operator import OperatorEdit, edit_operator
 
     if rm_account_jwt_server_url:
-        if account_jwt_server_url:
+        if flags["account_server_url"]:
             raise click.UsageError("-u and --rm-account-jwt-server-url contradict each other")
-        account_jwt_server_url = ""
+        flags["account_server_url"] = ""
     ws = app.workspace
     now = ws.now()
-    spec = OperatorEdit(
-        name=name,
-        signing_keys=split_list(sk),
-        rm_signing_keys=split_list(rm_sk),
-        require_signing_keys=require_signing_keys,
-        system_account=system_account,
-        account_server_url=account_jwt_server_url,
-        service_urls=split_list(service_url),
-        rm_service_urls=split_list(rm_service_url),
-        tags=split_list(tag),
-        rm_tags=split_list(rm_tag),
-        start=optional_time(start, now),
-        expiry=optional_time(expiry, now),
+    spec = spec_from(
+        OperatorEdit, flags, start=optional_time(start, now), expiry=optional_time(expiry, now)
     )
     report(edit_operator(ws, spec), as_json)

@@ -173,10 +173,15 @@ def account_option(f: F) -> F:
     return click.option("-a", "--account", help="Account name or public key (default: current).")(f)
 
 
+def list_option(*decls: str, **kw: Any) -> Callable[[F], F]:
+    """A repeatable flag whose value is the list split_list makes (a Spec's list[str] field)."""
+    return click.option(*decls, multiple=True, callback=lambda _c, _p, v: split_list(v), **kw)
+
+
 def tag_options(f: F) -> F:
-    """--tag / --rm-tag."""
-    f = click.option("--rm-tag", multiple=True, help="Tags to remove.")(f)
-    return click.option("--tag", multiple=True, help="Tags to add (lower-cased).")(f)
+    """--tag / --rm-tag (the Spec fields tags and rm_tags)."""
+    f = list_option("--rm-tag", "rm_tags", help="Tags to remove.")(f)
+    return list_option("--tag", "tags", help="Tags to add (lower-cased).")(f)
 
 
 def perm_spec(kw: dict[str, Any]) -> Any:
@@ -227,34 +232,34 @@ SAMPLING = SamplingType()
 
 
 def export_options(f: Any) -> Any:
+    """The export settings add and edit export share (ExportChange's fields, by name)."""
     f = click.option("-n", "--name", default=None, help="Export name (default: the subject).")(f)
     f = click.option("--response-type", type=click.Choice(["Singleton", "Stream", "Chunked"]))(f)
-    f = click.option("--response-threshold", type=DURATION, default=None, help="e.g. 5s.")(f)
-    f = click.option("--latency", default=None, help="Subject for service latency results.")(f)
+    f = click.option(
+        "--response-threshold",
+        "response_threshold_ns",
+        type=DURATION,
+        default=None,
+        help="e.g. 5s.",
+    )(f)
+    f = click.option(
+        "--latency", "latency_subject", default=None, help="Subject for service latency results."
+    )(f)
     f = click.option("--sampling", type=SAMPLING, default=None, help="1..100 or 'headers'.")(f)
     f = optional_bool("--allow-trace", "Allow message tracing through this service.")(f)
-    f = click.option("--account-token-position", type=click.IntRange(min=1), default=None)(f)
+    f = click.option(
+        "--account-token-position", "token_position", type=click.IntRange(min=1), default=None
+    )(f)
     f = optional_bool("--advertise", "Advertise the export.")(f)
     f = click.option("--description", default=None, help="Description.")(f)
     return click.option("--info-url", default=None, help="Link to more information.")(f)
 
 
-def export_change(kw: dict[str, Any], **extra: Any) -> Any:
+def export_change(flags: dict[str, Any], **computed: Any) -> Any:
+    """The ExportChange of the export_options flags (and any others passed by name)."""
     from nscpy.actions.exports import ExportChange
 
-    return ExportChange(
-        name=kw["name"],
-        response_type=kw["response_type"],
-        response_threshold_ns=kw["response_threshold"],
-        latency_subject=kw["latency"],
-        sampling=kw["sampling"],
-        allow_trace=kw["allow_trace"],
-        token_position=kw["account_token_position"],
-        advertise=kw["advertise"],
-        description=kw["description"],
-        info_url=kw["info_url"],
-        **extra,
-    )
+    return spec_from(ExportChange, flags, **computed)
 
 
 dir_option = click.option(
