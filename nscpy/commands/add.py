@@ -13,12 +13,12 @@ from nscpy.commands.params import (
     account_option,
     export_change,
     export_options,
+    list_option,
     one_name,
     permission_options,
     permission_spec,
     resolve_time,
     spec_from,
-    split_list,
     start_expiry_options,
 )
 from nscpy.commands.reporting import json_option, report, report_saved
@@ -122,12 +122,10 @@ def add_account(
     /,
     name_opt: str | None,
     name_arg: str | None,
-    signer: str | None,
-    public_key: str | None,
     start: str | None,
     expiry: str | None,
     as_json: bool,
-    **perm: Any,
+    **flags: Any,
 ) -> None:
     """Create an account signed by the operator; it becomes current.
 
@@ -140,13 +138,14 @@ def add_account(
 
     ws = app.workspace
     now = ws.now()
-    spec = AccountSpec(
+    permissions = permission_spec(flags)
+    spec = spec_from(
+        AccountSpec,
+        flags,
         name=_name(name_opt, name_arg),
-        signer=signer,
-        public_key=public_key,
         start=resolve_time(start, now),
         expiry=resolve_time(expiry, now),
-        default_permissions=permission_spec(perm),
+        default_permissions=permissions,
     )
     _report(add_account(ws, spec), as_json)
 
@@ -162,8 +161,8 @@ def add_account(
 )
 @permission_options
 @click.option("--bearer", is_flag=True, help="No nonce signature needed to connect.")
-@click.option("--tag", multiple=True, help="Tags (comma-separated or repeated).")
-@click.option("--source-network", multiple=True, help="Allowed client CIDRs.")
+@list_option("--tag", "tags", help="Tags (comma-separated or repeated).")
+@list_option("--source-network", "source_networks", help="Allowed client CIDRs.")
 @start_expiry_options
 @click.option("--json", "as_json", is_flag=True, help="Print what was added as JSON.")
 @pass_app
@@ -172,16 +171,10 @@ def add_user(
     /,
     name_opt: str | None,
     name_arg: str | None,
-    account: str | None,
-    signer: str | None,
-    public_key: str | None,
-    bearer: bool,
-    tag: tuple[str, ...],
-    source_network: tuple[str, ...],
     start: str | None,
     expiry: str | None,
     as_json: bool,
-    **perm: Any,
+    **flags: Any,
 ) -> None:
     """Create a user and its creds file.
 
@@ -194,15 +187,12 @@ def add_user(
 
     ws = app.workspace
     now = ws.now()
-    spec = UserSpec(
+    permissions = permission_spec(flags)
+    spec = spec_from(
+        UserSpec,
+        flags,
         name=_name(name_opt, name_arg),
-        account=account,
-        signer=signer,
-        public_key=public_key,
-        permissions=permission_spec(perm),
-        bearer=bearer,
-        tags=split_list(tag),
-        source_networks=split_list(source_network),
+        permissions=permissions,
         start=resolve_time(start, now),
         expiry=resolve_time(expiry, now),
     )

@@ -8,7 +8,7 @@ import click
 
 from nscpy.commands.context import AppContext, pass_app
 from nscpy.commands.edit_user import limits_edit, user_limit_options
-from nscpy.commands.params import KEY
+from nscpy.commands.params import KEY, spec_from
 from nscpy.commands.reporting import json_option, report
 
 
@@ -19,6 +19,7 @@ from nscpy.commands.reporting import json_option, report
 )
 @click.option(
     "--sk",
+    "key",
     required=True,
     type=KEY,
     help="Signing key: public key, seed, file, role name or 'generate'.",
@@ -31,13 +32,8 @@ from nscpy.commands.reporting import json_option, report
 def edit_signing_key(
     app: AppContext,
     /,
-    account: str | None,
-    signer: str | None,
-    sk: str,
-    role: str | None,
-    description: str | None,
     as_json: bool,
-    **kw: Any,
+    **flags: Any,
 ) -> None:
     """Create or edit a scoped signing key: users it signs get this permission template.
 
@@ -48,12 +44,5 @@ def edit_signing_key(
     """
     from nscpy.actions.edit_signing_key import ScopeEdit, edit_signing_key
 
-    spec = ScopeEdit(
-        key=sk,
-        account=account,
-        signer=signer,
-        role=role,
-        description=description,
-        limits=limits_edit(kw),
-    )
-    report(edit_signing_key(app.workspace, spec), as_json)
+    limits = limits_edit(flags)
+    report(edit_signing_key(app.workspace, spec_from(ScopeEdit, flags, limits=limits)), as_json)

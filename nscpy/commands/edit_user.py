@@ -11,15 +11,17 @@ from nscpy.commands.context import AppContext, pass_app
 from nscpy.commands.params import (
     KEY,
     NUMBER,
+    list_option,
     one_name,
     optional_bool,
     optional_time,
-    perm_spec,
     permission_options,
+    permission_spec,
     rm_permission_options,
-    split_list,
+    spec_from,
     start_expiry_options,
     tag_options,
+    take,
 )
 from nscpy.commands.reporting import json_option, report
 from nscpy.values import InvalidValue, parse_time_range
@@ -52,37 +54,27 @@ def user_limit_options(f: F) -> F:
     f = click.option("--data", type=NUMBER, default=None, help="Max data bytes (-1 unlimited).")(f)
     f = click.option("--payload", type=NUMBER, default=None, help="Max payload (-1 unlimited).")(f)
     f = optional_bool("--bearer", "Bearer token: no nonce signature (true/false).")(f)
-    f = click.option("--conn-type", multiple=True, help="Allowed connection types (STANDARD...).")(
-        f
-    )
-    f = click.option("--rm-conn-type", multiple=True, help="Remove connection types.")(f)
-    f = click.option("--source-network", multiple=True, help="Allowed client CIDRs.")(f)
-    f = click.option("--rm-source-network", multiple=True, help="Remove client CIDRs.")(f)
+    f = list_option("--conn-type", "conn_types", help="Allowed connection types (STANDARD...).")(f)
+    f = list_option("--rm-conn-type", "rm_conn_types", help="Remove connection types.")(f)
+    f = list_option("--source-network", "source_networks", help="Allowed client CIDRs.")(f)
+    f = list_option("--rm-source-network", "rm_source_networks", help="Remove client CIDRs.")(f)
     f = click.option(
-        "--time", "times", type=TIME_RANGE, multiple=True, help="Connect window hh:mm:ss-hh:mm:ss."
+        "--time",
+        "times",
+        type=TIME_RANGE,
+        multiple=True,
+        callback=lambda _c, _p, v: list(v),
+        help="Connect window hh:mm:ss-hh:mm:ss.",
     )(f)
-    f = click.option("--rm-time", multiple=True, help="Remove the window starting at hh:mm:ss.")(f)
+    f = list_option("--rm-time", "rm_times", help="Remove the window starting at hh:mm:ss.")(f)
     return click.option("--locale", default=None, help="IANA time zone of the --time windows.")(f)
 
 
-def limits_edit(kw: dict[str, Any]) -> Any:
-    """A LimitsEdit from the user-limit flags."""
+def limits_edit(flags: dict[str, Any]) -> Any:
+    """The LimitsEdit of the user-limit flags, taken out of flags."""
     from nscpy.actions.edit_limits import LimitsEdit
 
-    return LimitsEdit(
-        permissions=perm_spec(kw),
-        subs=kw["subs"],
-        data=kw["data"],
-        payload=kw["payload"],
-        bearer=kw["bearer"],
-        conn_types=split_list(kw["conn_type"]),
-        rm_conn_types=split_list(kw["rm_conn_type"]),
-        source_networks=split_list(kw["source_network"]),
-        rm_source_networks=split_list(kw["rm_source_network"]),
-        times=list(kw["times"]),
-        rm_times=split_list(kw["rm_time"]),
-        locale=kw["locale"],
-    )
+    return take(LimitsEdit, flags, permissions=permission_spec(flags))
 
 
 @click.command("user")
@@ -107,14 +99,10 @@ def edit_user(
     /,
     name_arg: str | None,
     name_opt: str | None,
-    account: str | None,
-    signer: str | None,
-    tags: list[str],
-    rm_tags: list[str],
     start: str | None,
     expiry: str | None,
     as_json: bool,
-    **kw: Any,
+    **flags: Any,
 ) -> None:
     """Edit a user's permissions and limits; its creds are rewritten.
 
@@ -128,15 +116,13 @@ def edit_user(
     name = one_name(name_opt, name_arg)
     ws = app.workspace
     now = ws.now()
-    spec = UserEdit(
+    limits = limits_edit(flags)
+    spec = spec_from(
+        UserEdit,
+        flags,
         name=name,
-        account=account,
-        signer=signer,
-        limits=limits_edit(kw),
-        tags=tags,
-        rm_tags=rm_tags,
+        limits=limits,
         start=optional_time(start, now),
         expiry=optional_time(expiry, now),
-        adopt=kw["adopt"],
     )
     report(edit_user(ws, spec), as_json)

@@ -33,6 +33,15 @@ def spec_from(spec_type: type[S], flags: dict[str, Any], /, **computed: Any) -> 
     return spec_type(**values)
 
 
+def take(spec_type: type[S], flags: dict[str, Any], /, **computed: Any) -> S:
+    """Like spec_from, for a Spec nested in the command's main one: it takes (removes) the
+    flags that name its fields and leaves the rest."""
+    from dataclasses import fields
+
+    names = {f.name for f in fields(spec_type)}  # type: ignore[arg-type]
+    return spec_from(spec_type, {n: flags.pop(n) for n in list(flags) if n in names}, **computed)
+
+
 class _Parsed(click.ParamType[Any, Any]):
     def __init__(self, name: str, parse: Callable[[str], Any]) -> None:
         self.name = name
@@ -117,7 +126,8 @@ def split_list(values: tuple[str, ...] | list[str] | None) -> list[str]:
 
 
 def permission_options(f: F) -> F:
-    """The permission flags shared by add/edit user, add/edit account and edit signing-key."""
+    """The permission flags shared by add/edit user, add/edit account and edit signing-key
+    (PermissionSpec's fields, by name)."""
     for decl, help_text in reversed(
         [
             ("--allow-pub", "Subjects the user may publish to (comma-separated or repeated)."),
@@ -128,9 +138,10 @@ def permission_options(f: F) -> F:
             ("--deny-pubsub", "Subjects denied for both publish and subscribe."),
         ]
     ):
-        f = click.option(decl, multiple=True, metavar="SUBJECTS", help=help_text)(f)
+        f = list_option(decl, metavar="SUBJECTS", help=help_text)(f)
     f = click.option(
         "--allow-pub-response",
+        "response_max",
         type=int,
         is_flag=False,
         flag_value=1,
@@ -139,7 +150,11 @@ def permission_options(f: F) -> F:
         help="Allow publishing N responses to reply subjects (default 1).",
     )(f)
     f = click.option(
-        "--response-ttl", type=DURATION, default=None, help="How long a response may be sent (5s)."
+        "--response-ttl",
+        "response_ttl_ns",
+        type=DURATION,
+        default=None,
+        help="How long a response may be sent (5s).",
     )(f)
     return f
 
@@ -184,34 +199,22 @@ def tag_options(f: F) -> F:
     return list_option("--tag", "tags", help="Tags to add (lower-cased).")(f)
 
 
-def perm_spec(kw: dict[str, Any]) -> Any:
-    """The PermissionSpec of the shared permission flags plus --rm/--rm-response-perms."""
-    spec = permission_spec(kw)
-    spec.remove = split_list(kw.get("rm"))
-    spec.remove_response = bool(kw.get("rm_response_perms"))
-    return spec
-
-
 def rm_permission_options(f: F) -> F:
     """--rm SUBJECTS and --rm-response-perms, beside the permission flags."""
-    f = click.option("--rm-response-perms", is_flag=True, help="Remove the response permission.")(f)
-    return click.option("--rm", multiple=True, metavar="SUBJECTS", help="Subjects to remove.")(f)
+    f = click.option(
+        "--rm-response-perms",
+        "remove_response",
+        is_flag=True,
+        help="Remove the response permission.",
+    )(f)
+    return list_option("--rm", "remove", metavar="SUBJECTS", help="Subjects to remove.")(f)
 
 
-def permission_spec(kw: dict[str, Any]) -> Any:
-    """Build a PermissionSpec from the shared permission flags."""
+def permission_spec(flags: dict[str, Any]) -> Any:
+    """The PermissionSpec of the permission flags (and --rm flags), taken out of flags."""
     from nscpy.actions.permspec import PermissionSpec
 
-    return PermissionSpec(
-        allow_pub=split_list(kw.get("allow_pub")),
-        allow_sub=split_list(kw.get("allow_sub")),
-        allow_pubsub=split_list(kw.get("allow_pubsub")),
-        deny_pub=split_list(kw.get("deny_pub")),
-        deny_sub=split_list(kw.get("deny_sub")),
-        deny_pubsub=split_list(kw.get("deny_pubsub")),
-        response_max=kw.get("allow_pub_response"),
-        response_ttl_ns=kw.get("response_ttl"),
-    )
+    return take(PermissionSpec, flags)
 
 
 class SamplingType(click.ParamType[Any, Any]):
