@@ -11,13 +11,14 @@ from nscpy.commands.context import AppContext, pass_app
 from nscpy.commands.params import (
     KEY,
     NUMBER,
+    list_option,
     one_name,
     optional_bool,
     optional_time,
     permission_options,
     permission_spec,
     rm_permission_options,
-    split_list,
+    spec_from,
     start_expiry_options,
     tag_options,
 )
@@ -83,10 +84,13 @@ def limit_options(f: F) -> F:
 @js_options
 @permission_options
 @rm_permission_options
-@click.option(
-    "--sk", multiple=True, type=KEY, help="Add a signing key: public key, seed, file or 'generate'."
+@list_option(
+    "--sk",
+    "signing_keys",
+    type=KEY,
+    help="Add a signing key: public key, seed, file or 'generate'.",
 )
-@click.option("--rm-sk", multiple=True, help="Remove a signing key (key or scoped role).")
+@list_option("--rm-sk", "rm_signing_keys", help="Remove a signing key (key or scoped role).")
 @click.option(
     "--adopt",
     is_flag=True,
@@ -95,10 +99,22 @@ def limit_options(f: F) -> F:
 @click.option("--description", default=None, help="Description.")
 @click.option("--info-url", default=None, help="Link to more information.")
 @tag_options
-@click.option("--trace-context-subject", default=None, help="Trace destination ('' disables).")
-@click.option("--trace-context-sampling", type=int, default=None, help="Trace sampling 1..100.")
+@click.option(
+    "--trace-context-subject",
+    "trace_subject",
+    default=None,
+    help="Trace destination ('' disables).",
+)
+@click.option(
+    "--trace-context-sampling",
+    "trace_sampling",
+    type=int,
+    default=None,
+    help="Trace sampling 1..100.",
+)
 @click.option(
     "--host-cluster-traffic",
+    "cluster_traffic",
     type=click.Choice(["system", "owner"]),
     default=None,
     hidden=True,
@@ -112,11 +128,10 @@ def edit_account(
     /,
     name_arg: str | None,
     name_opt: str | None,
-    signer: str | None,
     start: str | None,
     expiry: str | None,
     as_json: bool,
-    **kw: Any,
+    **flags: Any,
 ) -> None:
     """Edit an account: limits, JetStream, default permissions, signing keys, info, tracing.
 
@@ -131,33 +146,23 @@ def edit_account(
     account = one_name(name_opt, name_arg)
     ws = app.workspace
     now = ws.now()
+    # the --js-* flags fill JetStreamEdit, whose per-tier values are one dict
     js = JetStreamEdit(
-        tier=kw["js_tier"],
-        values={dest: kw[dest] for _, dest, _ in _JS_VALUES if kw[dest] is not None},
-        max_bytes_required=kw["js_max_bytes_required"],
-        enable=kw["js_enable"],
-        disable=kw["js_disable"],
-        rm_tiers=list(kw["rm_js_tier"]),
+        tier=flags.pop("js_tier"),
+        values={d: v for _, d, _ in _JS_VALUES if (v := flags.pop(d)) is not None},
+        max_bytes_required=flags.pop("js_max_bytes_required"),
+        enable=flags.pop("js_enable"),
+        disable=flags.pop("js_disable"),
+        rm_tiers=list(flags.pop("rm_js_tier")),
     )
-    spec = AccountEdit(
+    permissions = permission_spec(flags)
+    spec = spec_from(
+        AccountEdit,
+        flags,
         account=account,
-        signer=signer,
-        adopt=kw["adopt"],
         jetstream=js,
-        default_permissions=permission_spec(kw),
-        signing_keys=split_list(kw["sk"]),
-        rm_signing_keys=split_list(kw["rm_sk"]),
-        description=kw["description"],
-        info_url=kw["info_url"],
-        tags=kw["tags"],
-        rm_tags=kw["rm_tags"],
+        default_permissions=permissions,
         start=optional_time(start, now),
         expiry=optional_time(expiry, now),
-        trace_subject=kw["trace_context_subject"],
-        trace_sampling=kw["trace_context_sampling"],
-        cluster_traffic=kw["host_cluster_traffic"],
-        wildcard_exports=kw["wildcard_exports"],
-        disallow_bearer=kw["disallow_bearer"],
-        **{dest: kw[dest] for _, dest, _ in _LIMITS},
     )
     report(edit_account(ws, spec), as_json)
