@@ -114,3 +114,21 @@ def test_each_command_lives_in_the_module_named_after_it() -> None:
             if module not in _expected_modules(path, name):
                 wrong[" ".join((*path, name))] = ref
     assert wrong == {}
+
+
+def test_spec_from_fills_fields_by_flag_name_and_refuses_a_stray_flag() -> None:
+    # params.spec_from is how a command's flags become its action's Spec (flags written once)
+    from nscpy.actions.pull import PullSpec
+    from nscpy.actions.users import UserSpec
+    from nscpy.commands.params import permission_spec, spec_from
+
+    assert spec_from(
+        PullSpec, {"account": "A", "all_accounts": False, "overwrite_newer": True}
+    ) == (PullSpec("A", False, True))
+    flags = {"tags": ["x"], "allow_pub": ["a.>"], "remove": [], "start": "ignored"}
+    permissions = permission_spec(flags)
+    assert permissions.allow_pub == ["a.>"] and "allow_pub" not in flags
+    spec = spec_from(UserSpec, flags, name="u", permissions=permissions, start=5)
+    assert (spec.name, spec.tags, spec.start, spec.permissions) == ("u", ["x"], 5, permissions)
+    with pytest.raises(TypeError, match="no field for \\['colour'\\]"):
+        spec_from(PullSpec, {"colour": "red"})
