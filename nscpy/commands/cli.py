@@ -153,9 +153,13 @@ def list_group() -> None:
     help="Shared data store: nats://HOST:PORT[,...]?bucket=NAME (a JetStream KV bucket).",
 )
 @click.option("--store-creds", envvar="NSCPY_STORE_CREDS", help="Creds file for --store.")
-@click.option("--store-ca-cert", help="CA of the --store servers' certificates (NATS_CA).")
-@click.option("--store-client-cert", help="Client certificate for --store (NATS_CERT).")
-@click.option("--store-client-key", help="Client key for --store (NATS_KEY).")
+@click.option(
+    "--store-ca-cert", "store_ca_file", help="CA of the --store servers' certificates (NATS_CA)."
+)
+@click.option(
+    "--store-client-cert", "store_cert_file", help="Client certificate for --store (NATS_CERT)."
+)
+@click.option("--store-client-key", "store_key_file", help="Client key for --store (NATS_KEY).")
 @click.option("--store-tls-first", is_flag=True, help="TLS handshake first with --store.")
 @click.pass_context
 def cli(
@@ -168,9 +172,9 @@ def cli(
     interactive: bool,
     store: str | None,
     store_creds: str | None,
-    store_ca_cert: str | None,
-    store_client_cert: str | None,
-    store_client_key: str | None,
+    store_ca_file: str | None,
+    store_cert_file: str | None,
+    store_key_file: str | None,
     store_tls_first: bool,
 ) -> None:
     """nscpy: NATS decentralized security (operators, accounts, users, NKeys, JWTs).
@@ -185,9 +189,9 @@ def cli(
 
     store_options = {
         "creds": store_creds,
-        "ca_file": store_ca_cert,
-        "cert_file": store_client_cert,
-        "key_file": store_client_key,
+        "ca_file": store_ca_file,
+        "cert_file": store_cert_file,
+        "key_file": store_key_file,
         "tls_first": store_tls_first,
     }
     if not store and any(store_options.values()):
