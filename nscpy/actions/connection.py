@@ -13,11 +13,12 @@ from __future__ import annotations
 from dataclasses import InitVar, dataclass, field
 
 from nscpy import keys, resolver
-from nscpy.actions.entities import load_account, load_operator
+from nscpy.actions.entities import load_account, load_operator, load_user
 from nscpy.actions.errors import ActionError, UsageProblem
+from nscpy.actions.lookup import verified_users
 from nscpy.actions.signers import unscoped_signer_keys
 from nscpy.actions.workspace import Workspace
-from nscpy.jwt import AccountClaims, OperatorClaims, peek
+from nscpy.jwt import AccountClaims, JWTError, OperatorClaims, decode_account
 from nscpy.resolver.http import is_account_server_url
 from nscpy.resolver.options import RESOLVER_SCHEMES
 
@@ -55,7 +56,7 @@ class Connection:
 
 @dataclass
 class StoredAccounts:
-    """An operator's claims and its accounts' stored JWTs, each file read once.
+    """An operator's claims and its accounts' stored JWTs, each file read and verified once.
 
     push -A needs every account three ways (to check and send it, to name the servers' replies,
     to find the system account's keys): one StoredAccounts serves all three.
@@ -64,36 +65,31 @@ class StoredAccounts:
     operator: str
     claims: OperatorClaims
     tokens: dict[str, str]
-    """Local account name -> its stored JWT."""
-    by_key: dict[str, str]
-    """Account public key -> local name (accounts whose JWT does not read are left out)."""
-    _decoded: dict[str, AccountClaims] = field(default_factory=dict, repr=False)
+    """Local account name -> its stored JWT (stripped)."""
+    verified: dict[str, AccountClaims]
+    """Local account name -> its claims, for the JWTs that verify as account JWTs."""
+    problems: dict[str, JWTError] = field(default_factory=dict)
+    """Local account name -> why its JWT does not verify."""
 
     @classmethod
     def read(cls, ws: Workspace, operator: str) -> StoredAccounts:
-        """Read the operator's JWT and every account JWT of it, once."""
+        """Read (and verify) the operator's JWT and every account JWT of it, once."""
         claims = load_operator(ws, operator)
-        tokens = {
-            n: ws.store.read_account(operator, n).strip() for n in ws.store.list_accounts(operator)
-        }
-        by_key: dict[str, str] = {}
-        for name, token in tokens.items():
+        names = ws.store.list_accounts(operator)
+        found = cls(
+            operator, claims, {n: ws.store.read_account(operator, n).strip() for n in names}, {}
+        )
+        for name, token in found.tokens.items():
             try:
-                by_key[peek(token).subject] = name
-            except ValueError:
-                continue
-        return cls(operator, claims, tokens, by_key)
-
-    def remember(self, name: str, claims: AccountClaims) -> None:
-        """Keep claims the caller decoded and verified from tokens[name]."""
-        self._decoded[name] = claims
-
-    def account(self, ws: Workspace, name: str) -> AccountClaims:
-        """The account's verified claims: remembered ones, else decoded as load_account does."""
-        found = self._decoded.get(name)
-        if found is None:
-            found = self._decoded[name] = load_account(ws, self.operator, name)
+                found.verified[name] = decode_account(token)
+            except JWTError as exc:
+                found.problems[name] = exc
         return found
+
+    @property
+    def by_key(self) -> dict[str, str]:
+        """Account public key -> local name (accounts whose JWT does not verify are left out)."""
+        return {c.subject: name for name, c in self.verified.items()}
 
 
 def target_urls(op: OperatorClaims, url: str | None) -> list[str]:
@@ -146,7 +142,7 @@ def _stored_user(ws: Workspace, operator: str, account: str, wanted: str) -> tup
 
     user = find_user(ws, operator, account, wanted)
     token = ws.store.read_user(operator, account, user).strip()
-    seed = ws.keystore.get(peek(token).subject)
+    seed = ws.keystore.get(load_user(ws, operator, account, user).subject)
     if seed is None:
         raise resolver.NoSystemSeed(
             f"the seed of system user {user!r} is not in the keystore; import it with "
@@ -171,7 +167,7 @@ def system_credentials(
         return token, seed, f"system user {conn.system_user!r}"
     candidates = [sys_pub]
     if sys_name is not None:
-        acct = stored.account(ws, sys_name)
+        acct = stored.verified[sys_name]
         # a temporary user needs an unscoped key (a scope would limit it)
         candidates = unscoped_signer_keys(op, acct)
     for key in candidates:
@@ -182,12 +178,11 @@ def system_credentials(
             return user.jwt, user.seed, "a temporary system user"
     if sys_name is not None:
         now = ws.now()
-        for user_name in ws.store.list_users(operator, sys_name):
-            token = ws.store.read_user(operator, sys_name, user_name).strip()
-            claims = peek(token)
+        for entry in verified_users(ws, operator, sys_name):
+            claims = entry.claims
             user_seed = ws.keystore.get(claims.subject)
             if user_seed is not None and (claims.expires == 0 or claims.expires > now):
-                return token, user_seed, f"system user {user_name!r}"
+                return entry.token, user_seed, f"system user {entry.name!r}"
     label = f"{sys_name!r} ({sys_pub})" if sys_name else sys_pub
     raise resolver.NoSystemSeed(
         f"no seed for system account {label} or an unscoped signing key of it, and no system "

@@ -18,7 +18,11 @@ from nscpy.actions.errors import ActionError, UsageProblem
 from nscpy.actions.report import ERROR, OK, WARN
 from nscpy.actions.signers import account_signer, may_sign_account
 from nscpy.actions.workspace import Workspace
-from nscpy.jwt import AccountClaims, JWTError, OperatorClaims, ValidationResults, decode, peek
+from nscpy.jwt import (
+    OperatorClaims,
+    ValidationResults,
+    peek,
+)
 from nscpy.redact import shown
 from nscpy.resolver.http import is_account_server_url
 
@@ -130,15 +134,10 @@ def precheck(
     untrusted = pending if pending != trusted_key else ""
     for name in names:
         token = stored.tokens[name]
-        try:
-            claims = decode(token)
-        except JWTError as exc:
-            problems.append(f"account {name!r} does not decode: {exc}")
+        claims = stored.verified.get(name)
+        if claims is None:
+            problems.append(f"account {name!r} does not decode: {stored.problems[name]}")
             continue
-        if not isinstance(claims, AccountClaims):
-            problems.append(f"the JWT of account {name!r} is not an account JWT")
-            continue
-        stored.remember(name, claims)
         results = ValidationResults()
         claims.validate(results, now=now)
         bad = [i.description for i in results.issues if i.blocking or i.time_check]
@@ -172,14 +171,35 @@ def _removal_key(ws: Workspace, operator: str, op: OperatorClaims, value: str) -
     return key
 
 
+def _require_verified(stored: StoredAccounts) -> None:
+    """Pruning deletes what the store lacks: every stored account JWT must verify first."""
+    broken = sorted(set(stored.tokens) - set(stored.verified))
+    if broken:
+        raise ActionError(
+            f"cannot prune: the stored JWT of {', '.join(map(repr, broken))} does not verify, "
+            "so which accounts are local is not certain; fix or delete it first "
+            "('nscpy validate' says what is wrong)"
+        )
+
+
 def push(ws: Workspace, spec: PushSpec, conn: Connection) -> PushOutcome | HttpPushOutcome:
     """Push the selected accounts, then list/prune/remove as asked; every reply is kept."""
     operator = ws.operator_name(conn.operator)
     stored = StoredAccounts.read(ws, operator)  # every file once: checks, labels, SYS keys
     op = stored.claims
     names = _selected(ws, operator, spec)
+    if spec.prune:
+        _require_verified(stored)
+    local = dict(stored.by_key)
     if spec.force:
-        jwts = {peek(stored.tokens[n]).subject: stored.tokens[n] for n in names}
+        # -F sends what is stored, as it is, for the server to judge (it verifies and refuses a
+        # forged JWT, which the report then shows): the unverified subject only addresses it
+        jwts = {}
+        for name in names:
+            token = stored.tokens[name]
+            key = peek(token).subject
+            jwts[key] = token
+            local.setdefault(key, name)  # the report's label
     else:
         jwts = precheck(ws, stored, names, spec.trusted_key)
     remove = _removal_key(ws, operator, op, spec.remove) if spec.remove else None
@@ -192,9 +212,8 @@ def push(ws: Workspace, spec: PushSpec, conn: Connection) -> PushOutcome | HttpP
             )
         from nscpy.actions.account_server import push_http
 
-        return push_http(urls[0], jwts, stored.by_key, conn)
+        return push_http(urls[0], jwts, local, conn)
     opts, who = connect_options(ws, conn, "nscpy_push", stored)
-    local = stored.by_key
     outcome = PushOutcome(urls=opts.servers, who=who, names=local)
     if jwts:
         outcome.pushed = resolver.push_accounts(opts, jwts, conn.timeout, conn.expect)

@@ -1,6 +1,6 @@
 """The `nscpy` command tree and its single error-translation point.
 
-Where a command lives: `nscpy GROUP SUB` is in nscpy/commands/GROUP.py (`delete import` in
+Where a command lives: `nscpy GROUP SUB` is in the module named GROUP (`delete import` in
 delete.py, `generate creds` in generate.py) and a root command `nscpy CMD` in CMD.py (init.py,
 env.py, push.py, pull.py); edit's subcommands are big enough for one file each, edit_SUB.py
 (edit_signing_key.py), as in nscpy/actions. `import` is import_.py (a keyword). Modules without

@@ -37,9 +37,9 @@ def _syncfs(paths: Iterable[Path]) -> bool:
     """One syncfs(2) per file system holding these paths; False if the platform lacks it."""
     try:
         import ctypes
-        import ctypes.util
 
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+        # the process's own symbols include libc's; ctypes.util.find_library would run ldconfig
+        libc = ctypes.CDLL(None, use_errno=True)
         syncfs = libc.syncfs
     except (OSError, AttributeError):
         return False

@@ -42,9 +42,9 @@ def has_syncfs() -> bool:
     """True where syncfs(2) exists (Linux): the condition for building new trees whole."""
     try:
         import ctypes
-        import ctypes.util
 
-        return hasattr(ctypes.CDLL(ctypes.util.find_library("c") or None), "syncfs")
+        # the process's own symbols include libc's; ctypes.util.find_library would run ldconfig
+        return hasattr(ctypes.CDLL(None), "syncfs")
     except OSError:
         return False
 
