@@ -24,7 +24,7 @@ lint: $(STAMP)
 test: lint
 	sh tests/interop/go/ensure-go.sh
 	sh tests/support/ensure-renderers.sh
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2
 
 # The fast loop: every test that starts no process (`--fast` leaves out the e2e-marked ones and
 # fails an unmarked test that starts one: tests/support/noprocess.py), on 2 workers.
