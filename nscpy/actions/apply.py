@@ -158,8 +158,7 @@ class _Stager:
         """The user's JWT, and for a new user its seed; creds when the seed is known."""
         self.batch.write_user(u.account, u.name, token)
         if u.new_pair is not None:
-            self.batch.put_key(u.new_pair)
-            seed: str | None = u.new_pair.seed
+            seed: str | None = self.batch.put_new_key(u.new_pair)
         else:
             seed = self.ws.keystore.get(u.claims.subject)
         if seed is not None:

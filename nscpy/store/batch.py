@@ -59,10 +59,6 @@ def _syncfs(paths: Iterable[Path]) -> bool:
     return True
 
 
-def _as_bytes(data: bytes | str) -> bytes:
-    return data.encode("utf-8") if isinstance(data, str) else data
-
-
 class _Item:
     __slots__ = ("data", "mode", "exclusive", "temp")
 
@@ -106,19 +102,44 @@ class Batch:
 
         With root, no directory between root and path may be a symbolic link (at commit, each
         directory is reached from root without following links: atomic.open_below)."""
+        self.write_at(path.parent, path.name, data, mode=mode, exclusive=exclusive, root=root)
+
+    def write_at(
+        self,
+        d: Path,
+        name: str,
+        data: bytes | str,
+        *,
+        mode: int = FILE_MODE,
+        exclusive: bool = False,
+        root: Path | None = None,
+    ) -> None:
+        """write(d / name, ...) for callers that stage many files in one directory: passing the
+        same Path object for d saves building and hashing a path per file (10,000-user batches)."""
         if root is not None:
-            self._roots[path.parent] = root
-        items = self._dirs.setdefault(path.parent, {})
-        old = items.get(path.name)
+            self._roots[d] = root
+        items = self._dirs.get(d)
+        if items is None:
+            items = self._dirs[d] = {}
+        old = items.get(name)
         if old is not None and old.temp is not None:
-            raise StoreError(f"{str(path)!r} was staged twice after write_ahead()")
-        items[path.name] = _Item(_as_bytes(data), mode, exclusive)
+            raise StoreError(f"{str(d / name)!r} was staged twice after write_ahead()")
+        raw = data.encode("utf-8") if isinstance(data, str) else data
+        items[name] = _Item(raw, mode, exclusive)
         if old is None:
-            self._pending.setdefault(path.parent, []).append(path.name)
+            pending = self._pending.get(d)
+            if pending is None:
+                pending = self._pending[d] = []
+            pending.append(name)
 
     def staged(self, path: Path) -> bytes | None:
         """The data staged for path, if any (so a batch can see its own pending writes)."""
-        item = self._dirs.get(path.parent, {}).get(path.name)
+        return self.staged_at(path.parent, path.name)
+
+    def staged_at(self, d: Path, name: str) -> bytes | None:
+        """staged(d / name), without building the path."""
+        items = self._dirs.get(d)
+        item = items.get(name) if items is not None else None
         return item.data if item else None
 
     def remove(self, path: Path) -> None:
