@@ -25,7 +25,14 @@ from types import TracebackType
 
 from nscpy.store import journal
 from nscpy.store.atomic import FILE_MODE, ensure_dir, fsync_dir, io_error, open_below
-from nscpy.store.batch_write import PARALLEL_WRITE_MIN, Writer, has_syncfs, inside, under
+from nscpy.store.batch_write import (
+    PARALLEL_WRITE_MIN,
+    Writer,
+    has_syncfs,
+    inside,
+    libc_syncfs,
+    under,
+)
 from nscpy.store.errors import StoreError
 
 __all__ = ["PARALLEL_WRITE_MIN", "SYNCFS_THRESHOLD", "Batch"]
@@ -35,13 +42,8 @@ SYNCFS_THRESHOLD = 32
 
 def _syncfs(paths: Iterable[Path]) -> bool:
     """One syncfs(2) per file system holding these paths; False if the platform lacks it."""
-    try:
-        import ctypes
-        import ctypes.util
-
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
-        syncfs = libc.syncfs
-    except (OSError, AttributeError):
+    syncfs = libc_syncfs()
+    if syncfs is None:
         return False
     seen: set[int] = set()
     for p in paths:
@@ -52,6 +54,8 @@ def _syncfs(paths: Iterable[Path]) -> bool:
         fd = os.open(p, os.O_RDONLY | os.O_DIRECTORY)
         try:
             if syncfs(fd) != 0:
+                import ctypes
+
                 err = ctypes.get_errno()
                 raise io_error("flush", p, OSError(err, os.strerror(err)))
         finally:

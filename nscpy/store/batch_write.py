@@ -12,15 +12,16 @@ and file creation overlap.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from nscpy.store.atomic import ensure_dir, io_error, open_below
 
-__all__ = ["PARALLEL_WRITE_MIN", "Writer", "has_syncfs", "inside", "under"]
+__all__ = ["PARALLEL_WRITE_MIN", "Writer", "has_syncfs", "inside", "libc_syncfs", "under"]
 
 PARALLEL_WRITE_MIN = 2000
 """Below this many files one writer thread is as fast as two."""
@@ -38,15 +39,22 @@ class Item(Protocol):
 Work = Sequence[tuple[Path, Sequence[tuple[str, Item]]]]
 
 
-def has_syncfs() -> bool:
-    """True where syncfs(2) exists (Linux): the condition for building new trees whole."""
+@functools.cache
+def libc_syncfs() -> Any:
+    """libc's syncfs(2) (errno kept for ctypes.get_errno), or None where it is missing. Looked
+    up once: find_library runs ldconfig in a subprocess, ~10 ms a call."""
     try:
         import ctypes
         import ctypes.util
 
-        return hasattr(ctypes.CDLL(ctypes.util.find_library("c") or None), "syncfs")
-    except OSError:
-        return False
+        return ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True).syncfs
+    except (OSError, AttributeError):
+        return None
+
+
+def has_syncfs() -> bool:
+    """True where syncfs(2) exists (Linux): the condition for building new trees whole."""
+    return libc_syncfs() is not None
 
 
 def _current_umask() -> int:
