@@ -19,9 +19,10 @@ hidden tree's files are moved in one by one with the usual rules.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from pathlib import Path
 from types import TracebackType
+from typing import overload
 
 from nscpy.store import journal
 from nscpy.store.atomic import FILE_MODE, ensure_dir, fsync_dir, io_error, open_below
@@ -35,7 +36,7 @@ from nscpy.store.batch_write import (
 )
 from nscpy.store.errors import StoreError
 
-__all__ = ["PARALLEL_WRITE_MIN", "SYNCFS_THRESHOLD", "Batch"]
+__all__ = ["PARALLEL_WRITE_MIN", "SYNCFS_THRESHOLD", "Batch", "Written"]
 
 SYNCFS_THRESHOLD = 32
 
@@ -63,6 +64,55 @@ def _syncfs(paths: Iterable[Path]) -> bool:
     return True
 
 
+class Written(Sequence[Path]):
+    """The paths a commit wrote, in order; a new directory's files are listed as (directory,
+    names) and their paths built only when read (a 10,000-user batch writes 30,000 files)."""
+
+    def __init__(self) -> None:
+        self._parts: list[Path | tuple[Path, Collection[str]]] = []
+        self._paths: list[Path] | None = []
+
+    def append(self, path: Path) -> None:
+        """One more path."""
+        self._parts.append(path)
+        self._paths = None
+
+    def add_dir(self, d: Path, names: Collection[str]) -> None:
+        """Every name in d (names is kept, not copied)."""
+        self._parts.append((d, names))
+        self._paths = None
+
+    def _all(self) -> list[Path]:
+        if self._paths is None:
+            self._paths = []
+            for part in self._parts:
+                if isinstance(part, tuple):
+                    self._paths.extend(part[0] / name for name in part[1])
+                else:
+                    self._paths.append(part)
+        return self._paths
+
+    @overload
+    def __getitem__(self, index: int) -> Path: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Path]: ...
+    def __getitem__(self, index: int | slice) -> Path | list[Path]:
+        return self._all()[index]
+
+    def __len__(self) -> int:
+        return sum(len(p[1]) if isinstance(p, tuple) else 1 for p in self._parts)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, (str, bytes)):
+            return self._all() == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Written({self._all()!r})"
+
+
 class _Item:
     __slots__ = ("data", "mode", "exclusive", "temp")
 
@@ -87,7 +137,7 @@ class Batch:
         self._removals: list[Path] = []
         self._pending: dict[Path, list[str]] = {}
         self._writer: Writer | None = None
-        self.committed: list[Path] = []
+        self.committed = Written()
         self.skipped: list[Path] = []
 
     def __len__(self) -> int:
@@ -184,7 +234,7 @@ class Batch:
     def _temps(self) -> list[tuple[Path, str]]:
         return [(d, it.temp) for d, items in self._dirs.items() for it in items.values() if it.temp]
 
-    def commit(self, on_exists: Callable[[Path, bytes], None] | None = None) -> list[Path]:
+    def commit(self, on_exists: Callable[[Path, bytes], None] | None = None) -> Written:
         """Write, flush, rename and flush directories once; returns the paths written.
 
         For an exclusive write whose target already exists, the file is left as it is and
@@ -246,7 +296,7 @@ class Batch:
                 continue
             for d, items in self._dirs.items():
                 if under(d, root):
-                    self.committed.extend(d / name for name in items)
+                    self.committed.add_dir(d, tuple(items))
                     for it in items.values():
                         it.temp = None
         for d, items in self._dirs.items():

@@ -74,8 +74,8 @@ def _missing_root(d: Path) -> Path | None:
 
 
 def under(d: Path, root: Path) -> bool:
-    """True when d is root or below it."""
-    return d == root or root in d.parents
+    """True when d is root or below it (d.parents would build a path per level)."""
+    return d.parts[: len(root.parts)] == root.parts
 
 
 def inside(d: Path, trees: dict[Path, Path]) -> Path | None:

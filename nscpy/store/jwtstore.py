@@ -19,7 +19,7 @@ from typing import NamedTuple
 from nscpy.gojson import go_dumps
 from nscpy.keys import KeyPair
 from nscpy.store import atomic, journal
-from nscpy.store.batch import Batch
+from nscpy.store.batch import Batch, Written
 from nscpy.store.errors import AlreadyExists, CorruptStore, NotFound, StoreError
 from nscpy.store.keystore import AnyPair, KeyStore
 from nscpy.store.layout import CREDS_EXT, JWT_EXT, NSC_FILE, StorePaths, validate_name
@@ -448,7 +448,7 @@ class StoreBatch:
             raise StoreError("this batch was opened without a keystore; pass keystore=")
         return self.keystore
 
-    def commit(self) -> list[Path]:
+    def commit(self) -> Written:
         """Write everything staged with one flush pass (the `with` block does this)."""
         if self.keystore is not None:
             return self.keystore.commit(self.raw)

@@ -8,7 +8,6 @@ same key cannot both win silently: the loser gets KeyConflict.
 
 from __future__ import annotations
 
-import builtins
 import contextlib
 import os
 from collections.abc import Iterator, Mapping
@@ -17,7 +16,7 @@ from typing import NamedTuple, Protocol
 
 from nscpy import keys
 from nscpy.store import atomic, journal
-from nscpy.store.batch import Batch
+from nscpy.store.batch import Batch, Written
 from nscpy.store.errors import CorruptStore, InvalidCreds, KeyConflict, NotFound, StoreIOError
 from nscpy.store.layout import GITIGNORE_TEXT, NKEY_EXT, StorePaths
 
@@ -385,7 +384,7 @@ class KeyStore:
         self._ensure_gitignore()
         batch.write_at(d, name, text, root=self.paths.keystore_dir)
 
-    def commit(self, batch: Batch) -> builtins.list[Path]:
+    def commit(self, batch: Batch) -> Written:
         """Commit a batch that holds staged seeds, reporting late key conflicts."""
         handler = getattr(self.backend, "on_exists", None)
         return batch.commit(on_exists=handler)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from nscpy.store import journal
-from nscpy.store.batch import Batch
+from nscpy.store.batch import Batch, Written
 from nscpy.store.errors import AlreadyExists, CorruptStore, NotFound, StoreError
 from nscpy.store.jwtstore import DataStore, StoreInfo
 from nscpy.store.kvclient import KvClient, KvConflict, KvEntry, default_editor
@@ -378,7 +378,7 @@ class _SplitBatch(Batch):
         self.kv_writes.clear()
         super().discard()
 
-    def commit(self, on_exists: Callable[[Path, bytes], None] | None = None) -> list[Path]:
+    def commit(self, on_exists: Callable[[Path, bytes], None] | None = None) -> Written:
         """The local files first (a seed must exist before a JWT naming its key is shared),
         then every staged key as one change (one atomic batch where the bucket allows it)."""
         writes = [(key, data, None) for key, data in self.kv_writes.items()]
