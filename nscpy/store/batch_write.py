@@ -242,9 +242,11 @@ class Writer:
             try:
                 if it.mode & ~self._umask != it.mode:
                     os.fchmod(fd, it.mode)  # the umask filtered O_CREAT's mode
-                view = memoryview(it.data)
-                while view:
-                    view = view[os.write(fd, view) :]
+                done = os.write(fd, it.data)  # one call writes a small file whole
+                if done < len(it.data):
+                    view = memoryview(it.data)[done:]
+                    while view:
+                        view = view[os.write(fd, view) :]
                 if self.sync_each:
                     os.fsync(fd)
             except OSError as exc:
