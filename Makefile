@@ -10,7 +10,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-.PHONY: venv demo test lint bench fuzz fuzz-stub soak-js-faults
+.PHONY: venv demo test test-fast lint bench fuzz fuzz-stub soak-js-faults
 venv: $(STAMP)
 
 demo: $(STAMP)
@@ -25,6 +25,11 @@ test: lint
 	sh tests/interop/go/ensure-go.sh
 	sh tests/support/ensure-renderers.sh
 	$(BIN)/pytest -q
+
+# The fast loop: every test that starts no process (`--fast` leaves out the e2e-marked ones and
+# fails an unmarked test that starts one: tests/support/noprocess.py), on 2 workers.
+test-fast: $(STAMP)
+	$(BIN)/pytest -q --fast -n 2
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_jwt.py

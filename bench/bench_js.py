@@ -39,7 +39,7 @@ def start_real(store: Path, cipher: str | None) -> tuple[subprocess.Popen[bytes]
 
 
 def start_stub(store: Path, cipher: str | None) -> tuple[subprocess.Popen[bytes], str]:
-    args = [sys.executable, "-m", "server_stub.jetstream.host", str(store / "js")]
+    args = [sys.executable, "-m", "server_stub.jetstream", str(store / "js")]
     if cipher:
         args += [cipher, KEY_ENV]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, cwd=ROOT)

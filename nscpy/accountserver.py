@@ -21,7 +21,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from nscpy.jwt import AccountClaims, ActivationClaims, JWTError, OperatorClaims, decode
+from nscpy.jwt import (
+    JWTError,
+    WrongKind,
+    decode,
+    decode_account,
+    decode_activation,
+    decode_operator,
+)
 
 log = logging.getLogger("nscpy.accountserver")
 
@@ -52,10 +59,7 @@ class AccountServer:
         operator_jwt: str,
         notify: Callable[[str, str], str] | None = None,
     ) -> None:
-        op = decode(operator_jwt.strip())
-        if not isinstance(op, OperatorClaims):
-            raise ValueError("the operator JWT is not an operator JWT")
-        self.operator = op
+        self.operator = decode_operator(operator_jwt.strip())
         self.directory = directory
         self.notify = notify
         self._lock = threading.Lock()
@@ -107,10 +111,12 @@ class AccountServer:
     def _store_account(self, key: str, body: bytes) -> Answer:
         token = body.decode("utf-8", "replace").strip()
         try:
-            claims = decode(token)
+            claims = decode_account(token)
+        except WrongKind:
+            return _text(400, f"the JWT is not the account JWT of {key}")
         except JWTError as exc:
             return _text(400, f"bad JWT: {exc}")
-        if not isinstance(claims, AccountClaims) or claims.subject != key:
+        if claims.subject != key:
             return _text(400, f"the JWT is not the account JWT of {key}")
         if not self.operator.did_sign(claims):
             return _text(400, f"the account is not issued by operator {self.operator.subject}")
@@ -128,11 +134,11 @@ class AccountServer:
     def _store_activation(self, body: bytes) -> Answer:
         token = body.decode("utf-8", "replace").strip()
         try:
-            claims = decode(token)
+            claims = decode_activation(token)
+        except WrongKind:
+            return _text(400, "not an activation JWT")
         except JWTError as exc:
             return _text(400, f"bad JWT: {exc}")
-        if not isinstance(claims, ActivationClaims):
-            return _text(400, "not an activation JWT")
         with self._lock:
             self._write(self.directory / "activations" / f"{claims.hash_id()}.jwt", token + "\n")
         return _text(200, claims.hash_id())

@@ -10,12 +10,12 @@ import base64
 import binascii
 import hmac
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from nscpy import keys
 from server_stub.errors import AuthError
-from server_stub.policy import Permissions
+from server_stub.policy import Grant, Permissions
 
 GLOBAL_ACCOUNT = "$G"
 
@@ -43,7 +43,9 @@ class Identity:
     public_key: str | None = None  # the user nkey (nkey users and operator mode)
     issued_at: int | None = None  # the user JWT's iat, for revocation checks
     claims: Any = None  # the decoded user JWT in operator mode
-    extra: dict[str, Any] = field(default_factory=dict)
+    # operator mode: permissions and limits from the user JWT and its account; None: a config
+    # user, limited by its account's limits
+    grant: Grant | None = None
 
 
 class Authenticator(Protocol):
@@ -51,6 +53,9 @@ class Authenticator(Protocol):
 
     auth_required: bool
     needs_nonce: bool
+    # the user a client without credentials becomes; nats-server also binds it to a client
+    # that starts without CONNECT, and then announces no auth_required
+    no_auth_user: str | None
 
     def authenticate(self, options: dict[str, Any], info: ConnectionInfo) -> Identity:
         """The identity for these CONNECT options; raises AuthError."""
@@ -62,6 +67,7 @@ class NoAuth:
 
     auth_required = False
     needs_nonce = False
+    no_auth_user: str | None = None
 
     def authenticate(self, options: dict[str, Any], info: ConnectionInfo) -> Identity:
         """Accept anyone."""

@@ -7,9 +7,15 @@ through the normal routing path (permissions of the internal client do not apply
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
+
+from server_stub.headers import parse_headers
+from server_stub.router import Subscription
+
+log = logging.getLogger("server_stub")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,3 +54,37 @@ class MessageBus(Protocol):
     ) -> None:
         """Publish into `account` as the server's internal client."""
         ...
+
+
+class InternalClient:
+    """The server's own client: owns the internal subscriptions and calls their handlers."""
+
+    echo = True
+
+    def __init__(self) -> None:
+        self.handlers: dict[int, tuple[Subscription, Handler]] = {}
+
+    def deliver(
+        self,
+        sub: Subscription,
+        subject: str,
+        reply: str | None,
+        headers: bytes | None,
+        payload: bytes,
+    ) -> bool:
+        """Call the handler synchronously; its exceptions are logged, never raised to clients."""
+        entry = self.handlers.get(int(sub.sid))
+        if entry is None:
+            return False
+        msg = BusMessage(
+            sub.account.name,
+            subject,
+            reply or None,
+            parse_headers(headers) if headers is not None else None,
+            payload,
+        )
+        try:
+            entry[1](msg)
+        except Exception:  # a broken service must not take the client's connection down
+            log.exception("internal handler for %s failed", sub.subject)
+        return True

@@ -145,6 +145,7 @@ class ConfigCalloutAuth:
     """Config mode: the config's own authenticator, with everyone but the auth users delegated."""
 
     auth_required = True
+    no_auth_user: str | None = None  # everyone without credentials goes to the callout
 
     def __init__(self, base: Any, config: CalloutConfig) -> None:
         self.base = base

@@ -25,6 +25,7 @@ from server_stub.jwtauth import (
     time_window_left,
     to_permissions,
 )
+from server_stub.policy import Grant
 
 if TYPE_CHECKING:
     from server_stub.callout import CalloutNeeded
@@ -206,9 +207,7 @@ def _operator_identity(
     if placement == need.account:
         has_own = to_permissions(limits) is not None
         base = limits if has_own else target.default_permissions
-        grant = type(grant)(
-            _with_callout_deny(base, placement, need), grant.max_subs, grant.max_payload
-        )
+        grant = Grant(_with_callout_deny(base, placement, need), grant.max_subs, grant.max_payload)
     return Identity(
         account=placement,
         name=user.name,
@@ -217,7 +216,7 @@ def _operator_identity(
         public_key=user.subject,
         issued_at=user.issued_at,
         claims=user,
-        extra={"grant": grant, "signer": user.issuer},
+        grant=grant,
     )
 
 

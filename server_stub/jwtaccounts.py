@@ -25,7 +25,7 @@ def set_limits(account: Account, claims: jwt.AccountClaims, is_system: bool) -> 
     """Copy the JWT's connection/subscription/payload limits onto a router account."""
     account.claims = claims
     account.max_conns = claims.limits.conn
-    # subs and payload are per-connection limits (min of account and user): see jwtauth.Grant
+    # subs and payload are per-connection limits (min of account and user): see policy.Grant
     account.is_system = is_system
 
 

@@ -14,24 +14,14 @@ from __future__ import annotations
 import datetime
 import ipaddress
 import re
-from dataclasses import dataclass
 
 from nscpy import jwt
 from nscpy.jwt.revocations import is_revoked
 from server_stub.auth import ConnectionInfo, Identity, verify_nonce
 from server_stub.errors import AuthError
-from server_stub.policy import Permissions, ResponsePermission
+from server_stub.policy import Grant, Permissions, ResponsePermission
 
 NANOS = 1_000_000_000
-
-
-@dataclass(frozen=True)
-class Grant:
-    """What a user may do once admitted: permissions and the per-connection limits."""
-
-    permissions: Permissions | None
-    max_subs: int = -1
-    max_payload: int = -1
 
 
 def _limit(account: int, user: int) -> int:
@@ -108,7 +98,7 @@ def authenticate_user(
         public_key=user.subject,
         issued_at=user.issued_at,
         claims=user,
-        extra={"grant": grant, "signer": user.issuer},
+        grant=grant,
     )
 
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from server_stub import httpwire, monitor, websocket
 from server_stub import monitor_views as views
+from server_stub.version import VERSION
 
 if TYPE_CHECKING:
     from server_stub.server import Server
@@ -159,7 +160,7 @@ class WebSocketConnection(asyncio.Protocol):
         if self._timer is not None:
             self._timer.cancel()
         self.transport.write(answer)
-        from server_stub.server import Client
+        from server_stub.client import Client
 
         self.client = Client(self.server)
         self.client.websocket = True
@@ -254,7 +255,7 @@ def snapshot(server: Server) -> views.ServerView:
     return views.ServerView(
         server_id=server.server_id,
         server_name=server.name,
-        version=_version(),
+        version=VERSION,
         go=f"python{sys.version_info.major}.{sys.version_info.minor}",
         host=opts.host,
         port=server.port,
@@ -295,12 +296,6 @@ def _websocket_varz(server: Server) -> dict[str, Any]:
     return out
 
 
-def _version() -> str:
-    from server_stub.server import VERSION
-
-    return VERSION
-
-
 def _conn_view(client: Any) -> views.ConnView:
     transport = client.transport
     tls_version = None
@@ -320,9 +315,9 @@ def _conn_view(client: Any) -> views.ConnView:
         out_msgs=client.out_msgs,
         in_bytes=client.in_bytes,
         out_bytes=client.out_bytes,
-        name=client.name,
-        lang=client.lang,
-        version=client.client_version,
+        name=client.session.name,
+        lang=client.session.lang,
+        version=client.session.client_version,
         account=client.account.name if client.account is not None else "",
         user=client.identity.name if client.identity is not None else "",
         tls_version=tls_version,

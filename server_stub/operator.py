@@ -23,9 +23,11 @@ from server_stub.auth import ConnectionInfo, Identity
 from server_stub.callout import operator_callout
 from server_stub.confparse import ConfMap
 from server_stub.errors import AuthError, ConfigError
+from server_stub.hooks import ServiceHost
 from server_stub.jwtaccounts import next_activation_expiry, set_limits, wire_imports
 from server_stub.jwtauth import authenticate_user, expand_template, grant_for
 from server_stub.resolver import AccountStore, ClaimsError, ResolverService
+from server_stub.router import Account
 
 log = logging.getLogger("server_stub")
 
@@ -138,6 +140,9 @@ class OperatorAuth:
 
     auth_required = True
     needs_nonce = True
+    no_auth_user: str | None = (
+        None  # nats-server: no_auth_user "is not compatible with Trusted Operator"
+    )
 
     def __init__(self, config: OperatorSettings) -> None:
         self.config = config
@@ -149,7 +154,7 @@ class OperatorAuth:
             if res.directory is None or self.store.get(account) is None:
                 self.store.put(account, token)
         self.loaded: dict[str, jwt.AccountClaims] = {}
-        self.server: Any = None
+        self.server: ServiceHost | None = None
         self._expiry_timers: dict[str, Any] = {}  # account -> timer closing its users at exp
         self._rewire_timer: Any = None  # fires when the next activation token expires
 
@@ -205,17 +210,21 @@ class OperatorAuth:
 
     # --- timers: account exp and activation exp while users are connected ----------------------
 
+    def _host(self) -> ServiceHost:
+        assert self.server is not None, "operator mode's timers and updates start at attach()"
+        return self.server
+
     def _rewire(self) -> None:
         """Wire imports as of now, and again when the next activation token expires."""
         now = time.time()
-        wire_imports(self.server.router, self.loaded, int(now))
+        wire_imports(self._host().router, self.loaded, int(now))
         if self._rewire_timer is not None:
             self._rewire_timer.cancel()
             self._rewire_timer = None
         soonest = next_activation_expiry(self.loaded, int(now))
         if soonest is not None:
             # nats-server drops an import whose activation expires; its users stay connected
-            self._rewire_timer = self.server.call_later(soonest - now + 0.01, self._rewire)
+            self._rewire_timer = self._host().call_later(soonest - now + 0.01, self._rewire)
 
     def _schedule_expiry(self, claims: jwt.AccountClaims) -> None:
         old = self._expiry_timers.pop(claims.subject, None)
@@ -224,19 +233,20 @@ class OperatorAuth:
         if claims.expires:
             delay = claims.expires - time.time()
             name = claims.subject
-            self._expiry_timers[name] = self.server.call_later(
+            self._expiry_timers[name] = self._host().call_later(
                 delay, lambda: self._close_users(name)
             )
 
     def _close_users(self, account: str) -> None:
         """Close every user of an expired (or deleted) account, as nats-server does."""
         self._expiry_timers.pop(account, None)
-        for client in self.server.clients_of(self.server.router.account(account)):
+        server = self._host()
+        for client in server.clients_of(server.router.account(account)):
             client.fail(errors.ACCOUNT_EXPIRED)
 
     # --- server hooks ------------------------------------------------------------------------
 
-    def attach(self, server: Any) -> None:
+    def attach(self, server: ServiceHost) -> None:
         """Called at start-up: load the system account and answer the claims API."""
         self.server = server
         for claims in self.loaded.values():
@@ -269,7 +279,7 @@ class OperatorAuth:
             user, claims, options, info, strict_issued=self.strict_issued(claims)
         )
 
-    def admit(self, identity: Identity, account: Any, connected: int) -> None:
+    def admit(self, identity: Identity, account: Account, connected: int) -> None:
         """Account-wide limits checked once the user is known: active connections."""
         limit = account.max_conns
         if 0 <= limit <= connected:
@@ -353,8 +363,9 @@ class OperatorAuth:
 
     def refresh(self, claims: jwt.AccountClaims, old: jwt.AccountClaims) -> None:
         """Re-check connected users of an updated account: revoke, drop, or recompute grants."""
-        account = self.server.router.account(claims.subject)
-        for client in self.server.clients_of(account):
+        server = self._host()
+        account = server.router.account(claims.subject)
+        for client in server.clients_of(account):
             identity = client.identity
             user = identity.claims if identity is not None else None
             if not isinstance(user, jwt.UserClaims):

@@ -91,3 +91,14 @@ class Permissions:
     def can_deliver(self, subject: str) -> bool:
         """False when a message reached a wildcard subscription on a subject the deny list bars."""
         return self.sub_deny is None or not self.sub_deny.match(subject).plain
+
+
+@dataclass(frozen=True)
+class Grant:
+    """What an operator-mode user may do once admitted: permissions and per-connection limits
+    (subscriptions, payload bytes), each the smaller of the account's and the user's; -1 is
+    unlimited."""
+
+    permissions: Permissions | None
+    max_subs: int = -1
+    max_payload: int = -1

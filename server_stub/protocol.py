@@ -6,28 +6,25 @@ line-based: a control line up to LF (CR optional, as nats-server accepts), then 
 payload of the announced size followed by CRLF. Anything the real server refuses raises
 ProtocolError carrying the -ERR text nats-server sends (or None where it closes silently); after
 that the connection is dead and `next_event` keeps raising the same error. `send(event)` turns
-a server event into wire bytes. No sockets, no clock, no asyncio here.
+a server event into wire bytes (server_stub.encoding). CONNECT's JSON is read by
+server_stub.connect_options. No sockets, no clock, no asyncio here.
 """
 
 from __future__ import annotations
 
 import enum
-import json
 import re
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Literal
 
 from server_stub import errors
+from server_stub.connect_options import client_options, json_object
+from server_stub.encoding import encode_event, text
 from server_stub.errors import ProtocolError
 from server_stub.events import (
     ClientEvent,
     Connect,
-    Err,
-    HMsg,
     HPub,
-    Info,
-    Msg,
-    Ok,
     Ping,
     Pong,
     Pub,
@@ -58,23 +55,6 @@ NeedData = Literal[Sentinel.NEED_DATA]
 
 _PING = Ping()
 _PONG = Pong()
-_OK_BYTES = b"+OK\r\n"
-
-
-def text(raw: bytes) -> str:
-    """Decode a wire token so that any byte string round-trips through `wire`."""
-    return raw.decode("utf-8", "surrogateescape")
-
-
-def wire(value: str) -> bytes:
-    """Encode a token decoded by `text` back to its exact bytes."""
-    return value.encode("utf-8", "surrogateescape")
-
-
-def go_json(value: Any) -> str:
-    """Compact JSON escaped like Go's encoding/json (<, >, & as \\u003c, \\u003e, \\u0026)."""
-    out = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-    return out.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 # nats-server's parseSize reads at most 9 digits ("999M"); a longer size is as bad as no size.
@@ -118,65 +98,6 @@ def _args(rest: bytes, separators: re.Pattern[bytes] = _ARG_SEPARATORS) -> list[
     """nats-server's splitArg: fields separated by spaces, tabs and CRs (PUB and HPUB have
     their own unrolled split, where a CR is part of a field: "PUB a 1\\rX" has no valid size)."""
     return [arg for arg in separators.split(rest) if arg]
-
-
-# CONNECT fields with the JSON types of nats-server's ClientOpts (Go's json refuses a CONNECT
-# whose known field has another type, and nats-server then closes without an -ERR). Go also
-# matches field names case-insensitively, so `{"Verbose":false}` counts as `verbose`.
-_BOOL_FIELDS = ("echo", "verbose", "pedantic", "tls_required", "new_account", "headers")
-_STRING_FIELDS = (
-    "nkey", "jwt", "sig", "auth_token", "user", "pass", "name", "lang", "version", "account",
-    "remote_account", "proxy_sig",
-)  # fmt: skip
-_CONNECT_FIELDS: dict[str, str] = {
-    **{name: "bool" for name in (*_BOOL_FIELDS, "no_responders")},
-    **{name: "string" for name in _STRING_FIELDS},
-    "protocol": "int",
-    "import": "permission",
-    "export": "permission",
-}
-_INT_RANGE = range(-(2**63), 2**63)
-
-
-def _has_type(value: Any, kind: str) -> bool:
-    if kind == "bool":
-        return type(value) is bool
-    if kind == "string":
-        return type(value) is str
-    if kind == "int":  # a JSON integer literal that fits Go's int (1.0 and 1e0 do not)
-        return type(value) is int and value in _INT_RANGE
-    # *SubjectPermission: {"allow": [...], "deny": [...]}, each a list of strings or null
-    if not isinstance(value, dict):
-        return False
-    for key, item in value.items():
-        if key.lower() in ("allow", "deny") and item is not None:
-            if not (isinstance(item, list) and all(type(x) is str for x in item)):
-                return False
-    return True
-
-
-def client_options(raw: Any) -> dict[str, Any]:
-    """CONNECT's JSON as nats-server reads it into ClientOpts: known fields type-checked and
-    named in lower case, nulls dropped (the default stays), other fields kept as they are."""
-    if raw is None:  # Go unmarshals `null` into a struct as "no fields"
-        return {}
-    if not isinstance(raw, dict):
-        raise ProtocolError("CONNECT must carry a JSON object", None)
-    options: dict[str, Any] = {}
-    for key, value in raw.items():
-        name = key if key in _CONNECT_FIELDS else key.lower()
-        kind = _CONNECT_FIELDS.get(name)
-        if kind is None:
-            options[key] = value
-            continue
-        if value is None:
-            continue
-        if not _has_type(value, kind):
-            # the type only: the value may be a password or a seed
-            got = type(value).__name__
-            raise ProtocolError(f"CONNECT field {key!r} must be a {kind}, got a {got}", None)
-        options[name] = value
-    return options
 
 
 # The canonical PUB/HPUB lines every client library writes: upper case, single spaces, no tab,
@@ -336,7 +257,7 @@ class ServerConnection:
             return self._connect(rest)
         if op == b"INFO":
             # nats-server decodes a client's INFO (and then ignores it): bad JSON closes
-            _json_object(rest, "INFO")
+            json_object(rest, "INFO")
             return None
         if op == b"+OK":
             return None
@@ -413,97 +334,10 @@ class ServerConnection:
         raise ProtocolError("UNSUB takes <sid> [max]", None)
 
     def _connect(self, rest: bytes) -> Connect:
-        options = client_options(_json_object(rest, "CONNECT"))
+        options = client_options(json_object(rest, "CONNECT"))
         self.headers = bool(options.get("headers", False))
         return Connect(options)
 
     def send(self, event: ServerEvent) -> bytes:
-        """Wire bytes for a server event."""
-        kind = type(event)
-        if kind is Msg:
-            assert isinstance(event, Msg)
-            return encode_msg(wire(event.subject), wire(event.sid), event.reply, event.payload)
-        if kind is HMsg:
-            assert isinstance(event, HMsg)
-            return encode_hmsg(
-                wire(event.subject), wire(event.sid), event.reply, event.headers, event.payload
-            )
-        if kind is Ping:
-            return b"PING\r\n"
-        if kind is Pong:
-            return b"PONG\r\n"
-        if kind is Ok:
-            return _OK_BYTES
-        if kind is Err:
-            assert isinstance(event, Err)
-            return b"-ERR '" + wire(event.text) + b"'\r\n"
-        if kind is Info:
-            assert isinstance(event, Info)
-            # nats-server writes a space before CRLF after the INFO JSON.
-            return b"INFO " + go_json(event.fields).encode() + b" \r\n"
-        raise TypeError(f"cannot send {kind.__name__} from the server")
-
-
-def _json_object(raw: bytes, op: str) -> Any:
-    """The JSON argument of CONNECT or INFO: an object or null, as Go unmarshals into a struct.
-
-    Python's decoder gives up at about 1,000 levels of nesting where Go's allows 10,000; such a
-    CONNECT is refused here and accepted by nats-server (a deliberate, documented difference).
-    """
-    try:
-        value = json.loads(raw)
-    except (ValueError, RecursionError) as exc:
-        raise ProtocolError(f"{op} is not valid JSON: {str(exc)[:80]}", None) from None
-    if value is not None and not isinstance(value, dict):
-        raise ProtocolError(f"{op} must carry a JSON object", None)
-    return value
-
-
-def encode_msg(subject: bytes, sid: bytes, reply: str | None, payload: bytes) -> bytes:
-    """MSG bytes; the router calls this directly on the hot path."""
-    if reply is None:
-        return b"MSG %s %s %d\r\n%s\r\n" % (subject, sid, len(payload), payload)
-    return b"MSG %s %s %s %d\r\n%s\r\n" % (subject, sid, wire(reply), len(payload), payload)
-
-
-def encode_hmsg(
-    subject: bytes, sid: bytes, reply: str | None, headers: bytes, payload: bytes
-) -> bytes:
-    """HMSG bytes."""
-    hdr = len(headers)
-    total = hdr + len(payload)
-    if reply is None:
-        head = b"HMSG %s %s %d %d\r\n" % (subject, sid, hdr, total)
-    else:
-        head = b"HMSG %s %s %s %d %d\r\n" % (subject, sid, wire(reply), hdr, total)
-    return head + headers + payload + b"\r\n"
-
-
-def encode_client(event: ClientEvent) -> bytes:
-    """Client-side wire bytes for an event (for tests, benchmarks and internal clients)."""
-    if isinstance(event, Pub):
-        reply = b" " + wire(event.reply) if event.reply is not None else b""
-        return b"PUB %s%s %d\r\n%s\r\n" % (
-            wire(event.subject),
-            reply,
-            len(event.payload),
-            event.payload,
-        )
-    if isinstance(event, HPub):
-        reply = b" " + wire(event.reply) if event.reply is not None else b""
-        hdr = len(event.headers)
-        total = hdr + len(event.payload)
-        body = event.headers + event.payload
-        return b"HPUB %s%s %d %d\r\n%s\r\n" % (wire(event.subject), reply, hdr, total, body)
-    if isinstance(event, Sub):
-        queue = b" " + wire(event.queue) if event.queue is not None else b""
-        return b"SUB %s%s %s\r\n" % (wire(event.subject), queue, wire(event.sid))
-    if isinstance(event, Unsub):
-        if event.max_msgs is None:
-            return b"UNSUB %s\r\n" % wire(event.sid)
-        return b"UNSUB %s %d\r\n" % (wire(event.sid), event.max_msgs)
-    if isinstance(event, Connect):
-        return b"CONNECT " + json.dumps(event.options).encode() + b"\r\n"
-    if isinstance(event, Ping):
-        return b"PING\r\n"
-    return b"PONG\r\n"
+        """Wire bytes for a server event (see server_stub.encoding)."""
+        return encode_event(event)

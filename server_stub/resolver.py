@@ -25,6 +25,8 @@ from typing import Any
 from nscpy.store.atomic import atomic_write, ensure_dir
 from nscpy.store.errors import StoreIOError
 from server_stub.bus import BusMessage
+from server_stub.hooks import ServiceHost
+from server_stub.version import VERSION
 
 log = logging.getLogger("server_stub")
 
@@ -110,25 +112,37 @@ Deleter = Callable[[str], list[str]]  # (delete request jwt) -> deleted accounts
 class ResolverService:
     """Internal subscriptions in the system account answering the claims API."""
 
-    def __init__(self, server: Any, store: AccountStore, system_account: str) -> None:
+    def __init__(self, server: ServiceHost, store: AccountStore, system_account: str) -> None:
         self.server = server
         self.store = store
         self.system = system_account
         self.seq = itertools.count(1)
         self.update: Updater | None = None
         self.remove: Deleter | None = None
+        self._sids: list[int] = []
+
+    def close(self) -> None:
+        """Drop the handlers' subscriptions (the server is stopping)."""
+        for sid in self._sids:
+            self.server.unsubscribe(sid)
+        self._sids.clear()
 
     def attach(self, update: Updater, remove: Deleter) -> None:
         """Subscribe the handlers; `update`/`remove` apply changes (raising ClaimsError)."""
         self.update, self.remove = update, remove
-        sub = self.server.subscribe
-        sub(self.system, ACCOUNT_UPDATE, self._on_update)
+        handlers = {ACCOUNT_UPDATE: self._on_update}
         if self.store.full:
-            sub(self.system, UPDATE, self._on_update)
-            sub(self.system, LOOKUP, self._on_lookup)
-            sub(self.system, LIST, self._on_list)
-            sub(self.system, PACK, self._on_pack)
-            sub(self.system, DELETE, self._on_delete)
+            handlers.update(
+                {
+                    UPDATE: self._on_update,
+                    LOOKUP: self._on_lookup,
+                    LIST: self._on_list,
+                    PACK: self._on_pack,
+                    DELETE: self._on_delete,
+                }
+            )
+        for subject, handler in handlers.items():
+            self._sids.append(self.server.subscribe(self.system, subject, handler))
 
     def server_info(self) -> dict[str, Any]:
         """The `server` object every reply carries."""
@@ -137,7 +151,7 @@ class ResolverService:
             "name": self.server.name,
             "host": self.server.options.host,
             "id": self.server.server_id,
-            "ver": _version(),
+            "ver": VERSION,
             "feature_flags": FEATURE_FLAGS,
             "jetstream": self.server.options.jetstream is not None,
             "flags": 0,
@@ -211,9 +225,3 @@ def _read_no_follow(path: Path) -> str | None:
         return None
     with os.fdopen(fd, "rb") as f:
         return f.read().decode("utf-8", "replace").strip()
-
-
-def _version() -> str:
-    from server_stub.server import VERSION
-
-    return VERSION

@@ -19,7 +19,10 @@ from server_stub.sublist import MatchResult, SubList
 class Subscriber(Protocol):
     """Whoever owns subscriptions: a client connection, or the server's internal client."""
 
-    echo: bool
+    @property
+    def echo(self) -> bool:
+        """False: the owner's own messages are not delivered to it."""
+        ...
 
     def deliver(
         self,

@@ -1,4 +1,5 @@
-"""Shared fixtures. tests/data/vectors.json is a copy of the Go-made vectors in shared/."""
+"""Shared fixtures. tests/data/vectors.json: known-answer vectors made with the official Go nkeys
+and jwt libraries (their seeds, keys, signatures and tokens are what Go produced)."""
 
 from __future__ import annotations
 
@@ -20,3 +21,8 @@ DATA = Path(__file__).parent / "data"
 def vectors() -> dict[str, Any]:
     """The known-answer vectors produced by the official Go nkeys and jwt libraries."""
     return json.loads((DATA / "vectors.json").read_text())
+
+
+# tests.support.noprocess: `pytest --fast` (make test-fast) leaves out e2e tests and fails any
+# other test that starts a process; tests.support.workspace: the make_ws fixture
+pytest_plugins = ["pytester", "tests.support.noprocess", "tests.support.workspace"]

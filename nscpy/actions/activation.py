@@ -17,7 +17,8 @@ from nscpy.jwt import (
     ActivationClaims,
     Export,
     JWTError,
-    decode,
+    WrongKind,
+    decode_activation,
     encode,
     is_contained_in,
     parse_decorated_jwt,
@@ -101,11 +102,11 @@ def read_activation(text: str, importer: str, now: int) -> ActivationClaims:
     """Decode an activation (plain or decorated) and check it is for `importer` and in date."""
     token = parse_decorated_jwt(text).strip()
     try:
-        claims = decode(token)
+        claims = decode_activation(token)
+    except WrongKind as exc:
+        raise UsageProblem(f"--token: {exc}") from None
     except JWTError as exc:
         raise UsageProblem(f"--token does not hold a valid activation JWT: {exc}") from None
-    if not isinstance(claims, ActivationClaims):
-        raise UsageProblem(f"--token holds a {claims.claim_type} JWT, not an activation")
     if claims.subject != importer:
         raise UsageProblem(
             f"the activation is for account {claims.subject}, not for this account {importer}"

@@ -6,11 +6,11 @@ from dataclasses import dataclass, field
 
 from nscpy import keys
 from nscpy.actions.edit_common import AccountRef, account_saved, resolve_account, update_account
-from nscpy.actions.entities import Saved
+from nscpy.actions.entities import Saved, load_user
 from nscpy.actions.errors import UsageProblem
 from nscpy.actions.revocations import account_target
 from nscpy.actions.workspace import Workspace
-from nscpy.jwt import AccountClaims, ExternalAuthorization, peek
+from nscpy.jwt import AccountClaims, ExternalAuthorization
 from nscpy.redact import shown
 from nscpy.store.names import match_name
 
@@ -47,7 +47,7 @@ def _user_key(ws: Workspace, ref: AccountRef, value: str) -> str:
         return value
     user = match_name(value, ws.store.list_users(ref.operator, ref.account), "user")
     if user is not None:
-        return peek(ws.store.read_user(ref.operator, ref.account, user)).subject
+        return load_user(ws, ref.operator, ref.account, user).subject
     raise UsageProblem(
         f"--auth-user {shown(value)} is neither a user public key nor a user of the account"
     )

@@ -18,10 +18,11 @@ from typing import Any
 from nscpy import keys
 from nscpy.actions.entities import load_account, load_operator
 from nscpy.actions.errors import ActionError, UsageProblem
+from nscpy.actions.lookup import verified_users
 from nscpy.actions.signers import user_signer_keys
 from nscpy.actions.workspace import Workspace
 from nscpy.callout.service import Authorizer, ServiceKeys
-from nscpy.jwt import ANY_ACCOUNT, AccountClaims, OperatorClaims, peek
+from nscpy.jwt import ANY_ACCOUNT, AccountClaims, OperatorClaims
 
 __all__ = ["ServeSpec", "ServeSetup", "load_authorizer", "serve_setup"]
 
@@ -204,25 +205,24 @@ def _auth_user_connect(
     from nscpy import resolver
 
     candidates = []
-    for user in ws.store.list_users(operator, account):
-        if spec.auth_user is not None and user != spec.auth_user:
+    for stored in verified_users(ws, operator, account):
+        if spec.auth_user is not None and stored.name != spec.auth_user:
             continue
-        token = ws.store.read_user(operator, account, user).strip()
-        if peek(token).subject in auth_users:
-            candidates.append((user, token))
+        if stored.claims.subject in auth_users:
+            candidates.append(stored)
     if not candidates:
         which = f"user {spec.auth_user!r}" if spec.auth_user else "none of its users"
         raise ActionError(f"account {account!r}: {which} is an auth user of the callout")
     if len(candidates) > 1:
-        names = ", ".join(name for name, _ in candidates)
+        names = ", ".join(c.name for c in candidates)
         raise UsageProblem(
             f"account {account!r} has several auth users ({names}): pick one with --auth-user"
         )
-    name, token = candidates[0]
-    seed = ws.keystore.get(peek(token).subject)
+    chosen = candidates[0]
+    seed = ws.keystore.get(chosen.claims.subject)
     if seed is None:
-        raise ActionError(f"the seed of auth user {name!r} is not in the keystore")
-    opts = resolver.ConnectOptions([spec.url], token, seed)
+        raise ActionError(f"the seed of auth user {chosen.name!r} is not in the keystore")
+    opts = resolver.ConnectOptions([spec.url], chosen.token, seed)
     return {"user_jwt_cb": opts.jwt_callback(), "signature_cb": opts.signature_callback()}
 
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from nscpy.actions.errors import ActionError, UsageProblem
 from nscpy.actions.signers import may_sign_user
@@ -20,15 +20,18 @@ from nscpy.actions.workspace import Workspace
 from nscpy.jwt import (
     AccountClaims,
     AnyClaims,
+    Claims,
     JWTError,
     OperatorClaims,
     UserClaims,
     ValidationIssue,
     ValidationResults,
+    WrongKind,
     decode,
+    decode_kind,
+    decode_user,
     parse_decorated_jwt,
     parse_decorated_seed,
-    peek,
 )
 from nscpy.store.errors import StoreError
 from nscpy.store.keystore import public_key_of
@@ -57,7 +60,12 @@ class Section:
         }
 
 
-def _decoded(read: Callable[[], str], what: str, section: Section, path: Path) -> AnyClaims | None:
+C = TypeVar("C", bound=Claims)
+
+
+def _decoded(
+    read: Callable[[], str], what: str, section: Section, path: Path, kind: type[C]
+) -> C | None:
     """The claims of one stored JWT file, or None with a blocking issue naming the file."""
     try:
         token = read()
@@ -65,12 +73,14 @@ def _decoded(read: Callable[[], str], what: str, section: Section, path: Path) -
         section.issues.append(ValidationIssue(f"{what} JWT cannot be read: {exc}", True))
         return None
     try:
-        return decode(token.strip())
+        return decode_kind(token.strip(), kind)
+    except WrongKind as exc:
+        section.issues.append(ValidationIssue(f"{what} JWT ({str(path)!r}): {exc}", True))
     except JWTError as exc:
         section.issues.append(
             ValidationIssue(f"{what} JWT ({str(path)!r}) does not decode: {exc}", True)
         )
-        return None
+    return None
 
 
 def _validate(claims: AnyClaims, now: int, prefix: str = "") -> list[ValidationIssue]:
@@ -112,10 +122,8 @@ def validate_store(
         "the operator",
         op_section,
         ws.paths.operator_jwt(operator),
+        OperatorClaims,
     )
-    if op is not None and not isinstance(op, OperatorClaims):
-        op_section.issues.append(ValidationIssue("the operator JWT is not an operator JWT", True))
-        op = None
     if op is not None:
         op_section.issues += _validate(op, now)
         if not op.did_sign(op):
@@ -159,7 +167,7 @@ def _creds_issue(ws: Workspace, operator: str, account: str, user: str, subject:
         return f"creds file {str(path)!r} cannot be read as text"
     try:
         seed_key = public_key_of(parse_decorated_seed(text))
-        jwt_subject = peek(parse_decorated_jwt(text)).subject
+        jwt_subject = decode_user(parse_decorated_jwt(text)).subject
     except (ValueError, KeyError):
         return f"creds file {str(path)!r} does not hold a JWT and a valid seed"
     if seed_key != subject or jwt_subject != subject:
@@ -176,10 +184,8 @@ def _account_section(
         "the account",
         section,
         ws.paths.account_jwt(operator, name),
+        AccountClaims,
     )
-    if acct is not None and not isinstance(acct, AccountClaims):
-        section.issues.append(ValidationIssue("the account JWT is not an account JWT", True))
-        return section
     if acct is None:
         return section
     section.issues += _validate(acct, now)
@@ -199,15 +205,13 @@ def _account_section(
             what,
             section,
             ws.paths.user_jwt(operator, name, user),
+            UserClaims,
         )
         if uc is None:
             continue
         creds_problem = _creds_issue(ws, operator, name, user, uc.subject)
         if creds_problem:
             section.issues.append(ValidationIssue(f"{what}: {creds_problem}", True))
-        if not isinstance(uc, UserClaims):
-            section.issues.append(ValidationIssue(f"{what} JWT is not a user JWT", True))
-            continue
         section.issues += _validate(uc, now, f"{what}: ")
         if not acct.did_sign(uc):
             section.issues.append(

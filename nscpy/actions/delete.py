@@ -14,14 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nscpy import keys
-from nscpy.actions.edit_common import check_account_chain, decode_account
-from nscpy.actions.entities import load_operator
+from nscpy.actions.edit_common import check_account_chain
+from nscpy.actions.entities import load_account, load_operator, load_user, stored_account
 from nscpy.actions.errors import ActionError, UsageProblem
 from nscpy.actions.report import Report
 from nscpy.actions.signers import account_signer
 from nscpy.actions.users import find_user
 from nscpy.actions.workspace import Workspace
-from nscpy.jwt import AccountClaims, encode, peek
+from nscpy.jwt import AccountClaims, encode
 
 ACCOUNT_GRACE_SECONDS = 60
 """nsc re-signs a deleted account to expire one minute later."""
@@ -30,8 +30,8 @@ ACCOUNT_GRACE_SECONDS = 60
 def _account_signer(ws: Workspace, operator: str, account: str, value: str | None) -> keys.KeyPair:
     """The operator key that re-signs an account: -K, else the key that signed it, else any."""
     try:
-        issuer = peek(ws.store.read_account(operator, account)).issuer
-    except ValueError:
+        issuer = load_account(ws, operator, account).issuer
+    except ActionError:
         issuer = ""
     return account_signer(ws.keystore, load_operator(ws, operator), value, issued_by=issuer)
 
@@ -52,7 +52,7 @@ def update_account(
     def rewrite(old: str | None) -> str | None:
         if old is None:
             raise ActionError(f"account {account!r} does not exist under operator {operator!r}")
-        claims = decode_account(old, account)
+        claims = stored_account(old, account)
         check_account_chain(load_operator(ws, operator), claims, account)
         if not change(claims):
             return None
@@ -73,11 +73,7 @@ def _targets(ws: Workspace, operator: str, account: str, names: Sequence[str]) -
         name = find_user(ws, operator, account, given)
         if any(t.name == name for t in out):
             continue
-        try:
-            subject = peek(ws.store.read_user(operator, account, name)).subject
-        except ValueError as exc:
-            raise ActionError(f"the stored JWT of user {name!r} cannot be read: {exc}") from None
-        out.append(_Target(name, subject))
+        out.append(_Target(name, load_user(ws, operator, account, name).subject))
     return out
 
 

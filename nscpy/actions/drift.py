@@ -13,7 +13,7 @@ from typing import Any
 from nscpy.actions.plan import Plan
 from nscpy.actions.push import Connection, resolver_options
 from nscpy.actions.workspace import Workspace
-from nscpy.jwt import JWTError, peek
+from nscpy.jwt import JWTError, decode_account
 
 __all__ = ["Drift", "PushResult", "local_account_jwts", "push_accounts", "read_drift"]
 
@@ -73,7 +73,7 @@ def local_account_jwts(ws: Workspace, plan: Plan) -> dict[str, tuple[str, str]]:
 
 def _iat(token: str) -> int:
     try:
-        return peek(token).issued_at
+        return decode_account(token.strip()).issued_at
     except (JWTError, ValueError):
         return 0
 

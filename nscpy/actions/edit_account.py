@@ -1,6 +1,6 @@
 """edit account: limits, JetStream (global or tiered), default permissions, signing keys, info.
 
-nsc bugs deliberately not copied (nsc-features.md 1c): --js-max-ack-pending is honoured (nsc
+nsc bugs deliberately not copied: --js-max-ack-pending is honoured (nsc
 tested a misspelled flag name, so it was ignored), and changes are reported per field rather
 than through nsc's DiffAccountLimits, which compared NotBefore for both start and expiry.
 """

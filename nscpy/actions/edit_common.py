@@ -12,18 +12,16 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from nscpy import keys
-from nscpy.actions.entities import Saved, load_operator
+from nscpy.actions.entities import Saved, load_operator, stored_account
 from nscpy.actions.errors import ActionError, UsageProblem
 from nscpy.actions.signers import account_signer, load_key_value
 from nscpy.actions.workspace import Workspace
 from nscpy.jwt import (
     AccountClaims,
     AnyClaims,
-    JWTError,
     OperatorClaims,
     UserClaims,
     ValidationResults,
-    decode,
     encode,
 )
 
@@ -94,17 +92,6 @@ def check_user_chain(
     )
 
 
-def decode_account(text: str, name: str) -> AccountClaims:
-    """Decoded, signature-checked account claims from stored text."""
-    try:
-        claims = decode(text.strip())
-    except JWTError as exc:
-        raise ActionError(f"the stored JWT of account {name!r} is not valid: {exc}") from None
-    if not isinstance(claims, AccountClaims):
-        raise ActionError(f"the stored JWT of account {name!r} is not an account JWT")
-    return claims
-
-
 def update_account(
     ws: Workspace,
     ref: AccountRef,
@@ -126,7 +113,7 @@ def update_account(
     def rewrite(old: str | None) -> str:
         if old is None:
             raise ActionError(f"account {ref.account!r} does not exist")
-        claims = decode_account(old, ref.account)
+        claims = stored_account(old, ref.account)
         check_account_chain(op, claims, ref.account, adopt=adopt)
         subject = claims.subject
         result = change(claims)

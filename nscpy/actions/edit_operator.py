@@ -10,16 +10,16 @@ from dataclasses import dataclass, field
 from nscpy import keys
 from nscpy.actions.edit_common import (
     check_system_account,
-    decode_account,
     edit_tags,
     require_valid,
     signing_key_value,
 )
-from nscpy.actions.entities import Saved, load_operator
+from nscpy.actions.entities import Saved, load_account, load_operator, load_user
 from nscpy.actions.errors import UsageProblem
+from nscpy.actions.lookup import verified_accounts
 from nscpy.actions.operators import resign_operator
 from nscpy.actions.workspace import Workspace
-from nscpy.jwt import OperatorClaims, peek
+from nscpy.jwt import OperatorClaims
 from nscpy.jwt.operator import validate_operator_service_url
 
 
@@ -89,18 +89,14 @@ def edit_operator(ws: Workspace, spec: OperatorEdit) -> Saved:
 
 
 def _accounts_issued_by(ws: Workspace, operator: str, key: str) -> list[str]:
-    return [
-        account
-        for account in ws.store.list_accounts(operator)
-        if peek(ws.store.read_account(operator, account)).issuer == key
-    ]
+    return [entry.name for entry in verified_accounts(ws, operator) if entry.claims.issuer == key]
 
 
 def _system_account(ws: Workspace, operator: str, op: OperatorClaims, value: str) -> str:
     if value == "":
         return ""
     account = ws.account_name(operator, value)
-    acct = decode_account(ws.store.read_account(operator, account), account)
+    acct = load_account(ws, operator, account)
     probe = OperatorClaims(subject=op.subject, system_account=acct.subject)
     check_system_account(probe, acct)
     return acct.subject
@@ -146,14 +142,14 @@ def _check_strict(ws: Workspace, operator: str, claims: OperatorClaims) -> None:
             "--require-signing-keys needs an operator signing key: add one with --sk generate"
         )
     for account in ws.store.list_accounts(operator):
-        acct = decode_account(ws.store.read_account(operator, account), account)
+        acct = load_account(ws, operator, account)
         if acct.issuer == claims.subject:
             raise UsageProblem(
                 f"account {account!r} is signed by the operator identity key; re-sign it with "
                 "a signing key first ('nscpy edit account NAME -K SIGNING_KEY')"
             )
         for user in ws.store.list_users(operator, account):
-            if peek(ws.store.read_user(operator, account, user)).issuer == acct.subject:
+            if load_user(ws, operator, account, user).issuer == acct.subject:
                 raise UsageProblem(
                     f"user {user!r} of account {account!r} is signed by the account identity "
                     "key; add an account signing key and re-sign it with 'nscpy edit user -K'"

@@ -7,7 +7,15 @@ from pathlib import Path
 
 from nscpy.actions.errors import ActionError
 from nscpy.actions.workspace import Workspace
-from nscpy.jwt import AccountClaims, JWTError, OperatorClaims, UserClaims, decode
+from nscpy.jwt import (
+    AccountClaims,
+    JWTError,
+    OperatorClaims,
+    UserClaims,
+    decode_account,
+    decode_operator,
+    decode_user,
+)
 
 
 @dataclass
@@ -35,32 +43,30 @@ class Saved:
         }
 
 
-def _decode(token: str, what: str) -> object:
-    try:
-        return decode(token.strip())
-    except JWTError as exc:
-        raise ActionError(f"the stored {what} JWT is not valid: {exc}") from None
-
-
 def load_operator(ws: Workspace, operator: str) -> OperatorClaims:
     """The operator's decoded, signature-checked claims."""
-    claims = _decode(ws.store.read_operator(operator), f"operator {operator!r}")
-    if not isinstance(claims, OperatorClaims):
-        raise ActionError(f"the stored JWT of operator {operator!r} is not an operator JWT")
-    return claims
+    try:
+        return decode_operator(ws.store.read_operator(operator).strip())
+    except JWTError as exc:
+        raise ActionError(f"the stored JWT of operator {operator!r} is not valid: {exc}") from None
+
+
+def stored_account(text: str, name: str) -> AccountClaims:
+    """Decoded, signature-checked account claims from the stored text of account `name`."""
+    try:
+        return decode_account(text.strip())
+    except JWTError as exc:
+        raise ActionError(f"the stored JWT of account {name!r} is not valid: {exc}") from None
 
 
 def load_account(ws: Workspace, operator: str, account: str) -> AccountClaims:
     """The account's decoded, signature-checked claims."""
-    claims = _decode(ws.store.read_account(operator, account), f"account {account!r}")
-    if not isinstance(claims, AccountClaims):
-        raise ActionError(f"the stored JWT of account {account!r} is not an account JWT")
-    return claims
+    return stored_account(ws.store.read_account(operator, account), account)
 
 
 def load_user(ws: Workspace, operator: str, account: str, user: str) -> UserClaims:
     """The user's decoded, signature-checked claims."""
-    claims = _decode(ws.store.read_user(operator, account, user), f"user {user!r}")
-    if not isinstance(claims, UserClaims):
-        raise ActionError(f"the stored JWT of user {user!r} is not a user JWT")
-    return claims
+    try:
+        return decode_user(ws.store.read_user(operator, account, user).strip())
+    except JWTError as exc:
+        raise ActionError(f"the stored JWT of user {user!r} is not valid: {exc}") from None

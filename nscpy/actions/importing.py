@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from nscpy import keys
 from nscpy.actions.entities import load_account, load_operator
@@ -21,14 +22,18 @@ from nscpy.actions.workspace import Workspace
 from nscpy.jwt import (
     AccountClaims,
     AnyClaims,
+    Claims,
     JWTError,
     UserClaims,
     ValidationResults,
-    decode,
+    WrongKind,
+    decode_kind,
     encode,
     parse_decorated_jwt,
     parse_decorated_seed,
 )
+
+C = TypeVar("C", bound=Claims)
 
 
 def _read(path: Path) -> str:
@@ -42,10 +47,12 @@ def _read(path: Path) -> str:
         raise ActionError(f"cannot read {str(path)!r}: {exc}") from None
 
 
-def _decode(text: str, path: Path) -> AnyClaims:
+def _decode(text: str, path: Path, kind: type[C]) -> C:
     token = parse_decorated_jwt(text).strip()
     try:
-        return decode(token)
+        return decode_kind(token, kind)
+    except WrongKind as exc:
+        raise ActionError(f"{str(path)!r}: {exc}") from None
     except JWTError as exc:
         raise ActionError(f"{str(path)!r} does not hold a valid JWT: {exc}") from None
 
@@ -79,9 +86,7 @@ class ImportAccount:
 def import_account(ws: Workspace, spec: ImportAccount) -> Report:
     """Store an account JWT issued by (or re-signed for) this operator."""
     text = spec.text if spec.text is not None else _read(spec.file)
-    claims = _decode(text, spec.file)
-    if not isinstance(claims, AccountClaims):
-        raise ActionError(f"{str(spec.file)!r} holds a {claims.claim_type} JWT, not an account JWT")
+    claims = _decode(text, spec.file, AccountClaims)
     operator = ws.operator_name(spec.operator)
     report = Report(data={"operator": operator, "public_key": claims.subject})
     _check(claims, ws, spec.skip, report)
@@ -152,9 +157,7 @@ def _seed_of(text: str, subject: str) -> keys.KeyPair | None:
 def import_user(ws: Workspace, spec: ImportUser) -> Report:
     """Store a user JWT (from a .jwt or .creds file) under the account that issued it."""
     text = spec.text if spec.text is not None else _read(spec.file)
-    claims = _decode(text, spec.file)
-    if not isinstance(claims, UserClaims):
-        raise ActionError(f"{str(spec.file)!r} holds a {claims.claim_type} JWT, not a user JWT")
+    claims = _decode(text, spec.file, UserClaims)
     pair = _seed_of(text, claims.subject)
     operator = ws.operator_name(spec.operator)
     report = Report(data={"operator": operator, "public_key": claims.subject})
@@ -180,7 +183,8 @@ def import_user(ws: Workspace, spec: ImportUser) -> Report:
                 f"user {name!r} already exists in account {account!r}; pass --overwrite"
             )
         old = ws.store.read_user(operator, account, name)
-        if _decode(old, ws.paths.user_jwt(operator, account, name)).subject != claims.subject:
+        old_path = ws.paths.user_jwt(operator, account, name)
+        if _decode(old, old_path, UserClaims).subject != claims.subject:
             raise ActionError(
                 f"user {name!r} exists with another key; only the name collides: rename one"
             )

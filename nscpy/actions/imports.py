@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from nscpy.actions.activation import exporter_of, find_covering_export, read_activation
-from nscpy.actions.edit_common import account_saved, decode_account, resolve_account, update_account
-from nscpy.actions.entities import Saved
+from nscpy.actions.edit_common import account_saved, resolve_account, update_account
+from nscpy.actions.entities import Saved, load_account
 from nscpy.actions.errors import ActionError, UsageProblem
 from nscpy.actions.exports import check_subject
 from nscpy.actions.revocations import account_target
@@ -45,7 +45,7 @@ def add_import(
 ) -> Saved:
     """Add a public or (with spec.token) private import to the account."""
     ref = resolve_account(ws, account, operator)
-    importer = decode_account(ws.store.read_account(ref.operator, ref.account), ref.account)
+    importer = load_account(ws, ref.operator, ref.account)
     now = ws.now()
     activation: ActivationClaims | None = None
     if spec.token is not None:
@@ -130,7 +130,7 @@ def _check_local_exporter(
         if not kind:
             return "stream"
         return kind
-    acct = decode_account(ws.store.read_account(operator, name), name)
+    acct = load_account(ws, operator, name)
     export = find_covering_export(acct, subject, None if not kind else kind == "service")
     if activation is None and export.token_req:
         raise UsageProblem(

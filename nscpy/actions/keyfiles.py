@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nscpy import keys
+from nscpy.actions.entities import load_operator, load_user, stored_account
 from nscpy.actions.errors import ActionError, UsageProblem
 from nscpy.actions.report import Report
 from nscpy.actions.workspace import Workspace
-from nscpy.jwt import parse_decorated_seed, peek
+from nscpy.jwt import parse_decorated_seed
 from nscpy.store import atomic
 from nscpy.store.names import match_name
 
@@ -137,17 +138,15 @@ def _collect(ws: Workspace, spec: ExportSpec) -> list[_Key]:
     out: list[_Key] = []
     if want_op:
         token = ws.store.read_operator(operator)
-        op = peek(token)
+        op = load_operator(ws, operator)
         out.append(_Key("operator", operator, op.subject, token))
-        out += [_Key("operator signing key", operator, k) for k in getattr(op, "signing_keys", [])]
+        out += [_Key("operator signing key", operator, k) for k in op.signing_keys]
     for account in scope:
         token = ws.store.read_account(operator, account)
-        acct = peek(token)
+        acct = stored_account(token, account)
         if want_acct:
             out.append(_Key("account", account, acct.subject, token))
-            out += [
-                _Key("account signing key", account, k) for k in getattr(acct, "signing_keys", {})
-            ]
+            out += [_Key("account signing key", account, k) for k in acct.signing_keys]
         if want_users:
             names = ws.store.list_users(operator, account)
             if spec.user:
@@ -155,7 +154,8 @@ def _collect(ws: Workspace, spec: ExportSpec) -> list[_Key]:
                 names = [found] if found is not None else []
             for user in names:
                 utoken = ws.store.read_user(operator, account, user)
-                out.append(_Key("user", user, peek(utoken).subject, utoken))
+                subject = load_user(ws, operator, account, user).subject
+                out.append(_Key("user", user, subject, utoken))
     if spec.user and not any(k.kind == "user" for k in out):
         raise ActionError(f"user {spec.user!r} does not exist in account(s) {', '.join(scope)}")
     return out

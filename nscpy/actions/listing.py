@@ -19,7 +19,13 @@ def _kind(entity: str) -> str:
 
 
 def _collect(ws: Workspace) -> list[dict[str, Any]]:
-    """Every referenced key with its entity, name, seed presence, operator and account."""
+    """Every referenced key with its entity, name, seed presence, operator and account.
+
+    An inventory, read with peek() on purpose: a key counts as referenced when any stored JWT
+    names it, verified or not, because `export keys --not-referenced --remove` deletes the
+    seeds this leaves out -- a JWT that fails verification must not make its keys deletable.
+    Nothing here is trusted or chosen by key; the kind checks only pick which keys a JWT lists.
+    """
     rows: list[dict[str, Any]] = []
 
     def add(entity: str, name: str, key: str, operator: str, account: str = "") -> None:

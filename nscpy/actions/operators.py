@@ -9,7 +9,7 @@ from nscpy.actions.entities import Saved, load_operator
 from nscpy.actions.errors import ActionError, UsageProblem
 from nscpy.actions.signers import load_key_value
 from nscpy.actions.workspace import Workspace
-from nscpy.jwt import JWTError, OperatorClaims, ValidationResults, decode, encode
+from nscpy.jwt import JWTError, OperatorClaims, ValidationResults, decode_operator, encode
 
 
 @dataclass
@@ -93,11 +93,9 @@ def resign_operator(ws: Workspace, operator: str, claims: OperatorClaims) -> str
 def import_operator(ws: Workspace, token: str, *, force: bool = False) -> Saved:
     """Add an operator from its JWT (the seed may be imported separately)."""
     try:
-        claims = decode(token.strip())
+        claims = decode_operator(token.strip())
     except JWTError as exc:
         raise ActionError(f"cannot import operator: {exc}") from None
-    if not isinstance(claims, OperatorClaims):
-        raise ActionError(f"cannot import: the JWT is a {claims.claim_type} JWT, not an operator")
     results = ValidationResults()
     claims.validate(results, now=ws.now())
     if results.is_blocking(True):

@@ -2,44 +2,34 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 from nscpy.actions.errors import UsageProblem
 from nscpy.jwt import Permission, Permissions, ResponsePermission, ValidationResults
 from nscpy.jwt.subject import subject_problem, validate_subject
+from nscpy.spec.permissions import Perms
 
 DEFAULT_RESPONSE_TTL_NS = 0
 
 
 @dataclass
-class PermissionSpec:
-    """Subjects to add to (or remove from) a Permissions block."""
+class PermissionSpec(Perms):
+    """Subjects to add to (or remove from) a Permissions block: the spec's permission fields
+    (nscpy.spec.permissions.Perms, declared there once) plus the removals an edit may ask for."""
 
-    allow_pub: list[str] = field(default_factory=list)
-    allow_sub: list[str] = field(default_factory=list)
-    deny_pub: list[str] = field(default_factory=list)
-    deny_sub: list[str] = field(default_factory=list)
-    allow_pubsub: list[str] = field(default_factory=list)
-    deny_pubsub: list[str] = field(default_factory=list)
-    response_max: int | None = None
-    response_ttl_ns: int | None = None
     remove: list[str] = field(default_factory=list)
     remove_response: bool = False
 
+    @classmethod
+    def of(cls, perms: Perms) -> PermissionSpec:
+        """The flags that ask for what a spec's permissions say (lists copied)."""
+        copied: dict[str, Any] = {f.name: _copied(getattr(perms, f.name)) for f in fields(Perms)}
+        return cls(**copied)
+
     def is_empty(self) -> bool:
         """True when no flag asks for anything."""
-        return not (
-            self.allow_pub
-            or self.allow_sub
-            or self.deny_pub
-            or self.deny_sub
-            or self.allow_pubsub
-            or self.deny_pubsub
-            or self.response_max is not None
-            or self.response_ttl_ns is not None
-            or self.remove
-            or self.remove_response
-        )
+        return super().is_empty() and not (self.remove or self.remove_response)
 
     def check(self) -> None:
         """Every subject is valid; publish subjects have no queue part."""
@@ -87,6 +77,10 @@ def _extend(
         for subject in extra:
             if subject not in target:
                 target.append(subject)
+
+
+def _copied(value: object) -> object:
+    return list(value) if isinstance(value, list) else value
 
 
 def _check_entry(label: str, entry: str, queue_ok: bool) -> None:

@@ -13,7 +13,7 @@ it is re-signed, so a second apply changes nothing.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from nscpy import keys
 from nscpy.actions.changes import Change, EntityPlan, Plan, claim_diff
@@ -36,13 +36,15 @@ from nscpy.actions.workspace import Workspace
 from nscpy.jwt import (
     AccountClaims,
     ActivationClaims,
+    Claims,
     ExternalAuthorization,
     JWTError,
     OperatorClaims,
     UserClaims,
     UserScope,
     ValidationResults,
-    decode,
+    decode_activation,
+    decode_kind,
     encode,
     is_contained_in,
 )
@@ -52,15 +54,14 @@ from nscpy.spec.model import GENERATE, AccountSpec, Spec, UserSpec
 
 __all__ = ["Change", "EntityPlan", "Plan", "claim_diff", "make_plan"]
 
+C = TypeVar("C", bound=Claims)
 
-def _decode_stored(token: str, kind: type[Any], what: str) -> Any:
+
+def _decode_stored(token: str, kind: type[C], what: str) -> C:
     try:
-        claims = decode(token)
+        return decode_kind(token, kind)
     except JWTError as exc:
         raise ActionError(f"the stored JWT of {what} is not valid: {exc}") from None
-    if not isinstance(claims, kind):
-        raise ActionError(f"the stored JWT of {what} is not a {kind.__name__}")
-    return claims
 
 
 class _Keys:
@@ -290,12 +291,11 @@ class _Planner:
         for old in stored.imports if stored else []:
             if old.account == exporter and old.subject == i.remote_subject and old.token:
                 try:
-                    act = decode(old.token)
+                    act = decode_activation(old.token)
                 except JWTError:
                     continue
                 if (
-                    isinstance(act, ActivationClaims)
-                    and act.subject == importer
+                    act.subject == importer
                     and exporter in (act.issuer, act.issuer_account)
                     and act.import_type == i.type
                     and is_contained_in(i.remote_subject, act.import_subject)

@@ -18,7 +18,13 @@ from nscpy.actions.lookup import accounts_by_key
 from nscpy.actions.push import Connection, resolver_options, target_urls
 from nscpy.actions.report import Report
 from nscpy.actions.workspace import Workspace
-from nscpy.jwt import AccountClaims, JWTError, OperatorClaims, decode, peek
+from nscpy.jwt import (
+    AccountClaims,
+    JWTError,
+    OperatorClaims,
+    WrongKind,
+    decode_account,
+)
 from nscpy.resolver.http import is_account_server_url
 
 
@@ -49,11 +55,14 @@ def _store_one(
     report: Report,
 ) -> None:
     try:
-        claims = decode(token.strip())
+        claims = decode_account(token.strip())
+    except WrongKind:
+        report.warn(f"{key}: skipped, the server's JWT is not this account's JWT")
+        return
     except JWTError as exc:
         report.warn(f"{key}: skipped, the server's JWT does not decode: {exc}")
         return
-    if not isinstance(claims, AccountClaims) or claims.subject != key:
+    if claims.subject != key:
         report.warn(f"{key}: skipped, the server's JWT is not this account's JWT")
         return
     if not op.did_sign(claims):
@@ -68,7 +77,11 @@ def _store_one(
     def replace(old: str | None) -> str | None:
         if old is None:
             return token.strip()
-        mine = peek(old)
+        try:
+            mine = decode_account(old.strip())
+        except JWTError as exc:
+            report.warn(f"{label}: kept the local JWT, which does not verify ({exc}); fix it first")
+            return None
         if mine.id == claims.id:
             report.ok(f"{label}: already up to date")
             return None

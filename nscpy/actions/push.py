@@ -13,13 +13,20 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from nscpy import keys, resolver
-from nscpy.actions.entities import load_account, load_operator
+from nscpy.actions.entities import load_account, load_operator, load_user
 from nscpy.actions.errors import ActionError, UsageProblem
-from nscpy.actions.lookup import accounts_by_key
+from nscpy.actions.lookup import Stored, accounts_by_key, verified_accounts, verified_users
 from nscpy.actions.report import ERROR, OK, WARN
 from nscpy.actions.signers import account_signer, may_sign_account, unscoped_signer_keys
 from nscpy.actions.workspace import Workspace
-from nscpy.jwt import AccountClaims, JWTError, OperatorClaims, ValidationResults, decode, peek
+from nscpy.jwt import (
+    AccountClaims,
+    JWTError,
+    OperatorClaims,
+    ValidationResults,
+    decode_account,
+    peek,
+)
 from nscpy.redact import shown
 from nscpy.resolver.http import is_account_server_url
 from nscpy.resolver.options import RESOLVER_SCHEMES
@@ -109,7 +116,7 @@ def _stored_user(ws: Workspace, operator: str, account: str, wanted: str) -> tup
 
     user = find_user(ws, operator, account, wanted)
     token = ws.store.read_user(operator, account, user).strip()
-    seed = ws.keystore.get(peek(token).subject)
+    seed = ws.keystore.get(load_user(ws, operator, account, user).subject)
     if seed is None:
         raise resolver.NoSystemSeed(
             f"the seed of system user {user!r} is not in the keystore; import it with "
@@ -145,12 +152,11 @@ def system_credentials(
             return user.jwt, user.seed, "a temporary system user"
     if sys_name is not None:
         now = ws.now()
-        for user_name in ws.store.list_users(operator, sys_name):
-            token = ws.store.read_user(operator, sys_name, user_name).strip()
-            claims = peek(token)
+        for stored in verified_users(ws, operator, sys_name):
+            claims = stored.claims
             user_seed = ws.keystore.get(claims.subject)
             if user_seed is not None and (claims.expires == 0 or claims.expires > now):
-                return token, user_seed, f"system user {user_name!r}"
+                return stored.token, user_seed, f"system user {stored.name!r}"
     label = f"{sys_name!r} ({sys_pub})" if sys_name else sys_pub
     raise resolver.NoSystemSeed(
         f"no seed for system account {label} or an unscoped signing key of it, and no system "
@@ -269,12 +275,9 @@ def precheck(
     for name in names:
         token = ws.store.read_account(operator, name).strip()
         try:
-            claims = decode(token)
+            claims = decode_account(token)
         except JWTError as exc:
             problems.append(f"account {name!r} does not decode: {exc}")
-            continue
-        if not isinstance(claims, AccountClaims):
-            problems.append(f"the JWT of account {name!r} is not an account JWT")
             continue
         results = ValidationResults()
         claims.validate(results, now=now)
@@ -309,15 +312,35 @@ def _removal_key(ws: Workspace, operator: str, op: OperatorClaims, value: str) -
     return key
 
 
+def _require_verified(ws: Workspace, operator: str, stored: list[Stored[AccountClaims]]) -> None:
+    """Pruning deletes what the store lacks: every stored account JWT must verify first."""
+    broken = sorted(set(ws.store.list_accounts(operator)) - {entry.name for entry in stored})
+    if broken:
+        raise ActionError(
+            f"cannot prune: the stored JWT of {', '.join(map(repr, broken))} does not verify, "
+            "so which accounts are local is not certain; fix or delete it first "
+            "('nscpy validate' says what is wrong)"
+        )
+
+
 def push(ws: Workspace, spec: PushSpec, conn: Connection) -> PushOutcome | HttpPushOutcome:
     """Push the selected accounts, then list/prune/remove as asked; every reply is kept."""
     operator = ws.operator_name(conn.operator)
     op = load_operator(ws, operator)
     names = _selected(ws, operator, spec)
+    stored = verified_accounts(ws, operator)
+    if spec.prune:
+        _require_verified(ws, operator, stored)
+    local = {entry.claims.subject: entry.name for entry in stored}
     if spec.force:
-        jwts = {
-            peek(t).subject: t for t in (ws.store.read_account(operator, n).strip() for n in names)
-        }
+        # -F sends what is stored, as it is, for the server to judge (it verifies and refuses a
+        # forged JWT, which the report then shows): the unverified subject only addresses it
+        jwts = {}
+        for name in names:
+            token = ws.store.read_account(operator, name).strip()
+            key = peek(token).subject
+            jwts[key] = token
+            local.setdefault(key, name)  # the report's label
     else:
         jwts = precheck(ws, operator, op, names, spec.trusted_key)
     remove = _removal_key(ws, operator, op, spec.remove) if spec.remove else None
@@ -330,9 +353,8 @@ def push(ws: Workspace, spec: PushSpec, conn: Connection) -> PushOutcome | HttpP
             )
         from nscpy.actions.account_server import push_http
 
-        return push_http(urls[0], jwts, accounts_by_key(ws, operator), conn)
+        return push_http(urls[0], jwts, local, conn)
     opts, who = resolver_options(ws, conn, "nscpy_push")
-    local = accounts_by_key(ws, operator)
     outcome = PushOutcome(urls=opts.servers, who=who, names=local)
     if jwts:
         outcome.pushed = resolver.push_accounts(opts, jwts, conn.timeout, conn.expect)

@@ -7,8 +7,7 @@ crash leaves either the old tree or the new one.
 from __future__ import annotations
 
 from nscpy import keys
-from nscpy.actions.edit_common import decode_account
-from nscpy.actions.entities import Saved, load_operator
+from nscpy.actions.entities import Saved, load_account, load_operator
 from nscpy.actions.errors import UsageProblem
 from nscpy.actions.signers import account_signer, load_key_value, may_sign_account
 from nscpy.actions.workspace import Workspace
@@ -47,7 +46,7 @@ def reissue_operator(
             saved[0].notes.append(f"old identity {old} kept as a signing key")
             return saved
         for account in ws.store.list_accounts(operator):
-            acct = decode_account(ws.store.read_account(operator, account), account)
+            acct = load_account(ws, operator, account)
             if acct.issuer != old:
                 continue  # issued by an operator signing key, which is unchanged
             # a strict operator's new identity may not sign accounts: a signing key does

@@ -11,11 +11,12 @@ from dataclasses import dataclass
 
 from nscpy import keys
 from nscpy.actions.edit_common import AccountRef, resolve_account, update_account
-from nscpy.actions.entities import load_account
+from nscpy.actions.entities import load_account, load_user
 from nscpy.actions.errors import ActionError, UsageProblem
+from nscpy.actions.lookup import accounts_by_key, verified_users
 from nscpy.actions.users import find_user
 from nscpy.actions.workspace import Workspace
-from nscpy.jwt import ALL, AccountClaims, Export, RevocationList, peek
+from nscpy.jwt import ALL, AccountClaims, Export, RevocationList
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ def user_target(ws: Workspace, ref: AccountRef, value: str | None) -> tuple[str,
             raise UsageProblem(f"{key} is not a user public key (U...)")
         return key, ""
     user = find_user(ws, ref.operator, ref.account, value)
-    return peek(ws.store.read_user(ref.operator, ref.account, user)).subject, user
+    return load_user(ws, ref.operator, ref.account, user).subject, user
 
 
 def revoke_user(
@@ -110,9 +111,9 @@ def list_user_revocations(
     """The account's user revocations, sorted by key, with local user names where known."""
     ref = resolve_account(ws, account, operator)
     claims = load_account(ws, ref.operator, ref.account)
-    names: dict[str, str] = {}
-    for user in ws.store.list_users(ref.operator, ref.account):
-        names[peek(ws.store.read_user(ref.operator, ref.account, user)).subject] = user
+    names = {
+        entry.claims.subject: entry.name for entry in verified_users(ws, ref.operator, ref.account)
+    }
     return _listed(claims.revocations, names)
 
 
@@ -143,7 +144,7 @@ def account_target(ws: Workspace, operator: str, value: str) -> str:
             raise UsageProblem(f"{value} is not an account public key (A...)")
         return value
     name = ws.account_name(operator, value)
-    return peek(ws.store.read_account(operator, name)).subject
+    return load_account(ws, operator, name).subject
 
 
 def revoke_activation(
@@ -235,7 +236,5 @@ def list_export_revocations(
         exports = [find_export(claims, subject, service)]
     else:
         exports = [e for e in claims.exports if service is None or e.is_service() == service]
-    names = {}
-    for name in ws.store.list_accounts(ref.operator):
-        names[peek(ws.store.read_account(ref.operator, name)).subject] = name
+    names = accounts_by_key(ws, ref.operator)
     return [(e, _listed(e.revocations, names)) for e in exports]

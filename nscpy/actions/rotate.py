@@ -25,9 +25,11 @@ from nscpy.actions.rotation import (
     ACCOUNT_KIND,
     FINISHING,
     STARTED,
+    Rotating,
     Rotation,
     RotationReport,
     Touched,
+    open_or_resume,
     read_record,
     record_path,
     resign_users,
@@ -38,7 +40,14 @@ from nscpy.actions.signers import account_signer, load_key_value
 from nscpy.actions.steps import Steps
 from nscpy.actions.workspace import Workspace
 from nscpy.errors import NscError
-from nscpy.jwt import AccountClaims, ActivationClaims, Import, JWTError, decode, encode
+from nscpy.jwt import (
+    AccountClaims,
+    ActivationClaims,
+    Import,
+    JWTError,
+    decode_activation,
+    encode,
+)
 
 KIND = ACCOUNT_KIND
 
@@ -131,16 +140,16 @@ def _converge_start(
     """New seed, record, account with both keys, users moved to the new key."""
     operator = steps.operator
     acct = load_account(ws, operator, account)
-    if record is None:
-        old = _old_key(ws, acct, spec)
-        new = keys.create_pair(keys.Prefix.ACCOUNT)
-        steps.put_key(new)
-        record = Rotation(KIND, acct.subject, old, new.public_key, STARTED)
-        save_record(steps, record_path(ws, operator, account), record)
-        report.old_key, report.new_key = record.old, record.new
-    else:
-        _check_same(ws, record, acct, spec)
-        new = stored_pair(ws, record.new, "the new signing key")
+    rotating = Rotating(
+        KIND,
+        acct.subject,
+        record_path(ws, operator, account),
+        keys.Prefix.ACCOUNT,
+        "the new signing key",
+        old_key=lambda: _old_key(ws, acct, spec),
+        check_same=lambda found: _check_same(ws, found, acct, spec),
+    )
+    record, new = open_or_resume(ws, steps, record, rotating, report)
     if record.new not in acct.signing_keys:
         if record.old not in acct.signing_keys:
             raise ActionError(
@@ -252,10 +261,9 @@ def _activation(token: str) -> ActivationClaims | None:
     if not token or "://" in token:
         return None
     try:
-        claims = decode(token.strip())
+        return decode_activation(token.strip())
     except JWTError:
         return None
-    return claims if isinstance(claims, ActivationClaims) else None
 
 
 def _signed_activation(imp: Import, exporter: str, key: str) -> bool:

@@ -30,9 +30,11 @@ from nscpy.actions.rotation import (
     FINISHING,
     OPERATOR_KIND,
     STARTED,
+    Rotating,
     Rotation,
     RotationReport,
     Touched,
+    open_or_resume,
     read_record,
     record_path,
     save_record,
@@ -155,16 +157,16 @@ def _converge_start(
     """New seed, record, operator JWT with both keys, accounts moved to the new key."""
     operator = steps.operator
     op = load_operator(ws, operator)
-    if record is None:
-        old = _old_key(ws, op, spec)
-        new = keys.create_pair(keys.Prefix.OPERATOR)
-        steps.put_key(new)
-        record = Rotation(KIND, op.subject, old, new.public_key, STARTED)
-        save_record(steps, record_path(ws, operator, RECORD), record)
-        report.old_key, report.new_key = record.old, record.new
-    else:
-        _check_same(ws, record, spec)
-        new = stored_pair(ws, record.new, "the new operator signing key")
+    rotating = Rotating(
+        KIND,
+        op.subject,
+        record_path(ws, operator, RECORD),
+        keys.Prefix.OPERATOR,
+        "the new operator signing key",
+        old_key=lambda: _old_key(ws, op, spec),
+        check_same=lambda found: _check_same(ws, found, spec),
+    )
+    record, new = open_or_resume(ws, steps, record, rotating, report)
     if record.new not in op.signing_keys:
         op.signing_keys.append(record.new)
         _write_operator(ws, steps, op, f"signing key {record.new} added", report)

@@ -23,6 +23,7 @@ nsc nor nscpy lists dot-directories, so the record never looks like an account.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -230,6 +231,45 @@ def resign_users(
         for user, _, token in moved:
             touched[user].path = str(batch.write_user(account, user, token))
     return list(touched.values())
+
+
+@dataclass(frozen=True)
+class Rotating:
+    """What open_or_resume needs to know about one side (an account's or the operator's keys)."""
+
+    kind: str
+    subject: str
+    """The identity key whose signing key rotates."""
+    record_path: Path
+    prefix: keys.Prefix
+    what: str
+    """The new key, as error messages name it ("the new signing key")."""
+    old_key: Callable[[], str]
+    """The key to rotate, from the flags (called only when no rotation is in progress)."""
+    check_same: Callable[[Rotation], None]
+    """Raise if the flags name another rotation than the one in progress."""
+
+
+def open_or_resume(
+    ws: Workspace,
+    steps: Steps,
+    record: Rotation | None,
+    rotating: Rotating,
+    report: RotationReport,
+) -> tuple[Rotation, keys.KeyPair]:
+    """The rotation's record and new key pair: with no record, a new seed and a new record
+    (each a step of its own, so a killed run resumes from them); else the recorded new key,
+    after checking the flags name the rotation in progress."""
+    if record is None:
+        old = rotating.old_key()
+        new = keys.create_pair(rotating.prefix)
+        steps.put_key(new)
+        record = Rotation(rotating.kind, rotating.subject, old, new.public_key, STARTED)
+        save_record(steps, rotating.record_path, record)
+        report.old_key, report.new_key = record.old, record.new
+        return record, new
+    rotating.check_same(record)
+    return record, stored_pair(ws, record.new, rotating.what)
 
 
 def stored_pair(ws: Workspace, public_key: str, what: str) -> keys.KeyPair:

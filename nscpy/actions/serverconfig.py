@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from nscpy.actions.entities import load_account, load_operator
+from nscpy.actions.entities import load_account, load_operator, stored_account
 from nscpy.actions.errors import ActionError
 from nscpy.actions.workspace import Workspace
-from nscpy.jwt import peek
 from nscpy.serverconfig import (
     AccountEntry,
     auth_callout_config,
@@ -46,7 +45,7 @@ def _accounts(ws: Workspace, operator: str) -> list[AccountEntry]:
     entries = []
     for account in ws.store.list_accounts(operator):
         token = ws.store.read_account(operator, account).strip()
-        entries.append(AccountEntry(account, peek(token).subject, token))
+        entries.append(AccountEntry(account, stored_account(token, account).subject, token))
     return entries
 
 

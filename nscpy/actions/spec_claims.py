@@ -21,7 +21,8 @@ from nscpy.jwt import (
     UserPermissionLimits,
     WeightedMapping,
 )
-from nscpy.spec.model import AccountSpec, ExportSpec, ImportSpec, Perms, UserLimits, When
+from nscpy.spec.model import AccountSpec, ExportSpec, ImportSpec, UserLimits, When
+from nscpy.spec.permissions import Perms
 from nscpy.values import add_relative
 
 # spec jetstream key -> JetStreamLimits attribute
@@ -56,23 +57,9 @@ def resolve_when(when: When, base: int) -> int:
     return when.absolute
 
 
-def permission_spec(p: Perms) -> PermissionSpec:
-    """The flag-shaped PermissionSpec the add/edit commands apply."""
-    return PermissionSpec(
-        allow_pub=list(p.allow_pub),
-        allow_sub=list(p.allow_sub),
-        deny_pub=list(p.deny_pub),
-        deny_sub=list(p.deny_sub),
-        allow_pubsub=list(p.allow_pubsub),
-        deny_pubsub=list(p.deny_pubsub),
-        response_max=p.allow_pub_response,
-        response_ttl_ns=p.response_ttl_ns,
-    )
-
-
 def apply_perms(target: Permissions, p: Perms) -> None:
     """Set target's permissions from the spec (as the flags would on a fresh claim)."""
-    permission_spec(p).apply(target)
+    PermissionSpec.of(p).apply(target)
 
 
 def apply_user_limits(target: UserPermissionLimits, limits: UserLimits) -> None:

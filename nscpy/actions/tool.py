@@ -14,11 +14,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from nscpy import resolver
-from nscpy.actions.entities import load_operator
+from nscpy.actions.entities import load_operator, load_user
 from nscpy.actions.errors import ActionError
 from nscpy.actions.users import find_user
 from nscpy.actions.workspace import Workspace
-from nscpy.jwt import peek
 
 if TYPE_CHECKING:
     from nats.aio.client import Client
@@ -70,7 +69,7 @@ def user_options(ws: Workspace, spec: ToolSpec) -> resolver.ConnectOptions:
         )
     user = find_user(ws, operator, account, spec.user)
     token = ws.store.read_user(operator, account, user).strip()
-    seed = ws.keystore.get(peek(token).subject)
+    seed = ws.keystore.get(load_user(ws, operator, account, user).subject)
     if seed is None:
         raise ActionError(
             f"the seed of user {user!r} is not in the keystore: import it with 'nscpy import keys'"

@@ -159,23 +159,14 @@ class Workspace:
 
     def find_account_by_key(self, operator: str, public_key: str) -> str | None:
         """The name of the account whose subject is public_key, if any (two is an error)."""
-        from nscpy.jwt import peek
+        from nscpy.actions.lookup import find_by_key, verified_accounts
 
         if not public_key.startswith("A"):
             return None
-        found = []
-        for account in self.store.list_accounts(operator):
-            try:
-                if peek(self.store.read_account(operator, account)).subject == public_key:
-                    found.append(account)
-            except ValueError:
-                continue
-        if len(found) > 1:
-            raise ActionError(
-                f"{len(found)} accounts of operator {operator!r} have the key {public_key} "
-                f"({', '.join(map(repr, found))}); name one of them"
-            )
-        return found[0] if found else None
+        found = find_by_key(
+            verified_accounts(self, operator), public_key, f"accounts of operator {operator!r}"
+        )
+        return found.name if found is not None else None
 
     def select(self, operator: str | None = None, account: str | None = None) -> None:
         """Persist the current operator/account in nsc.json (no-op under NSC_CWD_ONLY)."""

@@ -160,11 +160,11 @@ def read_request(
     elif xkey is not None:
         raise CalloutError("this service has an xkey but the request is not encrypted")
     try:
-        claims = jwt.decode(payload.decode("ascii"))
+        claims = jwt.decode_kind(payload.decode("ascii"), jwt.AuthorizationRequestClaims)
+    except jwt.WrongKind as exc:
+        raise CalloutError(f"expected an authorization_request JWT, got {exc.actual}") from None
     except (jwt.JWTError, UnicodeDecodeError) as exc:
         raise CalloutError(f"the request is not a valid JWT: {exc}") from None
-    if not isinstance(claims, jwt.AuthorizationRequestClaims):
-        raise CalloutError(f"expected an authorization_request JWT, got {claims.claim_type}")
     if claims.audience != REQUEST_AUDIENCE:
         raise CalloutError(f"request audience is {claims.audience!r}, not {REQUEST_AUDIENCE!r}")
     if claims.server_id.id != claims.issuer:

@@ -47,15 +47,15 @@ LOADERS: dict[str, Callable[[Workspace, str | None, str | None], str]] = {
 
 def _scope_of(ws: Workspace, claims: AnyClaims, account: str | None) -> UserScope | None:
     """The account signing-key scope a scoped user gets its permissions from, if any."""
-    from nscpy.jwt import AccountClaims, UserClaims
-    from nscpy.jwt.codec import decode
+    from nscpy.jwt import UserClaims
+    from nscpy.jwt.codec import decode_account
 
     if not isinstance(claims, UserClaims) or not claims.has_empty_permissions():
         return None
     operator = ws.operator_name()
-    account_claims = decode(ws.store.read_account(operator, ws.account_name(operator, account)))
-    if not isinstance(account_claims, AccountClaims):
-        return None
+    account_claims = decode_account(
+        ws.store.read_account(operator, ws.account_name(operator, account))
+    )
     return account_claims.signing_keys.get(claims.issuer)
 
 

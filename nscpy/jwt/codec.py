@@ -18,11 +18,11 @@ from __future__ import annotations
 import functools
 import importlib
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from nscpy.jwt import gojson
 from nscpy.jwt.claims import LIB_VERSION, Claims, ClaimType
-from nscpy.jwt.errors import InvalidClaims
+from nscpy.jwt.errors import InvalidClaims, WrongKind
 from nscpy.jwt.generic import GenericClaims
 from nscpy.jwt.jws import (
     ALG_V1,
@@ -41,6 +41,12 @@ from nscpy.jwt.jws import (
 from nscpy.keys import KeyPair
 from nscpy.keys.base32 import b32encode
 
+if TYPE_CHECKING:
+    from nscpy.jwt.account import AccountClaims
+    from nscpy.jwt.activation import ActivationClaims
+    from nscpy.jwt.operator import OperatorClaims
+    from nscpy.jwt.user import UserClaims
+
 __all__ = [
     "MAX_TOKEN_SIZE",
     "HEADER",
@@ -49,12 +55,18 @@ __all__ = [
     "encode_with_signer",
     "decode",
     "decode_generic",
+    "decode_kind",
+    "decode_operator",
+    "decode_account",
+    "decode_user",
+    "decode_activation",
     "peek",
     "jti_for",
     "verify_payload",
 ]
 
 AnyClaims = Claims | GenericClaims
+C = TypeVar("C", bound=Claims)
 
 # Claim classes by kind, imported when a token of that kind is first seen: a command that reads
 # one user JWT should not pay for building every kind's dataclasses (start-up is budgeted).
@@ -187,6 +199,45 @@ def decode(token: str) -> AnyClaims:
     return claims
 
 
+def decode_kind(token: str, kind: type[C]) -> C:
+    """decode(), then require claims of class kind: WrongKind names both kinds otherwise.
+
+    Go's DecodeXxxClaims: a broken token fails as in decode() before its kind is looked at.
+    """
+    claims = decode(token)
+    if not isinstance(claims, kind):
+        raise WrongKind(kind.CLAIM_TYPE, claims.claim_type or ClaimType.GENERIC)
+    return claims
+
+
+def decode_operator(token: str) -> OperatorClaims:
+    """Decode and verify an operator JWT (WrongKind for any other kind)."""
+    from nscpy.jwt.operator import OperatorClaims
+
+    return decode_kind(token, OperatorClaims)
+
+
+def decode_account(token: str) -> AccountClaims:
+    """Decode and verify an account JWT (WrongKind for any other kind)."""
+    from nscpy.jwt.account import AccountClaims
+
+    return decode_kind(token, AccountClaims)
+
+
+def decode_user(token: str) -> UserClaims:
+    """Decode and verify a user JWT (WrongKind for any other kind)."""
+    from nscpy.jwt.user import UserClaims
+
+    return decode_kind(token, UserClaims)
+
+
+def decode_activation(token: str) -> ActivationClaims:
+    """Decode and verify an activation JWT (WrongKind for any other kind)."""
+    from nscpy.jwt.activation import ActivationClaims
+
+    return decode_kind(token, ActivationClaims)
+
+
 def decode_generic(token: str) -> GenericClaims:
     """Decode any token as generic claims (Go's DecodeGeneric: v1 signing chosen by header alg)."""
     head, body, sig = split(token)
@@ -207,6 +258,7 @@ def decode_generic(token: str) -> GenericClaims:
 def peek(token: str) -> AnyClaims:
     """UNVERIFIED: parse a token's claims without checking its signature or issuer.
 
-    Only for displaying tokens that failed decode(); never trust what it returns.
+    Only for displaying tokens that failed decode(); never trust what it returns, and never use
+    it to find or choose anything (decode_account() and friends verify and check the kind).
     """
     return _load(open_token(token))

@@ -47,13 +47,14 @@ def decorate_seed(seed: str) -> str:
 
 def format_user_creds(token: str, seed: str) -> str:
     """The exact text Go's FormatUserConfig writes; the seed must be the JWT subject's (SU...)."""
-    from nscpy.jwt.codec import decode
-    from nscpy.jwt.user import UserClaims
+    from nscpy.jwt.codec import decode_user
+    from nscpy.jwt.errors import WrongKind
     from nscpy.keys import KeyPair
 
-    claims = decode(token)
-    if not isinstance(claims, UserClaims):
-        raise InvalidClaims(f'"{claims.claim_type}" cannot be serialized as a user config')
+    try:
+        claims = decode_user(token)
+    except WrongKind as exc:  # Go's message
+        raise InvalidClaims(f'"{exc.actual}" cannot be serialized as a user config') from None
     if not seed.strip().startswith("SU"):
         raise InvalidClaims("nkey seed is not an user seed")
     if KeyPair.from_seed(seed.strip()).public_key != claims.subject:

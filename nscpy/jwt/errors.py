@@ -10,6 +10,7 @@ __all__ = [
     "UnsupportedVersion",
     "TokenTooLarge",
     "InvalidClaims",
+    "WrongKind",
 ]
 
 
@@ -39,3 +40,19 @@ class TokenTooLarge(JWTError):
 
 class InvalidClaims(JWTError):
     """The claims cannot be encoded (missing subject, wrong key type, bad value)."""
+
+
+def _with_article(kind: str) -> str:
+    # the kinds are operator, account, user, activation, authorization_*, generic: "a user"
+    return f"{'an' if kind[:1] in ('a', 'e', 'i', 'o') else 'a'} {kind}"
+
+
+class WrongKind(JWTError):
+    """A valid token of another kind than the one asked for (decode_account() given a user JWT)."""
+
+    def __init__(self, expected: str, actual: str) -> None:
+        self.expected = expected
+        self.actual = actual
+        super().__init__(
+            f"the token is {_with_article(actual)} JWT, not {_with_article(expected)} JWT"
+        )

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from nscpy.jwt._model import Field, Model, dec_bool, dec_str
-from nscpy.jwt.activation import ActivationClaims, dec_export_type, enc_export_type
+from nscpy.jwt.activation import dec_export_type, enc_export_type
 from nscpy.jwt.errors import JWTError
 from nscpy.jwt.subject import (
     is_contained_in,
@@ -78,14 +78,12 @@ class Import(Model):
             self._validate_token(account, results, now)
 
     def _validate_token(self, account: str, results: ValidationResults, now: int) -> None:
-        from nscpy.jwt.codec import decode
+        from nscpy.jwt.codec import decode_activation
 
         quoted = go_quote(self.subject)
         try:
-            activation = decode(self.token)
+            activation = decode_activation(self.token)
         except JWTError:
-            activation = None
-        if not isinstance(activation, ActivationClaims):
             results.add_error(f"import {quoted} contains an invalid activation token")
             return
         if self.account not in (activation.issuer, activation.issuer_account):

@@ -10,7 +10,8 @@ __all__ = ["Prefix", "PUBLIC_PREFIXES"]
 
 
 class Prefix(enum.IntEnum):
-    """A prefix byte; each is a base32 digit shifted left by 3 (see wire-formats.md §1.1)."""
+    """A prefix byte: a base32 digit shifted left by 3, so the encoded key starts with that letter
+    (nats-io/nkeys strkey.go)."""
 
     SEED = 18 << 3  # 'S'
     PRIVATE = 15 << 3  # 'P'

@@ -1,4 +1,4 @@
-"""The short-lived system-account user that push and pull connect as (nsc's rules, §4b).
+"""The short-lived system-account user that push and pull connect as (as nsc's push does).
 
 It can only ask the resolver questions: publish on the `$SYS.REQ.CLAIMS.*` and per-account
 CLAIMS subjects and ask for VARZ, and subscribe to its reply inboxes. It expires two minutes

@@ -7,8 +7,25 @@ and applying live in ``nscpy.actions`` (spec_files, plan, apply, export_spec).
 
 from __future__ import annotations
 
-from nscpy.spec.errors import SpecError, SpecIssue
-from nscpy.spec.model import Spec
-from nscpy.spec.parse import parse_spec
+from typing import TYPE_CHECKING
+
+from nscpy._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from nscpy.spec.errors import SpecError, SpecIssue
+    from nscpy.spec.model import Spec
+    from nscpy.spec.parse import parse_spec
 
 __all__ = ["Spec", "SpecError", "SpecIssue", "parse_spec"]
+
+# loaded on first use: the add/edit flags (actions.permspec) extend spec.model's permission
+# fields, and should not pay for the TOML reader on every write command
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "nscpy.spec.errors": ("SpecError", "SpecIssue"),
+        "nscpy.spec.model": ("Spec",),
+        "nscpy.spec.parse": ("parse_spec",),
+    },
+    globals(),
+)

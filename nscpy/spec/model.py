@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from nscpy.spec.permissions import Perms
 from nscpy.spec.positions import KeyPath, Position
 
 __all__ = [
@@ -20,7 +21,6 @@ __all__ = [
     "ImportSpec",
     "MappingSpec",
     "OperatorSpec",
-    "Perms",
     "SigningKeySpec",
     "Spec",
     "TraceSpec",
@@ -50,33 +50,6 @@ class When:
     def text(self) -> str:
         """The value as the spec spells it."""
         return f"{self.count}{self.unit}" if self.unit else str(self.absolute)
-
-
-@dataclass
-class Perms:
-    """The permission flags: subjects to allow/deny and the response permission."""
-
-    allow_pub: list[str] = field(default_factory=list)
-    allow_sub: list[str] = field(default_factory=list)
-    allow_pubsub: list[str] = field(default_factory=list)
-    deny_pub: list[str] = field(default_factory=list)
-    deny_sub: list[str] = field(default_factory=list)
-    deny_pubsub: list[str] = field(default_factory=list)
-    allow_pub_response: int | None = None
-    response_ttl_ns: int | None = None
-
-    def is_empty(self) -> bool:
-        """True when no permission is asked for."""
-        return not (
-            self.allow_pub
-            or self.allow_sub
-            or self.allow_pubsub
-            or self.deny_pub
-            or self.deny_sub
-            or self.deny_pubsub
-            or self.allow_pub_response is not None
-            or self.response_ttl_ns is not None
-        )
 
 
 @dataclass

@@ -15,7 +15,8 @@ from nscpy.jwt.permissions import CONNECTION_TYPES, validate_cidr
 from nscpy.jwt.subject import validate_subject
 from nscpy.keys import is_valid_public_key
 from nscpy.spec.document import Document
-from nscpy.spec.model import Perms, UserLimits, UserSpec, When
+from nscpy.spec.model import UserLimits, UserSpec, When
+from nscpy.spec.permissions import Perms
 from nscpy.spec.positions import KeyPath
 from nscpy.store.errors import InvalidName
 from nscpy.store.layout import validate_name
@@ -341,7 +342,7 @@ class Reader:
             deny_pub=self.subjects(t, "deny_pub", path, queue=False),
             deny_sub=self.subjects(t, "deny_sub", path, queue=True),
             deny_pubsub=self.subjects(t, "deny_pubsub", path, queue=False),
-            allow_pub_response=self.integer(t, "allow_pub_response", path, low=1),
+            response_max=self.integer(t, "allow_pub_response", path, low=1),
             response_ttl_ns=self.duration(t, "response_ttl", path),
         )
         return p

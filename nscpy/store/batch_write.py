@@ -41,13 +41,13 @@ Work = Sequence[tuple[Path, Sequence[tuple[str, Item]]]]
 
 @functools.cache
 def libc_syncfs() -> Any:
-    """libc's syncfs(2) (errno kept for ctypes.get_errno), or None where it is missing. Looked
-    up once: find_library runs ldconfig in a subprocess, ~10 ms a call."""
+    """libc's syncfs(2) (errno kept for ctypes.get_errno), or None where it is missing; looked
+    up once. The process's own symbols include libc's (ctypes.util.find_library would run
+    ldconfig in a subprocess)."""
     try:
         import ctypes
-        import ctypes.util
 
-        return ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True).syncfs
+        return ctypes.CDLL(None, use_errno=True).syncfs
     except (OSError, AttributeError):
         return None
 

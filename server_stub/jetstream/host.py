@@ -1,9 +1,10 @@
 """Glue between the engine and server_stub's asyncio Server (the only module that knows it).
 
-`attach(server, block)` builds a JetStream for a started `server_stub.server.Server` from its
-parsed `jetstream {}` block, enables the accounts the server knows, and returns the engine (the
-server keeps it and calls `close()` on shutdown). Account limits come from the account JWT in
-operator mode and are unlimited for config-file and no-auth accounts.
+`attach(server, block)` builds a JetStream for a started server (a `server_stub.hooks.
+ServiceHost`: server_stub.services calls it) from its parsed `jetstream {}` block, enables the
+accounts the server knows, and returns the engine (the server keeps it and calls `close()` on
+shutdown). Account limits come from the account JWT in operator mode and are unlimited for
+config-file and no-auth accounts. Nothing here imports server_stub.server.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from server_stub.headers import build_headers
+from server_stub.hooks import ServiceHost
 from server_stub.jetstream.config import JsLimits, limits_from_claims, parse_config
 from server_stub.jetstream.engine import Clock, JetStream
 
@@ -27,7 +29,7 @@ class ServerBus:
     the stream subject in MSG, so nats-py's `msg.subject` is `orders.1`, not the inbox.
     """
 
-    def __init__(self, server: Any) -> None:
+    def __init__(self, server: ServiceHost) -> None:
         self._server = server
         self.subscribe = server.subscribe
         self.unsubscribe = server.unsubscribe
@@ -66,9 +68,9 @@ class ServerBus:
                     break
 
 
-def account_limits_for(server: Any) -> Any:
+def account_limits_for(server: ServiceHost) -> Any:
     """The `account_limits` callable for a server: JWT limits, else unlimited."""
-    operator_mode = getattr(server.auth, "attach", None) is not None
+    operator_mode = server.options.operator is not None
 
     def limits(name: str) -> JsLimits | None:
         account = server.router.accounts.get(name)
@@ -89,7 +91,7 @@ def account_limits_for(server: Any) -> Any:
 
 
 def attach(
-    server: Any, block: Mapping[str, Any], *, clock: Clock = time.time_ns, **engine: Any
+    server: ServiceHost, block: Mapping[str, Any], *, clock: Clock = time.time_ns, **engine: Any
 ) -> JetStream:
     """Start JetStream on a started Server; returns the engine (stop it with `close()`)."""
     default_dir = Path(getattr(server.options, "config_dir", Path.cwd())) / "jetstream"
@@ -105,44 +107,3 @@ def attach(
     if hooks is not None:  # accounts resolved, updated or deleted later (operator mode)
         hooks.append(lambda name: js.enable_account(name, limits(name)))
     return js
-
-
-async def _serve(store_dir: str, cipher: str | None, key_env: str | None) -> None:
-    import asyncio
-
-    from server_stub.options import ServerOptions
-    from server_stub.server import Server
-
-    server = Server(ServerOptions(port=0))
-    await server.start()
-    block: dict[str, Any] = {"store_dir": store_dir}
-    if cipher:
-        block.update(cipher=cipher, key=f"${key_env}")
-    server.services.append(attach(server, block))
-    print(server.url, flush=True)
-    try:
-        await asyncio.Event().wait()
-    finally:
-        await server.stop()
-
-
-def main(argv: list[str] | None = None) -> int:
-    """`python -m server_stub.jetstream.host STORE_DIR [CIPHER KEY_ENV_VAR]` (tests and bench).
-
-    Stands in for `python -m server_stub -c FILE` with a `jetstream {}` block until the server
-    calls `attach()` itself; prints the URL, runs until killed.
-    """
-    import asyncio
-    import sys
-
-    args = sys.argv[1:] if argv is None else argv
-    if not args or len(args) not in (1, 3):
-        print(main.__doc__, file=sys.stderr)
-        return 2
-    cipher, key_env = (args[1], args[2]) if len(args) == 3 else (None, None)
-    asyncio.run(_serve(args[0], cipher, key_env))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

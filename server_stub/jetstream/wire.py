@@ -7,7 +7,7 @@ import re
 from datetime import datetime, timezone
 from typing import Any
 
-from server_stub.protocol import go_json
+from nscpy.gojson import go_dumps as go_json
 
 __all__ = ["go_json", "go_time", "encode_headers", "decode_headers", "loads_request", "ZERO_TIME"]
 

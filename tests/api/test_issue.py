@@ -1,5 +1,5 @@
-"""Stateless issuance: users minted from an account key, a signing key or a scoped key are the
-users `add user` makes, and the account accepts them."""
+"""nscpy.api.issue (stateless issuance): users minted from an account key, a signing key or a
+scoped key are the users `add user` makes, and the account accepts them."""
 
 from __future__ import annotations
 

@@ -50,7 +50,7 @@ def test_moving_jwts_and_seeds_between_stores(tmp_path: Path) -> None:
 
 def test_plan_apply_export_and_renew(tmp_path: Path) -> None:
     from nscpy.api import read_spec
-    from tests.spec.test_apply import SPEC
+    from tests.actions.test_apply import SPEC
 
     path = tmp_path / "spec.toml"
     path.write_text(SPEC)

@@ -14,6 +14,7 @@ REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "docs" / "examples" / "api_usage.py"
 
 
+@pytest.mark.e2e
 def test_import_is_light() -> None:
     code = (
         "import sys, nscpy.api; "
@@ -31,6 +32,7 @@ def test_every_public_name_exists_and_is_documented() -> None:
     assert (REPO / "nscpy" / "py.typed").is_file()
 
 
+@pytest.mark.e2e
 def test_the_documented_script_runs(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, str(EXAMPLE), str(tmp_path / "store")],

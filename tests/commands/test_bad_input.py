@@ -1,4 +1,4 @@
-"""Issue 3, must-show 4: bad input gives one line on stderr, the right exit code, and no change.
+"""Bad input gives one line on stderr, the right exit code, and no change.
 
 Each case runs the real entry point (main(), as the console script does) on a fresh copy of one
 store, and compares a fingerprint (path, mode, sha256) of the whole working directory, the

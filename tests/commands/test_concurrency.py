@@ -1,4 +1,4 @@
-"""Issue 3, must-show 3: parallel processes lose no user and no revocation; SIGKILL tears no file.
+"""Parallel processes lose no user and no revocation; SIGKILL tears no file.
 
 Workers are real processes (the actions in a loop, and `nscpy add user` itself) on one store.
 """
@@ -13,11 +13,15 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from nscpy import keys
 from nscpy.jwt import AccountClaims, UserClaims, decode, parse_decorated_jwt, parse_decorated_seed
 from nscpy.store.atomic import is_temp_name
 
 from .cliutil import REPO, ok, run
+
+pytestmark = pytest.mark.e2e  # starts processes
 
 WORKERS = 8
 EACH = 4

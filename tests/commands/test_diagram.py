@@ -85,6 +85,7 @@ def test_output_file_and_formats(home: tuple[str, ...], tmp_path: Path) -> None:
     assert code == 2 and "'svg' is not one of" in err
 
 
+@pytest.mark.e2e
 @pytest.mark.skipif(shutil.which("plantuml") is None, reason="plantuml (Debian) not installed")
 @pytest.mark.parametrize("kind", ["component", "object"])
 def test_plantuml_parses_it(home: tuple[str, ...], kind: str) -> None:
@@ -99,6 +100,7 @@ def test_plantuml_parses_it(home: tuple[str, ...], kind: str) -> None:
     assert first in ("CLASS", "DESCRIPTION", "OBJECT"), found.stdout  # a diagram, not ERROR
 
 
+@pytest.mark.e2e
 @pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz (Debian) not installed")
 @pytest.mark.parametrize("kind", ["component", "object"])
 def test_graphviz_renders_it(home: tuple[str, ...], kind: str) -> None:

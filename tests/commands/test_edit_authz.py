@@ -1,4 +1,4 @@
-"""Issue 4, must-show 2: each authorization command writes exactly the intended claims.
+"""Each authorization command writes exactly the intended claims.
 
 Every test reads the JWT before and after the command, checks that only the intended part of the
 `nats` object changed (and to exactly what), and that the new JWT validates with no issue and is

@@ -109,6 +109,7 @@ def test_root_directory_options_and_environment(home: Path, tmp_path: Path) -> N
         assert _capture(entry.main, argv) == _capture(cli.main, argv) == expected
 
 
+@pytest.mark.e2e
 def test_fast_path_never_imports_click(home: Path) -> None:
     code = (
         "import sys; from nscpy.commands.entry import main\n"

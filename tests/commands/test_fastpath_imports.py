@@ -1,6 +1,6 @@
 """What the fast path imports: `describe ... --json` and `-R` build no claim classes.
 
-Start-up time is a tracked figure (issue 3: median <= 100 ms); it is measured by
+Start-up time is a tracked figure (median <= 100 ms); it is measured by
 bench/bench_cli.sh, not here (timing tests are flaky on a shared machine). These tests guard the
 imports that made it slow: dataclasses/inspect (~15 ms), the claim kinds, the whole store package.
 """
@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 
 from .cliutil import ok
+
+pytestmark = pytest.mark.e2e  # starts processes
 
 # heavy modules a plain JSON or raw describe must not load
 FORBIDDEN = (

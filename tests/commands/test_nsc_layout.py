@@ -1,4 +1,4 @@
-"""Issue 3, must-show 1: nscpy writes nsc's exact tree, and reads and extends one laid out by hand.
+"""nscpy writes nsc's exact tree, and reads and extends one laid out by hand.
 
 The hand-made store follows nsc's rules (cmd/store/store.go, cmd/store/keys.go) with JWTs signed
 by the official Go library (tests/data/vectors.json); nscpy lists, describes, validates and

@@ -187,3 +187,17 @@ def test_usage_errors_exit_2(tmp_path: Path, argv: list[str]) -> None:
     code, out, err = run("-H", str(tmp_path), *argv)
     assert (code, out) == (2, "")
     assert err.startswith("nscpy: error: ") and err.count("\n") == 1
+
+
+def test_prune_refuses_while_a_stored_account_does_not_verify(tmp_path: Path) -> None:
+    # pruning deletes server accounts the store lacks: a local JWT that does not verify must not
+    # make its account look absent (checked before any connection: no server is needed)
+    h = _store(tmp_path)
+    path = tmp_path / "O/accounts/APP/APP.jwt"
+    head, body, sig = path.read_text().strip().split(".")
+    path.write_text(f"{head}.{body}.{'A' if sig[0] != 'A' else 'B'}{sig[1:]}\n")
+    before = fingerprint(tmp_path)
+    code, out, err = run(*h, "push", "-P", "-u", f"nats://127.0.0.1:{free_port()}")
+    assert (code, out) == (1, "")
+    assert err.startswith("nscpy: error: cannot prune: the stored JWT of 'APP' does not verify")
+    assert fingerprint(tmp_path) == before

@@ -1,4 +1,4 @@
-"""Issue 12, must-show 5 (store side): `renew users` re-issues only the users due within the
+"""`renew users` re-issues only the users due within the
 window, with the same key and claims and a new expiry; every other file is byte-identical.
 (Renewed creds connecting to a real nats-server: tests/e2e/test_rotation.py.)
 """

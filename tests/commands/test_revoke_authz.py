@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from nscpy import keys
 from nscpy.jwt import AccountClaims, UserClaims, decode, peek
 
@@ -91,6 +93,7 @@ def test_activation_revocations(tmp_path: Path) -> None:
     assert code == 1 and "has revoked this activation" in err
 
 
+@pytest.mark.e2e
 def test_parallel_account_edits_lose_nothing(tmp_path: Path) -> None:
     h = _home(tmp_path)
     procs = [

@@ -6,6 +6,10 @@ import socket
 import subprocess
 import sys
 
+import pytest
+
+pytestmark = pytest.mark.e2e  # starts processes
+
 
 def test_nscpy_server_prints_url_and_answers_info() -> None:
     proc = subprocess.Popen(

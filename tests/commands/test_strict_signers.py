@@ -1,9 +1,9 @@
-"""Issue 12, must-show 1: under a strict operator (--require-signing-keys) every write command
-signs with a signing key, never an identity key, and `validate -A` stays clean.
+"""Under a strict operator (--require-signing-keys) every write command signs with a signing
+key, never an identity key, and `validate -A` stays clean.
 
-The store is built as a new user would (the issue's bug report): operator with a signing key,
-strict mode, an account with a signing key, a user. Each test then runs one write command and
-checks who signed what it wrote.
+The store is built as a new user would (as in the bug report that found the rule broken):
+operator with a signing key, strict mode, an account with a signing key, a user. Each test then
+runs one write command and checks who signed what it wrote.
 """
 
 from __future__ import annotations

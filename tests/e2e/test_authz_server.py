@@ -1,4 +1,4 @@
-"""Issue 4, must-show 1: what the authorization commands write, a real nats-server enforces.
+"""What the authorization commands write, a real nats-server enforces.
 
 One store is built with the nscpy CLI (edit user, edit signing-key + add user -K, revocations,
 add export/import with and without an activation, edit account --js-*), its memory-resolver

@@ -1,4 +1,4 @@
-"""Issue 5, must-show 3: `nscpy push` to one node of a three-node full-resolver cluster.
+"""`nscpy push` to one node of a three-node full-resolver cluster.
 
 Each node runs the config `generate config --nats-resolver` printed (its own JWT directory).
 One push reaches all three (three replies per account, a user works on every node); with a node

@@ -1,4 +1,4 @@
-"""Issue 5, must-show 5 (server side): refusals, missing responders and partial replies.
+"""push errors on the server side: refusals, missing responders and partial replies.
 
 Each failure prints the per-server lines first and then one `nscpy: error:` line quoting the
 server's own description, with exit code 1.

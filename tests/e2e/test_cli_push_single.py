@@ -1,4 +1,4 @@
-"""Issue 5, must-show 2: a full resolver on one nats-server, driven only through the nscpy CLI.
+"""A full resolver on one nats-server, driven only through the nscpy CLI.
 
 `generate config --nats-resolver` writes the config, nats-server runs it, `push -A` fills it,
 users connect with the creds nscpy wrote; a revocation pushed later disconnects a live user;

@@ -1,4 +1,4 @@
-"""Issue 5, must-show 4: push and tool pub/sub against a TLS-only nats-server with a trustme CA.
+"""push and tool pub/sub against a TLS-only nats-server with a trustme CA.
 
 The server runs the `generate config --nats-resolver` file plus a `tls {}` block, which makes
 TLS required. Without the CA, push fails with one line naming the fix; with --ca-cert (or

@@ -1,4 +1,4 @@
-"""Issue 5, must-show 1: `generate config --mem-resolver` runs as is on `nats-server -c F`.
+"""`generate config --mem-resolver` runs as is on `nats-server -c F`.
 
 The store is built with the CLI; nats-py connects with the creds nscpy wrote and the server
 enforces the user's permissions. After `revoke user` and a regenerated config, the revoked user

@@ -13,7 +13,7 @@ from pathlib import Path
 import nats
 import pytest
 
-from server_stub.jetstream.host import _serve
+from server_stub.jetstream.__main__ import serve
 
 pytestmark = pytest.mark.e2e
 
@@ -33,10 +33,10 @@ class Stub:
         if pid == 0:  # the child: serve until killed, never return into pytest
             try:
                 os.close(read_fd)
-                # _serve prints the URL; pytest's capture owns sys.stdout, so point it here
+                # serve prints the URL; pytest's capture owns sys.stdout, so point it here
                 sys.stdout = os.fdopen(write_fd, "w")
                 os.environ["JS_TEST_KEY"] = "durability-key"
-                asyncio.run(_serve(str(store), "chachapoly", "JS_TEST_KEY"))
+                asyncio.run(serve(str(store), "chachapoly", "JS_TEST_KEY"))
             finally:
                 os._exit(1)
         os.close(write_fd)

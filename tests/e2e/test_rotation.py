@@ -1,13 +1,13 @@
-"""Issue 12, must-shows 2-5 on a real nats-server with a full resolver, driven through the CLI.
+"""Rotation on a real nats-server with a full resolver, driven through the CLI.
 
-2. scheduled rotation: three clients on old creds keep a request/reply loop running through
+- scheduled rotation: three clients on old creds keep a request/reply loop running through
    `rotate signing-key start` and `push` with no disconnect and no lost request; new creds
    connect; after `finish` the old creds are refused.
-3. emergency rotation: the connected users signed by the old key are disconnected within 2 s
+- emergency rotation: the connected users signed by the old key are disconnected within 2 s
    of the push; users with new creds connect.
-4. operator signing-key rotation, the system account included: push works at every step,
+- operator signing-key rotation, the system account included: push works at every step,
    and refuses to push before the servers trust the new key.
-5. renewal: renewed creds connect.
+- renewal: renewed creds connect.
 """
 
 from __future__ import annotations
@@ -213,7 +213,7 @@ def _save_creds(w: World, tmp: Path) -> dict[str, Path]:
     return saved
 
 
-# -- must-show 2 -------------------------------------------------------------------------------
+# -- scheduled rotation -----------------------------------------------------------------------
 
 
 def test_scheduled_rotation_keeps_clients_running(world: World, tmp_path: Path) -> None:
@@ -262,7 +262,7 @@ def test_scheduled_rotation_keeps_clients_running(world: World, tmp_path: Path) 
     w.assert_valid()
 
 
-# -- must-show 3 -------------------------------------------------------------------------------
+# -- emergency rotation -----------------------------------------------------------------------
 
 
 def test_emergency_rotation_disconnects_old_users(world: World, tmp_path: Path) -> None:
@@ -290,7 +290,7 @@ def test_emergency_rotation_disconnects_old_users(world: World, tmp_path: Path) 
     w.assert_valid()
 
 
-# -- must-show 5 (connect) ---------------------------------------------------------------------
+# -- renewal (connect) ------------------------------------------------------------------------
 
 
 def test_renewed_creds_connect(world: World) -> None:
@@ -302,7 +302,7 @@ def test_renewed_creds_connect(world: World) -> None:
     assert connects(w.server.url, w.creds("APP", "short")) == "ok"
 
 
-# -- must-show 4 -------------------------------------------------------------------------------
+# -- operator signing-key rotation ------------------------------------------------------------
 
 
 def _operator(home: Path) -> OperatorClaims:

@@ -1,4 +1,4 @@
-"""Issue 12, must-show 6: SIGKILL at random moments during a rotation of 200 users, 20 runs.
+"""SIGKILL at random moments during a rotation of 200 users, 20 runs.
 
 Each run copies a store whose account R has 200 users signed by its one signing key, starts a
 rotation phase in a child process, kills it with SIGKILL after a random delay (spread over the

@@ -55,6 +55,10 @@ class GoOracle:
             "mint", [json.dumps({"seed": seed, "claims": claims}) for seed, claims in requests]
         )
 
+    def marshal(self, values: list[str]) -> list[dict[str, Any]]:
+        """Go's json.Marshal of each JSON text read back into interface{}: {"json"} or {"error"}."""
+        return self._run("marshal", values)
+
 
 def build_go_program(source: Path, output: Path) -> None:
     """`go build` a program of tests/interop/go in GOPATH mode; fails the test with Go's errors."""

@@ -1,4 +1,4 @@
-"""The official Go library (Debian's nats-io/jwt v2.3.0) against nscpy (issue 3 must-show 2).
+"""The official Go library (Debian's nats-io/jwt v2.3.0) against nscpy.
 
 - every kind of JWT the CLI writes decodes in Go with no blocking validation issue, and Go
   re-marshals the same payload bytes wherever v2.3.0's structs know every field;
@@ -22,6 +22,8 @@ from nscpy import jwt, keys
 from tests.commands.cliutil import ok
 
 from .conftest import GoOracle
+
+pytestmark = pytest.mark.e2e  # starts processes
 
 # Paths nscpy writes (as Go's current jwt v2.8 does) that Debian's v2.3.0 structs lack, so Go
 # drops them when it re-marshals; "[]" stands for every element of an array.

@@ -159,6 +159,7 @@ def test_issuer_role_and_signature_are_checked() -> None:
             jwt.decode(token)
 
 
+@pytest.mark.e2e
 def test_verify_payload_builds_no_claim_classes() -> None:
     code = (
         "import sys\nfrom nscpy.jwt.jws import verify_payload\n"

@@ -131,7 +131,8 @@ def test_crc16_vectors(vectors: dict[str, Any]) -> None:
 
 
 def test_crc16_matches_bit_serial_definition() -> None:
-    # the bit-serial XMODEM loop from wire-formats.md §1.4, independent of binascii
+    # CRC-16/XMODEM bit by bit (polynomial 0x1021, initial value 0, as nats-io/nkeys crc16.go),
+    # independent of binascii
     def slow(data: bytes) -> int:
         crc = 0
         for b in data:

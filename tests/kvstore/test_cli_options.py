@@ -9,6 +9,8 @@ import pytest
 from tests.kvstore.conftest import nscpy
 from tests.support.natsserver import free_port
 
+pytestmark = pytest.mark.e2e  # starts processes
+
 
 @pytest.mark.parametrize(
     ("url", "message"),

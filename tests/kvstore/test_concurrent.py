@@ -1,4 +1,4 @@
-"""Must show 1: two machines x 8 writers on an R3 KV bucket of a three-node cluster lose nothing."""
+"""Two machines x 8 writers on an R3 KV bucket of a three-node cluster lose nothing."""
 
 from __future__ import annotations
 

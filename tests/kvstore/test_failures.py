@@ -1,4 +1,4 @@
-"""Must show 2: a node killed half-way, restarted and caught up; quorum lost: a clear error."""
+"""KV failures: a node killed half-way, restarted and caught up; quorum lost: a clear error."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Must show 3 (first half): directory -> KV -> directory is byte-identical."""
+"""`store migrate`: directory -> KV -> directory is byte-identical."""
 
 from __future__ import annotations
 

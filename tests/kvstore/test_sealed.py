@@ -1,4 +1,4 @@
-"""Must show 3 (second half): a seed shared sealed lets the second admin sign; nobody else."""
+"""`store shared`: a seed shared sealed lets the second admin sign; nobody else."""
 
 from __future__ import annotations
 

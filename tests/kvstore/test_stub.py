@@ -1,4 +1,4 @@
-"""Must show 4: the KV store on the bundled server_stub (single node), same commands.
+"""The KV store on the bundled server_stub (single node), same commands.
 
 Beyond streams and publishes the store needs batched direct gets (multi_last) or a consumer
 with deliver_policy last_per_subject to list keys, and flow control (ordered consumers) to

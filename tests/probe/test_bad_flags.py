@@ -1,4 +1,4 @@
-"""Issue 10 item 9 (and friends): inputs nats-server could never use are refused, not stored."""
+"""Inputs nats-server could never use are refused, not stored."""
 
 from __future__ import annotations
 

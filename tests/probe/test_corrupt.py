@@ -1,4 +1,4 @@
-"""Issue 10 item 8: validate names every bad file and checks the keystore; crash leftovers
+"""validate names every bad file and checks the keystore; crash leftovers
 (temp files of a killed writer) are ignored, never mistaken for data."""
 
 from __future__ import annotations

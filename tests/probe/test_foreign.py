@@ -1,4 +1,4 @@
-"""Issue 10 item 7: an account or user JWT that does not chain to the store's keys is not
+"""An account or user JWT that does not chain to the store's keys is not
 silently re-signed (adopted) by edit, revoke or delete; --adopt says so explicitly."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
-"""Issue 10 items 1, 4, 5: names resolve exactly, and new names that would mislead are refused.
+"""Names resolve exactly, and new names that would mislead are refused.
 
-Each reproduction from the issue is a test: the same input that revoked the wrong user, left
+Each reproduction of a past bug is a test: the same input that revoked the wrong user, left
 half-written files or made five rows that read "bob".
 """
 
@@ -37,7 +37,7 @@ def alices(home: Path) -> Path:
 
 
 def test_revoke_user_takes_the_exact_name(alices: Path) -> None:
-    # item 1: "revoke user -a A -n alice" revoked ALICE
+    # the bug: "revoke user -a A -n alice" revoked ALICE
     _h(alices, "revoke", "user", "-a", "demo", "-n", "alice")
     assert set(_revoked(alices)) == {_key(alices, "alice")}
 
@@ -111,7 +111,7 @@ def test_a_scoped_role_held_by_two_keys_is_ambiguous() -> None:
     assert key_for_role(keys, "DEV") is None
 
 
-# -- item 4: long names ------------------------------------------------------------------------
+# -- long names --------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("size", [MAX_NEW_NAME_BYTES + 1, 232, 234, 249, 250])
@@ -139,7 +139,7 @@ def test_multibyte_name_length_counts_bytes(home: Path) -> None:
     assert code == 1 and "bytes long" in err
 
 
-# -- item 5: look-alike and reserved names -----------------------------------------------------
+# -- look-alike and reserved names -------------------------------------------------------------
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""Issue 10 item 6: `-o FILE` writes into pipes, devices and /dev/stdout; only regular files
+"""`-o FILE` writes into pipes, devices and /dev/stdout; only regular files
 are replaced atomically (mode 0600)."""
 
 from __future__ import annotations
@@ -88,12 +88,14 @@ def _script(*argv: str) -> subprocess.CompletedProcess[bytes]:
 STDOUT = "/dev/fd/1"
 
 
+@pytest.mark.e2e
 def test_dev_stdout_to_a_pipe(home: Path) -> None:
     result = _script("-H", str(home), "generate", "creds", "-a", "demo", "-n", "demo", "-o", STDOUT)
     assert result.returncode == 0, result.stderr
     assert result.stdout == (home / "creds/demo/demo/demo.creds").read_bytes()
 
 
+@pytest.mark.e2e
 def test_dev_stdout_redirected_to_a_file(home: Path, tmp_path: Path) -> None:
     target = tmp_path / "out.creds"
     code = "import sys; from nscpy.commands.cli import main; main(sys.argv[1:])"

@@ -1,6 +1,6 @@
-"""Issue 10 item 2: nothing that looks like a seed appears in any message or traceback.
+"""Nothing that looks like a seed appears in any message or traceback.
 
-Every seed-taking flag gets the issue's mistyped seeds (a character too many or too few,
+Every seed-taking flag gets the usual mistyped seeds (a character too many or too few,
 truncated, lower-cased, quoted, without the S, split by a space), with and without
 NSCPY_DEBUG; the output must not contain any 16-character window of the seed in either case.
 Seed flags also take '-' to read the seed from stdin.

@@ -1,4 +1,4 @@
-"""Issue 10 item 3: a write never follows a directory symlink out of the store.
+"""A write never follows a directory symlink out of the store.
 
 Each store-internal directory (key shards, key kinds, creds per operator and account, users,
 accounts, the operator) is replaced by a link to a directory outside the store; every write

@@ -6,10 +6,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from nscpy.gojson import go_dumps as go_json
 from server_stub import errors
+from server_stub.encoding import encode_client
 from server_stub.errors import ProtocolError
 from server_stub.events import Connect, Err, HMsg, HPub, Info, Msg, Ok, Ping, Pong, Pub, Sub, Unsub
-from server_stub.protocol import NEED_DATA, ServerConnection, encode_client, go_json
+from server_stub.protocol import NEED_DATA, ServerConnection
 
 
 def drain(conn: ServerConnection) -> list[object]:

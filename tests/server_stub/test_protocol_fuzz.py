@@ -13,10 +13,11 @@ from typing import Any
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from server_stub.connect_options import client_options
 from server_stub.errors import ProtocolError
 from server_stub.events import Connect
 from server_stub.headers import build_headers, parse_headers
-from server_stub.protocol import NEED_DATA, ServerConnection, client_options
+from server_stub.protocol import NEED_DATA, ServerConnection
 
 EXAMPLES = int(os.environ.get("NSCPY_FUZZ_EXAMPLES", "200"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from nscpy.actions.export_spec import export_spec
+from tests.actions.test_apply import SPEC
 from tests.commands.cliutil import ok, run
-from tests.spec.test_apply import SPEC
 
 jsonschema = pytest.importorskip("jsonschema")
 referencing = pytest.importorskip("referencing")
@@ -39,7 +39,7 @@ def test_spec_schema_accepts_specs_and_refuses_unknown_keys(make_ws):
 
 
 def test_spec_schema_accepts_an_exported_store(tmp_path, make_ws):
-    from tests.spec.test_roundtrip import _cli_store
+    from tests.actions.test_export_spec import _cli_store
 
     _cli_store(str(tmp_path / "nsc"))
     _validator("spec.json").validate(export_spec(make_ws()))

@@ -60,6 +60,7 @@ def test_file_in_the_way_of_a_directory_is_a_clear_error(tmp_path):
         ensure_dir(tmp_path / "blocker" / "sub")
 
 
+@pytest.mark.e2e
 def test_unwritable_directory_is_a_one_line_store_error():
     # Root ignores permissions, so as root the writer drops to 'nobody' after its imports;
     # the directory is under /tmp (world-traversable), not pytest's private tmp_path.
@@ -103,6 +104,7 @@ def test_failure_during_temp_write_leaves_old_file_and_no_temp(tmp_path, monkeyp
     assert os.listdir(tmp_path) == ["f.jwt"]
 
 
+@pytest.mark.e2e
 def test_process_killed_before_rename_leaves_old_file_intact(tmp_path):
     target = tmp_path / "f.jwt"
     atomic_write(target, payload(1, 50_000))
@@ -114,6 +116,7 @@ def test_process_killed_before_rename_leaves_old_file_intact(tmp_path):
     assert len(leftovers) == 1 and atomic.is_temp_name(leftovers[0])
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("mode_name", ["single", "batch"])
 def test_sigkill_mid_writes_never_leaves_a_torn_file(tmp_path, mode_name):
     rng = random.Random(7)
@@ -142,6 +145,7 @@ def test_atomic_create_refuses_to_replace(tmp_path):
     assert os.listdir(tmp_path) == ["k.nk"]
 
 
+@pytest.mark.e2e
 def test_lock_excludes_another_process_and_times_out(tmp_path):
     lock_path = tmp_path / "store.lock"
     with subprocess.Popen(

@@ -177,6 +177,7 @@ def test_read_modify_write(op_store, paths):
     assert outside.read_text() == "[]"
 
 
+@pytest.mark.e2e
 def test_eight_processes_lose_nothing(op_store, paths):
     target = paths.account_jwt("O", "A")
     target.write_text("[]")

@@ -95,6 +95,7 @@ def test_locked_keyring_is_a_one_line_error(paths):
     assert "\n" not in str(err.value)
 
 
+@pytest.mark.e2e
 def test_importing_the_store_does_not_import_keyring():
     import subprocess
     import sys

@@ -84,6 +84,7 @@ def test_a_failing_test_leaves_nothing_behind(server: str, tmp_path: Path) -> No
     assert [d for d in found["dirs"] if Path(d).exists()] == []
 
 
+@pytest.mark.e2e
 def test_the_server_can_be_chosen_by_environment(tmp_path: Path) -> None:
     (tmp_path / "test_nothing.py").write_text("def test_nothing():\n    pass\n")
     done = pytest_run("--co", cwd=tmp_path, env={"NSCPY_TEST_SERVER": "real"})

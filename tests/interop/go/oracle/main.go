@@ -121,6 +121,24 @@ func mint(line string) minted {
 	return minted{Token: token}
 }
 
+// marshalled is Go's json.Marshal of one JSON value read back (escaping oracle for nscpy.gojson).
+type marshalled struct {
+	JSON  string `json:"json,omitempty"`
+	Error string `json:"error,omitempty"`
+}
+
+func marshal(line string) marshalled {
+	var value interface{}
+	if err := json.Unmarshal([]byte(line), &value); err != nil {
+		return marshalled{Error: err.Error()}
+	}
+	out, err := json.Marshal(value)
+	if err != nil {
+		return marshalled{Error: err.Error()}
+	}
+	return marshalled{JSON: string(out)}
+}
+
 func run(mode string) error {
 	in := bufio.NewScanner(os.Stdin)
 	in.Buffer(make([]byte, 0, 1<<16), 4<<20)
@@ -137,6 +155,8 @@ func run(mode string) error {
 			answer = check(line)
 		case "mint":
 			answer = mint(line)
+		case "marshal":
+			answer = marshal(line)
 		}
 		if err := out.Encode(answer); err != nil {
 			return err
@@ -146,8 +166,8 @@ func run(mode string) error {
 }
 
 func main() {
-	if len(os.Args) != 2 || (os.Args[1] != "check" && os.Args[1] != "mint") {
-		fmt.Fprintln(os.Stderr, "usage: oracle check|mint  (requests on stdin, one per line)")
+	if len(os.Args) != 2 || (os.Args[1] != "check" && os.Args[1] != "mint" && os.Args[1] != "marshal") {
+		fmt.Fprintln(os.Stderr, "usage: oracle check|mint|marshal  (requests on stdin, one per line)")
 		os.Exit(2)
 	}
 	if err := run(os.Args[1]); err != nil {

@@ -8,7 +8,7 @@ from nscpy.actions.apply import apply_spec
 from nscpy.actions.plan import make_plan
 from nscpy.jwt import AccountClaims, UserClaims, decode
 from nscpy.store.jwtstore import StoreBatch
-from tests.spec.conftest import snapshot, spec_of
+from tests.support.workspace import snapshot, spec_of
 
 SPEC = """
 [operator]

@@ -1,4 +1,4 @@
-"""Issue 13, must-show 3: apply --push on a real nats-server full resolver, drift, repair.
+"""apply --push on a real nats-server full resolver, drift, repair.
 
 apply --push fills the resolver and users connect with the intended permissions; then the
 server loses one account (deleted there) and holds an older JWT of another (the store moved on

@@ -9,7 +9,7 @@ import pytest
 
 from nscpy.actions.plan import make_plan
 from tests.commands.cliutil import ok
-from tests.spec.conftest import spec_of
+from tests.support.workspace import spec_of
 
 
 def _spec(n: int) -> str:

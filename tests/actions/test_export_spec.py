@@ -9,7 +9,7 @@ from nscpy.actions.export_spec import export_spec, spec_to_toml
 from nscpy.actions.plan import make_plan
 from nscpy.jwt import decode
 from tests.commands.cliutil import ok
-from tests.spec.conftest import snapshot, spec_of
+from tests.support.workspace import snapshot, spec_of
 
 _KEYS = ("iat", "jti", "iss", "sub")
 

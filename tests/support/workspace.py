@@ -1,4 +1,5 @@
-"""Fixtures for provisioning tests: a workspace in tmp_path and a snapshot of every file."""
+"""Action-level tests' helpers (a plugin of tests/conftest.py): the `make_ws` fixture (a Workspace
+in tmp_path), a spec from TOML text, and a snapshot of every file of a store."""
 
 from __future__ import annotations
 
