@@ -110,7 +110,7 @@ def apply(
             operator=result.operator,
         )
         changed = {c.name for c in result.changes if c.kind == "account"}
-        result.pushed = push_accounts(ws, result.plan, conn, changed)
+        result.pushed = push_accounts(ws, result.plan, conn, changed, result.deleted_accounts)
     if as_json:
         from nscpy.commands.output import emit_json
 
