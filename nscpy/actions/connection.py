@@ -15,8 +15,8 @@ from dataclasses import InitVar, dataclass, field
 from nscpy import keys, resolver
 from nscpy.actions.entities import load_account, load_operator, load_user
 from nscpy.actions.errors import ActionError, UsageProblem
-from nscpy.actions.verified import verified_users
 from nscpy.actions.signers import unscoped_signer_keys
+from nscpy.actions.verified import verified_users
 from nscpy.actions.workspace import Workspace
 from nscpy.jwt import AccountClaims, JWTError, OperatorClaims, decode_account
 from nscpy.resolver.http import is_account_server_url
