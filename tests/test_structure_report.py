@@ -49,7 +49,7 @@ def text(raw):
 
 
 def lookup(token, keys):
-    shown = peek(token)  # peek: display
+    shown = peek(token)  # peek: not a lookup
     return keys[peek(token).subject], shown
 
 

@@ -338,7 +338,7 @@ def push(ws: Workspace, spec: PushSpec, conn: Connection) -> PushOutcome | HttpP
         jwts = {}
         for name in names:
             token = ws.store.read_account(operator, name).strip()
-            key = peek(token).subject
+            key = peek(token).subject  # peek: not a lookup
             jwts[key] = token
             local.setdefault(key, name)  # the report's label
     else:
