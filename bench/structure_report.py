@@ -29,9 +29,10 @@ with `ast` only (nothing is imported or run) and prints:
 4. "peek used as a lookup" sites: nscpy.jwt.peek parses claims WITHOUT checking the signature
    and its docstring says display only. Every call of a function named `peek` that is not a
    method call on `self` (parsers have their own peek()) counts, except in display modules —
-   files named describe*.py or listing*.py, where reading unverified claims to show them is
-   the point — and lines marked `# peek: not a lookup` (a reviewed use where the unverified
-   claims decide nothing: a label, a key the server then judges).
+   files named describe*.py, list.py or listing*.py (the `describe` and `list` commands and
+   their actions), where reading unverified claims to show them is the point — and lines
+   marked `# peek: not a lookup` (a reviewed use where the unverified claims decide nothing:
+   a label, a key the server then judges).
 
 Run: .venv/bin/python bench/structure_report.py [CHECKOUT] [--split 500] [--list]
 (--list prints every counted site; without it the first few of each kind.)
@@ -49,6 +50,7 @@ from pathlib import Path
 
 PACKAGES = ("nscpy", "server_stub")
 DISPLAY_MODULE_PREFIXES = ("describe", "listing")
+DISPLAY_MODULES = ("list",)
 REVIEWED_MARK = "# peek: not a lookup"
 SHOWN = 5  # sites shown per kind without --list
 
@@ -348,7 +350,8 @@ def isinstance_after_decode(module: Module) -> list[Site]:
 
 
 def peek_as_lookup(module: Module) -> list[Site]:
-    if module.path.stem.startswith(DISPLAY_MODULE_PREFIXES):
+    stem = module.path.stem
+    if stem.startswith(DISPLAY_MODULE_PREFIXES) or stem in DISPLAY_MODULES:
         return []
     sites = []
     for node in ast.walk(module.tree):
