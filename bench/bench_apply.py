@@ -130,6 +130,9 @@ def main() -> None:
             f"plain files, same layout, one sync:        {dt_plain:6.2f} s  "
             f"ratio apply/plain {dt_apply / dt_plain:.2f}x (target <= 1.5x)"
         )
+        # on a shared machine a round's pair ran under about the same load: their median ratio
+        ratios = sorted(a / p for a, p in zip(applies, plains, strict=True))
+        print(f"median of the rounds' apply/plain ratios: {ratios[len(ratios) // 2]:.2f}x")
         print(
             f"per-process 'nscpy add user' loop ({args.loop} users, x{n // args.loop}): "
             f"{dt_loop:6.1f} s  apply is {dt_loop / dt_apply:.0f}x faster (target >= 100x)"
