@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from nscpy.actions.connection import Connection, connect_options
 from nscpy.actions.plan import Plan
-from nscpy.actions.push import Connection, resolver_options
 from nscpy.actions.workspace import Workspace
 from nscpy.jwt import JWTError, decode_account
 
@@ -82,7 +82,7 @@ def read_drift(ws: Workspace, plan: Plan, conn: Connection) -> Drift:
     """Compare the server's account JWTs with the store's for every account of the plan."""
     from nscpy import resolver
 
-    opts, _ = resolver_options(ws, conn, "nscpy_plan")
+    opts, _ = connect_options(ws, conn, "nscpy_plan")
     served = resolver.pack(opts, conn.timeout)
     if not served:
         raise resolver.NoReplies("no nats-server answered the pack request before the timeout")
@@ -129,7 +129,7 @@ def push_accounts(
     key: name}), as `push -R` does: a request signed by an operator key."""
     from nscpy import resolver
 
-    opts, who = resolver_options(ws, conn, "nscpy_apply")
+    opts, who = connect_options(ws, conn, "nscpy_apply")
     local = local_account_jwts(ws, plan)
     try:
         served = resolver.pack(opts, conn.timeout)
