@@ -55,3 +55,16 @@ def test_a_batch_written_ahead_by_the_child_commits_every_file(tmp_path):
     assert sorted(os.listdir(target)) == sorted(f"f{i}" for i in range(60))
     assert (target / "f55").read_text() == "data 55"
     assert [p.name for p in tmp_path.iterdir()] == ["new"]  # no hidden tree left
+
+
+def test_a_batch_discarded_while_the_child_writes_leaves_nothing(tmp_path):
+    (tmp_path / "old").mkdir()
+    b = Batch()
+    for i in range(2000):
+        b.write(tmp_path / "old" / f"f{i}", "x" * 500, root=tmp_path)  # temp names beside
+        b.write(tmp_path / "new" / f"f{i}", "y" * 500, root=tmp_path)  # a hidden new tree
+    b.write_ahead()
+    assert b._writer is not None and b._writer._child is not None
+    b.discard()
+    assert os.listdir(tmp_path / "old") == []
+    assert os.listdir(tmp_path) == ["old"]
