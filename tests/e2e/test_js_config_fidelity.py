@@ -9,7 +9,6 @@ nats-server accepts must be a deliberate one, listed in STUB_REFUSES.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import datetime
 import json
@@ -184,21 +183,18 @@ async def walk(url: str) -> dict[tuple[str, str, int], dict[str, Any]]:
         answer: dict[str, Any] = json.loads(reply.data)
         return answer
 
-    async def create(body: dict[str, Any]) -> dict[str, Any]:
-        # nats-server removes a deleted stream's files in the background: under load the next
-        # create of the same name can meet them ("error creating store for stream", 10049)
-        for _ in range(10):
-            answer = await call("$JS.API.STREAM.CREATE.W", body)
-            if answer.get("error", {}).get("err_code") != 10049:
-                break
-            await asyncio.sleep(0.2)
-        return answer
-
     try:
+        # nats-server's stream delete ends with a goroutine that removes the account's now-empty
+        # streams directory (stream.go, stop(): "no op if not empty"); racing it, the next create's
+        # mkdir fails with "error creating store for stream" (10049). A stream that stays for the
+        # whole walk keeps that directory non-empty.
+        await call("$JS.API.STREAM.CREATE.KEEP", {"name": "KEEP", "subjects": ["keep.>"]})
         for name, samples in STREAM_SAMPLES.items():
             for index, extra in enumerate(samples):
                 await call("$JS.API.STREAM.DELETE.W", {})
-                out[("stream", name, index)] = await create(_stream_body(extra))
+                out[("stream", name, index)] = await call(
+                    "$JS.API.STREAM.CREATE.W", _stream_body(extra)
+                )
         await call("$JS.API.STREAM.DELETE.W", {})
         await call("$JS.API.STREAM.CREATE.W", _stream_body({}))
         for name, samples in CONSUMER_SAMPLES.items():
