@@ -18,8 +18,8 @@ from typing import Any
 from nscpy import keys
 from nscpy.actions.entities import load_account, load_operator
 from nscpy.actions.errors import ActionError, UsageProblem
-from nscpy.actions.lookup import verified_users
 from nscpy.actions.signers import user_signer_keys
+from nscpy.actions.verified import verified_users
 from nscpy.actions.workspace import Workspace
 from nscpy.callout.service import Authorizer, ServiceKeys
 from nscpy.jwt import ANY_ACCOUNT, AccountClaims, OperatorClaims
@@ -205,7 +205,7 @@ def _auth_user_connect(
     from nscpy import resolver
 
     candidates = []
-    for stored in verified_users(ws, operator, account):
+    for stored in verified_users(ws.store, operator, account):
         if spec.auth_user is not None and stored.name != spec.auth_user:
             continue
         if stored.claims.subject in auth_users:

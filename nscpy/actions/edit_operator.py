@@ -16,8 +16,8 @@ from nscpy.actions.edit_common import (
 )
 from nscpy.actions.entities import Saved, load_account, load_operator, load_user
 from nscpy.actions.errors import UsageProblem
-from nscpy.actions.lookup import verified_accounts
 from nscpy.actions.operators import resign_operator
+from nscpy.actions.verified import verified_accounts
 from nscpy.actions.workspace import Workspace
 from nscpy.jwt import OperatorClaims
 from nscpy.jwt.operator import validate_operator_service_url
@@ -89,7 +89,9 @@ def edit_operator(ws: Workspace, spec: OperatorEdit) -> Saved:
 
 
 def _accounts_issued_by(ws: Workspace, operator: str, key: str) -> list[str]:
-    return [entry.name for entry in verified_accounts(ws, operator) if entry.claims.issuer == key]
+    return [
+        entry.name for entry in verified_accounts(ws.store, operator) if entry.claims.issuer == key
+    ]
 
 
 def _system_account(ws: Workspace, operator: str, op: OperatorClaims, value: str) -> str:

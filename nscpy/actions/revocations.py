@@ -13,8 +13,9 @@ from nscpy import keys
 from nscpy.actions.edit_common import AccountRef, resolve_account, update_account
 from nscpy.actions.entities import load_account, load_user
 from nscpy.actions.errors import ActionError, UsageProblem
-from nscpy.actions.lookup import accounts_by_key, verified_users
+from nscpy.actions.lookup import accounts_by_key
 from nscpy.actions.users import find_user
+from nscpy.actions.verified import verified_users
 from nscpy.actions.workspace import Workspace
 from nscpy.jwt import ALL, AccountClaims, Export, RevocationList
 
@@ -112,7 +113,8 @@ def list_user_revocations(
     ref = resolve_account(ws, account, operator)
     claims = load_account(ws, ref.operator, ref.account)
     names = {
-        entry.claims.subject: entry.name for entry in verified_users(ws, ref.operator, ref.account)
+        entry.claims.subject: entry.name
+        for entry in verified_users(ws.store, ref.operator, ref.account)
     }
     return _listed(claims.revocations, names)
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from nscpy.actions.errors import ActionError
+from nscpy.actions.verified import find_by_key, verified_accounts
 from nscpy.store.context import Context, cwd_context, load_context, sane_default, save_context
 from nscpy.store.jwtstore import DataStore
 from nscpy.store.keystore import KeyStore
@@ -159,12 +160,12 @@ class Workspace:
 
     def find_account_by_key(self, operator: str, public_key: str) -> str | None:
         """The name of the account whose subject is public_key, if any (two is an error)."""
-        from nscpy.actions.lookup import find_by_key, verified_accounts
-
         if not public_key.startswith("A"):
             return None
         found = find_by_key(
-            verified_accounts(self, operator), public_key, f"accounts of operator {operator!r}"
+            verified_accounts(self.store, operator),
+            public_key,
+            f"accounts of operator {operator!r}",
         )
         return found.name if found is not None else None
 

@@ -1,6 +1,9 @@
 """Declarative JSON mapping for claim dataclasses: Go field order, omitempty, lenient decoding.
 
-Each model lists its JSON fields in Go's struct declaration order. Writing walks that list and
+Each field is declared once, as a dataclass field whose metadata says how it goes on the wire:
+`subs: int = field(default=0, metadata=wire(dec=dec_int))`. The fields are declared in Go's struct
+order (a subclass's after its bases', as dataclasses order them), and that order is the JSON
+order; attributes without wire metadata are not written. Writing walks that list and
 drops omitempty fields whose value is falsy, which matches Go's rule for "", 0, false, nil and empty
 slices/maps; structs are never marked omitempty because Go never omits them. Reading follows Go's
 Unmarshal: unknown keys are ignored, keys match case-insensitively when there is no exact match,
@@ -10,7 +13,8 @@ type fails the whole decode.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import dataclasses
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, NamedTuple, TypeVar
 
 from nscpy.jwt.errors import MalformedToken
@@ -33,6 +37,7 @@ __all__ = [
     "fold_keys",
     "field_maps",
     "overlay",
+    "wire",
 ]
 
 Decoder = Callable[[Any, str], Any]
@@ -53,6 +58,46 @@ class Field(NamedTuple):
     omitempty: bool = True
     nullable: bool = False
     flat: bool = False
+
+
+_WIRE = "nscpy.wire"
+
+
+def wire(
+    name: str = "",
+    *,
+    enc: Encoder | None = None,
+    dec: Decoder | None = None,
+    omitempty: bool = True,
+    nullable: bool = False,
+    flat: bool = False,
+) -> Mapping[str, tuple[Any, ...]]:
+    """The metadata= of a dataclass field written to JSON (name: the JSON key, default the
+    attribute's; flat: a nested model whose fields sit in this object, as a Go embedded struct)."""
+    return {_WIRE: (name, enc, dec, omitempty, nullable, flat)}
+
+
+def _own_wire_fields(cls: type) -> tuple[Field, ...]:
+    """The fields cls itself declares with wire metadata (read before @dataclass runs)."""
+    own = []
+    namespace = cls.__dict__
+    for attr in namespace.get("__annotations__", ()):
+        declared = namespace.get(attr)
+        if type(declared) is dataclasses.Field and _WIRE in declared.metadata:
+            name, enc, dec, omitempty, nullable, flat = declared.metadata[_WIRE]
+            own.append(
+                Field("" if flat else name or attr, attr, enc, dec, omitempty, nullable, flat)
+            )
+    return tuple(own)
+
+
+def wire_fields(cls: type) -> tuple[Field, ...]:
+    """cls's wire fields in dataclass order: bases' first; a redeclared field keeps its place."""
+    merged: dict[str, Field] = {}
+    for klass in reversed(cls.__mro__):
+        for spec in klass.__dict__.get("_own_wire", ()):
+            merged[spec.attr] = spec
+    return tuple(merged.values())
 
 
 def _type_error(where: str, wanted: str, raw: Any) -> MalformedToken:
@@ -171,12 +216,21 @@ class Model:
     """Base for claim parts: subclasses are dataclasses whose defaults are Go's zero values."""
 
     FIELDS: ClassVar[tuple[Field, ...]] = ()
+    """The fields of this JSON object, derived from the wire metadata of the dataclass fields."""
+    _own_wire: ClassVar[tuple[Field, ...]] = ()
     _by_name: ClassVar[dict[str, tuple[Field, str | None]]]
     _folded: ClassVar[dict[str, tuple[Field, str | None]]]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        cls._own_wire = _own_wire_fields(cls)
+        cls.FIELDS = cls._object_fields(wire_fields(cls))
         cls._by_name, cls._folded = field_maps(cls.FIELDS)
+
+    @classmethod
+    def _object_fields(cls, declared: tuple[Field, ...]) -> tuple[Field, ...]:
+        """Which declared fields make up this object (claims keep their nats ones apart)."""
+        return declared
 
     def to_json_dict(self) -> dict[str, Any]:
         """The object Go's json.Marshal writes, as an insertion-ordered dict."""

@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from nscpy.jwt._model import (
-    Field,
     Model,
     dec_bool,
     dec_int,
@@ -17,10 +16,11 @@ from nscpy.jwt._model import (
     dec_uint8,
     enc_model,
     enc_model_list,
+    wire,
 )
 from nscpy.jwt.claims import Claims, ClaimType, is_key, validate_times
 from nscpy.jwt.errors import InvalidClaims, MalformedToken
-from nscpy.jwt.exports import INFO_FIELDS, Export, validate_exports, validate_info
+from nscpy.jwt.exports import Export, validate_exports, validate_info
 from nscpy.jwt.imports import Import, validate_imports
 from nscpy.jwt.permissions import NO_LIMIT, Permissions
 from nscpy.jwt.revocations import RevocationList, dec_revocations, enc_revocations, is_revoked
@@ -47,25 +47,14 @@ ANY_ACCOUNT = "*"
 class JetStreamLimits(Model):
     """JetStream limits (flat, or one tier); 0 storage means JetStream disabled, -1 unlimited."""
 
-    mem_storage: int = 0
-    disk_storage: int = 0
-    streams: int = 0
-    consumer: int = 0
-    max_ack_pending: int = 0
-    mem_max_stream_bytes: int = 0
-    disk_max_stream_bytes: int = 0
-    max_bytes_required: bool = False
-
-    FIELDS: ClassVar[tuple[Field, ...]] = (
-        Field("mem_storage", "mem_storage", dec=dec_int),
-        Field("disk_storage", "disk_storage", dec=dec_int),
-        Field("streams", "streams", dec=dec_int),
-        Field("consumer", "consumer", dec=dec_int),
-        Field("max_ack_pending", "max_ack_pending", dec=dec_int),
-        Field("mem_max_stream_bytes", "mem_max_stream_bytes", dec=dec_int),
-        Field("disk_max_stream_bytes", "disk_max_stream_bytes", dec=dec_int),
-        Field("max_bytes_required", "max_bytes_required", dec=dec_bool),
-    )
+    mem_storage: int = field(default=0, metadata=wire(dec=dec_int))
+    disk_storage: int = field(default=0, metadata=wire(dec=dec_int))
+    streams: int = field(default=0, metadata=wire(dec=dec_int))
+    consumer: int = field(default=0, metadata=wire(dec=dec_int))
+    max_ack_pending: int = field(default=0, metadata=wire(dec=dec_int))
+    mem_max_stream_bytes: int = field(default=0, metadata=wire(dec=dec_int))
+    disk_max_stream_bytes: int = field(default=0, metadata=wire(dec=dec_int))
+    max_bytes_required: bool = field(default=False, metadata=wire(dec=dec_bool))
 
     def is_zero(self) -> bool:
         """True when every field is zero (JetStream disabled)."""
@@ -93,30 +82,22 @@ def _enc_tiers(value: dict[str, JetStreamLimits]) -> dict[str, Any]:
 class OperatorLimits(Model):
     """Account limits set by the operator; -1 means unlimited and 0 means zero."""
 
-    subs: int = 0
-    data: int = 0
-    payload: int = 0
-    imports: int = 0
-    exports: int = 0
-    wildcards: bool = False
-    disallow_bearer: bool = False
-    conn: int = 0
-    leaf: int = 0
-    jetstream: JetStreamLimits = field(default_factory=JetStreamLimits)
-    tiered_limits: dict[str, JetStreamLimits] = field(default_factory=dict)
-
-    FIELDS: ClassVar[tuple[Field, ...]] = (
-        Field("subs", "subs", dec=dec_int),
-        Field("data", "data", dec=dec_int),
-        Field("payload", "payload", dec=dec_int),
-        Field("imports", "imports", dec=dec_int),
-        Field("exports", "exports", dec=dec_int),
-        Field("wildcards", "wildcards", dec=dec_bool),
-        Field("disallow_bearer", "disallow_bearer", dec=dec_bool),
-        Field("conn", "conn", dec=dec_int),
-        Field("leaf", "leaf", dec=dec_int),
-        Field("", "jetstream", dec=JetStreamLimits, flat=True),  # type: ignore[arg-type]
-        Field("tiered_limits", "tiered_limits", enc=_enc_tiers, dec=_dec_tiers, nullable=True),
+    subs: int = field(default=0, metadata=wire(dec=dec_int))
+    data: int = field(default=0, metadata=wire(dec=dec_int))
+    payload: int = field(default=0, metadata=wire(dec=dec_int))
+    imports: int = field(default=0, metadata=wire(dec=dec_int))
+    exports: int = field(default=0, metadata=wire(dec=dec_int))
+    wildcards: bool = field(default=False, metadata=wire(dec=dec_bool))
+    disallow_bearer: bool = field(default=False, metadata=wire(dec=dec_bool))
+    conn: int = field(default=0, metadata=wire(dec=dec_int))
+    leaf: int = field(default=0, metadata=wire(dec=dec_int))
+    # Go embeds JetStreamLimits: its fields sit in this object (flat: dec names the model)
+    jetstream: JetStreamLimits = field(
+        default_factory=JetStreamLimits,
+        metadata=wire(dec=JetStreamLimits, flat=True),  # type: ignore[arg-type]
+    )
+    tiered_limits: dict[str, JetStreamLimits] = field(
+        default_factory=dict, metadata=wire(enc=_enc_tiers, dec=_dec_tiers, nullable=True)
     )
 
     @classmethod
@@ -149,15 +130,9 @@ class OperatorLimits(Model):
 class WeightedMapping(Model):
     """One destination of a subject mapping; weight 0 means 100."""
 
-    subject: str = ""
-    weight: int = 0
-    cluster: str = ""
-
-    FIELDS: ClassVar[tuple[Field, ...]] = (
-        Field("subject", "subject", dec=dec_str, omitempty=False),
-        Field("weight", "weight", dec=dec_uint8),
-        Field("cluster", "cluster", dec=dec_str),
-    )
+    subject: str = field(default="", metadata=wire(dec=dec_str, omitempty=False))
+    weight: int = field(default=0, metadata=wire(dec=dec_uint8))
+    cluster: str = field(default="", metadata=wire(dec=dec_str))
 
     def get_weight(self) -> int:
         """The effective weight (0 counts as 100)."""
@@ -208,15 +183,13 @@ def _validate_mappings(
 class ExternalAuthorization(Model):
     """Auth callout: auth_users bypass it (and enable it), allowed_accounts, optional xkey."""
 
-    auth_users: list[str] = field(default_factory=list)
-    allowed_accounts: list[str] = field(default_factory=list)
-    xkey: str = ""
-
-    FIELDS: ClassVar[tuple[Field, ...]] = (
-        Field("auth_users", "auth_users", dec=dec_str_list, nullable=True),
-        Field("allowed_accounts", "allowed_accounts", dec=dec_str_list, nullable=True),
-        Field("xkey", "xkey", dec=dec_str),
+    auth_users: list[str] = field(
+        default_factory=list, metadata=wire(dec=dec_str_list, nullable=True)
     )
+    allowed_accounts: list[str] = field(
+        default_factory=list, metadata=wire(dec=dec_str_list, nullable=True)
+    )
+    xkey: str = field(default="", metadata=wire(dec=dec_str))
 
     def is_enabled(self) -> bool:
         """True when the account uses an auth callout."""
@@ -245,66 +218,54 @@ class ExternalAuthorization(Model):
 class MsgTrace(Model):
     """Message tracing: destination subject and sampling percentage."""
 
-    dest: str = ""
-    sampling: int = 0
-
-    FIELDS: ClassVar[tuple[Field, ...]] = (
-        Field("dest", "dest", dec=dec_str),
-        Field("sampling", "sampling", dec=dec_int),
-    )
+    dest: str = field(default="", metadata=wire(dec=dec_str))
+    sampling: int = field(default=0, metadata=wire(dec=dec_int))
 
 
 @dataclass
 class AccountClaims(Claims):
     """An account JWT. Defaults are Go's zero values: use AccountClaims.new() for -1 limits."""
 
-    imports: list[Import] = field(default_factory=list)
-    exports: list[Export] = field(default_factory=list)
-    limits: OperatorLimits = field(default_factory=OperatorLimits)
-    signing_keys: SigningKeys = field(default_factory=SigningKeys)
-    revocations: RevocationList = field(default_factory=RevocationList)
-    default_permissions: Permissions = field(default_factory=Permissions)
-    mappings: dict[str, list[WeightedMapping]] = field(default_factory=dict)
-    authorization: ExternalAuthorization = field(default_factory=ExternalAuthorization)
-    trace: MsgTrace | None = None
-    cluster_traffic: str = ""
-    description: str = ""
-    info_url: str = ""
+    imports: list[Import] = field(
+        default_factory=list,
+        metadata=wire(enc=enc_model_list, dec=dec_model_list(Import), nullable=True),
+    )
+    exports: list[Export] = field(
+        default_factory=list,
+        metadata=wire(enc=enc_model_list, dec=dec_model_list(Export), nullable=True),
+    )
+    limits: OperatorLimits = field(
+        default_factory=OperatorLimits,
+        metadata=wire(enc=enc_model, dec=dec_model(OperatorLimits), omitempty=False),
+    )
+    signing_keys: SigningKeys = field(
+        default_factory=SigningKeys,
+        metadata=wire(enc=enc_signing_keys, dec=dec_signing_keys, nullable=True),
+    )
+    revocations: RevocationList = field(
+        default_factory=RevocationList,
+        metadata=wire(enc=enc_revocations, dec=dec_revocations, nullable=True),
+    )
+    default_permissions: Permissions = field(
+        default_factory=Permissions,
+        metadata=wire(enc=enc_model, dec=dec_model(Permissions), omitempty=False),
+    )
+    mappings: dict[str, list[WeightedMapping]] = field(
+        default_factory=dict, metadata=wire(enc=_enc_mappings, dec=_dec_mappings, nullable=True)
+    )
+    authorization: ExternalAuthorization = field(
+        default_factory=ExternalAuthorization,
+        metadata=wire(enc=enc_model, dec=dec_model(ExternalAuthorization), omitempty=False),
+    )
+    trace: MsgTrace | None = field(
+        default=None, metadata=wire(enc=enc_model, dec=dec_model(MsgTrace), nullable=True)
+    )
+    cluster_traffic: str = field(default="", metadata=wire(dec=dec_str))
+    description: str = field(default="", metadata=wire(dec=dec_str))
+    info_url: str = field(default="", metadata=wire(dec=dec_str))
 
     CLAIM_TYPE: ClassVar[str] = ClaimType.ACCOUNT
     EXPECTED_ISSUERS: ClassVar[tuple[Prefix, ...] | None] = (Prefix.ACCOUNT, Prefix.OPERATOR)
-    NATS_FIELDS: ClassVar[tuple[Field, ...]] = (
-        Field("imports", "imports", enc=enc_model_list, dec=dec_model_list(Import), nullable=True),
-        Field("exports", "exports", enc=enc_model_list, dec=dec_model_list(Export), nullable=True),
-        Field("limits", "limits", enc=enc_model, dec=dec_model(OperatorLimits), omitempty=False),
-        Field(
-            "signing_keys",
-            "signing_keys",
-            enc=enc_signing_keys,
-            dec=dec_signing_keys,
-            nullable=True,
-        ),
-        Field(
-            "revocations", "revocations", enc=enc_revocations, dec=dec_revocations, nullable=True
-        ),
-        Field(
-            "default_permissions",
-            "default_permissions",
-            enc=enc_model,
-            dec=dec_model(Permissions),
-            omitempty=False,
-        ),
-        Field("mappings", "mappings", enc=_enc_mappings, dec=_dec_mappings, nullable=True),
-        Field(
-            "authorization",
-            "authorization",
-            enc=enc_model,
-            dec=dec_model(ExternalAuthorization),
-            omitempty=False,
-        ),
-        Field("trace", "trace", enc=enc_model, dec=dec_model(MsgTrace), nullable=True),
-        Field("cluster_traffic", "cluster_traffic", dec=dec_str),
-    ) + INFO_FIELDS
 
     @classmethod
     def new(cls, subject: str) -> AccountClaims:

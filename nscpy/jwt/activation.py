@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from nscpy.jwt._model import Field, dec_str
+from nscpy.jwt._model import (
+    dec_str,
+    wire,
+)
 from nscpy.jwt.claims import Claims, ClaimType, is_key, validate_times
 from nscpy.jwt.errors import InvalidClaims, MalformedToken
 from nscpy.jwt.subject import validate_subject
@@ -49,17 +52,14 @@ def clean_subject(subject: str) -> str:
 class ActivationClaims(Claims):
     """An activation JWT: issuer the exporter (or its signing key), subject the importer."""
 
-    import_subject: str = ""
-    import_type: str = ""
-    issuer_account: str = ""
+    import_subject: str = field(default="", metadata=wire("subject", dec=dec_str))
+    import_type: str = field(
+        default="", metadata=wire("kind", enc=enc_export_type, dec=dec_export_type)
+    )
+    issuer_account: str = field(default="", metadata=wire(dec=dec_str))
 
     CLAIM_TYPE: ClassVar[str] = ClaimType.ACTIVATION
     EXPECTED_ISSUERS: ClassVar[tuple[Prefix, ...] | None] = (Prefix.ACCOUNT, Prefix.OPERATOR)
-    NATS_FIELDS: ClassVar[tuple[Field, ...]] = (
-        Field("subject", "import_subject", dec=dec_str),
-        Field("kind", "import_type", enc=enc_export_type, dec=dec_export_type),
-        Field("issuer_account", "issuer_account", dec=dec_str),
-    )
 
     @classmethod
     def new(cls, subject: str) -> ActivationClaims:

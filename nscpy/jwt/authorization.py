@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from nscpy.jwt._model import (
-    Field,
     Model,
     dec_int,
     dec_model,
@@ -14,6 +13,7 @@ from nscpy.jwt._model import (
     dec_str_list,
     dec_uint,
     enc_model,
+    wire,
 )
 from nscpy.jwt.claims import Claims, ClaimType, is_key, validate_times
 from nscpy.jwt.errors import MalformedToken
@@ -34,81 +34,45 @@ __all__ = [
 class ServerID(Model):
     """The server asking: name, host and id always written."""
 
-    name: str = ""
-    host: str = ""
-    id: str = ""
-    version: str = ""
-    cluster: str = ""
-    tags: list[str] = field(default_factory=list)
-    xkey: str = ""
-
-    FIELDS: ClassVar[tuple[Field, ...]] = (
-        Field("name", "name", dec=dec_str, omitempty=False),
-        Field("host", "host", dec=dec_str, omitempty=False),
-        Field("id", "id", dec=dec_str, omitempty=False),
-        Field("version", "version", dec=dec_str),
-        Field("cluster", "cluster", dec=dec_str),
-        Field("tags", "tags", dec=dec_str_list, nullable=True),
-        Field("xkey", "xkey", dec=dec_str),
-    )
+    name: str = field(default="", metadata=wire(dec=dec_str, omitempty=False))
+    host: str = field(default="", metadata=wire(dec=dec_str, omitempty=False))
+    id: str = field(default="", metadata=wire(dec=dec_str, omitempty=False))
+    version: str = field(default="", metadata=wire(dec=dec_str))
+    cluster: str = field(default="", metadata=wire(dec=dec_str))
+    tags: list[str] = field(default_factory=list, metadata=wire(dec=dec_str_list, nullable=True))
+    xkey: str = field(default="", metadata=wire(dec=dec_str))
 
 
 @dataclass
 class ClientInformation(Model):
     """What the server knows about the connecting client."""
 
-    host: str = ""
-    id: int = 0
-    user: str = ""
-    name: str = ""
-    tags: list[str] = field(default_factory=list)
-    name_tag: str = ""
-    kind: str = ""
-    type: str = ""
-    mqtt_id: str = ""
-    nonce: str = ""
-
-    FIELDS: ClassVar[tuple[Field, ...]] = (
-        Field("host", "host", dec=dec_str),
-        Field("id", "id", dec=dec_uint),
-        Field("user", "user", dec=dec_str),
-        Field("name", "name", dec=dec_str),
-        Field("tags", "tags", dec=dec_str_list, nullable=True),
-        Field("name_tag", "name_tag", dec=dec_str),
-        Field("kind", "kind", dec=dec_str),
-        Field("type", "type", dec=dec_str),
-        Field("mqtt_id", "mqtt_id", dec=dec_str),
-        Field("nonce", "nonce", dec=dec_str),
-    )
+    host: str = field(default="", metadata=wire(dec=dec_str))
+    id: int = field(default=0, metadata=wire(dec=dec_uint))
+    user: str = field(default="", metadata=wire(dec=dec_str))
+    name: str = field(default="", metadata=wire(dec=dec_str))
+    tags: list[str] = field(default_factory=list, metadata=wire(dec=dec_str_list, nullable=True))
+    name_tag: str = field(default="", metadata=wire(dec=dec_str))
+    kind: str = field(default="", metadata=wire(dec=dec_str))
+    type: str = field(default="", metadata=wire(dec=dec_str))
+    mqtt_id: str = field(default="", metadata=wire(dec=dec_str))
+    nonce: str = field(default="", metadata=wire(dec=dec_str))
 
 
 @dataclass
 class ConnectOptions(Model):
     """The client's CONNECT options; protocol is always written."""
 
-    jwt: str = ""
-    nkey: str = ""
-    sig: str = ""
-    auth_token: str = ""
-    user: str = ""
-    password: str = ""
-    name: str = ""
-    lang: str = ""
-    version: str = ""
-    protocol: int = 0
-
-    FIELDS: ClassVar[tuple[Field, ...]] = (
-        Field("jwt", "jwt", dec=dec_str),
-        Field("nkey", "nkey", dec=dec_str),
-        Field("sig", "sig", dec=dec_str),
-        Field("auth_token", "auth_token", dec=dec_str),
-        Field("user", "user", dec=dec_str),
-        Field("pass", "password", dec=dec_str),
-        Field("name", "name", dec=dec_str),
-        Field("lang", "lang", dec=dec_str),
-        Field("version", "version", dec=dec_str),
-        Field("protocol", "protocol", dec=dec_int, omitempty=False),
-    )
+    jwt: str = field(default="", metadata=wire(dec=dec_str))
+    nkey: str = field(default="", metadata=wire(dec=dec_str))
+    sig: str = field(default="", metadata=wire(dec=dec_str))
+    auth_token: str = field(default="", metadata=wire(dec=dec_str))
+    user: str = field(default="", metadata=wire(dec=dec_str))
+    password: str = field(default="", metadata=wire("pass", dec=dec_str))
+    name: str = field(default="", metadata=wire(dec=dec_str))
+    lang: str = field(default="", metadata=wire(dec=dec_str))
+    version: str = field(default="", metadata=wire(dec=dec_str))
+    protocol: int = field(default=0, metadata=wire(dec=dec_int, omitempty=False))
 
 
 def _dec_chains(raw: Any, where: str) -> list[list[str]]:
@@ -121,16 +85,11 @@ def _dec_chains(raw: Any, where: str) -> list[list[str]]:
 class ClientTLS(Model):
     """The client's TLS state, when it connected over TLS."""
 
-    version: str = ""
-    cipher: str = ""
-    certs: list[str] = field(default_factory=list)
-    verified_chains: list[list[str]] = field(default_factory=list)
-
-    FIELDS: ClassVar[tuple[Field, ...]] = (
-        Field("version", "version", dec=dec_str),
-        Field("cipher", "cipher", dec=dec_str),
-        Field("certs", "certs", dec=dec_str_list, nullable=True),
-        Field("verified_chains", "verified_chains", dec=_dec_chains, nullable=True),
+    version: str = field(default="", metadata=wire(dec=dec_str))
+    cipher: str = field(default="", metadata=wire(dec=dec_str))
+    certs: list[str] = field(default_factory=list, metadata=wire(dec=dec_str_list, nullable=True))
+    verified_chains: list[list[str]] = field(
+        default_factory=list, metadata=wire(dec=_dec_chains, nullable=True)
     )
 
 
@@ -138,35 +97,26 @@ class ClientTLS(Model):
 class AuthorizationRequestClaims(Claims):
     """The request nats-server sends to an auth callout service (signed by the server key)."""
 
-    server_id: ServerID = field(default_factory=ServerID)
-    user_nkey: str = ""
-    client_info: ClientInformation = field(default_factory=ClientInformation)
-    connect_opts: ConnectOptions = field(default_factory=ConnectOptions)
-    client_tls: ClientTLS | None = None
-    request_nonce: str = ""
+    server_id: ServerID = field(
+        default_factory=ServerID,
+        metadata=wire(enc=enc_model, dec=dec_model(ServerID), omitempty=False),
+    )
+    user_nkey: str = field(default="", metadata=wire(dec=dec_str, omitempty=False))
+    client_info: ClientInformation = field(
+        default_factory=ClientInformation,
+        metadata=wire(enc=enc_model, dec=dec_model(ClientInformation), omitempty=False),
+    )
+    connect_opts: ConnectOptions = field(
+        default_factory=ConnectOptions,
+        metadata=wire(enc=enc_model, dec=dec_model(ConnectOptions), omitempty=False),
+    )
+    client_tls: ClientTLS | None = field(
+        default=None, metadata=wire(enc=enc_model, dec=dec_model(ClientTLS), nullable=True)
+    )
+    request_nonce: str = field(default="", metadata=wire(dec=dec_str))
 
     CLAIM_TYPE: ClassVar[str] = ClaimType.AUTHORIZATION_REQUEST
     EXPECTED_ISSUERS: ClassVar[tuple[Prefix, ...] | None] = (Prefix.SERVER,)
-    NATS_FIELDS: ClassVar[tuple[Field, ...]] = (
-        Field("server_id", "server_id", enc=enc_model, dec=dec_model(ServerID), omitempty=False),
-        Field("user_nkey", "user_nkey", dec=dec_str, omitempty=False),
-        Field(
-            "client_info",
-            "client_info",
-            enc=enc_model,
-            dec=dec_model(ClientInformation),
-            omitempty=False,
-        ),
-        Field(
-            "connect_opts",
-            "connect_opts",
-            enc=enc_model,
-            dec=dec_model(ConnectOptions),
-            omitempty=False,
-        ),
-        Field("client_tls", "client_tls", enc=enc_model, dec=dec_model(ClientTLS), nullable=True),
-        Field("request_nonce", "request_nonce", dec=dec_str),
-    )
 
     @classmethod
     def new(cls, subject: str) -> AuthorizationRequestClaims:
@@ -188,17 +138,12 @@ class AuthorizationRequestClaims(Claims):
 class AuthorizationResponseClaims(Claims):
     """The callout's answer: a user JWT or an error, for subject user_nkey, audience server id."""
 
-    jwt: str = ""
-    error: str = ""
-    issuer_account: str = ""
+    jwt: str = field(default="", metadata=wire(dec=dec_str))
+    error: str = field(default="", metadata=wire(dec=dec_str))
+    issuer_account: str = field(default="", metadata=wire(dec=dec_str))
 
     CLAIM_TYPE: ClassVar[str] = ClaimType.AUTHORIZATION_RESPONSE
     EXPECTED_ISSUERS: ClassVar[tuple[Prefix, ...] | None] = (Prefix.ACCOUNT,)
-    NATS_FIELDS: ClassVar[tuple[Field, ...]] = (
-        Field("jwt", "jwt", dec=dec_str),
-        Field("error", "error", dec=dec_str),
-        Field("issuer_account", "issuer_account", dec=dec_str),
-    )
 
     @classmethod
     def new(cls, subject: str) -> AuthorizationResponseClaims:

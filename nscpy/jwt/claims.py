@@ -21,6 +21,8 @@ from nscpy.jwt._model import (
     field_maps,
     fold_keys,
     overlay,
+    wire,
+    wire_fields,
 )
 from nscpy.jwt.validation import ValidationResults
 from nscpy.keys import Prefix
@@ -54,25 +56,6 @@ class ClaimType:
     GENERIC = "generic"
 
 
-STANDARD_FIELDS: tuple[Field, ...] = (
-    Field("aud", "audience", dec=dec_str),
-    Field("exp", "expires", dec=dec_int),
-    Field("jti", "id", dec=dec_str),
-    Field("iat", "issued_at", dec=dec_int),
-    Field("iss", "issuer", dec=dec_str),
-    Field("name", "name", dec=dec_str),
-    Field("nbf", "not_before", dec=dec_int),
-    Field("sub", "subject", dec=dec_str),
-)
-
-_GENERIC_FIELDS: tuple[Field, ...] = (
-    Field("tags", "tags", dec=dec_str_list, nullable=True),
-    # type is fixed per class; it is read only to find the kind (see codec.identify)
-    Field("version", "version", dec=dec_int),
-)
-_TOP_KEYS = frozenset(f.name for f in STANDARD_FIELDS) | {"nats"}
-
-
 def find_nats(raw: dict[str, Any]) -> Any:
     """The payload's nats value, matched case-insensitively as Go does (None when absent)."""
     if "nats" in raw:
@@ -98,16 +81,14 @@ def validate_times(claims: Any, results: ValidationResults, now: int) -> None:
 class ClaimsData(Model):
     """The standard claims (Go's ClaimsData), shared by the typed claims and GenericClaims."""
 
-    audience: str = ""
-    expires: int = 0
-    id: str = ""
-    issued_at: int = 0
-    issuer: str = ""
-    name: str = ""
-    not_before: int = 0
-    subject: str = ""
-
-    FIELDS: ClassVar[tuple[Field, ...]] = STANDARD_FIELDS
+    audience: str = field(default="", metadata=wire("aud", dec=dec_str))
+    expires: int = field(default=0, metadata=wire("exp", dec=dec_int))
+    id: str = field(default="", metadata=wire("jti", dec=dec_str))
+    issued_at: int = field(default=0, metadata=wire("iat", dec=dec_int))
+    issuer: str = field(default="", metadata=wire("iss", dec=dec_str))
+    name: str = field(default="", metadata=wire(dec=dec_str))
+    not_before: int = field(default=0, metadata=wire("nbf", dec=dec_int))
+    subject: str = field(default="", metadata=wire("sub", dec=dec_str))
 
     def standard_json_dict(self) -> dict[str, Any]:
         """The standard claims alone (the jti hash input when id is blank)."""
@@ -116,23 +97,38 @@ class ClaimsData(Model):
         return out
 
 
+STANDARD_FIELDS: tuple[Field, ...] = ClaimsData.FIELDS
+"""The standard claims in Go's order (aud, exp, jti, iat, iss, name, nbf, sub)."""
+_TOP_KEYS = frozenset(f.name for f in STANDARD_FIELDS) | {"nats"}
+
+
 @dataclass
 class Claims(ClaimsData):
     """Base of the typed claims: the standard claims plus tags and version of the nats object."""
 
-    tags: list[str] = field(default_factory=list)
-    version: int = 0
+    # the nats object ends with Go's GenericFields: tags, type and version; type is fixed per
+    # class and read only to find the kind (see jws.open_token)
+    tags: list[str] = field(default_factory=list, metadata=wire(dec=dec_str_list, nullable=True))
+    version: int = field(default=0, metadata=wire(dec=dec_int))
 
     CLAIM_TYPE: ClassVar[str] = ""
     EXPECTED_ISSUERS: ClassVar[tuple[Prefix, ...] | None] = None
     """Key roles that may sign this kind (None: any)."""
     NATS_FIELDS: ClassVar[tuple[Field, ...]] = ()
+    """The kind's own fields of the nats object (before tags, type and version)."""
     _nats_by_name: ClassVar[dict[str, tuple[Field, str | None]]]
     _nats_folded: ClassVar[dict[str, tuple[Field, str | None]]]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        declared = wire_fields(cls)
+        cls.NATS_FIELDS = tuple(f for f in declared if f.attr not in _ENVELOPE)
         cls._nats_by_name, cls._nats_folded = field_maps(cls.NATS_FIELDS + _GENERIC_FIELDS)
+
+    @classmethod
+    def _object_fields(cls, declared: tuple[Field, ...]) -> tuple[Field, ...]:
+        """The payload's own fields are the standard claims; the rest go in the nats object."""
+        return STANDARD_FIELDS
 
     @property
     def claim_type(self) -> str:
@@ -180,3 +176,7 @@ class Claims(ClaimsData):
     def is_self_signed(self) -> bool:
         """True when issuer and subject are the same key."""
         return self.issuer == self.subject
+
+
+_GENERIC_FIELDS = Claims._own_wire
+_ENVELOPE = frozenset(f.attr for f in STANDARD_FIELDS + _GENERIC_FIELDS)

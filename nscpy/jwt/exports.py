@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any
 
-from nscpy.jwt._model import Field, Model, dec_bool, dec_int, dec_str, dec_uint, enc_model
+from nscpy.jwt._model import (
+    Model,
+    dec_bool,
+    dec_int,
+    dec_str,
+    dec_uint,
+    enc_model,
+    wire,
+)
 from nscpy.jwt.activation import EXPORT_TYPES, dec_export_type, enc_export_type
 from nscpy.jwt.errors import InvalidClaims, MalformedToken
 from nscpy.jwt.revocations import RevocationList, dec_revocations, enc_revocations, is_revoked
@@ -18,7 +26,6 @@ __all__ = [
     "Export",
     "validate_exports",
     "validate_info",
-    "INFO_FIELDS",
 ]
 
 RESPONSE_TYPES = ("Singleton", "Stream", "Chunked")
@@ -26,11 +33,6 @@ RESPONSE_TYPES = ("Singleton", "Stream", "Chunked")
 MAX_INFO_LENGTH = 8 * 1024
 HEADERS = 0
 """Latency sampling value meaning "sample requests that carry tracing headers"."""
-
-INFO_FIELDS: tuple[Field, ...] = (
-    Field("description", "description", dec=dec_str),
-    Field("info_url", "info_url", dec=dec_str),
-)
 
 
 def validate_info(description: str, info_url: str, results: ValidationResults) -> None:
@@ -72,13 +74,10 @@ def _enc_sampling(value: int) -> Any:
 class ServiceLatency(Model):
     """Latency tracking for a service: sampling 1..100 (or 0, "headers") and a results subject."""
 
-    sampling: int = HEADERS
-    results: str = ""
-
-    FIELDS: ClassVar[tuple[Field, ...]] = (
-        Field("sampling", "sampling", enc=_enc_sampling, dec=_dec_sampling, omitempty=False),
-        Field("results", "results", dec=dec_str, omitempty=False),
+    sampling: int = field(
+        default=HEADERS, metadata=wire(enc=_enc_sampling, dec=_dec_sampling, omitempty=False)
     )
+    results: str = field(default="", metadata=wire(dec=dec_str, omitempty=False))
 
     def validate(self, results: ValidationResults) -> None:
         """Sampling in range; results a subject without wildcards."""
@@ -93,42 +92,31 @@ class ServiceLatency(Model):
 class Export(Model):
     """One export: a subject, its kind, and service options."""
 
-    name: str = ""
-    subject: str = ""
-    type: str = ""
-    token_req: bool = False
-    revocations: RevocationList = field(default_factory=RevocationList)
-    response_type: str = ""
-    response_threshold: int = 0
+    name: str = field(default="", metadata=wire(dec=dec_str))
+    subject: str = field(default="", metadata=wire(dec=dec_str))
+    type: str = field(default="", metadata=wire(enc=enc_export_type, dec=dec_export_type))
+    token_req: bool = field(default=False, metadata=wire(dec=dec_bool))
+    revocations: RevocationList = field(
+        default_factory=RevocationList,
+        metadata=wire(enc=enc_revocations, dec=dec_revocations, nullable=True),
+    )
+    response_type: str = field(default="", metadata=wire(dec=dec_str))
+    response_threshold: int = field(default=0, metadata=wire(dec=dec_int))
     """Nanoseconds."""
-    latency: ServiceLatency | None = None
-    account_token_position: int = 0
-    advertise: bool = False
-    allow_trace: bool = False
-    description: str = ""
-    info_url: str = ""
-
-    FIELDS: ClassVar[tuple[Field, ...]] = (
-        Field("name", "name", dec=dec_str),
-        Field("subject", "subject", dec=dec_str),
-        Field("type", "type", enc=enc_export_type, dec=dec_export_type),
-        Field("token_req", "token_req", dec=dec_bool),
-        Field(
-            "revocations", "revocations", enc=enc_revocations, dec=dec_revocations, nullable=True
-        ),
-        Field("response_type", "response_type", dec=dec_str),
-        Field("response_threshold", "response_threshold", dec=dec_int),
-        Field(
+    latency: ServiceLatency | None = field(
+        default=None,
+        metadata=wire(
             "service_latency",
-            "latency",
             enc=enc_model,
             dec=lambda raw, where: ServiceLatency.from_json_dict(raw, where),
             nullable=True,
         ),
-        Field("account_token_position", "account_token_position", dec=dec_uint),
-        Field("advertise", "advertise", dec=dec_bool),
-        Field("allow_trace", "allow_trace", dec=dec_bool),
-    ) + INFO_FIELDS
+    )
+    account_token_position: int = field(default=0, metadata=wire(dec=dec_uint))
+    advertise: bool = field(default=False, metadata=wire(dec=dec_bool))
+    allow_trace: bool = field(default=False, metadata=wire(dec=dec_bool))
+    description: str = field(default="", metadata=wire(dec=dec_str))
+    info_url: str = field(default="", metadata=wire(dec=dec_str))
 
     def is_service(self) -> bool:
         """True for a service export."""

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import ClassVar
+from dataclasses import dataclass, field
 
-from nscpy.jwt._model import Field, Model, dec_bool, dec_str
+from nscpy.jwt._model import (
+    Model,
+    dec_bool,
+    dec_str,
+    wire,
+)
 from nscpy.jwt.activation import dec_export_type, enc_export_type
 from nscpy.jwt.errors import JWTError
 from nscpy.jwt.subject import (
@@ -23,28 +27,16 @@ __all__ = ["Import", "validate_imports"]
 class Import(Model):
     """One import: the exporter's subject and account, an optional activation token and rename."""
 
-    name: str = ""
-    subject: str = ""
-    account: str = ""
-    token: str = ""
-    to: str = ""
+    name: str = field(default="", metadata=wire(dec=dec_str))
+    subject: str = field(default="", metadata=wire(dec=dec_str))
+    account: str = field(default="", metadata=wire(dec=dec_str))
+    token: str = field(default="", metadata=wire(dec=dec_str))
+    to: str = field(default="", metadata=wire(dec=dec_str))
     """Deprecated: use local_subject."""
-    local_subject: str = ""
-    type: str = ""
-    share: bool = False
-    allow_trace: bool = False
-
-    FIELDS: ClassVar[tuple[Field, ...]] = (
-        Field("name", "name", dec=dec_str),
-        Field("subject", "subject", dec=dec_str),
-        Field("account", "account", dec=dec_str),
-        Field("token", "token", dec=dec_str),
-        Field("to", "to", dec=dec_str),
-        Field("local_subject", "local_subject", dec=dec_str),
-        Field("type", "type", enc=enc_export_type, dec=dec_export_type),
-        Field("share", "share", dec=dec_bool),
-        Field("allow_trace", "allow_trace", dec=dec_bool),
-    )
+    local_subject: str = field(default="", metadata=wire(dec=dec_str))
+    type: str = field(default="", metadata=wire(enc=enc_export_type, dec=dec_export_type))
+    share: bool = field(default=False, metadata=wire(dec=dec_bool))
+    allow_trace: bool = field(default=False, metadata=wire(dec=dec_bool))
 
     def is_service(self) -> bool:
         """True for a service import."""

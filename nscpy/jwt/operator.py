@@ -6,7 +6,12 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 from urllib.parse import urlsplit
 
-from nscpy.jwt._model import Field, dec_bool, dec_str, dec_str_list
+from nscpy.jwt._model import (
+    dec_bool,
+    dec_str,
+    dec_str_list,
+    wire,
+)
 from nscpy.jwt.claims import Claims, ClaimType, is_key
 from nscpy.jwt.errors import InvalidClaims
 from nscpy.jwt.validation import ValidationResults, go_quote
@@ -77,23 +82,19 @@ def validate_operator_service_url(url: str) -> str | None:
 class OperatorClaims(Claims):
     """An operator JWT (subject and issuer: the operator key, or issuer one of its signing keys)."""
 
-    signing_keys: list[str] = field(default_factory=list)
-    account_server_url: str = ""
-    operator_service_urls: list[str] = field(default_factory=list)
-    system_account: str = ""
-    assert_server_version: str = ""
-    strict_signing_key_usage: bool = False
+    signing_keys: list[str] = field(
+        default_factory=list, metadata=wire(dec=dec_str_list, nullable=True)
+    )
+    account_server_url: str = field(default="", metadata=wire(dec=dec_str))
+    operator_service_urls: list[str] = field(
+        default_factory=list, metadata=wire(dec=dec_str_list, nullable=True)
+    )
+    system_account: str = field(default="", metadata=wire(dec=dec_str))
+    assert_server_version: str = field(default="", metadata=wire(dec=dec_str))
+    strict_signing_key_usage: bool = field(default=False, metadata=wire(dec=dec_bool))
 
     CLAIM_TYPE: ClassVar[str] = ClaimType.OPERATOR
     EXPECTED_ISSUERS: ClassVar[tuple[Prefix, ...] | None] = (Prefix.OPERATOR,)
-    NATS_FIELDS: ClassVar[tuple[Field, ...]] = (
-        Field("signing_keys", "signing_keys", dec=dec_str_list, nullable=True),
-        Field("account_server_url", "account_server_url", dec=dec_str),
-        Field("operator_service_urls", "operator_service_urls", dec=dec_str_list, nullable=True),
-        Field("system_account", "system_account", dec=dec_str),
-        Field("assert_server_version", "assert_server_version", dec=dec_str),
-        Field("strict_signing_key_usage", "strict_signing_key_usage", dec=dec_bool),
-    )
 
     @classmethod
     def new(cls, subject: str) -> OperatorClaims:

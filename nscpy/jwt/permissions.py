@@ -5,10 +5,9 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any
 
 from nscpy.jwt._model import (
-    Field,
     Model,
     dec_bool,
     dec_int,
@@ -19,6 +18,7 @@ from nscpy.jwt._model import (
     enc_model,
     enc_model_list,
     fold_keys,
+    wire,
 )
 from nscpy.jwt.subject import validate_subject
 from nscpy.jwt.validation import ValidationResults, go_quote
@@ -56,13 +56,8 @@ _TIME_OF_DAY = re.compile(r"([01]?[0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]\Z")
 class Permission(Model):
     """Allow and deny subject lists (a sub entry may be "subject queue")."""
 
-    allow: list[str] = field(default_factory=list)
-    deny: list[str] = field(default_factory=list)
-
-    FIELDS: ClassVar[tuple[Field, ...]] = (
-        Field("allow", "allow", dec=dec_str_list, nullable=True),
-        Field("deny", "deny", dec=dec_str_list, nullable=True),
-    )
+    allow: list[str] = field(default_factory=list, metadata=wire(dec=dec_str_list, nullable=True))
+    deny: list[str] = field(default_factory=list, metadata=wire(dec=dec_str_list, nullable=True))
 
     def is_empty(self) -> bool:
         """True when neither list has entries."""
@@ -91,26 +86,16 @@ def _check_permission(results: ValidationResults, entry: str, permit_queue: bool
 class ResponsePermission(Model):
     """Permission to publish to reply subjects: max messages and ttl in nanoseconds."""
 
-    max: int = 0
-    ttl: int = 0
-
-    FIELDS: ClassVar[tuple[Field, ...]] = (
-        Field("max", "max", dec=dec_int, omitempty=False),
-        Field("ttl", "ttl", dec=dec_int, omitempty=False),
-    )
+    max: int = field(default=0, metadata=wire(dec=dec_int, omitempty=False))
+    ttl: int = field(default=0, metadata=wire(dec=dec_int, omitempty=False))
 
 
 @dataclass
 class TimeRange(Model):
     """A daily window "HH:MM:SS"-"HH:MM:SS" in which a user may connect (may cross midnight)."""
 
-    start: str = ""
-    end: str = ""
-
-    FIELDS: ClassVar[tuple[Field, ...]] = (
-        Field("start", "start", dec=dec_str),
-        Field("end", "end", dec=dec_str),
-    )
+    start: str = field(default="", metadata=wire(dec=dec_str))
+    end: str = field(default="", metadata=wire(dec=dec_str))
 
     def validate(self, results: ValidationResults) -> None:
         """Both ends present and in Go's 15:04:05 layout."""
@@ -153,14 +138,16 @@ def _dec_cidr_list(raw: Any, where: str) -> list[str]:
 class Permissions(Model):
     """pub / sub permissions plus the optional response permission."""
 
-    pub: Permission = field(default_factory=Permission)
-    sub: Permission = field(default_factory=Permission)
-    resp: ResponsePermission | None = None
-
-    FIELDS: ClassVar[tuple[Field, ...]] = (
-        Field("pub", "pub", enc=enc_model, dec=dec_model(Permission), omitempty=False),
-        Field("sub", "sub", enc=enc_model, dec=dec_model(Permission), omitempty=False),
-        Field("resp", "resp", enc=enc_model, dec=dec_model(ResponsePermission), nullable=True),
+    pub: Permission = field(
+        default_factory=Permission,
+        metadata=wire(enc=enc_model, dec=dec_model(Permission), omitempty=False),
+    )
+    sub: Permission = field(
+        default_factory=Permission,
+        metadata=wire(enc=enc_model, dec=dec_model(Permission), omitempty=False),
+    )
+    resp: ResponsePermission | None = field(
+        default=None, metadata=wire(enc=enc_model, dec=dec_model(ResponsePermission), nullable=True)
     )
 
     def validate_permissions(self, results: ValidationResults) -> None:
@@ -193,31 +180,22 @@ def wire_has_empty_arrays(raw: dict[str, Any]) -> bool:
 class UserPermissionLimits(Permissions):
     """What a user may do: permissions, source/time limits, counts, bearer and connection types."""
 
-    src: list[str] = field(default_factory=list)
-    times: list[TimeRange] = field(default_factory=list)
-    times_location: str = ""
-    subs: int = 0
-    data: int = 0
-    payload: int = 0
-    bearer_token: bool = False
-    proxy_required: bool = False
-    allowed_connection_types: list[str] = field(default_factory=list)
+    src: list[str] = field(default_factory=list, metadata=wire(dec=_dec_cidr_list, nullable=True))
+    times: list[TimeRange] = field(
+        default_factory=list,
+        metadata=wire(enc=enc_model_list, dec=dec_model_list(TimeRange), nullable=True),
+    )
+    times_location: str = field(default="", metadata=wire(dec=dec_str))
+    subs: int = field(default=0, metadata=wire(dec=dec_int))
+    data: int = field(default=0, metadata=wire(dec=dec_int))
+    payload: int = field(default=0, metadata=wire(dec=dec_int))
+    bearer_token: bool = field(default=False, metadata=wire(dec=dec_bool))
+    proxy_required: bool = field(default=False, metadata=wire(dec=dec_bool))
+    allowed_connection_types: list[str] = field(
+        default_factory=list, metadata=wire(dec=dec_str_list, nullable=True)
+    )
     wire_empty_arrays: bool = field(default=False, repr=False, compare=False)
     """Set on decode when the JSON held an empty array (non-nil in Go, so not empty)."""
-
-    FIELDS: ClassVar[tuple[Field, ...]] = Permissions.FIELDS + (
-        Field("src", "src", dec=_dec_cidr_list, nullable=True),
-        Field("times", "times", enc=enc_model_list, dec=dec_model_list(TimeRange), nullable=True),
-        Field("times_location", "times_location", dec=dec_str),
-        Field("subs", "subs", dec=dec_int),
-        Field("data", "data", dec=dec_int),
-        Field("payload", "payload", dec=dec_int),
-        Field("bearer_token", "bearer_token", dec=dec_bool),
-        Field("proxy_required", "proxy_required", dec=dec_bool),
-        Field(
-            "allowed_connection_types", "allowed_connection_types", dec=dec_str_list, nullable=True
-        ),
-    )
 
     def load_json(self, raw: Any, where: str) -> None:
         """Overlay raw, remembering whether it held present-but-empty arrays."""

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any
 
-from nscpy.jwt._model import Field, Model, dec_model, dec_str, enc_model
+from nscpy.jwt._model import (
+    Model,
+    dec_model,
+    dec_str,
+    enc_model,
+    wire,
+)
 from nscpy.jwt.claims import Claims, is_key
 from nscpy.jwt.errors import MalformedToken
 from nscpy.jwt.permissions import NO_LIMIT, UserPermissionLimits
@@ -40,19 +46,14 @@ def _dec_template(raw: Any, where: str) -> UserPermissionLimits:
 class UserScope(Model):
     """A scoped signing key: users it signs get `template` instead of their own permissions."""
 
-    key: str = ""
-    role: str = ""
-    template: UserPermissionLimits = field(default_factory=_new_template)
-    description: str = ""
-    kind: str = USER_SCOPE
-
-    FIELDS: ClassVar[tuple[Field, ...]] = (
-        Field("kind", "kind", dec=_dec_scope_kind, omitempty=False),
-        Field("key", "key", dec=dec_str, omitempty=False),
-        Field("role", "role", dec=dec_str, omitempty=False),
-        Field("template", "template", enc=enc_model, dec=_dec_template, omitempty=False),
-        Field("description", "description", dec=dec_str, omitempty=False),
+    kind: str = field(default=USER_SCOPE, metadata=wire(dec=_dec_scope_kind, omitempty=False))
+    key: str = field(default="", metadata=wire(dec=dec_str, omitempty=False))
+    role: str = field(default="", metadata=wire(dec=dec_str, omitempty=False))
+    template: UserPermissionLimits = field(
+        default_factory=_new_template,
+        metadata=wire(enc=enc_model, dec=_dec_template, omitempty=False),
     )
+    description: str = field(default="", metadata=wire(dec=dec_str, omitempty=False))
 
     @property
     def signing_key(self) -> str:

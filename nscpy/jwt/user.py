@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
-from nscpy.jwt._model import Field, dec_str
+from nscpy.jwt._model import (
+    dec_str,
+    wire,
+)
 from nscpy.jwt.claims import Claims, ClaimType, find_nats, is_key, validate_times
 from nscpy.jwt.errors import InvalidClaims
 from nscpy.jwt.permissions import NO_LIMIT, UserPermissionLimits, wire_has_empty_arrays
@@ -19,15 +22,11 @@ __all__ = ["UserClaims"]
 class UserClaims(Claims, UserPermissionLimits):
     """A user JWT. Defaults are Go's zero values: use UserClaims.new() for usable -1 limits."""
 
-    issuer_account: str = ""
+    issuer_account: str = field(default="", metadata=wire(dec=dec_str))
     """The account identity key, when issued by one of the account's signing keys."""
 
     CLAIM_TYPE: ClassVar[str] = ClaimType.USER
     EXPECTED_ISSUERS: ClassVar[tuple[Prefix, ...] | None] = (Prefix.ACCOUNT,)
-    NATS_FIELDS: ClassVar[tuple[Field, ...]] = UserPermissionLimits.FIELDS + (
-        Field("issuer_account", "issuer_account", dec=dec_str),
-    )
-    FIELDS: ClassVar[tuple[Field, ...]] = Claims.FIELDS
 
     @classmethod
     def new(cls, subject: str) -> UserClaims:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from nscpy.actions.workspace import Workspace
 
 if TYPE_CHECKING:
-    from nscpy.jwt import AnyClaims, UserScope
+    from nscpy.jwt import UserClaims, UserScope
 
 __all__ = ["LOADERS", "account_token", "operator_token", "render", "user_token"]
 
@@ -45,12 +45,11 @@ LOADERS: dict[str, Callable[[Workspace, str | None, str | None], str]] = {
 }
 
 
-def _scope_of(ws: Workspace, claims: AnyClaims, account: str | None) -> UserScope | None:
+def _scope_of(ws: Workspace, claims: UserClaims, account: str | None) -> UserScope | None:
     """The account signing-key scope a scoped user gets its permissions from, if any."""
-    from nscpy.jwt import UserClaims
     from nscpy.jwt.codec import decode_account
 
-    if not isinstance(claims, UserClaims) or not claims.has_empty_permissions():
+    if not claims.has_empty_permissions():
         return None
     operator = ws.operator_name()
     account_claims = decode_account(
@@ -80,13 +79,12 @@ def render(
     token = token.strip()
     if not (raw or field_path or as_json):
         from nscpy.commands import nsc_tables
-        from nscpy.jwt import UserClaims
-        from nscpy.jwt.codec import decode
+        from nscpy.jwt.codec import decode, decode_user
 
-        claims = decode(token)
-        if isinstance(claims, UserClaims) and ws is not None:
-            return nsc_tables.describe_user(claims, _scope_of(ws, claims, account))
-        return nsc_tables.describe_claims(claims)
+        if kind == "user" and ws is not None:
+            user = decode_user(token)
+            return nsc_tables.describe_user(user, _scope_of(ws, user, account))
+        return nsc_tables.describe_claims(decode(token))
     from nscpy.jwt.jws import verify_payload
 
     payload = verify_payload(token)
