@@ -24,7 +24,7 @@ lint: $(STAMP)
 test: lint
 	sh tests/interop/go/ensure-go.sh
 	sh tests/support/ensure-renderers.sh
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2
 
 # The fast loop: every test that starts no process (`--fast` leaves out the e2e-marked ones and
 # fails an unmarked test that starts one: tests/support/noprocess.py), on 2 workers.
@@ -50,6 +50,7 @@ fuzz: $(STAMP)
 soak-js-faults: $(STAMP)
 	NSCPY_JS_FAULT_EXAMPLES=3000 $(BIN)/pytest -q -p no:cacheprovider \
 		tests/server_stub/jetstream/test_faults.py::test_random_faults_never_lose_a_synced_message \
+		tests/server_stub/jetstream/test_write_behind.py::test_random_faults_with_write_behind_never_lose_a_synced_message \
 		tests/server_stub/jetstream/test_recovery.py::test_any_damage_is_served_correctly_or_reported
 
 # Long runs of the server_stub fuzzing that `make test` runs bounded: the protocol and config

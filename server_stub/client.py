@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from server_stub import errors
 from server_stub.auth import ConnectionInfo, Identity
-from server_stub.callout import CalloutNeeded
+from server_stub.callout import Callout, CalloutNeeded
 from server_stub.encoding import encode_hmsg, encode_msg, wire
 from server_stub.errors import AuthError
 from server_stub.events import (
@@ -48,7 +48,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("server_stub")
 
-_PING = Ping()
 _PONG = Pong()
 
 
@@ -103,8 +102,6 @@ class Client(Inbound):
             self.fail(exc.err)
             return
         except CalloutNeeded as need:
-            from server_stub.callout import Callout
-
             self._cancel("auth")  # the callout's own timeout (the auth timeout) applies
             self.paused = True
             Callout(server, self, need, event.options, info)  # after any TLS upgrade

@@ -113,12 +113,13 @@ class Inbound(Outbound, asyncio.Protocol):
 
     async def _start_tls(self, timeout: float) -> None:
         loop = asyncio.get_running_loop()
-        assert self.transport is not None
+        context = self.server.ssl_context
+        assert self.transport is not None and context is not None  # set when tls {} is
         try:
             new = await loop.start_tls(
                 self.transport,
                 self,
-                self.server.ssl_context,
+                context,
                 server_side=True,
                 ssl_handshake_timeout=timeout,
             )
@@ -232,7 +233,7 @@ class Inbound(Outbound, asyncio.Protocol):
 
     # --- timers --------------------------------------------------------------------------------
 
-    def _timer(self, name: str, delay: float, callback: Any) -> None:
+    def _timer(self, name: str, delay: float, callback: Callable[[], None]) -> None:
         self._cancel(name)
         self._timers[name] = asyncio.get_running_loop().call_later(delay, callback)
 

@@ -275,7 +275,7 @@ def snapshot(server: Server) -> views.ServerView:
         in_bytes=in_bytes,
         out_msgs=out_msgs,
         out_bytes=out_bytes,
-        slow_consumers=getattr(server, "slow_consumers", 0),
+        slow_consumers=server.slow_consumers,
         jetstream=js,
         websocket=_websocket_varz(server),
         http_req_stats=dict(server.http_req_stats),

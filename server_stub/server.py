@@ -14,6 +14,7 @@ import itertools
 import logging
 import os
 import random
+import ssl
 import sys
 import time
 from collections.abc import Callable
@@ -22,6 +23,7 @@ from typing import Any
 from nscpy import keys
 from server_stub.auth import Authenticator, NoAuth
 from server_stub.bus import Handler, InternalClient
+from server_stub.callout_request import ServerSide
 from server_stub.client import Client
 from server_stub.headers import build_headers
 from server_stub.hooks import OperatorHooks, Service
@@ -55,7 +57,7 @@ class Server:
         self._sids = itertools.count(1)
         self.cids = itertools.count(1)  # client ids, as nats-server's cid
         self._server: asyncio.AbstractServer | None = None
-        self.ssl_context: Any = None
+        self.ssl_context: ssl.SSLContext | None = None
         self.lame_duck_mode = False
         # monitoring counters (varz): connections ever accepted, messages of closed clients
         self.total_connections = 0
@@ -251,10 +253,8 @@ class Server:
         fields["xkey"] = self.xkey
         return fields
 
-    def callout_side(self) -> Any:
+    def callout_side(self) -> ServerSide:
         """What an auth callout request needs from the server (server_stub.callout)."""
-        from server_stub.callout_request import ServerSide
-
         names = {spec.name for spec in self.options.accounts} | {"$G"}
         return ServerSide(
             self.server_key,

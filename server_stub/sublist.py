@@ -8,7 +8,9 @@ subject, so only that entry is dropped; a wildcard one could change any entry, s
 is dropped (each entry was paid for by one match, so clearing costs no more than filling did).
 Scanning the cache for the entries a wildcard matches would be exact, but in Python that costs
 ~1 ms per SUB with a full cache, and a SUB storm would stall every other client (nats-server
-runs the same scan in Go, where it costs microseconds).
+runs the same scan in Go, where it costs microseconds). Reply inboxes (`_INBOX.…`) are not
+cached: each is published to about once (a request's reply, a JetStream ack), so caching one
+only costs the eviction of an entry that would have been used again.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Generic, TypeVar
 T = TypeVar("T", bound=Hashable)
 
 _CACHE_SIZE = 1024
+_ONE_OFF = "_INBOX."  # the clients' reply subjects: matched once each, never cached
 
 
 class _Node(Generic[T]):
@@ -159,6 +162,8 @@ class SubList(Generic[T]):
         if "" not in tokens:  # nats-server's Match finds nothing for `a..b`, `.a`, `a.` or ``
             self._collect(self._root, tokens, 0, plain, queues)
         result = MatchResult(plain, queues)
+        if subject.startswith(_ONE_OFF):
+            return result
         if len(self._cache) >= self._cache_size:
             # drop the oldest entry; dicts keep insertion order
             del self._cache[next(iter(self._cache))]

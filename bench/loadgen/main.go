@@ -184,7 +184,8 @@ func jetStream(async bool) float64 {
 	start := time.Now()
 	for i := 0; i < *count; i++ {
 		if async {
-			if _, err := js.PublishAsync("bench.js", payload); err != nil {
+			// a loaded machine can hold a server back past the default 200 ms stall: wait
+			if _, err := js.PublishAsync("bench.js", payload, nats.StallWait(10*time.Second)); err != nil {
 				fail("publish: %v", err)
 			}
 		} else if _, err := js.Publish("bench.js", payload); err != nil {

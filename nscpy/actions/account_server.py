@@ -23,7 +23,7 @@ from nscpy.resolver.http import (
 )
 
 if TYPE_CHECKING:
-    from nscpy.actions.push import Connection
+    from nscpy.actions.connection import Connection
 
 # an account server may tell running servers before it answers (nscpy account-server --notify)
 _HTTP_TIMEOUT = 10.0
@@ -77,7 +77,7 @@ def push_http(
             account_url(base, key),
             token,
             timeout=max(conn.timeout, _HTTP_TIMEOUT),
-            ca_file=conn.ca_cert,
+            ca_file=conn.ca_file,
         )
     return outcome
 
@@ -85,7 +85,7 @@ def push_http(
 def fetch_account(base: str, key: str, conn: Connection) -> str | None:
     """The account server's JWT for key, or None when it has none (404)."""
     answer = get_jwt(
-        account_url(base, key), timeout=max(conn.timeout, _HTTP_TIMEOUT), ca_file=conn.ca_cert
+        account_url(base, key), timeout=max(conn.timeout, _HTTP_TIMEOUT), ca_file=conn.ca_file
     )
     if answer.status == 404:
         return None

@@ -55,6 +55,8 @@ class ApplyResult:
     files_written: int = 0
     files_removed: int = 0
     unchanged: int = 0
+    deleted_accounts: dict[str, str] = field(default_factory=dict)
+    """{public key: name} of the accounts --prune removed (push deletes them on the servers)."""
     pushed: Any = None  # nscpy.actions.drift.PushResult when --push was asked
     plan: Plan | None = field(default=None, repr=False)
 
@@ -158,8 +160,7 @@ class _Stager:
         """The user's JWT, and for a new user its seed; creds when the seed is known."""
         self.batch.write_user(u.account, u.name, token)
         if u.new_pair is not None:
-            self.batch.put_key(u.new_pair)
-            seed: str | None = u.new_pair.seed
+            seed: str | None = self.batch.put_new_key(u.new_pair)
         else:
             seed = self.ws.keystore.get(u.claims.subject)
         if seed is not None:
@@ -260,6 +261,7 @@ def apply_spec(
     try:
         with ws.store.lock(name):
             plan = make_plan(ws, spec, prune=prune)
+            deleted = _account_keys(ws, name, plan.delete_accounts)
             if created is not None:
                 plan.operator_plan.stored = None  # report the operator as created
                 plan.operator_plan.changed = True
@@ -288,8 +290,18 @@ def apply_spec(
         files_written=staged - stager.removed,
         files_removed=stager.removed,
         unchanged=plan.unchanged,
+        deleted_accounts=deleted,
         plan=plan,
     )
+
+
+def _account_keys(ws: Workspace, operator: str, names: list[str]) -> dict[str, str]:
+    """{public key: name} of these stored accounts (read before they are deleted)."""
+    if not names:
+        return {}
+    from nscpy.actions.lookup import accounts_by_key
+
+    return {k: n for k, n in accounts_by_key(ws, operator).items() if n in names}
 
 
 def _remove_tree_if_ours(path: Path) -> None:

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from nscpy.actions.connection import Connection, connect_options
 from nscpy.actions.plan import Plan
-from nscpy.actions.push import Connection, resolver_options
 from nscpy.actions.workspace import Workspace
 from nscpy.jwt import JWTError, decode_account
 
@@ -82,7 +82,7 @@ def read_drift(ws: Workspace, plan: Plan, conn: Connection) -> Drift:
     """Compare the server's account JWTs with the store's for every account of the plan."""
     from nscpy import resolver
 
-    opts, _ = resolver_options(ws, conn, "nscpy_plan")
+    opts, _ = connect_options(ws, conn, "nscpy_plan")
     served = resolver.pack(opts, conn.timeout)
     if not served:
         raise resolver.NoReplies("no nats-server answered the pack request before the timeout")
@@ -117,11 +117,19 @@ class PushResult:
         return {"ok": self.ok, "replies": [{"ok": ok, "text": t} for ok, t in self.lines]}
 
 
-def push_accounts(ws: Workspace, plan: Plan, conn: Connection, changed: set[str]) -> PushResult:
-    """Push the changed accounts plus any the server lacks or holds an older JWT of."""
+def push_accounts(
+    ws: Workspace,
+    plan: Plan,
+    conn: Connection,
+    changed: set[str],
+    deleted: dict[str, str] | None = None,
+) -> PushResult:
+    """Push the changed accounts plus any the server lacks or holds an older JWT of; then ask
+    the servers to delete the accounts apply --prune removed from the store (deleted: {public
+    key: name}), as `push -R` does: a request signed by an operator key."""
     from nscpy import resolver
 
-    opts, who = resolver_options(ws, conn, "nscpy_apply")
+    opts, who = connect_options(ws, conn, "nscpy_apply")
     local = local_account_jwts(ws, plan)
     try:
         served = resolver.pack(opts, conn.timeout)
@@ -133,14 +141,52 @@ def push_accounts(ws: Workspace, plan: Plan, conn: Connection, changed: set[str]
         if name in changed or served.get(key, "").strip() != token
     }
     lines: list[tuple[bool, str]] = [(True, f"connecting to {', '.join(opts.servers)} as {who}")]
-    if not wanted:
+    ok = True
+    servers = conn.expect
+    if wanted:
+        report = resolver.push_accounts(opts, wanted, conn.timeout, conn.expect)
+        for push in report.accounts:
+            label = f"{local[push.account][0]} ({push.account})"
+            if not push.replies:
+                lines.append((False, f"{label}: no server replied"))
+            lines.extend((r.ok, f"{label}: {r.describe()}") for r in push.replies)
+        lines.append((report.ok, report.summary()))
+        ok = report.ok
+        servers = servers or len(report.servers) or None
+    elif not deleted:
         lines.append((True, "every server already has every account"))
-        return PushResult(lines, True)
-    report = resolver.push_accounts(opts, wanted, conn.timeout, conn.expect)
-    for push in report.accounts:
-        label = f"{local[push.account][0]} ({push.account})"
-        if not push.replies:
-            lines.append((False, f"{label}: no server replied"))
-        lines.extend((r.ok, f"{label}: {r.describe()}") for r in push.replies)
-    lines.append((report.ok, report.summary()))
-    return PushResult(lines, report.ok)
+    if deleted:
+        gone_ok, gone_lines = _delete_accounts(ws, plan, conn, opts, deleted, servers)
+        lines += gone_lines
+        ok = ok and gone_ok
+    return PushResult(lines, ok)
+
+
+def _delete_accounts(
+    ws: Workspace,
+    plan: Plan,
+    conn: Connection,
+    opts: Any,
+    deleted: dict[str, str],
+    servers: int | None,
+) -> tuple[bool, list[tuple[bool, str]]]:
+    """Ask the servers to drop the pruned accounts; (all replies good, report lines)."""
+    from nscpy import resolver
+    from nscpy.actions.signers import account_signer
+
+    signer = account_signer(ws.keystore, plan.operator_plan.claims)
+    doomed = sorted(deleted)
+    token = resolver.delete_request_jwt(signer, doomed, ws.now())
+    report = resolver.delete_accounts(opts, token, conn.timeout, servers)
+    what = ", ".join(f"{deleted[k]} ({k})" for k in doomed)
+    lines = [(True, f"asked the servers to delete {what}")]
+    if not report.replies:
+        lines.append((False, "no server replied to the delete request"))
+    lines += [(r.ok, r.describe()) for r in report.replies]
+    try:
+        report.check()
+    except resolver.ResolverError as exc:
+        if report.replies and all(r.ok for r in report.replies):
+            lines.append((False, str(exc)))
+        return False, lines
+    return True, lines

@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from nscpy import resolver
+from nscpy.actions.connection import Connection, connect_options, target_urls
 from nscpy.actions.entities import load_account, load_operator
 from nscpy.actions.errors import ActionError, UsageProblem
 from nscpy.actions.lookup import accounts_by_key
-from nscpy.actions.push import Connection, resolver_options, target_urls
 from nscpy.actions.report import Report
 from nscpy.actions.workspace import Workspace
 from nscpy.jwt import (
@@ -125,7 +125,7 @@ def pull(ws: Workspace, spec: PullSpec, conn: Connection) -> Report:
     urls = target_urls(op, conn.url)
     if is_account_server_url(urls[0]):
         return _pull_http(ws, operator, op, urls[0], wanted, local, spec, conn)
-    opts, who = resolver_options(ws, conn, "nscpy_pull")
+    opts, who = connect_options(ws, conn, "nscpy_pull")
     report = Report()
     report.ok(f"connecting to {', '.join(opts.servers)} as {who}")
     if wanted is None:

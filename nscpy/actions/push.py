@@ -1,10 +1,9 @@
 """push: send account JWTs to a nats-server resolver as a system user; diff, prune, remove.
 
-Theory of operation: the target is `-u`, else the operator's account server URL, else its
-service URLs. We connect as a two-minute system user minted from a system-account seed in the
-keystore (nsc's rule), falling back to a stored system user with a seed. Every server of a
-cluster answers each request on its own, so the outcome keeps every reply; the command prints
-them all and only then turns the first problem into the exit code (`PushOutcome.check`).
+Theory of operation: where to connect and as whom is nscpy.actions.connection's job. Every
+server of a cluster answers each request on its own, so the outcome keeps every reply; the
+command prints them all and only then turns the first problem into the exit code
+(`PushOutcome.check`).
 """
 
 from __future__ import annotations
@@ -13,43 +12,22 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from nscpy import keys, resolver
-from nscpy.actions.entities import load_account, load_operator, load_user
+from nscpy.actions.connection import Connection, StoredAccounts, connect_options, target_urls
+from nscpy.actions.entities import load_account
 from nscpy.actions.errors import ActionError, UsageProblem
-from nscpy.actions.lookup import accounts_by_key
 from nscpy.actions.report import ERROR, OK, WARN
-from nscpy.actions.signers import account_signer, may_sign_account, unscoped_signer_keys
-from nscpy.actions.verified import Stored, verified_accounts, verified_users
+from nscpy.actions.signers import account_signer, may_sign_account
 from nscpy.actions.workspace import Workspace
 from nscpy.jwt import (
-    AccountClaims,
-    JWTError,
     OperatorClaims,
     ValidationResults,
-    decode_account,
     peek,
 )
 from nscpy.redact import shown
 from nscpy.resolver.http import is_account_server_url
-from nscpy.resolver.options import RESOLVER_SCHEMES
 
 if TYPE_CHECKING:
     from nscpy.actions.account_server import HttpPushOutcome
-
-
-@dataclass
-class Connection:
-    """How to reach the resolver and as whom (push's and pull's shared flags)."""
-
-    url: str | None = None
-    system_account: str | None = None
-    system_user: str | None = None
-    ca_cert: str | None = None
-    client_cert: str | None = None
-    client_key: str | None = None
-    tls_first: bool = False
-    timeout: float = 1.0
-    expect: int | None = None
-    operator: str | None = None
 
 
 @dataclass
@@ -65,126 +43,6 @@ class PushSpec:
     signer: str | None = None
     trusted_key: str = ""
     """An operator key the caller checked every server trusts (rotate operator-signing-key)."""
-
-
-def target_urls(op: OperatorClaims, url: str | None) -> list[str]:
-    """-u, else the account server URL, else the service URLs; only resolver schemes."""
-    if url:
-        urls = [u.strip() for u in url.split(",") if u.strip()]
-    elif op.account_server_url:
-        urls = [op.account_server_url]
-    else:
-        urls = list(op.operator_service_urls)
-    if not urls:
-        raise ActionError(
-            f"operator {op.name!r} has no account server or service URL: pass -u nats://HOST:PORT "
-            "or set one with 'nscpy edit operator -u nats://HOST:PORT'"
-        )
-    web = [u for u in urls if is_account_server_url(u)]
-    if web and len(web) != len(urls):
-        raise UsageProblem("pass either nats resolver URLs or one http(s) account server URL")
-    if len(web) > 1:
-        raise UsageProblem("pass one http(s) account server URL, not several")
-    for u in urls:
-        scheme = u.split("://", 1)[0].lower() if "://" in u else ""
-        if scheme not in (*RESOLVER_SCHEMES, "http", "https"):
-            raise UsageProblem(
-                "server URL must start with nats://, tls://, ws://, wss:// (a nats-server) or "
-                f"http(s):// (an account server), got {u!r}"
-            )
-    return urls
-
-
-def _system_account(ws: Workspace, operator: str, op: OperatorClaims, wanted: str | None) -> str:
-    if wanted:
-        name = ws.lookup_account(operator, wanted)
-        if name is not None:
-            return load_account(ws, operator, name).subject
-        if keys.is_valid_public_key(wanted) and wanted.startswith("A"):
-            return wanted
-        raise ActionError(f"system account {wanted!r} is not an account of operator {operator!r}")
-    if not op.system_account:
-        raise resolver.NoSystemAccount(
-            f"operator {operator!r} names no system account: set one with 'nscpy edit operator "
-            "--system-account NAME' or pass --system-account"
-        )
-    return op.system_account
-
-
-def _stored_user(ws: Workspace, operator: str, account: str, wanted: str) -> tuple[str, str]:
-    """(jwt, seed) of a stored user given by name or public key."""
-    from nscpy.actions.users import find_user
-
-    user = find_user(ws, operator, account, wanted)
-    token = ws.store.read_user(operator, account, user).strip()
-    seed = ws.keystore.get(load_user(ws, operator, account, user).subject)
-    if seed is None:
-        raise resolver.NoSystemSeed(
-            f"the seed of system user {user!r} is not in the keystore; import it with "
-            "'nscpy import keys' or 'nscpy import user'"
-        )
-    return token, seed
-
-
-def system_credentials(
-    ws: Workspace, operator: str, op: OperatorClaims, conn: Connection
-) -> tuple[str, str, str]:
-    """(user JWT, user seed, who) to connect as: --system-user, a minted user, or a SYS user."""
-    sys_pub = _system_account(ws, operator, op, conn.system_account)
-    local = accounts_by_key(ws, operator)
-    sys_name = local.get(sys_pub)
-    if conn.system_user:
-        if sys_name is None:
-            raise ActionError(
-                f"system account {sys_pub} is not in the store: --system-user needs it"
-            )
-        token, seed = _stored_user(ws, operator, sys_name, conn.system_user)
-        return token, seed, f"system user {conn.system_user!r}"
-    candidates = [sys_pub]
-    if sys_name is not None:
-        acct = load_account(ws, operator, sys_name)
-        # a temporary user needs an unscoped key (a scope would limit it)
-        candidates = unscoped_signer_keys(op, acct)
-    for key in candidates:
-        signing_seed = ws.keystore.get(key)
-        if signing_seed is not None:
-            signer = keys.KeyPair.from_seed(signing_seed)
-            user = resolver.temporary_system_user(signer, sys_pub, ws.now())
-            return user.jwt, user.seed, "a temporary system user"
-    if sys_name is not None:
-        now = ws.now()
-        for stored in verified_users(ws.store, operator, sys_name):
-            claims = stored.claims
-            user_seed = ws.keystore.get(claims.subject)
-            if user_seed is not None and (claims.expires == 0 or claims.expires > now):
-                return stored.token, user_seed, f"system user {stored.name!r}"
-    label = f"{sys_name!r} ({sys_pub})" if sys_name else sys_pub
-    raise resolver.NoSystemSeed(
-        f"no seed for system account {label} or an unscoped signing key of it, and no system "
-        "user with a stored seed: import one with 'nscpy import keys' or pass --system-user"
-    )
-
-
-def resolver_options(
-    ws: Workspace, conn: Connection, name: str
-) -> tuple[resolver.ConnectOptions, str]:
-    """ConnectOptions for the operator's resolver, and who we connect as (for the report)."""
-    operator = ws.operator_name(conn.operator)
-    op = load_operator(ws, operator)
-    urls = target_urls(op, conn.url)
-    token, seed, who = system_credentials(ws, operator, op, conn)
-    opts = resolver.options_from_env(
-        urls,
-        token,
-        seed,
-        ca_file=conn.ca_cert,
-        cert_file=conn.client_cert,
-        key_file=conn.client_key,
-        tls_first=conn.tls_first,
-        name=name,
-        env=ws.env,
-    )
-    return opts, who
 
 
 @dataclass
@@ -262,23 +120,23 @@ def _selected(ws: Workspace, operator: str, spec: PushSpec) -> list[str]:
 
 
 def precheck(
-    ws: Workspace, operator: str, op: OperatorClaims, names: list[str], trusted_key: str = ""
+    ws: Workspace, stored: StoredAccounts, names: list[str], trusted_key: str = ""
 ) -> dict[str, str]:
     """{public key: JWT} of the accounts; ActionError when one is invalid, not the operator's,
     or signed by the new key of an operator signing-key rotation not known to be trusted."""
     from nscpy.actions.rotation import pending_operator_key
 
+    op = stored.claims
     jwts: dict[str, str] = {}
     problems: list[str] = []
     now = ws.now()
-    pending = pending_operator_key(ws, operator)
+    pending = pending_operator_key(ws, stored.operator)
     untrusted = pending if pending != trusted_key else ""
     for name in names:
-        token = ws.store.read_account(operator, name).strip()
-        try:
-            claims = decode_account(token)
-        except JWTError as exc:
-            problems.append(f"account {name!r} does not decode: {exc}")
+        token = stored.tokens[name]
+        claims = stored.verified.get(name)
+        if claims is None:
+            problems.append(f"account {name!r} does not decode: {stored.problems[name]}")
             continue
         results = ValidationResults()
         claims.validate(results, now=now)
@@ -313,9 +171,9 @@ def _removal_key(ws: Workspace, operator: str, op: OperatorClaims, value: str) -
     return key
 
 
-def _require_verified(ws: Workspace, operator: str, stored: list[Stored[AccountClaims]]) -> None:
+def _require_verified(stored: StoredAccounts) -> None:
     """Pruning deletes what the store lacks: every stored account JWT must verify first."""
-    broken = sorted(set(ws.store.list_accounts(operator)) - {entry.name for entry in stored})
+    broken = sorted(set(stored.tokens) - set(stored.verified))
     if broken:
         raise ActionError(
             f"cannot prune: the stored JWT of {', '.join(map(repr, broken))} does not verify, "
@@ -327,23 +185,23 @@ def _require_verified(ws: Workspace, operator: str, stored: list[Stored[AccountC
 def push(ws: Workspace, spec: PushSpec, conn: Connection) -> PushOutcome | HttpPushOutcome:
     """Push the selected accounts, then list/prune/remove as asked; every reply is kept."""
     operator = ws.operator_name(conn.operator)
-    op = load_operator(ws, operator)
+    stored = StoredAccounts.read(ws, operator)  # every file once: checks, labels, SYS keys
+    op = stored.claims
     names = _selected(ws, operator, spec)
-    stored = verified_accounts(ws.store, operator)
     if spec.prune:
-        _require_verified(ws, operator, stored)
-    local = {entry.claims.subject: entry.name for entry in stored}
+        _require_verified(stored)
+    local = dict(stored.by_key)
     if spec.force:
         # -F sends what is stored, as it is, for the server to judge (it verifies and refuses a
         # forged JWT, which the report then shows): the unverified subject only addresses it
         jwts = {}
         for name in names:
-            token = ws.store.read_account(operator, name).strip()
-            key = peek(token).subject
+            token = stored.tokens[name]
+            key = peek(token).subject  # peek: not a lookup
             jwts[key] = token
             local.setdefault(key, name)  # the report's label
     else:
-        jwts = precheck(ws, operator, op, names, spec.trusted_key)
+        jwts = precheck(ws, stored, names, spec.trusted_key)
     remove = _removal_key(ws, operator, op, spec.remove) if spec.remove else None
     urls = target_urls(op, conn.url)
     if is_account_server_url(urls[0]):
@@ -355,7 +213,7 @@ def push(ws: Workspace, spec: PushSpec, conn: Connection) -> PushOutcome | HttpP
         from nscpy.actions.account_server import push_http
 
         return push_http(urls[0], jwts, local, conn)
-    opts, who = resolver_options(ws, conn, "nscpy_push")
+    opts, who = connect_options(ws, conn, "nscpy_push", stored)
     outcome = PushOutcome(urls=opts.servers, who=who, names=local)
     if jwts:
         outcome.pushed = resolver.push_accounts(opts, jwts, conn.timeout, conn.expect)

@@ -17,10 +17,11 @@ import copy
 from dataclasses import dataclass
 
 from nscpy import keys
+from nscpy.actions.connection import Connection
 from nscpy.actions.edit_common import require_valid, resolve_account
 from nscpy.actions.entities import load_account, load_operator
 from nscpy.actions.errors import ActionError, UsageProblem
-from nscpy.actions.push import Connection, PushSpec, push
+from nscpy.actions.push import PushSpec, push
 from nscpy.actions.rotation import (
     ACCOUNT_KIND,
     FINISHING,

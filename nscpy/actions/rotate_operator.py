@@ -22,9 +22,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from nscpy import keys
+from nscpy.actions.connection import Connection, connect_options
 from nscpy.actions.entities import load_account, load_operator
 from nscpy.actions.errors import ActionError, UsageProblem
-from nscpy.actions.push import Connection, PushSpec, push, resolver_options
+from nscpy.actions.push import PushSpec, push
 from nscpy.actions.rotate import public_key_of
 from nscpy.actions.rotation import (
     FINISHING,
@@ -235,7 +236,7 @@ def _push_resigned(
     conn.operator = operator
     op = load_operator(ws, operator)
     try:
-        opts, _ = resolver_options(ws, conn, "nscpy_rotate")
+        opts, _ = connect_options(ws, conn, "nscpy_rotate")
         trusted = trusted_keys(opts, conn.timeout, conn.expect)
     except NscError as exc:
         report.error = f"cannot ask the servers which keys they trust: {exc}"

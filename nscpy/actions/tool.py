@@ -41,9 +41,9 @@ class ToolSpec:
     account: str | None = None
     user: str | None = None
     url: str | None = None
-    ca_cert: str | None = None
-    client_cert: str | None = None
-    client_key: str | None = None
+    ca_file: str | None = None
+    cert_file: str | None = None
+    key_file: str | None = None
     tls_first: bool = False
     operator: str | None = None
 
@@ -87,9 +87,9 @@ def user_options(ws: Workspace, spec: ToolSpec) -> resolver.ConnectOptions:
         urls,
         token,
         seed,
-        ca_file=spec.ca_cert,
-        cert_file=spec.client_cert,
-        key_file=spec.client_key,
+        ca_file=spec.ca_file,
+        cert_file=spec.cert_file,
+        key_file=spec.key_file,
         tls_first=spec.tls_first,
         name="nscpy_tool",
         env=ws.env,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from nscpy.actions.activation import Activation
 from nscpy.actions.authcallout import AuthCalloutEdit
+from nscpy.actions.connection import Connection
 from nscpy.actions.delete import DeleteAccount, DeleteUsers
 from nscpy.actions.edit_account import AccountEdit, JetStreamEdit
 from nscpy.actions.edit_limits import LimitsEdit
@@ -27,7 +28,7 @@ from nscpy.actions.exports import ExportChange
 from nscpy.actions.imports import ImportSpec
 from nscpy.actions.keyfiles import ExportSpec
 from nscpy.actions.permspec import PermissionSpec
-from nscpy.actions.push import Connection, PushOutcome, PushSpec
+from nscpy.actions.push import PushOutcome, PushSpec
 from nscpy.actions.report import Report
 from nscpy.actions.revocations import Revocation
 from nscpy.api.issue import IssuedUser, UserIssuer, issue_user

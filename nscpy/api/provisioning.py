@@ -13,8 +13,8 @@ from nscpy.api.base import StoreBase
 if TYPE_CHECKING:
     from nscpy.actions.apply import ApplyResult
     from nscpy.actions.changes import Plan
+    from nscpy.actions.connection import Connection
     from nscpy.actions.entities import Saved
-    from nscpy.actions.push import Connection
     from nscpy.actions.renew import RenewReport
     from nscpy.actions.rotation import RotationReport
     from nscpy.spec.model import Spec
@@ -96,7 +96,7 @@ class Provisioning(StoreBase):
 
         Rotations keep their own resumable record of progress, so a phase runs under the store
         lock but is not rolled back when it fails: run the phase again to resume it."""
-        from nscpy.actions.push import Connection
+        from nscpy.actions.connection import Connection
         from nscpy.actions.rotate import RotateSpec, emergency, finish, push_phase, start
 
         spec = RotateSpec(
@@ -125,7 +125,7 @@ class Provisioning(StoreBase):
     ) -> RotationReport:
         """One phase of an operator signing-key rotation (start, push, finish, emergency);
         resumable like rotate_signing_key."""
-        from nscpy.actions.push import Connection
+        from nscpy.actions.connection import Connection
         from nscpy.actions.rotate_operator import (
             OperatorRotateSpec,
             emergency,

@@ -25,6 +25,7 @@ from nscpy.api.shared_store import SharedStore
 if TYPE_CHECKING:
     from nscpy.actions.account_server import HttpPushOutcome
     from nscpy.actions.activation import Activation
+    from nscpy.actions.connection import Connection
     from nscpy.actions.delete import DeleteAccount, DeleteUsers
     from nscpy.actions.edit_account import AccountEdit
     from nscpy.actions.edit_limits import LimitsEdit
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
     from nscpy.actions.edit_signing_key import ScopeEdit
     from nscpy.actions.exports import ExportChange
     from nscpy.actions.imports import ImportSpec
-    from nscpy.actions.push import Connection, PushOutcome, PushSpec
+    from nscpy.actions.push import PushOutcome, PushSpec
     from nscpy.actions.report import Report
     from nscpy.actions.revocations import Revocation
     from nscpy.api.issue import UserIssuer
@@ -343,7 +344,8 @@ class Store(AccountSettings, Migration, Provisioning, SharedStore):
         spec: PushSpec | None = None,
     ) -> list[PushOutcome | HttpPushOutcome]:
         """Push accounts (default: all) to the resolver at url (default: the operator's)."""
-        from nscpy.actions.push import Connection, PushSpec, push
+        from nscpy.actions.connection import Connection
+        from nscpy.actions.push import PushSpec, push
 
         conn = connection or Connection()
         conn.operator = self._operator(operator)
@@ -372,8 +374,8 @@ class Store(AccountSettings, Migration, Provisioning, SharedStore):
         connection: Connection | None = None,
     ) -> Report:
         """Fetch one account (or all, with account=None) from the resolver into the store."""
+        from nscpy.actions.connection import Connection
         from nscpy.actions.pull import PullSpec, pull
-        from nscpy.actions.push import Connection
 
         conn = connection or Connection()
         conn.operator = self._operator(operator)

@@ -38,7 +38,7 @@ def account_server(
     operator, not older) before they are stored, and with --notify passed on to servers.
 
     \b
-    Example:
+    Examples:
       nscpy edit operator -u http://127.0.0.1:9090/jwt/v1
       nscpy account-server -d ./jwts -p 9090 &
       # nats-server: resolver: URL(http://127.0.0.1:9090/jwt/v1/accounts/)

@@ -1,4 +1,4 @@
-"""`nscpy add operator|account|user`."""
+"""`nscpy add operator|account|user|export|import|mapping`."""
 
 from __future__ import annotations
 
@@ -10,13 +10,18 @@ import click
 from nscpy.commands.context import AppContext, pass_app
 from nscpy.commands.params import (
     KEY,
+    account_option,
+    export_change,
+    export_options,
+    list_option,
     one_name,
     permission_options,
+    permission_spec,
     resolve_time,
-    split_list,
+    spec_from,
     start_expiry_options,
 )
-from nscpy.commands.reporting import report_saved
+from nscpy.commands.reporting import json_option, report, report_saved
 
 
 def name_argument_or_option(f: Any) -> Any:
@@ -34,22 +39,6 @@ def _name(name_opt: str | None, name_arg: str | None) -> str:
 
 def _report(saved: list[Any], as_json: bool) -> None:
     report_saved(saved, as_json, "added", note_label="[WARN]")
-
-
-def permission_spec(kw: dict[str, Any]) -> Any:
-    """Build a PermissionSpec from the shared permission flags."""
-    from nscpy.actions.permspec import PermissionSpec
-
-    return PermissionSpec(
-        allow_pub=split_list(kw.get("allow_pub")),
-        allow_sub=split_list(kw.get("allow_sub")),
-        allow_pubsub=split_list(kw.get("allow_pubsub")),
-        deny_pub=split_list(kw.get("deny_pub")),
-        deny_sub=split_list(kw.get("deny_sub")),
-        deny_pubsub=split_list(kw.get("deny_pubsub")),
-        response_max=kw.get("allow_pub_response"),
-        response_ttl_ns=kw.get("response_ttl"),
-    )
 
 
 @click.command("operator")
@@ -133,25 +122,30 @@ def add_account(
     /,
     name_opt: str | None,
     name_arg: str | None,
-    signer: str | None,
-    public_key: str | None,
     start: str | None,
     expiry: str | None,
     as_json: bool,
-    **perm: Any,
+    **flags: Any,
 ) -> None:
-    """Create an account signed by the operator; it becomes current."""
+    """Create an account signed by the operator; it becomes current.
+
+    \b
+    Examples:
+      nscpy add account -n ORDERS
+      nscpy add account ORDERS --allow-pub 'orders.>' --expiry 1y
+    """
     from nscpy.actions.accounts import AccountSpec, add_account
 
     ws = app.workspace
     now = ws.now()
-    spec = AccountSpec(
+    permissions = permission_spec(flags)
+    spec = spec_from(
+        AccountSpec,
+        flags,
         name=_name(name_opt, name_arg),
-        signer=signer,
-        public_key=public_key,
         start=resolve_time(start, now),
         expiry=resolve_time(expiry, now),
-        default_permissions=permission_spec(perm),
+        default_permissions=permissions,
     )
     _report(add_account(ws, spec), as_json)
 
@@ -167,8 +161,8 @@ def add_account(
 )
 @permission_options
 @click.option("--bearer", is_flag=True, help="No nonce signature needed to connect.")
-@click.option("--tag", multiple=True, help="Tags (comma-separated or repeated).")
-@click.option("--source-network", multiple=True, help="Allowed client CIDRs.")
+@list_option("--tag", "tags", help="Tags (comma-separated or repeated).")
+@list_option("--source-network", "source_networks", help="Allowed client CIDRs.")
 @start_expiry_options
 @click.option("--json", "as_json", is_flag=True, help="Print what was added as JSON.")
 @pass_app
@@ -177,32 +171,140 @@ def add_user(
     /,
     name_opt: str | None,
     name_arg: str | None,
-    account: str | None,
-    signer: str | None,
-    public_key: str | None,
-    bearer: bool,
-    tag: tuple[str, ...],
-    source_network: tuple[str, ...],
     start: str | None,
     expiry: str | None,
     as_json: bool,
-    **perm: Any,
+    **flags: Any,
 ) -> None:
-    """Create a user and its creds file."""
+    """Create a user and its creds file.
+
+    \b
+    Examples:
+      nscpy add user -a ORDERS -n alice
+      nscpy add user -a ORDERS -n svc --allow-sub 'orders.>' --deny-pub '>' --expiry 90d
+    """
     from nscpy.actions.users import UserSpec, add_user
 
     ws = app.workspace
     now = ws.now()
-    spec = UserSpec(
+    permissions = permission_spec(flags)
+    spec = spec_from(
+        UserSpec,
+        flags,
         name=_name(name_opt, name_arg),
-        account=account,
-        signer=signer,
-        public_key=public_key,
-        permissions=permission_spec(perm),
-        bearer=bearer,
-        tags=split_list(tag),
-        source_networks=split_list(source_network),
+        permissions=permissions,
         start=resolve_time(start, now),
         expiry=resolve_time(expiry, now),
     )
     _report(add_user(ws, spec), as_json)
+
+
+@click.command("export")
+@account_option
+@click.option("-s", "--subject", required=True, help="Subject to export (wildcards allowed).")
+@click.option("-r", "--service", is_flag=True, help="Export a service (default: a stream).")
+@click.option("-p", "--private", is_flag=True, help="Importers need an activation token.")
+@export_options
+@json_option
+@pass_app
+def add_export(
+    app: AppContext,
+    /,
+    account: str | None,
+    signer: str | None,
+    subject: str,
+    as_json: bool,
+    **kw: Any,
+) -> None:
+    """Add a stream or service export to an account.
+
+    \b
+    Examples:
+      nscpy add export -a ORDERS -s 'orders.>'
+      nscpy add export -a ORDERS -s orders.status --service --private
+    """
+    from nscpy.actions.exports import add_export
+
+    change = export_change(kw)
+    report(add_export(app.workspace, account, subject, change, signer=signer), as_json)
+
+
+@click.command("import")
+@account_option
+@click.option("-n", "--name", default=None, help="Import name (default: the remote subject).")
+@click.option("-s", "--local-subject", default=None, help="Subject in the importing account.")
+@click.option("--src-account", default=None, help="Exporting account (name or public key).")
+@click.option("--remote-subject", default=None, help="The exported subject.")
+@click.option("--service", is_flag=True, default=None, help="Import a service.")
+@click.option("--share", is_flag=True, help="Share latency information (services).")
+@click.option("--allow-trace", is_flag=True, help="Allow message tracing (streams).")
+@click.option(
+    "-u",
+    "--token",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="File holding the exporter's activation JWT (private exports).",
+)
+@json_option
+@pass_app
+def add_import(
+    app: AppContext,
+    /,
+    account: str | None,
+    signer: str | None,
+    service: bool | None,
+    token: str | None,
+    as_json: bool,
+    **flags: Any,
+) -> None:
+    """Import a stream or service (public, or private with --token).
+
+    \b
+    Examples:
+      nscpy add import -a SHIPPING --src-account ORDERS --remote-subject 'orders.>'
+      nscpy add import -a SHIPPING --src-account ORDERS --remote-subject orders.status --service
+      nscpy add import -a SHIPPING --src-account ORDERS --remote-subject 'orders.>' -u act.jwt
+    """
+    from nscpy.actions.imports import ImportSpec, add_import
+
+    spec = spec_from(
+        ImportSpec,
+        flags,
+        service=service or None,
+        token=Path(token).read_text("utf-8") if token else None,
+    )
+    report(add_import(app.workspace, account, spec, signer=signer), as_json)
+
+
+@click.command("mapping")
+@account_option
+@click.option("-f", "--from", "source", required=True, help="Subject to map from.")
+@click.option("-t", "--to", "destination", required=True, help="Subject to map to.")
+@click.option("--weight", type=click.IntRange(1, 100), default=100, show_default=True)
+@click.option("--cluster", default="", help="Only in this cluster.")
+@json_option
+@pass_app
+def add_mapping(
+    app: AppContext,
+    /,
+    account: str | None,
+    signer: str | None,
+    source: str,
+    destination: str,
+    weight: int,
+    cluster: str,
+    as_json: bool,
+) -> None:
+    """Add (or re-weight) a subject mapping.
+
+    \b
+    Examples:
+      nscpy add mapping -a ORDERS -f orders.new -t orders.v2.new
+      nscpy add mapping -a ORDERS -f orders.new -t orders.canary --weight 10
+    """
+    from nscpy.actions.mappings import add_mapping
+
+    saved = add_mapping(
+        app.workspace, account, source, destination, weight=weight, cluster=cluster, signer=signer
+    )
+    report(saved, as_json)

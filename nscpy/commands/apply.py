@@ -62,7 +62,13 @@ def apply(
     yes: bool,
     as_json: bool,
 ) -> None:
-    """Make the store match the spec: only what differs is re-signed; all or nothing."""
+    """Make the store match the spec: only what differs is re-signed; all or nothing.
+
+    \b
+    Examples:
+      nscpy apply store.toml --dry-run
+      nscpy apply store.toml --prune --yes --push nats://127.0.0.1:4222
+    """
     from nscpy.actions.apply import apply_spec
     from nscpy.actions.errors import UsageProblem
     from nscpy.actions.plan import make_plan
@@ -94,8 +100,8 @@ def apply(
         if bar is not None:
             bar.__exit__(None, None, None)
     if push_url is not None and not dry_run:
+        from nscpy.actions.connection import Connection
         from nscpy.actions.drift import push_accounts
-        from nscpy.actions.push import Connection
 
         assert result.plan is not None
         conn = Connection(
@@ -104,7 +110,7 @@ def apply(
             operator=result.operator,
         )
         changed = {c.name for c in result.changes if c.kind == "account"}
-        result.pushed = push_accounts(ws, result.plan, conn, changed)
+        result.pushed = push_accounts(ws, result.plan, conn, changed, result.deleted_accounts)
     if as_json:
         from nscpy.commands.output import emit_json
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from nscpy.commands.context import AppContext, pass_app
-from nscpy.commands.push import tls_options
+from nscpy.commands.resolver_options import tls_options
 
 
 @click.command("serve")
@@ -58,12 +58,18 @@ def serve(
     queue: str,
     timeout: float,
     max_concurrency: int,
-    ca_cert: str | None,
-    client_cert: str | None,
-    client_key: str | None,
+    ca_file: str | None,
+    cert_file: str | None,
+    key_file: str | None,
     tls_first: bool,
 ) -> None:
-    """Answer $SYS.REQ.USER.AUTH until SIGTERM; one log line per decision on stderr."""
+    """Answer $SYS.REQ.USER.AUTH until SIGTERM; one log line per decision on stderr.
+
+    \b
+    Examples:
+      nscpy callout serve -u nats://127.0.0.1:4222 --creds auth.creds --map users.toml
+      nscpy callout serve -u nats://127.0.0.1:4222 -a AUTH --authorizer mymod:decide
+    """
     import asyncio
     import logging
     import os
@@ -88,9 +94,9 @@ def serve(
     setup = serve_setup(app.workspace if account is not None else None, spec)
     env = os.environ  # the same NATS_CA/NATS_CERT/NATS_KEY fallbacks as push and tool
     tls = client_tls(
-        ca_cert or env.get("NATS_CA"),
-        client_cert or env.get("NATS_CERT"),
-        client_key or env.get("NATS_KEY"),
+        ca_file or env.get("NATS_CA"),
+        cert_file or env.get("NATS_CERT"),
+        key_file or env.get("NATS_KEY"),
     )
     connect = {**setup.connect, **({"tls": tls} if tls is not None else {})}
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")

@@ -1,16 +1,19 @@
-"""`nscpy delete user|account`."""
+"""`nscpy delete user|account|export|import|mapping`."""
 
 from __future__ import annotations
 
 import click
 
 from nscpy.commands.context import AppContext, pass_app
-from nscpy.commands.params import one_name, split_list
-from nscpy.commands.reporting import json_option as _json
-from nscpy.commands.reporting import render_report
+from nscpy.commands.params import account_option, one_name, split_list
+from nscpy.commands.reporting import json_option, render_report, report
 
 _rm_nkey = click.option("-D", "--rm-nkey", is_flag=True, help="Also delete the seeds.")
+
+
 _rm_creds = click.option("-C", "--rm-creds", is_flag=True, help="Also delete the creds files.")
+
+
 _signer = click.option(
     "-K", "--private-key", "signer", help="Operator key that re-signs the account."
 )
@@ -24,7 +27,7 @@ _signer = click.option(
 @_rm_nkey
 @_rm_creds
 @_signer
-@_json
+@json_option
 @pass_app
 def delete_user(
     app: AppContext,
@@ -38,7 +41,13 @@ def delete_user(
     signer: str | None,
     as_json: bool,
 ) -> None:
-    """Delete users (by name or public key) from an account."""
+    """Delete users (by name or public key) from an account.
+
+    \b
+    Examples:
+      nscpy delete user -a ORDERS alice
+      nscpy delete user -a ORDERS -n alice -n bob --revoke --rm-nkey --rm-creds
+    """
     from nscpy.actions.delete import DeleteUsers, delete_users
 
     wanted = split_list(name_opts) + list(names)
@@ -68,7 +77,7 @@ def delete_user(
 @_rm_nkey
 @_rm_creds
 @_signer
-@_json
+@json_option
 @pass_app
 def delete_account(
     app: AppContext,
@@ -81,7 +90,13 @@ def delete_account(
     signer: str | None,
     as_json: bool,
 ) -> None:
-    """Delete an account and its users (revoked first unless --no-revoke)."""
+    """Delete an account and its users (revoked first unless --no-revoke).
+
+    \b
+    Examples:
+      nscpy delete account ORDERS
+      nscpy delete account -n ORDERS --rm-nkey --rm-creds
+    """
     from nscpy.actions.delete import DeleteAccount, delete_account
 
     name = one_name(name_opt, name_arg)
@@ -92,3 +107,90 @@ def delete_account(
         name=name, revoke=revoke, rm_nkey=rm_nkey, rm_creds=rm_creds, signer=signer
     )
     render_report(delete_account(app.workspace, spec), as_json)
+
+
+@click.command("export")
+@account_option
+@click.option("-s", "--subject", required=True, help="The export to delete, by subject.")
+@click.option("--service/--stream", default=None, help="Kind of export (when ambiguous).")
+@json_option
+@pass_app
+def delete_export(
+    app: AppContext,
+    /,
+    account: str | None,
+    signer: str | None,
+    subject: str,
+    service: bool | None,
+    as_json: bool,
+) -> None:
+    """Delete an export.
+
+    \b
+    Examples:
+      nscpy delete export -a ORDERS -s 'orders.>'
+    """
+    from nscpy.actions.exports import delete_export
+
+    saved = delete_export(app.workspace, account, subject, service=service, signer=signer)
+    report(saved, as_json)
+
+
+@click.command("import")
+@account_option
+@click.option("-s", "--subject", required=True, help="The import's subject (or local subject).")
+@click.option("--src-account", default=None, help="Exporting account, when ambiguous.")
+@json_option
+@pass_app
+def delete_import(
+    app: AppContext,
+    /,
+    account: str | None,
+    signer: str | None,
+    subject: str,
+    src_account: str | None,
+    as_json: bool,
+) -> None:
+    """Delete an import.
+
+    \b
+    Examples:
+      nscpy delete import -a SHIPPING -s 'orders.>'
+      nscpy delete import -a SHIPPING -s orders.status --src-account ORDERS
+    """
+    from nscpy.actions.imports import delete_import
+
+    saved = delete_import(app.workspace, account, subject, src_account=src_account, signer=signer)
+    report(saved, as_json)
+
+
+@click.command("mapping")
+@account_option
+@click.option("-f", "--from", "source", required=True, help="Mapping source subject.")
+@click.option("-t", "--to", "destination", default=None, help="One destination (default: all).")
+@click.option("--cluster", default=None, help="Only the entries of this cluster.")
+@json_option
+@pass_app
+def delete_mapping(
+    app: AppContext,
+    /,
+    account: str | None,
+    signer: str | None,
+    source: str,
+    destination: str | None,
+    cluster: str | None,
+    as_json: bool,
+) -> None:
+    """Delete a mapping, or one of its destinations.
+
+    \b
+    Examples:
+      nscpy delete mapping -a ORDERS -f orders.new
+      nscpy delete mapping -a ORDERS -f orders.new -t orders.canary
+    """
+    from nscpy.actions.mappings import delete_mapping
+
+    saved = delete_mapping(
+        app.workspace, account, source, destination, cluster=cluster, signer=signer
+    )
+    report(saved, as_json)

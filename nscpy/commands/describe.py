@@ -53,7 +53,7 @@ def _describe(kind: str) -> Callable[..., None]:
         revision: int | None = None,
         account: str | None = None,
     ) -> None:
-        from nscpy.commands.describing import LOADERS, render
+        from nscpy.commands.describe_text import LOADERS, render
 
         if revision is not None:
             from nscpy.actions.kvstore import entity_key, revision_text
@@ -79,15 +79,34 @@ def _describe(kind: str) -> Callable[..., None]:
 
 
 describe_operator = click.command("operator")(describe_options(pass_app(_describe("operator"))))
-describe_operator.help = "Describe the current (or named) operator."
+describe_operator.help = """Describe the current (or named) operator.
+
+\b
+Examples:
+  nscpy describe operator
+  nscpy describe operator --raw -o operator.jwt
+"""
 describe_account = click.command("account")(describe_options(pass_app(_describe("account"))))
-describe_account.help = "Describe the current (or named) account; NAME may be a public key."
+describe_account.help = """Describe the current (or named) account; NAME may be a public key.
+
+\b
+Examples:
+  nscpy describe account ORDERS
+  nscpy describe account ORDERS -F nats.limits.conn
+  nscpy describe account --json
+"""
 describe_user = click.command("user")(
     click.option("-a", "--account", help="Account name or public key.")(
         describe_options(pass_app(_describe("user")))
     )
 )
-describe_user.help = "Describe a user of the current (or -a) account."
+describe_user.help = """Describe a user of the current (or -a) account.
+
+\b
+Examples:
+  nscpy describe user -a ORDERS alice
+  nscpy describe user -a ORDERS -n alice -F nats.pub.allow
+"""
 
 
 @click.command("jwt")
@@ -97,7 +116,13 @@ describe_user.help = "Describe a user of the current (or -a) account."
 @click.option("-J", "--json", "as_json", is_flag=True, help="Print claims and issues as JSON.")
 @pass_app
 def describe_jwt(app: AppContext, /, path: str, as_json: bool) -> None:
-    """Decode any token and show its claims and validation issues; exit 1 on a bad signature."""
+    """Decode any token and show its claims and validation issues; exit 1 on a bad signature.
+
+    \b
+    Examples:
+      nscpy describe jwt -f alice.creds
+      cat token.jwt | nscpy describe jwt -f - --json
+    """
     from nscpy.actions.describe import describe_token
     from nscpy.actions.workspace import system_clock
     from nscpy.commands.nsc_tables import describe_claims

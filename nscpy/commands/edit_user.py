@@ -1,4 +1,4 @@
-"""`nscpy edit user` and `nscpy edit signing-key` (they share the user-limit flags)."""
+"""`nscpy edit user`, and the user-limit flags `edit signing-key` shares for a scope."""
 
 from __future__ import annotations
 
@@ -8,23 +8,22 @@ from typing import Any, TypeVar
 import click
 
 from nscpy.commands.context import AppContext, pass_app
-from nscpy.commands.edit import (
-    optional_bool,
-    perm_spec,
-    report,
-    rm_permission_options,
-    tag_options,
-)
 from nscpy.commands.params import (
     KEY,
     NUMBER,
+    list_option,
     one_name,
+    optional_bool,
     optional_time,
     permission_options,
-    split_list,
+    permission_spec,
+    rm_permission_options,
+    spec_from,
     start_expiry_options,
+    tag_options,
+    take,
 )
-from nscpy.commands.reporting import json_option
+from nscpy.commands.reporting import json_option, report
 from nscpy.values import InvalidValue, parse_time_range
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -55,37 +54,27 @@ def user_limit_options(f: F) -> F:
     f = click.option("--data", type=NUMBER, default=None, help="Max data bytes (-1 unlimited).")(f)
     f = click.option("--payload", type=NUMBER, default=None, help="Max payload (-1 unlimited).")(f)
     f = optional_bool("--bearer", "Bearer token: no nonce signature (true/false).")(f)
-    f = click.option("--conn-type", multiple=True, help="Allowed connection types (STANDARD...).")(
-        f
-    )
-    f = click.option("--rm-conn-type", multiple=True, help="Remove connection types.")(f)
-    f = click.option("--source-network", multiple=True, help="Allowed client CIDRs.")(f)
-    f = click.option("--rm-source-network", multiple=True, help="Remove client CIDRs.")(f)
+    f = list_option("--conn-type", "conn_types", help="Allowed connection types (STANDARD...).")(f)
+    f = list_option("--rm-conn-type", "rm_conn_types", help="Remove connection types.")(f)
+    f = list_option("--source-network", "source_networks", help="Allowed client CIDRs.")(f)
+    f = list_option("--rm-source-network", "rm_source_networks", help="Remove client CIDRs.")(f)
     f = click.option(
-        "--time", "times", type=TIME_RANGE, multiple=True, help="Connect window hh:mm:ss-hh:mm:ss."
+        "--time",
+        "times",
+        type=TIME_RANGE,
+        multiple=True,
+        callback=lambda _c, _p, v: list(v),
+        help="Connect window hh:mm:ss-hh:mm:ss.",
     )(f)
-    f = click.option("--rm-time", multiple=True, help="Remove the window starting at hh:mm:ss.")(f)
+    f = list_option("--rm-time", "rm_times", help="Remove the window starting at hh:mm:ss.")(f)
     return click.option("--locale", default=None, help="IANA time zone of the --time windows.")(f)
 
 
-def limits_edit(kw: dict[str, Any]) -> Any:
-    """A LimitsEdit from the user-limit flags."""
+def limits_edit(flags: dict[str, Any]) -> Any:
+    """The LimitsEdit of the user-limit flags, taken out of flags."""
     from nscpy.actions.edit_limits import LimitsEdit
 
-    return LimitsEdit(
-        permissions=perm_spec(kw),
-        subs=kw["subs"],
-        data=kw["data"],
-        payload=kw["payload"],
-        bearer=kw["bearer"],
-        conn_types=split_list(kw["conn_type"]),
-        rm_conn_types=split_list(kw["rm_conn_type"]),
-        source_networks=split_list(kw["source_network"]),
-        rm_source_networks=split_list(kw["rm_source_network"]),
-        times=list(kw["times"]),
-        rm_times=split_list(kw["rm_time"]),
-        locale=kw["locale"],
-    )
+    return take(LimitsEdit, flags, permissions=permission_spec(flags))
 
 
 @click.command("user")
@@ -110,71 +99,30 @@ def edit_user(
     /,
     name_arg: str | None,
     name_opt: str | None,
-    account: str | None,
-    signer: str | None,
-    tag: tuple[str, ...],
-    rm_tag: tuple[str, ...],
     start: str | None,
     expiry: str | None,
     as_json: bool,
-    **kw: Any,
+    **flags: Any,
 ) -> None:
-    """Edit a user's permissions and limits; its creds are rewritten."""
+    """Edit a user's permissions and limits; its creds are rewritten.
+
+    \b
+    Examples:
+      nscpy edit user -a ORDERS alice --allow-pub 'orders.>' --rm 'old.>'
+      nscpy edit user -a ORDERS alice --time 08:00:00-18:00:00 --locale Europe/Paris
+    """
     from nscpy.actions.edit_user import UserEdit, edit_user
 
     name = one_name(name_opt, name_arg)
     ws = app.workspace
     now = ws.now()
-    spec = UserEdit(
+    limits = limits_edit(flags)
+    spec = spec_from(
+        UserEdit,
+        flags,
         name=name,
-        account=account,
-        signer=signer,
-        limits=limits_edit(kw),
-        tags=split_list(tag),
-        rm_tags=split_list(rm_tag),
+        limits=limits,
         start=optional_time(start, now),
         expiry=optional_time(expiry, now),
-        adopt=kw["adopt"],
     )
     report(edit_user(ws, spec), as_json)
-
-
-@click.command("signing-key")
-@click.option("-a", "--account", help="Account name or public key (default: current).")
-@click.option(
-    "-K", "--private-key", "signer", type=KEY, help="Operator key to sign the account with."
-)
-@click.option(
-    "--sk",
-    required=True,
-    type=KEY,
-    help="Signing key: public key, seed, file, role name or 'generate'.",
-)
-@click.option("--role", default=None, help="Role name (usable with -K when adding users).")
-@click.option("--description", default=None, help="Description of the scope.")
-@user_limit_options
-@json_option
-@pass_app
-def edit_signing_key(
-    app: AppContext,
-    /,
-    account: str | None,
-    signer: str | None,
-    sk: str,
-    role: str | None,
-    description: str | None,
-    as_json: bool,
-    **kw: Any,
-) -> None:
-    """Create or edit a scoped signing key: users it signs get this permission template."""
-    from nscpy.actions.edit_signing_key import ScopeEdit, edit_signing_key
-
-    spec = ScopeEdit(
-        key=sk,
-        account=account,
-        signer=signer,
-        role=role,
-        description=description,
-        limits=limits_edit(kw),
-    )
-    report(edit_signing_key(app.workspace, spec), as_json)

@@ -5,7 +5,7 @@ interpreter takes ~40 ms of it here and importing click ~50 ms more. So the cons
 (nscpy.commands.entry) first offers argv to run(): it accepts only the plain forms of
 `describe operator|account|user` (the root directory options, -n/--name, -a/--account, NAME,
 -J/--json, -R/--raw, -F/--field) and prints exactly what the click command prints, computed
-by the same functions (nscpy.commands.describing). Anything else -- --help, -o, an unknown or
+by the same functions (nscpy.commands.describe_text). Anything else -- --help, -o, an unknown or
 combined flag, any error at all -- returns None and the click CLI runs instead, so messages,
 exit codes and every other behaviour come from one place. Reads have no side effects, so
 running the click command after a failed attempt here changes nothing.
@@ -101,7 +101,7 @@ def run(argv: Sequence[str]) -> int | None:
     root, kind, options = parsed
     try:
         from nscpy.actions.workspace import Workspace
-        from nscpy.commands.describing import LOADERS, render
+        from nscpy.commands.describe_text import LOADERS, render
 
         ws = Workspace.open(
             config_dir=root.get("config_dir"),

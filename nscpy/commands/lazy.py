@@ -41,6 +41,16 @@ class LazyGroup(click.Group):
         self._lazy = dict(lazy or {})
         self._aliases = dict(aliases or {})
 
+    @property
+    def lazy_refs(self) -> dict[str, str]:
+        """{listed name: "module:attribute"} (a copy; aliases are not in it)."""
+        return dict(self._lazy)
+
+    @property
+    def alias_names(self) -> list[str]:
+        """The spellings this group also answers to (never listed in help)."""
+        return sorted(self._aliases)
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *self._lazy})
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -11,6 +12,34 @@ import click
 from nscpy.values import InvalidValue, parse_expiry, parse_go_duration, parse_number
 
 F = TypeVar("F", bound=Callable[..., Any])
+S = TypeVar("S")
+
+
+def spec_from(spec_type: type[S], flags: dict[str, Any], /, **computed: Any) -> S:
+    """The Spec a command hands its action, built from the command's flags by name.
+
+    A flag is written once: its Python name (the option's dest) is the Spec field it fills, so
+    the command takes **flags instead of one parameter per flag. `computed` fills the fields
+    that need more than the flag's value (a time resolved against the run's clock, a file
+    read); it replaces the flag of the same name. A flag that names no field is a mistake in
+    the command, reported at once instead of silently dropped.
+    """
+    from dataclasses import fields
+
+    values = {**flags, **computed}
+    unknown = set(values) - {f.name for f in fields(spec_type)}  # type: ignore[arg-type]
+    if unknown:
+        raise TypeError(f"{spec_type.__name__} has no field for {sorted(unknown)}")
+    return spec_type(**values)
+
+
+def take(spec_type: type[S], flags: dict[str, Any], /, **computed: Any) -> S:
+    """Like spec_from, for a Spec nested in the command's main one: it takes (removes) the
+    flags that name its fields and leaves the rest."""
+    from dataclasses import fields
+
+    names = {f.name for f in fields(spec_type)}  # type: ignore[arg-type]
+    return spec_from(spec_type, {n: flags.pop(n) for n in list(flags) if n in names}, **computed)
 
 
 class _Parsed(click.ParamType[Any, Any]):
@@ -97,7 +126,8 @@ def split_list(values: tuple[str, ...] | list[str] | None) -> list[str]:
 
 
 def permission_options(f: F) -> F:
-    """The permission flags shared by add/edit user, add/edit account and edit signing-key."""
+    """The permission flags shared by add/edit user, add/edit account and edit signing-key
+    (PermissionSpec's fields, by name)."""
     for decl, help_text in reversed(
         [
             ("--allow-pub", "Subjects the user may publish to (comma-separated or repeated)."),
@@ -108,9 +138,10 @@ def permission_options(f: F) -> F:
             ("--deny-pubsub", "Subjects denied for both publish and subscribe."),
         ]
     ):
-        f = click.option(decl, multiple=True, metavar="SUBJECTS", help=help_text)(f)
+        f = list_option(decl, metavar="SUBJECTS", help=help_text)(f)
     f = click.option(
         "--allow-pub-response",
+        "response_max",
         type=int,
         is_flag=False,
         flag_value=1,
@@ -119,7 +150,11 @@ def permission_options(f: F) -> F:
         help="Allow publishing N responses to reply subjects (default 1).",
     )(f)
     f = click.option(
-        "--response-ttl", type=DURATION, default=None, help="How long a response may be sent (5s)."
+        "--response-ttl",
+        "response_ttl_ns",
+        type=DURATION,
+        default=None,
+        help="How long a response may be sent (5s).",
     )(f)
     return f
 
@@ -136,3 +171,100 @@ def start_expiry_options(f: F) -> F:
         "--start", type=TIME, default=None, help="Valid from: same syntax as --expiry."
     )(f)
     return f
+
+
+def optional_bool(decl: str, help_text: str) -> Callable[[F], F]:
+    """A flag that may also be given a value: --flag, --flag=false (pflag bool semantics)."""
+    return click.option(
+        decl, type=click.BOOL, is_flag=False, flag_value=True, default=None, help=help_text
+    )
+
+
+def account_option(f: F) -> F:
+    """-a/--account and -K/--private-key (the signer), shared by every account edit."""
+    f = click.option(
+        "-K", "--private-key", "signer", type=KEY, help="Key to sign with (seed/pub/file)."
+    )(f)
+    return click.option("-a", "--account", help="Account name or public key (default: current).")(f)
+
+
+def list_option(*decls: str, **kw: Any) -> Callable[[F], F]:
+    """A repeatable flag whose value is the list split_list makes (a Spec's list[str] field)."""
+    return click.option(*decls, multiple=True, callback=lambda _c, _p, v: split_list(v), **kw)
+
+
+def tag_options(f: F) -> F:
+    """--tag / --rm-tag (the Spec fields tags and rm_tags)."""
+    f = list_option("--rm-tag", "rm_tags", help="Tags to remove.")(f)
+    return list_option("--tag", "tags", help="Tags to add (lower-cased).")(f)
+
+
+def rm_permission_options(f: F) -> F:
+    """--rm SUBJECTS and --rm-response-perms, beside the permission flags."""
+    f = click.option(
+        "--rm-response-perms",
+        "remove_response",
+        is_flag=True,
+        help="Remove the response permission.",
+    )(f)
+    return list_option("--rm", "remove", metavar="SUBJECTS", help="Subjects to remove.")(f)
+
+
+def permission_spec(flags: dict[str, Any]) -> Any:
+    """The PermissionSpec of the permission flags (and --rm flags), taken out of flags."""
+    from nscpy.actions.permspec import PermissionSpec
+
+    return take(PermissionSpec, flags)
+
+
+class SamplingType(click.ParamType[Any, Any]):
+    """--sampling: 1..100 percent, or 'headers' (sample requests carrying trace headers)."""
+
+    name = "1-100|headers"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        text = str(value).strip().lower()
+        if text in ("header", "headers"):
+            return 0
+        if text.isdigit() and 0 <= int(text) <= 100:
+            return int(text)
+        self.fail(f"{value!r} is not a sampling rate: use 1..100 or 'headers'", param, ctx)
+
+
+SAMPLING = SamplingType()
+
+
+def export_options(f: Any) -> Any:
+    """The export settings add and edit export share (ExportChange's fields, by name)."""
+    f = click.option("-n", "--name", default=None, help="Export name (default: the subject).")(f)
+    f = click.option("--response-type", type=click.Choice(["Singleton", "Stream", "Chunked"]))(f)
+    f = click.option(
+        "--response-threshold",
+        "response_threshold_ns",
+        type=DURATION,
+        default=None,
+        help="e.g. 5s.",
+    )(f)
+    f = click.option(
+        "--latency", "latency_subject", default=None, help="Subject for service latency results."
+    )(f)
+    f = click.option("--sampling", type=SAMPLING, default=None, help="1..100 or 'headers'.")(f)
+    f = optional_bool("--allow-trace", "Allow message tracing through this service.")(f)
+    f = click.option(
+        "--account-token-position", "token_position", type=click.IntRange(min=1), default=None
+    )(f)
+    f = optional_bool("--advertise", "Advertise the export.")(f)
+    f = click.option("--description", default=None, help="Description.")(f)
+    return click.option("--info-url", default=None, help="Link to more information.")(f)
+
+
+def export_change(flags: dict[str, Any], **computed: Any) -> Any:
+    """The ExportChange of the export_options flags (and any others passed by name)."""
+    from nscpy.actions.exports import ExportChange
+
+    return spec_from(ExportChange, flags, **computed)
+
+
+dir_option = click.option(
+    "-d", "--dir", "directory", required=True, type=click.Path(path_type=Path), help="Directory."
+)

@@ -148,7 +148,13 @@ def plan(
     timeout: float,
     as_json: bool,
 ) -> None:
-    """Show what 'apply' would change (exit 0: nothing, 3: changes or drift, 1: error)."""
+    """Show what 'apply' would change (exit 0: nothing, 3: changes or drift, 1: error).
+
+    \b
+    Examples:
+      nscpy plan store.toml
+      nscpy plan store.toml --prune --against nats://127.0.0.1:4222 --json
+    """
     from nscpy.actions.plan import make_plan
 
     spec = load(specs, variables, var_files)
@@ -159,8 +165,8 @@ def plan(
     if url is not None:
         if not result.operator_exists:
             raise click.UsageError("--against needs the operator in the store: apply first")
+        from nscpy.actions.connection import Connection
         from nscpy.actions.drift import read_drift
-        from nscpy.actions.push import Connection
 
         drift = read_drift(
             ws, result, Connection(url=url, timeout=timeout, operator=result.operator)

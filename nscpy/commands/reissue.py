@@ -5,9 +5,8 @@ from __future__ import annotations
 import click
 
 from nscpy.commands.context import AppContext, pass_app
-from nscpy.commands.edit import report
 from nscpy.commands.params import KEY
-from nscpy.commands.reporting import json_option
+from nscpy.commands.reporting import json_option, report
 
 
 @click.command("operator")
@@ -30,7 +29,13 @@ def reissue_operator(
     convert_to_signing_key: bool,
     as_json: bool,
 ) -> None:
-    """Give the operator a new identity key and re-sign the accounts it issued."""
+    """Give the operator a new identity key and re-sign the accounts it issued.
+
+    \b
+    Examples:
+      nscpy reissue operator
+      nscpy reissue operator --convert-to-signing-key
+    """
     from nscpy.actions.reissue import reissue_operator
 
     saved = reissue_operator(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from nscpy.commands.context import AppContext, pass_app
 from nscpy.commands.output import emit_json, table
-from nscpy.commands.params import TIME, resolve_time
+from nscpy.commands.params import TIME, resolve_time, spec_from
 from nscpy.commands.reporting import json_option
 
 
@@ -32,28 +34,30 @@ from nscpy.commands.reporting import json_option
 def renew_users(
     app: AppContext,
     /,
-    account: str | None,
     within: str,
     expiry: str,
-    dry_run: bool,
     as_json: bool,
+    **flags: Any,
 ) -> None:
-    """Re-issue the users that expire within the window (same key, same claims, new expiry)."""
+    """Re-issue the users that expire within the window (same key, same claims, new expiry).
+
+    \b
+    Examples:
+      nscpy renew users --within 7d --dry-run
+      nscpy renew users -a ORDERS --expiry 90d
+    """
     from nscpy.actions.renew import RenewSpec, renew_users
 
     ws = app.workspace
     now = ws.now()
-    spec = RenewSpec(
-        within=resolve_time(within, now),
-        expiry=resolve_time(expiry, now),
-        account=account,
-        dry_run=dry_run,
+    spec = spec_from(
+        RenewSpec, flags, within=resolve_time(within, now), expiry=resolve_time(expiry, now)
     )
     result = renew_users(ws, spec)
     if as_json:
         emit_json(result.to_json())
         return
-    verb = "would renew" if dry_run else "renewed"
+    verb = "would renew" if spec.dry_run else "renewed"
     rows = [(r.account, r.name, r.public_key) for r in result.renewed]
     if rows:
         click.echo(table(rows, ["Account", "User", "Public key"]))

@@ -27,6 +27,11 @@ def report_saved(saved: Any, as_json: bool, verb: str, note_label: str = "[ OK ]
             click.echo(f"{note_label} {note}")
 
 
+def report(saved: Any, as_json: bool, verb: str = "edited") -> None:
+    """One [ OK ] line per saved entity (plus notes), or the JSON summary."""
+    report_saved(saved, as_json, verb)
+
+
 def render_report(report: Any, as_json: bool) -> None:
     """Print a Report as status lines (errors on stderr), or as JSON; fail if a step failed."""
     if as_json:

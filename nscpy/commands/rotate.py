@@ -12,10 +12,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from nscpy.commands.context import AppContext, pass_app
-from nscpy.commands.push import connection, resolver_options
+from nscpy.commands.params import spec_from
 from nscpy.commands.reporting import json_option
+from nscpy.commands.resolver_options import resolver_options
 
 if TYPE_CHECKING:
+    from nscpy.actions.connection import Connection
     from nscpy.actions.rotate import RotateSpec
     from nscpy.actions.rotate_operator import OperatorRotateSpec
     from nscpy.actions.rotation import RotationReport
@@ -66,9 +68,7 @@ def _operator_options(f: F) -> F:
 def _account_spec(kw: dict[str, Any]) -> RotateSpec:
     from nscpy.actions.rotate import RotateSpec
 
-    return RotateSpec(
-        account=kw.pop("account"), key=kw.pop("key"), role=kw.pop("role"), dry_run=kw.pop("dry_run")
-    )
+    return spec_from(RotateSpec, kw)
 
 
 @click.command("start")
@@ -76,7 +76,13 @@ def _account_spec(kw: dict[str, Any]) -> RotateSpec:
 @json_option
 @pass_app
 def account_start(app: AppContext, /, as_json: bool, **kw: Any) -> None:
-    """Add a new key with the old one's scope; re-sign what the old key signed (creds too)."""
+    """Add a new key with the old one's scope; re-sign what the old key signed (creds too).
+
+    \b
+    Examples:
+      nscpy rotate signing-key start -a ORDERS --key ADKB...
+      nscpy rotate signing-key start -a ORDERS --role readers --dry-run
+    """
     from nscpy.actions.rotate import start
 
     _print(start(app.workspace, _account_spec(kw)), as_json)
@@ -87,11 +93,16 @@ def account_start(app: AppContext, /, as_json: bool, **kw: Any) -> None:
 @resolver_options
 @json_option
 @pass_app
-def account_push(app: AppContext, /, as_json: bool, **kw: Any) -> None:
-    """Push the account carrying both keys: old and new creds both work."""
+def account_push(app: AppContext, /, conn: Connection, as_json: bool, **kw: Any) -> None:
+    """Push the account carrying both keys: old and new creds both work.
+
+    \b
+    Examples:
+      nscpy rotate signing-key push -a ORDERS -u nats://127.0.0.1:4222
+    """
     from nscpy.actions.rotate import push_phase
 
-    _print(push_phase(app.workspace, _account_spec(kw), connection(**kw)), as_json)
+    _print(push_phase(app.workspace, _account_spec(kw), conn), as_json)
 
 
 @click.command("finish")
@@ -99,11 +110,16 @@ def account_push(app: AppContext, /, as_json: bool, **kw: Any) -> None:
 @resolver_options
 @json_option
 @pass_app
-def account_finish(app: AppContext, /, as_json: bool, **kw: Any) -> None:
-    """Remove the old key and push: old creds are refused from then on."""
+def account_finish(app: AppContext, /, conn: Connection, as_json: bool, **kw: Any) -> None:
+    """Remove the old key and push: old creds are refused from then on.
+
+    \b
+    Examples:
+      nscpy rotate signing-key finish -a ORDERS -u nats://127.0.0.1:4222
+    """
     from nscpy.actions.rotate import finish
 
-    _print(finish(app.workspace, _account_spec(kw), connection(**kw)), as_json)
+    _print(finish(app.workspace, _account_spec(kw), conn), as_json)
 
 
 @click.command("emergency")
@@ -111,17 +127,22 @@ def account_finish(app: AppContext, /, as_json: bool, **kw: Any) -> None:
 @resolver_options
 @json_option
 @pass_app
-def account_emergency(app: AppContext, /, as_json: bool, **kw: Any) -> None:
-    """Replace the old key at once and push: the server drops the users it signed."""
+def account_emergency(app: AppContext, /, conn: Connection, as_json: bool, **kw: Any) -> None:
+    """Replace the old key at once and push: the server drops the users it signed.
+
+    \b
+    Examples:
+      nscpy rotate signing-key emergency -a ORDERS --key ADKB... -u nats://127.0.0.1:4222
+    """
     from nscpy.actions.rotate import emergency
 
-    _print(emergency(app.workspace, _account_spec(kw), connection(**kw)), as_json)
+    _print(emergency(app.workspace, _account_spec(kw), conn), as_json)
 
 
 def _operator_spec(kw: dict[str, Any]) -> OperatorRotateSpec:
     from nscpy.actions.rotate_operator import OperatorRotateSpec
 
-    return OperatorRotateSpec(key=kw.pop("key"), dry_run=kw.pop("dry_run"))
+    return spec_from(OperatorRotateSpec, kw)
 
 
 @click.command("start")
@@ -130,7 +151,13 @@ def _operator_spec(kw: dict[str, Any]) -> OperatorRotateSpec:
 @pass_app
 def operator_start(app: AppContext, /, as_json: bool, **kw: Any) -> None:
     """Add a new operator signing key; re-sign the accounts the old one signed (then deploy
-    the operator JWT to the servers)."""
+    the operator JWT to the servers).
+
+    \b
+    Examples:
+      nscpy rotate operator-signing-key start --key OBKD...
+      nscpy rotate operator-signing-key start --dry-run
+    """
     from nscpy.actions.rotate_operator import start
 
     _print(start(app.workspace, _operator_spec(kw)), as_json)
@@ -141,11 +168,16 @@ def operator_start(app: AppContext, /, as_json: bool, **kw: Any) -> None:
 @resolver_options
 @json_option
 @pass_app
-def operator_push(app: AppContext, /, as_json: bool, **kw: Any) -> None:
-    """Once every server trusts the new key (checked), push the re-signed accounts, SYS last."""
+def operator_push(app: AppContext, /, conn: Connection, as_json: bool, **kw: Any) -> None:
+    """Once every server trusts the new key (checked), push the re-signed accounts, SYS last.
+
+    \b
+    Examples:
+      nscpy rotate operator-signing-key push -u nats://127.0.0.1:4222 --expect-servers 3
+    """
     from nscpy.actions.rotate_operator import push_phase
 
-    _print(push_phase(app.workspace, _operator_spec(kw), connection(**kw)), as_json)
+    _print(push_phase(app.workspace, _operator_spec(kw), conn), as_json)
 
 
 @click.command("finish")
@@ -153,11 +185,16 @@ def operator_push(app: AppContext, /, as_json: bool, **kw: Any) -> None:
 @resolver_options
 @json_option
 @pass_app
-def operator_finish(app: AppContext, /, as_json: bool, **kw: Any) -> None:
-    """Push, then drop the old key from the operator JWT (deploy it to the servers after)."""
+def operator_finish(app: AppContext, /, conn: Connection, as_json: bool, **kw: Any) -> None:
+    """Push, then drop the old key from the operator JWT (deploy it to the servers after).
+
+    \b
+    Examples:
+      nscpy rotate operator-signing-key finish -u nats://127.0.0.1:4222
+    """
     from nscpy.actions.rotate_operator import finish
 
-    _print(finish(app.workspace, _operator_spec(kw), connection(**kw)), as_json)
+    _print(finish(app.workspace, _operator_spec(kw), conn), as_json)
 
 
 @click.command("emergency")
@@ -165,21 +202,38 @@ def operator_finish(app: AppContext, /, as_json: bool, **kw: Any) -> None:
 @resolver_options
 @json_option
 @pass_app
-def operator_emergency(app: AppContext, /, as_json: bool, **kw: Any) -> None:
-    """Drop the old key and re-sign at once; push once the servers trust the new key."""
+def operator_emergency(app: AppContext, /, conn: Connection, as_json: bool, **kw: Any) -> None:
+    """Drop the old key and re-sign at once; push once the servers trust the new key.
+
+    \b
+    Examples:
+      nscpy rotate operator-signing-key emergency --key OBKD... -u nats://127.0.0.1:4222
+    """
     from nscpy.actions.rotate_operator import emergency
 
-    _print(emergency(app.workspace, _operator_spec(kw), connection(**kw)), as_json)
+    _print(emergency(app.workspace, _operator_spec(kw), conn), as_json)
 
 
 @click.group("signing-key")
 def signing_key() -> None:
-    """Rotate an account signing key: start, push, finish (or emergency: all at once)."""
+    """Rotate an account signing key: start, push, finish (or emergency: all at once).
+
+    \b
+    Examples:
+      nscpy rotate signing-key start -a ORDERS --role readers
+      nscpy rotate signing-key push -a ORDERS -u nats://127.0.0.1:4222
+    """
 
 
 @click.group("operator-signing-key")
 def operator_signing_key() -> None:
-    """Rotate an operator signing key (the system account included), in the same phases."""
+    """Rotate an operator signing key (the system account included), in the same phases.
+
+    \b
+    Examples:
+      nscpy rotate operator-signing-key start --key OBKD...
+      nscpy rotate operator-signing-key push -u nats://127.0.0.1:4222
+    """
 
 
 for _command in (account_start, account_push, account_finish, account_emergency):

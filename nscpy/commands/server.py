@@ -17,6 +17,11 @@ def server(args: tuple[str, ...]) -> None:
     """Run the bundled NATS server: nscpy server [-c FILE] [-p PORT] [-a HOST] [-D].
 
     It binds 127.0.0.1 unless -a says otherwise and prints its URL on the first line.
+
+    \b
+    Examples:
+      nscpy server -c server.conf
+      nscpy server -p 0 -D
     """
     from server_stub.__main__ import main
 

@@ -1,4 +1,4 @@
-"""`nscpy store migrate|watch|share-key|open-key` and `nscpy log`: the shared KV store."""
+"""`nscpy store migrate|watch|share-key|open-key|shared`: the shared (KV) data store."""
 
 from __future__ import annotations
 
@@ -16,7 +16,13 @@ if TYPE_CHECKING:
 
 @click.group()
 def store() -> None:
-    """The shared data store in a NATS JetStream KV bucket (--store nats://...?bucket=NAME)."""
+    """The shared data store in a NATS JetStream KV bucket (--store nats://...?bucket=NAME).
+
+    \b
+    Examples:
+      nscpy store migrate --from ~/.local/share/nats/nsc/stores --to nats://127.0.0.1:4222?bucket=nsc
+      nscpy --store nats://127.0.0.1:4222?bucket=nsc store watch --history
+    """
 
 
 @store.command("migrate")
@@ -28,6 +34,10 @@ def migrate(app: AppContext, source: str, target: str, as_json: bool) -> None:
     """Copy every operator between a directory and a KV store, byte for byte (checked after).
 
     The --store-creds and --store-* TLS root options apply to the nats:// side.
+
+    \b
+    Examples:
+      nscpy store migrate --from ~/.local/share/nats/nsc/stores --to nats://127.0.0.1:4222?bucket=nsc
     """
     import os
 
@@ -65,7 +75,12 @@ def _print_change(change: Change, as_json: bool) -> None:
 @json_option
 @pass_app
 def watch(app: AppContext, history: bool, count: int | None, as_json: bool) -> None:
-    """Print every change to the store as it happens (one line, or one JSON object, each)."""
+    """Print every change to the store as it happens (one line, or one JSON object, each).
+
+    \b
+    Examples:
+      nscpy --store nats://127.0.0.1:4222?bucket=nsc store watch --history --count 10
+    """
     import sys
 
     from nscpy.actions.kvstore import watch as run
@@ -91,7 +106,12 @@ def watch(app: AppContext, history: bool, count: int | None, as_json: bool) -> N
 def share_key(
     app: AppContext, public_key: str, recipients: tuple[str, ...], xkey: str | None
 ) -> None:
-    """Put a seed in the store sealed (xkv1) to each recipient's curve key; never in plain."""
+    """Put a seed in the store sealed (xkv1) to each recipient's curve key; never in plain.
+
+    \b
+    Examples:
+      nscpy --store nats://127.0.0.1:4222?bucket=nsc store share-key ADKB... --to XAB3...
+    """
     from nscpy.actions.kvstore import share_seed
 
     for key in share_seed(app.workspace, public_key, list(recipients), xkey):
@@ -104,7 +124,12 @@ def share_key(
 @click.option("--xkey", help="Our curve key the seed was sealed to (default: the only one).")
 @pass_app
 def open_key(app: AppContext, public_key: str, xkey: str | None) -> None:
-    """Open a seed sealed to our curve key and keep it in the local keystore."""
+    """Open a seed sealed to our curve key and keep it in the local keystore.
+
+    \b
+    Examples:
+      nscpy --store nats://127.0.0.1:4222?bucket=nsc store open-key ADKB...
+    """
     from nscpy.actions.kvstore import open_shared_seed
 
     stored = open_shared_seed(app.workspace, public_key, xkey)
@@ -116,7 +141,12 @@ def open_key(app: AppContext, public_key: str, xkey: str | None) -> None:
 @json_option
 @pass_app
 def shared(app: AppContext, public_key: str | None, as_json: bool) -> None:
-    """List the seeds shared sealed in the store: whose key, sealed to which curve key."""
+    """List the seeds shared sealed in the store: whose key, sealed to which curve key.
+
+    \b
+    Examples:
+      nscpy --store nats://127.0.0.1:4222?bucket=nsc store shared --json
+    """
     from nscpy.actions.kvstore import shared_with
 
     pairs = sorted(shared_with(app.workspace, public_key))
@@ -125,37 +155,3 @@ def shared(app: AppContext, public_key: str | None, as_json: bool) -> None:
         return
     for key, recipient in pairs:
         click.echo(f"{key}  sealed to  {recipient}")
-
-
-@click.command("log")
-@click.option("-a", "--account", help="Only this account's JWT (or, with -u, its user's).")
-@click.option("-u", "--user", help="Only this user's JWT.")
-@click.option(
-    "--show", "revision", type=click.IntRange(1), default=None, help="Print the JWT at a revision."
-)
-@json_option
-@pass_app
-def log(
-    app: AppContext, account: str | None, user: str | None, revision: int | None, as_json: bool
-) -> None:
-    """Who changed what when in the shared store (every kept revision, oldest first)."""
-    from nscpy.actions import kvstore
-
-    ws = app.workspace
-    if revision is not None:
-        kind, name = ("user", user) if user else ("account", account) if account else ("", "")
-        if not kind:
-            raise click.UsageError("--show needs -a ACCOUNT (and -u USER for a user's JWT)")
-        key = kvstore.entity_key(ws, kind, name, account if user else None)
-        text = kvstore.revision_text(ws, revision, key)
-        if as_json:
-            emit_json({"revision": revision, "jwt": text})
-        else:
-            click.echo(text)
-        return
-    changes = kvstore.history(ws, account, user)
-    if as_json:
-        emit_json([c.to_json() for c in changes])
-        return
-    for change in changes:
-        click.echo(change.line())

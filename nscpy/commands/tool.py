@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from nscpy.commands.context import AppContext, pass_app
-from nscpy.commands.push import tls_options
+from nscpy.commands.params import spec_from
+from nscpy.commands.resolver_options import tls_options
 
 if TYPE_CHECKING:
     from nscpy import resolver
@@ -29,18 +30,10 @@ def client_options(f: F) -> F:
 
 
 def _options(app: AppContext, kw: dict[str, Any]) -> resolver.ConnectOptions:
+    """Who connects where: the client_options flags, by name, are ToolSpec's fields."""
     from nscpy.actions.tool import ToolSpec, user_options
 
-    spec = ToolSpec(
-        account=kw["account"],
-        user=kw["user"],
-        url=kw["url"],
-        ca_cert=kw["ca_cert"],
-        client_cert=kw["client_cert"],
-        client_key=kw["client_key"],
-        tls_first=kw["tls_first"],
-    )
-    return user_options(app.workspace, spec)
+    return user_options(app.workspace, spec_from(ToolSpec, kw))
 
 
 def _text(data: bytes) -> str:
@@ -114,7 +107,13 @@ def _limits(f: F) -> F:
 @client_options
 @pass_app
 def pub(app: AppContext, /, subject: str, message: str, **kw: Any) -> None:
-    """Publish MESSAGE (default empty) to SUBJECT as the user."""
+    """Publish MESSAGE (default empty) to SUBJECT as the user.
+
+    \b
+    Examples:
+      nscpy tool pub -a ORDERS -u alice orders.new 'hello'
+      nscpy pub --nats nats://127.0.0.1:4222 orders.new   # nsc's root alias
+    """
     import asyncio
 
     from nscpy.actions.tool import publish
@@ -137,7 +136,13 @@ def sub(
     timeout: float | None,
     **kw: Any,
 ) -> None:
-    """Print messages on SUBJECT until --max-messages or --timeout (or Ctrl-C)."""
+    """Print messages on SUBJECT until --max-messages or --timeout (or Ctrl-C).
+
+    \b
+    Examples:
+      nscpy tool sub -a ORDERS -u bob 'orders.>'
+      nscpy tool sub orders.new --max-messages 1 --timeout 5
+    """
     _serve(app, kw, subject, queue, max_messages, timeout, ("received", "message"))
 
 
@@ -154,7 +159,13 @@ def sub(
 @client_options
 @pass_app
 def req(app: AppContext, /, subject: str, message: str, timeout: float, **kw: Any) -> None:
-    """Send a request to SUBJECT and print the reply."""
+    """Send a request to SUBJECT and print the reply.
+
+    \b
+    Examples:
+      nscpy tool req -a ORDERS -u alice orders.status
+      nscpy tool req orders.status ping --timeout 2
+    """
     import asyncio
 
     from nscpy.actions.tool import request
@@ -179,7 +190,13 @@ def reply(
     timeout: float | None,
     **kw: Any,
 ) -> None:
-    """Answer requests on SUBJECT with RESPONSE (default: echo each request)."""
+    """Answer requests on SUBJECT with RESPONSE (default: echo each request).
+
+    \b
+    Examples:
+      nscpy tool reply -a ORDERS -u svc orders.status ok
+      nscpy tool reply orders.status --queue workers --max-messages 1
+    """
     payload = response.encode() if response else None
     counted = ("answered", "request")
     _serve(app, kw, subject, queue, max_messages, timeout, counted, payload, answer=True)

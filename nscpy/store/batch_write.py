@@ -12,15 +12,16 @@ and file creation overlap.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from nscpy.store.atomic import ensure_dir, io_error, open_below
 
-__all__ = ["PARALLEL_WRITE_MIN", "Writer", "has_syncfs", "inside", "under"]
+__all__ = ["PARALLEL_WRITE_MIN", "Writer", "has_syncfs", "inside", "libc_syncfs", "under"]
 
 PARALLEL_WRITE_MIN = 2000
 """Below this many files one writer thread is as fast as two."""
@@ -38,15 +39,22 @@ class Item(Protocol):
 Work = Sequence[tuple[Path, Sequence[tuple[str, Item]]]]
 
 
-def has_syncfs() -> bool:
-    """True where syncfs(2) exists (Linux): the condition for building new trees whole."""
+@functools.cache
+def libc_syncfs() -> Any:
+    """libc's syncfs(2) (errno kept for ctypes.get_errno), or None where it is missing; looked
+    up once. The process's own symbols include libc's (ctypes.util.find_library would run
+    ldconfig in a subprocess)."""
     try:
         import ctypes
 
-        # the process's own symbols include libc's; ctypes.util.find_library would run ldconfig
-        return hasattr(ctypes.CDLL(None), "syncfs")
-    except OSError:
-        return False
+        return ctypes.CDLL(None, use_errno=True).syncfs
+    except (OSError, AttributeError):
+        return None
+
+
+def has_syncfs() -> bool:
+    """True where syncfs(2) exists (Linux): the condition for building new trees whole."""
+    return libc_syncfs() is not None
 
 
 def _current_umask() -> int:
@@ -66,8 +74,8 @@ def _missing_root(d: Path) -> Path | None:
 
 
 def under(d: Path, root: Path) -> bool:
-    """True when d is root or below it."""
-    return d == root or root in d.parents
+    """True when d is root or below it (d.parents would build a path per level)."""
+    return d.parts[: len(root.parts)] == root.parts
 
 
 def inside(d: Path, trees: dict[Path, Path]) -> Path | None:
@@ -234,9 +242,11 @@ class Writer:
             try:
                 if it.mode & ~self._umask != it.mode:
                     os.fchmod(fd, it.mode)  # the umask filtered O_CREAT's mode
-                view = memoryview(it.data)
-                while view:
-                    view = view[os.write(fd, view) :]
+                done = os.write(fd, it.data)  # one call writes a small file whole
+                if done < len(it.data):
+                    view = memoryview(it.data)[done:]
+                    while view:
+                        view = view[os.write(fd, view) :]
                 if self.sync_each:
                     os.fsync(fd)
             except OSError as exc:

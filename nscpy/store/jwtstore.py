@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import NamedTuple
 
 from nscpy.gojson import go_dumps
+from nscpy.keys import KeyPair
 from nscpy.store import atomic, journal
-from nscpy.store.batch import Batch
+from nscpy.store.batch import Batch, Written
 from nscpy.store.errors import AlreadyExists, CorruptStore, NotFound, StoreError
 from nscpy.store.keystore import AnyPair, KeyStore
 from nscpy.store.layout import CREDS_EXT, JWT_EXT, NSC_FILE, StorePaths, validate_name
@@ -403,9 +404,10 @@ class StoreBatch:
 
     def write_user(self, account: str, user: str, jwt: str) -> Path:
         """Stage a user JWT (the account must exist on disk or be staged in this batch)."""
-        path = self._users_dir(account) / (validate_name(user, "user") + JWT_EXT)
-        self.raw.write(path, jwt, root=self.store.paths.data_dir)
-        return path
+        d = self._users_dir(account)
+        name = validate_name(user, "user") + JWT_EXT
+        self.raw.write_at(d, name, jwt, root=self.store.paths.data_dir)
+        return d / name
 
     def _users_dir(self, account: str) -> Path:
         d = self._users_dirs.get(account)
@@ -424,21 +426,29 @@ class StoreBatch:
         """Stage a seed (text or key pair) in the keystore; returns its public key."""
         return self._keys().stage_put(self.raw, key)
 
+    def put_new_key(self, pair: KeyPair) -> str:
+        """Stage a key pair generated just now (no stored copy can exist); returns its seed."""
+        return self._keys().stage_new(self.raw, pair)
+
     def write_creds(self, account: str, user: str, text: str) -> Path:
         """Stage the user's creds file."""
+        d = self._creds_dir(account)
+        name = validate_name(user, "user") + CREDS_EXT
+        self._keys().stage_creds_in(self.raw, d, name, text)
+        return d / name
+
+    def _creds_dir(self, account: str) -> Path:
         d = self._creds_dirs.get(account)
         if d is None:
             d = self._creds_dirs[account] = self.store.paths.creds_dir(self.operator, account)
-        return self._keys().stage_creds_at(
-            self.raw, d / (validate_name(user, "user") + CREDS_EXT), text
-        )
+        return d
 
     def _keys(self) -> KeyStore:
         if self.keystore is None:
             raise StoreError("this batch was opened without a keystore; pass keystore=")
         return self.keystore
 
-    def commit(self) -> list[Path]:
+    def commit(self) -> Written:
         """Write everything staged with one flush pass (the `with` block does this)."""
         if self.keystore is not None:
             return self.keystore.commit(self.raw)

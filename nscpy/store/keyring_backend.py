@@ -101,7 +101,7 @@ class KeyringSeedBackend:
         atomic.atomic_write(self.ref_path(public_key), self.service, root=self.paths.keystore_dir)
         return stored
 
-    def stage(self, batch: Batch, public_key: str, seed: str) -> None:
+    def stage(self, batch: Batch, public_key: str, seed: str, *, new: bool = False) -> None:
         """Keyrings have no transactions: the seed is stored now, the marker with the batch."""
         self._store(public_key, seed)
         batch.write(self.ref_path(public_key), self.service)

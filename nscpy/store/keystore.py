@@ -8,7 +8,6 @@ same key cannot both win silently: the loser gets KeyConflict.
 
 from __future__ import annotations
 
-import builtins
 import contextlib
 import os
 from collections.abc import Iterator, Mapping
@@ -17,7 +16,7 @@ from typing import NamedTuple, Protocol
 
 from nscpy import keys
 from nscpy.store import atomic, journal
-from nscpy.store.batch import Batch
+from nscpy.store.batch import Batch, Written
 from nscpy.store.errors import CorruptStore, InvalidCreds, KeyConflict, NotFound, StoreIOError
 from nscpy.store.layout import GITIGNORE_TEXT, NKEY_EXT, StorePaths
 
@@ -98,8 +97,9 @@ class SeedBackend(Protocol):
         """Store seed; True if new, False if the same seed was there; KeyConflict if not."""
         ...
 
-    def stage(self, batch: Batch, public_key: str, seed: str) -> None:
-        """Add the put to a batch (backends that cannot batch store it immediately)."""
+    def stage(self, batch: Batch, public_key: str, seed: str, *, new: bool = False) -> None:
+        """Add the put to a batch (backends that cannot batch store it immediately). new=True:
+        the key was just generated, so no stored copy can exist and none is looked for."""
         ...
 
     def remove(self, public_key: str) -> bool:
@@ -116,6 +116,7 @@ class FileSeedBackend:
 
     def __init__(self, paths: StorePaths) -> None:
         self.paths = paths
+        self._shards: dict[str, Path] = {}  # "U/AB" -> its directory (one Path per shard)
 
     def get(self, public_key: str) -> str | None:
         """The seed for public_key, or None."""
@@ -142,19 +143,24 @@ class FileSeedBackend:
         self._same_or_conflict(path, seed.encode())
         return False
 
-    def stage(self, batch: Batch, public_key: str, seed: str) -> None:
+    def stage(self, batch: Batch, public_key: str, seed: str, *, new: bool = False) -> None:
         """Stage the seed file as create-if-absent; conflicts surface now or at commit."""
-        path = self.paths.key_path(public_key, trusted=True)
-        pending = batch.staged(path)
+        shard = public_key[0] + "/" + public_key[1:3]  # key_path(trusted=True)'s directory
+        d = self._shards.get(shard)
+        if d is None:
+            d = self._shards[shard] = self.paths.key_path(public_key, trusted=True).parent
+        name = public_key + NKEY_EXT
+        pending = batch.staged_at(d, name)
         if pending is not None:  # staged earlier in this batch
             if pending != seed.encode():
-                raise _conflict(public_key, path)
+                raise _conflict(public_key, d / name)
             return
-        existing = self._read(path, public_key)
+        # a key generated just now cannot be on disk; the exclusive create still guards it
+        existing = None if new else self._read(d / name, public_key)
         if existing is None:
-            batch.write(path, seed, exclusive=True, root=self.paths.keystore_dir)
+            batch.write_at(d, name, seed, exclusive=True, root=self.paths.keystore_dir)
         elif existing != seed:
-            raise _conflict(public_key, path)
+            raise _conflict(public_key, d / name)
 
     def on_exists(self, path: Path, wanted: bytes) -> None:
         """Batch callback: a key appeared between staging and commit."""
@@ -355,18 +361,30 @@ class KeyStore:
         self.backend.stage(batch, public_key, seed)
         return public_key
 
+    def stage_new(self, batch: Batch, pair: keys.KeyPair) -> str:
+        """Add a key pair generated just now to a batch (no stored copy is looked for: none can
+        exist); returns its seed."""
+        seed = pair.seed
+        self._ensure_gitignore()
+        self.backend.stage(batch, pair.public_key, seed, new=True)
+        return seed
+
     def stage_creds(self, batch: Batch, operator: str, account: str, user: str, text: str) -> Path:
         """Add a creds file write to a batch; returns its path."""
         return self.stage_creds_at(batch, self.paths.creds_path(operator, account, user), text)
 
     def stage_creds_at(self, batch: Batch, path: Path, text: str) -> Path:
         """Add a creds write for an already computed creds path (see StorePaths.creds_path)."""
-        _check_creds_text(text)
-        self._ensure_gitignore()
-        batch.write(path, text, root=self.paths.keystore_dir)
+        self.stage_creds_in(batch, path.parent, path.name, text)
         return path
 
-    def commit(self, batch: Batch) -> builtins.list[Path]:
+    def stage_creds_in(self, batch: Batch, d: Path, name: str, text: str) -> None:
+        """stage_creds_at(d / name), for callers staging many creds in one directory."""
+        _check_creds_text(text)
+        self._ensure_gitignore()
+        batch.write_at(d, name, text, root=self.paths.keystore_dir)
+
+    def commit(self, batch: Batch) -> Written:
         """Commit a batch that holds staged seeds, reporting late key conflicts."""
         handler = getattr(self.backend, "on_exists", None)
         return batch.commit(on_exists=handler)

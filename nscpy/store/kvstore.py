@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from nscpy.store import journal
-from nscpy.store.batch import Batch
+from nscpy.store.batch import Batch, Written
 from nscpy.store.errors import AlreadyExists, CorruptStore, NotFound, StoreError
 from nscpy.store.jwtstore import DataStore, StoreInfo
 from nscpy.store.kvclient import KvClient, KvConflict, KvEntry, default_editor
@@ -339,26 +339,31 @@ class _SplitBatch(Batch):
     def _inside(self, path: Path) -> bool:
         return self.store.holds(path)
 
-    def write(
+    def write_at(
         self,
-        path: Path,
+        d: Path,
+        name: str,
         data: bytes | str,
         *,
         mode: int = 0o600,
         exclusive: bool = False,
         root: Path | None = None,
     ) -> None:
+        # Batch.write comes here too
+        path = d / name
         if self._inside(path):
             self.kv_writes[self.store.key_of(path)] = (
                 data.encode("utf-8") if isinstance(data, str) else data
             )
             return
-        super().write(path, data, mode=mode, exclusive=exclusive, root=root)
+        super().write_at(d, name, data, mode=mode, exclusive=exclusive, root=root)
 
-    def staged(self, path: Path) -> bytes | None:
+    def staged_at(self, d: Path, name: str) -> bytes | None:
+        # Batch.staged comes here too
+        path = d / name
         if self._inside(path):
             return self.kv_writes.get(self.store.key_of(path))
-        return super().staged(path)
+        return super().staged_at(d, name)
 
     def remove(self, path: Path) -> None:
         if self._inside(path):
@@ -373,7 +378,7 @@ class _SplitBatch(Batch):
         self.kv_writes.clear()
         super().discard()
 
-    def commit(self, on_exists: Callable[[Path, bytes], None] | None = None) -> list[Path]:
+    def commit(self, on_exists: Callable[[Path, bytes], None] | None = None) -> Written:
         """The local files first (a seed must exist before a JWT naming its key is shared),
         then every staged key as one change (one atomic batch where the bucket allows it)."""
         writes = [(key, data, None) for key, data in self.kv_writes.items()]

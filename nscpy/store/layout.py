@@ -92,7 +92,8 @@ def validate_name(name: str, kind: str = "name") -> str:
         raise InvalidName(f"{what} name {name!r} cannot contain '/' or '\\'")
     if name in (".", ".."):
         raise InvalidName(f"{what} name {name!r} is reserved for directories")
-    bad = next((c for c in name if _is_control(c)), None)
+    # printable ASCII (most names) holds no control or bidi character: skip the per-character scan
+    bad = None if name.isascii() and name.isprintable() else next(filter(_is_control, name), None)
     if bad is not None:
         raise InvalidName(
             f"{what} name {name!r} contains control character U+{ord(bad):04X}; "

@@ -115,7 +115,7 @@ def nats_server(
     request: pytest.FixtureRequest, nats_operator: NatsOperator
 ) -> Iterator[NatsServer]:
     """A server in operator mode for nats_operator's store; every account is pushed to it."""
-    from nscpy.actions.push import Connection
+    from nscpy.actions.connection import Connection
     from nscpy.testing.servers import start_server, stop_server
 
     choice = server_choice(request.config)

@@ -57,6 +57,14 @@ def message_json(msg: StoredMsg) -> dict[str, Any]:
     return out
 
 
+def request_int(value: object) -> int:
+    """An integer field of a request body; anything else is a bad request."""
+    try:
+        return int(str(value))
+    except ValueError:
+        raise errors.bad_request(f"expected an integer, got {value!r}") from None
+
+
 def page_offset(body: dict[str, Any]) -> int:
     """The `offset` of a NAMES / LIST request."""
     offset = body.get("offset") or 0
@@ -99,11 +107,11 @@ def not_clustered(account: Any, body: dict[str, Any], now: int, *names: str) -> 
 
 def no_snapshots(account: Any, body: dict[str, Any], now: int, *names: str) -> Any:
     """STREAM.SNAPSHOT / RESTORE: refused (nats-server streams a tar archive)."""
-    account._stream(names[0])
+    account.find_stream(names[0])
     raise errors.bad_request("server_stub does not support stream snapshot and restore")
 
 
 def no_priority_groups(account: Any, body: dict[str, Any], now: int, *names: str) -> Any:
     """CONSUMER.UNPIN: priority groups are refused at consumer creation, so none exist."""
-    account._consumer(names[0], names[1])
+    account.find_consumer(names[0], names[1])
     raise errors.consumer_unsupported("priority_groups (pinned/overflow pull consumers)")

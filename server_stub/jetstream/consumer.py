@@ -6,20 +6,20 @@ without sockets or sleeps. Delivered messages carry nats-server's reply subject
 `$JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>.<consumer seq>.<timestamp>.<pending>`;
 status messages (100 Idle Heartbeat / FlowControl Request, 404 No Messages, 408 Request
 Timeout, 409 ...) carry `Status` and `Description` headers, which the server writes as
-nats-server's inline status line.
+nats-server's inline status line. The ack bookkeeping is `acks.AckTracker`; the start position,
+num_pending, the INFO body and the durable state are in `consumerstate`.
 """
 
 from __future__ import annotations
 
-import heapq
-import json
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from nscpy.jwt.subject import subject_matches
+from server_stub.jetstream.acks import AckTracker, Pending, nak_delay
 from server_stub.jetstream.consumerconfig import ConsumerConfig
+from server_stub.jetstream.consumerstate import num_pending, scanned_to, start_seq
 from server_stub.jetstream.delivery import (
     FlowControl,
     Outgoing,
@@ -31,7 +31,8 @@ from server_stub.jetstream.delivery import (
 )
 from server_stub.jetstream.memstore import StoredMsg
 from server_stub.jetstream.stream import Stream
-from server_stub.jetstream.wire import decode_headers, go_time
+from server_stub.jetstream.streamstate import last_per_subject
+from server_stub.jetstream.wire import decode_headers
 
 __all__ = [
     "Consumer",
@@ -43,13 +44,6 @@ __all__ = [
 ]
 
 
-@dataclass(slots=True)
-class _Pending:
-    cseq: int
-    deliveries: int
-    deadline: int
-
-
 class Consumer:
     """One consumer on a stream: pull requests wait in `waiting`; a push consumer is served as
     one endless request to its deliver subject while someone is subscribed there."""
@@ -58,21 +52,16 @@ class Consumer:
         self.stream = stream
         self.config = config
         self.created = created
-        self.next_sseq = self._start_seq()  # next stream seq for a first delivery
+        self.next_sseq = start_seq(config, stream.store)  # next stream seq for a first delivery
         # deliver_policy last_per_subject: the sequences to send first, then resume after them
-        self._skip: deque[int] = deque()
+        self.skip: deque[int] = deque()
         if config.deliver_policy == "last_per_subject":
-            self._skip.extend(stream.last_per_subject(config.filter_subjects))
+            self.skip.extend(last_per_subject(stream.store, config.filter_subjects))
             self.next_sseq = stream.store.last_seq + 1
         self.delivered = (0, 0)  # (consumer seq, stream seq) of the newest delivery
-        self.ack_floor = (0, 0)
         self.delivered_at = 0
-        self.acked_at = 0
         self.last_active = now
-        self.pending: dict[int, _Pending] = {}
-        self.redelivered: set[int] = set()  # nats-server's rdc: redelivered and not acked
-        self._redeliver: list[int] = []  # heap of stream seqs due for redelivery
-        self._queued: set[int] = set()
+        self.acks = AckTracker()
         self.waiting: deque[PullRequest] = deque()
         self.dirty = False  # durable state changed since last saved
         # set by the engine: does any client subscription match this subject?
@@ -84,27 +73,6 @@ class Consumer:
         if config.flow_control:
             self.flow = FlowControl(f"$JS.FC.{stream.name}.{config.name}")
 
-    def _start_seq(self) -> int:
-        config, store = self.config, self.stream.store
-        policy = config.deliver_policy
-        if policy == "new":
-            return store.last_seq + 1
-        if policy == "last":
-            last = (
-                store.last_for_subject(config.filter_subjects[0])
-                if len(config.filter_subjects) == 1
-                else store.get(store.last_seq)
-            )
-            return last.seq if last is not None else store.last_seq + 1
-        if policy == "by_start_sequence":
-            return config.opt_start_seq or 1
-        if policy == "by_start_time":
-            for msg in store.iter_from(store.first_seq):
-                if msg.ts >= config.opt_start_time:
-                    return msg.seq
-            return store.last_seq + 1
-        return store.first_seq or 1
-
     @property
     def name(self) -> str:
         """The consumer's name."""
@@ -113,28 +81,6 @@ class Consumer:
     def has_interest(self) -> bool:
         """True when someone is subscribed to the deliver subject (push consumers)."""
         return bool(self.config.deliver_subject) and self.interest(self.config.deliver_subject)
-
-    def _filters_all(self) -> bool:
-        filters = self.config.filter_subjects
-        return not filters or all(
-            any(subject_matches(f, s) for f in filters) for s in self.stream.config.subjects
-        )
-
-    def num_pending(self) -> int:
-        """Messages not yet delivered once that match the filter."""
-        store = self.stream.store
-        start = max(self.next_sseq, store.first_seq)
-        skipped = sum(1 for seq in self._skip if store.get(seq) is not None)
-        if start > store.last_seq:
-            return skipped
-        if self._filters_all() and store.messages == store.last_seq - store.first_seq + 1:
-            return skipped + store.last_seq - start + 1
-        filters = self.config.filter_subjects
-        return skipped + sum(
-            1
-            for m in store.iter_from(start)
-            if self._filters_all() or any(subject_matches(f, m.subject) for f in filters)
-        )
 
     # -- pulling -------------------------------------------------------------------------
     def pull(self, reply: str, body: dict[str, Any], now: int) -> list[Outgoing]:
@@ -173,34 +119,21 @@ class Consumer:
 
     def _next_message(self, now: int, request: PullRequest) -> tuple[StoredMsg, bool] | None:
         store = self.stream.store
-        found: tuple[StoredMsg, bool] | None = None
-        max_deliver = self.config.max_deliver
-        while self._redeliver and found is None:
-            seq = self._redeliver[0]
-            msg = store.get(seq)
-            entry = self.pending.get(seq)
-            if msg is not None and entry is not None:
-                if not 0 < max_deliver <= entry.deliveries:
-                    found = (msg, True)
-                    break
-            # gone, or delivered max_deliver times: nats-server drops it from pending here
-            # (the ack floor stays until the next ack; it still counts as redelivered)
-            heapq.heappop(self._redeliver)
-            self._queued.discard(seq)
-            self.pending.pop(seq, None)
+        due = self.acks.next_due(store, self.config.max_deliver)
+        found: tuple[StoredMsg, bool] | None = (due, True) if due is not None else None
         ack_limit = self.config.max_ack_pending
         if (
             found is None
             and self.config.ack_policy != "none"
-            and 0 < ack_limit <= len(self.pending)
+            and 0 < ack_limit <= len(self.acks.pending)
         ):
             return None
-        while found is None and self._skip:
-            msg = store.get(self._skip[0])
+        while found is None and self.skip:
+            msg = store.get(self.skip[0])
             if msg is not None:
                 found = (msg, False)
                 break
-            self._skip.popleft()
+            self.skip.popleft()
         if found is None:
             msg = store.next_matching(
                 max(self.next_sseq, store.first_seq), self.config.filter_subjects
@@ -217,10 +150,9 @@ class Consumer:
             request.exhausted = request.bytes_left == 0  # spent exactly: this one is the last
         msg, again = found
         if again:
-            heapq.heappop(self._redeliver)
-            self._queued.discard(msg.seq)
-        elif self._skip and self._skip[0] == msg.seq:
-            self._skip.popleft()
+            self.acks.take_due(msg.seq)
+        elif self.skip and self.skip[0] == msg.seq:
+            self.skip.popleft()
         else:
             self.next_sseq = msg.seq + 1
         return found
@@ -233,22 +165,20 @@ class Consumer:
         msg, again = item
         config = self.config
         cseq = self.delivered[0] + 1
-        entry = self.pending.get(msg.seq)
-        deliveries = entry.deliveries + 1 if (again and entry) else 1
-        if deliveries > 1:
-            self.redelivered.add(msg.seq)
+        deliveries = self.acks.count_delivery(msg.seq, again)
         if config.ack_policy != "none":
-            self.pending[msg.seq] = _Pending(cseq, deliveries, now + self._ack_wait(deliveries))
+            deadline = now + self.ack_wait(deliveries)
+            self.acks.pending[msg.seq] = Pending(cseq, deliveries, deadline)
         self.delivered = (cseq, max(self.delivered[1], msg.seq))
         if config.ack_policy == "none":
-            self.ack_floor = self.delivered
+            self.acks.floor = self.delivered
             if self.on_acked is not None:  # delivered is acked: retention may drop it
                 self.on_acked([msg.seq])
         self.delivered_at = now
         self.dirty = True
         reply = (
             f"$JS.ACK.{self.stream.name}.{self.name}.{deliveries}.{msg.seq}.{cseq}."
-            f"{msg.ts}.{self.num_pending()}"
+            f"{msg.ts}.{num_pending(self)}"
         )
         headers = decode_headers(msg.hdrs)
         payload = msg.data
@@ -264,7 +194,8 @@ class Consumer:
                 out.append(request)
         return out
 
-    def _ack_wait(self, deliveries: int) -> int:
+    def ack_wait(self, deliveries: int) -> int:
+        """How long to wait for an ack of a message delivered `deliveries` times (backoff)."""
         backoff = self.config.backoff
         if backoff:
             return backoff[min(deliveries, len(backoff)) - 1]
@@ -290,38 +221,28 @@ class Consumer:
             return []
         self.last_active = now
         verb = body.split(b" ", 1)[0].strip() or b"+ACK"
-        entry = self.pending.get(sseq)
+        entry = self.acks.pending.get(sseq)
         if entry is None:
             return []
         if verb in (b"+ACK", b"+NXT"):
-            self._ack(sseq, now)
+            up_to = self.config.ack_policy == "all"
+            done = self.acks.ack(sseq, now, self.delivered, up_to=up_to)
+            if self.on_acked is not None:
+                self.on_acked(done)
         elif verb == b"-NAK":
-            delay = _nak_delay(body)
+            delay = nak_delay(body)
             if delay:
                 entry.deadline = now + delay
             else:
-                self._queue_redelivery(sseq)
+                self.acks.queue(sseq)
         elif verb == b"+WPI":
-            entry.deadline = now + self._ack_wait(entry.deliveries)
+            entry.deadline = now + self.ack_wait(entry.deliveries)
         elif verb == b"+TERM":
-            del self.pending[sseq]
-            self.redelivered.discard(sseq)
-            self._update_floor(now)
+            self.acks.term(sseq, now, self.delivered)
             if self.on_acked is not None:  # terminated counts as done for retention
                 self.on_acked([sseq])
         self.dirty = True
         return self._serve_waiting(now)
-
-    def _ack(self, sseq: int, now: int) -> None:
-        done = [sseq]
-        if self.config.ack_policy == "all":
-            done = [s for s in self.pending if s <= sseq]
-        for seq in done:
-            del self.pending[seq]
-            self.redelivered.discard(seq)
-        self._update_floor(now)
-        if self.on_acked is not None:
-            self.on_acked(done)
 
     def wants(self, subject: str) -> bool:
         """True when this consumer's filter covers `subject` (retention's "interest")."""
@@ -330,22 +251,9 @@ class Consumer:
 
     def has_acked(self, seq: int) -> bool:
         """True when stream message `seq` was delivered and acknowledged (or needs no ack)."""
-        if seq >= self.next_sseq or seq in self.pending or seq in self._skip:
+        if seq >= self.next_sseq or seq in self.acks.pending or seq in self.skip:
             return False
         return True
-
-    def _update_floor(self, now: int) -> None:
-        self.acked_at = now
-        if not self.pending:
-            self.ack_floor = self.delivered
-            return
-        low = min(self.pending)
-        self.ack_floor = (self.pending[low].cseq - 1, low - 1)
-
-    def _queue_redelivery(self, sseq: int) -> None:
-        if sseq not in self._queued:
-            self._queued.add(sseq)
-            heapq.heappush(self._redeliver, sseq)
 
     # -- pause ---------------------------------------------------------------------------
     def pause(self, until: int, now: int) -> list[Outgoing]:
@@ -360,9 +268,7 @@ class Consumer:
         if self.config.pause_until and not self.config.paused(now):
             self.config = self.config.with_pause(0)  # the pause ran out: deliver again
             self.dirty = True
-        for sseq, entry in list(self.pending.items()):
-            if entry.deadline <= now and sseq not in self._queued:
-                self._queue_redelivery(sseq)  # past max_deliver it is dropped when next due
+        self.acks.queue_expired(now)
         out = self._serve_waiting(now)
         beat = self.config.idle_heartbeat
         if beat and now - self._last_push >= beat and self.has_interest():
@@ -389,21 +295,12 @@ class Consumer:
     def _heartbeat(self, to: str) -> Outgoing:
         extra = {
             "Nats-Last-Consumer": str(self.delivered[0]),
-            "Nats-Last-Stream": str(self._scanned_to()),
+            "Nats-Last-Stream": str(scanned_to(self)),
         }
         if self.flow is not None and self.flow.reply:
             # a flow control request is unanswered: tell the client which reply unblocks us
             extra["Nats-Consumer-Stalled"] = self.flow.reply
         return status(to, 100, "Idle Heartbeat", extra)
-
-    def _scanned_to(self) -> int:
-        # nats-server reports how far its scan got: past messages the filter skips, too
-        if self._skip:
-            return self.delivered[1]
-        store = self.stream.store
-        start = max(self.next_sseq, store.first_seq)
-        found = store.next_matching(start, self.config.filter_subjects)
-        return found.seq - 1 if found is not None else max(store.last_seq, self.next_sseq - 1)
 
     def on_new_messages(self, now: int) -> list[Outgoing]:
         """The stream stored something: hand it to waiting pull requests."""
@@ -447,70 +344,3 @@ class Consumer:
         out = [status(r.reply, 409, "Consumer Deleted") for r in self.waiting]
         self.waiting.clear()
         return out
-
-    # -- info and persistence --------------------------------------------------------------
-    def info_json(self, now: int, *, full_metadata: bool = True) -> dict[str, Any]:
-        """The consumer info body (without `type`)."""
-
-        def seqs(pair: tuple[int, int], at: int) -> dict[str, Any]:
-            out: dict[str, Any] = {"consumer_seq": pair[0], "stream_seq": pair[1]}
-            if at:
-                out["last_active"] = go_time(at)
-            return out
-
-        info: dict[str, Any] = {
-            "stream_name": self.stream.name,
-            "name": self.name,
-            "created": go_time(self.created),
-            "config": self.config.to_json(full_metadata=full_metadata),
-            "delivered": seqs(self.delivered, self.delivered_at),
-            "ack_floor": seqs(self.ack_floor, self.acked_at),
-            "num_ack_pending": len(self.pending),
-            "num_redelivered": len(self.redelivered),
-            "num_waiting": len(self.waiting),
-            "num_pending": self.num_pending(),
-        }
-        if self.has_interest():
-            info["push_bound"] = True
-        if self.config.paused(now):
-            info["paused"] = True
-            info["pause_remaining"] = self.config.pause_until - now
-        info["ts"] = go_time(now)
-        return info
-
-    def state_json(self) -> dict[str, Any]:
-        """What a durable consumer saves of its progress."""
-        return {
-            "next_sseq": self.next_sseq,
-            "delivered": list(self.delivered),
-            "ack_floor": list(self.ack_floor),
-            "pending": {str(s): [p.cseq, p.deliveries] for s, p in self.pending.items()},
-            "skip": list(self._skip),
-            "redelivered": sorted(self.redelivered),
-            "pause_until": self.config.pause_until,
-        }
-
-    def restore(self, state: dict[str, Any], now: int) -> None:
-        """Resume from `state_json`; pending messages are redelivered after a fresh ack_wait."""
-        self.next_sseq = int(state["next_sseq"])
-        self.delivered = (int(state["delivered"][0]), int(state["delivered"][1]))
-        self.ack_floor = (int(state["ack_floor"][0]), int(state["ack_floor"][1]))
-        self.pending = {
-            int(s): _Pending(int(v[0]), int(v[1]), now + self._ack_wait(int(v[1])))
-            for s, v in state["pending"].items()
-        }
-        self._skip = deque(int(seq) for seq in state.get("skip", []))
-        self.redelivered = {int(seq) for seq in state.get("redelivered", [])}
-        self.config = self.config.with_pause(int(state.get("pause_until", 0)))
-
-
-def _nak_delay(body: bytes) -> int:
-    _, _, rest = body.partition(b" ")
-    if not rest.strip():
-        return 0
-    try:
-        value = json.loads(rest)
-    except ValueError:
-        return 0
-    delay = value.get("delay", 0) if isinstance(value, dict) else 0
-    return int(delay) if isinstance(delay, int) else 0

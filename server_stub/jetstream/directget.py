@@ -16,6 +16,7 @@ from server_stub.jetstream import errors
 from server_stub.jetstream.delivery import Outgoing, status
 from server_stub.jetstream.memstore import StoredMsg
 from server_stub.jetstream.stream import Stream
+from server_stub.jetstream.streamstate import get_msg
 from server_stub.jetstream.wire import decode_headers, go_time, parse_go_time
 
 _SELECTORS = ("seq", "last_by_subj", "next_by_subj", "multi_last", "start_time")
@@ -65,7 +66,7 @@ def direct_get(stream: Stream, reply: str, subject_tail: str, payload: bytes) ->
             return [status(reply, 404, "Message Not Found")]
         return [_message(stream, reply, after[0], {}, no_hdr)]
     try:
-        msg = stream.get_msg(body)
+        msg = get_msg(stream.store, body)
     except errors.ApiError:
         return [status(reply, 404, "Message Not Found")]
     return [_message(stream, reply, msg, {}, no_hdr)]

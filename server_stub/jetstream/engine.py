@@ -1,7 +1,8 @@
 """The JetStream engine: hosts accounts' streams on the server's in-process message bus.
 
 The engine owns every side effect: segment and meta files under `store_dir`, subscriptions on
-the bus, the periodic tick (redelivery, request expiry, max_age) and group commit. A publish is
+the bus (both kept by its base, `hosting.StreamHost`), the periodic tick (redelivery, request
+expiry, max_age) and group commit, which live here with the lifecycle. A publish is
 appended to the stream's log at once, but its ack is held until the next `flush()` has fsynced
 the log, so an acknowledged message is always on stable storage; with an asyncio loop the flush
 runs via `call_soon`, batching every publish that arrived in the same loop iteration. With a
@@ -18,38 +19,26 @@ under `offline`, STREAM.DELETE discards it, and the rest of the account is serve
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
+from typing import Any
 
 from server_stub.bus import BusMessage, MessageBus
-from server_stub.jetstream import errors
-from server_stub.jetstream.api import API_SUBJECTS, JsAccount, not_enabled_response
+from server_stub.jetstream import api, errors
+from server_stub.jetstream.account import JsAccount
 from server_stub.jetstream.config import JetStreamConfig, JsLimits
-from server_stub.jetstream.consumer import (
-    Consumer,
-    ConsumerConfig,
-    Outgoing,
-    PullRequestError,
-    parse_pull_request,
-    status,
-)
-from server_stub.jetstream.crypto import master_key
-from server_stub.jetstream.directget import direct_get
 from server_stub.jetstream.filestore import DEFAULT_BLOCK_SIZE
-from server_stub.jetstream.memstore import MemStore
-from server_stub.jetstream.offline import OfflineStreams
-from server_stub.jetstream.storage import StreamFiles
-from server_stub.jetstream.stream import PublishResult, Stream, StreamConfig
+from server_stub.jetstream.hosting import Clock, StreamHost
+from server_stub.jetstream.stream import PublishResult, Stream, ack_prefix
 from server_stub.jetstream.wire import go_json
 
-Clock = Callable[[], int]
+__all__ = ["Clock", "JetStream"]
+
 log = logging.getLogger("server_stub.jetstream")
 
 
-class JetStream:
+class JetStream(StreamHost):
     """JetStream for every enabled account of one server."""
 
     def __init__(
@@ -63,28 +52,19 @@ class JetStream:
         tick_interval: float = 0.05,
         block_size: int = DEFAULT_BLOCK_SIZE,
     ) -> None:
-        self.config = config
-        self._bus = bus
+        super().__init__(config, bus, clock, loop, block_size)
         self._account_limits = account_limits
-        self._clock = clock
-        self._loop = loop
         self._tick_interval = tick_interval
-        # optional bus extension: deliver to an inbox while showing the stream subject
-        self._deliver_as = getattr(bus, "deliver_as", None)
-        master = master_key(config.key) if config.cipher and config.key else None
-        self._files = StreamFiles(self._root(), config.cipher, master, block_size)
-        self.accounts: dict[str, JsAccount] = {}
         self._api_subs: dict[str, list[int]] = {}
-        self._stream_subs: dict[tuple[str, str], list[int]] = {}
-        self._consumer_subs: dict[tuple[str, str, str], list[int]] = {}
-        self._offline = OfflineStreams(self._files)  # found on disk, could not be recovered
-        self._acks: list[tuple[str, str, str, bytes]] = []  # account, stream, reply, body
-        self._failing: set[str] = set()  # background writes failing now (logged once each)
+        # held acks: account, stream, seq, reply, body
+        self._acks: list[tuple[str, str, int, str, bytes]] = []
+        self._holding: dict[tuple[str, str], Stream] = {}  # written to since the last write_out
+        # (account, stream) -> a failed write-out and the seqs it took back: acks refused
+        self._unwritten: dict[tuple[str, str], tuple[errors.StoreWriteFailed, set[int]]] = {}
+        self._ack_prefixes: dict[str, bytes] = {}  # stream name -> an ack's bytes before seq
         self._fresh: set[tuple[str, str]] = set()
         self._flush_scheduled = False
         self._timer: asyncio.TimerHandle | None = None
-        self._wake: tuple[int, asyncio.TimerHandle] | None = None  # (deadline, timer)
-        self._running = False
         self._synced_at = time.monotonic()  # the last periodic fsync (with sync_interval)
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -140,7 +120,7 @@ class JetStream:
         self.accounts[account] = js_account
         self._api_subs[account] = [
             self._bus.subscribe(account, each, self._on_api)
-            for subject in API_SUBJECTS
+            for subject in api.API_SUBJECTS
             for each in self._api_names(subject)
         ]
         try:
@@ -160,6 +140,7 @@ class JetStream:
     # -- time ----------------------------------------------------------------------------
     def tick(self, now: int | None = None) -> None:
         """Expire messages and pull requests, redeliver unacked messages, save consumers."""
+        self.write_out()  # what is read next must be on disk (or taken back)
         now = self._clock() if now is None else now
         interval = self.config.sync_interval
         if interval is not None and time.monotonic() - self._synced_at >= interval:
@@ -178,25 +159,11 @@ class JetStream:
                     self._send(account.name, consumer.tick(now))
                     self._wake_for(consumer, now)
                     if consumer.is_inactive(now):
-                        account._remove_consumer(consumer)
+                        account.remove_consumer(consumer)
                     elif consumer.dirty:
                         what = f"state of consumer {consumer.name} of '{account.name}'"
                         with self._background(what):
                             self._save_consumer_state(account.name, consumer, sync=False)
-
-    @contextlib.contextmanager
-    def _background(self, what: str) -> Iterator[None]:
-        """Log a failed background write once (not every tick) and carry on; it is retried."""
-        try:
-            yield
-        except errors.StoreWriteFailed as exc:
-            if what not in self._failing:
-                self._failing.add(what)
-                log.error("JetStream cannot save the %s: %s", what, exc.description)
-        else:
-            if what in self._failing:
-                self._failing.discard(what)
-                log.info("JetStream saved the %s again", what)
 
     def _schedule_tick(self) -> None:
         if self._loop is not None and self._running:
@@ -221,14 +188,34 @@ class JetStream:
         self._synced_at = time.monotonic()
         return failed
 
+    def write_out(self) -> None:
+        """Write what the stores hold since the last call, one write(2) per store. A store
+        that fails takes those messages back; flush() refuses their acks."""
+        holding, self._holding = self._holding, {}
+        for key, stream in holding.items():
+            try:
+                stream.store.write_out()
+            except errors.StoreWriteFailed as exc:
+                log.error("JetStream failed to store a msg: %s", exc.description)
+                # taken back out of the store, or (a read-only store) kept until restart
+                stream.forget(tuple(s for s in exc.unwritten if stream.store.get(s) is None))
+                earlier = self._unwritten.get(key)
+                seqs = set(exc.unwritten) | (earlier[1] if earlier else set())
+                self._unwritten[key] = (exc, seqs)
+
     def flush(self) -> None:
-        """Send the held acks: after an fsync of every store written since the last flush, or,
-        with a sync_interval, at once (the write is in the page cache; tick() fsyncs)."""
+        """Send the held acks: after writing out and fsyncing every store written since the last
+        flush, or, with a sync_interval, once written (to the page cache; tick() fsyncs)."""
         self._flush_scheduled = False
+        self.write_out()
         failed = self.sync() if self.config.sync_interval is None else {}
+        unwritten, self._unwritten = self._unwritten, {}
         acks, self._acks = self._acks, []
-        for account_name, stream_name, reply, body in acks:
+        for account_name, stream_name, seq, reply, body in acks:
             error = failed.get((account_name, stream_name))
+            taken_back = unwritten.get((account_name, stream_name))
+            if error is None and taken_back is not None and seq in taken_back[1]:
+                error = taken_back[0]
             if error is not None:  # not on stable storage: never acknowledged
                 refusal = {"error": error.to_json(), "stream": stream_name, "seq": 0}
                 body = go_json(refusal).encode()
@@ -242,29 +229,17 @@ class JetStream:
             for consumer in list(owner.consumers.get(stream_name, {}).values()):
                 self._send(account_name, consumer.on_new_messages(now))
 
-    # -- the API's names: $JS.API and, with a domain, $JS.<domain>.API ------------------
-    def _api_names(self, subject: str) -> list[str]:
-        domain = self.config.domain
-        if not domain:
-            return [subject]
-        return [subject, f"$JS.{domain}.API.{subject.removeprefix('$JS.API.')}"]
-
-    def _local(self, subject: str) -> str:
-        prefix = f"$JS.{self.config.domain}.API."
-        if self.config.domain and subject.startswith(prefix):
-            return "$JS.API." + subject[len(prefix) :]
-        return subject
-
     # -- bus handlers --------------------------------------------------------------------
     def _on_api(self, msg: BusMessage) -> None:
         account = self.accounts.get(msg.account)
         if account is None or not msg.reply:
             return
+        self.write_out()  # the API reads and changes what earlier publishes stored
         subject = self._local(msg.subject)
         if self._offline.owns(msg.account, subject):
             response = self._offline.answer(msg.account, subject)
         else:
-            response = account.handle(subject, msg.payload, self._clock())
+            response = api.handle(account, subject, msg.payload, self._clock())
             offline = self._offline.listed(msg.account)
             listing = subject == "$JS.API.STREAM.LIST"
             if offline and listing and response and "error" not in response:
@@ -274,13 +249,12 @@ class JetStream:
 
     def _on_disabled(self, msg: BusMessage) -> None:
         if msg.reply:
-            response = not_enabled_response(self._local(msg.subject))
+            response = api.not_enabled_response(self._local(msg.subject))
             self._bus.publish(msg.account, msg.reply, go_json(response).encode())
 
-    def _on_publish(self, msg: BusMessage) -> None:
+    def _on_publish(self, stream: Stream, msg: BusMessage) -> None:
         account = self.accounts.get(msg.account)
-        stream = account.stream_for(msg.subject) if account else None
-        if account is None or stream is None:
+        if account is None:
             return
         try:
             result = account.publish(stream, msg.subject, msg.headers, msg.payload, self._clock())
@@ -288,259 +262,43 @@ class JetStream:
             log.error("JetStream failed to store a msg: %s", exc.description)
             refusal = {"error": exc.to_json(), "stream": stream.name, "seq": 0}
             result = PublishResult(refusal)
-        ack = result.ack
-        if self.config.domain and "error" not in ack:  # nats-server names its domain in acks
-            ack = {"stream": ack["stream"], "domain": self.config.domain} | ack
-        body = go_json(ack).encode()
         reply = None if stream.config.no_ack else msg.reply  # no_ack: never answered
-        if result.stored is None:
-            if reply:
-                self._bus.publish(msg.account, reply, body)
+        stored = result.stored
+        if stored is None:
+            if reply and result.ack.get("duplicate"):  # its original may still be held
+                body = self._encode_ack(result.ack)
+                self._acks.append((msg.account, stream.name, result.ack["seq"], reply, body))
+                self._schedule_flush()
+            elif reply:
+                self._bus.publish(msg.account, reply, self._encode_ack(result.ack))
             return
         for item in result.republish:
             self._bus.publish(msg.account, item.subject, item.data, headers=item.headers)
         if reply:
-            self._acks.append((msg.account, stream.name, reply, body))
-        self._fresh.add((msg.account, stream.name))
+            prefix = self._ack_prefixes.get(stream.name)
+            if prefix is None:
+                prefix = self._ack_prefixes[stream.name] = ack_prefix(
+                    stream.name, self.config.domain
+                )
+            body = b"%s%d}" % (prefix, stored.seq)  # == self._encode_ack(result.ack), cheaper
+            self._acks.append((msg.account, stream.name, stored.seq, reply, body))
+        key = (msg.account, stream.name)
+        self._holding[key] = stream
+        self._fresh.add(key)
+        self._schedule_flush()
+
+    def _schedule_flush(self) -> None:
+        """Flush once this loop iteration's publishes are in (at once without a loop)."""
         if self._loop is None:
             self.flush()
         elif not self._flush_scheduled:
             self._flush_scheduled = True
             self._loop.call_soon(self.flush)
 
-    def _on_direct_get(self, msg: BusMessage) -> None:
-        """`$JS.API.DIRECT.GET.<stream>[.<subject>]`: the messages themselves, or a status."""
-        account = self.accounts.get(msg.account)
-        tokens = self._local(msg.subject).split(".", 5)
-        stream = account.streams.get(tokens[4]) if account else None
-        if stream is None or not msg.reply:
-            return
-        tail = tokens[5] if len(tokens) > 5 else ""
-        self._send(msg.account, direct_get(stream, msg.reply, tail, msg.payload))
-
-    def _consumer_for(self, msg: BusMessage) -> Consumer | None:
-        account = self.accounts.get(msg.account)
-        tokens = self._local(msg.subject).split(".")
-        # $JS.API.CONSUMER.MSG.NEXT.<stream>.<consumer>, $JS.ACK.<stream>.<consumer>... and
-        # $JS.FC.<stream>.<consumer>.<token>
-        stream, name = (tokens[5], tokens[6]) if tokens[1] == "API" else (tokens[2], tokens[3])
-        if account is None:
-            return None
-        return account.consumers.get(stream, {}).get(name)
-
-    def _on_next(self, msg: BusMessage) -> None:
-        consumer = self._consumer_for(msg)
-        if consumer is None or not msg.reply:
-            return
-        try:
-            body = parse_pull_request(msg.payload)
-        except PullRequestError as exc:
-            self._send(msg.account, [status(msg.reply, 400, f"Bad Request - {exc}")])
-            return
-        now = self._clock()
-        self._send(msg.account, consumer.pull(msg.reply, body, now))
-        self._wake_for(consumer, now)
-
-    def _wake_for(self, consumer: Consumer, now: int) -> None:
-        """Tick when a waiting pull request expires or is due a heartbeat, not on the next
-        periodic tick: clients give up right after the expiry they asked for."""
-        deadline = consumer.next_deadline()
-        if not deadline or self._loop is None or not self._running:
-            return
-        if self._wake is not None and self._wake[0] <= deadline:
-            return
-        if self._wake is not None:
-            self._wake[1].cancel()
-        delay = max(0.0, (deadline - now) / 1e9) + 0.001
-        self._wake = (deadline, self._loop.call_later(delay, self._on_wake))
-
-    def _on_wake(self) -> None:
-        self._wake = None
-        self.tick()
-
-    def _on_flow_control(self, msg: BusMessage) -> None:
-        consumer = self._consumer_for(msg)
-        if consumer is not None:
-            self._send(msg.account, consumer.on_flow_control(msg.subject, self._clock()))
-
-    def _on_ack(self, msg: BusMessage) -> None:
-        consumer = self._consumer_for(msg)
-        if consumer is None:
-            return
-        now = self._clock()
-        out = consumer.on_ack(msg.subject, msg.payload, now)
-        verb, _, rest = msg.payload.partition(b" ")
-        if verb.strip() == b"+NXT" and msg.reply:
-            # ack, then the reply is a pull request for the next message(s)
-            try:
-                body = parse_pull_request(rest)
-            except PullRequestError as exc:
-                out.append(status(msg.reply, 400, f"Bad Request - {exc}"))
-            else:
-                out.extend(consumer.pull(msg.reply, body, now))
-                self._wake_for(consumer, now)
-        elif msg.reply:  # ack_sync waits for this empty confirmation
-            self._bus.publish(msg.account, msg.reply, b"")
-        self._send(msg.account, out)
-
-    def _send(self, account: str, out: list[Outgoing]) -> None:
-        for item in out:
-            if item.subject is not None and self._deliver_as is not None:
-                self._deliver_as(
-                    account, item.to, item.subject, item.payload, item.reply, item.headers
-                )
-            else:
-                self._bus.publish(
-                    account, item.to, item.payload, reply=item.reply, headers=item.headers
-                )
-
-    # -- Host: side effects asked for by JsAccount ----------------------------------------
-    def open_store(self, account: str, config: StreamConfig, created: int) -> MemStore:
-        """A new stream's store; file streams get their directory, key check and meta."""
-        if config.storage == "memory":
-            return MemStore()
-        return self._files.create(account, config, created)
-
-    def stream_changed(self, account: str, stream: Stream, *, added: bool) -> None:
-        """(Re)subscribe the stream's subjects and save its config."""
-        for sid in self._stream_subs.pop((account, stream.name), []):
-            self._bus.unsubscribe(sid)
-        subs = [
-            self._bus.subscribe(account, subject, self._on_publish)
-            for subject in stream.config.subjects
-        ]
-        if stream.config.allow_direct:  # without it nats-server leaves DIRECT.GET unanswered
-            for direct in self._api_names(f"$JS.API.DIRECT.GET.{stream.name}"):
-                subs.append(self._bus.subscribe(account, direct, self._on_direct_get))
-                subs.append(self._bus.subscribe(account, direct + ".>", self._on_direct_get))
-        self._stream_subs[(account, stream.name)] = subs
-        if not added and stream.config.storage == "file":
-            self._files.save_stream_meta(account, stream.config, stream.created)
-
-    def server_room(self, storage: str, skip: tuple[str, str]) -> int:
-        """What max_memory_store / max_file_store leave to reserve (-1: no limit)."""
-        limit = self.config.max_memory_store if storage == "memory" else self.config.max_file_store
-        if limit < 0:
-            return -1
-        reserved = sum(
-            max(0, stream.config.max_bytes)
-            for account in self.accounts.values()
-            for stream in account.streams.values()
-            if stream.config.storage == storage and (account.name, stream.name) != skip
-        )
-        return max(0, limit - reserved)
-
-    def stream_removed(self, account: str, stream: Stream) -> None:
-        """Unsubscribe and delete the stream's files."""
-        for sid in self._stream_subs.pop((account, stream.name), []):
-            self._bus.unsubscribe(sid)
-        stream.store.close()
-        if stream.config.storage == "file":
-            self._files.remove_stream(account, stream.name)
-
-    def consumer_changed(self, account: str, consumer: Consumer, *, added: bool) -> None:
-        """Subscribe the consumer's pull and ack subjects (when added); persist a durable."""
-        if added:
-            self._subscribe_consumer(account, consumer)
-        else:  # updated: a push consumer may deliver elsewhere, or more may be allowed now
-            self._send(account, consumer.on_new_messages(self._clock()))
-        if self._persists(consumer):
-            stream = consumer.stream.name
-            self._files.save_consumer(
-                account, stream, consumer.name, consumer.config.json_for_state(), consumer.created
-            )
-            self._save_consumer_state(account, consumer, sync=True)
-
-    def consumer_paused(self, account: str, consumer: Consumer, out: list[Outgoing]) -> None:
-        """Save a paused or resumed consumer's state and send what resuming delivered."""
-        self._save_consumer_state(account, consumer, sync=True)
-        self._send(account, out)
-
-    def consumer_removed(self, account: str, consumer: Consumer) -> None:
-        """Tell waiting pulls, unsubscribe, and delete a durable consumer's files."""
-        self._send(account, consumer.close())
-        for sid in self._consumer_subs.pop((account, consumer.stream.name, consumer.name), []):
-            self._bus.unsubscribe(sid)
-        if self._persists(consumer):
-            self._files.remove_consumer(account, consumer.stream.name, consumer.name)
-
-    # -- files ---------------------------------------------------------------------------
-    def _root(self) -> Path:
-        return self.config.store_dir / "jetstream"
-
-    def _persists(self, consumer: Consumer) -> bool:
-        config = consumer.config
-        return (
-            config.durable and not config.mem_storage and consumer.stream.config.storage == "file"
-        )
-
-    def _save_consumer_state(self, account: str, consumer: Consumer, *, sync: bool) -> None:
-        if self._persists(consumer):
-            state = consumer.state_json()
-            self._files.save_consumer_state(
-                account, consumer.stream.name, consumer.name, state, sync=sync
-            )
-        consumer.dirty = False  # only once saved: a failed save is retried on the next tick
-
-    def _recover(self, account: JsAccount) -> None:
-        """Serve every stream that can be read back; the others answer "stream is offline"."""
-        recovered, offline = self._files.recover(account.name)
-        self._offline.recovered(account.name, offline)
-        now = self._clock()
-        for found in recovered:
-            stream = Stream(found.config, found.store, found.created)
-            account.streams[stream.name] = stream
-            account.consumers[stream.name] = {}
-            self.stream_changed(account.name, stream, added=True)
-            for saved in found.consumers:
-                try:
-                    config = ConsumerConfig.from_request(saved.config, saved.name)
-                    consumer = Consumer(stream, config, saved.created, now)
-                    if saved.state is not None:
-                        consumer.restore(saved.state, now)
-                except (errors.JetStreamError, ValueError, KeyError, TypeError) as exc:
-                    log.error(
-                        "JetStream consumer %s of stream '%s > %s' is not served: %s",
-                        saved.name,
-                        account.name,
-                        stream.name,
-                        exc,
-                    )
-                    continue
-                account.consumers[stream.name][config.name] = consumer
-                account.track_retention(consumer)
-                self._subscribe_consumer(account.name, consumer)
-
-    def _subscribe_consumer(self, account: str, consumer: Consumer) -> None:
-        """Subscribe the pull, ack and flow control subjects; give it a view of interest."""
-        key = (account, consumer.stream.name, consumer.name)
-        base = f"{consumer.stream.name}.{consumer.name}"
-        self._consumer_subs[key] = [
-            *(
-                self._bus.subscribe(account, each, self._on_next)
-                for each in self._api_names(f"$JS.API.CONSUMER.MSG.NEXT.{base}")
-            ),
-            self._bus.subscribe(account, f"$JS.ACK.{base}.>", self._on_ack),
-            self._bus.subscribe(account, f"$JS.FC.{base}.*", self._on_flow_control),
-        ]
-        interest = getattr(self._bus, "has_interest", None)
-        if interest is not None:  # pull requests to abandoned inboxes and push binding
-            consumer.interest = lambda subject: bool(interest(account, subject))
-
-    def _close_account(self, name: str) -> None:
-        account = self.accounts.pop(name, None)
-        if account is None:
-            return
-        for stream in account.streams.values():
-            for consumer in account.consumers.get(stream.name, {}).values():
-                self._send(name, consumer.close())
-                with self._background(f"state of consumer {consumer.name} of '{name}'"):
-                    self._save_consumer_state(name, consumer, sync=True)
-                for sid in self._consumer_subs.pop((name, stream.name, consumer.name), []):
-                    self._bus.unsubscribe(sid)
-            for sid in self._stream_subs.pop((name, stream.name), []):
-                self._bus.unsubscribe(sid)
-            stream.store.close()
+    def _encode_ack(self, ack: dict[str, Any]) -> bytes:
+        if self.config.domain and "error" not in ack:  # nats-server names its domain in acks
+            ack = {"stream": ack["stream"], "domain": self.config.domain} | ack
+        return go_json(ack).encode()
 
     def _unsubscribe_api(self, account: str) -> None:
         for sid in self._api_subs.pop(account, []):

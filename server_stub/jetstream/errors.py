@@ -45,6 +45,7 @@ class StoreWriteFailed(ApiError):
 
     def __init__(self, description: str) -> None:
         super().__init__(503, 10077, description)
+        self.unwritten: tuple[int, ...] = ()  # seqs a failed write-out took back (FileStore)
 
 
 # Constructors named after nats-server's JSErrorCodes, texts as observed on the wire.

@@ -14,6 +14,16 @@ StoreWriteFailed, so nothing half-written ever sits before a later record. When 
 kernel may have dropped the pages, so the store turns read-only until a restart recovers it
 from what is really on disk.
 
+Write-behind (the engine's stores). MSG records are held in memory and written with one
+write(2) by `write_out()`, which the engine calls once per loop iteration (before any ack and
+before anything reads the store), instead of one write per record. Any other record, a sync, a
+roll or a close writes the held records first. When `write_out()` fails, the held messages are
+taken back out of the store as if never appended (their sequences are handed out again) and
+StoreWriteFailed lists them in `unwritten`, so the engine refuses exactly their acks. When a
+write of held records forced by another record (or a sync) fails, the change in progress may
+already count on them, so they stay in memory and the store turns read-only instead, as after
+a failed fsync; the next `write_out()` names them in `unwritten` so their acks are refused.
+
 `msgs/index` records where the synced log ends (segment, size, first and last seq): exactly
 at `close()`, as a lower bound at every `checkpoint()` (the engine's tick, unsynced). The log
 only grows, so a start that finds less knows what it lost; after a clean stop that is exact,
@@ -28,7 +38,7 @@ appends go on in a new segment: recovery deletes nothing (a damaged segment goes
 any other, once its last readable message is removed). A gap between a segment's STATE and
 the end of the one before it, or a seq the index vouches for that is neither held nor removed
 by a DELETE/FLOOR record (a truncated or removed segment), is logged the same way. `lost`
-keeps the lost ranges for callers.
+keeps the lost ranges for callers. The replay is `logreplay.LogReplay`, FileStore's base.
 """
 
 from __future__ import annotations
@@ -36,18 +46,16 @@ from __future__ import annotations
 import errno
 import logging
 import os
-import struct
 from collections.abc import Callable
 from pathlib import Path
-from typing import NamedTuple
 
 from server_stub.jetstream.crypto import Sealer
-from server_stub.jetstream.errors import StoreCorrupted, StoreWriteFailed
-from server_stub.jetstream.memstore import MemStore, StoredMsg
+from server_stub.jetstream.errors import StoreWriteFailed
+from server_stub.jetstream.logreplay import INDEX, LogEnd, LogReplay
+from server_stub.jetstream.memstore import StoredMsg
 from server_stub.jetstream.sealedfile import (
     FILE_MODE,
     make_dirs,
-    read_sealed_file,
     write_sealed_file,
 )
 from server_stub.jetstream.segment import (
@@ -57,32 +65,17 @@ from server_stub.jetstream.segment import (
     KIND_SKIP,
     KIND_STATE,
     U64,
-    decode_msg,
     encode_msg,
     encode_record,
-    next_record,
-    parse_record,
 )
 
 log = logging.getLogger("server_stub.jetstream")
 
-_INDEX = struct.Struct(">IQQQ?")  # LogEnd, then True when written by close()
 DEFAULT_BLOCK_SIZE = 4 << 20
 _SEGMENT_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC
 
-LostRange = tuple[int, int | None]  # first and last lost sequence (None: open-ended)
 
-
-class LogEnd(NamedTuple):
-    """Where the log ended at some point: the log only ever grows past it."""
-
-    segment: int
-    size: int
-    first_seq: int
-    last_seq: int
-
-
-class FileStore(MemStore):
+class FileStore(LogReplay):
     """MemStore whose every change is first appended, sealed, to the segment log."""
 
     kind = "file"
@@ -98,31 +91,27 @@ class FileStore(MemStore):
         *,
         block_size: int = DEFAULT_BLOCK_SIZE,
         label: str = "",
+        write_behind: bool = False,
     ) -> None:
         super().__init__()
+        self.write_behind = write_behind
+        self._held: list[bytes] = []  # MSG records appended, not written yet (write-behind)
+        self._held_msgs: list[StoredMsg] = []
+        self._held_from = (0, 0, 0, 0, 0)  # size, first_seq, last_seq, last_ts, bytes before
+        self._stranded: tuple[int, ...] = ()  # held seqs a forced write lost: never acked
         self._dir = directory / "msgs"
         self._sealer = sealer
         self._block_size = block_size
         self.label = label or directory.name  # names the stream in logs and errors
         self.failed = ""  # why the store refuses writes until a restart ("" while healthy)
-        self.lost: list[LostRange] = []
-        self._seg_of: dict[int, int] = {}
-        self._live: dict[int, int] = {}  # segment -> live message count, oldest first
         self._active = 0
         self._fd = -1
         self._size = 0
         self._dirty = False
         self._needs_state = False  # the active segment still lacks its leading STATE record
         self._replaying = False
-        self._gap_from = 0  # recovery: first seq of a damaged stretch not yet accounted for
-        self._damaged_tail = False  # recovery: the newest segment ends in unreadable bytes
-        self._damage_seen = False  # recovery: some segment holds unreadable bytes
         self._synced = LogEnd(0, 0, 0, 0)  # as of the last successful fsync
         self._checkpointed = self._synced
-        self._removed: set[int] = set()  # recovery: seqs a replayed DELETE record removed
-        self._floor = 0  # recovery: the highest replayed FLOOR
-        self._skipped: list[LostRange] = []  # recovery: seqs a SKIP said were reported lost
-        self._stated: set[int] = set()  # recovery: segments that have their STATE record
         make_dirs(self._dir)
         self._load()
 
@@ -137,6 +126,8 @@ class FileStore(MemStore):
         self._write(KIND_MSG, encode_msg(msg))
         self._seg_of[msg.seq] = self._active
         self._live[self._active] += 1
+        if self._held:
+            self._held_msgs.append(msg)
 
     def _persist_delete(self, seq: int) -> None:
         self._write(KIND_DELETE, U64.pack(seq))
@@ -151,11 +142,59 @@ class FileStore(MemStore):
         if not self._replaying:
             self._reap()
 
+    def holds(self) -> bool:
+        """True while appended records wait for `write_out()`."""
+        return bool(self._held)
+
+    def write_out(self) -> None:
+        """Write the held records with one write(2). On failure nothing of them stays: the
+        file is cut back, the held messages leave the store, and StoreWriteFailed carries
+        them in `unwritten`."""
+        if self._stranded:
+            stranded, self._stranded = self._stranded, ()
+            lost = StoreWriteFailed(self.failed)
+            lost.unwritten = stranded
+            raise lost
+        if not self._held:
+            return
+        data = b"".join(self._held)
+        size, first_seq, last_seq, last_ts, held_bytes = self._held_from
+        unwritten, self._held, self._held_msgs = self._held_msgs, [], []
+        try:
+            self._write_at(size, data)
+        except StoreWriteFailed as exc:
+            for msg in unwritten:  # appended last, so nothing else refers to them yet
+                del self._msgs[msg.seq]
+                self._seg_of.pop(msg.seq, None)
+                self._live[self._active] -= 1
+            self.first_seq, self.last_seq, self.last_ts = first_seq, last_seq, last_ts
+            self.bytes = held_bytes
+            self._size = size
+            exc.unwritten = tuple(msg.seq for msg in unwritten)
+            raise
+
+    def _write_held(self) -> None:
+        """Write held records before another record, a sync, a roll or a close; a failure
+        here (in the middle of a change) turns the store read-only, the messages unacked."""
+        if not self._held:
+            return
+        size = self._held_from[0]
+        data = b"".join(self._held)
+        seqs = tuple(msg.seq for msg in self._held_msgs)
+        self._held, self._held_msgs = [], []
+        try:
+            self._write_at(size, data)
+        except StoreWriteFailed as exc:
+            self._size = size  # the file was cut back there
+            self._stranded += seqs
+            self._fail(f"held messages could not be written: {exc.description}")
+
     def sync(self) -> None:
         """fsync the active segment if anything was appended since the last sync.
 
         A failure makes the store read-only (see the module doc) and raises StoreWriteFailed.
         """
+        self._write_held()
         if self._dirty and self._fd >= 0:
             try:
                 self.fsync_fd(self._fd)
@@ -175,7 +214,7 @@ class FileStore(MemStore):
         """
         if self.failed or self._fd < 0 or (self._synced == self._checkpointed and not clean):
             return
-        index = _INDEX.pack(*self._synced, clean)
+        index = INDEX.pack(*self._synced, clean)
         write_sealed_file(self._dir / "index", self._sealer, index, sync=clean or durable)
         self._checkpointed = self._synced
 
@@ -184,7 +223,7 @@ class FileStore(MemStore):
         if self._fd < 0:
             return
         try:
-            self.sync()  # a failure is logged by _fail and leaves the last checkpoint
+            self.sync()  # writes what is held; a failure is logged by _fail, keeps the checkpoint
             self.checkpoint(clean=True)
         except StoreWriteFailed as exc:
             if not self.failed:
@@ -203,27 +242,45 @@ class FileStore(MemStore):
             self._append(KIND_STATE, U64.pack(self.last_seq))
             self._needs_state = False
             self._reap()
+        if kind == KIND_MSG and self.write_behind and not self._replaying:
+            if not self._held:
+                self._held_from = (
+                    self._size,
+                    self.first_seq,
+                    self.last_seq,
+                    self.last_ts,
+                    self.bytes,
+                )
+            record = encode_record(self._sealer, kind, plain, self._active, self._size)
+            self._held.append(record)
+            self._size += len(record)
+            return
         self._append(kind, plain)
 
     def _append(self, kind: int, plain: bytes) -> None:
+        self._write_held()
         record = encode_record(self._sealer, kind, plain, self._active, self._size)
+        self._write_at(self._size, record)
+        self._size += len(record)
+
+    def _write_at(self, size: int, data: bytes) -> None:
+        """Append `data` at `size`, the end of the file, whole or not at all."""
         try:
-            written = self.write_fd(self._fd, record)
-            if written != len(record):  # on a regular file, the disk is full
-                reason = f"{os.strerror(errno.ENOSPC)} (wrote {written} of {len(record)} bytes)"
+            written = self.write_fd(self._fd, data)
+            if written != len(data):  # on a regular file, the disk is full
+                reason = f"{os.strerror(errno.ENOSPC)} (wrote {written} of {len(data)} bytes)"
                 raise OSError(errno.ENOSPC, reason)
         except OSError as exc:
-            self._cut_back(exc)
+            self._cut_back(exc, size)
             raise StoreWriteFailed(
                 f"cannot write to segment {self._active} of stream {self.label}: {_reason(exc)}"
             ) from exc
-        self._size += len(record)
         self._dirty = True
 
-    def _cut_back(self, exc: OSError) -> None:
-        """Remove whatever part of a failed record reached the file."""
+    def _cut_back(self, exc: OSError, size: int) -> None:
+        """Remove whatever part of a failed write reached the file."""
         try:
-            os.ftruncate(self._fd, self._size)
+            os.ftruncate(self._fd, size)
         except OSError as cut:
             self._fail(
                 f"a write to segment {self._active} failed ({_reason(exc)}) and its remains "
@@ -290,9 +347,6 @@ class FileStore(MemStore):
             del self._live[segment]
             self._segment_path(segment).unlink(missing_ok=True)
 
-    def _segment_path(self, number: int) -> Path:
-        return self._dir / f"{number}.blk"
-
     # -- loading -------------------------------------------------------------------------
     def _load(self) -> None:
         numbers = sorted(int(p.stem) for p in self._dir.glob("*.blk") if p.stem.isdigit())
@@ -330,48 +384,6 @@ class FileStore(MemStore):
         if not self._damage_seen:  # else keep the evidence until appends and limits move on
             self._reap()
 
-    def _account_for_the_end(self, index: tuple[LogEnd, bool] | None) -> int:
-        """Log what the log lacks against the index; returns the last seq it had, if greater."""
-        (segment, size, first, known), clean = index or (LogEnd(0, 0, 0, 0), False)
-        self._account_for_the_middle(first, min(known, self.last_seq))
-        lost_to = 0
-        if self.last_seq < known:
-            first = min(self._gap_from or self.last_seq + 1, self.last_seq + 1)
-            self._lose(first, known, "the log is shorter than recorded in msgs/index")
-            lost_to = known
-        elif (self._active, self._size) < (segment, size):
-            log.error(
-                "JetStream stream %s: segment %d is %d bytes shorter than recorded in "
-                "msgs/index (no message lost; deletes may have been undone)",
-                self.label,
-                segment,
-                size - self._size if segment == self._active else size,
-            )
-        if self._gap_from and not clean:  # what came after the checkpoint is unknowable
-            self._lose(
-                max(self._gap_from, known + 1),
-                None,
-                "the end of the log is damaged or incomplete (if only a crash cut a write "
-                "short, nothing acknowledged is missing)",
-            )
-        return lost_to
-
-    def _account_for_the_middle(self, first: int, last: int) -> None:
-        """Seqs the index says were held that are neither here, removed, nor reported."""
-        missing: list[int] = []
-        known = self.lost + self._skipped  # reported now, or at an earlier start
-        for seq in range(max(first, self._floor, 1), last + 1):
-            if seq not in self._msgs and seq not in self._removed:
-                if not any(a <= seq and (b is None or seq <= b) for a, b in known):
-                    missing.append(seq)
-        self._removed.clear()
-        self._skipped.clear()
-        start = 0
-        for position, seq in enumerate(missing):  # report consecutive runs as one range
-            if position + 1 == len(missing) or missing[position + 1] != seq + 1:
-                self._lose(missing[start], seq, "their segment is damaged or missing")
-                start = position + 1
-
     def _skip_to(self, last: int) -> None:
         """Sequences up to `last` were used and their loss reported: never reuse them."""
         self._raise_last(last)
@@ -380,111 +392,6 @@ class FileStore(MemStore):
             self.sync()
         except StoreWriteFailed as exc:
             log.error("JetStream stream %s: %s", self.label, exc.description)
-
-    def _read_index(self) -> tuple[LogEnd, bool] | None:
-        """What the last checkpoint or clean close recorded, if it can be read."""
-        path = self._dir / "index"
-        if not path.exists():
-            return None
-        try:
-            *end, clean = _INDEX.unpack(read_sealed_file(path, self._sealer))
-        except (StoreCorrupted, struct.error) as exc:
-            log.warning("JetStream stream %s: ignoring %s: %s", self.label, path, exc)
-            return None
-        return LogEnd(*end), clean
-
-    def _lose(self, first: int, last: int | None, why: str) -> None:
-        self.lost.append((first, last))
-        if last is None:
-            what = f"any messages from seq {first} on"
-        else:
-            what = f"messages {first}..{last}" if last > first else f"message {first}"
-        log.error("JetStream stream %s: lost %s: %s", self.label, what, why)
-
-    def _replay_segment(self, number: int, *, first: bool, last: bool) -> None:
-        path = self._segment_path(number)
-        data = path.read_bytes()
-        pos = 0
-        while pos < len(data):
-            record = parse_record(self._sealer, data, pos, number)
-            if record is not None:
-                kind, plain, end = record
-                self._apply(kind, plain, number, check_state=not first)
-                pos = end
-                continue
-            following = next_record(self._sealer, data, pos + 1, number)
-            if following is None:
-                self._bad_tail(path, data, pos, last)
-                return
-            log.error(
-                "JetStream stream %s: %s: skipped %d damaged bytes at offset %d",
-                self.label,
-                path.name,
-                following - pos,
-                pos,
-            )
-            self._gap_from = self._gap_from or self.last_seq + 1
-            self._damage_seen = True
-            pos = following
-
-    def _bad_tail(self, path: Path, data: bytes, pos: int, last: bool) -> None:
-        """Records from `pos` to the end of a segment cannot be read."""
-        # Recovery deletes nothing: appends go to a fresh segment, never behind these bytes.
-        self._damaged_tail = self._damaged_tail or last
-        self._damage_seen = True
-        log.warning(
-            "JetStream stream %s: %s ends with %d bytes that are not a whole record "
-            "(offset %d): a write cut short by a crash, or a damaged file",
-            self.label,
-            path.name,
-            len(data) - pos,
-            pos,
-        )
-        # a crash loses only what was never acknowledged; a truncated file may have lost more
-        self._gap_from = self._gap_from or self.last_seq + 1
-
-    def _apply(self, kind: int, plain: bytes, segment: int, *, check_state: bool) -> None:
-        if kind == KIND_MSG:
-            msg = decode_msg(plain)
-            self._close_gap(msg.seq - 1)
-            self._add(msg)
-            self._seg_of[msg.seq] = segment
-            self._live[segment] += 1
-        elif kind == KIND_DELETE:
-            (seq,) = U64.unpack(plain)
-            self._removed.add(seq)
-            if self.get(seq) is not None:
-                self._drop(seq)
-        elif kind == KIND_FLOOR:
-            (floor,) = U64.unpack(plain)
-            self._floor = max(self._floor, floor)
-            self._apply_floor(floor)
-        elif kind == KIND_STATE:  # the last seq when this segment was started
-            (last,) = U64.unpack(plain)
-            if check_state and last > self.last_seq:
-                self._gap_from = self._gap_from or self.last_seq + 1
-            self._close_gap(last)
-            self._raise_last(last)
-            self._stated.add(segment)
-        else:  # KIND_SKIP: seqs up to here were used; any gap before it was reported then
-            (last,) = U64.unpack(plain)
-            self._gap_from = 0
-            if last > self.last_seq:
-                self._skipped.append((self.last_seq + 1, last))
-            self._raise_last(last)
-
-    def _raise_last(self, last: int) -> None:
-        if last > self.last_seq:
-            self.last_seq = last
-            if not self.messages:
-                self.first_seq = last + 1
-
-    def _close_gap(self, known_last: int) -> None:
-        """A record proves seqs up to `known_last` existed: unseen ones since damage are lost."""
-        if self._gap_from and known_last >= self._gap_from:
-            self._lose(self._gap_from, known_last, "their records are damaged or missing")
-        if self._gap_from and known_last >= self._gap_from - 1:
-            self._gap_from = 0
 
 
 def _reason(exc: OSError) -> str:

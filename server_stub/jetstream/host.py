@@ -10,7 +10,7 @@ config-file and no-auth accounts. Nothing here imports server_stub.server.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -68,24 +68,23 @@ class ServerBus:
                     break
 
 
-def account_limits_for(server: ServiceHost) -> Any:
+def account_limits_for(server: ServiceHost) -> Callable[[str], JsLimits | None]:
     """The `account_limits` callable for a server: JWT limits, else unlimited."""
     operator_mode = server.options.operator is not None
 
     def limits(name: str) -> JsLimits | None:
         account = server.router.accounts.get(name)
-        claims = getattr(account, "claims", None)
+        claims = account.claims if account is not None else None
         if claims is not None:
             return limits_from_claims(claims.limits.to_json_dict())
         if operator_mode:
             return None
-        specs = getattr(server.options, "accounts", [])
+        specs = server.options.accounts
         if specs:  # config accounts: JetStream only where the account's block enables it
             spec = next((s for s in specs if s.name == name), None)
-            enabled: JsLimits | None = getattr(spec, "jetstream", None)
+            enabled: JsLimits | None = spec.jetstream if spec is not None else None
             return enabled
-        system = getattr(server.options, "system_account", "")
-        return None if name == system else JsLimits()
+        return None if name == server.options.system_account else JsLimits()
 
     return limits
 
@@ -94,7 +93,7 @@ def attach(
     server: ServiceHost, block: Mapping[str, Any], *, clock: Clock = time.time_ns, **engine: Any
 ) -> JetStream:
     """Start JetStream on a started Server; returns the engine (stop it with `close()`)."""
-    default_dir = Path(getattr(server.options, "config_dir", Path.cwd())) / "jetstream"
+    default_dir = Path(server.options.config_dir) / "jetstream"
     config = parse_config(block, default_dir=default_dir)
     limits = account_limits_for(server)
     js = JetStream(config, ServerBus(server), limits, clock, **engine)
@@ -103,7 +102,6 @@ def attach(
     for name in sorted(names):
         if name not in js.accounts:
             js.enable_account(name, limits(name))
-    hooks = getattr(server, "account_hooks", None)
-    if hooks is not None:  # accounts resolved, updated or deleted later (operator mode)
-        hooks.append(lambda name: js.enable_account(name, limits(name)))
+    # accounts resolved, updated or deleted later (operator mode)
+    server.account_hooks.append(lambda name: js.enable_account(name, limits(name)))
     return js

@@ -114,6 +114,13 @@ class MemStore:
         self._persist_floor(seq)
         self._apply_floor(seq)
 
+    def holds(self) -> bool:
+        """True while appended records wait for `write_out()` (never in memory)."""
+        return False
+
+    def write_out(self) -> None:
+        """Write what appends left held (nothing to write in memory)."""
+
     def sync(self) -> None:
         """Make everything appended so far durable (nothing to do in memory)."""
 

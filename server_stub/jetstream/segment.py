@@ -22,14 +22,17 @@ _MSG = struct.Struct(">QqHI")  # seq, ts, subject length, header length
 U64 = struct.Struct(">Q")
 KIND_MSG, KIND_DELETE, KIND_FLOOR, KIND_STATE, KIND_SKIP = 1, 2, 3, 4, 5
 _KINDS = (KIND_MSG, KIND_DELETE, KIND_FLOOR, KIND_STATE, KIND_SKIP)
+_MAGICS = {kind: MAGIC + bytes([kind]) for kind in _KINDS}  # written once per record
+_PLACE = struct.Struct(">IQ")  # segment, offset: sealed into the record's aad
+_HEAD8 = struct.Struct(">4sI")  # magic+kind, body length
 
 
 def encode_record(sealer: Sealer, kind: int, plain: bytes, segment: int, offset: int) -> bytes:
     """The bytes of one record written at `offset` of `segment`."""
-    magic = MAGIC + bytes([kind])
-    body = sealer.seal(plain, magic + struct.pack(">IQ", segment, offset))
-    head8 = magic + len(body).to_bytes(4, "big")
-    return head8 + zlib.crc32(head8).to_bytes(4, "big") + body
+    magic = _MAGICS[kind]
+    body = sealer.seal(plain, magic + _PLACE.pack(segment, offset))
+    head8 = _HEAD8.pack(magic, len(body))
+    return b"".join((head8, zlib.crc32(head8).to_bytes(4, "big"), body))
 
 
 def parse_record(
@@ -45,9 +48,7 @@ def parse_record(
     if end > len(data) or magic[3] not in _KINDS:
         return None
     try:
-        plain = sealer.open(
-            data[pos + _HEADER.size : end], magic + struct.pack(">IQ", segment, pos)
-        )
+        plain = sealer.open(data[pos + _HEADER.size : end], magic + _PLACE.pack(segment, pos))
     except OpenFailed:
         return None
     return magic[3], plain, end

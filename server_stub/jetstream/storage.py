@@ -88,7 +88,11 @@ class StreamFiles:
             check_key(directory, sealer, f"stream {config.name}")
             self.save_stream_meta(account, config, created)
             return FileStore(
-                directory, sealer, block_size=self._block_size, label=_label(account, config.name)
+                directory,
+                sealer,
+                block_size=self._block_size,
+                label=_label(account, config.name),
+                write_behind=True,  # the engine writes out once per loop iteration
             )
         except (errors.StoreWriteFailed, OSError) as exc:
             shutil.rmtree(directory, ignore_errors=True)  # else the next start finds it offline
@@ -181,7 +185,11 @@ class StreamFiles:
         if config.name != name:
             raise errors.StoreCorrupted(f"{directory}/meta.inf names stream {config.name!r}")
         store = FileStore(
-            directory, sealer, block_size=self._block_size, label=_label(account, name)
+            directory,
+            sealer,
+            block_size=self._block_size,
+            label=_label(account, name),
+            write_behind=True,  # the engine writes out once per loop iteration
         )
         recovered = RecoveredStream(config, store, int(meta["created"]))
         obs = directory / "obs"

@@ -9,6 +9,7 @@ from typing import Any
 
 from nscpy.jwt.subject import subject_matches
 from server_stub.jetstream import errors
+from server_stub.jetstream.apiwire import request_int
 from server_stub.jetstream.memstore import MemStore, StoredMsg
 from server_stub.jetstream.streamconfig import (
     API_LEVEL,
@@ -20,6 +21,7 @@ from server_stub.jetstream.wire import (
     decode_headers,
     encode_headers,
     go_duration,
+    go_json,
     go_time,
     parse_duration,
 )
@@ -32,6 +34,7 @@ __all__ = [
     "Republished",
     "Stream",
     "StreamConfig",
+    "ack_prefix",
 ]
 
 log = logging.getLogger("server_stub.jetstream")
@@ -53,6 +56,15 @@ class PublishResult:
     ack: dict[str, Any]
     stored: StoredMsg | None = None
     republish: list[Republished] = field(default_factory=list)
+
+
+def ack_prefix(stream: str, domain: str = "") -> bytes:
+    """The bytes of a stored publish's ack up to its seq: `{"stream":…,"seq":` (with the
+    domain between them when set, as nats-server writes it). Acks differ only in the seq, so
+    the engine appends `<seq>}` instead of encoding each one."""
+    ack: dict[str, Any] = {"stream": stream} | ({"domain": domain} if domain else {}) | {"seq": 0}
+    text = go_json(ack)
+    return text[: -len("0}")].encode()
 
 
 def parse_ttl(text: str) -> int:
@@ -113,11 +125,13 @@ class Stream:
             transform = config.subject_transform
             if transform is not None and transform.matches(subject):
                 subject = transform.apply(subject)
-            self._check_disabled_features(hdrs)
-            self._check_expectations(subject, hdrs)
-            ttl = self._message_ttl(hdrs)
-            rollup = self._rollup(hdrs)
-            block = encode_headers(headers)
+            ttl, rollup, block = 0, "", b""
+            if headers:  # the checks below only read headers: a plain PUB skips them
+                self._check_disabled_features(hdrs)
+                self._check_expectations(subject, hdrs)
+                ttl = self._message_ttl(hdrs)
+                rollup = self._rollup(hdrs)
+                block = encode_headers(headers)
             if 0 <= config.max_msg_size < len(block) + len(data):
                 raise errors.message_too_big()
             if config.discard == "new":
@@ -135,10 +149,11 @@ class Stream:
         if ttl:
             self._expires[stored.seq] = now + ttl if ttl > 0 else -1
         self.last_msg_id = msg_id
-        try:
-            self._roll_up(rollup, stored)
-        except errors.StoreWriteFailed as exc:  # the message is stored; older ones stay
-            log.error("JetStream cannot apply a rollup: %s", exc.description)
+        if rollup:
+            try:
+                self._roll_up(rollup, stored)
+            except errors.StoreWriteFailed as exc:  # the message is stored; older ones stay
+                log.error("JetStream cannot apply a rollup: %s", exc.description)
         if (
             self._by_subject is not None
             and self._by_subject_limit == self.config.max_msgs_per_subject
@@ -151,8 +166,30 @@ class Stream:
         except errors.StoreWriteFailed as exc:  # the message is stored; the tick retries
             log.error("JetStream cannot apply the limits: %s", exc.description)
         result = PublishResult({"stream": self.name, "seq": stored.seq}, stored)
-        result.republish = self._republished(stored, previous)
+        if config.republish is not None:
+            result.republish = self._republished(stored, previous)
         return result
+
+    def forget(self, seqs: tuple[int, ...]) -> None:
+        """The store took these just-appended messages back (a failed write-out): drop what
+        publish recorded of them, so a retried Nats-Msg-Id is stored again."""
+        gone = set(seqs)
+        for msg_id, (seq, _) in list(self._dedupe.items()):
+            if seq in gone:
+                del self._dedupe[msg_id]
+        for seq in gone:
+            self._expires.pop(seq, None)
+        if self._by_subject is not None:  # the seqs are handed out again: not theirs then
+            for subject_seqs in self._by_subject.values():
+                while subject_seqs and subject_seqs[-1] in gone:
+                    subject_seqs.pop()
+        self._last_msg_id_from_store()
+
+    def _last_msg_id_from_store(self) -> None:
+        last = self.store.get(self.store.last_seq)
+        self.last_msg_id = ""
+        if last is not None and last.hdrs:
+            self.last_msg_id = (decode_headers(last.hdrs) or {}).get("Nats-Msg-Id", "")
 
     def _roll_up(self, rollup: str, stored: StoredMsg) -> None:
         if rollup == "all":
@@ -293,6 +330,15 @@ class Stream:
         """Drop the oldest messages beyond max_msgs / max_bytes / max_age, and those whose
         Nats-TTL ran out (leaving subject delete markers if configured); returns how many."""
         cfg, store = self.config, self.store
+        if (
+            cfg.max_msgs <= 0
+            and cfg.max_bytes <= 0
+            and cfg.max_age <= 0
+            and cfg.max_msgs_per_subject <= 0
+            and self._by_subject is None
+            and not self._expires
+        ):
+            return 0  # no limit set and no TTL pending: nothing to drop (every publish asks)
         per_subject = self._enforce_per_subject()
         aged = self._expire_ttls(now)
         floor = store.first_seq
@@ -362,9 +408,7 @@ class Stream:
                     except errors.ApiError:
                         continue
                     self._expires[msg.seq] = msg.ts + ttl if ttl > 0 else -1
-        last = self.store.get(self.store.last_seq)
-        if last is not None and last.hdrs:
-            self.last_msg_id = (decode_headers(last.hdrs) or {}).get("Nats-Msg-Id", "")
+        self._last_msg_id_from_store()
 
     # -- admin ---------------------------------------------------------------------------
     def purge(self, body: dict[str, Any]) -> int:
@@ -375,8 +419,8 @@ class Stream:
             raise errors.ApiError(400, 10023, "stream purge is not permitted")
         store = self.store
         filt = body.get("filter") or ""
-        upto = _as_int(body.get("seq", 0) or 0)
-        keep = _as_int(body.get("keep", 0) or 0)
+        upto = request_int(body.get("seq", 0) or 0)
+        keep = request_int(body.get("keep", 0) or 0)
         if upto and keep:
             raise errors.bad_request()  # nats-server takes one or the other
         if not filt:
@@ -411,64 +455,6 @@ class Stream:
                 raise errors.ApiError(500, 10057, "no message found")
         raise errors.sequence_not_found(seq)
 
-    def get_msg(self, body: dict[str, Any]) -> StoredMsg:
-        """STREAM.MSG.GET by `seq`, `last_by_subj`, or `seq` + `next_by_subj`."""
-        store = self.store
-        if body.get("last_by_subj"):
-            msg = store.last_for_subject(str(body["last_by_subj"]))
-        elif body.get("next_by_subj"):
-            msg = store.next_matching(
-                _as_int(body.get("seq", 0) or 0), (str(body["next_by_subj"]),)
-            )
-        elif "seq" in body:
-            msg = store.get(_as_int(body["seq"]))
-        else:
-            raise errors.bad_request("request must set seq, last_by_subj or next_by_subj")
-        if msg is None:
-            raise errors.no_message_found()
-        return msg
-
-    def last_per_subject(self, filters: tuple[str, ...]) -> list[int]:
-        """The newest sequence of each subject matching `filters`, in stream order."""
-        last: dict[str, int] = {}
-        for msg in self.store.iter_from(self.store.first_seq):
-            if not filters or any(subject_matches(f, msg.subject) for f in filters):
-                last[msg.subject] = msg.seq
-        return sorted(last.values())
-
-    def subject_counts(self, pattern: str) -> dict[str, int]:
-        """Messages per subject for subjects matching `pattern` (stream info subjects_filter)."""
-        counts: dict[str, int] = {}
-        for msg in self.store.iter_from(self.store.first_seq):
-            if subject_matches(pattern, msg.subject):
-                counts[msg.subject] = counts.get(msg.subject, 0) + 1
-        return counts
-
-    def deleted(self) -> list[int]:
-        """Interior sequences no longer held (stream info deleted_details)."""
-        store = self.store
-        return [s for s in range(store.first_seq, store.last_seq + 1) if store.get(s) is None]
-
-    def state_json(self, consumer_count: int) -> dict[str, Any]:
-        """The `state` object of stream info."""
-        store = self.store
-        first = store.first()
-        out: dict[str, Any] = {
-            "messages": store.messages,
-            "bytes": store.bytes,
-            "first_seq": store.first_seq,
-            "first_ts": go_time(first.ts if first else 0),
-            "last_seq": store.last_seq,
-            "last_ts": go_time(store.last_ts if store.last_seq else 0),
-        }
-        if store.messages:
-            out["num_subjects"] = store.num_subjects()
-            deleted = store.last_seq - store.first_seq + 1 - store.messages
-            if deleted > 0:
-                out["num_deleted"] = deleted
-        out["consumer_count"] = consumer_count
-        return out
-
 
 def _header_int(value: str) -> int:
     """A sequence header as nats-server reads it: not a number counts as 0."""
@@ -476,10 +462,3 @@ def _header_int(value: str) -> int:
         return int(value.strip())
     except ValueError:
         return 0
-
-
-def _as_int(value: object) -> int:
-    try:
-        return int(str(value))
-    except ValueError:
-        raise errors.bad_request(f"expected an integer, got {value!r}") from None

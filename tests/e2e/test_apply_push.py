@@ -119,3 +119,44 @@ def test_apply_push_then_drift_is_reported_and_repaired(tmp_path: Path) -> None:
         assert out.strip() == "no changes"
         served = (tmp_path / "jwt").glob("*.jwt")
         assert len(list(served)) == 3
+
+
+def test_apply_prune_push_deletes_the_pruned_account_on_the_server(tmp_path: Path) -> None:
+    from nscpy.jwt import peek
+
+    home = tmp_path / "nsc"
+    h = ("-H", str(home))
+    spec = tmp_path / "acme.toml"
+    spec.write_text(SPEC.format(conns=10))
+    ok(*h, "apply", str(spec))
+    conf = tmp_path / "server.conf"
+    ok(*h, "generate", "config", "--nats-resolver", "--allow-delete",
+       "--dir", str(tmp_path / "jwt"), "--config-file", str(conf))  # fmt: skip
+    (billing_jwt,) = home.rglob("BILLING.jwt")
+    billing = peek(billing_jwt.read_text()).subject
+    with serve_config(conf) as server:
+        url = server.url
+        ok(*h, "apply", str(spec), f"--push={url}", "--timeout", "0.5")
+        assert (tmp_path / "jwt" / f"{billing}.jwt").exists()
+
+        spec.write_text(SPEC.format(conns=10).split("[accounts.BILLING]")[0])
+        code, out, err = run(*h, "apply", str(spec), "--prune", "--yes", f"--push={url}",
+                             "--timeout", "0.5", "--json")  # fmt: skip
+        assert code == 0, out + err
+        report = json.loads(out)
+        assert {"action": "delete", "kind": "account", "name": "BILLING"} in report["changes"]
+        replies = [r["text"] for r in report["push"]["replies"]]
+        assert f"asked the servers to delete BILLING ({billing})" in replies
+        assert any("deleted 1 accounts" in r for r in replies), replies
+        assert report["push"]["ok"] is True
+
+        # the server no longer holds it: not served (pack), not in its resolver directory
+        code, out, err = run(*h, "plan", str(spec), "--against", url, "--timeout", "0.5", "--json")
+        assert code == 0, out + err
+        drift = json.loads(out)["drift"]
+        assert drift["unknown"] == [] and drift["missing"] == [], drift
+        assert not (tmp_path / "jwt" / f"{billing}.jwt").exists()
+
+        # a prune that removes nothing asks the servers to delete nothing
+        out = ok(*h, "apply", str(spec), "--prune", "--yes", f"--push={url}", "--timeout", "0.5")
+        assert "delete" not in out

@@ -188,3 +188,28 @@ def test_pull_skips_accounts_of_another_operator(world: World, tmp_path: Path) -
     assert f"[WARN] {alien}: skipped, not issued by operator 'O' or its signing keys" in out
     assert not (world.home / "O/accounts/ALIEN").exists()
     ok(*world.h, "push", "--prune", *world.u)  # leave the resolver as the store has it
+
+
+def test_push_all_reads_each_stored_jwt_once(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    # push -A used to read every account file three times and the operator twice
+    from nscpy.store.jwtstore import DataStore
+
+    reads: list[tuple[str, ...]] = []
+    read_account, read_operator = DataStore.read_account, DataStore.read_operator
+
+    def count_account(self: DataStore, operator: str, account: str) -> str:
+        reads.append(("account", operator, account))
+        return read_account(self, operator, account)
+
+    def count_operator(self: DataStore, operator: str) -> str:
+        reads.append(("operator", operator))
+        return read_operator(self, operator)
+
+    monkeypatch.setattr(DataStore, "read_account", count_account)
+    monkeypatch.setattr(DataStore, "read_operator", count_operator)
+    ok(*world.h, "push", "-A", *world.u)
+    accounts = sorted(r for r in reads if r[0] == "account")
+    names = sorted(d.name for d in (world.home / "O" / "accounts").iterdir())
+    assert "APP" in names and "SYS" in names
+    assert accounts == [("account", "O", name) for name in names]
+    assert reads.count(("operator", "O")) == 1

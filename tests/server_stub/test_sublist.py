@@ -136,3 +136,15 @@ def test_subjects_with_empty_tokens_match_nothing() -> None:
     for subject in ("a..b", ".a", "a.", "", "a.b.", "."):
         assert not sl.match(subject), subject
     assert sorted(sl.match("a.x.b").plain) == ["a", "ab", "all"]
+
+
+def test_reply_inboxes_are_matched_but_never_cached() -> None:
+    sl: SubList[str] = SubList(cache_size=4)
+    sl.insert("_INBOX.abc.*", "requester")
+    sl.insert("orders.>", "orders")
+    assert sl.match("orders.1").plain == ["orders"]
+    for i in range(10):  # one-off subjects: caching them would evict orders.1
+        assert sl.match(f"_INBOX.abc.{i}").plain == ["requester"]
+    assert list(sl._cache) == ["orders.1"]
+    sl.insert("_INBOX.abc.5", "exact")  # a literal insert invalidates only its own subject
+    assert sorted(sl.match("_INBOX.abc.5").plain) == ["exact", "requester"]

@@ -5,10 +5,12 @@ builds, the CLI as a subprocess) and, for every test that is left, replaces the 
 through which Python starts a process — `subprocess.Popen._execute_child` (subprocess.run and
 friends, asyncio's subprocesses), `_posixsubprocess.fork_exec` (multiprocessing's spawn and
 forkserver), `os.fork`/`os.forkpty` (multiprocessing's fork, pty), `os.posix_spawn[p]` and
-`os.system` — with one that refuses.
-The test then fails with "starts a process: mark it @pytest.mark.e2e", even if the code under test
-caught the refusal, so a new process-starting test cannot slip into the fast loop unmarked: it
-either gets the marker or fails there.
+`os.system` — with one that refuses. The test then fails, saying what it started and from where,
+even if the code under test caught the refusal: a new process-starting test cannot slip into the
+fast loop unmarked; it gets the marker or fails there.
+
+Every test under tests/e2e/ and tests/interop/ (the folders of process-starting tests) is marked
+`e2e` whatever its module says; elsewhere the marker is written on the test or its module.
 
 The guard is on only while a test runs (setup, call, teardown), in the process that runs it: the
 pytest-xdist controller still starts its workers. One library starts a process the first time it
@@ -30,10 +32,11 @@ import pytest
 
 FAST_OPTION = "--fast"
 MARKER = "e2e"
+PROCESS_FOLDERS = ("e2e", "interop")  # under tests/: every test there is marked e2e
 
-# (module, attribute) pairs: every way the standard library starts a process ends in one of these
 _FRAMES = 10  # of the stack that started the process, shown in the failure
 
+# (owner, attribute): every way the standard library starts a process ends in one of these
 _SPAWNERS: tuple[tuple[Any, str], ...] = (
     (subprocess.Popen, "_execute_child"),
     (_posixsubprocess, "fork_exec"),
@@ -125,7 +128,18 @@ def _fast(config: pytest.Config) -> bool:
     return bool(config.getoption(FAST_OPTION))
 
 
+def _in_process_folder(item: pytest.Item) -> bool:
+    parts = item.path.parts
+    return any(
+        parts[i] == "tests" and parts[i + 1] in PROCESS_FOLDERS for i in range(len(parts) - 1)
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker(MARKER) is None and _in_process_folder(item):
+            item.add_marker(MARKER)
     if not _fast(config):
         return
     kept = [item for item in items if item.get_closest_marker(MARKER) is None]

@@ -1,17 +1,23 @@
-"""A small in-process MessageBus for driving the engine without the server core."""
+"""A small in-process MessageBus for driving the engine without the server core, and a disk
+that fills up (the file store's write seams) for the fault tests."""
 
 from __future__ import annotations
 
+import errno
 import json
+import os
+import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from nscpy.jwt.subject import subject_matches
 from server_stub.bus import BusMessage
-from server_stub.jetstream import JetStream, JetStreamConfig, JsLimits
+from server_stub.jetstream import JetStream, JetStreamConfig, JsLimits, sealedfile
+from server_stub.jetstream.filestore import FileStore
 
 
 @dataclass
@@ -96,6 +102,7 @@ def make_js(tmp_path: Path, clock: Clock):
         bus: LocalBus | None = None,
         block_size: int = 4 << 20,
         sync_interval: float | None = None,
+        loop: Any = None,
     ) -> tuple[JetStream, LocalBus]:
         bus = bus or LocalBus()
         config = JetStreamConfig(
@@ -104,7 +111,7 @@ def make_js(tmp_path: Path, clock: Clock):
             key=key if cipher else None,
             sync_interval=sync_interval,
         )
-        js = JetStream(config, bus, lambda account: limits, clock, block_size=block_size)
+        js = JetStream(config, bus, lambda account: limits, clock, block_size=block_size, loop=loop)
         js.start()
         if ACCOUNT not in js.accounts:
             js.enable_account(ACCOUNT, limits)
@@ -114,3 +121,44 @@ def make_js(tmp_path: Path, clock: Clock):
     yield make
     for js in made:
         js.stop()
+
+
+class Disk:
+    """The file store's write seam with a switch: when full, a write lands partly, then fails."""
+
+    def __init__(self, seed: int = 1) -> None:
+        self.full = False
+        self.writes_left: int | None = None  # the disk fills up after this many more writes
+        self.fsync_errors = 0
+        self.failed_writes = 0
+        self.writes = 0
+        self._rng = random.Random(seed)
+
+    def write(self, fd: int, data: bytes) -> int:
+        self.writes += 1
+        if self.writes_left is not None:
+            self.full = self.writes_left <= 0
+            self.writes_left -= 1
+        if not self.full:
+            return os.write(fd, data)
+        self.failed_writes += 1
+        part = self._rng.randrange(len(data))  # what fit before the disk filled up
+        if self._rng.random() < 0.5:
+            return os.write(fd, data[:part])  # the kernel's short write
+        os.write(fd, data[:part])
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    def fsync(self, fd: int) -> None:
+        if self.fsync_errors:
+            self.fsync_errors -= 1
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        os.fsync(fd)
+
+
+@pytest.fixture
+def disk(monkeypatch) -> Disk:
+    seam = Disk()
+    monkeypatch.setattr(FileStore, "write_fd", staticmethod(seam.write))
+    monkeypatch.setattr(FileStore, "fsync_fd", staticmethod(seam.fsync))
+    monkeypatch.setattr(sealedfile, "write_fd", seam.write)
+    return seam

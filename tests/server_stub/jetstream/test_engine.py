@@ -6,8 +6,12 @@ import base64
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from server_stub.jetstream import JsLimits
+from server_stub.jetstream.stream import ack_prefix
+from server_stub.jetstream.wire import go_json
 
 from .conftest import ACCOUNT
 
@@ -245,3 +249,10 @@ def test_flipped_byte_in_a_block_loses_that_message_only(make_js, tmp_path: Path
     assert "1.blk: skipped" in caplog.text and "lost message 3" in caplog.text
     state = bus.request(ACCOUNT, f"{API}STREAM.INFO.ORDERS")["state"]
     assert (state["messages"], state["last_seq"]) == (4, 5)
+
+
+@given(st.text(min_size=1, max_size=20), st.text(max_size=10), st.integers(1, 2**64 - 1))
+def test_the_precomputed_ack_is_the_encoded_ack(name: str, domain: str, seq: int) -> None:
+    # the engine appends `<seq>}` to ack_prefix instead of encoding each ack
+    ack = {"stream": name} | ({"domain": domain} if domain else {}) | {"seq": seq}
+    assert ack_prefix(name, domain) + b"%d}" % seq == go_json(ack).encode()

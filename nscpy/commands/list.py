@@ -41,7 +41,13 @@ def _json(f: Any) -> Any:
 @_json
 @pass_app
 def list_operators(app: AppContext, /, as_json: bool) -> None:
-    """Operators in the data store."""
+    """Operators in the data store.
+
+    \b
+    Examples:
+      nscpy list operators
+      nscpy list operators -J
+    """
     ws = app.workspace
     names = ws.store.list_operators()
     _print(_entries(names, ws.store.read_operator), as_json, "Operator")
@@ -52,7 +58,13 @@ def list_operators(app: AppContext, /, as_json: bool) -> None:
 @_json
 @pass_app
 def list_accounts(app: AppContext, /, operator: str | None, as_json: bool) -> None:
-    """Accounts of the current operator."""
+    """Accounts of the current operator.
+
+    \b
+    Examples:
+      nscpy list accounts
+      nscpy list accounts --json
+    """
     ws = app.workspace
     op = ws.operator_name(operator)
     names = ws.store.list_accounts(op)
@@ -64,7 +76,13 @@ def list_accounts(app: AppContext, /, operator: str | None, as_json: bool) -> No
 @_json
 @pass_app
 def list_users(app: AppContext, /, account: str | None, as_json: bool) -> None:
-    """Users of the current (or -a) account."""
+    """Users of the current (or -a) account.
+
+    \b
+    Examples:
+      nscpy list users -a ORDERS
+      nscpy list users --json
+    """
     ws = app.workspace
     op = ws.operator_name()
     acct = ws.account_name(op, account)

@@ -1,4 +1,4 @@
-"""`nscpy validate` and `nscpy expirations` (tables on stdout; --json for scripts)."""
+"""`nscpy validate`: check the store's JWTs (a table on stdout; --json for scripts)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import click
 
 from nscpy.commands.context import AppContext, pass_app
 from nscpy.commands.output import emit_json, table
-from nscpy.commands.params import TIME, resolve_time
 from nscpy.commands.reporting import json_option
 
 
@@ -28,7 +27,14 @@ def validate(
     jwt_file: Path | None,
     as_json: bool,
 ) -> None:
-    """Check JWTs and their signer chain; exit 1 if anything blocks."""
+    """Check JWTs and their signer chain; exit 1 if anything blocks.
+
+    \b
+    Examples:
+      nscpy validate
+      nscpy validate -A --json
+      nscpy validate -f orders.jwt
+    """
     from nscpy.actions.checks import validate_file, validate_store
 
     if jwt_file is not None and (account or all_accounts):
@@ -58,38 +64,3 @@ def validate(
         from nscpy.actions.errors import ActionError
 
         raise ActionError("validation found errors")
-
-
-@click.command("expirations")
-@click.option(
-    "-e",
-    "--within",
-    type=TIME,
-    default="1M",
-    show_default=True,
-    help="Flag what expires before this (YYYY-MM-DD or relative: 1w, 3M, 1y).",
-)
-@click.option("--skip", is_flag=True, help="Show only what is expired or expires soon.")
-@json_option
-@pass_app
-def expirations(app: AppContext, /, within: str, skip: bool, as_json: bool) -> None:
-    """Report the operator, accounts, users and creds that are expired or expire soon."""
-    from nscpy.actions.checks import expirations as run
-
-    ws = app.workspace
-    data = run(ws, resolve_time(within, ws.now()), skip=skip)
-    if as_json:
-        emit_json(data)
-        return
-    rows = []
-    for r in data["report"]:
-        state = "Yes" if r["expired"] else "Soon" if r["expires_soon"] else "No"
-        when = f"{r['expiration_date']} - {r['when']}" if r["expiry"] else r["when"]
-        rows.append((state, r["resource"], when))
-    click.echo(f"Expiration report (threshold {data['expiration_threshold'] or 'none'})")
-    click.echo(table(rows, ["Expired", "Resource", "Expiration"]) if rows else "nothing to report")
-    due = [
-        r for r in data["report"] if r["id"].startswith("U") and r["expired"] | r["expires_soon"]
-    ]
-    if due:
-        click.echo(f"renew these users with 'nscpy renew users --within {within}'")
