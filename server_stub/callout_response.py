@@ -57,11 +57,12 @@ def _decode_response(
             ) from None
         encrypted = True
     try:
-        response = jwt.decode(payload.decode("ascii", "replace"))
+        text = payload.decode("ascii", "replace")
+        response = jwt.decode_kind(text, jwt.AuthorizationResponseClaims)
+    except jwt.WrongKind:
+        raise CalloutRejected("not an authorization response claim") from None
     except jwt.JWTError as exc:
         raise CalloutRejected(str(exc)) from None
-    if not isinstance(response, jwt.AuthorizationResponseClaims):
-        raise CalloutRejected("not an authorization response claim")
     results = jwt.ValidationResults()
     response.validate(results, now=int(time.time()))
     if results.issues:
@@ -86,11 +87,11 @@ def _decode_response(
         if not known or response.issuer_account not in ("", account):
             raise CalloutRejected("auth callout signing key is unknown")
     try:
-        user = jwt.decode(response.jwt)
+        user = jwt.decode_user(response.jwt)
+    except jwt.WrongKind:
+        raise CalloutRejected("not user claim") from None
     except jwt.JWTError as exc:
         raise CalloutRejected(str(exc)) from None
-    if not isinstance(user, jwt.UserClaims):
-        raise CalloutRejected("not user claim")
     return user, encrypted
 
 

@@ -36,11 +36,11 @@ def activation_problem(
     if not imp.token:
         return "export requires an activation token"
     try:
-        act = jwt.decode(imp.token)
+        act = jwt.decode_activation(imp.token)
+    except jwt.WrongKind:
+        return "token is not an activation"
     except jwt.JWTError as exc:
         return f"activation token does not decode: {exc}"
-    if not isinstance(act, jwt.ActivationClaims):
-        return "token is not an activation"
     results = jwt.ValidationResults()
     act.validate(results, now=now)
     if results.is_blocking(include_time_checks=True):

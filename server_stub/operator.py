@@ -69,12 +69,11 @@ def _operator(value: Any, config_dir: Path, where: str) -> jwt.OperatorClaims:
             text = jwt.parse_decorated_jwt(text)
         text = text.strip()
     try:
-        claims = jwt.decode(text)
+        return jwt.decode_operator(text)
+    except jwt.WrongKind as exc:
+        raise ConfigError(f"{where}: expected an operator JWT, got a {exc.actual} JWT") from None
     except jwt.JWTError as exc:
         raise ConfigError(f"{where}: operator JWT does not decode: {exc}") from None
-    if not isinstance(claims, jwt.OperatorClaims):
-        raise ConfigError(f"{where}: expected an operator JWT, got a {claims.claim_type} JWT")
-    return claims
 
 
 def _resolver(conf: ConfMap, config_dir: Path) -> ResolverConfig:
@@ -173,13 +172,13 @@ class OperatorAuth:
 
     def _decode_account(self, token: str) -> jwt.AccountClaims | None:
         try:
-            claims = jwt.decode(token)
+            claims = jwt.decode_account(token)
+        except jwt.WrongKind:
+            return None
         except jwt.JWTError as exc:
             log.info("stored account JWT does not decode: %s", exc)
             return None
-        if not isinstance(claims, jwt.AccountClaims) or self._signer(claims) is None:
-            return None
-        return claims
+        return claims if self._signer(claims) is not None else None
 
     def account(self, account: str) -> jwt.AccountClaims | None:
         """The loaded account, loading it (and what it imports from) on first use."""
@@ -263,11 +262,11 @@ class OperatorAuth:
         if not isinstance(token, str) or not token:
             raise AuthError("operator mode needs a user JWT")
         try:
-            user = jwt.decode(token)
+            user = jwt.decode_user(token)
+        except jwt.WrongKind as exc:
+            raise AuthError(f"expected a user JWT, got {exc.actual}") from None
         except jwt.JWTError as exc:
             raise AuthError(f"user JWT does not decode: {exc}") from None
-        if not isinstance(user, jwt.UserClaims):
-            raise AuthError(f"expected a user JWT, got {user.claim_type}")
         account_id = user.issuer_account or user.issuer
         claims = self.account(account_id)
         if claims is None:
@@ -292,11 +291,11 @@ class OperatorAuth:
     def update(self, token: str, in_subject: str | None) -> tuple[str, str]:
         """Apply a pushed account JWT; (account, message) or ClaimsError as nats-server words it."""
         try:
-            claims = jwt.decode(token)
+            claims = jwt.decode_account(token)
+        except jwt.WrongKind:
+            raise ClaimsError("jwt update resulted in error - not account claim") from None
         except jwt.JWTError as exc:
             raise ClaimsError(f"jwt update resulted in error - {_go_error(exc)}") from None
-        if not isinstance(claims, jwt.AccountClaims):
-            raise ClaimsError("jwt update resulted in error - not account claim")
         account = claims.subject
         if in_subject is not None and in_subject != account:
             raise ClaimsError(

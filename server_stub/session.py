@@ -186,41 +186,47 @@ class Session:
     def check_publish(self, subject: str, size: int, now: float) -> PubVerdict:
         """Charge the turn's budget for a PUB of `size` bytes (headers and payload); decide it."""
         self.budget -= 1 + (size >> PAYLOAD_COST_SHIFT)  # a big payload's copies
+        if not (_VALID_PUBLISH.get(subject) or valid_publish_subject(subject)):
+            return self._check_invalid_subject(subject, size, now)
+        # the hot path: every call here costs each message, hence the inlined checks
         perms = self.permissions
-        if perms is None and _VALID_PUBLISH.get(subject):  # the common case, inlined
-            if self.max_payload < 0 or size <= self.max_payload:
-                return DELIVER_AFTER_OK if self.verbose else DELIVER
-        send: tuple[ServerEvent, ...] = ()
-        if not valid_publish_subject(subject):
-            # Only pedantic clients hear about it (nats-py connects with pedantic:false, and
-            # its JetStream API publishes to `...CONSUMER.CREATE.S.C.orders.>`); either way a
-            # wildcard subject is still delivered, matched token by token as literal text.
-            if self.pedantic:
-                send = (Err(errors.INVALID_PUBLISH_SUBJECT),)
-            if "" in subject.split("."):
-                # nats-server's sublist gives up on an empty token (`a..b`) but takes `a.>.b`
-                # token by token; permissions are still checked, and an allow list never
-                # matches such a subject. Nothing is delivered either way.
-                if perms is not None and perms.pub_allow is not None:
-                    return PubVerdict(False, (*send, Err(errors.pub_violation(subject))))
-                return PubVerdict(False, (*send, OK) if self.verbose else send)
-        if perms is not None and not self._may_publish(perms, subject, now):
-            log.info("cid %d: Publish Violation - Subject %r", self.cid, subject)
-            return PubVerdict(False, (*send, Err(errors.pub_violation(subject))))
-        verdict = self._sized(size)
-        if send:
-            return PubVerdict(verdict.deliver, (*send, *verdict.send), verdict.close)
-        return verdict
-
-    def _sized(self, size: int) -> PubVerdict:
+        if perms is not None and not perms.can_publish(subject):
+            if not self._use_reply_grant(subject, now):
+                log.info("cid %d: Publish Violation - Subject %r", self.cid, subject)
+                return PubVerdict(False, (Err(errors.pub_violation(subject)),))
         max_payload = self.max_payload
         if max_payload >= 0 and max_payload < size:
             return PubVerdict(False, close=Err(errors.MAX_PAYLOAD))
         return DELIVER_AFTER_OK if self.verbose else DELIVER
 
-    def _may_publish(self, perms: Permissions, subject: str, now: float) -> bool:
-        if perms.can_publish(subject):
-            return True
+    def _check_invalid_subject(self, subject: str, size: int, now: float) -> PubVerdict:
+        # Only pedantic clients hear about it (nats-py connects with pedantic:false, and its
+        # JetStream API publishes to `...CONSUMER.CREATE.S.C.orders.>`); either way a wildcard
+        # subject is still delivered, matched token by token as literal text.
+        send: tuple[ServerEvent, ...] = ()
+        if self.pedantic:
+            send = (Err(errors.INVALID_PUBLISH_SUBJECT),)
+        perms = self.permissions
+        if "" in subject.split("."):
+            # nats-server's sublist gives up on an empty token (`a..b`) but takes `a.>.b` token
+            # by token; permissions are still checked, and an allow list never matches such a
+            # subject. Nothing is delivered either way.
+            if perms is not None and perms.pub_allow is not None:
+                return PubVerdict(False, (*send, Err(errors.pub_violation(subject))))
+            return PubVerdict(False, (*send, OK) if self.verbose else send)
+        if perms is not None and not perms.can_publish(subject):
+            if not self._use_reply_grant(subject, now):
+                log.info("cid %d: Publish Violation - Subject %r", self.cid, subject)
+                return PubVerdict(False, (*send, Err(errors.pub_violation(subject))))
+        if 0 <= self.max_payload < size:
+            return PubVerdict(False, send, Err(errors.MAX_PAYLOAD))
+        if not send:
+            return DELIVER_AFTER_OK if self.verbose else DELIVER
+        return PubVerdict(True, (*send, OK) if self.verbose else send)
+
+    def _use_reply_grant(self, subject: str, now: float) -> bool:
+        """True when `subject` is the reply subject of a request this client received and the
+        grant still has answers left within its ttl; counts one answer down."""
         grant = self.replies.get(subject)
         if grant is None:
             return False

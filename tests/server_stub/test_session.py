@@ -236,3 +236,15 @@ def test_publish_charges_one_operation_plus_one_per_kilobyte() -> None:
     assert session.budget == EVENTS_PER_TURN - 1 - 5
     session.new_turn()
     assert session.budget == EVENTS_PER_TURN
+
+
+def test_invalid_subject_then_permissions_then_ok_in_nats_servers_order() -> None:
+    verbose = bound(verbose=True)
+    verbose.pedantic = True
+    verdict = verbose.check_publish("a.*", 1, NOW)
+    assert verdict == PubVerdict(True, (Err(errors.INVALID_PUBLISH_SUBJECT), Ok()))
+    denied = bound(Permissions(pub_deny=["a.*"]))
+    denied.pedantic = True
+    verdict = denied.check_publish("a.*", 1, NOW)
+    expected = (Err(errors.INVALID_PUBLISH_SUBJECT), Err(errors.pub_violation("a.*")))
+    assert verdict == PubVerdict(False, expected)
