@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -13,8 +17,29 @@ from nscpy.store.batch_child import WriterChild, can_fork
 from nscpy.store.errors import StoreIOError, UnsafePath
 
 pytestmark = pytest.mark.skipif(
-    not (can_fork() and batch_write.has_syncfs()), reason="needs fork and syncfs(2)"
+    not (hasattr(os, "fork") and batch_write.has_syncfs()), reason="needs fork and syncfs(2)"
 )
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _single_threaded(case: Callable[[Path], None], tmp_path: Path) -> None:
+    """Run case here if this process has one thread, else in a new interpreter: a batch forks
+    its writer only where no other thread exists (can_fork), and a pytest-xdist worker has some."""
+    if can_fork():
+        case(tmp_path)
+        return
+    code = (
+        "import sys; from pathlib import Path; from tests.store import test_batch_child as t; "
+        f"t.{case.__name__}(Path(sys.argv[1]))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
 
 
 def test_the_child_writes_what_it_is_sent_and_stops_at_the_first_error(tmp_path):
@@ -41,7 +66,12 @@ def test_the_child_reaches_directories_below_a_root_without_following_links(tmp_
     assert os.listdir(root / "real") == []
 
 
+@pytest.mark.e2e  # may run in a new interpreter
 def test_a_batch_written_ahead_by_the_child_commits_every_file(tmp_path):
+    _single_threaded(commits_every_file, tmp_path)
+
+
+def commits_every_file(tmp_path: Path) -> None:
     b = Batch()
     target = tmp_path / "new" / "dir"
     for i in range(50):
@@ -57,7 +87,12 @@ def test_a_batch_written_ahead_by_the_child_commits_every_file(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["new"]  # no hidden tree left
 
 
+@pytest.mark.e2e  # may run in a new interpreter
 def test_a_batch_discarded_while_the_child_writes_leaves_nothing(tmp_path):
+    _single_threaded(discarded_leaves_nothing, tmp_path)
+
+
+def discarded_leaves_nothing(tmp_path: Path) -> None:
     (tmp_path / "old").mkdir()
     b = Batch()
     for i in range(2000):
