@@ -77,3 +77,20 @@ def test_fast_fails_every_unmarked_process_start_and_leaves_out_e2e(
     result.stdout.fnmatch_lines(["*test_in_a_fixture starts a process but is not marked*"])
     result.stdout.fnmatch_lines(["*test_refusal_swallowed starts a process*"])
     result.stdout.fnmatch_lines(["*Popen._execute_child: true*"])
+
+
+def test_every_test_under_tests_e2e_and_interop_is_e2e(pytester: pytest.Pytester) -> None:
+    for folder in ("e2e", "interop", "keys"):
+        (pytester.path / "tests" / folder).mkdir(parents=True)
+        (pytester.path / "tests" / folder / f"test_{folder}.py").write_text(
+            "def test_unmarked():\n    pass\n"
+        )
+    pytester.makeini(
+        "[pytest]\nasyncio_default_fixture_loop_scope = function\n"
+        "markers =\n    e2e: starts a process\n"
+    )
+    result = pytester.runpytest_inprocess(
+        "-p", "tests.support.noprocess", "-p", "no:cacheprovider", "--fast", "-q", "-rA"
+    )
+    result.assert_outcomes(passed=1, deselected=2)
+    result.stdout.fnmatch_lines(["PASSED tests/keys/test_keys.py::test_unmarked"])

@@ -11,8 +11,9 @@ writes nothing, so mtimes stay as they were.
 A large apply is bound by file creation (kernel time) more than by signing (~30,000 user JWTs
 per second here; a pool of forked signers measured slower than this process alone, the claims'
 pickling costing more than the second core saved). So users are signed in chunks and the
-batch writes each chunk's files in its threads while the next chunk is signed
-(Batch.write_ahead): the kernel's work and ours overlap on the two cores.
+batch hands each chunk's files to a forked writer process while the next chunk is signed
+(Batch.write_ahead, nscpy.store.batch_child): the kernel's work and ours overlap on the two
+cores, and only the files, not the claims, cross the pipe.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from nscpy.store.jwtstore import StoreBatch
 
 __all__ = ["WRITE_AHEAD_CHUNK", "ApplyResult", "Progress", "apply_spec"]
 
-WRITE_AHEAD_CHUNK = 1000
+WRITE_AHEAD_CHUNK = 500
 """Users signed and staged per step of a large apply (the batch writes behind us)."""
 
 _CREATE_WAIT = 10.0

@@ -11,25 +11,14 @@ one stored entity could be meant, the lookup fails naming them all -- it never p
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 from nscpy.actions.errors import ActionError, UsageProblem
 from nscpy.actions.verified import find_by_key, verified_accounts, verified_users
-from nscpy.actions.workspace import Workspace
-from nscpy.redact import shown
-from nscpy.store.names import match_name, near_misses
+from nscpy.actions.workspace import Workspace, missing
+from nscpy.store.names import match_name
 
-__all__ = ["accounts_by_key", "find_user", "key_for_role", "missing"]
-
-
-def missing(kind: str, value: str, names: Sequence[str], where: str) -> ActionError:
-    """'<kind> <value> does not exist <where>', with a hint when only case or form differs."""
-    similar = near_misses(value, names)
-    hint = ""
-    if similar:
-        listed = ", ".join(repr(n) for n in similar)
-        hint = f" (names are matched exactly; stored: {listed})"
-    return ActionError(f"{kind} {shown(value)} does not exist {where}{hint}")
+__all__ = ["accounts_by_key", "find_user", "key_for_role"]
 
 
 def accounts_by_key(ws: Workspace, operator: str) -> dict[str, str]:

@@ -197,7 +197,7 @@ def push(ws: Workspace, spec: PushSpec, conn: Connection) -> PushOutcome | HttpP
         jwts = {}
         for name in names:
             token = stored.tokens[name]
-            key = peek(token).subject
+            key = peek(token).subject  # peek: not a lookup
             jwts[key] = token
             local.setdefault(key, name)  # the report's label
     else:

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from nscpy.actions.errors import ActionError
 from nscpy.actions.verified import find_by_key, verified_accounts
+from nscpy.redact import shown
 from nscpy.store.context import Context, cwd_context, load_context, sane_default, save_context
 from nscpy.store.jwtstore import DataStore
 from nscpy.store.keystore import KeyStore
 from nscpy.store.layout import StorePaths, resolve_paths
-from nscpy.store.names import match_name
+from nscpy.store.names import match_name, near_misses
 
 
 def system_clock() -> int:
@@ -132,8 +133,6 @@ class Workspace:
             found = self.lookup_account(operator, name, accounts)
             if found:
                 return found
-            from nscpy.actions.lookup import missing
-
             raise missing("account", name, accounts, f"under operator {operator!r}")
         current = self.context.account if self.context.operator in ("", operator) else ""
         chosen = sane_default(current, accounts)
@@ -211,3 +210,13 @@ def set_environment(
     else:
         save_context(ws.paths, ws.context)
     return ws
+
+
+def missing(kind: str, value: str, names: Sequence[str], where: str) -> ActionError:
+    """'<kind> <value> does not exist <where>', with a hint when only case or form differs."""
+    similar = near_misses(value, names)
+    hint = ""
+    if similar:
+        listed = ", ".join(repr(n) for n in similar)
+        hint = f" (names are matched exactly; stored: {listed})"
+    return ActionError(f"{kind} {shown(value)} does not exist {where}{hint}")

@@ -16,16 +16,31 @@ from __future__ import annotations
 import errno
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
 from nscpy.store import journal
+from nscpy.store.durable import (
+    DIR_MODE,
+    FILE_MODE,
+    as_bytes,
+    finish,
+    fsync_dir,
+    io_error,
+    is_temp_name,
+    make_dirs,
+    missing_dirs,
+    unlink_quietly,
+    write_temp,
+)
 from nscpy.store.errors import StoreError, StoreIOError, StoreLocked, UnsafePath
 
 __all__ = [
     "DIR_MODE",
     "FILE_MODE",
     "FileLock",
+    "atomic_create",
     "atomic_write",
     "check_below",
     "open_below",
@@ -35,42 +50,6 @@ __all__ = [
     "io_error",
     "is_temp_name",
 ]
-
-FILE_MODE = 0o600
-DIR_MODE = 0o700
-# layout.TEMP_MARK; with its 12 hex digits within layout.TEMP_TAG_MAX (new names leave room)
-_TMP_MARK = ".tmp-"
-
-
-def io_error(action: str, path: Path | str, exc: OSError) -> StoreIOError:
-    """A StoreIOError that names the path and the OS reason in one line."""
-    reason = exc.strerror or str(exc)
-    return StoreIOError(exc.errno or 0, f"cannot {action} {str(path)!r}: {reason}")
-
-
-def is_temp_name(name: str) -> bool:
-    """True for the names of our temp files (leftovers of a killed writer)."""
-    return name.startswith(".") and _TMP_MARK in name
-
-
-def _temp_path(path: Path) -> Path:
-    return path.with_name(f".{path.name}{_TMP_MARK}{os.urandom(6).hex()}")
-
-
-def fsync_dir(path: Path) -> None:
-    """Flush a directory's entries (new names, renames) to disk."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    except OSError as exc:
-        raise io_error("open directory", path, exc) from exc
-    try:
-        os.fsync(fd)
-    except OSError as exc:
-        # Some file systems (and all of them on some platforms) cannot fsync a directory.
-        if exc.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):
-            raise io_error("flush directory", path, exc) from exc
-    finally:
-        os.close(fd)
 
 
 def check_below(root: Path, path: Path) -> None:
@@ -112,30 +91,11 @@ def check_below(root: Path, path: Path) -> None:
 def ensure_dir(path: Path) -> list[Path]:
     """mkdir -p with mode 0700 for each created level; returns the created dirs, top first.
 
-    It follows links; store writes reach their directory through open_below instead."""
-    missing: list[Path] = []
-    probe = path
-    while not probe.is_dir():
-        if probe.exists() or probe.is_symlink():
-            raise StoreIOError(
-                errno.ENOTDIR, f"cannot create directory {str(probe)!r}: a file is in the way"
-            )
-        missing.append(probe)
-        if probe.parent == probe:
-            break
-        probe = probe.parent
-    created: list[Path] = []
-    journal.note_dirs(missing[::-1])
-    for d in reversed(missing):
-        try:
-            os.mkdir(d, DIR_MODE)
-        except FileExistsError:
-            continue  # a parallel writer made it first
-        except OSError as exc:
-            raise io_error("create directory", d, exc) from exc
-        os.chmod(d, DIR_MODE)  # mkdir's mode is filtered by the umask
-        created.append(d)
-    return created
+    It follows links; store writes reach their directory through open_below instead. The
+    levels are noted in the active transaction's journal before they are made."""
+    missing = missing_dirs(path)
+    journal.note_dirs(missing)
+    return make_dirs(missing)
 
 
 def open_below(root: Path, directory: Path) -> tuple[int, list[Path]]:
@@ -202,67 +162,11 @@ def _not_a_directory(path: Path, exc: OSError) -> StoreError:
     return io_error("open directory", path, exc)
 
 
-def _fsync_dir_fd(fd: int, path: Path) -> None:
-    try:
-        os.fsync(fd)
-    except OSError as exc:
-        if exc.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):
-            raise io_error("flush directory", path, exc) from exc
-
-
-def _write_temp(path: Path, data: bytes, mode: int, sync: bool, dir_fd: int | None) -> str:
-    """Write data to a new temp file beside path; its name (relative to dir_fd when given)."""
-    tmp = str(_temp_path(path) if dir_fd is None else _temp_path(path).name)
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW
-    try:
-        fd = os.open(tmp, flags, mode, dir_fd=dir_fd)
-    except OSError as exc:
-        raise io_error("write", path, exc) from exc
-    try:
-        os.fchmod(fd, mode)  # O_CREAT's mode is filtered by the umask
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-        if sync:
-            os.fsync(fd)
-    except OSError as exc:
-        os.close(fd)
-        _unlink_quietly(tmp, dir_fd)
-        raise io_error("write", path, exc) from exc
-    except BaseException:
-        os.close(fd)
-        _unlink_quietly(tmp, dir_fd)
-        raise
-    os.close(fd)
-    return tmp
-
-
-def _unlink_quietly(path: Path | str, dir_fd: int | None = None) -> None:
-    try:
-        os.unlink(path, dir_fd=dir_fd)
-    except OSError:
-        pass
-
-
-def _as_bytes(data: bytes | str) -> bytes:
-    return data.encode("utf-8") if isinstance(data, str) else data
-
-
 def _parent(path: Path, root: Path | None) -> tuple[int | None, list[Path]]:
     """(descriptor of path's directory or None, levels created): open_below with root."""
     if root is None:
         return None, ensure_dir(path.parent)
     return open_below(root, path.parent)
-
-
-def _finish(path: Path, dir_fd: int | None, created: list[Path]) -> None:
-    """Flush the new name (and the directories created for it) to disk."""
-    if dir_fd is None:
-        fsync_dir(path.parent)
-    else:
-        _fsync_dir_fd(dir_fd, path.parent)
-    if created:
-        fsync_dir(created[0].parent)
 
 
 def atomic_write(
@@ -272,22 +176,19 @@ def atomic_write(
 
     With root (the store directory path lies in), path's directory is reached from root
     without following links (open_below): a linked directory inside the store is refused."""
-    dir_fd, created = _parent(path, root)
-    try:
-        journal.note_write(path)
-        tmp = _write_temp(path, _as_bytes(data), mode, True, dir_fd)
+
+    def rename_over(tmp: str, dir_fd: int | None) -> bool:
         try:
             if dir_fd is None:
                 os.replace(tmp, path)
             else:
                 os.replace(tmp, path.name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
         except OSError as exc:
-            _unlink_quietly(tmp, dir_fd)
+            unlink_quietly(tmp, dir_fd)
             raise io_error("write", path, exc) from exc
-        _finish(path, dir_fd, created)
-    finally:
-        if dir_fd is not None:
-            os.close(dir_fd)
+        return True
+
+    _write_and_place(path, data, mode, root, rename_over)
 
 
 def atomic_create(
@@ -295,10 +196,8 @@ def atomic_create(
 ) -> bool:
     """Create path with data only if it does not exist; returns False (and writes nothing) if
     it does. Uses link(2), which, unlike rename, refuses to replace an existing name."""
-    dir_fd, created = _parent(path, root)
-    try:
-        journal.note_write(path)
-        tmp = _write_temp(path, _as_bytes(data), mode, True, dir_fd)
+
+    def link_new(tmp: str, dir_fd: int | None) -> bool:
         try:
             if dir_fd is None:
                 os.link(tmp, path)
@@ -309,8 +208,28 @@ def atomic_create(
         except OSError as exc:
             raise io_error("write", path, exc) from exc
         finally:
-            _unlink_quietly(tmp, dir_fd)
-        _finish(path, dir_fd, created)
+            unlink_quietly(tmp, dir_fd)
+        return True
+
+    return _write_and_place(path, data, mode, root, link_new)
+
+
+def _write_and_place(
+    path: Path,
+    data: bytes | str,
+    mode: int,
+    root: Path | None,
+    place: Callable[[str, int | None], bool],
+) -> bool:
+    """The frame of atomic_write and atomic_create: reach the directory, note the write in the
+    journal, write a synced temp file, `place` it (False: nothing was placed), flush the names."""
+    dir_fd, created = _parent(path, root)
+    try:
+        journal.note_write(path)
+        tmp = write_temp(path, as_bytes(data), mode, True, dir_fd)
+        if not place(tmp, dir_fd):
+            return False
+        finish(path, dir_fd, created)
         return True
     finally:
         if dir_fd is not None:
@@ -355,7 +274,7 @@ def write_output(path: Path, data: bytes | str, *, mode: int = FILE_MODE) -> Non
     except OSError as exc:
         raise io_error("open", path, exc) from exc
     try:
-        view = memoryview(_as_bytes(data))
+        view = memoryview(as_bytes(data))
         while view:
             view = view[os.write(fd, view) :]
     except OSError as exc:

@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from nscpy.store.atomic import ensure_dir, io_error, open_below
+from nscpy.store.batch_child import ChildWork, WriterChild, can_fork
+from nscpy.store.errors import StoreError
 
 __all__ = ["PARALLEL_WRITE_MIN", "Writer", "has_syncfs", "inside", "libc_syncfs", "under"]
 
@@ -123,6 +125,7 @@ class Writer:
         self._tag = f".tmp-{os.urandom(5).hex()}"
         self._pool: ThreadPoolExecutor | None = None
         self._futures: list[Future[None]] = []
+        self._child: WriterChild | None = None
 
     def prepare(self, dirs: Iterable[Path], roots: dict[Path, Path]) -> None:
         """Create the directories (in this thread), decide where each one's files go, and open
@@ -169,8 +172,18 @@ class Writer:
             os.close(parent)
 
     def write(self, work: Work, roots: dict[Path, Path], *, background: bool) -> None:
-        """Write these files, now (raising the first error) or in the background (see wait)."""
+        """Write these files, now (raising the first error) or in the background (see wait).
+
+        Background writes go to a forked child where that is possible (batch_child), else to
+        up to two threads."""
         self.prepare((d for d, _ in work), roots)
+        if self._child is None and background and not self.sync_each and can_fork():
+            self._child = WriterChild()
+        if self._child is not None:
+            self._child.send(self._child_work(work, roots))
+            if not background:
+                self.wait()
+            return
         groups = _split(work, _threads(sum(len(items) for _, items in work)))
         if not background and len(groups) == 1:
             self._write_group(groups[0])
@@ -181,10 +194,33 @@ class Writer:
         if not background:
             self.wait()
 
+    def _child_work(self, work: Work, roots: dict[Path, Path]) -> ChildWork:
+        """The child's share: each file's temp name is decided (and noted) here."""
+        out: ChildWork = []
+        for d, items in work:
+            place = self.places[d]
+            root = roots.get(d)
+            files = []
+            for name, it in items:
+                it.temp = self._temp_name(d, name)
+                files.append((it.temp, it.mode, it.data))
+            out.append((str(place), None if root is None else str(root), files))
+        return out
+
+    def _temp_name(self, d: Path, name: str) -> str:
+        # in a new tree the file gets its final name: the tree is renamed, not the file
+        return name if self.places[d] != d else f".{name}{self._tag}"
+
     def wait(self) -> None:
         """Wait for background writes; raise the first error."""
         futures, self._futures = self._futures, []
         errors = [e for e in (f.exception() for f in futures) if e is not None]
+        child, self._child = self._child, None
+        if child is not None:
+            try:
+                child.finish()
+            except StoreError as exc:
+                errors.append(exc)
         if errors:
             raise errors[0]
 
@@ -196,10 +232,17 @@ class Writer:
         self.opened.clear()
 
     def stop(self) -> None:
-        """Wait for the background writes to end (errors are left to wait())."""
+        """Wait for the background writes to end (errors are left to wait(); a child's are
+        dropped: stop() comes before an abort)."""
         for f in self._futures:
             f.exception()
         self._futures = []
+        child, self._child = self._child, None
+        if child is not None:
+            try:
+                child.finish()
+            except StoreError:
+                pass
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
@@ -230,10 +273,8 @@ class Writer:
 
     def _write_dir(self, d: Path, items: Sequence[tuple[str, Item]]) -> None:
         dfd = self.dir_fd(d)
-        in_tree = self.places[d] != d
         for name, it in items:
-            # in a new tree the file gets its final name: the tree is renamed, not the file
-            temp = name if in_tree else f".{name}{self._tag}"
+            temp = self._temp_name(d, name)
             try:
                 fd = os.open(temp, _OPEN_FLAGS, it.mode, dir_fd=dfd)
             except OSError as exc:

@@ -28,6 +28,8 @@ from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from pathlib import Path
 
+from nscpy.store.durable import fsync_dir, replace_file
+
 __all__ = [
     "LOG_NAME",
     "Journal",
@@ -102,14 +104,12 @@ class Journal:
             flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC
             self._log_fd = os.open(self._log_path, flags, 0o600)
             os.fchmod(self._log_fd, 0o600)
-            _fsync_dir(self._log_path.parent)
+            fsync_dir(self._log_path.parent)
         os.write(self._log_fd, json.dumps(entry).encode() + b"\n")
         os.fsync(self._log_fd)
 
     def rollback(self) -> list[str]:
         """Restore every recorded path; returns one line per path that could not be restored."""
-        from nscpy.store.atomic import atomic_write
-
         failures: list[str] = []
         for undo in reversed(self._undo):
             try:
@@ -122,7 +122,7 @@ class Journal:
                     with contextlib.suppress(FileNotFoundError, NotADirectoryError):
                         os.unlink(path)
                 else:
-                    atomic_write(path, data, mode=mode)
+                    replace_file(path, data, mode)
             except OSError as exc:
                 failures.append(f"cannot restore {str(path)!r}: {exc}")
         for d in reversed(self._dirs):
@@ -144,18 +144,12 @@ class Journal:
         if self._log_path is not None:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self._log_path)
-                _fsync_dir(self._log_path.parent)
+                fsync_dir(self._log_path.parent)
 
     def _close_log(self) -> None:
         if self._log_fd is not None:
             os.close(self._log_fd)
             self._log_fd = None
-
-
-def _fsync_dir(path: Path) -> None:
-    from nscpy.store.atomic import fsync_dir
-
-    fsync_dir(path)
 
 
 def recover(log: Path) -> list[str] | None:
@@ -240,7 +234,7 @@ def note_tree(root: Path) -> None:
     journal = _ACTIVE.get()
     if journal is None:
         return
-    # rolling back recreates each file (atomic_write makes its parents) in its old place
+    # rolling back recreates each file (replace_file makes its parents) in its old place
     for dirpath, _dirnames, filenames in os.walk(root):
         for name in filenames:
             journal.record(Path(dirpath) / name)

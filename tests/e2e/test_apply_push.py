@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.commands.cliutil import ok, run
+from tests.support.natspy import flush_subscriptions
 from tests.support.natsserver import serve_config
 
 pytestmark = pytest.mark.e2e
@@ -57,7 +58,7 @@ async def _permissions(url: str, alice: str, watcher: str) -> list[str]:
     a = await nats.connect(url, user_credentials=alice, allow_reconnect=False, error_cb=on_error)
     try:
         sub = await w.subscribe("orders.>")
-        await w.flush()
+        await flush_subscriptions(w)
         await a.publish("orders.secret", b"no")
         await a.publish("orders.1", b"yes")
         await a.flush()

@@ -9,7 +9,6 @@ nats-server accepts must be a deliberate one, listed in STUB_REFUSES.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import datetime
 import json
@@ -151,6 +150,9 @@ STUB_REFUSES = {
 }
 
 STREAM_DEFAULTS = {"name": "W", "subjects": ["w.>"]}
+# a stream that stays for a whole walk (see walk())
+KEEP_STREAM = {"name": "KEEP", "subjects": ["keep.>"]}
+KEEP_MIRROR = {"name": "KEEP", "mirror": {"name": "NOPE"}}
 
 
 def test_every_nats_py_field_has_a_sample() -> None:
@@ -184,21 +186,18 @@ async def walk(url: str) -> dict[tuple[str, str, int], dict[str, Any]]:
         answer: dict[str, Any] = json.loads(reply.data)
         return answer
 
-    async def create(body: dict[str, Any]) -> dict[str, Any]:
-        # nats-server removes a deleted stream's files in the background: under load the next
-        # create of the same name can meet them ("error creating store for stream", 10049)
-        for _ in range(10):
-            answer = await call("$JS.API.STREAM.CREATE.W", body)
-            if answer.get("error", {}).get("err_code") != 10049:
-                break
-            await asyncio.sleep(0.2)
-        return answer
-
     try:
+        # nats-server's stream delete ends with a goroutine that removes the account's now-empty
+        # streams directory (stream.go, stop(): "no op if not empty"); racing it, the next create's
+        # mkdir fails with "error creating store for stream" (10049). A stream that stays for the
+        # whole walk keeps that directory non-empty.
+        await call("$JS.API.STREAM.CREATE.KEEP", KEEP_STREAM)
         for name, samples in STREAM_SAMPLES.items():
             for index, extra in enumerate(samples):
                 await call("$JS.API.STREAM.DELETE.W", {})
-                out[("stream", name, index)] = await create(_stream_body(extra))
+                out[("stream", name, index)] = await call(
+                    "$JS.API.STREAM.CREATE.W", _stream_body(extra)
+                )
         await call("$JS.API.STREAM.DELETE.W", {})
         await call("$JS.API.STREAM.CREATE.W", _stream_body({}))
         for name, samples in CONSUMER_SAMPLES.items():
@@ -355,6 +354,7 @@ async def update_walk(url: str) -> list[Any]:
         return answer.get("error") or answer["config"]
 
     try:
+        await call("$JS.API.STREAM.CREATE.KEEP", KEEP_STREAM)  # see walk(): 10049 otherwise
         for change in STREAM_UPDATES:
             await nc.request("$JS.API.STREAM.DELETE.SU", b"", timeout=10)
             await call("$JS.API.STREAM.CREATE.SU", base)
@@ -477,6 +477,9 @@ async def stream_rules_walk(url: str) -> list[Any]:
     keep = ("subjects", "max_age", "max_msgs", "max_bytes", "duplicate_window")
     keep += ("max_msgs_per_subject", "max_consumers", "max_msg_size", "first_seq")
     try:
+        # see walk(); a mirror has no subjects, so it overlaps none of the rules' subjects (">").
+        # The stub refuses mirrors, and needs none: it removes no directory behind a create.
+        await nc.request("$JS.API.STREAM.CREATE.KEEP", json.dumps(KEEP_MIRROR).encode())
         for config in STREAM_RULES:
             body = {"name": "W", "subjects": ["w.>"], **config}
             name = body["name"]

@@ -18,6 +18,7 @@ import pytest
 
 from nscpy import keys
 from tests.server_stub.harness import raw_session, run, server
+from tests.support.natspy import flush_subscriptions
 
 pytestmark = [
     pytest.mark.e2e,
@@ -186,8 +187,8 @@ async def _security_story(url: str) -> dict[str, Any]:
     carol = await nats.connect(url, user="carol", password="c4rol")
     bob_sub = await bob.subscribe(">")
     carol_sub = await carol.subscribe(">")
-    await bob.flush()
-    await carol.flush()
+    await flush_subscriptions(bob)
+    await flush_subscriptions(carol)
 
     async def alice(nc):
         await nc.publish("orders.new", b"1")

@@ -20,6 +20,7 @@ import pytest
 from nscpy import jwt
 from tests.server_stub.chain import Chain
 from tests.server_stub.harness import jwt_session, real_server, run, stub_server
+from tests.support.natspy import flush_subscriptions
 
 pytestmark = [
     pytest.mark.e2e,
@@ -130,8 +131,8 @@ def test_activation_expiry_stops_the_import(tmp_path: Path) -> None:
 
         await pub.subscribe("psvc", cb=answer)
         sub = await nc.subscribe("priv.>")
-        await pub.flush()
-        await nc.flush()
+        await flush_subscriptions(pub)
+        await flush_subscriptions(nc)
         out: list[Any] = []
         for label in ("before", "after"):
             await pub.publish("priv.a", label.encode())

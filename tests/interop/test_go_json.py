@@ -10,9 +10,13 @@ from __future__ import annotations
 import json
 import random
 
+import pytest
+
 from nscpy.gojson import go_dumps
 
 from .conftest import GoOracle
+
+pytestmark = pytest.mark.e2e  # builds and runs the Go oracle
 
 _SPECIAL = "<>&\u2028\u2029\"\\\n\r\t\x00\x01\x1f\x7f/'é€😀\ufffd"
 

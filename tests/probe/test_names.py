@@ -221,14 +221,14 @@ def test_keys_is_a_fine_operator_name_when_the_keystore_is_elsewhere(tmp_path: P
 
 
 def test_every_temp_name_of_the_longest_name_fits_255_bytes() -> None:
-    from nscpy.store import atomic
+    from nscpy.store import durable
     from nscpy.store.layout import CREDS_EXT, TEMP_MARK, TEMP_TAG_MAX
 
     longest = "\u00e9" * (MAX_NEW_NAME_BYTES // 2) + "y" * (MAX_NEW_NAME_BYTES % 2)
     assert len(longest.encode()) == MAX_NEW_NAME_BYTES
     target = Path(longest + CREDS_EXT)
-    assert len(atomic._temp_path(target).name.encode()) <= 255
-    assert atomic._TMP_MARK == TEMP_MARK
+    assert len(durable._temp_path(target).name.encode()) <= 255
+    assert durable._TMP_MARK == TEMP_MARK
     # batch temp names: ".<file>.tmp-<10 hex><counter>", a counter of up to 14 digits
     assert len(f".{target.name}{TEMP_MARK}{'f' * 10}{10**13}".encode()) <= 255
     assert 12 <= TEMP_TAG_MAX and len(f".{longest}.deleted-{'f' * 12}".encode()) <= 255

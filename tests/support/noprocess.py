@@ -9,6 +9,9 @@ forkserver), `os.fork`/`os.forkpty` (multiprocessing's fork, pty), `os.posix_spa
 even if the code under test caught the refusal: a new process-starting test cannot slip into the
 fast loop unmarked; it gets the marker or fails there.
 
+Every test under tests/e2e/ and tests/interop/ (the folders of process-starting tests) is marked
+`e2e` whatever its module says; elsewhere the marker is written on the test or its module.
+
 The guard is on only while a test runs (setup, call, teardown), in the process that runs it: the
 pytest-xdist controller still starts its workers. One library starts a process the first time it
 is used in a process, whichever test that is: keyring loads every backend, and its macOS one calls
@@ -29,6 +32,7 @@ import pytest
 
 FAST_OPTION = "--fast"
 MARKER = "e2e"
+PROCESS_FOLDERS = ("e2e", "interop")  # under tests/: every test there is marked e2e
 
 _FRAMES = 10  # of the stack that started the process, shown in the failure
 
@@ -124,7 +128,18 @@ def _fast(config: pytest.Config) -> bool:
     return bool(config.getoption(FAST_OPTION))
 
 
+def _in_process_folder(item: pytest.Item) -> bool:
+    parts = item.path.parts
+    return any(
+        parts[i] == "tests" and parts[i + 1] in PROCESS_FOLDERS for i in range(len(parts) - 1)
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker(MARKER) is None and _in_process_folder(item):
+            item.add_marker(MARKER)
     if not _fast(config):
         return
     kept = [item for item in items if item.get_closest_marker(MARKER) is None]
