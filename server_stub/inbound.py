@@ -1,11 +1,12 @@
 """The read path of a client connection: transport callbacks, TLS upgrade, INFO, the parse
 loop in turns, the auth gate, and the connection's timers (auth timeout, PING, expiry).
 
-Theory of operation. asyncio hands `data_received` the bytes; the sans-I/O ServerConnection
-(protocol.py) turns them into events; each operation other than CONNECT passes the Session's
-auth gate once, in `_handle_input`, and then goes to its handler on Client (client.py). Runs of
-canonical PUBs skip the event objects (`read_pubs`) but not the rules: both paths end in
-`Client._publish`.
+Theory of operation. The transport reads into the server's shared buffer and `buffer_updated`
+hands a view of it to `data_received`; the sans-I/O ServerConnection (protocol.py) copies the
+bytes into its own buffer at once and turns them into events; each operation other than
+CONNECT passes the Session's auth gate once, in `_handle_input`, and then goes to its handler on
+Client (client.py). Runs of canonical PUBs skip the event objects (`read_pubs`) but not the
+rules: both paths end in `Client._publish`.
 
 Input is handled in turns: after session.EVENTS_PER_TURN operations with input left, reading
 pauses and the rest waits for the next loop iteration, so one busy connection cannot starve
@@ -37,7 +38,7 @@ log = logging.getLogger("server_stub")
 _PING = Ping()
 
 
-class Inbound(Outbound, asyncio.Protocol):
+class Inbound(Outbound, asyncio.BufferedProtocol):
     """A connection's input side; the base of Client, which adds the operations."""
 
     _handlers: dict[type, Callable[[Any, Any], None]]  # event type -> Client method
@@ -138,7 +139,17 @@ class Inbound(Outbound, asyncio.Protocol):
         if not self.paused and not self._parse_scheduled:
             self._process()  # what arrived with the end of the handshake (see data_received)
 
-    def data_received(self, data: bytes) -> None:
+    def get_buffer(self, sizehint: int) -> memoryview:
+        """The server's shared read buffer (a BufferedProtocol: the transport reads into it)."""
+        return self.server.read_buffer
+
+    def buffer_updated(self, nbytes: int) -> None:
+        """`nbytes` arrived in the shared buffer: the parser copies them out at once."""
+        # asyncio's recv(256 KiB) per read allocates (and often mmaps) 256 KiB, then shrinks
+        # it, for a 150-byte request; this way the bytes are copied once, into the parser.
+        self.data_received(self.server.read_buffer[:nbytes])
+
+    def data_received(self, data: bytes | memoryview) -> None:
         """Parse and handle the complete operations in `data` (see EVENTS_PER_TURN)."""
         if self.closed:
             return

@@ -128,8 +128,8 @@ class ServerConnection:
         self._pending: tuple[bool, str, str | None, int, int] | None = None
         self._error: ProtocolError | None = None
 
-    def receive_data(self, data: bytes) -> None:
-        """Append bytes read from the socket."""
+    def receive_data(self, data: bytes | memoryview) -> None:
+        """Append bytes read from the socket (copied: a memoryview may be reused after)."""
         if self._pos and self._pos == len(self._buf):
             self._buf.clear()
             self._pos = 0

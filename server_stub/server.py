@@ -36,6 +36,10 @@ from server_stub.version import API_LEVEL, PROTO, VERSION
 log = logging.getLogger("server_stub")
 
 
+# asyncio's own read size (selector transports' max_size): the per-read batching stays.
+READ_BUFFER_SIZE = 256 * 1024
+
+
 class Server:
     """A NATS server on 127.0.0.1; also the MessageBus for internal services."""
 
@@ -76,6 +80,9 @@ class Server:
         # flushed once at the end: one write per client per read, not one loop turn later.
         self.reading = False
         self.dirty: list[Outbound] = []
+        # Every plain-socket read lands here (Inbound.get_buffer): one loop thread, and each
+        # read is copied out before the next, so one buffer serves every connection.
+        self.read_buffer = memoryview(bytearray(READ_BUFFER_SIZE))
 
     # --- lifecycle -----------------------------------------------------------------------------
 

@@ -46,6 +46,22 @@ def test_basic_ops() -> None:
     ]
 
 
+def test_receive_data_copies_a_reused_read_buffer() -> None:
+    # The server reads every socket into one shared buffer (Inbound.get_buffer) and hands the
+    # parser a view of it: the next read overwrites it, so the parser must have copied it.
+    shared = bytearray(64)
+    view = memoryview(shared)
+    first = b"PUB a 5\r\nhel"
+    view[: len(first)] = first
+    conn = ServerConnection()
+    conn.receive_data(view[: len(first)])
+    second = b"lo\r\nPING\r\n"
+    view[: len(first)] = b"#" * len(first)  # what the next read leaves there
+    view[: len(second)] = second
+    conn.receive_data(view[: len(second)])
+    assert drain(conn) == [Pub("a", None, b"hello"), Ping()]
+
+
 def test_lenient_forms_nats_server_accepts() -> None:
     # lower case, tabs, runs of spaces, bare LF, and PING followed by junk are all accepted
     data = b"connect {}\nsub\ta   1\r\npub  a 2\r\nhi\r\nPINGX\r\nINFO {}\r\n+OK\r\nping\n"
