@@ -78,9 +78,11 @@ def _size(raw: bytes) -> int:
 
 _BLANKS = re.compile(rb"[ \t]+")
 _ARG_SEPARATORS = re.compile(rb"[ \t\r]+")
+# a control line that has reached its arguments (nats-server's *_ARG states)
+_ARG_LINE = re.compile(rb"(?i)(?:PUB|HPUB|SUB|UNSUB|CONNECT|INFO)[ \t]+(?=[^ \t])")
 
 
-def _op_and_args(line: bytes) -> tuple[bytes, bytes | None]:
+def _op_and_args(line: bytes, drop: bool = True) -> tuple[bytes, bytes | None]:
     """A control line (LF removed) split as nats-server's parser does: the operation runs to
     the first space or tab (a vertical tab or form feed is part of it, so "SUB\\vx" is no SUB);
     the arguments follow that run of blanks. A CR anywhere in the arguments makes nats-server
@@ -89,7 +91,7 @@ def _op_and_args(line: bytes) -> tuple[bytes, bytes | None]:
     if blanks is None or blanks.start() == 0:  # nothing after the op, or a leading blank
         return line, None
     rest = line[blanks.end() :]
-    if b"\r" in rest:
+    if drop and b"\r" in rest:  # (not for a line a read split: ServerConnection.receive_data)
         rest = rest[:-1]
     return line[: blanks.start()], rest
 
@@ -127,9 +129,12 @@ class ServerConnection:
         # (is_hpub, subject, reply, header size, total size) while waiting for a payload
         self._pending: tuple[bool, str, str | None, int, int] | None = None
         self._error: ProtocolError | None = None
+        self._split_args = False  # a read ended inside the waiting line's arguments (argBuf)
 
     def receive_data(self, data: bytes | memoryview) -> None:
         """Append bytes read from the socket (copied: a memoryview may be reused after)."""
+        if self._pending is None and self._pos < len(self._buf) and data:
+            data = self._continue_split_line(data)
         if self._pos and self._pos == len(self._buf):
             self._buf.clear()
             self._pos = 0
@@ -137,6 +142,27 @@ class ServerConnection:
             del self._buf[: self._pos]
             self._pos = 0
         self._buf += data
+
+    def _continue_split_line(self, data: bytes | memoryview) -> bytes | memoryview:
+        """nats-server's argBuf, for an argument line that a read ended in: at that first split
+        it keeps the arguments minus their last byte if a CR came anywhere in them (its `drop`,
+        meant for the CR before the LF), then appends every later byte but CR up to the LF, and
+        takes the result whole. So `SUB x\r` then `PING\r\n` is the one argument `xPING`."""
+        if not self._split_args:
+            tail = self._buf[self._pos :]
+            if b"\n" in tail:
+                return data  # complete lines wait (the per-turn budget): not a split line
+            start = _ARG_LINE.match(tail)
+            if start is None:
+                return data
+            if b"\r" in tail[start.end() :]:
+                del self._buf[-1]
+            self._split_args = True
+        raw = bytes(data)
+        nl = raw.find(b"\n")
+        if nl < 0:
+            return raw.replace(b"\r", b"")
+        return raw[:nl].replace(b"\r", b"") + raw[nl:]
 
     def next_event(self) -> ClientEvent | NeedData:
         """The next complete client operation, or NEED_DATA; raises ProtocolError."""
@@ -238,7 +264,8 @@ class ServerConnection:
             return _PING
         if head == b"PONG":
             return _PONG
-        op, rest = _op_and_args(line)
+        op, rest = _op_and_args(line, drop=not self._split_args)
+        self._split_args = False
         if rest is None:
             bare = op[:-1] if op.endswith(b"\r") else op
             if bare[:3] == b"+OK" or bare.upper() == b"CONNECT":

@@ -344,3 +344,35 @@ def test_fast_path_agrees_with_next_event_on_near_pubs(
         conn.receive_data(data)
         results.append(outcome(conn, fast))
     assert results[0] == results[1]
+
+
+def parse_reads(reads: list[bytes]) -> list[object]:
+    """Events for bytes arriving in these reads, parsed after each read as the server does."""
+    conn = ServerConnection()
+    out: list[object] = []
+    for data in reads:
+        conn.receive_data(data)
+        out += drain(conn)
+    return out
+
+
+def test_a_read_that_ends_after_a_cr_in_the_arguments_joins_them_as_nats_server_does() -> None:
+    # nats-server keeps the arguments a read ended in (argBuf) minus a trailing CR, then appends
+    # every later byte but CR: "SUB x\r" + "PING\r\n" is one argument, "xPING" (no sid)
+    with pytest.raises(ProtocolError):
+        parse_reads([b"SUB x\r", b"PING\r\n"])
+    assert parse_reads([b"SUB x\rPING\r\n"]) == [Sub("x", None, "PING")]  # one read: two fields
+    assert parse_reads([b"SUB a 1\r", b"\n"]) == [Sub("a", None, "1")]
+    assert parse_reads([b"SUB a 1", b"\r\n"]) == [Sub("a", None, "1")]
+    assert parse_reads([b"PUB a 5\r", b"\nhello\r\n"]) == [Pub("a", None, b"hello")]
+    assert parse_reads([b"PUB a ", b"5", b"\r", b"\nhello\r\nPING\r\n"]) == [
+        Pub("a", None, b"hello"),
+        Ping(),
+    ]
+
+
+@given(cut=st.integers(min_value=0, max_value=40))
+def test_a_canonical_line_reads_the_same_however_it_is_split(cut: int) -> None:
+    data = b"SUB foo.* q 1\r\nPUB foo.x r 5\r\nhello\r\nUNSUB 1\r\n"
+    cut = min(cut, len(data))
+    assert parse_reads([data[:cut], data[cut:]]) == parse_reads([data])
