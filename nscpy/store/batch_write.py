@@ -17,11 +17,13 @@ import os
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from nscpy.store.atomic import ensure_dir, io_error, open_below
-from nscpy.store.batch_child import ChildWork, WriterChild, can_fork
 from nscpy.store.errors import StoreError
+
+if TYPE_CHECKING:  # the child is imported when a batch first writes in the background
+    from nscpy.store.batch_child import ChildWork, WriterChild
 
 __all__ = ["PARALLEL_WRITE_MIN", "Writer", "has_syncfs", "inside", "libc_syncfs", "under"]
 
@@ -177,8 +179,11 @@ class Writer:
         Background writes go to a forked child where that is possible (batch_child), else to
         up to two threads."""
         self.prepare((d for d, _ in work), roots)
-        if self._child is None and background and not self.sync_each and can_fork():
-            self._child = WriterChild()
+        if self._child is None and background and not self.sync_each:
+            from nscpy.store import batch_child  # pickle and the rest: not for read commands
+
+            if batch_child.can_fork():
+                self._child = batch_child.WriterChild()
         if self._child is not None:
             self._child.send(self._child_work(work, roots))
             if not background:
