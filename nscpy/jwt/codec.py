@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from nscpy.jwt import gojson
 from nscpy.jwt.claims import LIB_VERSION, Claims, ClaimType
-from nscpy.jwt.errors import InvalidClaims, WrongKind
+from nscpy.jwt.decode_typed import decode_kind, load_claims
+from nscpy.jwt.errors import InvalidClaims
 from nscpy.jwt.generic import GenericClaims
 from nscpy.jwt.jws import (
     ALG_V1,
@@ -78,7 +79,6 @@ _KIND_HOMES: dict[str, tuple[str, str]] = {
     ClaimType.AUTHORIZATION_REQUEST: ("nscpy.jwt.authorization", "AuthorizationRequestClaims"),
     ClaimType.AUTHORIZATION_RESPONSE: ("nscpy.jwt.authorization", "AuthorizationResponseClaims"),
 }
-_AUTHORIZATION_KINDS = (ClaimType.AUTHORIZATION_REQUEST, ClaimType.AUTHORIZATION_RESPONSE)
 
 
 class _Kinds(dict[str, "type[Claims]"]):
@@ -181,11 +181,7 @@ def _load(token: Token) -> AnyClaims:
     cls: type[Claims] | None = _KINDS.get(token.kind)
     if cls is None:
         return GenericClaims.from_json_dict(token.payload)
-    if token.version == 1 and token.kind not in _AUTHORIZATION_KINDS:
-        from nscpy.jwt.v1 import load_v1
-
-        return load_v1(cls, token.payload)
-    return cls.from_json_dict(token.payload)
+    return load_claims(token, cls)
 
 
 def decode(token: str) -> AnyClaims:
@@ -196,17 +192,6 @@ def decode(token: str) -> AnyClaims:
     opened = open_token(token)
     claims = _load(opened)
     opened.verify(claims.issuer)
-    return claims
-
-
-def decode_kind(token: str, kind: type[C]) -> C:
-    """decode(), then require claims of class kind: WrongKind names both kinds otherwise.
-
-    Go's DecodeXxxClaims: a broken token fails as in decode() before its kind is looked at.
-    """
-    claims = decode(token)
-    if not isinstance(claims, kind):
-        raise WrongKind(kind.CLAIM_TYPE, claims.claim_type or ClaimType.GENERIC)
     return claims
 
 

@@ -70,11 +70,12 @@ class Import(Model):
             self._validate_token(account, results, now)
 
     def _validate_token(self, account: str, results: ValidationResults, now: int) -> None:
-        from nscpy.jwt.codec import decode_activation
+        from nscpy.jwt.activation import ActivationClaims
+        from nscpy.jwt.decode_typed import decode_kind
 
         quoted = go_quote(self.subject)
         try:
-            activation = decode_activation(self.token)
+            activation = decode_kind(self.token, ActivationClaims)
         except JWTError:
             results.add_error(f"import {quoted} contains an invalid activation token")
             return
