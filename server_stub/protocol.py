@@ -133,36 +133,39 @@ class ServerConnection:
 
     def receive_data(self, data: bytes | memoryview) -> None:
         """Append bytes read from the socket (copied: a memoryview may be reused after)."""
-        if self._pending is None and self._pos < len(self._buf) and data:
-            data = self._continue_split_line(data)
+        split = self._pending is None and self._pos < len(self._buf) and self._split_line()
         if self._pos and self._pos == len(self._buf):
             self._buf.clear()
             self._pos = 0
         elif self._pos > _COMPACT_AT:
             del self._buf[: self._pos]
             self._pos = 0
+        start = len(self._buf)
         self._buf += data
+        if split:
+            # after the split nats-server appends every byte but CR to argBuf, up to the LF
+            nl = self._buf.find(b"\n", start)
+            end = len(self._buf) if nl < 0 else nl
+            if self._buf.find(b"\r", start, end) >= 0:
+                self._buf[start:end] = self._buf[start:end].replace(b"\r", b"")
 
-    def _continue_split_line(self, data: bytes | memoryview) -> bytes | memoryview:
-        """nats-server's argBuf, for an argument line that a read ended in: at that first split
-        it keeps the arguments minus their last byte if a CR came anywhere in them (its `drop`,
-        meant for the CR before the LF), then appends every later byte but CR up to the LF, and
-        takes the result whole. So `SUB x\r` then `PING\r\n` is the one argument `xPING`."""
-        if not self._split_args:
-            tail = self._buf[self._pos :]
-            if b"\n" in tail:
-                return data  # complete lines wait (the per-turn budget): not a split line
-            start = _ARG_LINE.match(tail)
-            if start is None:
-                return data
-            if b"\r" in tail[start.end() :]:
-                del self._buf[-1]
-            self._split_args = True
-        raw = bytes(data)
-        nl = raw.find(b"\n")
-        if nl < 0:
-            return raw.replace(b"\r", b"")
-        return raw[:nl].replace(b"\r", b"") + raw[nl:]
+    def _split_line(self) -> bool:
+        """True when a read ended inside the waiting line's arguments: nats-server then keeps
+        them in argBuf, minus their last byte if a CR came anywhere in them (its `drop`, meant
+        for the CR before the LF), and takes the line whole at the LF. So `SUB x\r` then
+        `PING\r\n` is the one argument `xPING`. Searched in place: this runs on every read."""
+        if self._split_args:
+            return True
+        buf, pos = self._buf, self._pos
+        if buf.find(b"\n", pos) >= 0:
+            return False  # complete lines wait (the per-turn budget): not a split line
+        start = _ARG_LINE.match(buf, pos)
+        if start is None:
+            return False
+        if buf.find(b"\r", start.end()) >= 0:
+            del buf[-1]
+        self._split_args = True
+        return True
 
     def next_event(self) -> ClientEvent | NeedData:
         """The next complete client operation, or NEED_DATA; raises ProtocolError."""
