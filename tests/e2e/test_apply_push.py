@@ -77,15 +77,22 @@ async def _permissions(url: str, alice: str, watcher: str) -> list[str]:
     return got
 
 
-def test_apply_push_then_drift_is_reported_and_repaired(tmp_path: Path) -> None:
+def _applied_store_and_server_config(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """(store home, spec, server config): the spec applied to a new store (conns=10), and a
+    full-resolver config (allow_delete, resolver dir tmp_path/jwt) for its operator."""
     home = tmp_path / "nsc"
-    h = ("-H", str(home))
     spec = tmp_path / "acme.toml"
     spec.write_text(SPEC.format(conns=10))
-    ok(*h, "apply", str(spec))
+    ok("-H", str(home), "apply", str(spec))
     conf = tmp_path / "server.conf"
-    ok(*h, "generate", "config", "--nats-resolver", "--allow-delete",
+    ok("-H", str(home), "generate", "config", "--nats-resolver", "--allow-delete",
        "--dir", str(tmp_path / "jwt"), "--config-file", str(conf))  # fmt: skip
+    return home, spec, conf
+
+
+def test_apply_push_then_drift_is_reported_and_repaired(tmp_path: Path) -> None:
+    home, spec, conf = _applied_store_and_server_config(tmp_path)
+    h = ("-H", str(home))
     with serve_config(conf) as server:
         url = server.url
         out = ok(*h, "apply", str(spec), f"--push={url}", "--timeout", "0.5")
@@ -125,14 +132,8 @@ def test_apply_push_then_drift_is_reported_and_repaired(tmp_path: Path) -> None:
 def test_apply_prune_push_deletes_the_pruned_account_on_the_server(tmp_path: Path) -> None:
     from nscpy.jwt import peek
 
-    home = tmp_path / "nsc"
+    home, spec, conf = _applied_store_and_server_config(tmp_path)
     h = ("-H", str(home))
-    spec = tmp_path / "acme.toml"
-    spec.write_text(SPEC.format(conns=10))
-    ok(*h, "apply", str(spec))
-    conf = tmp_path / "server.conf"
-    ok(*h, "generate", "config", "--nats-resolver", "--allow-delete",
-       "--dir", str(tmp_path / "jwt"), "--config-file", str(conf))  # fmt: skip
     (billing_jwt,) = home.rglob("BILLING.jwt")
     billing = peek(billing_jwt.read_text()).subject
     with serve_config(conf) as server:
