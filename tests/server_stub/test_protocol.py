@@ -11,7 +11,7 @@ from server_stub import errors
 from server_stub.encoding import encode_client
 from server_stub.errors import ProtocolError
 from server_stub.events import Connect, Err, HMsg, HPub, Info, Msg, Ok, Ping, Pong, Pub, Sub, Unsub
-from server_stub.protocol import NEED_DATA, ServerConnection
+from server_stub.protocol import NEED_DATA, ServerConnection, split_body
 
 
 def drain(conn: ServerConnection) -> list[object]:
@@ -228,9 +228,10 @@ def drain_fast(
     out = [] if out is None else out
     fast = 0
 
-    def handle(subject: str, reply: str | None, headers: bytes | None, payload: bytes) -> bool:
+    def handle(subject: str, reply: str | None, hdr: int, total: int, tail: bytes) -> bool:
         nonlocal fast
         fast += 1
+        headers, payload = split_body(tail, hdr, total)
         out.append(Pub(subject, reply, payload) if headers is None else
                    HPub(subject, reply, headers, payload))  # fmt: skip
         return not stop_after or fast % stop_after != 0

@@ -109,8 +109,8 @@ def test_sub_storm_does_not_scan_the_match_cache() -> None:
     sl: SubList[int] = SubList()
     for i in range(2_000):
         sl.match(f"storm.{i}")
-    cache = _NoScanCache(sl._cache)
-    sl._cache = cache
+    cache = _NoScanCache(sl.cache)
+    sl.cache = cache
     for i in range(5_000):
         sl.insert(f"storm.{i % 3_000}.x", i)  # literal SUBs
     assert sl.match("storm.1990").plain == []  # a cached entry the literal SUBs cannot touch
@@ -145,6 +145,15 @@ def test_reply_inboxes_are_matched_but_never_cached() -> None:
     assert sl.match("orders.1").plain == ["orders"]
     for i in range(10):  # one-off subjects: caching them would evict orders.1
         assert sl.match(f"_INBOX.abc.{i}").plain == ["requester"]
-    assert list(sl._cache) == ["orders.1"]
+    assert list(sl.cache) == ["orders.1"]
     sl.insert("_INBOX.abc.5", "exact")  # a literal insert invalidates only its own subject
     assert sorted(sl.match("_INBOX.abc.5").plain) == ["exact", "requester"]
+
+
+def test_match_order_is_nats_servers() -> None:
+    # matchLevel: '>' first at each level, then what '*' leads to, then the literal path; at
+    # the last token the literal node before the '*' node
+    sl: SubList[str] = SubList()
+    for pattern in ("a.*", "a.b", "a.>", "*.b", ">"):
+        sl.insert(pattern, pattern)
+    assert sl.match("a.b").plain == [">", "*.b", "a.>", "a.b", "a.*"]
