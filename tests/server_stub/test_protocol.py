@@ -377,3 +377,15 @@ def test_a_canonical_line_reads_the_same_however_it_is_split(cut: int) -> None:
     data = b"SUB foo.* q 1\r\nPUB foo.x r 5\r\nhello\r\nUNSUB 1\r\n"
     cut = min(cut, len(data))
     assert parse_reads([data[:cut], data[cut:]]) == parse_reads([data])
+
+
+def test_fast_path_keeps_few_short_reply_less_lines() -> None:
+    conn = ServerConnection()
+    data = b"".join(b"PUB s.%d 1\r\nx\r\n" % i for i in range(1000))
+    data += b"PUB s r 1\r\nx\r\n" + b"PUB " + b"s" * 300 + b" 1\r\nx\r\n"
+    conn.receive_data(data)
+    events, fast = drain_fast(conn)
+    assert fast == len(events) == 1002
+    kept = conn._lines
+    assert 0 < len(kept) <= 128
+    assert all(b" r " not in line and len(line) <= 256 for line in kept)
