@@ -46,7 +46,7 @@ ONE_CONNECTION: dict[str, list[bytes]] = {
         b'CONNECT {"verbose":true}\r\n', b"SUB a 1\r\n", PUB_A * 3, PUB_A,
     ],
     "queue_groups_beside_plain_subscriptions": [
-        QUIET, b"SUB a q 1\r\n", b"SUB * 2\r\n", b"SUB a r 3\r\n", PUB_A * 3, HPUB_A,
+        QUIET, b"SUB a q 1\r\n", b"SUB * 2\r\n", b"SUB * r 3\r\n", PUB_A * 3, HPUB_A,
         b"UNSUB 1\r\n", PUB_A * 2,
     ],
     "big_and_empty_payloads": [
