@@ -193,18 +193,18 @@ class Client(Inbound):
     ) -> bool:
         """read_pubs' handler (see protocol.PubHandler); True: read on.
 
-        The direct path: a reply-less PUB/HPUB on a subject the session already let through
+        The direct path: a PUB/HPUB on a subject the session already let through
         (Session.publishable), into an account with no imports and no service routes, whose
         cached match holds only client subscriptions outside queue groups, is delivered here:
-        each MSG/HMSG is the subscription's prefix plus the tail, with Router.publish's and
-        Client.deliver's rules (echo, closed owners, counts) kept; a subscription those rules
-        treat specially (delivery permissions, an UNSUB maximum, no headers) takes the general
-        path, and so does each queue group (Router.deliver_to_queue). Everything else goes to
-        _publish.
+        each MSG/HMSG is the subscription's prefix, the reply, and the tail, with
+        Router.publish's and Client.deliver's rules (echo, closed owners, counts, no
+        responders) kept; a subscription those rules treat specially (delivery permissions and
+        reply grants, an UNSUB maximum, no headers) takes the general path, and so does each
+        queue group (Router.deliver_to_queue). Everything else goes to _publish.
         """
         session = self.session
         account = self.account
-        if reply is None and account is not None and subject in session.publishable:
+        if account is not None and subject in session.publishable:
             result = account.sublist.cache.get(subject)
             if result is not None and not (
                 account.response_routes or account.stream_exports_to or account.service_imports
@@ -216,6 +216,8 @@ class Client(Inbound):
                     session.budget -= 1 + (total >> PAYLOAD_COST_SHIFT)
                     self.in_msgs += 1
                     self.in_bytes += total
+                    end = tail if reply is None else _wire(reply) + b" " + tail
+                    delivered = 0
                     targets, groups = plan
                     for sub, owner, msg_prefix, hmsg_prefix in targets:
                         if owner.closed or (owner is self and not session.echo):
@@ -227,18 +229,22 @@ class Client(Inbound):
                             or (hdr >= 0 and not owner_session.headers)
                         ):
                             headers, payload = split_body(tail, hdr, total)
-                            if owner.deliver(sub, subject, None, headers, payload):
+                            if owner.deliver(sub, subject, reply, headers, payload):
                                 self.server.router.count_delivery(sub)
+                                delivered += 1
                             continue
-                        owner._queue((msg_prefix if hdr < 0 else hmsg_prefix) + tail)
+                        owner._queue((msg_prefix if hdr < 0 else hmsg_prefix) + end)
                         owner.out_msgs += 1
                         owner.out_bytes += total
                         sub.delivered += 1
+                        delivered += 1
                     if groups:
                         headers, payload = split_body(tail, hdr, total)
                         to_queue = self.server.router.deliver_to_queue
                         for members in groups:
-                            to_queue(members, subject, None, headers, payload, self)
+                            delivered += to_queue(members, subject, reply, headers, payload, self)
+                    if not delivered and reply and session.no_responders:
+                        self._send_no_responders(account, subject, reply)
                     return session.budget > 0 and not self.closed
         headers, payload = split_body(tail, hdr, total)
         return self._publish(subject, reply, headers, payload)

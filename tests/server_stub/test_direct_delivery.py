@@ -49,6 +49,15 @@ ONE_CONNECTION: dict[str, list[bytes]] = {
         QUIET, b"SUB a q 1\r\n", b"SUB * 2\r\n", b"SUB * r 3\r\n", PUB_A * 3, HPUB_A,
         b"UNSUB 1\r\n", PUB_A * 2,
     ],
+    "replies": [
+        QUIET, b"SUB a 1\r\n", b"SUB * 2\r\n", b"PUB a r.1 2\r\nhi\r\n" * 3,
+        b"HPUB a r.2 12 14\r\nNATS/1.0\r\n\r\nhi\r\n" * 2, b"PUB a _INBOX.x.1 2\r\nhi\r\n",
+    ],
+    "no_responders_once_the_last_subscription_goes": [
+        b'CONNECT {"verbose":false,"headers":true,"no_responders":true}\r\n',
+        b"SUB r.* 1\r\n", b"SUB x 2\r\n", b"PUB x r.1 0\r\n\r\n" * 2, b"UNSUB 2\r\n",
+        b"PUB x r.2 0\r\n\r\n" * 2, b"PUB x 0\r\n\r\n",
+    ],
     "big_and_empty_payloads": [
         QUIET, b"SUB a 1\r\n", b"PUB a 0\r\n\r\n" * 2, BIG * 2,
     ],
