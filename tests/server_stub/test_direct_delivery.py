@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.server_stub.harness import _send_and_read, raw_session, run, server
+from tests.server_stub.harness import _send_and_read, raw_sessions, run, server
 
 pytestmark = pytest.mark.e2e
 
@@ -64,15 +64,9 @@ ONE_CONNECTION: dict[str, list[bytes]] = {
 }  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def reference() -> dict[str, bytes]:
-    with server("nats-server", None) as url:
-        return {name: run(raw_session(url, chunks)) for name, chunks in ONE_CONNECTION.items()}
-
-
-def test_one_connection_matches_nats_server(reference: dict[str, bytes]) -> None:
-    with server("stub", None) as url:
-        got = {name: run(raw_session(url, chunks)) for name, chunks in ONE_CONNECTION.items()}
+def test_one_connection_matches_nats_server() -> None:
+    reference = raw_sessions("nats-server", ONE_CONNECTION)
+    got = raw_sessions("stub", ONE_CONNECTION)
     for name, want in reference.items():
         assert _no_info(got[name]) == _no_info(want), name
     assert _no_info(got["repeats_in_one_read_and_across_reads"]).count(b"MSG a 1 ") == 7
