@@ -22,7 +22,7 @@ from typing import Any
 
 from nscpy import keys
 from server_stub.auth import Authenticator, NoAuth
-from server_stub.bus import Handler, InternalClient
+from server_stub.bus import Handler, InternalClient, RawHandler
 from server_stub.callout_request import ServerSide
 from server_stub.client import Client
 from server_stub.headers import build_headers
@@ -59,6 +59,7 @@ class Server:
         self.port = 0
         self.internal = InternalClient()
         self._sids = itertools.count(1)
+        self._raw_subs: dict[int, Subscription] = {}  # subscribe_raw's sids
         self.cids = itertools.count(1)  # client ids, as nats-server's cid
         self._server: asyncio.AbstractServer | None = None
         self.ssl_context: ssl.SSLContext | None = None
@@ -188,11 +189,24 @@ class Server:
         self.router.subscribe(sub)
         return sid
 
+    def subscribe_raw(self, account: str, subject: str, handler: RawHandler) -> int:
+        """Internal subscription whose handler takes the header block unparsed (bus.py)."""
+        sid = next(self._sids)
+        sub = Subscription(self.internal, str(sid), subject, None, self.router.account(account))
+        self.internal.raw_handlers[sub] = handler
+        self._raw_subs[sid] = sub
+        self.router.subscribe(sub)
+        return sid
+
     def unsubscribe(self, sid: int) -> None:
         """Remove an internal subscription."""
         entry = self.internal.handlers.pop(sid, None)
         if entry is not None:
             self.router.unsubscribe(entry[0])
+        raw = self._raw_subs.pop(sid, None)
+        if raw is not None:
+            del self.internal.raw_handlers[raw]
+            self.router.unsubscribe(raw)
 
     def publish(
         self,

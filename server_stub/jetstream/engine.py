@@ -25,6 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 from server_stub.bus import BusMessage, MessageBus
+from server_stub.headers import parse_headers
 from server_stub.jetstream import api, errors
 from server_stub.jetstream.account import JsAccount
 from server_stub.jetstream.config import JetStreamConfig, JsLimits
@@ -252,28 +253,38 @@ class JetStream(StreamHost):
             response = api.not_enabled_response(self._local(msg.subject))
             self._bus.publish(msg.account, msg.reply, go_json(response).encode())
 
-    def _on_publish(self, stream: Stream, msg: BusMessage) -> None:
-        account = self.accounts.get(msg.account)
+    def _on_publish(
+        self,
+        stream: Stream,
+        account_name: str,
+        subject: str,
+        reply: str | None,
+        headers: bytes | None,
+        payload: bytes,
+    ) -> None:
+        account = self.accounts.get(account_name)
         if account is None:
             return
+        hdrs = parse_headers(headers) if headers is not None else None
         try:
-            result = account.publish(stream, msg.subject, msg.headers, msg.payload, self._clock())
+            result = account.publish(stream, subject, hdrs, payload, self._clock())
         except errors.StoreWriteFailed as exc:  # a write after the append (Stream handles that)
             log.error("JetStream failed to store a msg: %s", exc.description)
             refusal = {"error": exc.to_json(), "stream": stream.name, "seq": 0}
             result = PublishResult(refusal)
-        reply = None if stream.config.no_ack else msg.reply  # no_ack: never answered
+        if stream.config.no_ack:
+            reply = None  # no_ack: never answered
         stored = result.stored
         if stored is None:
             if reply and result.ack.get("duplicate"):  # its original may still be held
                 body = self._encode_ack(result.ack)
-                self._acks.append((msg.account, stream.name, result.ack["seq"], reply, body))
+                self._acks.append((account_name, stream.name, result.ack["seq"], reply, body))
                 self._schedule_flush()
             elif reply:
-                self._bus.publish(msg.account, reply, self._encode_ack(result.ack))
+                self._bus.publish(account_name, reply, self._encode_ack(result.ack))
             return
         for item in result.republish:
-            self._bus.publish(msg.account, item.subject, item.data, headers=item.headers)
+            self._bus.publish(account_name, item.subject, item.data, headers=item.headers)
         if reply:
             prefix = self._ack_prefixes.get(stream.name)
             if prefix is None:
@@ -281,8 +292,8 @@ class JetStream(StreamHost):
                     stream.name, self.config.domain
                 )
             body = b"%s%d}" % (prefix, stored.seq)  # == self._encode_ack(result.ack), cheaper
-            self._acks.append((msg.account, stream.name, stored.seq, reply, body))
-        key = (msg.account, stream.name)
+            self._acks.append((account_name, stream.name, stored.seq, reply, body))
+        key = (account_name, stream.name)
         self._holding[key] = stream
         self._fresh.add(key)
         self._schedule_flush()

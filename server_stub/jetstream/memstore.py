@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from nscpy.jwt.subject import subject_matches
 
 
-@dataclass(frozen=True, slots=True)
-class StoredMsg:
-    """One message as a stream holds it; `hdrs` is the raw NATS/1.0 header block or b""."""
+class StoredMsg(NamedTuple):
+    """One message as a stream holds it; `hdrs` is the raw NATS/1.0 header block or b"".
+
+    A NamedTuple, not a frozen dataclass: one is built per publish, and a frozen dataclass's
+    __init__ (object.__setattr__ per field) costs three times as much."""
 
     seq: int
     subject: str
