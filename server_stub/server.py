@@ -36,6 +36,8 @@ from server_stub.version import API_LEVEL, PROTO, VERSION
 log = logging.getLogger("server_stub")
 
 
+_INBOX = "_INBOX."  # the clients' reply subjects (see publish)
+
 # asyncio's own read size (selector transports' max_size): the per-read batching stays.
 READ_BUFFER_SIZE = 256 * 1024
 
@@ -218,11 +220,22 @@ class Server:
         headers: dict[str, str] | None = None,
     ) -> None:
         """Publish as the server's internal client."""
+        target = self.router.account(account)
+        if (
+            headers is None
+            and not reply
+            and subject.startswith(_INBOX)
+            and not (target.response_routes or target.stream_exports_to or target.service_imports)
+        ):
+            # An answer to a client's request inbox (a JetStream ack, an API reply): the inbox's
+            # match is cached per parent (SubList.match_inbox), and the account routes nothing
+            # across, so the fan-out is Router.publish's without the rest of it.
+            result = target.sublist.match_inbox(subject)
+            self.router._fan_out(result, subject, "", None, payload, None)
+            return
         block = build_headers(headers) if headers is not None else None
         # nats-server's internal client sends replies with an empty reply field
-        self.router.publish(
-            self.router.account(account), subject, reply if reply else "", block, payload
-        )
+        self.router.publish(target, subject, reply if reply else "", block, payload)
 
     # --- for clients and services ------------------------------------------------------------
 
