@@ -212,6 +212,11 @@ class JetStream(StreamHost):
         failed = self.sync() if self.config.sync_interval is None else {}
         unwritten, self._unwritten = self._unwritten, {}
         acks, self._acks = self._acks, []
+        publish = self._bus.publish
+        if not failed and not unwritten:  # all is written (and synced): every ack goes
+            for account_name, _, _, reply, body in acks:
+                publish(account_name, reply, body)
+            acks = []
         for account_name, stream_name, seq, reply, body in acks:
             error = failed.get((account_name, stream_name))
             taken_back = unwritten.get((account_name, stream_name))
@@ -220,7 +225,7 @@ class JetStream(StreamHost):
             if error is not None:  # not on stable storage: never acknowledged
                 refusal = {"error": error.to_json(), "stream": stream_name, "seq": 0}
                 body = go_json(refusal).encode()
-            self._bus.publish(account_name, reply, body)
+            publish(account_name, reply, body)
         fresh, self._fresh = self._fresh, set()
         now = self._clock()
         for account_name, stream_name in sorted(fresh):
@@ -296,7 +301,8 @@ class JetStream(StreamHost):
         key = (account_name, stream.name)
         self._holding[key] = stream
         self._fresh.add(key)
-        self._schedule_flush()
+        if not self._flush_scheduled:
+            self._schedule_flush()
 
     def _schedule_flush(self) -> None:
         """Flush once this loop iteration's publishes are in (at once without a loop)."""
