@@ -128,7 +128,10 @@ class FileStore(LogReplay):
             and self._size < self._block_size
             and not (self.failed or self._needs_state or self._replaying)
         ):
-            self._hold(encode_msg(msg))  # what _write does for it, without its other cases
+            # what _write does for it, without its other cases
+            self._hold(
+                encode_record(self._sealer, KIND_MSG, encode_msg(msg), self._active, self._size)
+            )
         else:
             self._write(KIND_MSG, encode_msg(msg))
         self._seg_of[msg.seq] = self._active
@@ -250,15 +253,15 @@ class FileStore(LogReplay):
             self._needs_state = False
             self._reap()
         if kind == KIND_MSG and self.write_behind and not self._replaying:
-            self._hold(plain)
+            self._hold(encode_record(self._sealer, kind, plain, self._active, self._size))
             return
         self._append(kind, plain)
 
-    def _hold(self, plain: bytes) -> None:
-        """Seal a MSG record into the held ones (write-behind: `write_out()` writes them)."""
+    def _hold(self, record: bytes) -> None:
+        """Keep a MSG record sealed for the end of the log (write-behind: `write_out()` writes
+        the held ones)."""
         if not self._held:
             self._held_from = (self._size, self.first_seq, self.last_seq, self.last_ts, self.bytes)
-        record = encode_record(self._sealer, KIND_MSG, plain, self._active, self._size)
         self._held.append(record)
         self._size += len(record)
 

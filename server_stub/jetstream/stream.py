@@ -87,6 +87,8 @@ class Stream:
 
     def __init__(self, config: StreamConfig, store: MemStore, created: int) -> None:
         self.config = config
+        # read several times per publish; an update keeps it (STREAM.UPDATE refuses a rename)
+        self.name: str = config.name
         self.store = store
         self.created = created
         self._dedupe: OrderedDict[str, tuple[int, int]] = OrderedDict()  # id -> (seq, ts)
@@ -96,11 +98,6 @@ class Stream:
         # subject -> its sequences, oldest first; kept only while max_msgs_per_subject is set
         self._by_subject: dict[str, deque[int]] | None = None
         self._by_subject_limit = -1
-
-    @property
-    def name(self) -> str:
-        """The stream's name."""
-        return self.config.name
 
     def covers(self, subject: str) -> bool:
         """True when a publish to `subject` lands in this stream."""
