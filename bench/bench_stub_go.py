@@ -9,7 +9,7 @@ the figure would be the client's, not the server's). The stub's RSS is read afte
 with 1,000 idle connections.
 
 Usage: .venv/bin/python bench/bench_stub_go.py [--reps 3] [--scale 1.0] [--cipher chachapoly]
-       [--sync-interval 2m] [--only MODE,...] [--uvloop]
+       [--sync-interval 2m] [--only MODE,...] [--uvloop] [--spin-us N]
 Bounded: every mode has a message count and the load generator a deadline.
 """
 
@@ -110,8 +110,8 @@ def rss_mb(pid: int) -> float:
 
 def run_loadgen(
     exe: Path, url: str, creds: Path, mode: str, n: int, extra: list[str]
-) -> tuple[float, float]:
-    """(rate, loadgen CPU seconds)."""
+) -> tuple[float, float, float]:
+    """(rate, seconds the rate was measured over, loadgen CPU seconds)."""
     proc = subprocess.Popen(
         [str(exe), "-url", url, "-creds", str(creds), "-mode", mode, "-n", str(n), *extra],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -121,7 +121,8 @@ def run_loadgen(
     out, err = proc.stdout.read().decode(), proc.stderr.read().decode()
     if status != 0:
         raise RuntimeError(f"loadgen {mode} failed: {err.strip()}")
-    return json.loads(out)["rate"], usage.ru_utime + usage.ru_stime
+    result = json.loads(out)
+    return result["rate"], result["seconds"], usage.ru_utime + usage.ru_stime
 
 
 def idle_rss(exe: Path, url: str, creds: Path, proc: subprocess.Popen[bytes], k: int) -> float:
@@ -145,10 +146,16 @@ def main() -> None:
     parser.add_argument("--sync-interval", default="", help="JetStream sync_interval (both)")
     parser.add_argument("--only", default="", help="comma-separated modes to run")
     parser.add_argument("--uvloop", action="store_true", help="the stub on uvloop (nscpy[fast])")
+    parser.add_argument(
+        "--spin-us", type=int, default=None, help="the stub's --spin-us (default: its own)"
+    )
     args = parser.parse_args()
     modes = [m for m in MODES if not args.only or m[1] in args.only.split(",")]
     results: dict[tuple[str, str], list[tuple[float, float, float]]] = {}
     memory: dict[str, list[str]] = {"nats-server": [], "stub": []}
+    stub_args = ["--uvloop"] if args.uvloop else []
+    if args.spin_us is not None:
+        stub_args += ["--spin-us", str(args.spin_us)]
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         exe = build_loadgen(tmp)
@@ -156,14 +163,13 @@ def main() -> None:
         for rep in range(args.reps):
             for kind in ("nats-server", "stub"):
                 conf = config(tmp, base, kind, rep, args.cipher, args.sync_interval)
-                proc, url = start(kind, conf, ["--uvloop"] if args.uvloop else [])
+                proc, url = start(kind, conf, stub_args)
                 try:
                     for label, mode, n, extra in modes:
                         before = cpu_seconds(proc.pid)
-                        rate, client_cpu = run_loadgen(
+                        rate, elapsed, client_cpu = run_loadgen(
                             exe, url, creds, mode, max(1, int(n * args.scale)), extra
                         )
-                        elapsed = max(1, int(n * args.scale)) / rate
                         server_cpu = 100 * (cpu_seconds(proc.pid) - before) / elapsed
                         client_pct = 100 * client_cpu / elapsed
                         results.setdefault((label, kind), []).append((rate, server_cpu, client_pct))
@@ -189,7 +195,7 @@ def main() -> None:
         print(f"RSS {kind}: {'; '.join(notes)}")
     print(f"JetStream: file storage{', ' + args.cipher if args.cipher else ''}"
           f"{', sync_interval ' + args.sync_interval if args.sync_interval else ''}; "
-          f"stub loop {'uvloop' if args.uvloop else 'asyncio'}; "
+          f"stub loop {'uvloop' if args.uvloop else 'asyncio'} {' '.join(stub_args)}; "
           f"time {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")  # fmt: skip
 
 

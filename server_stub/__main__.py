@@ -18,11 +18,24 @@ from pathlib import Path
 from typing import Any
 
 from nscpy.errors import NscError
+from server_stub.eventloop import DEFAULT_SPIN_US, run
 from server_stub.options import ServerOptions
+
+_EXAMPLES = """\
+Examples:
+  python -m server_stub -c server.conf
+  python -m server_stub -p 0 -D
+  python -m server_stub -c server.conf -m 8222 --spin-us 0
+"""
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m server_stub", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m server_stub",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=_EXAMPLES,
+    )
     parser.add_argument("-c", "--config", type=Path, help="nats-server style config file")
     parser.add_argument("-p", "--port", type=int, help="port (0 picks a free one)")
     parser.add_argument("-a", "--addr", help="host to bind (default 127.0.0.1)")
@@ -31,7 +44,20 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--uvloop", action="store_true", help="run on uvloop (pip install 'nscpy[fast]')"
     )
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--spin-us",
+        type=int,
+        default=None,
+        metavar="N",
+        help=f"poll up to N microseconds before sleeping while traffic flows (default "
+        f"{DEFAULT_SPIN_US}; 0 turns it off; not with --uvloop)",
+    )
+    args = parser.parse_args(argv)
+    if args.spin_us is not None and args.spin_us < 0:
+        parser.error("--spin-us must be 0 or more")
+    if args.uvloop and args.spin_us:
+        parser.error("--spin-us needs asyncio's selector loop: not with --uvloop")
+    return args
 
 
 async def _run(options: ServerOptions) -> None:
@@ -111,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.uvloop:
             _uvloop().run(_run(options))
         else:
-            asyncio.run(_run(options))
+            run(_run(options), DEFAULT_SPIN_US if args.spin_us is None else args.spin_us)
     except NscError as exc:
         print(f"server_stub: {exc}", file=sys.stderr)
         return 1

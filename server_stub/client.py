@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from server_stub import errors
 from server_stub.auth import ConnectionInfo, Identity
@@ -34,11 +34,13 @@ from server_stub.events import (
 from server_stub.headers import no_responders
 from server_stub.inbound import Inbound
 from server_stub.policy import Grant
+from server_stub.protocol import split_body
 from server_stub.router import Account, Subscription
 from server_stub.session import (
     DELIVER,
     EVENTS_PER_TURN,
     OK,
+    PAYLOAD_COST_SHIFT,
     Gate,
     PubVerdict,
 )
@@ -186,6 +188,54 @@ class Client(Inbound):
                 self._remove_sub(sub)
         self._ok()
 
+    def _publish_raw(
+        self, subject: str, reply: str | None, hdr: int, total: int, tail: bytes
+    ) -> bool:
+        """read_pubs' handler (see protocol.PubHandler); True: read on.
+
+        The direct path: a reply-less PUB/HPUB on a subject the session already let through
+        (Session.publishable), into an account with no imports and no service routes, whose
+        cached match holds only client subscriptions in no queue group, is delivered here: each
+        MSG/HMSG is the subscription's prefix plus the tail, with Router.publish's and
+        Client.deliver's rules (echo, closed owners, counts) kept; a subscription those rules
+        treat specially (delivery permissions, an UNSUB maximum, no headers) takes the general
+        path. Everything else goes to _publish.
+        """
+        session = self.session
+        account = self.account
+        if reply is None and account is not None and subject in session.publishable:
+            result = account.sublist.cache.get(subject)
+            if result is not None and not (
+                account.response_routes or account.stream_exports_to or account.service_imports
+            ):
+                plan = result.direct
+                if plan is None:
+                    plan = result.direct = _direct_plan(subject, result.plain, result.queues)
+                if plan is not False:
+                    session.budget -= 1 + (total >> PAYLOAD_COST_SHIFT)
+                    self.in_msgs += 1
+                    self.in_bytes += total
+                    for sub, owner, msg_prefix, hmsg_prefix in plan:
+                        if owner.closed or (owner is self and not session.echo):
+                            continue
+                        owner_session = owner.session
+                        if (
+                            owner_session.permissions is not None
+                            or sub.max_msgs is not None
+                            or (hdr >= 0 and not owner_session.headers)
+                        ):
+                            headers, payload = split_body(tail, hdr, total)
+                            if owner.deliver(sub, subject, None, headers, payload):
+                                self.server.router.count_delivery(sub)
+                            continue
+                        owner._queue((msg_prefix if hdr < 0 else hmsg_prefix) + tail)
+                        owner.out_msgs += 1
+                        owner.out_bytes += total
+                        sub.delivered += 1
+                    return session.budget > 0 and not self.closed
+        headers, payload = split_body(tail, hdr, total)
+        return self._publish(subject, reply, headers, payload)
+
     def _on_pub(self, event: Pub | HPub) -> None:
         headers = event.headers if type(event) is HPub else None
         self._publish(event.subject, event.reply, headers, event.payload)
@@ -193,9 +243,9 @@ class Client(Inbound):
     def _publish(
         self, subject: str, reply: str | None, headers: bytes | None, payload: bytes
     ) -> bool:
-        """Handle one PUB/HPUB (read_pubs calls this directly, with no event). True: read_pubs
-        may go on; False ends its run (after a refusal, too: the event path then reads on, so
-        a rare case only costs speed)."""
+        """Handle one PUB/HPUB (read_pubs' handler falls back to this, with no event). True:
+        read_pubs may go on; False ends its run (after a refusal, too: the event path then
+        reads on, so a rare case only costs speed)."""
         session = self.session
         size = len(payload) + (len(headers) if headers else 0)
         now = time.time()
@@ -315,6 +365,28 @@ class Client(Inbound):
             self.account = self.server.router.account("$G")
             self.account.clients.add(self)
         return self.account
+
+
+# (subscription, its client, MSG prefix, HMSG prefix): "MSG <subject> <sid> " + tail is the MSG
+DirectTarget = tuple[Subscription, Client, bytes, bytes]
+
+
+def _direct_plan(
+    subject: str, plain: list[Subscription], queues: dict[str, list[Subscription]]
+) -> tuple[DirectTarget, ...] | Literal[False]:
+    """Client._publish_raw's delivery plan for a match result; False when the result has a
+    queue group or an internal subscription (those take Router.publish's path)."""
+    if queues:
+        return False
+    targets: list[DirectTarget] = []
+    subject_b = _wire(subject)
+    for sub in plain:
+        owner = sub.owner
+        if not isinstance(owner, Client):
+            return False
+        msg = b"MSG %s %s " % (subject_b, sub.sid_b)
+        targets.append((sub, owner, msg, b"H" + msg))
+    return tuple(targets)
 
 
 # Subject -> wire bytes for delivery: subscribers mostly see a few subjects.

@@ -6,7 +6,8 @@ hands a view of it to `data_received`; the sans-I/O ServerConnection (protocol.p
 bytes into its own buffer at once and turns them into events; each operation other than
 CONNECT passes the Session's auth gate once, in `_handle_input`, and then goes to its handler on
 Client (client.py). Runs of canonical PUBs skip the event objects (`read_pubs`) but not the
-rules: both paths end in `Client._publish`.
+rules: they go to `Client._publish_raw`, which delivers directly what it may and hands the
+rest to `Client._publish`, where the event path ends too.
 
 Input is handled in turns: after session.EVENTS_PER_TURN operations with input left, reading
 pauses and the rest waits for the next loop iteration, so one busy connection cannot starve
@@ -42,7 +43,7 @@ class Inbound(Outbound, asyncio.BufferedProtocol):
     """A connection's input side; the base of Client, which adds the operations."""
 
     _handlers: dict[type, Callable[[Any, Any], None]]  # event type -> Client method
-    _publish: PubHandler
+    _publish_raw: PubHandler
 
     def __init__(self, server: Server) -> None:
         Outbound.__init__(self, server)
@@ -188,7 +189,7 @@ class Inbound(Outbound, asyncio.BufferedProtocol):
         proto = self.proto
         session = self.session
         handlers = self._handlers
-        fast_pub = self._publish
+        fast_pub = self._publish_raw
         session.new_turn()
         try:
             while True:
@@ -196,7 +197,10 @@ class Inbound(Outbound, asyncio.BufferedProtocol):
                     return
                 if session.past_gate:
                     # runs of canonical PUB/HPUB skip the event objects (see read_pubs)
+                    received = self.in_msgs
                     proto.read_pubs(fast_pub)
+                    if self.in_msgs != received:  # the direct path leaves this to the run
+                        self.last_activity = time.time()
                     if self.closed or self.paused:
                         return
                     if session.budget <= 0:

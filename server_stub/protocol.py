@@ -108,9 +108,28 @@ def _args(rest: bytes, separators: re.Pattern[bytes] = _ARG_SEPARATORS) -> list[
 _FAST_PUB = re.compile(rb"PUB ([^ \t\r\n]+)(?: ([^ \t\r\n]+))? ([0-9]{1,9})\r\n")
 _FAST_HPUB = re.compile(rb"HPUB ([^ \t\r\n]+)(?: ([^ \t\r\n]+))? ([0-9]{1,9}) ([0-9]{1,9})\r\n")
 _P, _H = ord("P"), ord("H")
+# Reply-less lines remembered per connection: a publisher mostly repeats a few (same subject,
+# same size), and a repeated line is one dict lookup instead of a regex match. Lines with a
+# reply are not kept: request inboxes and JetStream acks make each of them new. Bounded in
+# count and length, so a connection keeps at most 32 KiB of them.
+_LINES_KEPT = 128
+_LINE_KEPT_MAX = 256
 
-# handle(subject, reply, headers or None, payload) -> whether to read on
-PubHandler = Callable[[str, "str | None", "bytes | None", bytes], bool]
+# handle(subject, reply, header size or -1 for PUB, total size, tail) -> whether to read on.
+# `tail` is the operation from its first size field through the CRLF after the payload
+# ("5\r\nhello\r\n"; "12 17\r\n<headers>hello\r\n" for HPUB): MSG and HMSG end with exactly
+# these bytes, so a delivery is a prefix plus the tail (split_body gives headers and payload).
+PubHandler = Callable[[str, "str | None", int, int, bytes], bool]
+# (subject, reply, header size or -1, total size, where the tail starts in the line)
+_Line = tuple[str, "str | None", int, int, int]
+
+
+def split_body(tail: bytes, hdr: int, total: int) -> tuple[bytes | None, bytes]:
+    """(headers or None, payload) of a read_pubs tail."""
+    body = len(tail) - total - 2
+    if hdr < 0:
+        return None, tail[body:-2]
+    return tail[body : body + hdr], tail[body + hdr : -2]
 
 
 class ServerConnection:
@@ -130,6 +149,7 @@ class ServerConnection:
         self._pending: tuple[bool, str, str | None, int, int] | None = None
         self._error: ProtocolError | None = None
         self._split_args = False  # a read ended inside the waiting line's arguments (argBuf)
+        self._lines: dict[bytes, _Line] = {}  # see _LINES_KEPT
 
     def receive_data(self, data: bytes | memoryview) -> None:
         """Append bytes read from the socket (copied: a memoryview may be reused after)."""
@@ -185,58 +205,68 @@ class ServerConnection:
         is for `next_event`, which reads it exactly as it would have: the fast path decides
         nothing the event path would decide differently.
         """
-        if self._error is not None or self._pending is not None:
+        if self._error is not None or self._pending is not None or self._split_args:
             return
         buf = self._buf
         pos = self._pos
         size = len(buf)
-        limit = self.max_control_line + 2  # the line with its CRLF, as _next_op bounds it
-        pub_match = _FAST_PUB.match
-        hpub_match = _FAST_HPUB.match
-        subjects = _SUBJECTS
+        find = buf.find
+        lines = self._lines
         while pos < size:
-            first = buf[pos]
-            if first == _P:
-                m = pub_match(buf, pos)
-                if m is None:
-                    return
-                start = m.end()
-                if start - pos > limit:
-                    return
-                subject_b, reply_b, total_b = m.groups()
-                hdr = 0
-            elif first == _H and self.headers:
-                m = hpub_match(buf, pos)
-                if m is None:
-                    return
-                start = m.end()
-                if start - pos > limit:
-                    return
-                subject_b, reply_b, hdr_b, total_b = m.groups()
-                hdr = int(hdr_b)
-            else:
+            nl = find(b"\n", pos)
+            if nl < 0:
                 return
-            total = int(total_b)
-            end = start + total
-            if total > self.max_payload or hdr > total or end + 2 > size:
+            line = bytes(buf[pos : nl + 1])
+            known = lines.get(line)
+            if known is None:
+                known = self._read_line(line)
+                if known is None:
+                    return
+            subject, reply, hdr, total, at = known
+            end = nl + 1 + total
+            if total > self.max_payload or end + 2 > size:
                 return
             if buf[end] != 13 or buf[end + 1] != 10:
                 return
-            subject = subjects.get(subject_b)
-            if subject is None:
-                if len(subjects) > 4096:
-                    subjects.clear()
-                subject = subjects[subject_b] = text(subject_b)
-            reply = None if reply_b is None else text(reply_b)
-            if first == _P:
-                headers = None
-                payload = bytes(buf[start:end])
-            else:
-                headers = bytes(buf[start : start + hdr])
-                payload = bytes(buf[start + hdr : end])
+            tail = bytes(buf[pos + at : end + 2])
             pos = self._pos = end + 2
-            if not handle(subject, reply, headers, payload):
+            if not handle(subject, reply, hdr, total, tail):
                 return
+
+    def _read_line(self, line: bytes) -> _Line | None:
+        """A canonical PUB/HPUB line (LF included) read for read_pubs, kept when it has no
+        reply; None for anything else (next_event's to read)."""
+        if len(line) > self.max_control_line + 2:  # the line with its CRLF, as _next_op bounds it
+            return None
+        first = line[0]
+        if first == _P:
+            m = _FAST_PUB.fullmatch(line)
+            if m is None:
+                return None
+            hdr, total = -1, int(m.group(3))
+        elif first == _H and self.headers:
+            m = _FAST_HPUB.fullmatch(line)
+            if m is None:
+                return None
+            hdr, total = int(m.group(3)), int(m.group(4))
+            if hdr > total:
+                return None
+        else:
+            return None
+        subject_b, reply_b = m.group(1, 2)
+        subject = _SUBJECTS.get(subject_b)
+        if subject is None:
+            if len(_SUBJECTS) > 4096:
+                _SUBJECTS.clear()
+            subject = _SUBJECTS[subject_b] = text(subject_b)
+        reply = None if reply_b is None else text(reply_b)
+        known = (subject, reply, hdr, total, m.start(3))  # group 3: the first size field
+        if reply_b is None and len(line) <= _LINE_KEPT_MAX:
+            lines = self._lines
+            if len(lines) >= _LINES_KEPT:
+                lines.clear()
+            lines[line] = known
+        return known
 
     def _next(self) -> ClientEvent | NeedData:
         while True:
@@ -366,6 +396,7 @@ class ServerConnection:
     def _connect(self, rest: bytes) -> Connect:
         options = client_options(json_object(rest, "CONNECT"))
         self.headers = bool(options.get("headers", False))
+        self._lines.clear()  # an HPUB line kept while headers were on is no longer canonical
         return Connect(options)
 
     def send(self, event: ServerEvent) -> bytes:

@@ -188,7 +188,7 @@ class Router:
                 continue
             if owner.deliver(sub, subject, reply, headers, payload):
                 count += 1
-                self._count_delivery(sub)
+                self.count_delivery(sub)
         if result.queues:
             for members in result.queues.values():
                 candidates = [m for m in members if not (m.owner is sender and not sender.echo)]
@@ -196,11 +196,12 @@ class Router:
                 for sub in candidates:  # the next member gets it if one refuses (e.g. denied)
                     if sub.owner.deliver(sub, subject, reply, headers, payload):
                         count += 1
-                        self._count_delivery(sub)
+                        self.count_delivery(sub)
                         break
         return count
 
-    def _count_delivery(self, sub: Subscription) -> None:
+    def count_delivery(self, sub: Subscription) -> None:
+        """One more message delivered to `sub`; at its UNSUB maximum it is removed."""
         # counted always, as nats-server's sub.nm: /subsz shows it, and an UNSUB with a
         # maximum counts the messages already delivered
         sub.delivered += 1

@@ -64,6 +64,7 @@ class PubVerdict:
 DELIVER = PubVerdict(True)
 DELIVER_AFTER_OK = PubVerdict(True, (OK,))  # verbose: nats-server acknowledges, then delivers
 _VALID_PUBLISH: dict[str, bool] = {}
+_PUBLISHABLE_KEPT = 1024
 
 
 def valid_publish_subject(subject: str) -> bool:
@@ -116,11 +117,17 @@ class Session:
         self.max_payload = -1
         self.replies: dict[str, list[float]] = {}  # reply subject -> [remaining, deadline]
         self.budget = 0  # operations this connection may still handle in this turn
+        # Subjects check_publish delivered on the client's own rights (no reply grant, no +OK):
+        # the same subject is delivered again, so Client's fast path may skip the call. The
+        # size is the parser's to bound (ServerConnection.max_payload is payload_limit).
+        # Cleared whenever the rights or CONNECT's options change.
+        self.publishable: set[str] = set()
 
     # --- CONNECT and the auth gate -------------------------------------------------------------
 
     def read_connect(self, options: dict[str, Any]) -> Err | None:
         """Take CONNECT's client options; an Err that closes the connection, or None."""
+        self.publishable.clear()
         # nats-server's client options default to verbose=true when the field is missing
         self.verbose = _flag(options, "verbose", True)
         self.pedantic = _flag(options, "pedantic", True)
@@ -154,6 +161,7 @@ class Session:
         users, the grant's in operator mode)."""
         self.identity = identity
         self.permissions = identity.permissions
+        self.publishable.clear()
         if identity.grant is not None:
             self.apply_grant(identity.grant)
         else:
@@ -162,6 +170,7 @@ class Session:
 
     def apply_grant(self, grant: Grant) -> None:
         """Permissions and limits from an operator-mode grant (at connect and on updates)."""
+        self.publishable.clear()
         self.permissions = grant.permissions
         self.max_subs = grant.max_subs
         self.max_payload = grant.max_payload
@@ -194,6 +203,11 @@ class Session:
             if not self._use_reply_grant(subject, now):
                 log.info("cid %d: Publish Violation - Subject %r", self.cid, subject)
                 return PubVerdict(False, (Err(errors.pub_violation(subject)),))
+        elif not self.verbose:
+            publishable = self.publishable
+            if len(publishable) >= _PUBLISHABLE_KEPT:
+                publishable.clear()
+            publishable.add(subject)
         max_payload = self.max_payload
         if max_payload >= 0 and max_payload < size:
             return PubVerdict(False, close=Err(errors.MAX_PAYLOAD))

@@ -16,7 +16,7 @@ only costs the eviction of an entry that would have been used again.
 from __future__ import annotations
 
 from collections.abc import Hashable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T", bound=Hashable)
 
@@ -39,13 +39,17 @@ class _Node(Generic[T]):
 
 
 class MatchResult(Generic[T]):
-    """Matching subscriptions: plain ones, and the members of each queue group."""
+    """Matching subscriptions: plain ones, and the members of each queue group. `direct` is
+    for the owner of the index to keep what it derives from the result (the server keeps its
+    delivery plan there): a cached result is replaced, never changed, when a subscription
+    comes or goes, so whatever hangs on it is dropped with it."""
 
-    __slots__ = ("plain", "queues")
+    __slots__ = ("plain", "queues", "direct")
 
     def __init__(self, plain: list[T], queues: dict[str, list[T]]) -> None:
         self.plain = plain
         self.queues = queues
+        self.direct: Any = None
 
     def __bool__(self) -> bool:
         return bool(self.plain or self.queues)
@@ -56,8 +60,9 @@ class SubList(Generic[T]):
 
     def __init__(self, cache_size: int = _CACHE_SIZE) -> None:
         self._root: _Node[T] = _Node()
-        self._cache: dict[str, MatchResult[T]] = {}
-        self._cache_size = cache_size
+        # published subject -> match result; read it (a hit with no call), never write it
+        self.cache: dict[str, MatchResult[T]] = {}
+        self.cache_size = cache_size
         # match_inbox: inbox parent -> the result every inbox under it gets (see there)
         self._inbox_parents: dict[str, MatchResult[T]] = {}
         self._count = 0
@@ -149,15 +154,15 @@ class SubList(Generic[T]):
         # See the module docstring: O(1) amortised, never a scan of the cache.
         if self._inbox_parents:
             self._inbox_parents.clear()
-        if self._cache:
+        if self.cache:
             if literal:
-                self._cache.pop(pattern, None)
+                self.cache.pop(pattern, None)
             else:
-                self._cache.clear()
+                self.cache.clear()
 
     def match(self, subject: str) -> MatchResult[T]:
         """Subscriptions matching a literal subject (cached; do not mutate the result)."""
-        hit = self._cache.get(subject)
+        hit = self.cache.get(subject)
         if hit is not None:
             return hit
         plain: list[T] = []
@@ -168,10 +173,10 @@ class SubList(Generic[T]):
         result = MatchResult(plain, queues)
         if subject.startswith(_ONE_OFF):
             return result
-        if len(self._cache) >= self._cache_size:
+        if len(self.cache) >= self.cache_size:
             # drop the oldest entry; dicts keep insertion order
-            del self._cache[next(iter(self._cache))]
-        self._cache[subject] = result
+            del self.cache[next(iter(self.cache))]
+        self.cache[subject] = result
         return result
 
     def match_inbox(self, subject: str) -> MatchResult[T]:
@@ -187,7 +192,7 @@ class SubList(Generic[T]):
             return hit
         result = self._match_uncached(subject)
         if last and self._last_token_free(parent):
-            if len(self._inbox_parents) >= self._cache_size:
+            if len(self._inbox_parents) >= self.cache_size:
                 self._inbox_parents.clear()
             self._inbox_parents[parent] = result
         return result
@@ -225,13 +230,23 @@ class SubList(Generic[T]):
         plain: list[T],
         queues: dict[str, list[T]],
     ) -> None:
+        # nats-server's matchLevel order: at each level '>' first, then what '*' leads to;
+        # at the last token the literal node before the '*' node (clients see the MSGs of one
+        # message in this order)
         last = len(tokens)
         while index < last:
             if node.fwc is not None:
                 _add(node.fwc, plain, queues)
-            if node.pwc is not None:
-                self._collect(node.pwc, tokens, index + 1, plain, queues)
+            pwc = node.pwc
             child = node.children.get(tokens[index])
+            if index + 1 == last:
+                if child is not None:
+                    _add(child, plain, queues)
+                if pwc is not None:
+                    _add(pwc, plain, queues)
+                return
+            if pwc is not None:
+                self._collect(pwc, tokens, index + 1, plain, queues)
             if child is None:
                 return
             node = child

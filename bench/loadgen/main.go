@@ -227,13 +227,15 @@ func main() {
 	flag.Parse()
 	var rate float64
 	n := *count
+	events := n // what the rate counts: deliveries for fanout, messages otherwise
 	switch strings.ToLower(*mode) {
 	case "pubsub":
 		rate = subscribers(1, "", n)
 	case "pub":
 		rate = publishOnly()
 	case "fanout":
-		rate = subscribers(*clients, "", n**clients)
+		events = n * *clients
+		rate = subscribers(*clients, "", events)
 	case "queue":
 		rate = subscribers(*clients, "q", n)
 	case "reqrep":
@@ -250,6 +252,6 @@ func main() {
 	default:
 		fail("unknown mode %q", *mode)
 	}
-	out, _ := json.Marshal(result{Mode: *mode, Count: n, Seconds: float64(n) / rate, Rate: rate})
+	out, _ := json.Marshal(result{Mode: *mode, Count: events, Seconds: float64(events) / rate, Rate: rate})
 	fmt.Println(string(out))
 }

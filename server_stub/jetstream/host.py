@@ -65,7 +65,7 @@ class ServerBus:
             start = turn % len(members)
             for sub in members[start:] + members[:start]:  # the next one if a member refuses
                 if sub.owner.deliver(sub, subject, reply or "", block, payload):
-                    router._count_delivery(sub)
+                    router.count_delivery(sub)
                     break
 
 

@@ -11,7 +11,7 @@ from server_stub import errors
 from server_stub.encoding import encode_client
 from server_stub.errors import ProtocolError
 from server_stub.events import Connect, Err, HMsg, HPub, Info, Msg, Ok, Ping, Pong, Pub, Sub, Unsub
-from server_stub.protocol import NEED_DATA, ServerConnection
+from server_stub.protocol import NEED_DATA, ServerConnection, split_body
 
 
 def drain(conn: ServerConnection) -> list[object]:
@@ -228,9 +228,10 @@ def drain_fast(
     out = [] if out is None else out
     fast = 0
 
-    def handle(subject: str, reply: str | None, headers: bytes | None, payload: bytes) -> bool:
+    def handle(subject: str, reply: str | None, hdr: int, total: int, tail: bytes) -> bool:
         nonlocal fast
         fast += 1
+        headers, payload = split_body(tail, hdr, total)
         out.append(Pub(subject, reply, payload) if headers is None else
                    HPub(subject, reply, headers, payload))  # fmt: skip
         return not stop_after or fast % stop_after != 0
@@ -376,3 +377,15 @@ def test_a_canonical_line_reads_the_same_however_it_is_split(cut: int) -> None:
     data = b"SUB foo.* q 1\r\nPUB foo.x r 5\r\nhello\r\nUNSUB 1\r\n"
     cut = min(cut, len(data))
     assert parse_reads([data[:cut], data[cut:]]) == parse_reads([data])
+
+
+def test_fast_path_keeps_few_short_reply_less_lines() -> None:
+    conn = ServerConnection()
+    data = b"".join(b"PUB s.%d 1\r\nx\r\n" % i for i in range(1000))
+    data += b"PUB s r 1\r\nx\r\n" + b"PUB " + b"s" * 300 + b" 1\r\nx\r\n"
+    conn.receive_data(data)
+    events, fast = drain_fast(conn)
+    assert fast == len(events) == 1002
+    kept = conn._lines
+    assert 0 < len(kept) <= 128
+    assert all(b" r " not in line and len(line) <= 256 for line in kept)

@@ -248,3 +248,36 @@ def test_invalid_subject_then_permissions_then_ok_in_nats_servers_order() -> Non
     verdict = denied.check_publish("a.*", 1, NOW)
     expected = (Err(errors.INVALID_PUBLISH_SUBJECT), Err(errors.pub_violation("a.*")))
     assert verdict == PubVerdict(False, expected)
+
+
+# --- what the direct delivery path may skip (Session.publishable) ---------------------------
+
+
+def test_publishable_holds_subjects_delivered_on_the_clients_own_rights() -> None:
+    session = bound(Permissions(pub_allow=["orders.>"], response=ResponsePermission(2, 10.0)))
+    assert session.check_publish("orders.new", 1, NOW) is DELIVER
+    assert not session.check_publish("billing.x", 1, NOW).deliver
+    session.may_deliver("svc", "_INBOX.9", NOW)
+    assert session.check_publish("_INBOX.9", 1, NOW).deliver  # by the reply grant: counted down
+    assert not session.check_publish("a..b", 1, NOW).deliver
+    assert session.publishable == {"orders.new"}
+
+
+def test_nothing_is_publishable_for_a_verbose_client() -> None:
+    session = bound(verbose=True)
+    assert session.check_publish("a", 1, NOW) is DELIVER_AFTER_OK
+    assert session.publishable == set()
+
+
+@pytest.mark.parametrize("change", ["grant", "bind", "connect"])
+def test_publishable_is_forgotten_when_the_rights_or_options_change(change: str) -> None:
+    session = bound()
+    session.check_publish("a", 1, NOW)
+    assert session.publishable == {"a"}
+    if change == "grant":
+        session.apply_grant(Grant(Permissions(pub_allow=["b"]), -1, -1))
+    elif change == "bind":
+        session.bind(Identity("ACC", "v", Permissions(pub_allow=["b"])), -1, -1)
+    else:
+        assert session.read_connect({"verbose": True}) is None
+    assert session.publishable == set()

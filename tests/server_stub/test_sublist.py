@@ -109,8 +109,8 @@ def test_sub_storm_does_not_scan_the_match_cache() -> None:
     sl: SubList[int] = SubList()
     for i in range(2_000):
         sl.match(f"storm.{i}")
-    cache = _NoScanCache(sl._cache)
-    sl._cache = cache
+    cache = _NoScanCache(sl.cache)
+    sl.cache = cache
     for i in range(5_000):
         sl.insert(f"storm.{i % 3_000}.x", i)  # literal SUBs
     assert sl.match("storm.1990").plain == []  # a cached entry the literal SUBs cannot touch
@@ -145,7 +145,7 @@ def test_reply_inboxes_are_matched_but_never_cached() -> None:
     assert sl.match("orders.1").plain == ["orders"]
     for i in range(10):  # one-off subjects: caching them would evict orders.1
         assert sl.match(f"_INBOX.abc.{i}").plain == ["requester"]
-    assert list(sl._cache) == ["orders.1"]
+    assert list(sl.cache) == ["orders.1"]
     sl.insert("_INBOX.abc.5", "exact")  # a literal insert invalidates only its own subject
     assert sorted(sl.match("_INBOX.abc.5").plain) == ["exact", "requester"]
 
@@ -192,6 +192,7 @@ def test_match_inbox_is_match_after_any_change(steps) -> None:
         siblings = [f"{subject}.{t}" for t in ("a", "foo", "x")] + [f"{parent}.{t}" for t in "abx"]
         for probe in (subject, *siblings):  # siblings share a parent: one cache entry
             r = sl.match_inbox(probe)
+            assert r.plain == sl.match(probe).plain  # the same order too (nats-server's)
             plain, queues = _brute(live, probe)
             assert sorted(r.plain) == plain
             assert {k: sorted(v) for k, v in r.queues.items()} == queues
@@ -209,4 +210,13 @@ def test_match_inbox_shares_a_parent_only_while_no_literal_sibling_exists() -> N
     assert sl.match_inbox("_INBOX.abc.3") is not sl.match_inbox("_INBOX.abc.4")  # not shared
     assert sl.remove("_INBOX.abc.7", "exact")
     assert sl.match_inbox("_INBOX.abc.7").plain == ["mux"]
-    assert list(sl._cache) == []  # the subject cache stays free of inboxes
+    assert list(sl.cache) == []  # the subject cache stays free of inboxes
+
+
+def test_match_order_is_nats_servers() -> None:
+    # matchLevel: '>' first at each level, then what '*' leads to, then the literal path; at
+    # the last token the literal node before the '*' node
+    sl: SubList[str] = SubList()
+    for pattern in ("a.*", "a.b", "a.>", "*.b", ">"):
+        sl.insert(pattern, pattern)
+    assert sl.match("a.b").plain == [">", "*.b", "a.>", "a.b", "a.*"]

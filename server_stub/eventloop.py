@@ -1,0 +1,76 @@
+"""The stub's event loop: asyncio's selector loop, polling briefly before it sleeps.
+
+Why: on request/reply traffic a sleeping server thread must be woken by the kernel for every
+hop, and on a virtual machine that wake-up costs tens of microseconds, more than the stub's own
+work on the message. nats-server does not pay it: Go's scheduler keeps a thread spinning on the
+network poller for a while before it parks. The stub does the same, bounded: after a select that
+returned events (traffic is flowing), the next one polls without blocking for up to `spin`
+seconds before it blocks. An idle server (the last select returned nothing, a timer woke it)
+never spins, so the cost is CPU only while messages flow (see bench/bench_stub_go.py's CPU
+column). `python -m server_stub --spin-us 0` turns it off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import selectors
+import sys
+import time
+from collections.abc import Coroutine
+from typing import Any
+
+DEFAULT_SPIN_US = 100
+
+
+class PollingSelector(selectors.DefaultSelector):
+    """The platform's default selector, polling for up to `spin` seconds after busy selects."""
+
+    def __init__(self, spin: float) -> None:
+        super().__init__()
+        self.spin = spin
+        self._busy = False  # the last select returned events
+
+    def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
+        """As the default selector's, but poll first while traffic flows (see the module)."""
+        poll = self._poll
+        if not self._busy or (timeout is not None and timeout <= 0):
+            ready = poll(timeout)
+        else:
+            spin = self.spin if timeout is None else min(self.spin, timeout)
+            clock = time.perf_counter
+            start = clock()
+            ready = poll(0)
+            while not ready and clock() - start < spin:
+                ready = poll(0)
+            if not ready:
+                left = None if timeout is None else max(0.0, timeout - (clock() - start))
+                ready = poll(left)
+        self._busy = bool(ready)
+        return ready
+
+    def _poll(self, timeout: float | None) -> list[tuple[selectors.SelectorKey, int]]:
+        return super().select(timeout)
+
+
+def run(main: Coroutine[Any, Any, None], spin_us: int) -> None:
+    """asyncio.run(main) on a selector loop that polls for `spin_us` microseconds before it
+    sleeps (0: asyncio's own loop, unchanged)."""
+    if spin_us <= 0:
+        asyncio.run(main)
+        return
+
+    def new_loop() -> asyncio.AbstractEventLoop:
+        return asyncio.SelectorEventLoop(PollingSelector(spin_us / 1e6))
+
+    if sys.version_info >= (3, 11):
+        with asyncio.Runner(loop_factory=new_loop) as runner:
+            runner.run(main)
+        return
+    loop = new_loop()  # Python 3.10: no Runner; the same steps asyncio.run takes
+    try:
+        asyncio.set_event_loop(loop)
+        loop.run_until_complete(main)
+        loop.run_until_complete(loop.shutdown_asyncgens())
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
