@@ -59,11 +59,13 @@ class JetStream(StreamHost):
         self._api_subs: dict[str, list[int]] = {}
         # held acks: account, stream, seq, reply, body
         self._acks: list[tuple[str, str, int, str, bytes]] = []
-        self._holding: dict[tuple[str, str], Stream] = {}  # written to since the last write_out
+        # stream -> its account, written to since the last write_out (keyed by the object: no
+        # tuple per publish; any API call writes out first, so a deleted stream is not here)
+        self._holding: dict[Stream, str] = {}
         # (account, stream) -> a failed write-out and the seqs it took back: acks refused
         self._unwritten: dict[tuple[str, str], tuple[errors.StoreWriteFailed, set[int]]] = {}
         self._ack_prefixes: dict[str, bytes] = {}  # stream name -> an ack's bytes before seq
-        self._fresh: set[tuple[str, str]] = set()
+        self._fresh: dict[Stream, str] = {}  # stream -> account: new messages since the flush
         self._flush_scheduled = False
         self._timer: asyncio.TimerHandle | None = None
         self._synced_at = time.monotonic()  # the last periodic fsync (with sync_interval)
@@ -193,7 +195,8 @@ class JetStream(StreamHost):
         """Write what the stores hold since the last call, one write(2) per store. A store
         that fails takes those messages back; flush() refuses their acks."""
         holding, self._holding = self._holding, {}
-        for key, stream in holding.items():
+        for stream, account_name in holding.items():
+            key = (account_name, stream.name)
             try:
                 stream.store.write_out()
             except errors.StoreWriteFailed as exc:
@@ -226,9 +229,9 @@ class JetStream(StreamHost):
                 refusal = {"error": error.to_json(), "stream": stream_name, "seq": 0}
                 body = go_json(refusal).encode()
             publish(account_name, reply, body)
-        fresh, self._fresh = self._fresh, set()
+        fresh, self._fresh = self._fresh, {}
         now = self._clock()
-        for account_name, stream_name in sorted(fresh):
+        for account_name, stream_name in sorted({(a, s.name) for s, a in fresh.items()}):
             owner = self.accounts.get(account_name)
             if owner is None:
                 continue
@@ -298,9 +301,8 @@ class JetStream(StreamHost):
                 )
             body = b"%s%d}" % (prefix, stored.seq)  # == self._encode_ack(result.ack), cheaper
             self._acks.append((account_name, stream.name, stored.seq, reply, body))
-        key = (account_name, stream.name)
-        self._holding[key] = stream
-        self._fresh.add(key)
+        self._holding[stream] = account_name
+        self._fresh[stream] = account_name
         if not self._flush_scheduled:
             self._schedule_flush()
 

@@ -134,10 +134,12 @@ class MemStore:
 
     # -- internals shared with FileStore's replay ---------------------------------------
     def _add(self, msg: StoredMsg) -> None:
+        seq = msg.seq
         if not self._msgs:
-            self.first_seq = msg.seq
-        self._msgs[msg.seq] = msg
-        self.last_seq = max(self.last_seq, msg.seq)
+            self.first_seq = seq
+        self._msgs[seq] = msg
+        if seq > self.last_seq:
+            self.last_seq = seq
         self.last_ts = msg.ts
         self.bytes += self.msg_size(msg.subject, msg.hdrs, msg.data)
 
