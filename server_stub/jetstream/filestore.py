@@ -66,6 +66,7 @@ from server_stub.jetstream.segment import (
     KIND_STATE,
     U64,
     encode_msg,
+    encode_msg_record,
     encode_record,
 )
 
@@ -129,9 +130,7 @@ class FileStore(LogReplay):
             and not (self.failed or self._needs_state or self._replaying)
         ):
             # what _write does for it, without its other cases
-            self._hold(
-                encode_record(self._sealer, KIND_MSG, encode_msg(msg), self._active, self._size)
-            )
+            self._hold(encode_msg_record(self._sealer, msg, self._active, self._size))
         else:
             self._write(KIND_MSG, encode_msg(msg))
         self._seg_of[msg.seq] = self._active
