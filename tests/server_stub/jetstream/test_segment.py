@@ -40,4 +40,4 @@ def test_a_publish_record_is_the_general_msg_record(msg, segment, offset) -> Non
         kind, plain, end = parse_record(sealer, data, offset, segment) or (0, b"", 0)
         assert (kind, end) == (KIND_MSG, len(data)) and decode_msg(plain) == msg
         # written elsewhere it does not authenticate: the place is sealed in
-        assert parse_record(sealer, data, offset, segment + 1) is None
+        assert parse_record(sealer, data, offset, segment ^ 1) is None
