@@ -37,8 +37,9 @@ MODES: list[tuple[str, str, int, list[str]]] = [
     ("publish only", "pub", 1_000_000, []),
     ("fan-out x4 (deliveries)", "fanout", 100_000, ["-clients", "4"]),
     ("queue group of 4", "queue", 300_000, ["-clients", "4"]),
-    ("request/reply, 1 requester", "reqrep", 10_000, ["-clients", "1"]),
-    ("request/reply, 16 requesters", "reqrep", 30_000, ["-clients", "16"]),
+    # round trips: long enough (~2 s at scale 0.5) that a moment of noise does not decide it
+    ("request/reply, 1 requester", "reqrep", 30_000, ["-clients", "1"]),
+    ("request/reply, 16 requesters", "reqrep", 60_000, ["-clients", "16"]),
     ("creds connects", "connect", 500, []),
     ("JetStream sync publish", "jssync", 3_000, []),
     ("JetStream async publish", "jsasync", 50_000, []),

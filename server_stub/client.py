@@ -193,17 +193,18 @@ class Client(Inbound):
     ) -> bool:
         """read_pubs' handler (see protocol.PubHandler); True: read on.
 
-        The direct path: a reply-less PUB/HPUB on a subject the session already let through
+        The direct path: a PUB/HPUB on a subject the session already let through
         (Session.publishable), into an account with no imports and no service routes, whose
-        cached match holds only client subscriptions in no queue group, is delivered here: each
-        MSG/HMSG is the subscription's prefix plus the tail, with Router.publish's and
-        Client.deliver's rules (echo, closed owners, counts) kept; a subscription those rules
-        treat specially (delivery permissions, an UNSUB maximum, no headers) takes the general
-        path. Everything else goes to _publish.
+        cached match holds only client subscriptions outside queue groups, is delivered here:
+        each MSG/HMSG is the subscription's prefix, the reply, and the tail, with
+        Router.publish's and Client.deliver's rules (echo, closed owners, counts, no
+        responders) kept; a subscription those rules treat specially (delivery permissions and
+        reply grants, an UNSUB maximum, no headers) takes the general path, and so does each
+        queue group (Router.deliver_to_queue). Everything else goes to _publish.
         """
         session = self.session
         account = self.account
-        if reply is None and account is not None and subject in session.publishable:
+        if account is not None and subject in session.publishable:
             result = account.sublist.cache.get(subject)
             if result is not None and not (
                 account.response_routes or account.stream_exports_to or account.service_imports
@@ -215,7 +216,10 @@ class Client(Inbound):
                     session.budget -= 1 + (total >> PAYLOAD_COST_SHIFT)
                     self.in_msgs += 1
                     self.in_bytes += total
-                    for sub, owner, msg_prefix, hmsg_prefix in plan:
+                    end = tail if reply is None else _wire(reply) + b" " + tail
+                    delivered = 0
+                    targets, groups = plan
+                    for sub, owner, msg_prefix, hmsg_prefix in targets:
                         if owner.closed or (owner is self and not session.echo):
                             continue
                         owner_session = owner.session
@@ -225,13 +229,22 @@ class Client(Inbound):
                             or (hdr >= 0 and not owner_session.headers)
                         ):
                             headers, payload = split_body(tail, hdr, total)
-                            if owner.deliver(sub, subject, None, headers, payload):
+                            if owner.deliver(sub, subject, reply, headers, payload):
                                 self.server.router.count_delivery(sub)
+                                delivered += 1
                             continue
-                        owner._queue((msg_prefix if hdr < 0 else hmsg_prefix) + tail)
+                        owner._queue((msg_prefix if hdr < 0 else hmsg_prefix) + end)
                         owner.out_msgs += 1
                         owner.out_bytes += total
                         sub.delivered += 1
+                        delivered += 1
+                    if groups:
+                        headers, payload = split_body(tail, hdr, total)
+                        to_queue = self.server.router.deliver_to_queue
+                        for members in groups:
+                            delivered += to_queue(members, subject, reply, headers, payload, self)
+                    if not delivered and reply and session.no_responders:
+                        self._send_no_responders(account, subject, reply)
                     return session.budget > 0 and not self.closed
         headers, payload = split_body(tail, hdr, total)
         return self._publish(subject, reply, headers, payload)
@@ -369,15 +382,15 @@ class Client(Inbound):
 
 # (subscription, its client, MSG prefix, HMSG prefix): "MSG <subject> <sid> " + tail is the MSG
 DirectTarget = tuple[Subscription, Client, bytes, bytes]
+# the plain subscriptions' targets, and the members of each queue group
+DirectPlan = tuple[tuple[DirectTarget, ...], tuple[list[Subscription], ...]]
 
 
 def _direct_plan(
     subject: str, plain: list[Subscription], queues: dict[str, list[Subscription]]
-) -> tuple[DirectTarget, ...] | Literal[False]:
-    """Client._publish_raw's delivery plan for a match result; False when the result has a
-    queue group or an internal subscription (those take Router.publish's path)."""
-    if queues:
-        return False
+) -> DirectPlan | Literal[False]:
+    """Client._publish_raw's delivery plan for a match result; False when a plain subscription
+    is internal (a service's: those take Router.publish's path)."""
     targets: list[DirectTarget] = []
     subject_b = _wire(subject)
     for sub in plain:
@@ -386,7 +399,7 @@ def _direct_plan(
             return False
         msg = b"MSG %s %s " % (subject_b, sub.sid_b)
         targets.append((sub, owner, msg, b"H" + msg))
-    return tuple(targets)
+    return tuple(targets), tuple(queues.values())
 
 
 # Subject -> wire bytes for delivery: subscribers mostly see a few subjects.

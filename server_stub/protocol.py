@@ -110,8 +110,8 @@ _FAST_HPUB = re.compile(rb"HPUB ([^ \t\r\n]+)(?: ([^ \t\r\n]+))? ([0-9]{1,9}) ([
 _P, _H = ord("P"), ord("H")
 # Reply-less lines remembered per connection: a publisher mostly repeats a few (same subject,
 # same size), and a repeated line is one dict lookup instead of a regex match. Lines with a
-# reply are not kept: request inboxes and JetStream acks make each of them new. Bounded in
-# count and length, so a connection keeps at most 32 KiB of them.
+# reply are not kept, nor replies to them (`_INBOX.` subjects): request inboxes and JetStream
+# acks make each of them new. Bounded in count and length: at most 32 KiB per connection.
 _LINES_KEPT = 128
 _LINE_KEPT_MAX = 256
 
@@ -261,7 +261,7 @@ class ServerConnection:
             subject = _SUBJECTS[subject_b] = text(subject_b)
         reply = None if reply_b is None else text(reply_b)
         known = (subject, reply, hdr, total, m.start(3))  # group 3: the first size field
-        if reply_b is None and len(line) <= _LINE_KEPT_MAX:
+        if reply_b is None and len(line) <= _LINE_KEPT_MAX and not subject_b.startswith(b"_INBOX."):
             lines = self._lines
             if len(lines) >= _LINES_KEPT:
                 lines.clear()

@@ -2,7 +2,8 @@
 
 Every account has its own subscription index: a message published in one account reaches only
 subscriptions of that account, plus whatever its exports/imports route across (see `imports`).
-Queue groups get one member per group per message, picked at random like nats-server.
+Queue groups get one member per group per message, picked as nats-server picks it (a random
+member, then the next ones in turn while they refuse).
 """
 
 from __future__ import annotations
@@ -191,14 +192,32 @@ class Router:
                 self.count_delivery(sub)
         if result.queues:
             for members in result.queues.values():
-                candidates = [m for m in members if not (m.owner is sender and not sender.echo)]
-                self._rng.shuffle(candidates)
-                for sub in candidates:  # the next member gets it if one refuses (e.g. denied)
-                    if sub.owner.deliver(sub, subject, reply, headers, payload):
-                        count += 1
-                        self.count_delivery(sub)
-                        break
+                if self.deliver_to_queue(members, subject, reply, headers, payload, sender):
+                    count += 1
         return count
+
+    def deliver_to_queue(
+        self,
+        members: list[Subscription],
+        subject: str,
+        reply: str | None,
+        headers: bytes | None,
+        payload: bytes,
+        sender: Subscriber | None,
+    ) -> bool:
+        """One member of a queue group gets the message: as nats-server, a random one first,
+        then the next ones in turn while they refuse it (denied, closed). True: delivered."""
+        size = len(members)
+        start = self._rng.randrange(size) if size > 1 else 0
+        for offset in range(size):
+            sub = members[(start + offset) % size]
+            owner = sub.owner
+            if owner is sender and not owner.echo:
+                continue
+            if owner.deliver(sub, subject, reply, headers, payload):
+                self.count_delivery(sub)
+                return True
+        return False
 
     def count_delivery(self, sub: Subscription) -> None:
         """One more message delivered to `sub`; at its UNSUB maximum it is removed."""

@@ -65,6 +65,7 @@ DELIVER = PubVerdict(True)
 DELIVER_AFTER_OK = PubVerdict(True, (OK,))  # verbose: nats-server acknowledges, then delivers
 _VALID_PUBLISH: dict[str, bool] = {}
 _PUBLISHABLE_KEPT = 1024
+_ONE_OFF = "_INBOX."  # reply subjects: each is published to about once, not worth keeping
 
 
 def valid_publish_subject(subject: str) -> bool:
@@ -203,7 +204,7 @@ class Session:
             if not self._use_reply_grant(subject, now):
                 log.info("cid %d: Publish Violation - Subject %r", self.cid, subject)
                 return PubVerdict(False, (Err(errors.pub_violation(subject)),))
-        elif not self.verbose:
+        elif not self.verbose and not subject.startswith(_ONE_OFF):
             publishable = self.publishable
             if len(publishable) >= _PUBLISHABLE_KEPT:
                 publishable.clear()

@@ -21,6 +21,7 @@ from tests.server_stub.chain import Chain
 from tests.server_stub.harness import (
     jwt_session,
     raw_session,
+    raw_sessions,
     real_server,
     run,
     server,
@@ -98,13 +99,11 @@ def _normalise(out: bytes) -> bytes:
 
 @pytest.fixture(scope="module")
 def abuse_reference() -> dict[str, bytes]:
-    with server("nats-server", None) as url:
-        return {name: run(raw_session(url, chunks)) for name, chunks in ABUSE.items()}
+    return raw_sessions("nats-server", ABUSE)
 
 
 def test_abuse_inputs_get_nats_server_verdicts(abuse_reference: dict[str, bytes]) -> None:
-    with server("stub", None) as url:
-        got = {name: run(raw_session(url, chunks)) for name, chunks in ABUSE.items()}
+    got = raw_sessions("stub", ABUSE)
     mismatches = {
         name: (abuse_reference[name], got[name])
         for name in ABUSE

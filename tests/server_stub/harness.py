@@ -121,6 +121,12 @@ async def raw_session(url: str, chunks: list[bytes], quiet: float = 0.15) -> byt
     return out
 
 
+def raw_sessions(kind: str, cases: dict[str, list[bytes]]) -> dict[str, bytes]:
+    """One raw_session per case on a fresh server of that kind (no config): name -> output."""
+    with server(kind, None) as url:
+        return {name: run(raw_session(url, chunks)) for name, chunks in cases.items()}
+
+
 async def _send_and_read(
     reader: asyncio.StreamReader,
     writer: asyncio.StreamWriter,

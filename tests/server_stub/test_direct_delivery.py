@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.server_stub.harness import _send_and_read, raw_session, run, server
+from tests.server_stub.harness import _send_and_read, raw_sessions, run, server
 
 pytestmark = pytest.mark.e2e
 
@@ -45,21 +45,28 @@ ONE_CONNECTION: dict[str, list[bytes]] = {
     "verbose_acknowledges_every_repeat": [
         b'CONNECT {"verbose":true}\r\n', b"SUB a 1\r\n", PUB_A * 3, PUB_A,
     ],
+    "queue_groups_beside_plain_subscriptions": [
+        QUIET, b"SUB a q 1\r\n", b"SUB * 2\r\n", b"SUB * r 3\r\n", PUB_A * 3, HPUB_A,
+        b"UNSUB 1\r\n", PUB_A * 2,
+    ],
+    "replies": [
+        QUIET, b"SUB a 1\r\n", b"SUB * 2\r\n", b"PUB a r.1 2\r\nhi\r\n" * 3,
+        b"HPUB a r.2 12 14\r\nNATS/1.0\r\n\r\nhi\r\n" * 2, b"PUB a _INBOX.x.1 2\r\nhi\r\n",
+    ],
+    "no_responders_once_the_last_subscription_goes": [
+        b'CONNECT {"verbose":false,"headers":true,"no_responders":true}\r\n',
+        b"SUB r.* 1\r\n", b"SUB x 2\r\n", b"PUB x r.1 0\r\n\r\n" * 2, b"UNSUB 2\r\n",
+        b"PUB x r.2 0\r\n\r\n" * 2, b"PUB x 0\r\n\r\n",
+    ],
     "big_and_empty_payloads": [
         QUIET, b"SUB a 1\r\n", b"PUB a 0\r\n\r\n" * 2, BIG * 2,
     ],
 }  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def reference() -> dict[str, bytes]:
-    with server("nats-server", None) as url:
-        return {name: run(raw_session(url, chunks)) for name, chunks in ONE_CONNECTION.items()}
-
-
-def test_one_connection_matches_nats_server(reference: dict[str, bytes]) -> None:
-    with server("stub", None) as url:
-        got = {name: run(raw_session(url, chunks)) for name, chunks in ONE_CONNECTION.items()}
+def test_one_connection_matches_nats_server() -> None:
+    reference = raw_sessions("nats-server", ONE_CONNECTION)
+    got = raw_sessions("stub", ONE_CONNECTION)
     for name, want in reference.items():
         assert _no_info(got[name]) == _no_info(want), name
     assert _no_info(got["repeats_in_one_read_and_across_reads"]).count(b"MSG a 1 ") == 7

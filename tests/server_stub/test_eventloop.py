@@ -34,6 +34,15 @@ def pair() -> Iterator[tuple[socket.socket, socket.socket]]:
     b.close()
 
 
+def _after_traffic(selector: PollingSelector, pair: tuple[socket.socket, socket.socket]) -> None:
+    """Register the pair's reader and let one select return data: the selector is busy."""
+    reader, writer = pair
+    selector.register(reader, selectors.EVENT_READ)
+    writer.send(b"x")
+    assert len(selector.select(None)) == 1
+    reader.recv(1)
+
+
 def test_an_idle_selector_blocks_at_once(pair: tuple[socket.socket, socket.socket]) -> None:
     selector = RecordingSelector(spin=1.0)
     selector.register(pair[0], selectors.EVENT_READ)
@@ -42,12 +51,8 @@ def test_an_idle_selector_blocks_at_once(pair: tuple[socket.socket, socket.socke
 
 
 def test_after_traffic_it_polls_before_blocking(pair: tuple[socket.socket, socket.socket]) -> None:
-    reader, writer = pair
     selector = RecordingSelector(spin=0.002)
-    selector.register(reader, selectors.EVENT_READ)
-    writer.send(b"x")
-    assert len(selector.select(None)) == 1  # traffic: the next select spins first
-    reader.recv(1)
+    _after_traffic(selector, pair)  # the next select spins first
     selector.timeouts.clear()
     assert selector.select(0.05) == []
     polls, last = selector.timeouts[:-1], selector.timeouts[-1]
@@ -59,12 +64,8 @@ def test_after_traffic_it_polls_before_blocking(pair: tuple[socket.socket, socke
 
 
 def test_a_due_timer_is_never_delayed(pair: tuple[socket.socket, socket.socket]) -> None:
-    reader, writer = pair
     selector = RecordingSelector(spin=10.0)
-    selector.register(reader, selectors.EVENT_READ)
-    writer.send(b"x")
-    selector.select(None)
-    reader.recv(1)
+    _after_traffic(selector, pair)
     selector.timeouts.clear()
     assert selector.select(0) == []
     assert selector.timeouts == [0]  # a zero timeout (callbacks ready) is not spun on
@@ -75,10 +76,7 @@ def test_data_arriving_during_the_spin_is_returned(
 ) -> None:
     reader, writer = pair
     selector = PollingSelector(spin=5.0)
-    selector.register(reader, selectors.EVENT_READ)
-    writer.send(b"x")
-    selector.select(None)
-    reader.recv(1)
+    _after_traffic(selector, pair)
     writer.send(b"y")
     ready = selector.select(None)
     assert [key.fileobj for key, _ in ready] == [reader]
