@@ -3,6 +3,11 @@
 Internal subscriptions live in the server's own subscription index, so a client PUB that matches
 one is handed to the handler synchronously, and whatever the handler publishes goes out to clients
 through the normal routing path (permissions of the internal client do not apply).
+
+A handler gets a BusMessage (headers parsed). A raw handler (`subscribe_raw`) gets the message's
+parts as the router has them, the header block unparsed: JetStream's stream subjects take every
+publish this way, where building a BusMessage and parsing headers per message would cost more
+than the handler's own work when most publishes carry none.
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ class BusMessage:
 
 
 Handler = Callable[[BusMessage], None]
+# account, subject, reply (None when empty), NATS/1.0 header block (None: plain PUB), payload
+RawHandler = Callable[[str, str, str | None, bytes | None, bytes], None]
 
 
 class MessageBus(Protocol):
@@ -37,6 +44,10 @@ class MessageBus(Protocol):
 
     def subscribe(self, account: str, subject: str, handler: Handler) -> int:
         """Subscribe a handler in `account`; returns an id for `unsubscribe`."""
+        ...
+
+    def subscribe_raw(self, account: str, subject: str, handler: RawHandler) -> int:
+        """Subscribe a raw handler (header block unparsed); returns an id for `unsubscribe`."""
         ...
 
     def unsubscribe(self, sid: int) -> None:
@@ -63,6 +74,8 @@ class InternalClient:
 
     def __init__(self) -> None:
         self.handlers: dict[int, tuple[Subscription, Handler]] = {}
+        # keyed by the subscription itself: no sid parsing per message on the hot path
+        self.raw_handlers: dict[Subscription, RawHandler] = {}
 
     def deliver(
         self,
@@ -73,6 +86,13 @@ class InternalClient:
         payload: bytes,
     ) -> bool:
         """Call the handler synchronously; its exceptions are logged, never raised to clients."""
+        raw = self.raw_handlers.get(sub)
+        if raw is not None:
+            try:
+                raw(sub.account.name, subject, reply or None, headers, payload)
+            except Exception:  # a broken service must not take the client's connection down
+                log.exception("internal handler for %s failed", sub.subject)
+            return True
         entry = self.handlers.get(int(sub.sid))
         if entry is None:
             return False

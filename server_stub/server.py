@@ -22,7 +22,7 @@ from typing import Any
 
 from nscpy import keys
 from server_stub.auth import Authenticator, NoAuth
-from server_stub.bus import Handler, InternalClient
+from server_stub.bus import Handler, InternalClient, RawHandler
 from server_stub.callout_request import ServerSide
 from server_stub.client import Client
 from server_stub.headers import build_headers
@@ -35,6 +35,8 @@ from server_stub.version import API_LEVEL, PROTO, VERSION
 
 log = logging.getLogger("server_stub")
 
+
+_INBOX = "_INBOX."  # the clients' reply subjects (see publish)
 
 # asyncio's own read size (selector transports' max_size): the per-read batching stays.
 READ_BUFFER_SIZE = 256 * 1024
@@ -59,6 +61,7 @@ class Server:
         self.port = 0
         self.internal = InternalClient()
         self._sids = itertools.count(1)
+        self._raw_subs: dict[int, Subscription] = {}  # subscribe_raw's sids
         self.cids = itertools.count(1)  # client ids, as nats-server's cid
         self._server: asyncio.AbstractServer | None = None
         self.ssl_context: ssl.SSLContext | None = None
@@ -188,11 +191,24 @@ class Server:
         self.router.subscribe(sub)
         return sid
 
+    def subscribe_raw(self, account: str, subject: str, handler: RawHandler) -> int:
+        """Internal subscription whose handler takes the header block unparsed (bus.py)."""
+        sid = next(self._sids)
+        sub = Subscription(self.internal, str(sid), subject, None, self.router.account(account))
+        self.internal.raw_handlers[sub] = handler
+        self._raw_subs[sid] = sub
+        self.router.subscribe(sub)
+        return sid
+
     def unsubscribe(self, sid: int) -> None:
         """Remove an internal subscription."""
         entry = self.internal.handlers.pop(sid, None)
         if entry is not None:
             self.router.unsubscribe(entry[0])
+        raw = self._raw_subs.pop(sid, None)
+        if raw is not None:
+            del self.internal.raw_handlers[raw]
+            self.router.unsubscribe(raw)
 
     def publish(
         self,
@@ -204,11 +220,22 @@ class Server:
         headers: dict[str, str] | None = None,
     ) -> None:
         """Publish as the server's internal client."""
+        target = self.router.account(account)
+        if (
+            headers is None
+            and not reply
+            and subject.startswith(_INBOX)
+            and not (target.response_routes or target.stream_exports_to or target.service_imports)
+        ):
+            # An answer to a client's request inbox (a JetStream ack, an API reply): the inbox's
+            # match is cached per parent (SubList.match_inbox), and the account routes nothing
+            # across, so the fan-out is Router.publish's without the rest of it.
+            result = target.sublist.match_inbox(subject)
+            self.router._fan_out(result, subject, "", None, payload, None)
+            return
         block = build_headers(headers) if headers is not None else None
         # nats-server's internal client sends replies with an empty reply field
-        self.router.publish(
-            self.router.account(account), subject, reply if reply else "", block, payload
-        )
+        self.router.publish(target, subject, reply if reply else "", block, payload)
 
     # --- for clients and services ------------------------------------------------------------
 

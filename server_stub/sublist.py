@@ -63,6 +63,8 @@ class SubList(Generic[T]):
         # published subject -> match result; read it (a hit with no call), never write it
         self.cache: dict[str, MatchResult[T]] = {}
         self.cache_size = cache_size
+        # match_inbox: inbox parent -> the result every inbox under it gets (see there)
+        self._inbox_parents: dict[str, MatchResult[T]] = {}
         self._count = 0
 
     def __len__(self) -> int:
@@ -150,6 +152,8 @@ class SubList(Generic[T]):
 
     def _invalidate(self, pattern: str, literal: bool) -> None:
         # See the module docstring: O(1) amortised, never a scan of the cache.
+        if self._inbox_parents:
+            self._inbox_parents.clear()
         if self.cache:
             if literal:
                 self.cache.pop(pattern, None)
@@ -174,6 +178,49 @@ class SubList(Generic[T]):
             del self.cache[next(iter(self.cache))]
         self.cache[subject] = result
         return result
+
+    def match_inbox(self, subject: str) -> MatchResult[T]:
+        """`match` for a reply inbox (`_INBOX.<prefix>.<token>`, nats.go's and nats.py's
+        request and JetStream ack replies), cached by its parent (all but the last token)
+        while the last token cannot change the result: no node the parent reaches has a
+        literal child, which holds for the clients' one wildcard subscription per connection.
+        Any insert or remove drops these entries. The result is shared by every inbox of the
+        parent: do not mutate it, nor keep anything subject-specific on it."""
+        parent, _, last = subject.rpartition(".")
+        hit = self._inbox_parents.get(parent)
+        if hit is not None and last:
+            return hit
+        result = self._match_uncached(subject)
+        if last and self._last_token_free(parent):
+            if len(self._inbox_parents) >= self.cache_size:
+                self._inbox_parents.clear()
+            self._inbox_parents[parent] = result
+        return result
+
+    def _match_uncached(self, subject: str) -> MatchResult[T]:
+        plain: list[T] = []
+        queues: dict[str, list[T]] = {}
+        tokens = subject.split(".")
+        if "" not in tokens:
+            self._collect(self._root, tokens, 0, plain, queues)
+        return MatchResult(plain, queues)
+
+    def _last_token_free(self, parent: str) -> bool:
+        """True when `parent.X` matches the same subscriptions for every token X."""
+        tokens = parent.split(".")
+        if not parent or "" in tokens:
+            return False
+        nodes = [self._root]
+        for token in tokens:  # every node a subject under `parent` can reach, as _collect walks
+            reached: list[_Node[T]] = []
+            for node in nodes:
+                child = node.children.get(token)
+                if child is not None:
+                    reached.append(child)
+                if node.pwc is not None:
+                    reached.append(node.pwc)
+            nodes = reached
+        return not any(node.children for node in nodes)
 
     def _collect(
         self,

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 from server_stub.bus import BusMessage, MessageBus
+from server_stub.headers import parse_headers
 from server_stub.jetstream import api, errors
 from server_stub.jetstream.account import JsAccount
 from server_stub.jetstream.config import JetStreamConfig, JsLimits
@@ -58,11 +59,13 @@ class JetStream(StreamHost):
         self._api_subs: dict[str, list[int]] = {}
         # held acks: account, stream, seq, reply, body
         self._acks: list[tuple[str, str, int, str, bytes]] = []
-        self._holding: dict[tuple[str, str], Stream] = {}  # written to since the last write_out
+        # stream -> its account, written to since the last write_out (keyed by the object: no
+        # tuple per publish; any API call writes out first, so a deleted stream is not here)
+        self._holding: dict[Stream, str] = {}
         # (account, stream) -> a failed write-out and the seqs it took back: acks refused
         self._unwritten: dict[tuple[str, str], tuple[errors.StoreWriteFailed, set[int]]] = {}
         self._ack_prefixes: dict[str, bytes] = {}  # stream name -> an ack's bytes before seq
-        self._fresh: set[tuple[str, str]] = set()
+        self._fresh: dict[Stream, str] = {}  # stream -> account: new messages since the flush
         self._flush_scheduled = False
         self._timer: asyncio.TimerHandle | None = None
         self._synced_at = time.monotonic()  # the last periodic fsync (with sync_interval)
@@ -192,7 +195,8 @@ class JetStream(StreamHost):
         """Write what the stores hold since the last call, one write(2) per store. A store
         that fails takes those messages back; flush() refuses their acks."""
         holding, self._holding = self._holding, {}
-        for key, stream in holding.items():
+        for stream, account_name in holding.items():
+            key = (account_name, stream.name)
             try:
                 stream.store.write_out()
             except errors.StoreWriteFailed as exc:
@@ -211,6 +215,11 @@ class JetStream(StreamHost):
         failed = self.sync() if self.config.sync_interval is None else {}
         unwritten, self._unwritten = self._unwritten, {}
         acks, self._acks = self._acks, []
+        publish = self._bus.publish
+        if not failed and not unwritten:  # all is written (and synced): every ack goes
+            for account_name, _, _, reply, body in acks:
+                publish(account_name, reply, body)
+            acks = []
         for account_name, stream_name, seq, reply, body in acks:
             error = failed.get((account_name, stream_name))
             taken_back = unwritten.get((account_name, stream_name))
@@ -219,10 +228,10 @@ class JetStream(StreamHost):
             if error is not None:  # not on stable storage: never acknowledged
                 refusal = {"error": error.to_json(), "stream": stream_name, "seq": 0}
                 body = go_json(refusal).encode()
-            self._bus.publish(account_name, reply, body)
-        fresh, self._fresh = self._fresh, set()
+            publish(account_name, reply, body)
+        fresh, self._fresh = self._fresh, {}
         now = self._clock()
-        for account_name, stream_name in sorted(fresh):
+        for account_name, stream_name in sorted({(a, s.name) for s, a in fresh.items()}):
             owner = self.accounts.get(account_name)
             if owner is None:
                 continue
@@ -252,28 +261,38 @@ class JetStream(StreamHost):
             response = api.not_enabled_response(self._local(msg.subject))
             self._bus.publish(msg.account, msg.reply, go_json(response).encode())
 
-    def _on_publish(self, stream: Stream, msg: BusMessage) -> None:
-        account = self.accounts.get(msg.account)
+    def _on_publish(
+        self,
+        stream: Stream,
+        account_name: str,
+        subject: str,
+        reply: str | None,
+        headers: bytes | None,
+        payload: bytes,
+    ) -> None:
+        account = self.accounts.get(account_name)
         if account is None:
             return
+        hdrs = parse_headers(headers) if headers is not None else None
         try:
-            result = account.publish(stream, msg.subject, msg.headers, msg.payload, self._clock())
+            result = account.publish(stream, subject, hdrs, payload, self._clock())
         except errors.StoreWriteFailed as exc:  # a write after the append (Stream handles that)
             log.error("JetStream failed to store a msg: %s", exc.description)
             refusal = {"error": exc.to_json(), "stream": stream.name, "seq": 0}
             result = PublishResult(refusal)
-        reply = None if stream.config.no_ack else msg.reply  # no_ack: never answered
+        if stream.config.no_ack:
+            reply = None  # no_ack: never answered
         stored = result.stored
         if stored is None:
             if reply and result.ack.get("duplicate"):  # its original may still be held
                 body = self._encode_ack(result.ack)
-                self._acks.append((msg.account, stream.name, result.ack["seq"], reply, body))
+                self._acks.append((account_name, stream.name, result.ack["seq"], reply, body))
                 self._schedule_flush()
             elif reply:
-                self._bus.publish(msg.account, reply, self._encode_ack(result.ack))
+                self._bus.publish(account_name, reply, self._encode_ack(result.ack))
             return
         for item in result.republish:
-            self._bus.publish(msg.account, item.subject, item.data, headers=item.headers)
+            self._bus.publish(account_name, item.subject, item.data, headers=item.headers)
         if reply:
             prefix = self._ack_prefixes.get(stream.name)
             if prefix is None:
@@ -281,11 +300,11 @@ class JetStream(StreamHost):
                     stream.name, self.config.domain
                 )
             body = b"%s%d}" % (prefix, stored.seq)  # == self._encode_ack(result.ack), cheaper
-            self._acks.append((msg.account, stream.name, stored.seq, reply, body))
-        key = (msg.account, stream.name)
-        self._holding[key] = stream
-        self._fresh.add(key)
-        self._schedule_flush()
+            self._acks.append((account_name, stream.name, stored.seq, reply, body))
+        self._holding[stream] = account_name
+        self._fresh[stream] = account_name
+        if not self._flush_scheduled:
+            self._schedule_flush()
 
     def _schedule_flush(self) -> None:
         """Flush once this loop iteration's publishes are in (at once without a loop)."""

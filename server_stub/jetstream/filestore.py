@@ -66,6 +66,7 @@ from server_stub.jetstream.segment import (
     KIND_STATE,
     U64,
     encode_msg,
+    encode_msg_record,
     encode_record,
 )
 
@@ -123,7 +124,15 @@ class FileStore(LogReplay):
 
     # -- persistence hooks ---------------------------------------------------------------
     def _persist_msg(self, msg: StoredMsg) -> None:
-        self._write(KIND_MSG, encode_msg(msg))
+        if (
+            self.write_behind
+            and self._size < self._block_size
+            and not (self.failed or self._needs_state or self._replaying)
+        ):
+            # what _write does for it, without its other cases
+            self._hold(encode_msg_record(self._sealer, msg, self._active, self._size))
+        else:
+            self._write(KIND_MSG, encode_msg(msg))
         self._seg_of[msg.seq] = self._active
         self._live[self._active] += 1
         if self._held:
@@ -243,19 +252,17 @@ class FileStore(LogReplay):
             self._needs_state = False
             self._reap()
         if kind == KIND_MSG and self.write_behind and not self._replaying:
-            if not self._held:
-                self._held_from = (
-                    self._size,
-                    self.first_seq,
-                    self.last_seq,
-                    self.last_ts,
-                    self.bytes,
-                )
-            record = encode_record(self._sealer, kind, plain, self._active, self._size)
-            self._held.append(record)
-            self._size += len(record)
+            self._hold(encode_record(self._sealer, kind, plain, self._active, self._size))
             return
         self._append(kind, plain)
+
+    def _hold(self, record: bytes) -> None:
+        """Keep a MSG record sealed for the end of the log (write-behind: `write_out()` writes
+        the held ones)."""
+        if not self._held:
+            self._held_from = (self._size, self.first_seq, self.last_seq, self.last_ts, self.bytes)
+        self._held.append(record)
+        self._size += len(record)
 
     def _append(self, kind: int, plain: bytes) -> None:
         self._write_held()

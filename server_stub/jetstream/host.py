@@ -32,6 +32,7 @@ class ServerBus:
     def __init__(self, server: ServiceHost) -> None:
         self._server = server
         self.subscribe = server.subscribe
+        self.subscribe_raw = server.subscribe_raw
         self.unsubscribe = server.unsubscribe
         self.publish = server.publish
         self._turns: dict[tuple[str, str, str], int] = {}

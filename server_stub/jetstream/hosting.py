@@ -78,8 +78,17 @@ class StreamHost(abc.ABC):
         """Write what the stores hold: consumers read only written messages."""
 
     @abc.abstractmethod
-    def _on_publish(self, stream: Stream, msg: BusMessage) -> None:
-        """A message on a stream's subjects: store it, ack it (the engine's publish path)."""
+    def _on_publish(
+        self,
+        stream: Stream,
+        account_name: str,
+        subject: str,
+        reply: str | None,
+        headers: bytes | None,
+        payload: bytes,
+    ) -> None:
+        """A message on a stream's subjects, as a raw bus handler gets it (bus.RawHandler,
+        `stream` bound first): store it, ack it (the engine's publish path)."""
 
     @contextlib.contextmanager
     def _background(self, what: str) -> Iterator[None]:
@@ -212,7 +221,7 @@ class StreamHost(abc.ABC):
             self._bus.unsubscribe(sid)
         subs = [
             # bound to the stream: its subjects overlap no other stream's, so no lookup
-            self._bus.subscribe(account, subject, functools.partial(self._on_publish, stream))
+            self._bus.subscribe_raw(account, subject, functools.partial(self._on_publish, stream))
             for subject in stream.config.subjects
         ]
         if stream.config.allow_direct:  # without it nats-server leaves DIRECT.GET unanswered

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from nscpy.jwt.subject import subject_matches
 
 
-@dataclass(frozen=True, slots=True)
-class StoredMsg:
-    """One message as a stream holds it; `hdrs` is the raw NATS/1.0 header block or b""."""
+class StoredMsg(NamedTuple):
+    """One message as a stream holds it; `hdrs` is the raw NATS/1.0 header block or b"".
+
+    A NamedTuple, not a frozen dataclass: one is built per publish, and a frozen dataclass's
+    __init__ (object.__setattr__ per field) costs three times as much."""
 
     seq: int
     subject: str
@@ -132,10 +134,12 @@ class MemStore:
 
     # -- internals shared with FileStore's replay ---------------------------------------
     def _add(self, msg: StoredMsg) -> None:
+        seq = msg.seq
         if not self._msgs:
-            self.first_seq = msg.seq
-        self._msgs[msg.seq] = msg
-        self.last_seq = max(self.last_seq, msg.seq)
+            self.first_seq = seq
+        self._msgs[seq] = msg
+        if seq > self.last_seq:
+            self.last_seq = seq
         self.last_ts = msg.ts
         self.bytes += self.msg_size(msg.subject, msg.hdrs, msg.data)
 

@@ -25,6 +25,8 @@ _KINDS = (KIND_MSG, KIND_DELETE, KIND_FLOOR, KIND_STATE, KIND_SKIP)
 _MAGICS = {kind: MAGIC + bytes([kind]) for kind in _KINDS}  # written once per record
 _PLACE = struct.Struct(">IQ")  # segment, offset: sealed into the record's aad
 _HEAD8 = struct.Struct(">4sI")  # magic+kind, body length
+_MSG_MAGIC = _MAGICS[KIND_MSG]
+_MSG_HEADS: dict[int, bytes] = {}  # body length -> a MSG record's header (encode_msg_record)
 
 
 def encode_record(sealer: Sealer, kind: int, plain: bytes, segment: int, offset: int) -> bytes:
@@ -33,6 +35,23 @@ def encode_record(sealer: Sealer, kind: int, plain: bytes, segment: int, offset:
     body = sealer.seal(plain, magic + _PLACE.pack(segment, offset))
     head8 = _HEAD8.pack(magic, len(body))
     return b"".join((head8, zlib.crc32(head8).to_bytes(4, "big"), body))
+
+
+def encode_msg_record(sealer: Sealer, msg: StoredMsg, segment: int, offset: int) -> bytes:
+    """encode_record(sealer, KIND_MSG, encode_msg(msg), segment, offset), as one publish's
+    record is written: the 12-byte header depends only on the body's length, so it is kept
+    per length (a stream's messages tend to have a few sizes)."""
+    subject = msg.subject.encode()
+    hdrs = msg.hdrs
+    plain = _MSG.pack(msg.seq, msg.ts, len(subject), len(hdrs)) + subject + hdrs + msg.data
+    body = sealer.seal(plain, _MSG_MAGIC + _PLACE.pack(segment, offset))
+    head = _MSG_HEADS.get(len(body))
+    if head is None:
+        if len(_MSG_HEADS) >= 1024:
+            _MSG_HEADS.clear()
+        head8 = _HEAD8.pack(_MSG_MAGIC, len(body))
+        head = _MSG_HEADS[len(body)] = head8 + zlib.crc32(head8).to_bytes(4, "big")
+    return head + body
 
 
 def parse_record(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict, deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from nscpy.jwt.subject import subject_matches
@@ -55,7 +55,7 @@ class PublishResult:
 
     ack: dict[str, Any]
     stored: StoredMsg | None = None
-    republish: list[Republished] = field(default_factory=list)
+    republish: tuple[Republished, ...] = ()
 
 
 def ack_prefix(stream: str, domain: str = "") -> bytes:
@@ -87,6 +87,8 @@ class Stream:
 
     def __init__(self, config: StreamConfig, store: MemStore, created: int) -> None:
         self.config = config
+        # read several times per publish; an update keeps it (STREAM.UPDATE refuses a rename)
+        self.name: str = config.name
         self.store = store
         self.created = created
         self._dedupe: OrderedDict[str, tuple[int, int]] = OrderedDict()  # id -> (seq, ts)
@@ -97,11 +99,6 @@ class Stream:
         self._by_subject: dict[str, deque[int]] | None = None
         self._by_subject_limit = -1
 
-    @property
-    def name(self) -> str:
-        """The stream's name."""
-        return self.config.name
-
     def covers(self, subject: str) -> bool:
         """True when a publish to `subject` lands in this stream."""
         return any(subject_matches(s, subject) for s in self.config.subjects)
@@ -111,8 +108,7 @@ class Stream:
         self, subject: str, headers: dict[str, str] | None, data: bytes, now: int
     ) -> PublishResult:
         """Apply nats-server's publish checks, store the message and enforce the limits."""
-        hdrs = headers or {}
-        msg_id = hdrs.get("Nats-Msg-Id", "")
+        msg_id = headers.get("Nats-Msg-Id", "") if headers else ""
         config = self.config
         try:
             if config.sealed:
@@ -127,10 +123,10 @@ class Stream:
                 subject = transform.apply(subject)
             ttl, rollup, block = 0, "", b""
             if headers:  # the checks below only read headers: a plain PUB skips them
-                self._check_disabled_features(hdrs)
-                self._check_expectations(subject, hdrs)
-                ttl = self._message_ttl(hdrs)
-                rollup = self._rollup(hdrs)
+                self._check_disabled_features(headers)
+                self._check_expectations(subject, headers)
+                ttl = self._message_ttl(headers)
+                rollup = self._rollup(headers)
                 block = encode_headers(headers)
             if 0 <= config.max_msg_size < len(block) + len(data):
                 raise errors.message_too_big()
@@ -223,11 +219,11 @@ class Stream:
         last = self.store.last_for_subject(subject)
         return last.seq if last is not None else 0
 
-    def _republished(self, stored: StoredMsg, previous: int) -> list[Republished]:
+    def _republished(self, stored: StoredMsg, previous: int) -> tuple[Republished, ...]:
         """What republish sends for a stored message (nats-server's headers, in its order)."""
         republish = self.config.republish
         if republish is None or not republish.transform.matches(stored.subject):
-            return []
+            return ()
         headers = dict(decode_headers(stored.hdrs) or {})
         headers.update(
             {
@@ -242,7 +238,7 @@ class Stream:
         if republish.headers_only:
             headers["Nats-Msg-Size"] = str(len(data))
             data = b""
-        return [Republished(republish.transform.apply(stored.subject), headers, data)]
+        return (Republished(republish.transform.apply(stored.subject), headers, data),)
 
     def _trim_subject(self, seqs: deque[int]) -> int:
         """Drop a subject's oldest messages beyond max_msgs_per_subject; returns how many."""

@@ -150,6 +150,69 @@ def test_reply_inboxes_are_matched_but_never_cached() -> None:
     assert sorted(sl.match("_INBOX.abc.5").plain) == ["exact", "requester"]
 
 
+def _brute(live: dict[int, tuple[str, str | None]], subject: str) -> tuple[list[int], dict]:
+    if "" in subject.split("."):
+        return [], {}
+    plain = sorted(i for i, (p, q) in live.items() if q is None and subject_matches(p, subject))
+    queues: dict[str, list[int]] = {}
+    for i, (p, q) in sorted(live.items()):
+        if q is not None and subject_matches(p, subject):
+            queues.setdefault(q, []).append(i)
+    return plain, queues
+
+
+inbox_probe = st.one_of(literal, st.sampled_from(["a.", "a..b", ".a", "a", "", "a.b."]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    steps=st.lists(
+        st.tuples(
+            st.sampled_from(["insert", "remove", "probe"]),
+            pattern,
+            st.none() | st.sampled_from(["q1", "q2"]),
+            inbox_probe,
+        ),
+        max_size=40,
+    )
+)
+def test_match_inbox_is_match_after_any_change(steps) -> None:
+    """match_inbox caches per parent; inserts and removes in between never make it stale."""
+    sl: SubList[int] = SubList(cache_size=4)
+    live: dict[int, tuple[str, str | None]] = {}
+    for i, (action, pat, queue, subject) in enumerate(steps):
+        if action == "insert":
+            sl.insert(pat, i, queue)
+            live[i] = (pat, queue)
+        elif action == "remove" and live:
+            key = sorted(live)[i % len(live)]
+            pat, queue = live.pop(key)
+            assert sl.remove(pat, key, queue)
+        parent = subject.rpartition(".")[0]
+        siblings = [f"{subject}.{t}" for t in ("a", "foo", "x")] + [f"{parent}.{t}" for t in "abx"]
+        for probe in (subject, *siblings):  # siblings share a parent: one cache entry
+            r = sl.match_inbox(probe)
+            assert r.plain == sl.match(probe).plain  # the same order too (nats-server's)
+            plain, queues = _brute(live, probe)
+            assert sorted(r.plain) == plain
+            assert {k: sorted(v) for k, v in r.queues.items()} == queues
+
+
+def test_match_inbox_shares_a_parent_only_while_no_literal_sibling_exists() -> None:
+    sl: SubList[str] = SubList()
+    sl.insert("_INBOX.abc.*", "mux")
+    first = sl.match_inbox("_INBOX.abc.1")
+    assert first.plain == ["mux"]
+    assert sl.match_inbox("_INBOX.abc.2") is first  # one walk serves the connection's acks
+    sl.insert("_INBOX.abc.7", "exact")
+    assert sl.match_inbox("_INBOX.abc.2").plain == ["mux"]
+    assert sorted(sl.match_inbox("_INBOX.abc.7").plain) == ["exact", "mux"]
+    assert sl.match_inbox("_INBOX.abc.3") is not sl.match_inbox("_INBOX.abc.4")  # not shared
+    assert sl.remove("_INBOX.abc.7", "exact")
+    assert sl.match_inbox("_INBOX.abc.7").plain == ["mux"]
+    assert list(sl.cache) == []  # the subject cache stays free of inboxes
+
+
 def test_match_order_is_nats_servers() -> None:
     # matchLevel: '>' first at each level, then what '*' leads to, then the literal path; at
     # the last token the literal node before the '*' node

@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 
 from nscpy.jwt.subject import subject_matches
-from server_stub.bus import BusMessage
+from server_stub.bus import BusMessage, RawHandler
+from server_stub.headers import build_headers
 from server_stub.jetstream import JetStream, JetStreamConfig, JsLimits, sealedfile
 from server_stub.jetstream.filestore import FileStore
 
@@ -25,6 +26,7 @@ class LocalBus:
     """Delivers synchronously to matching handlers; everything else is recorded in `sent`."""
 
     subs: dict[int, tuple[str, str, Callable[[BusMessage], None]]] = field(default_factory=dict)
+    raw_subs: dict[int, tuple[str, str, RawHandler]] = field(default_factory=dict)
     sent: list[BusMessage] = field(default_factory=list)
     _next: int = 0
 
@@ -33,21 +35,34 @@ class LocalBus:
         self.subs[self._next] = (account, subject, handler)
         return self._next
 
+    def subscribe_raw(self, account: str, subject: str, handler: RawHandler) -> int:
+        self._next += 1
+        self.raw_subs[self._next] = (account, subject, handler)
+        return self._next
+
     def unsubscribe(self, sid: int) -> None:
         self.subs.pop(sid, None)
+        self.raw_subs.pop(sid, None)
 
     def publish(self, account, subject, payload, *, reply=None, headers=None) -> None:
         msg = BusMessage(account, subject, reply, headers, payload)
         handlers = [
             h for a, s, h in self.subs.values() if a == account and subject_matches(s, subject)
         ]
-        if not handlers:
+        raw = [
+            h for a, s, h in self.raw_subs.values() if a == account and subject_matches(s, subject)
+        ]
+        if not handlers and not raw:
             self.sent.append(msg)
         for handler in handlers:
             handler(msg)
+        block = build_headers(headers) if headers is not None else None
+        for raw_handler in raw:  # as the server's router hands them: the header block unparsed
+            raw_handler(account, subject, reply or None, block, payload)
 
     def has_responder(self, account: str, subject: str) -> bool:
-        return any(a == account and subject_matches(s, subject) for a, s, _ in self.subs.values())
+        subs = [*self.subs.values(), *self.raw_subs.values()]
+        return any(a == account and subject_matches(s, subject) for a, s, _ in subs)
 
     def request(self, account: str, subject: str, body=b"", headers=None) -> dict | None:
         """Publish with a fresh reply subject and return the JSON answer (None: no answer)."""
