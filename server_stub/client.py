@@ -93,8 +93,9 @@ class Client(Inbound):
             self.fail(refusal.text)
             return
         if session.connected:
-            self._ok()
-            return
+            # nats-server takes a second CONNECT as a new login: the client is authenticated
+            # again (a refusal closes it) and loses the subscriptions it had made
+            self._unbind()
         server = self.server
         info = self._connection_info()
         try:
@@ -141,6 +142,17 @@ class Client(Inbound):
             self._timer("expiry", max(0.0, identity.expires - time.time()), self._expired)
         if ok:
             self._ok()
+
+    def _unbind(self) -> None:
+        """Drop the subscriptions and the account binding (before a second CONNECT's login)."""
+        subs = list(self.subs.values())
+        self.subs.clear()
+        for sub in subs:
+            self.server.router.unsubscribe(sub)
+        if self.account is not None:
+            self.account.clients.discard(self)
+            self.account = None
+        self._cancel("expiry")
 
     def apply_grant(self, grant: Grant) -> None:
         """Take permissions and limits from an operator-mode grant (an updated account JWT)."""

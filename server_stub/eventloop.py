@@ -7,7 +7,10 @@ network poller for a while before it parks. The stub does the same, bounded: aft
 returned events (traffic is flowing), the next one polls without blocking for up to `spin`
 seconds before it blocks. An idle server (the last select returned nothing, a timer woke it)
 never spins, so the cost is CPU only while messages flow (see bench/bench_stub_go.py's CPU
-column). `python -m server_stub --spin-us 0` turns it off.
+column). A spin that ran out without data is not repeated at once: the next 1, 2, 4 ... 64 busy
+selects block directly (reset by a spin that pays off), so a peer that answers slower than the
+spin, or a machine with no core to spare, does not have the stub burning one in vain.
+`python -m server_stub --spin-us 0` turns it off.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from collections.abc import Coroutine
 from typing import Any
 
 DEFAULT_SPIN_US = 100
+_MAX_BACKOFF = 64  # busy selects without a spin after spins that found nothing
 
 
 class PollingSelector(selectors.DefaultSelector):
@@ -29,11 +33,16 @@ class PollingSelector(selectors.DefaultSelector):
         super().__init__()
         self.spin = spin
         self._busy = False  # the last select returned events
+        self._backoff = 0  # busy selects to skip after the next spin that finds nothing
+        self._skip = 0  # busy selects still to block without spinning
 
     def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
         """As the default selector's, but poll first while traffic flows (see the module)."""
         poll = self._poll
         if not self._busy or (timeout is not None and timeout <= 0):
+            ready = poll(timeout)
+        elif self._skip:
+            self._skip -= 1
             ready = poll(timeout)
         else:
             spin = self.spin if timeout is None else min(self.spin, timeout)
@@ -42,7 +51,10 @@ class PollingSelector(selectors.DefaultSelector):
             ready = poll(0)
             while not ready and clock() - start < spin:
                 ready = poll(0)
-            if not ready:
+            if ready:
+                self._backoff = 0
+            else:
+                self._backoff = self._skip = min(_MAX_BACKOFF, max(1, 2 * self._backoff))
                 left = None if timeout is None else max(0.0, timeout - (clock() - start))
                 ready = poll(left)
         self._busy = bool(ready)

@@ -6,6 +6,7 @@ import asyncio
 import re
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 
 import nats
 import pytest
@@ -312,6 +313,23 @@ RAW_CASES: dict[str, list[bytes]] = {
         b"PUB a.b.c 1\r\nx\r\n",
     ],
     "second_info_after_pong": [b'CONNECT {"protocol":1,"verbose":false}\r\n'],
+    # a second CONNECT is a new login: the subscriptions made before it are gone, sids free
+    "second_connect_drops_subscriptions": [
+        b'CONNECT {"verbose":false}\r\n',
+        b"SUB a 1\r\n",
+        b"SUB b q 2\r\n",
+        b'CONNECT {"verbose":true}\r\n',
+        b"PUB a 1\r\nx\r\n",
+        b"PUB b 1\r\ny\r\n",
+        b"SUB a 1\r\n",
+        b"UNSUB 2\r\n",
+        b"PUB a 1\r\nz\r\n",
+    ],
+    "subscriptions_before_the_first_connect_stay": [
+        b"SUB a 1\r\n",
+        b'CONNECT {"verbose":false}\r\n',
+        b"PUB a 1\r\nx\r\n",
+    ],
 }
 
 
@@ -351,6 +369,28 @@ def test_raw_protocol_matches_nats_server(reference: dict[str, bytes]) -> None:
     assert not mismatches, "\n".join(
         f"{k}:\n  want {w!r}\n  got  {g!r}" for k, (w, g) in mismatches.items()
     )
+
+
+USERS = "authorization { users = [ {user: a, password: a}, {user: b, password: b} ] }\n"
+LOGINS = {
+    name: b'CONNECT {"verbose":false,"user":"%s","pass":"%s"}\r\n' % (user, password)
+    for name, user, password in [("a", b"a", b"a"), ("b", b"b", b"b"), ("bad", b"a", b"x")]
+}
+
+
+@pytest.mark.parametrize("second", sorted(LOGINS))
+def test_a_second_connect_logs_in_again(second: str, tmp_path: Path) -> None:
+    conf = tmp_path / "users.conf"
+    conf.write_text(USERS)
+    chunks = [LOGINS["a"], b"SUB a 1\r\n", LOGINS[second]]
+    if second != "bad":  # (after a refusal nats-server's close would reset what follows)
+        chunks += [b"SUB b 2\r\n", b"PUB a 1\r\nx\r\n", b"PUB b 1\r\ny\r\n"]
+    outputs = []
+    for kind in ("nats-server", "stub"):
+        with server(kind, conf) as url:
+            outputs.append(_normalise(run(raw_session(url, chunks))))
+    assert outputs[1] == outputs[0]
+    assert outputs[1].endswith(b"<EOF>") == (second == "bad")  # a refused login closes
 
 
 def test_info_keys_match_nats_server() -> None:

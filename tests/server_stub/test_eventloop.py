@@ -63,6 +63,32 @@ def test_after_traffic_it_polls_before_blocking(pair: tuple[socket.socket, socke
     assert selector.timeouts == [0.01]  # that select found nothing: idle again, no spin
 
 
+def test_a_spin_that_finds_nothing_backs_off(pair: tuple[socket.socket, socket.socket]) -> None:
+    reader, writer = pair
+    selector = RecordingSelector(spin=0.001)
+    _after_traffic(selector, pair)
+
+    def spins_then_traffic() -> bool:
+        """One select that finds nothing (then data for the next one); True: it spun."""
+        selector.timeouts.clear()
+        assert selector.select(0.002) == []
+        spun = 0 in selector.timeouts
+        writer.send(b"x")
+        assert len(selector.select(None)) == 1  # busy again
+        reader.recv(1)
+        return spun
+
+    # the first empty spin skips the next busy select's spin, the next one two, then four
+    assert [spins_then_traffic() for _ in range(8)] == [True, False, True, False, False, True,
+                                                        False, False]  # fmt: skip
+    writer.send(b"y")  # a spin that pays off resets the back-off
+    selector.timeouts.clear()
+    selector._skip = 0
+    assert len(selector.select(None)) == 1
+    reader.recv(1)
+    assert selector._backoff == 0
+
+
 def test_a_due_timer_is_never_delayed(pair: tuple[socket.socket, socket.socket]) -> None:
     selector = RecordingSelector(spin=10.0)
     _after_traffic(selector, pair)
