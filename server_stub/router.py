@@ -102,6 +102,7 @@ class Account:
 
 
 DeliveryHook = Callable[[Subscription], None]
+_INBOX = "_INBOX."
 
 
 class Router:
@@ -143,9 +144,10 @@ class Router:
         _depth: int = 0,
     ) -> int:
         """Deliver a message; returns how many subscriptions received it."""
-        count = self._fan_out(
-            account.sublist.match(subject), subject, reply, headers, payload, sender
-        )
+        sublist = account.sublist
+        # a reply to a request inbox (each published to once) is matched by its inbox's parent
+        result = sublist.match_inbox(subject) if subject[:7] == _INBOX else sublist.match(subject)
+        count = self._fan_out(result, subject, reply, headers, payload, sender)
         if account.response_routes:
             route = account.response_routes.get(subject)
             if route is not None:  # a service answer goes back to the importing account
