@@ -225,9 +225,10 @@ def _write_and_place(
     journal, write a synced temp file, `place` it (False: nothing was placed), flush the names."""
     dir_fd, created = _parent(path, root)
     try:
-        journal.note_write(path)
+        recorded = journal.note_write(path)
         tmp = write_temp(path, as_bytes(data), mode, True, dir_fd)
         if not place(tmp, dir_fd):
+            journal.note_not_written(path, recorded)  # the file there is another writer's
             return False
         finish(path, dir_fd, created)
         return True

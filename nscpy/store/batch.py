@@ -311,10 +311,11 @@ class Batch:
                 assert temp is not None
                 try:
                     if it.exclusive:
-                        journal.note_write(d / name)
+                        recorded = journal.note_write(d / name)
                         try:
                             os.link(temp, name, src_dir_fd=dfd, dst_dir_fd=dfd)
                         except FileExistsError:
+                            journal.note_not_written(d / name, recorded)
                             conflicts.append((d / name, it.data))
                             os.unlink(temp, dir_fd=dfd)
                             continue

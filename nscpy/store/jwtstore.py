@@ -20,7 +20,7 @@ from nscpy.gojson import go_dumps
 from nscpy.keys import KeyPair
 from nscpy.store import atomic, journal
 from nscpy.store.batch import Batch, Written
-from nscpy.store.errors import AlreadyExists, CorruptStore, NotFound, StoreError
+from nscpy.store.errors import AlreadyExists, CorruptStore, NotFound, StoreError, UnsafePath
 from nscpy.store.keystore import AnyPair, KeyStore
 from nscpy.store.layout import CREDS_EXT, JWT_EXT, NSC_FILE, StorePaths, validate_name
 from nscpy.store.names import check_new_name
@@ -134,6 +134,11 @@ class DataStore:
             atomic.ensure_dir(tmp / "accounts")
             if jwt is not None:
                 atomic.atomic_write(tmp / (name + JWT_EXT), jwt)
+            if final.is_symlink():  # rename(2) would refuse it too, with a vaguer reason
+                raise UnsafePath(
+                    f"refusing to create operator {name!r}: {str(final)!r} is a symbolic link, "
+                    "and directories inside the store must be real directories"
+                )
             try:
                 # rename(2) onto an empty directory succeeds, onto a non-empty one fails: that
                 # is nsc's rule ("already exists" only if the directory has entries).
