@@ -39,6 +39,7 @@ __all__ = [
     "note_dirs",
     "note_not_written",
     "note_move",
+    "note_not_moved",
     "note_tree",
     "note_undo",
     "note_write",
@@ -78,10 +79,15 @@ class Journal:
         return True
 
     def forget(self, path: Path) -> None:
-        """Drop path's record: the write it announced did not happen (a create-if-absent found
-        the name taken), so rolling back must not touch what another writer put there."""
+        """Drop path's record (a file or a directory): the change it announced did not happen
+        (a create-if-absent found the name taken), so rolling back must not touch what another
+        writer put there."""
         self._log({"forget": str(path)})
+        self._drop(path)
+
+    def _drop(self, path: Path) -> None:
         self._before.pop(path, None)
+        self._dirs = [d for d in self._dirs if d != path]
 
     def _remember(self, path: Path, data: bytes | None, mode: int) -> None:
         import base64  # here: the store imports this module on every CLI start-up
@@ -180,7 +186,7 @@ def recover(log: Path) -> list[str] | None:
             continue  # the record being written when the process died: its write never ran
         path, before = entry
         if before is _FORGET:
-            journal._before.pop(path, None)
+            journal._drop(path)
         elif before is None:
             journal._dirs.append(path)
         elif path not in journal._before:
@@ -295,17 +301,32 @@ def note_tree(root: Path) -> None:
             journal.record(Path(dirpath) / name)
 
 
-def note_move(source: Path, target: Path) -> None:
-    """Called before a new tree at source is renamed to target: rolling back removes it."""
+def note_move(source: Path, target: Path) -> list[Path]:
+    """Called before a new tree at source is renamed to target: rolling back removes it.
+    Returns what it recorded (pass it to note_not_moved if the rename fails)."""
     journal = _ACTIVE.get()
+    recorded: list[Path] = []
     if journal is None:
-        return
+        return recorded
     for dirpath, _dirnames, filenames in os.walk(source):
         moved = target / Path(dirpath).relative_to(source)
         if not moved.exists():
             journal.record_dirs([moved])
+            recorded.append(moved)
         for name in filenames:
-            journal.record(moved / name)  # what is there now (nothing, unless rename fails)
+            # what is there now (nothing, unless rename fails)
+            if journal.record(moved / name):
+                recorded.append(moved / name)
+    return recorded
+
+
+def note_not_moved(recorded: list[Path]) -> None:
+    """Called when the rename announced by note_move failed: whatever is at the target now
+    (another writer's tree) is left alone by a rollback."""
+    journal = _ACTIVE.get()
+    if journal is not None:
+        for path in recorded:
+            journal.forget(path)
 
 
 def note_undo(undo: Callable[[], object]) -> None:

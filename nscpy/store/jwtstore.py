@@ -139,12 +139,13 @@ class DataStore:
                     f"refusing to create operator {name!r}: {str(final)!r} is a symbolic link, "
                     "and directories inside the store must be real directories"
                 )
+            moving = journal.note_move(tmp, final)
             try:
                 # rename(2) onto an empty directory succeeds, onto a non-empty one fails: that
                 # is nsc's rule ("already exists" only if the directory has entries).
-                journal.note_move(tmp, final)
                 os.rename(tmp, final)
             except OSError as exc:
+                journal.note_not_moved(moving)  # what is there is another writer's
                 if final.is_dir() and _list_dir(final):
                     if not (final / NSC_FILE).is_file():
                         raise AlreadyExists(

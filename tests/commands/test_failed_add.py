@@ -9,6 +9,7 @@ names the cause and holds no seed.
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -93,3 +94,50 @@ def test_add_user_whose_creds_cannot_be_written(home: Path, tmp_path: Path) -> N
     creds = home / "creds" / "op" / "a"
     (creds / "bob.creds").mkdir(parents=True)
     _fails_cleanly(home, tmp_path / "none", "add", "user", "-a", "a", "-n", "bob", expect="bob")
+
+
+def _link_out(home: Path, tmp_path: Path, shard: str) -> Path:
+    """Replace keys/<shard> with a link to a directory outside the store; returns that one."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    keys_dir = home / "keys" / shard
+    shutil.rmtree(keys_dir, ignore_errors=True)
+    keys_dir.symlink_to(outside)
+    return outside
+
+
+# Edits that generate a key store its seed first and then the JWT that names it: if the seed
+# cannot be stored, the JWT is not changed (before, it named a key whose seed was lost).
+@pytest.mark.parametrize(
+    ("shard", "argv"),
+    [
+        ("A", ["edit", "account", "a", "--sk", "generate"]),
+        ("O", ["edit", "operator", "--sk", "generate"]),
+        ("A", ["edit", "signing-key", "-a", "a", "--sk", "generate", "--role", "r"]),
+        ("X", ["edit", "authcallout", "-a", "a", "--curve", "generate"]),
+    ],
+    ids=["edit account", "edit operator", "edit signing-key", "edit authcallout"],
+)
+def test_generating_edit_whose_seed_cannot_be_stored(
+    home: Path, tmp_path: Path, shard: str, argv: list[str]
+) -> None:
+    outside = _link_out(home, tmp_path, shard)
+    _fails_cleanly(home, outside, *argv, expect="symbolic link")
+
+
+def test_import_user_whose_creds_cannot_be_written(home: Path, tmp_path: Path) -> None:
+    from nscpy import keys
+    from nscpy.jwt import UserClaims, decode_account, encode, format_user_creds
+
+    account = decode_account((home / "op" / "accounts" / "a" / "a.jwt").read_text())
+    account_seed = next((home / "keys" / "A").rglob(account.subject + ".nk")).read_text()
+    user = keys.create_pair(keys.Prefix.USER)
+    claims = UserClaims.new(user.public_key)
+    claims.name = "bob"
+    signer = keys.from_seed(account_seed)
+    assert isinstance(signer, keys.KeyPair)
+    token = encode(claims, signer, iat=int(time.time()))
+    creds_file = tmp_path / "bob.creds"
+    creds_file.write_text(format_user_creds(token, user.seed))
+    (home / "creds" / "op" / "a" / "bob.creds").mkdir(parents=True)
+    _fails_cleanly(home, tmp_path / "none", "import", "user", "-f", str(creds_file), expect="bob")

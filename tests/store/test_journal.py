@@ -175,3 +175,32 @@ def test_all_or_nothing_names_what_it_could_not_undo(tmp_path: Path) -> None:
         text = str(exc)
     assert text.startswith("cause; undoing the writes made before it failed too: ")
     assert str(made) in text and "\n" not in text
+
+
+def test_an_operator_another_writer_made_first_survives_the_rollback(tmp_path: Path) -> None:
+    # the other writer's operator appears between note_move and the rename: the rename fails,
+    # and rolling back the failed add must leave their JWT and accounts/ alone
+    from nscpy.store import DataStore, resolve_paths
+    from nscpy.store.errors import AlreadyExists
+
+    paths = resolve_paths({}, tmp_path / "home", all_dirs=str(tmp_path / "nsc"))
+    final = paths.operator_dir("op")
+
+    class Racer(journal.Journal):
+        def record(self, path: Path) -> bool:
+            recorded = super().record(path)
+            if path == final / "op.jwt" and not final.exists():
+                (final / "accounts").mkdir(parents=True)
+                path.write_text("their jwt")
+            return recorded
+
+    log = Racer(tmp_path / "journal")
+    with journal.activated(log):
+        try:
+            DataStore(paths).create_operator("op", "our jwt")
+        except AlreadyExists:
+            pass
+    before = fingerprint(final)
+    assert log.rollback() == []
+    assert fingerprint(final) == before and (final / "op.jwt").read_text() == "their jwt"
+    assert (final / "accounts").is_dir()
