@@ -247,14 +247,12 @@ class DataStore:
             path = self.paths.account_dir(operator, account)
             if not self.has_account(operator, account):
                 raise NotFound(f"account {account!r} does not exist in operator {operator!r}")
-            grave = path.with_name(f".{account}.deleted-{os.urandom(6).hex()}")
-            journal.note_tree(path)
             try:
-                os.rename(path, grave)
-            except OSError as exc:
-                raise atomic.io_error("delete", path, exc) from exc
-            atomic.fsync_dir(path.parent)
-            _rmtree(grave)
+                atomic.remove_tree_below(self.paths.data_dir, path)
+            except FileNotFoundError:
+                raise NotFound(
+                    f"account {account!r} does not exist in operator {operator!r}"
+                ) from None
 
     # -- users ---------------------------------------------------------------------------------
     def list_users(self, operator: str, account: str) -> list[str]:
@@ -300,16 +298,9 @@ class DataStore:
     def delete_user(self, operator: str, account: str, user: str) -> None:
         """Remove a user JWT; NotFound if it is not there."""
         path = self.paths.user_jwt(operator, account, user)
-        atomic.check_below(self.paths.data_dir, path)
         with self.lock(operator):
-            journal.note_write(path)
-            try:
-                os.unlink(path)
-            except FileNotFoundError:
-                raise NotFound(f"user {user!r} does not exist in account {account!r}") from None
-            except OSError as exc:
-                raise atomic.io_error("delete", path, exc) from exc
-            atomic.fsync_dir(path.parent)
+            if not atomic.remove_below(self.paths.data_dir, path):
+                raise NotFound(f"user {user!r} does not exist in account {account!r}")
 
     def _require_account(self, operator: str, account: str) -> None:
         if not self.has_account(operator, account):
