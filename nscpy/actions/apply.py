@@ -193,14 +193,18 @@ class _Stager:
         for account, names in p.delete_users.items():
             for name in names:
                 self.batch.delete_user(account, name)
-                self.batch.raw.remove(paths.creds_path(p.operator, account, name))
+                self.batch.raw.remove(
+                    paths.creds_path(p.operator, account, name), root=paths.keystore_dir
+                )
                 self.removed += 2
         for account in p.delete_accounts:
             for user in self.ws.store.list_users(p.operator, account):
                 self.batch.delete_user(account, user)
-                self.batch.raw.remove(paths.creds_path(p.operator, account, user))
+                self.batch.raw.remove(
+                    paths.creds_path(p.operator, account, user), root=paths.keystore_dir
+                )
                 self.removed += 2
-            self.batch.raw.remove(paths.account_jwt(p.operator, account))
+            self.batch.raw.remove(paths.account_jwt(p.operator, account), root=paths.data_dir)
             self.removed += 1
             dirs += [
                 paths.users_dir(p.operator, account),

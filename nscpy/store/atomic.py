@@ -172,13 +172,14 @@ def _not_a_directory(path: Path, exc: OSError) -> StoreError:
     return io_error("open directory", path, exc)
 
 
-def remove_below(root: Path, path: Path, *, prune_parent: bool = False) -> bool:
+def remove_below(root: Path, path: Path, *, prune_parent: bool = False, sync: bool = True) -> bool:
     """Delete the file path (below root); False if it is not there.
 
     The unlink acts on a descriptor of path's directory reached from root without following
     links (open_below), so no level swapped for a link after a check can send it outside the
     store: a link at any level is UnsafePath. prune_parent: also remove that directory if it is
-    now empty (a keystore shard), through a descriptor of the level above."""
+    now empty (a keystore shard), through a descriptor of the level above. sync=False leaves
+    flushing the directory to the caller (a batch flushes once)."""
     top = path.parent.parent if prune_parent else path.parent
     try:
         fd, _ = open_below(root, top, create=False)
@@ -206,7 +207,8 @@ def remove_below(root: Path, path: Path, *, prune_parent: bool = False) -> bool:
         if prune_parent:
             with contextlib.suppress(OSError):  # other keys share the shard, or it is gone
                 os.rmdir(path.parent.name, dir_fd=fd)
-        fsync_dir_fd(fd, top)
+        if sync:
+            fsync_dir_fd(fd, top)
         return True
     finally:
         os.close(fd)

@@ -417,7 +417,9 @@ class StoreBatch:
 
     def delete_user(self, account: str, user: str) -> None:
         """Stage the removal of a user JWT."""
-        self.raw.remove(self.store.paths.user_jwt(self.operator, account, user))
+        self.raw.remove(
+            self.store.paths.user_jwt(self.operator, account, user), root=self.store.paths.data_dir
+        )
 
     def put_key(self, key: str | AnyPair) -> str:
         """Stage a seed (text or key pair) in the keystore; returns its public key."""

@@ -127,3 +127,29 @@ def test_removals_of_missing_things_say_so(store, paths) -> None:
     assert ks.remove_creds("O", "nope", "u") is False
     with pytest.raises(NotFound):
         ds.delete_user("O", "A", "nobody")
+
+
+def test_batch_removal_unlinks_in_the_verified_directory(store, paths, tmp_path) -> None:
+    # apply --prune and rotations remove users through a store batch
+    ds, _ = store
+    users = paths.users_dir("O", "A")
+    outside = _outside_copy(tmp_path, "u.jwt", "not the store's")
+
+    def remove() -> None:
+        with ds.batch("O") as batch:
+            batch.delete_user("A", "u")
+
+    _run_swapped(_Swapper(users, outside), remove)
+    assert (outside / "u.jwt").read_text() == "not the store's"
+    assert not (users.with_name("users.real") / "u.jwt").exists()
+
+
+def test_batch_removal_through_a_linked_directory_is_refused(store, paths, tmp_path) -> None:
+    ds, _ = store
+    users = paths.users_dir("O", "A")
+    outside = tmp_path / "outside"
+    os.rename(users, outside)
+    users.symlink_to(outside)
+    with pytest.raises(UnsafePath), ds.batch("O") as batch:
+        batch.delete_user("A", "u")
+    assert (outside / "u.jwt").read_text() == "user.jwt.text"
