@@ -80,6 +80,13 @@ def _rmtree(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
 
 
+def _relative(path: Path, root: Path) -> Path | None:
+    try:
+        return path.relative_to(root)
+    except ValueError:
+        return None
+
+
 def _list_dir(path: Path) -> list[os.DirEntry[str]]:
     try:
         return list(os.scandir(path))
@@ -319,10 +326,11 @@ class DataStore:
         )
 
     def _lock_for(self, path: Path) -> atomic.FileLock:
-        try:
-            rel = path.resolve().relative_to(self.paths.data_dir.resolve())
-        except ValueError:
-            rel = None
+        # as spelled first: resolved through a linked directory of the store, the path (and
+        # the lock file made beside it) would land outside
+        rel = _relative(path, self.paths.data_dir) or _relative(
+            path.resolve(), self.paths.data_dir.resolve()
+        )
         if rel is not None and len(rel.parts) > 1 and self.has_operator(rel.parts[0]):
             return self.lock(rel.parts[0])
         # a file outside any operator gets its own hidden lock file beside it
