@@ -12,6 +12,7 @@ from nscpy.actions.signers import account_signer, load_key_value
 from nscpy.actions.workspace import Workspace
 from nscpy.jwt import AccountClaims, OperatorClaims, encode
 from nscpy.keys import KeyPair
+from nscpy.store.journal import all_or_nothing
 
 
 @dataclass
@@ -68,10 +69,12 @@ def add_account(ws: Workspace, spec: AccountSpec) -> list[Saved]:
             "'nscpy import account --file FILE'"
         )
     token = encode(claims, signer, iat=ws.now())
-    if pair is not None:
-        ws.keystore.put(pair.seed)
-    path = ws.store.create_account(operator, name, token)
-    ws.select(operator=operator, account=name)
+    # the seed goes first (a stored JWT always has its key); a failed JWT write takes it back
+    with all_or_nothing():
+        if pair is not None:
+            ws.keystore.put(pair.seed)
+        path = ws.store.create_account(operator, name, token)
+        ws.select(operator=operator, account=name)
     return [Saved("account", name, public_key, path, None, pair is not None, notes)]
 
 

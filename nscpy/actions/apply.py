@@ -32,6 +32,7 @@ from nscpy.jwt import encode
 from nscpy.jwt.creds import decorate_seed, format_jwt
 from nscpy.spec.model import Spec
 from nscpy.store.errors import AlreadyExists
+from nscpy.store.journal import all_or_nothing
 from nscpy.store.jwtstore import StoreBatch
 
 __all__ = ["WRITE_AHEAD_CHUNK", "ApplyResult", "Progress", "apply_spec"]
@@ -192,14 +193,18 @@ class _Stager:
         for account, names in p.delete_users.items():
             for name in names:
                 self.batch.delete_user(account, name)
-                self.batch.raw.remove(paths.creds_path(p.operator, account, name))
+                self.batch.raw.remove(
+                    paths.creds_path(p.operator, account, name), root=paths.keystore_dir
+                )
                 self.removed += 2
         for account in p.delete_accounts:
             for user in self.ws.store.list_users(p.operator, account):
                 self.batch.delete_user(account, user)
-                self.batch.raw.remove(paths.creds_path(p.operator, account, user))
+                self.batch.raw.remove(
+                    paths.creds_path(p.operator, account, user), root=paths.keystore_dir
+                )
                 self.removed += 2
-            self.batch.raw.remove(paths.account_jwt(p.operator, account))
+            self.batch.raw.remove(paths.account_jwt(p.operator, account), root=paths.data_dir)
             self.removed += 1
             dirs += [
                 paths.users_dir(p.operator, account),
@@ -220,20 +225,19 @@ def _create_operator(ws: Workspace, spec: Spec, prune: bool) -> list[str] | None
     op = first.operator_plan
     token = encode(op.claims, first.keyring.pair(op.signer), iat=first.now)
     wanted = {op.claims.subject, *op.claims.signing_keys}
-    stored = [ws.keystore.put(pair) for k, pair in first.new_keys.items() if k in wanted]
     try:
-        ws.store.create_operator(spec.operator.name, token)
+        # an operator that does not come to be takes back the seeds stored for it (only the
+        # ones this run wrote: a seed that was already there stays)
+        with all_or_nothing():
+            stored = [ws.keystore.put(pair) for k, pair in first.new_keys.items() if k in wanted]
+            ws.store.create_operator(spec.operator.name, token)
     except AlreadyExists:
-        _forget(ws, stored)
         # another apply won the race; its .nsc (the lock file) is written just after the
         # directory appears, so wait for it briefly before taking the lock
         deadline = time.monotonic() + _CREATE_WAIT
         while not ws.store.has_operator(spec.operator.name) and time.monotonic() < deadline:
             time.sleep(0.01)
         return None
-    except BaseException:
-        _forget(ws, stored)
-        raise
     return stored
 
 

@@ -12,6 +12,7 @@ from nscpy.actions.revocations import account_target
 from nscpy.actions.workspace import Workspace
 from nscpy.jwt import AccountClaims, ExternalAuthorization
 from nscpy.redact import shown
+from nscpy.store.journal import all_or_nothing
 from nscpy.store.names import match_name
 
 
@@ -103,9 +104,12 @@ def edit_authcallout(
         if auth.allowed_accounts and not auth.auth_users:
             raise UsageProblem("allowed accounts need at least one --auth-user")
 
-    claims, _ = update_account(ws, ref, apply, signer=signer)
+    # the curve seed goes first (the JWT never names a lost key); a failed edit takes it back
+    with all_or_nothing():
+        if pair is not None:
+            ws.keystore.put(pair.seed)
+        claims, _ = update_account(ws, ref, apply, signer=signer)
     saved = account_saved(ws, ref, claims)
     if pair is not None:
-        ws.keystore.put(pair.seed)
         saved.notes.append(f"generated curve key {pair.public_key} (seed stored)")
     return saved

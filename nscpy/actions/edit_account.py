@@ -25,6 +25,7 @@ from nscpy.actions.workspace import Workspace
 from nscpy.jwt import AccountClaims, JetStreamLimits, MsgTrace, OperatorLimits
 from nscpy.jwt.subject import subject_problem
 from nscpy.redact import shown
+from nscpy.store.journal import all_or_nothing
 
 JS_FIELDS = (
     "mem_storage",
@@ -163,17 +164,22 @@ def edit_account(ws: Workspace, spec: AccountEdit) -> Saved:
     ref = resolve_account(ws, spec.account, spec.operator)
     spec.default_permissions.check()
     new_keys = [signing_key_value(ws, v, keys.Prefix.ACCOUNT) for v in spec.signing_keys]
-    claims, _ = update_account(
-        ws,
-        ref,
-        lambda c: _apply(c, spec, [k for k, _ in new_keys]),
-        signer=spec.signer,
-        adopt=spec.adopt,
-    )
+    # a generated key's seed goes first, so the JWT never names a key whose seed is lost; a
+    # failed edit takes the seed back
+    with all_or_nothing():
+        for _, pair in new_keys:
+            if pair is not None:
+                ws.keystore.put(pair.seed)
+        claims, _ = update_account(
+            ws,
+            ref,
+            lambda c: _apply(c, spec, [k for k, _ in new_keys]),
+            signer=spec.signer,
+            adopt=spec.adopt,
+        )
     saved = account_saved(ws, ref, claims)
     for public_key, pair in new_keys:
         if pair is not None:
-            ws.keystore.put(pair.seed)
             saved.notes.append(f"generated signing key {public_key} (seed stored)")
     return saved
 

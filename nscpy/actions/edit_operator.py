@@ -21,6 +21,7 @@ from nscpy.actions.verified import verified_accounts
 from nscpy.actions.workspace import Workspace
 from nscpy.jwt import OperatorClaims
 from nscpy.jwt.operator import validate_operator_service_url
+from nscpy.store.journal import all_or_nothing
 
 
 @dataclass
@@ -80,10 +81,15 @@ def edit_operator(ws: Workspace, spec: OperatorEdit) -> Saved:
     if claims.strict_signing_key_usage:
         _check_strict(ws, operator, claims)
     require_valid(claims, ws.now(), f"operator {operator!r}")
-    resign_operator(ws, operator, claims)
+    # a generated key's seed goes first, so the JWT never names a key whose seed is lost; a
+    # failed edit takes the seed back
+    with all_or_nothing():
+        for _, pair in new_keys:
+            if pair is not None:
+                ws.keystore.put(pair.seed)
+        resign_operator(ws, operator, claims)
     for public_key, pair in new_keys:
         if pair is not None:
-            ws.keystore.put(pair.seed)
             notes.append(f"generated signing key {public_key} (seed stored)")
     return Saved("operator", operator, claims.subject, ws.paths.operator_jwt(operator), notes=notes)
 

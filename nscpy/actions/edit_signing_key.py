@@ -18,6 +18,7 @@ from nscpy.actions.signers import load_key_value
 from nscpy.actions.workspace import Workspace
 from nscpy.jwt import AccountClaims, UserScope
 from nscpy.redact import shown
+from nscpy.store.journal import all_or_nothing
 
 
 @dataclass
@@ -39,10 +40,15 @@ def edit_signing_key(ws: Workspace, spec: ScopeEdit) -> Saved:
     ref = resolve_account(ws, spec.account, spec.operator)
     spec.limits.check()
     pair = keys.create_pair(keys.Prefix.ACCOUNT) if spec.key == "generate" else None
-    claims, scope = update_account(ws, ref, lambda c: _apply(ws, c, spec, pair), signer=spec.signer)
+    # the new key's seed goes first (the JWT never names a lost key); a failed edit takes it back
+    with all_or_nothing():
+        if pair is not None:
+            ws.keystore.put(pair.seed)
+        claims, scope = update_account(
+            ws, ref, lambda c: _apply(ws, c, spec, pair), signer=spec.signer
+        )
     saved = account_saved(ws, ref, claims)
     if pair is not None:
-        ws.keystore.put(pair.seed)
         saved.notes.append(f"generated signing key {pair.public_key} (seed stored)")
     saved.notes.append(f"scoped signing key {scope.key} has role {scope.role!r}")
     return saved

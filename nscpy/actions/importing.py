@@ -32,6 +32,7 @@ from nscpy.jwt import (
     parse_decorated_jwt,
     parse_decorated_seed,
 )
+from nscpy.store.journal import all_or_nothing
 
 C = TypeVar("C", bound=Claims)
 
@@ -189,14 +190,17 @@ def import_user(ws: Workspace, spec: ImportUser) -> Report:
                 f"user {name!r} exists with another key; only the name collides: rename one"
             )
     token = parse_decorated_jwt(text).strip()
+    # seed, JWT, creds: if a later one fails, the earlier ones are taken back
+    with all_or_nothing():
+        if pair is not None:
+            ws.keystore.put(pair.seed)
+        if exists:
+            ws.store.write_user(operator, account, name, token)
+        else:
+            ws.store.create_user(operator, account, name, token)
+        creds = write_creds_if_possible(ws, operator, account, name, token, claims.subject)
     if pair is not None:
-        ws.keystore.put(pair.seed)
         report.ok(f"stored the seed of {claims.subject}")
-    if exists:
-        ws.store.write_user(operator, account, name, token)
-    else:
-        ws.store.create_user(operator, account, name, token)
-    creds = write_creds_if_possible(ws, operator, account, name, token, claims.subject)
     report.data.update(account=account, name=name, creds=str(creds) if creds else None)
     report.ok(f"imported user {name!r} into account {account!r}")
     return report

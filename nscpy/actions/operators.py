@@ -10,6 +10,7 @@ from nscpy.actions.errors import ActionError, UsageProblem
 from nscpy.actions.signers import load_key_value
 from nscpy.actions.workspace import Workspace
 from nscpy.jwt import JWTError, OperatorClaims, ValidationResults, decode_operator, encode
+from nscpy.store.journal import all_or_nothing
 
 
 @dataclass
@@ -25,7 +26,14 @@ class OperatorSpec:
 
 
 def add_operator(ws: Workspace, spec: OperatorSpec) -> list[Saved]:
-    """Create an operator (and with sys=True a SYS account and sys user); select it."""
+    """Create an operator (and with sys=True a SYS account and sys user); select it.
+
+    All or nothing: if any write fails, the seeds, files and directories made are removed."""
+    with all_or_nothing():
+        return _add_operator(ws, spec)
+
+
+def _add_operator(ws: Workspace, spec: OperatorSpec) -> list[Saved]:
     from nscpy.actions.accounts import AccountSpec, add_account
     from nscpy.actions.users import UserSpec, add_user
 

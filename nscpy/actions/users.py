@@ -15,6 +15,7 @@ from nscpy.actions.permspec import PermissionSpec
 from nscpy.actions.signers import load_key_value, user_signer
 from nscpy.actions.workspace import Workspace
 from nscpy.jwt import AccountClaims, UserClaims, encode, format_user_creds
+from nscpy.store.journal import all_or_nothing
 
 
 @dataclass
@@ -94,10 +95,12 @@ def add_user(ws: Workspace, spec: UserSpec) -> list[Saved]:
     ws.keystore.check_writable(
         ws.paths.key_path(public_key), ws.paths.creds_path(operator, account, name)
     )
-    if pair is not None:
-        ws.keystore.put(pair.seed)
-    path = ws.store.create_user(operator, account, name, token)
-    creds = write_creds_if_possible(ws, operator, account, name, token, public_key)
+    # seed, JWT, creds: if a later one fails, the earlier ones are taken back
+    with all_or_nothing():
+        if pair is not None:
+            ws.keystore.put(pair.seed)
+        path = ws.store.create_user(operator, account, name, token)
+        creds = write_creds_if_possible(ws, operator, account, name, token, public_key)
     return [Saved("user", name, public_key, path, creds, pair is not None)]
 
 

@@ -13,6 +13,7 @@ mistakes a leftover for data.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import time
@@ -27,6 +28,7 @@ from nscpy.store.durable import (
     as_bytes,
     finish,
     fsync_dir,
+    fsync_dir_fd,
     io_error,
     is_temp_name,
     make_dirs,
@@ -44,6 +46,8 @@ __all__ = [
     "atomic_write",
     "check_below",
     "open_below",
+    "remove_below",
+    "remove_tree_below",
     "write_output",
     "ensure_dir",
     "fsync_dir",
@@ -98,14 +102,15 @@ def ensure_dir(path: Path) -> list[Path]:
     return make_dirs(missing)
 
 
-def open_below(root: Path, directory: Path) -> tuple[int, list[Path]]:
+def open_below(root: Path, directory: Path, *, create: bool = True) -> tuple[int, list[Path]]:
     """A descriptor of directory, reached from root one level at a time with O_NOFOLLOW and
     made (0700) where missing; returns it with the levels created, top first.
 
     Unlike check_below followed by path-based calls, nothing can swap a level for a link
     between the check and the write: each level is opened relative to the one above it, and a
     link at any level below root is UnsafePath. root itself may be a link, and is created if
-    missing. The caller closes the descriptor.
+    missing. The caller closes the descriptor. create=False (for removals) makes nothing: a
+    missing level is FileNotFoundError.
     """
     try:
         rel = directory.relative_to(root)
@@ -113,10 +118,12 @@ def open_below(root: Path, directory: Path) -> tuple[int, list[Path]]:
         raise UnsafePath(
             f"refusing to write in {str(directory)!r}: it is outside {str(root)!r}"
         ) from None
-    created = ensure_dir(root)
+    created = ensure_dir(root) if create else []
     try:
         fd = os.open(root, _DIR_FLAGS)
     except OSError as exc:
+        if not create and isinstance(exc, FileNotFoundError):
+            raise
         raise io_error("open directory", root, exc) from exc
     here = root
     try:
@@ -124,8 +131,9 @@ def open_below(root: Path, directory: Path) -> tuple[int, list[Path]]:
             here = here / part
             made = False
             try:
-                os.mkdir(part, DIR_MODE, dir_fd=fd)
-                made = True
+                if create:
+                    os.mkdir(part, DIR_MODE, dir_fd=fd)
+                    made = True
             except FileExistsError:
                 pass  # a directory (checked by the open below), a link, or a file
             except OSError as exc:
@@ -133,6 +141,8 @@ def open_below(root: Path, directory: Path) -> tuple[int, list[Path]]:
             try:
                 sub = os.open(part, _DIR_FLAGS | os.O_NOFOLLOW, dir_fd=fd)
             except OSError as exc:
+                if not create and isinstance(exc, FileNotFoundError):
+                    raise
                 raise _not_a_directory(here, exc) from None
             os.close(fd)
             fd = sub
@@ -160,6 +170,94 @@ def _not_a_directory(path: Path, exc: OSError) -> StoreError:
             errno.ENOTDIR, f"cannot create directory {str(path)!r}: a file is in the way"
         )
     return io_error("open directory", path, exc)
+
+
+def remove_below(root: Path, path: Path, *, prune_parent: bool = False, sync: bool = True) -> bool:
+    """Delete the file path (below root); False if it is not there.
+
+    The unlink acts on a descriptor of path's directory reached from root without following
+    links (open_below), so no level swapped for a link after a check can send it outside the
+    store: a link at any level is UnsafePath. prune_parent: also remove that directory if it is
+    now empty (a keystore shard), through a descriptor of the level above. sync=False leaves
+    flushing the directory to the caller (a batch flushes once)."""
+    top = path.parent.parent if prune_parent else path.parent
+    try:
+        fd, _ = open_below(root, top, create=False)
+    except FileNotFoundError:
+        return False
+    try:
+        here = fd
+        if prune_parent:
+            try:
+                here = os.open(path.parent.name, _DIR_FLAGS | os.O_NOFOLLOW, dir_fd=fd)
+            except FileNotFoundError:
+                return False
+            except OSError as exc:
+                raise _not_a_directory(path.parent, exc) from None
+        try:
+            journal.note_write(path)  # once the directory is known to be inside the store
+            os.unlink(path.name, dir_fd=here)
+        except FileNotFoundError:
+            return False
+        except OSError as exc:
+            raise io_error("remove", path, exc) from exc
+        finally:
+            if here != fd:
+                os.close(here)
+        if prune_parent:
+            with contextlib.suppress(OSError):  # other keys share the shard, or it is gone
+                os.rmdir(path.parent.name, dir_fd=fd)
+        if sync:
+            fsync_dir_fd(fd, top)
+        return True
+    finally:
+        os.close(fd)
+
+
+def remove_tree_below(root: Path, directory: Path) -> None:
+    """Remove the directory tree (below root): it is renamed to a hidden name in its parent
+    first (so it vanishes at once even if the removal is interrupted), then emptied and
+    removed, every step relative to a descriptor reached without following links. A link at
+    or above directory is UnsafePath; FileNotFoundError if it is not there."""
+    import stat
+
+    parent, _ = open_below(root, directory.parent, create=False)
+    try:
+        st = os.stat(directory.name, dir_fd=parent, follow_symlinks=False)
+        if not stat.S_ISDIR(st.st_mode):
+            raise _not_a_directory(directory, OSError(errno.ENOTDIR, "not a directory"))
+        journal.note_tree(directory)  # once it is known to be a directory inside the store
+        grave = f".{directory.name}.deleted-{os.urandom(6).hex()}"
+        try:
+            os.rename(directory.name, grave, src_dir_fd=parent, dst_dir_fd=parent)
+        except OSError as exc:
+            raise io_error("delete", directory, exc) from exc
+        fsync_dir_fd(parent, directory.parent)
+        _empty_and_remove(parent, grave)
+    finally:
+        os.close(parent)
+
+
+def _empty_and_remove(parent: int, name: str) -> None:
+    # best effort after the rename, as shutil.rmtree(ignore_errors=True) was: the tree is
+    # already gone from its name. O_NOFOLLOW: a link swapped in is removed, never entered.
+    try:
+        fd = os.open(name, _DIR_FLAGS | os.O_NOFOLLOW, dir_fd=parent)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(name, dir_fd=parent)
+        return
+    try:
+        for entry in os.scandir(fd):
+            if entry.is_dir(follow_symlinks=False):
+                _empty_and_remove(fd, entry.name)
+            else:
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.name, dir_fd=fd)
+    finally:
+        os.close(fd)
+    with contextlib.suppress(OSError):
+        os.rmdir(name, dir_fd=parent)
 
 
 def _parent(path: Path, root: Path | None) -> tuple[int | None, list[Path]]:
@@ -225,9 +323,10 @@ def _write_and_place(
     journal, write a synced temp file, `place` it (False: nothing was placed), flush the names."""
     dir_fd, created = _parent(path, root)
     try:
-        journal.note_write(path)
+        recorded = journal.note_write(path)
         tmp = write_temp(path, as_bytes(data), mode, True, dir_fd)
         if not place(tmp, dir_fd):
+            journal.note_not_written(path, recorded)  # the file there is another writer's
             return False
         finish(path, dir_fd, created)
         return True

@@ -25,7 +25,14 @@ from types import TracebackType
 from typing import overload
 
 from nscpy.store import journal
-from nscpy.store.atomic import FILE_MODE, ensure_dir, fsync_dir, io_error, open_below
+from nscpy.store.atomic import (
+    FILE_MODE,
+    ensure_dir,
+    fsync_dir,
+    io_error,
+    open_below,
+    remove_below,
+)
 from nscpy.store.batch_write import (
     PARALLEL_WRITE_MIN,
     Writer,
@@ -134,7 +141,7 @@ class Batch:
         # parent dir -> file name -> item; grouping lets each directory be opened once
         self._dirs: dict[Path, dict[str, _Item]] = {}
         self._roots: dict[Path, Path] = {}
-        self._removals: list[Path] = []
+        self._removals: list[tuple[Path, Path | None]] = []  # (path, store root or None)
         self._pending: dict[Path, list[str]] = {}
         self._writer: Writer | None = None
         self.committed = Written()
@@ -196,9 +203,11 @@ class Batch:
         item = items.get(name) if items is not None else None
         return item.data if item else None
 
-    def remove(self, path: Path) -> None:
-        """Stage the removal of path (done after the writes; a missing file is fine)."""
-        self._removals.append(path)
+    def remove(self, path: Path, *, root: Path | None = None) -> None:
+        """Stage the removal of path (done after the writes; a missing file is fine). With root
+        (the store directory path lies in) it acts on a descriptor of path's directory reached
+        without following links (atomic.remove_below): a linked directory is UnsafePath."""
+        self._removals.append((path, root))
 
     def write_ahead(self) -> None:
         """Start writing what is staged so far in the background (nothing becomes visible).
@@ -261,7 +270,11 @@ class Batch:
             writer.close()
             self._writer = None
             touched = writer.touched
-            for path in self._removals:
+            for path, root in self._removals:
+                if root is not None:
+                    if remove_below(root, path, sync=False):
+                        touched.add(path.parent)
+                    continue
                 journal.note_write(path)
                 try:
                     os.unlink(path)
@@ -311,10 +324,11 @@ class Batch:
                 assert temp is not None
                 try:
                     if it.exclusive:
-                        journal.note_write(d / name)
+                        recorded = journal.note_write(d / name)
                         try:
                             os.link(temp, name, src_dir_fd=dfd, dst_dir_fd=dfd)
                         except FileExistsError:
+                            journal.note_not_written(d / name, recorded)
                             conflicts.append((d / name, it.data))
                             os.unlink(temp, dir_fd=dfd)
                             continue

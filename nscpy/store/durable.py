@@ -21,6 +21,7 @@ __all__ = [
     "as_bytes",
     "finish",
     "fsync_dir",
+    "fsync_dir_fd",
     "io_error",
     "is_temp_name",
     "make_dirs",
@@ -67,7 +68,8 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _fsync_dir_fd(fd: int, path: Path) -> None:
+def fsync_dir_fd(fd: int, path: Path) -> None:
+    """fsync_dir for a directory already open as fd (path names it in errors)."""
     try:
         os.fsync(fd)
     except OSError as exc:
@@ -118,7 +120,7 @@ def finish(path: Path, dir_fd: int | None, created: list[Path]) -> None:
     if dir_fd is None:
         fsync_dir(path.parent)
     else:
-        _fsync_dir_fd(dir_fd, path.parent)
+        fsync_dir_fd(dir_fd, path.parent)
     if created:
         fsync_dir(created[0].parent)
 

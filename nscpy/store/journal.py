@@ -35,8 +35,11 @@ __all__ = [
     "Journal",
     "activated",
     "active",
+    "all_or_nothing",
     "note_dirs",
+    "note_not_written",
     "note_move",
+    "note_not_moved",
     "note_tree",
     "note_undo",
     "note_write",
@@ -60,18 +63,31 @@ class Journal:
     def __len__(self) -> int:
         return len(self._before) + len(self._dirs) + len(self._undo)
 
-    def record(self, path: Path) -> None:
-        """Remember path's current content (or its absence) unless already recorded."""
+    def record(self, path: Path) -> bool:
+        """Remember path's current content (or its absence) unless already recorded; True if
+        this call recorded it."""
         if path in self._before:
-            return
+            return False
         try:
             st = os.lstat(path)
         except FileNotFoundError:
             self._remember(path, None, 0)
-            return
+            return True
         if stat.S_ISDIR(st.st_mode):
             raise IsADirectoryError(f"journal records files, not directories: {str(path)!r}")
         self._remember(path, path.read_bytes(), stat.S_IMODE(st.st_mode))
+        return True
+
+    def forget(self, path: Path) -> None:
+        """Drop path's record (a file or a directory): the change it announced did not happen
+        (a create-if-absent found the name taken), so rolling back must not touch what another
+        writer put there."""
+        self._log({"forget": str(path)})
+        self._drop(path)
+
+    def _drop(self, path: Path) -> None:
+        self._before.pop(path, None)
+        self._dirs = [d for d in self._dirs if d != path]
 
     def _remember(self, path: Path, data: bytes | None, mode: int) -> None:
         import base64  # here: the store imports this module on every CLI start-up
@@ -169,18 +185,23 @@ def recover(log: Path) -> list[str] | None:
         if entry is None:
             continue  # the record being written when the process died: its write never ran
         path, before = entry
-        if before is None:
+        if before is _FORGET:
+            journal._drop(path)
+        elif before is None:
             journal._dirs.append(path)
         elif path not in journal._before:
             journal._before[path] = before
     return journal.rollback()
 
 
+_FORGET = (b"", -1)  # the parsed form of a {"forget": path} record
+
+
 def _parse(
     line: bytes, loads: Callable[[bytes], object], b64decode: Callable[[str], bytes]
 ) -> tuple[Path, tuple[bytes | None, int] | None] | None:
     """(path, (old bytes or None, mode)) for a file record, (path, None) for a directory
-    record, None for anything else (a torn last line)."""
+    record, (path, _FORGET) for a dropped record, None for anything else (a torn last line)."""
     try:
         entry = loads(line)
     except ValueError:
@@ -189,6 +210,8 @@ def _parse(
         return None
     if isinstance(entry.get("dir"), str):
         return Path(entry["dir"]), None
+    if isinstance(entry.get("forget"), str):
+        return Path(entry["forget"]), _FORGET
     path, data, mode = entry.get("path"), entry.get("data", 0), entry.get("mode")
     if not (
         isinstance(path, str) and isinstance(mode, int) and isinstance(data, (str, type(None)))
@@ -215,11 +238,49 @@ def activated(journal: Journal) -> Iterator[Journal]:
         _ACTIVE.reset(token)
 
 
-def note_write(path: Path) -> None:
-    """Called before a file at path is created, replaced or removed."""
+@contextlib.contextmanager
+def all_or_nothing() -> Iterator[None]:
+    """Undo every store write of the block if it raises, then re-raise (one use case's writes:
+    a new key's seed is not left behind when the JWT that names it cannot be written).
+
+    Inside an active transaction the block joins it (the transaction undoes it all). Otherwise
+    the journal lives in memory only: an error is undone, a killed process is not (nscpy.api
+    transactions keep a log for that). Only what the block changed is touched: a file it found
+    in place is restored to its old bytes, never deleted. If something cannot be restored, the
+    error names it, in one line with the cause.
+    """
+    if _ACTIVE.get() is not None:
+        yield
+        return
+    journal = Journal()
+    try:
+        with activated(journal):
+            yield
+    except BaseException as exc:
+        failures = journal.rollback()
+        if failures:
+            from nscpy.store.errors import StoreError
+
+            raise StoreError(
+                f"{exc}; undoing the writes made before it failed too: " + "; ".join(failures)
+            ) from exc
+        raise
+    journal.close()
+
+
+def note_write(path: Path) -> bool:
+    """Called before a file at path is created, replaced or removed; True if the active
+    journal recorded it just now (pass that to note_not_written if the write does not happen)."""
     journal = _ACTIVE.get()
-    if journal is not None:
-        journal.record(path)
+    return journal is not None and journal.record(path)
+
+
+def note_not_written(path: Path, recorded: bool) -> None:
+    """Called when a create-if-absent announced by note_write found the name taken: the file is
+    someone else's, and rolling back must leave it alone (recorded: note_write's answer)."""
+    journal = _ACTIVE.get()
+    if journal is not None and recorded:
+        journal.forget(path)
 
 
 def note_dirs(dirs: list[Path]) -> None:
@@ -240,17 +301,32 @@ def note_tree(root: Path) -> None:
             journal.record(Path(dirpath) / name)
 
 
-def note_move(source: Path, target: Path) -> None:
-    """Called before a new tree at source is renamed to target: rolling back removes it."""
+def note_move(source: Path, target: Path) -> list[Path]:
+    """Called before a new tree at source is renamed to target: rolling back removes it.
+    Returns what it recorded (pass it to note_not_moved if the rename fails)."""
     journal = _ACTIVE.get()
+    recorded: list[Path] = []
     if journal is None:
-        return
+        return recorded
     for dirpath, _dirnames, filenames in os.walk(source):
         moved = target / Path(dirpath).relative_to(source)
         if not moved.exists():
             journal.record_dirs([moved])
+            recorded.append(moved)
         for name in filenames:
-            journal.record(moved / name)  # what is there now (nothing, unless rename fails)
+            # what is there now (nothing, unless rename fails)
+            if journal.record(moved / name):
+                recorded.append(moved / name)
+    return recorded
+
+
+def note_not_moved(recorded: list[Path]) -> None:
+    """Called when the rename announced by note_move failed: whatever is at the target now
+    (another writer's tree) is left alone by a rollback."""
+    journal = _ACTIVE.get()
+    if journal is not None:
+        for path in recorded:
+            journal.forget(path)
 
 
 def note_undo(undo: Callable[[], object]) -> None:

@@ -20,7 +20,7 @@ from nscpy.gojson import go_dumps
 from nscpy.keys import KeyPair
 from nscpy.store import atomic, journal
 from nscpy.store.batch import Batch, Written
-from nscpy.store.errors import AlreadyExists, CorruptStore, NotFound, StoreError
+from nscpy.store.errors import AlreadyExists, CorruptStore, NotFound, StoreError, UnsafePath
 from nscpy.store.keystore import AnyPair, KeyStore
 from nscpy.store.layout import CREDS_EXT, JWT_EXT, NSC_FILE, StorePaths, validate_name
 from nscpy.store.names import check_new_name
@@ -80,6 +80,13 @@ def _rmtree(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
 
 
+def _relative(path: Path, root: Path) -> Path | None:
+    try:
+        return path.relative_to(root)
+    except ValueError:
+        return None
+
+
 def _list_dir(path: Path) -> list[os.DirEntry[str]]:
     try:
         return list(os.scandir(path))
@@ -134,12 +141,18 @@ class DataStore:
             atomic.ensure_dir(tmp / "accounts")
             if jwt is not None:
                 atomic.atomic_write(tmp / (name + JWT_EXT), jwt)
+            if final.is_symlink():  # rename(2) would refuse it too, with a vaguer reason
+                raise UnsafePath(
+                    f"refusing to create operator {name!r}: {str(final)!r} is a symbolic link, "
+                    "and directories inside the store must be real directories"
+                )
+            moving = journal.note_move(tmp, final)
             try:
                 # rename(2) onto an empty directory succeeds, onto a non-empty one fails: that
                 # is nsc's rule ("already exists" only if the directory has entries).
-                journal.note_move(tmp, final)
                 os.rename(tmp, final)
             except OSError as exc:
+                journal.note_not_moved(moving)  # what is there is another writer's
                 if final.is_dir() and _list_dir(final):
                     if not (final / NSC_FILE).is_file():
                         raise AlreadyExists(
@@ -241,14 +254,12 @@ class DataStore:
             path = self.paths.account_dir(operator, account)
             if not self.has_account(operator, account):
                 raise NotFound(f"account {account!r} does not exist in operator {operator!r}")
-            grave = path.with_name(f".{account}.deleted-{os.urandom(6).hex()}")
-            journal.note_tree(path)
             try:
-                os.rename(path, grave)
-            except OSError as exc:
-                raise atomic.io_error("delete", path, exc) from exc
-            atomic.fsync_dir(path.parent)
-            _rmtree(grave)
+                atomic.remove_tree_below(self.paths.data_dir, path)
+            except FileNotFoundError:
+                raise NotFound(
+                    f"account {account!r} does not exist in operator {operator!r}"
+                ) from None
 
     # -- users ---------------------------------------------------------------------------------
     def list_users(self, operator: str, account: str) -> list[str]:
@@ -294,16 +305,9 @@ class DataStore:
     def delete_user(self, operator: str, account: str, user: str) -> None:
         """Remove a user JWT; NotFound if it is not there."""
         path = self.paths.user_jwt(operator, account, user)
-        atomic.check_below(self.paths.data_dir, path)
         with self.lock(operator):
-            journal.note_write(path)
-            try:
-                os.unlink(path)
-            except FileNotFoundError:
-                raise NotFound(f"user {user!r} does not exist in account {account!r}") from None
-            except OSError as exc:
-                raise atomic.io_error("delete", path, exc) from exc
-            atomic.fsync_dir(path.parent)
+            if not atomic.remove_below(self.paths.data_dir, path):
+                raise NotFound(f"user {user!r} does not exist in account {account!r}")
 
     def _require_account(self, operator: str, account: str) -> None:
         if not self.has_account(operator, account):
@@ -322,10 +326,11 @@ class DataStore:
         )
 
     def _lock_for(self, path: Path) -> atomic.FileLock:
-        try:
-            rel = path.resolve().relative_to(self.paths.data_dir.resolve())
-        except ValueError:
-            rel = None
+        # as spelled first: resolved through a linked directory of the store, the path (and
+        # the lock file made beside it) would land outside
+        rel = _relative(path, self.paths.data_dir) or _relative(
+            path.resolve(), self.paths.data_dir.resolve()
+        )
         if rel is not None and len(rel.parts) > 1 and self.has_operator(rel.parts[0]):
             return self.lock(rel.parts[0])
         # a file outside any operator gets its own hidden lock file beside it
@@ -420,7 +425,9 @@ class StoreBatch:
 
     def delete_user(self, account: str, user: str) -> None:
         """Stage the removal of a user JWT."""
-        self.raw.remove(self.store.paths.user_jwt(self.operator, account, user))
+        self.raw.remove(
+            self.store.paths.user_jwt(self.operator, account, user), root=self.store.paths.data_dir
+        )
 
     def put_key(self, key: str | AnyPair) -> str:
         """Stage a seed (text or key pair) in the keystore; returns its public key."""

@@ -117,15 +117,8 @@ class KeyringSeedBackend:
             journal.note_undo(lambda: self._store(public_key, old_seed))
             with contextlib.suppress(PasswordDeleteError):
                 self._call("delete a seed", kr.delete_password, self.service, public_key)
-        ref = self.ref_path(public_key)
-        journal.note_write(ref)
-        try:
-            os.unlink(ref)
+        if atomic.remove_below(self.paths.keystore_dir, self.ref_path(public_key)):
             had = True
-        except FileNotFoundError:
-            pass
-        except OSError as exc:
-            raise atomic.io_error("remove", ref, exc) from exc
         return had
 
     def public_keys(self) -> list[str]:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import NamedTuple, Protocol
 
 from nscpy import keys
-from nscpy.store import atomic, journal
+from nscpy.store import atomic
 from nscpy.store.batch import Batch, Written
 from nscpy.store.errors import CorruptStore, InvalidCreds, KeyConflict, NotFound, StoreIOError
 from nscpy.store.layout import GITIGNORE_TEXT, NKEY_EXT, StorePaths
@@ -65,18 +65,6 @@ def _check_seed_file(public_key: str, text: str, where: Path | str) -> str:
     if derived != public_key:
         raise CorruptStore(f"{str(where)!r} holds the seed of {derived}, not of {public_key}")
     return seed
-
-
-def _unlink(path: Path) -> bool:
-    """Delete path: False if it was not there, StoreIOError if it cannot be removed."""
-    journal.note_write(path)
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        return False
-    except OSError as exc:
-        raise atomic.io_error("remove", path, exc) from exc
-    return True
 
 
 def _conflict(public_key: str, where: Path | str) -> KeyConflict:
@@ -178,13 +166,7 @@ class FileSeedBackend:
     def remove(self, public_key: str) -> bool:
         """Delete the seed file and, as nsc does, its shard directory if now empty."""
         path = self.paths.key_path(public_key)
-        atomic.check_below(self.paths.keystore_dir, path)
-        if not _unlink(path):
-            return False
-        with contextlib.suppress(OSError):
-            os.rmdir(path.parent)  # fails harmlessly if other keys share the shard
-        atomic.fsync_dir(path.parent if path.parent.exists() else path.parent.parent)
-        return True
+        return atomic.remove_below(self.paths.keystore_dir, path, prune_parent=True)
 
     def problems(self) -> list[str]:
         """One line per damaged seed file under keys/ (for validate); never the file's content.
@@ -345,12 +327,9 @@ class KeyStore:
 
     def remove_creds(self, operator: str, account: str, user: str) -> bool:
         """Delete the user's creds file; False if there was none."""
-        path = self.paths.creds_path(operator, account, user)
-        atomic.check_below(self.paths.keystore_dir, path)
-        if not _unlink(path):
-            return False
-        atomic.fsync_dir(path.parent)
-        return True
+        return atomic.remove_below(
+            self.paths.keystore_dir, self.paths.creds_path(operator, account, user)
+        )
 
     # -- batches -------------------------------------------------------------------------------
     def stage_put(self, batch: Batch, key: str | AnyPair) -> str:

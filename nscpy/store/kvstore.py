@@ -365,11 +365,11 @@ class _SplitBatch(Batch):
             return self.kv_writes.get(self.store.key_of(path))
         return super().staged_at(d, name)
 
-    def remove(self, path: Path) -> None:
-        if self._inside(path):
+    def remove(self, path: Path, *, root: Path | None = None) -> None:
+        if self._inside(path):  # a KV key: no directories, no links
             self.kv_writes[self.store.key_of(path)] = None
             return
-        super().remove(path)
+        super().remove(path, root=root)
 
     def __len__(self) -> int:
         return super().__len__() + len(self.kv_writes)

@@ -41,7 +41,8 @@ def ok(*argv: str) -> str:
 
 
 def fingerprint(root: Path) -> dict[str, str]:
-    """{relative path: 'dir <mode>' or '<mode> <sha256>'} for everything under root."""
+    """{relative path: 'dir <mode>', 'link <target>' or '<mode> <sha256>'} for everything under
+    root (links are not followed)."""
     found: dict[str, str] = {}
     if not root.exists():
         return found
@@ -52,6 +53,8 @@ def fingerprint(root: Path) -> dict[str, str]:
             rel = os.path.relpath(full, root)
             if stat.S_ISDIR(st.st_mode):
                 found[rel] = f"dir {stat.S_IMODE(st.st_mode):o}"
+            elif stat.S_ISLNK(st.st_mode):
+                found[rel] = f"link {os.readlink(full)}"
             else:
                 digest = hashlib.sha256(Path(full).read_bytes()).hexdigest()
                 found[rel] = f"{stat.S_IMODE(st.st_mode):o} {digest}"

@@ -172,3 +172,41 @@ def test_open_below_unit(tmp_path: Path) -> None:
     with pytest.raises(StoreIOError, match="a file is in the way"):
         open_below(root, root / "a" / "file" / "deeper")
     assert list((tmp_path / "elsewhere").iterdir()) == []
+
+
+ADD_CASES = {
+    "add account, <op>/accounts": ("demo/accounts", ["add", "account", "-n", "x"]),
+    "add account, keys/A": ("keys/A", ["add", "account", "-n", "x"]),
+    "add account, keys": ("keys", ["add", "account", "-n", "x"]),
+    "add operator, keys/O": ("keys/O", ["add", "operator", "-n", "o2"]),
+    "add operator --sys, keys/U": ("keys/U", ["add", "operator", "-n", "o2", "--sys"]),
+    "add operator --sys, keys/A": ("keys/A", ["add", "operator", "-n", "o2", "--sys"]),
+}
+
+
+@pytest.mark.parametrize("case", list(ADD_CASES))
+def test_adds_refuse_a_linked_store_directory_and_leave_nothing(
+    home: Path, tmp_path: Path, case: str
+) -> None:
+    # refused before or after the new key's seed was stored: either way no seed, JWT or
+    # directory of the failed add stays behind (a seed must never outlive its entity)
+    where, argv = ADD_CASES[case]
+    outside = tmp_path / "outside" / "target"
+    _link_out(home / where, outside)
+    before_in, before_out = fingerprint(home), fingerprint(outside)
+    code, out, err = run("-H", str(home), *argv)
+    assert code == 1 and "symbolic link" in err and err.count("\n") == 1, out + err
+    assert fingerprint(outside) == before_out, "something was written outside the store"
+    assert fingerprint(home) == before_in
+
+
+@pytest.mark.parametrize("where", ["demo/accounts", "demo/accounts/demo"])
+def test_delete_account_through_a_linked_directory_is_refused(
+    home: Path, tmp_path: Path, where: str
+) -> None:
+    outside = tmp_path / "outside"
+    _link_out(home / where, outside)
+    before = fingerprint(outside)
+    code, _, err = run("-H", str(home), "delete", "account", "demo", "--rm-nkey", "--rm-creds")
+    assert code == 1 and "symbolic link" in err, err
+    assert fingerprint(outside) == before
