@@ -209,7 +209,7 @@ def build(conf: ConfMap, config_dir: Path) -> ServerOptions:
             raise ConfigError(
                 f"{conf.where('no_auth_user')}: no_auth_user is not compatible with operator mode"
             )
-        options.operator = build_operator(conf, config_dir)
+        options.operator = build_operator(conf)
         options.authorization = options.operator
         options.system_account = options.operator.system_account
         return options
