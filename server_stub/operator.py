@@ -21,6 +21,7 @@ from nscpy.jwt.revocations import is_revoked
 from server_stub import errors
 from server_stub.auth import ConnectionInfo, Identity
 from server_stub.callout import operator_callout
+from server_stub.configpaths import config_path, read_config_file
 from server_stub.confparse import ConfMap
 from server_stub.errors import AuthError, ConfigError
 from server_stub.hooks import ServiceHost
@@ -60,16 +61,7 @@ class OperatorSettings:
 def _operator(value: Any, where: str) -> jwt.OperatorClaims:
     text = str(value).strip()
     if not text.startswith("eyJ"):
-        # nats-server opens the file as given: a relative path is relative to its working
-        # directory, not to the config file (unlike `include`). Resolved now, as _tls does.
-        path = Path(text).absolute()
-        try:
-            text = path.read_text()
-        except OSError as exc:
-            hint = "" if Path(text).is_absolute() else " (relative to the working directory)"
-            raise ConfigError(
-                f"{where}: cannot read operator JWT {path}{hint}: {exc.strerror}"
-            ) from None
+        text = read_config_file(text, "operator JWT", where)
         if "BEGIN" in text:
             text = jwt.parse_decorated_jwt(text)
         text = text.strip()
@@ -100,9 +92,8 @@ def _resolver(conf: ConfMap) -> ResolverConfig:
     kind = str(value.get("type", "full")).lower()
     if kind not in ("full", "cache"):
         raise ConfigError(f"{where}: resolver type {kind!r} is not supported (full or cache)")
-    # relative to the working directory, as nats-server (which creates it there), not to the
-    # config file; absolute from here on so a later chdir cannot move it
-    directory = Path(str(value.get("dir", "./jwt"))).absolute()
+    # nats-server makes it in its working directory, whatever the config file's
+    directory = config_path(value.get("dir", "./jwt"))
     return ResolverConfig(kind, directory, bool(value.get("allow_delete", False)))
 
 
@@ -110,7 +101,8 @@ def settings(conf: ConfMap) -> OperatorSettings:
     """Read operator, system_account, resolver and resolver_preload."""
     key = "operator" if "operator" in conf else "operators"
     if key not in conf:
-        raise ConfigError(f"{conf.where('resolver')}: a resolver needs an operator JWT")
+        given = "resolver" if "resolver" in conf else "resolver_preload"
+        raise ConfigError(f"{conf.where(given)}: {given} needs an operator JWT")
     raw = conf[key]
     values = raw if isinstance(raw, list) else [raw]
     operators = [_operator(v, conf.where(key)) for v in values]

@@ -160,3 +160,35 @@ def test_include_is_relative_to_the_including_file(tmp_path: Path) -> None:
         with _serving(kind, conf, cwd) as info:
             names[kind] = info["server_name"]
     assert names == {"nats-server": "beside_the_config", "stub": "beside_the_config"}
+
+
+def _write_cert(where: Path) -> None:
+    import trustme
+
+    cert = trustme.CA().issue_cert("127.0.0.1")
+    where.mkdir(parents=True, exist_ok=True)
+    cert.private_key_pem.write_to_path(str(where / "k.pem"))
+    cert.cert_chain_pems[0].write_to_path(str(where / "c.pem"))
+
+
+def test_tls_files_are_read_from_the_working_directory(tmp_path: Path) -> None:
+    errors: dict[str, tuple[int, str]] = {}
+    started: dict[str, object] = {}
+    for kind in KINDS:
+        conf_dir = tmp_path / kind / "conf"
+        _write_cert(conf_dir)  # beside the config only: refused
+        conf = conf_dir / "server.conf"
+        conf.write_text('tls { cert_file: "c.pem", key_file: "k.pem" }\n')
+        errors[kind] = _refused(kind, conf, tmp_path / kind / "cwd")
+        _write_cert(tmp_path / kind / "cwd")  # in the working directory: served
+        with _serving(kind, conf, tmp_path / kind / "cwd") as info:
+            started[kind] = info.get("tls_required")
+    assert started == {"nats-server": True, "stub": True}
+    code, err = errors["nats-server"]
+    assert code == 1
+    assert "error parsing X509 certificate/key pair: open c.pem: no such file or directory" in err
+    cwd = tmp_path / "stub" / "cwd"
+    assert errors["stub"] == (
+        1,
+        f"server_stub: tls: cannot read cert_file {cwd / 'c.pem'}: No such file or directory\n",
+    )
