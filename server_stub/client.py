@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from server_stub import errors
 from server_stub.auth import ConnectionInfo, Identity
@@ -207,12 +207,12 @@ class Client(Inbound):
 
         The direct path: a PUB/HPUB on a subject the session already let through
         (Session.publishable), into an account with no imports and no service routes, whose
-        cached match holds only client subscriptions outside queue groups, is delivered here:
-        each MSG/HMSG is the subscription's prefix, the reply, and the tail, with
-        Router.publish's and Client.deliver's rules (echo, closed owners, counts, no
-        responders) kept; a subscription those rules treat specially (delivery permissions and
-        reply grants, an UNSUB maximum, no headers) takes the general path, and so does each
-        queue group (Router.deliver_to_queue). Everything else goes to _publish.
+        match is cached, is delivered here: each MSG/HMSG to a client is the subscription's
+        prefix, the reply, and the tail, with Router.publish's and Client.deliver's rules (echo,
+        closed owners, counts, no responders) kept; a subscription those rules treat specially
+        (delivery permissions and reply grants, an UNSUB maximum, no headers) takes the general
+        path, as do a service's subscriptions (InternalClient.deliver: a JetStream stream's) and
+        each queue group (Router.deliver_to_queue). Everything else goes to _publish.
         """
         session = self.session
         account = self.account
@@ -224,40 +224,41 @@ class Client(Inbound):
                 plan = result.direct
                 if plan is None:
                     plan = result.direct = _direct_plan(subject, result.plain, result.queues)
-                if plan is not False:
-                    session.budget -= 1 + (total >> PAYLOAD_COST_SHIFT)
-                    self.in_msgs += 1
-                    self.in_bytes += total
-                    end = tail if reply is None else _wire(reply) + b" " + tail
-                    delivered = 0
-                    targets, groups = plan
-                    for sub, owner, msg_prefix, hmsg_prefix in targets:
+                session.budget -= 1 + (total >> PAYLOAD_COST_SHIFT)
+                self.in_msgs += 1
+                self.in_bytes += total
+                end = tail if reply is None else _wire(reply) + b" " + tail
+                delivered = 0
+                targets, groups = plan
+                for sub, owner, msg_prefix, hmsg_prefix in targets:
+                    if owner is not None:  # a client's subscription
                         if owner.closed or (owner is self and not session.echo):
                             continue
                         owner_session = owner.session
                         if (
-                            owner_session.permissions is not None
-                            or sub.max_msgs is not None
-                            or (hdr >= 0 and not owner_session.headers)
+                            owner_session.permissions is None
+                            and sub.max_msgs is None
+                            and (hdr < 0 or owner_session.headers)
                         ):
-                            headers, payload = split_body(tail, hdr, total)
-                            if owner.deliver(sub, subject, reply, headers, payload):
-                                self.server.router.count_delivery(sub)
-                                delivered += 1
+                            owner._queue((msg_prefix if hdr < 0 else hmsg_prefix) + end)
+                            owner.out_msgs += 1
+                            owner.out_bytes += total
+                            sub.delivered += 1
+                            delivered += 1
                             continue
-                        owner._queue((msg_prefix if hdr < 0 else hmsg_prefix) + end)
-                        owner.out_msgs += 1
-                        owner.out_bytes += total
-                        sub.delivered += 1
+                    # a service's subscription (JetStream's), or one the rules treat specially
+                    headers, payload = split_body(tail, hdr, total)
+                    if sub.owner.deliver(sub, subject, reply, headers, payload):
+                        self.server.router.count_delivery(sub)
                         delivered += 1
-                    if groups:
-                        headers, payload = split_body(tail, hdr, total)
-                        to_queue = self.server.router.deliver_to_queue
-                        for members in groups:
-                            delivered += to_queue(members, subject, reply, headers, payload, self)
-                    if not delivered and reply and session.no_responders:
-                        self._send_no_responders(account, subject, reply)
-                    return session.budget > 0 and not self.closed
+                if groups:
+                    headers, payload = split_body(tail, hdr, total)
+                    to_queue = self.server.router.deliver_to_queue
+                    for members in groups:
+                        delivered += to_queue(members, subject, reply, headers, payload, self)
+                if not delivered and reply and session.no_responders:
+                    self._send_no_responders(account, subject, reply)
+                return session.budget > 0 and not self.closed
         headers, payload = split_body(tail, hdr, total)
         return self._publish(subject, reply, headers, payload)
 
@@ -392,23 +393,24 @@ class Client(Inbound):
         return self.account
 
 
-# (subscription, its client, MSG prefix, HMSG prefix): "MSG <subject> <sid> " + tail is the MSG
-DirectTarget = tuple[Subscription, Client, bytes, bytes]
+# (subscription, its client, MSG prefix, HMSG prefix): "MSG <subject> <sid> " + tail is the MSG;
+# (subscription, None, b"", b"") for a service's subscription (the server's internal client)
+DirectTarget = tuple[Subscription, "Client | None", bytes, bytes]
 # the plain subscriptions' targets, and the members of each queue group
 DirectPlan = tuple[tuple[DirectTarget, ...], tuple[list[Subscription], ...]]
 
 
 def _direct_plan(
     subject: str, plain: list[Subscription], queues: dict[str, list[Subscription]]
-) -> DirectPlan | Literal[False]:
-    """Client._publish_raw's delivery plan for a match result; False when a plain subscription
-    is internal (a service's: those take Router.publish's path)."""
+) -> DirectPlan:
+    """Client._publish_raw's delivery plan for a match result."""
     targets: list[DirectTarget] = []
     subject_b = _wire(subject)
     for sub in plain:
         owner = sub.owner
         if not isinstance(owner, Client):
-            return False
+            targets.append((sub, None, b"", b""))
+            continue
         msg = b"MSG %s %s " % (subject_b, sub.sid_b)
         targets.append((sub, owner, msg, b"H" + msg))
     return tuple(targets), tuple(queues.values())
