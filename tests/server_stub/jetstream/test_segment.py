@@ -1,11 +1,14 @@
-"""A publish's record (segment.encode_msg_record) is byte for byte the general record of its MSG."""
+"""A publish's record (segment.encode_msg_record) is byte for byte the general record of its MSG;
+ChaChaSealer's direct libsodium call seals as pynacl's binding does."""
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from nacl import bindings
 
-from server_stub.jetstream.crypto import ChaChaSealer, PlainSealer
+from server_stub.jetstream.crypto import ChaChaSealer, OpenFailed, PlainSealer
 from server_stub.jetstream.memstore import StoredMsg
 from server_stub.jetstream.segment import (
     KIND_MSG,
@@ -41,3 +44,29 @@ def test_a_publish_record_is_the_general_msg_record(msg, segment, offset) -> Non
         assert (kind, end) == (KIND_MSG, len(data)) and decode_msg(plain) == msg
         # written elsewhere it does not authenticate: the place is sealed in
         assert parse_record(sealer, data, offset, segment ^ 1) is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    key=st.binary(min_size=32, max_size=32),
+    nonce=st.binary(min_size=24, max_size=24),
+    plain=st.binary(max_size=600),
+    aad=st.binary(max_size=40),
+)
+def test_chachapoly_seals_as_pynacls_binding_and_opens(key, nonce, plain, aad) -> None:
+    """ChaChaSealer calls libsodium directly: byte for byte what pynacl's binding returns."""
+    sealer = ChaChaSealer(key, rng=lambda size: nonce)
+    sealed = sealer.seal(plain, aad)
+    assert sealed == nonce + bindings.crypto_aead_xchacha20poly1305_ietf_encrypt(
+        plain, aad, nonce, key
+    )
+    assert sealer.open(sealed, aad) == plain
+    with pytest.raises(OpenFailed):
+        sealer.open(sealed, aad + b"x")  # the aad is bound in
+
+
+def test_chachapoly_refuses_a_wrong_key_or_nonce_length() -> None:
+    with pytest.raises(ValueError):
+        ChaChaSealer(b"k" * 31)
+    with pytest.raises(TypeError):  # the binding's refusal, never a read past the nonce
+        ChaChaSealer(b"k" * 32, rng=lambda size: b"n" * 23).seal(b"data", b"aad")
