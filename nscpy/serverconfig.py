@@ -125,7 +125,8 @@ def nats_resolver_config(
     if cache:
         resolver_body = [
             "    type: cache",
-            "    # Directory in which the cached account JWTs are stored",
+            "    # Directory in which the cached account JWTs are stored (a relative path is",
+            "    # relative to the directory the server is started in, not to this file)",
             f"    dir: {_quote_dir(dir)}",
             "    # How long an account JWT stays in the cache before it is looked up again",
             '    ttl: "1h"',
@@ -135,7 +136,8 @@ def nats_resolver_config(
     else:
         resolver_body = [
             "    type: full",
-            "    # Directory in which the account JWTs are stored",
+            "    # Directory in which the account JWTs are stored (a relative path is",
+            "    # relative to the directory the server is started in, not to this file)",
             f"    dir: {_quote_dir(dir)}",
             "    # Set to true to let `nscpy push --prune` and `push -R` delete accounts.",
             "    # A full resolver renames a deleted JWT with a .deleted suffix rather than",

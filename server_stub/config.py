@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from server_stub.auth import GLOBAL_ACCOUNT, ConfigAuth, User
+from server_stub.configpaths import config_path
 from server_stub.confparse import ConfMap, duration, parse_file
 from server_stub.errors import ConfigError
 from server_stub.options import AccountSpec, ServerOptions, TLSOptions, WebSocketOptions
@@ -196,7 +197,7 @@ def build(conf: ConfMap, config_dir: Path) -> ServerOptions:
         options.auth_timeout = options.tls.timeout + 1.0
     if "jetstream" in conf:
         options.jetstream = _jetstream_block(conf)
-    if "operator" in conf or "operators" in conf or "resolver" in conf:
+    if any(key in conf for key in ("operator", "operators", "resolver", "resolver_preload")):
         from server_stub.operator import build_operator
 
         if "authorization" in conf or "accounts" in conf:
@@ -209,7 +210,7 @@ def build(conf: ConfMap, config_dir: Path) -> ServerOptions:
             raise ConfigError(
                 f"{conf.where('no_auth_user')}: no_auth_user is not compatible with operator mode"
             )
-        options.operator = build_operator(conf, config_dir)
+        options.operator = build_operator(conf)
         options.authorization = options.operator
         options.system_account = options.operator.system_account
         return options
@@ -299,9 +300,7 @@ def _tls(block: Any) -> TLSOptions:
             raise ConfigError(f"{block.source}: tls needs {key}")
 
     def path(key: str) -> Path:
-        # nats-server opens these as given: a relative path is relative to its working
-        # directory, not to the config file. Resolved now, so a later chdir cannot move it.
-        return Path(str(block[key])).absolute()
+        return config_path(block[key])  # opened at start-up (tls.py)
 
     return TLSOptions(
         cert_file=path("cert_file"),
@@ -328,7 +327,7 @@ def _logging(conf: ConfMap, options: ServerOptions) -> None:
         options.logtime = _bool(conf, "logtime")
     for key in ("log_file", "pid_file"):
         if key in conf:
-            setattr(options, key, Path(str(conf[key])).absolute())
+            setattr(options, key, config_path(conf[key]))
 
 
 def _lame_duck(conf: ConfMap, options: ServerOptions) -> None:

@@ -21,6 +21,7 @@ from nscpy.jwt.revocations import is_revoked
 from server_stub import errors
 from server_stub.auth import ConnectionInfo, Identity
 from server_stub.callout import operator_callout
+from server_stub.configpaths import config_path, read_config_file
 from server_stub.confparse import ConfMap
 from server_stub.errors import AuthError, ConfigError
 from server_stub.hooks import ServiceHost
@@ -57,14 +58,10 @@ class OperatorSettings:
     preload: dict[str, str] = field(default_factory=dict)
 
 
-def _operator(value: Any, config_dir: Path, where: str) -> jwt.OperatorClaims:
+def _operator(value: Any, where: str) -> jwt.OperatorClaims:
     text = str(value).strip()
     if not text.startswith("eyJ"):
-        path = Path(text) if Path(text).is_absolute() else config_dir / text
-        try:
-            text = path.read_text()
-        except OSError as exc:
-            raise ConfigError(f"{where}: cannot read operator JWT {path}: {exc.strerror}") from None
+        text = read_config_file(text, "operator JWT", where)
         if "BEGIN" in text:
             text = jwt.parse_decorated_jwt(text)
         text = text.strip()
@@ -76,7 +73,7 @@ def _operator(value: Any, config_dir: Path, where: str) -> jwt.OperatorClaims:
         raise ConfigError(f"{where}: operator JWT does not decode: {exc}") from None
 
 
-def _resolver(conf: ConfMap, config_dir: Path) -> ResolverConfig:
+def _resolver(conf: ConfMap) -> ResolverConfig:
     value = conf.get("resolver", "MEMORY")
     where = conf.where("resolver") if "resolver" in conf else conf.source
     if isinstance(value, str):
@@ -95,20 +92,20 @@ def _resolver(conf: ConfMap, config_dir: Path) -> ResolverConfig:
     kind = str(value.get("type", "full")).lower()
     if kind not in ("full", "cache"):
         raise ConfigError(f"{where}: resolver type {kind!r} is not supported (full or cache)")
-    directory = Path(str(value.get("dir", "./jwt")))
-    if not directory.is_absolute():
-        directory = config_dir / directory
+    # nats-server makes it in its working directory, whatever the config file's
+    directory = config_path(value.get("dir", "./jwt"))
     return ResolverConfig(kind, directory, bool(value.get("allow_delete", False)))
 
 
-def settings(conf: ConfMap, config_dir: Path) -> OperatorSettings:
+def settings(conf: ConfMap) -> OperatorSettings:
     """Read operator, system_account, resolver and resolver_preload."""
     key = "operator" if "operator" in conf else "operators"
     if key not in conf:
-        raise ConfigError(f"{conf.where('resolver')}: a resolver needs an operator JWT")
+        given = "resolver" if "resolver" in conf else "resolver_preload"
+        raise ConfigError(f"{conf.where(given)}: {given} needs an operator JWT")
     raw = conf[key]
     values = raw if isinstance(raw, list) else [raw]
-    operators = [_operator(v, config_dir, conf.where(key)) for v in values]
+    operators = [_operator(v, conf.where(key)) for v in values]
     system = str(conf.get("system_account", operators[0].system_account))
     preload: dict[str, str] = {}
     if "resolver_preload" in conf:
@@ -116,12 +113,12 @@ def settings(conf: ConfMap, config_dir: Path) -> OperatorSettings:
         if not isinstance(block, ConfMap):
             raise ConfigError(f"{conf.where('resolver_preload')}: resolver_preload must be a map")
         preload = {str(k): str(v).strip() for k, v in block.items()}
-    return OperatorSettings(operators, system, _resolver(conf, config_dir), preload)
+    return OperatorSettings(operators, system, _resolver(conf), preload)
 
 
-def build_operator(conf: ConfMap, config_dir: Path) -> OperatorAuth:
+def build_operator(conf: ConfMap) -> OperatorAuth:
     """The authenticator for an operator-mode config."""
-    return OperatorAuth(settings(conf, config_dir))
+    return OperatorAuth(settings(conf))
 
 
 def _go_error(exc: jwt.JWTError) -> str:

@@ -12,6 +12,13 @@ def server_context(opts: TLSOptions) -> ssl.SSLContext:
     """A server-side context from the tls {} block; verify=true requires client certificates."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    files = {"cert_file": opts.cert_file, "key_file": opts.key_file, "ca_file": opts.ca_file}
+    for key, path in files.items():  # ssl's own error does not say which file
+        try:
+            if path is not None:
+                path.open("rb").close()
+        except OSError as exc:
+            raise ConfigError(f"tls: cannot read {key} {path}: {exc.strerror}") from None
     try:
         ctx.load_cert_chain(str(opts.cert_file), str(opts.key_file))
         if opts.ca_file is not None:

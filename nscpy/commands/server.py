@@ -17,6 +17,9 @@ def server(args: tuple[str, ...]) -> None:
     """Run the bundled NATS server: nscpy server [-c FILE] [-p PORT] [-a HOST] [-D].
 
     It binds 127.0.0.1 unless -a says otherwise and prints its URL on the first line.
+    As with nats-server, relative paths in FILE (operator JWT file, resolver dir, pid_file,
+    log_file, TLS files) are relative to the directory it is started in; an include is
+    relative to the file that includes it.
 
     \b
     Examples:

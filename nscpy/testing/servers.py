@@ -94,7 +94,7 @@ def start_server(choice: str, config: Path, workdir: Path) -> NatsServer:
                 [binary, "-c", str(config), "-a", "127.0.0.1", "-p", str(port)],
                 stdout=out,
                 stderr=subprocess.STDOUT,
-                cwd=workdir,
+                cwd=config.parent,  # as _start_stub: the config's relative paths land beside it
             )
         try:
             if _wait_for_info(port, proc, time.monotonic() + START_TIMEOUT):

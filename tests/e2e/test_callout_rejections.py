@@ -175,6 +175,7 @@ def _server(kind: str, world: World, tmp: Path) -> Iterator[tuple[str, Callable[
             stdout=subprocess.PIPE,
             stderr=err,
             text=True,
+            cwd=conf.parent,
         )
     try:
         assert proc.stdout is not None

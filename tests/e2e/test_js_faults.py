@@ -76,7 +76,7 @@ def serving(
     else:
         argv = [str(NATS_SERVER), "-c", str(conf), "-a", "127.0.0.1", "-p", str(port)]
     with open(log, "ab") as out:
-        proc = subprocess.Popen(argv, stdout=out, stderr=out)
+        proc = subprocess.Popen(argv, stdout=out, stderr=out, cwd=conf.parent)
     if procs is not None:
         procs.append(proc)
     try:

@@ -30,7 +30,9 @@ def _start(kind: str, conf: Path) -> tuple[subprocess.Popen[bytes], str]:
         argv = [str(NATS_SERVER), "-c", str(conf), "-a", "127.0.0.1", "-p", str(port)]
     else:
         argv = [sys.executable, "-m", "server_stub", "-c", str(conf), "-p", str(port)]
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=conf.parent
+    )
     import time
 
     _wait_info(port, time.monotonic() + 10)

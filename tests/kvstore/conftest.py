@@ -91,7 +91,10 @@ def restart(server: RunningServer) -> RunningServer:
     """Start a stopped cluster node again with its own config (same ports, same store)."""
     with open(server.log, "ab") as logf:
         proc = subprocess.Popen(
-            [nats_server_binary(), "-c", str(server.config)], stdout=logf, stderr=subprocess.STDOUT
+            [nats_server_binary(), "-c", str(server.config)],
+            stdout=logf,
+            stderr=subprocess.STDOUT,
+            cwd=server.config.parent,  # where the first start ran (its relative paths)
         )
     wait_for_info(server.port, proc=proc)
     return RunningServer(proc, server.port, server.config, server.log)

@@ -39,6 +39,7 @@ def stub_url(tmp_path: Path) -> Iterator[str]:
             stdout=log,
             stderr=subprocess.STDOUT,
             env={**os.environ},
+            cwd=tmp_path,
         )
     try:
         wait_for_info(port, proc=proc)

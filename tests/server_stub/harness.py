@@ -45,6 +45,7 @@ def real_server(conf: Path) -> Iterator[str]:
         [str(NATS_SERVER), "-c", str(conf), "-a", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
+        cwd=conf.parent,  # a config's relative paths (resolver dir, operator file) land beside it
     )
     try:
         _wait_info(port, time.monotonic() + 10)
@@ -62,11 +63,17 @@ def real_server(conf: Path) -> Iterator[str]:
 
 @contextlib.contextmanager
 def stub_server(conf: Path | None = None, *extra: str) -> Iterator[str]:
-    """python -m server_stub [-c conf] -p 0; yields the URL it prints on its first line."""
+    """python -m server_stub [-c conf] -p 0; yields the URL it prints on its first line.
+
+    Run in the config's directory, as real_server runs nats-server, so relative paths in it
+    (resolved against the working directory by both) stay beside the config."""
     args = [sys.executable, "-m", "server_stub", "-p", "0", *extra]
     if conf is not None:
         args += ["-c", str(conf)]
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    cwd = None if conf is None else conf.parent
+    proc = subprocess.Popen(
+        args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd
+    )
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline().strip()

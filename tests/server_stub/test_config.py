@@ -54,6 +54,9 @@ def test_env_variable_and_arrays() -> None:
         ("x: $NOPE", "variable $NOPE is not defined"),
         ("a { b: 1", "missing '}'"),
         ("operator: op.jwt\nresolver: MEMORY", "<config>:1: cannot read operator JWT"),
+        ("port: 1\nresolver: MEMORY", "<config>:2: resolver needs an operator JWT"),
+        # nats-server refuses it too ("invalid account JWT"): never ignored
+        ("port: 1\nresolver_preload { A: x }", "<config>:2: resolver_preload needs an operator"),
         ('s: "open', "unterminated quoted string"),
         ("accounts { A { users [ {user: a, password: '$2a$11$xx'} ] } }", "bcrypt"),
         ("accounts { A { imports [ {stream: {account: B, subject: x}} ] } }", None),

@@ -250,8 +250,8 @@ def _callout(o: ServerOptions) -> Any:
 OTHER_CASES: dict[tuple[str, str], tuple[str, Check | str]] = {
     ("resolver", "type"): ("type: cache", lambda o: o.operator.config.resolver.kind == "cache"),
     ("resolver", "dir"): (
-        "dir: j",
-        lambda o: o.operator.config.resolver.directory.name == "j",
+        "dir: j",  # relative to the working directory, as nats-server (the test's tmp_path)
+        lambda o: o.operator.config.resolver.directory == Path.cwd() / "j",
     ),
     ("resolver", "allow_delete"): (
         "allow_delete: true",
@@ -306,8 +306,9 @@ def test_every_known_key_has_a_case() -> None:
 
 @pytest.mark.parametrize(("block", "key"), sorted(OTHER_CASES), ids=lambda v: str(v))
 def test_resolver_and_callout_keys_honoured_or_refused(
-    tmp_path: Path, block: str, key: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block: str, key: str
 ) -> None:
+    monkeypatch.chdir(tmp_path)  # the resolver dir is made in the working directory at load
     text, check = OTHER_CASES[(block, key)]
     if block == "resolver":
         base = _operator_text(tmp_path, "operator").replace(

@@ -104,12 +104,12 @@ def _running(
 def nats_server(
     workdir: Path, config_body: str, port: int | None = None
 ) -> Iterator[RunningServer]:
-    """Run nats-server with `config_body` (listen line added) until the block exits."""
+    """Run nats-server with `config_body` (listen line added) in `workdir` until the block exits."""
     port = port or free_port()
     workdir.mkdir(parents=True, exist_ok=True)
     conf = workdir / f"server-{port}.conf"
     conf.write_text(f'listen: "127.0.0.1:{port}"\n{config_body}\n')
-    with _running(conf, port, workdir / f"server-{port}.log") as server:
+    with _running(conf, port, workdir / f"server-{port}.log", cwd=workdir) as server:
         yield server
 
 

@@ -63,7 +63,7 @@ def serve(kind: str, workdir: Path, config: str = "") -> Iterator[Served]:
     else:
         argv = [sys.executable, "-m", "server_stub", "-c", str(conf), "-p", str(port)]
     with open(log, "wb") as logf:
-        proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=logf)
+        proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=logf, cwd=workdir)
     try:
         wait_for_info(port, proc=proc)
         yield Served(kind, proc, f"nats://127.0.0.1:{port}", log)
