@@ -34,6 +34,7 @@ except ImportError:  # another pynacl layout: the public binding, slower
 _GCM_NONCE = 12
 
 Rng = Callable[[int], bytes]
+_NONCES_PER_DRAW = 256
 
 
 class OpenFailed(Exception):
@@ -89,33 +90,45 @@ class ChaChaSealer:
 
     name = "chachapoly"
 
-    def __init__(self, key: bytes, rng: Rng = os.urandom) -> None:
+    def __init__(self, key: bytes, rng: Rng | None = None) -> None:
         if len(key) != bindings.crypto_aead_xchacha20poly1305_ietf_KEYBYTES:
             raise ValueError("XChaCha20-Poly1305 takes a 32-byte key")
         self._key = key
-        self._rng = rng
+        self._rng = rng  # None: os.urandom, drawn _NONCES_PER_DRAW nonces at a time
+        self._nonces = b""
+        self._next_nonce = 0
 
     def __repr__(self) -> str:
         return "ChaChaSealer(<key>)"
 
     def seal(self, plain: bytes, aad: bytes) -> bytes:
         """nonce || ciphertext || tag."""
-        nonce = self._rng(_XNONCE)
+        if self._rng is not None:
+            nonce = self._rng(_XNONCE)
+        else:
+            # one getrandom call per _NONCES_PER_DRAW records instead of one per record
+            at = self._next_nonce
+            if at >= len(self._nonces):
+                self._nonces, at = os.urandom(_XNONCE * _NONCES_PER_DRAW), 0
+            self._next_nonce = at + _XNONCE
+            nonce = self._nonces[at : at + _XNONCE]
         if _sodium is None or len(nonce) != _XNONCE:  # (the binding refuses a wrong nonce)
             return nonce + bindings.crypto_aead_xchacha20poly1305_ietf_encrypt(
                 plain, aad, nonce, self._key
             )
         # libsodium's call as pynacl's binding makes it, without the binding's per-call
         # argument checks (their messages are formatted on every call: half the cost of a
-        # 200-byte record); the key length is checked once, the nonce's just above
+        # 200-byte record); the key length is checked once, the nonce's just above. The
+        # nonce and the ciphertext go into one buffer: one copy out.
         ffi, lib = _sodium
-        out = ffi.new("unsigned char[]", len(plain) + _XTAG)
+        out = ffi.new("unsigned char[]", _XNONCE + len(plain) + _XTAG)
+        ffi.memmove(out, nonce, _XNONCE)
         if lib.crypto_aead_xchacha20poly1305_ietf_encrypt(
-            out, ffi.NULL, plain, len(plain), aad, len(aad), ffi.NULL, nonce, self._key
+            out + _XNONCE, ffi.NULL, plain, len(plain), aad, len(aad), ffi.NULL, nonce, self._key
         ):
             raise RuntimeError("XChaCha20-Poly1305 encryption failed")
         sealed: bytes = ffi.buffer(out)[:]
-        return nonce + sealed
+        return sealed
 
     def open(self, sealed: bytes, aad: bytes) -> bytes:
         """Authenticated plaintext."""
