@@ -37,7 +37,8 @@ def py_spy() -> str:
 def tops(raw: str, top: int) -> tuple[int, list[tuple[str, int]], list[tuple[str, int]]]:
     """(samples, busiest functions by self samples, by inclusive samples) from py-spy's raw
     (collapsed-stack) output: one `function (file:line);... count` line per distinct stack.
-    The event loop's trunk (frames in every sample) is left out of the inclusive list."""
+    The trunk (the event loop and start-up frames, in nearly every sample) is left out of the
+    inclusive list; a blank frame is one py-spy could not name (native code, the collector)."""
     own: collections.Counter[str] = collections.Counter()
     inclusive: collections.Counter[str] = collections.Counter()
     total = 0
@@ -51,7 +52,7 @@ def tops(raw: str, top: int) -> tuple[int, list[tuple[str, int]], list[tuple[str
         own[frames[-1]] += count
         for frame in set(frames):
             inclusive[frame] += count
-    branches = [(f, n) for f, n in inclusive.most_common() if n < 0.99 * total]
+    branches = [(f, n) for f, n in inclusive.most_common() if n < 0.85 * total]
     return total, own.most_common(top), branches[:top]
 
 
