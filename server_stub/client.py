@@ -227,7 +227,7 @@ class Client(Inbound):
                 session.budget -= 1 + (total >> PAYLOAD_COST_SHIFT)
                 self.in_msgs += 1
                 self.in_bytes += total
-                end = tail if reply is None else _wire(reply) + b" " + tail
+                end = tail if reply is None else b""  # the reply's part: made when first needed
                 delivered = 0
                 targets, groups = plan
                 for sub, owner, msg_prefix, hmsg_prefix in targets:
@@ -240,6 +240,8 @@ class Client(Inbound):
                             and sub.max_msgs is None
                             and (hdr < 0 or owner_session.headers)
                         ):
+                            if not end:
+                                end = wire(reply or "") + b" " + tail
                             owner._queue((msg_prefix if hdr < 0 else hmsg_prefix) + end)
                             owner.out_msgs += 1
                             owner.out_bytes += total
@@ -423,6 +425,8 @@ _SUBJECT_BYTES: dict[str, bytes] = {}
 def _wire(subject: str) -> bytes:
     raw = _SUBJECT_BYTES.get(subject)
     if raw is None:
+        if subject[:7] == "_INBOX.":  # a reply inbox is delivered to once: not worth keeping
+            return wire(subject)
         if len(_SUBJECT_BYTES) > 8192:
             _SUBJECT_BYTES.clear()
         raw = _SUBJECT_BYTES[subject] = wire(subject)
