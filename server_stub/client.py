@@ -33,6 +33,7 @@ from server_stub.events import (
 )
 from server_stub.headers import no_responders
 from server_stub.inbound import Inbound
+from server_stub.inbox import INBOX_PREFIX
 from server_stub.policy import Grant
 from server_stub.protocol import split_body
 from server_stub.router import Account, Subscription
@@ -425,7 +426,7 @@ _SUBJECT_BYTES: dict[str, bytes] = {}
 def _wire(subject: str) -> bytes:
     raw = _SUBJECT_BYTES.get(subject)
     if raw is None:
-        if subject[:7] == "_INBOX.":  # a reply inbox is delivered to once: not worth keeping
+        if subject.startswith(INBOX_PREFIX):  # delivered to once: not worth keeping
             return wire(subject)
         if len(_SUBJECT_BYTES) > 8192:
             _SUBJECT_BYTES.clear()

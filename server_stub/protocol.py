@@ -32,6 +32,7 @@ from server_stub.events import (
     Sub,
     Unsub,
 )
+from server_stub.inbox import INBOX_PREFIX_BYTES
 
 DEFAULT_MAX_PAYLOAD = 1024 * 1024
 DEFAULT_MAX_CONTROL_LINE = 4096
@@ -261,7 +262,11 @@ class ServerConnection:
             subject = _SUBJECTS[subject_b] = text(subject_b)
         reply = None if reply_b is None else text(reply_b)
         known = (subject, reply, hdr, total, m.start(3))  # group 3: the first size field
-        if reply_b is None and len(line) <= _LINE_KEPT_MAX and not subject_b.startswith(b"_INBOX."):
+        if (
+            reply_b is None
+            and len(line) <= _LINE_KEPT_MAX
+            and not subject_b.startswith(INBOX_PREFIX_BYTES)
+        ):
             lines = self._lines
             if len(lines) >= _LINES_KEPT:
                 lines.clear()

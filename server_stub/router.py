@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from nscpy.jwt.subject import subject_matches
+from server_stub.inbox import INBOX_PREFIX
 from server_stub.sublist import MatchResult, SubList
 
 
@@ -102,7 +103,6 @@ class Account:
 
 
 DeliveryHook = Callable[[Subscription], None]
-_INBOX = "_INBOX."
 
 
 class Router:
@@ -146,7 +146,11 @@ class Router:
         """Deliver a message; returns how many subscriptions received it."""
         sublist = account.sublist
         # a reply to a request inbox (each published to once) is matched by its inbox's parent
-        result = sublist.match_inbox(subject) if subject[:7] == _INBOX else sublist.match(subject)
+        result = (
+            sublist.match_inbox(subject)
+            if subject.startswith(INBOX_PREFIX)
+            else sublist.match(subject)
+        )
         count = self._fan_out(result, subject, reply, headers, payload, sender)
         if account.response_routes:
             route = account.response_routes.get(subject)

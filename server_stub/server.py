@@ -28,6 +28,7 @@ from server_stub.client import Client
 from server_stub.headers import build_headers
 from server_stub.hooks import OperatorHooks, Service
 from server_stub.inbound import Inbound
+from server_stub.inbox import INBOX_PREFIX
 from server_stub.options import ServerOptions
 from server_stub.outbound import Outbound
 from server_stub.router import Account, Router, Subscription
@@ -35,8 +36,6 @@ from server_stub.version import API_LEVEL, PROTO, VERSION
 
 log = logging.getLogger("server_stub")
 
-
-_INBOX = "_INBOX."  # the clients' reply subjects (see publish)
 
 # asyncio's own read size (selector transports' max_size): the per-read batching stays.
 READ_BUFFER_SIZE = 256 * 1024
@@ -224,7 +223,7 @@ class Server:
         if (
             headers is None
             and not reply
-            and subject.startswith(_INBOX)
+            and subject.startswith(INBOX_PREFIX)
             and not (target.response_routes or target.stream_exports_to or target.service_imports)
         ):
             # An answer to a client's request inbox (a JetStream ack, an API reply): the inbox's

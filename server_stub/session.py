@@ -31,6 +31,7 @@ from nscpy.jwt.subject import is_valid_publish_subject, is_valid_subject
 from server_stub import errors
 from server_stub.auth import Identity
 from server_stub.events import Err, Ok, ServerEvent
+from server_stub.inbox import INBOX_PREFIX
 from server_stub.policy import Grant, Permissions
 
 log = logging.getLogger("server_stub")
@@ -65,7 +66,6 @@ DELIVER = PubVerdict(True)
 DELIVER_AFTER_OK = PubVerdict(True, (OK,))  # verbose: nats-server acknowledges, then delivers
 _VALID_PUBLISH: dict[str, bool] = {}
 _PUBLISHABLE_KEPT = 1024
-_ONE_OFF = "_INBOX."  # reply subjects: each is published to about once, not worth keeping
 
 
 def valid_publish_subject(subject: str) -> bool:
@@ -204,7 +204,7 @@ class Session:
             if not self._use_reply_grant(subject, now):
                 log.info("cid %d: Publish Violation - Subject %r", self.cid, subject)
                 return PubVerdict(False, (Err(errors.pub_violation(subject)),))
-        elif not self.verbose and not subject.startswith(_ONE_OFF):
+        elif not self.verbose and not subject.startswith(INBOX_PREFIX):
             publishable = self.publishable
             if len(publishable) >= _PUBLISHABLE_KEPT:
                 publishable.clear()

@@ -18,10 +18,11 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import Any, Generic, TypeVar
 
+from server_stub.inbox import INBOX_PREFIX
+
 T = TypeVar("T", bound=Hashable)
 
 _CACHE_SIZE = 1024
-_ONE_OFF = "_INBOX."  # the clients' reply subjects: matched once each, never cached
 
 
 class _Node(Generic[T]):
@@ -171,7 +172,7 @@ class SubList(Generic[T]):
         if "" not in tokens:  # nats-server's Match finds nothing for `a..b`, `.a`, `a.` or ``
             self._collect(self._root, tokens, 0, plain, queues)
         result = MatchResult(plain, queues)
-        if subject.startswith(_ONE_OFF):
+        if subject.startswith(INBOX_PREFIX):
             return result
         if len(self.cache) >= self.cache_size:
             # drop the oldest entry; dicts keep insertion order
