@@ -45,6 +45,9 @@ async def _user_password_session(world: World, url: str, password: str, chunks: 
             + password.encode()
             + b'"}\r\n'
         )
+        if not chunks:  # refused: CONNECT and PING in one write leave nothing unread at the
+            # server when it closes, so the close is a FIN, not a reset losing the -ERR
+            return await raw_session(url, [connect + b"PING\r\n"], quiet=0.3, ping=False)
         return await raw_session(url, [connect, *chunks], quiet=0.3)
     # nats-py sends user/password only without a JWT, so the sentinel case speaks raw protocol
     assert world.sentinel is not None

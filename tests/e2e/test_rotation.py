@@ -25,6 +25,7 @@ import pytest
 
 from nscpy.jwt import AccountClaims, OperatorClaims, UserClaims, decode, peek
 from tests.commands.cliutil import ok, run
+from tests.support.natspy import flush_subscriptions
 from tests.support.natsserver import RunningServer, free_port, serve_config
 
 pytestmark = pytest.mark.e2e
@@ -145,7 +146,7 @@ class Traffic:
             await msg.respond(msg.data)  # type: ignore[attr-defined]
 
         await responder.subscribe("svc.echo", cb=echo)  # type: ignore[attr-defined]
-        await responder.flush()  # type: ignore[attr-defined]
+        await flush_subscriptions(responder)  # type: ignore[arg-type]
         self.ready.set()
         deadline = time.monotonic() + 120  # bounded: the test stops it long before
         n = 0

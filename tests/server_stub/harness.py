@@ -106,11 +106,15 @@ def server(kind: str, conf: Path | None) -> Iterator[str]:
             yield url
 
 
-async def raw_session(url: str, chunks: list[bytes], quiet: float = 0.15) -> bytes:
+async def raw_session(
+    url: str, chunks: list[bytes], quiet: float = 0.15, *, ping: bool = True
+) -> bytes:
     """Send chunks then a PING; return what follows the first INFO line, up to EOF or quiet time.
 
     "<EOF>" marks a closed connection. Reading stops once the server has been silent for `quiet`
-    seconds after answering the final PING (or after 3 s at most).
+    seconds after answering the final PING (or after 3 s at most). ping=False sends no PING of
+    its own: for a session the server is expected to close, where a PING still unread when it
+    closes would make the close a reset that can discard the -ERR before it is read.
     """
     host, port = url.removeprefix("nats://").rsplit(":", 1)
     reader, writer = await asyncio.open_connection(host, int(port))
@@ -118,7 +122,9 @@ async def raw_session(url: str, chunks: list[bytes], quiet: float = 0.15) -> byt
     assert info.startswith(b"INFO ")
     out = b""
     try:
-        out = await _send_and_read(reader, writer, chunks, out, quiet, 3.0, pong_after=out)
+        out = await _send_and_read(
+            reader, writer, chunks, out, quiet, 3.0, pong_after=out, ping=ping
+        )
     except ConnectionError:
         out += b"<EOF>"
     finally:
@@ -143,13 +149,14 @@ async def _send_and_read(
     max_wait: float,
     *,
     pong_after: bytes,
+    ping: bool = True,
 ) -> bytes:
-    """Send chunks and a PING, then read until EOF or a reset ("<EOF>" appended), or until the
-    server has been silent for `quiet` seconds with a PONG received beyond `pong_after`, or
-    `max_wait`. What was read before a reset is kept."""
+    """Send chunks and a PING (unless ping=False), then read until EOF or a reset ("<EOF>"
+    appended), or until the server has been silent for `quiet` seconds with a PONG received
+    beyond `pong_after`, or `max_wait`. What was read before a reset is kept."""
     loop = asyncio.get_running_loop()
     try:
-        for chunk in [*chunks, b"PING\r\n"]:
+        for chunk in [*chunks, b"PING\r\n"] if ping else chunks:
             writer.write(chunk)
             await writer.drain()
             await asyncio.sleep(0.01)
