@@ -207,29 +207,53 @@ EXAMPLES = int(os.environ.get("NSCPY_JS_FAULT_EXAMPLES", "60"))
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(fault_ops, st.integers(0, 1000))
 def test_random_faults_never_lose_a_synced_message(tmp_path_factory, steps, seed) -> None:
-    directory = tmp_path_factory.mktemp("faults")
+    run_fault_schedule(tmp_path_factory.mktemp("faults"), steps, seed, write_behind=False)
+
+
+def run_fault_schedule(
+    directory: Path, steps: list[tuple], seed: int, *, write_behind: bool
+) -> None:
+    """Run a schedule of store operations and disk faults against a model of what must
+    survive: every message a successful sync acknowledged is served, unchanged, after any later
+    fault, reopen or crash, and nothing is served that was not stored so. Without write-behind
+    an append writes at once, so nothing stays held after an operation."""
     seam = Disk(seed)
     seal = make_sealer("chachapoly", master_key(b"k"), "$G", "S", "stream")
     check_key(directory, seal, "stream S")
 
     def reopen() -> FileStore:
-        store = FileStore(directory, seal, block_size=300, label="'$G > S'")
+        store = FileStore(
+            directory, seal, block_size=300, label="'$G > S'", write_behind=write_behind
+        )
         store.write_fd, store.fsync_fd = seam.write, seam.fsync  # type: ignore[method-assign]
         return store
 
     store = reopen()
-    written: dict[int, bytes] = {}  # every payload a seq was ever stored with
-    synced: set[int] = set()  # acknowledged: appended, then a sync succeeded
-    pending: set[int] = set()
+    written: dict[int, bytes] = {}  # every payload a seq is stored with (or held for)
+    synced: set[int] = set()  # acknowledged: written out, then a sync succeeded
+    pending: set[int] = set()  # written out, not synced
+    held: set[int] = set()  # appended, not written out
     touched: set[int] = set()  # a delete or floor was attempted: may be gone
     for op, *args in steps:
         try:
             if op == "add":
                 payload = os.urandom(args[0])
                 seq = store.append("s", b"", payload, 1).seq
-                assert seq not in written or seq not in synced | pending
+                assert seq not in synced | pending | held  # a seq in use is never handed out
                 written[seq] = payload
-                pending.add(seq)
+                held.add(seq)
+            elif op == "write-out":
+                try:
+                    store.write_out()
+                except StoreWriteFailed as exc:
+                    for seq in exc.unwritten:  # never acknowledged; taken back if it can be
+                        if store.get(seq) is None:
+                            del written[seq]
+                    assert set(exc.unwritten) >= held
+                    held.clear()
+                    raise
+                pending |= held
+                held.clear()
             elif op == "del":
                 touched.add(args[0])
                 store.remove(args[0])
@@ -242,26 +266,36 @@ def test_random_faults_never_lose_a_synced_message(tmp_path_factory, steps, seed
                 seam.fsync_errors = 1
             elif op == "sync":
                 store.sync()
-                synced |= pending
+                synced |= pending | held
                 pending.clear()
+                held.clear()
         except StoreWriteFailed:
+            if not store.holds():  # written, or stranded in a store turned read-only
+                held.clear()
             continue
+        # another record, a roll or a sync wrote (some of) the held ones first; a roll can
+        # write them and then hold the message that caused it
+        still = {msg.seq for msg in store._held_msgs}
+        pending |= held - still
+        held &= still
+        assert write_behind or not held  # without write-behind an append writes at once
         if op in ("reopen", "crash"):
             if op == "reopen":
                 store.close()
-            else:  # the process dies: no fsync, no index; the page cache keeps what was written
+            else:  # the process dies: held records are gone, the page cache keeps what was written
                 os.close(store._fd)
                 store._fd = -1
             pending.clear()
+            held.clear()
             seam.full, seam.fsync_errors = False, 0
             store = reopen()
             assert store.lost == []  # nothing was damaged, so nothing may be reported lost
-            assert store.last_seq >= max(synced, default=0)  # a used seq is never handed out
+            assert store.last_seq >= max(synced, default=0)
         for seq in synced - touched:
             msg = store.get(seq)
             assert msg is not None and msg.data == written[seq], seq
         for msg in store.iter_from(0):
-            assert msg.data == written[msg.seq]  # nothing served that was not written so
+            assert msg.data == written[msg.seq]  # nothing served that was not stored so
     store.close()
 
 

@@ -5,18 +5,12 @@ acknowledged, and a failed write-out takes its messages back as if never publish
 from __future__ import annotations
 
 import json
-import os
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from server_stub.jetstream.crypto import make_sealer, master_key
-from server_stub.jetstream.errors import StoreWriteFailed
-from server_stub.jetstream.filestore import FileStore
-from server_stub.jetstream.sealedfile import check_key
-
-from .conftest import ACCOUNT, Disk
-from .test_faults import EXAMPLES, create, fault_op, served
+from .conftest import ACCOUNT
+from .test_faults import EXAMPLES, create, fault_op, run_fault_schedule, served
 
 
 class HeldLoop:
@@ -99,81 +93,4 @@ write_behind_ops = st.lists(st.one_of(fault_op, st.tuples(st.just("write-out")))
 def test_random_faults_with_write_behind_never_lose_a_synced_message(
     tmp_path_factory, steps, seed
 ) -> None:
-    directory = tmp_path_factory.mktemp("faults")
-    seam = Disk(seed)
-    seal = make_sealer("chachapoly", master_key(b"k"), "$G", "S", "stream")
-    check_key(directory, seal, "stream S")
-
-    def reopen() -> FileStore:
-        store = FileStore(directory, seal, block_size=300, label="'$G > S'", write_behind=True)
-        store.write_fd, store.fsync_fd = seam.write, seam.fsync  # type: ignore[method-assign]
-        return store
-
-    store = reopen()
-    written: dict[int, bytes] = {}  # every payload a seq is stored with (or held for)
-    synced: set[int] = set()  # acknowledged: written out, then a sync succeeded
-    pending: set[int] = set()  # written out, not synced
-    held: set[int] = set()  # appended, not written out
-    touched: set[int] = set()  # a delete or floor was attempted: may be gone
-    for op, *args in steps:
-        try:
-            if op == "add":
-                payload = os.urandom(args[0])
-                seq = store.append("s", b"", payload, 1).seq
-                assert seq not in synced | pending | held  # a seq in use is never handed out
-                written[seq] = payload
-                held.add(seq)
-            elif op == "write-out":
-                try:
-                    store.write_out()
-                except StoreWriteFailed as exc:
-                    for seq in exc.unwritten:  # never acknowledged; taken back if it can be
-                        if store.get(seq) is None:
-                            del written[seq]
-                    assert set(exc.unwritten) >= held
-                    held.clear()
-                    raise
-                pending |= held
-                held.clear()
-            elif op == "del":
-                touched.add(args[0])
-                store.remove(args[0])
-            elif op == "floor":
-                touched.update(range(1, args[0]))
-                store.remove_below(args[0])
-            elif op in ("full", "space"):
-                seam.full = op == "full"
-            elif op == "fsync-fails":
-                seam.fsync_errors = 1
-            elif op == "sync":
-                store.sync()
-                synced |= pending | held
-                pending.clear()
-                held.clear()
-        except StoreWriteFailed:
-            if not store.holds():  # written, or stranded in a store turned read-only
-                held.clear()
-            continue
-        # another record, a roll or a sync wrote (some of) the held ones first; a roll can
-        # write them and then hold the message that caused it
-        still = {msg.seq for msg in store._held_msgs}
-        pending |= held - still
-        held &= still
-        if op in ("reopen", "crash"):
-            if op == "reopen":
-                store.close()
-            else:  # the process dies: held records and the page cache's fate as in test_faults
-                os.close(store._fd)
-                store._fd = -1
-            pending.clear()
-            held.clear()
-            seam.full, seam.fsync_errors = False, 0
-            store = reopen()
-            assert store.lost == []  # nothing was damaged, so nothing may be reported lost
-            assert store.last_seq >= max(synced, default=0)
-        for seq in synced - touched:
-            msg = store.get(seq)
-            assert msg is not None and msg.data == written[seq], seq
-        for msg in store.iter_from(0):
-            assert msg.data == written[msg.seq]  # nothing served that was not stored so
-    store.close()
+    run_fault_schedule(tmp_path_factory.mktemp("faults"), steps, seed, write_behind=True)
