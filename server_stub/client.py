@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from server_stub import errors
 from server_stub.auth import ConnectionInfo, Identity
 from server_stub.callout import Callout, CalloutNeeded
-from server_stub.encoding import encode_hmsg, encode_msg, wire
+from server_stub.encoding import encode_hmsg, encode_msg, msg_heads, wire
 from server_stub.errors import AuthError
 from server_stub.events import (
     Connect,
@@ -414,8 +414,7 @@ def _direct_plan(
         if not isinstance(owner, Client):
             targets.append((sub, None, b"", b""))
             continue
-        msg = b"MSG %s %s " % (subject_b, sub.sid_b)
-        targets.append((sub, owner, msg, b"H" + msg))
+        targets.append((sub, owner, *msg_heads(subject_b, sub.sid_b)))
     return tuple(targets), tuple(queues.values())
 
 

@@ -84,6 +84,15 @@ def encode_msg(subject: bytes, sid: bytes, reply: str | None, payload: bytes) ->
     return b"MSG %s %s %s %d\r\n%s\r\n" % (subject, sid, wire(reply), len(payload), payload)
 
 
+def msg_heads(subject: bytes, sid: bytes) -> tuple[bytes, bytes]:
+    """The MSG and HMSG lines up to their reply field (`MSG <subject> <sid> `). A PUB's bytes
+    from its first size field to the end of its payload are exactly how its MSG (an HPUB's:
+    its HMSG) ends, so the direct delivery path (Client._publish_raw) sends head + tail, or
+    head + reply + b" " + tail, byte for byte what encode_msg/encode_hmsg make."""
+    msg = b"MSG %s %s " % (subject, sid)
+    return msg, b"H" + msg
+
+
 def encode_hmsg(
     subject: bytes, sid: bytes, reply: str | None, headers: bytes, payload: bytes
 ) -> bytes:

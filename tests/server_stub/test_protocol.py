@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from nscpy.gojson import go_dumps as go_json
 from server_stub import errors
-from server_stub.encoding import encode_client
+from server_stub.encoding import encode_client, encode_hmsg, encode_msg, msg_heads
 from server_stub.errors import ProtocolError
 from server_stub.events import Connect, Err, HMsg, HPub, Info, Msg, Ok, Ping, Pong, Pub, Sub, Unsub
 from server_stub.protocol import NEED_DATA, ServerConnection, split_body
@@ -389,3 +389,42 @@ def test_fast_path_keeps_few_short_reply_less_lines() -> None:
     kept = conn._lines
     assert 0 < len(kept) <= 128
     assert all(b" r " not in line and len(line) <= 256 for line in kept)
+
+
+_TOKEN = st.text(st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=20)
+
+
+@settings(max_examples=300)
+@given(
+    subject=_TOKEN,
+    sid=_TOKEN,
+    reply=st.none() | _TOKEN,
+    headers=st.none() | st.binary(max_size=40),
+    payload=st.binary(max_size=200),
+)
+def test_a_direct_delivery_is_the_encoders_msg(subject, sid, reply, headers, payload) -> None:
+    """What the direct path sends (a msg_heads head, the reply, the PUB's tail as read_pubs
+    gives it) is byte for byte what encode_msg/encode_hmsg make."""
+    conn = ServerConnection()
+    conn.headers = True
+    if headers is None:
+        op = b"PUB %s %d\r\n%s\r\n" % (subject.encode(), len(payload), payload)
+    else:
+        total = len(headers) + len(payload)
+        op = b"HPUB %s %d %d\r\n%s%s\r\n" % (
+            subject.encode(),
+            len(headers),
+            total,
+            headers,
+            payload,
+        )
+    conn.receive_data(op)
+    tails: list[bytes] = []
+    conn.read_pubs(lambda s, r, hdr, total, tail: tails.append(tail) or True)
+    msg_head, hmsg_head = msg_heads(subject.encode(), sid.encode())
+    end = tails[0] if reply is None else reply.encode() + b" " + tails[0]
+    if headers is None:
+        assert msg_head + end == encode_msg(subject.encode(), sid.encode(), reply, payload)
+    else:
+        want = encode_hmsg(subject.encode(), sid.encode(), reply, headers, payload)
+        assert hmsg_head + end == want
