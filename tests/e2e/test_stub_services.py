@@ -33,6 +33,22 @@ def exports(claims: jwt.AccountClaims) -> None:
     ]
 
 
+async def until_served(client: Any, subject: str) -> None:
+    """Wait until a request through the import is answered.
+
+    Under CI load nats-server once answered the first request after both users connected with
+    503 no-responders (the service had subscribed and flushed); what is compared here is the
+    response types, not how soon after connecting an import starts to serve.
+    """
+    for _ in range(100):
+        try:
+            await client.request(subject, b"", timeout=1)
+            return
+        except nats.errors.NoRespondersError:
+            await asyncio.sleep(0.05)
+    raise AssertionError(f"{subject} was never served")
+
+
 def test_response_types(tmp_path) -> None:
     chain = Chain.create(tmp_path, "SVC", "CLIENT")
     svc = chain.pub("SVC")
@@ -56,6 +72,7 @@ def test_response_types(tmp_path) -> None:
 
         await service.subscribe("svc.*", cb=answer)
         await service.flush()
+        await until_served(client, "svc.singleton")
         out: dict[str, Any] = {}
         for name in TYPES:
             inbox = client.new_inbox()
@@ -64,7 +81,10 @@ def test_response_types(tmp_path) -> None:
             got = []
             while True:
                 try:
-                    got.append((await sub.next_msg(timeout=0.3)).data)
+                    msg = await sub.next_msg(timeout=0.3)
+                    # a status (503 no responders) is kept as such, so a failure says what came
+                    status = (msg.headers or {}).get("Status")
+                    got.append(msg.data if status is None else f"status {status}")
                 except nats.errors.TimeoutError:
                     break
             out[name] = got
