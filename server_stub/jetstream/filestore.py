@@ -73,6 +73,8 @@ from server_stub.jetstream.segment import (
 log = logging.getLogger("server_stub.jetstream")
 
 DEFAULT_BLOCK_SIZE = 4 << 20
+# StoredMsg's constructor without its Python-level __new__ (a NamedTuple's): one per publish
+_new_msg = tuple.__new__
 _SEGMENT_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
@@ -122,17 +124,30 @@ class FileStore(LogReplay):
             return 22 + len(subject) + 4 + len(hdrs) + len(data) + 8
         return 22 + len(subject) + len(data) + 8
 
+    def append(self, subject: str, hdrs: bytes, data: bytes, ts: int) -> StoredMsg:
+        """MemStore.append. With write-behind, a publish's usual case is done here in one
+        piece (what _persist_msg, _write and _hold do for it, without their other cases: a
+        roll, a missing STATE record, a failed store): the record is sealed and held. (Replay
+        never appends: it adds what it reads.)"""
+        size = self._size
+        if not self.write_behind or size >= self._block_size or self.failed or self._needs_state:
+            return super().append(subject, hdrs, data, ts)
+        seq = self.last_seq + 1
+        msg = _new_msg(StoredMsg, (seq, subject, hdrs, data, ts))
+        record = encode_msg_record(self._sealer, msg, self._active, size)
+        if not self._held:
+            self._held_from = (size, self.first_seq, self.last_seq, self.last_ts, self.bytes)
+        self._held.append(record)
+        self._held_msgs.append(msg)
+        self._size = size + len(record)
+        self._seg_of[seq] = self._active
+        self._live[self._active] += 1
+        self._add(msg)
+        return msg
+
     # -- persistence hooks ---------------------------------------------------------------
     def _persist_msg(self, msg: StoredMsg) -> None:
-        if (
-            self.write_behind
-            and self._size < self._block_size
-            and not (self.failed or self._needs_state or self._replaying)
-        ):
-            # what _write does for it, without its other cases
-            self._hold(encode_msg_record(self._sealer, msg, self._active, self._size))
-        else:
-            self._write(KIND_MSG, encode_msg(msg))
+        self._write(KIND_MSG, encode_msg(msg))
         self._seg_of[msg.seq] = self._active
         self._live[self._active] += 1
         if self._held:
