@@ -1,0 +1,43 @@
+"""The test suite's own nats-server starter: a port someone else holds is reported, or retried.
+
+free_port can only say a port is free now; under parallel tests another process sometimes binds
+it before our nats-server does. The starter must say so (PortTaken, with the server's log) and
+pick a new port where it chose the port itself.
+"""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+from tests.support import natsserver
+from tests.support.natsserver import PortTaken, nats_server
+
+pytestmark = pytest.mark.e2e
+
+
+def test_a_given_port_that_is_taken_is_reported_with_the_log(tmp_path: Path) -> None:
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        with pytest.raises(PortTaken, match="address already in use"):
+            with nats_server(tmp_path, "", port):
+                pass
+
+
+def test_a_chosen_port_that_was_taken_is_chosen_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        taken = held.getsockname()[1]
+        picks = iter([taken])
+        real_free_port = natsserver.free_port
+        monkeypatch.setattr(natsserver, "free_port", lambda: next(picks, None) or real_free_port())
+        with nats_server(tmp_path, "") as server:
+            assert server.port != taken
+            assert server.proc.poll() is None
