@@ -7,11 +7,13 @@ pick a new port where it chose the port itself.
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from pathlib import Path
 
 import pytest
 
+from tests.server_stub import harness
 from tests.support import natsserver
 from tests.support.natsserver import PortTaken, nats_server
 
@@ -41,3 +43,30 @@ def test_a_chosen_port_that_was_taken_is_chosen_again(
         with nats_server(tmp_path, "") as server:
             assert server.port != taken
             assert server.proc.poll() is None
+
+
+def test_the_differential_harness_chooses_again_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    conf = tmp_path / "empty.conf"
+    conf.write_text("")
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        taken = held.getsockname()[1]
+        picks = iter([taken])
+        real_free_port = harness.free_port
+        monkeypatch.setattr(harness, "free_port", lambda: next(picks, None) or real_free_port())
+        with harness.real_server(conf) as url:
+            assert not url.endswith(f":{taken}")
+            assert harness.run(_pong(url), timeout=10) == b"PONG\r\n"
+
+
+async def _pong(url: str) -> bytes:
+    host, port = url.removeprefix("nats://").rsplit(":", 1)
+    reader, writer = await asyncio.open_connection(host, int(port))
+    await reader.readline()
+    writer.write(b"CONNECT {\"verbose\":false}\r\nPING\r\n")
+    line = await reader.readline()
+    writer.close()
+    return line
