@@ -66,7 +66,7 @@ async def _pong(url: str) -> bytes:
     host, port = url.removeprefix("nats://").rsplit(":", 1)
     reader, writer = await asyncio.open_connection(host, int(port))
     await reader.readline()
-    writer.write(b"CONNECT {\"verbose\":false}\r\nPING\r\n")
+    writer.write(b'CONNECT {"verbose":false}\r\nPING\r\n')
     line = await reader.readline()
     writer.close()
     return line
