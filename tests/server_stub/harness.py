@@ -11,6 +11,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from tests.support.natsserver import stop
+
 ROOT = Path(__file__).resolve().parents[2]
 NATS_SERVER = ROOT / ".venv" / "bin" / "nats-server"
 
@@ -63,12 +65,7 @@ def real_server(conf: Path) -> Iterator[str]:
             if "address already in use" not in err or attempt == 2:
                 raise RuntimeError(f"nats-server exited at start: {err[-600:]}")
         finally:
-            proc.terminate()
-            try:
-                proc.wait(5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop(proc)
             proc.stderr.close()
 
 
@@ -93,12 +90,7 @@ def stub_server(conf: Path | None = None, *extra: str) -> Iterator[str]:
             raise RuntimeError(f"server_stub did not start: {line!r} {err}")
         yield line
     finally:
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
         for stream in (proc.stdout, proc.stderr):
             if stream is not None:
                 stream.close()

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 
 def nats_server_binary() -> str:
@@ -85,7 +86,7 @@ def _exited_early(log: Path, error: RuntimeError) -> RuntimeError:
     return kind(f"{error}; log ends:\n{tail}")
 
 
-def stop(proc: subprocess.Popen[bytes]) -> None:
+def stop(proc: subprocess.Popen[Any]) -> None:
     """Terminate, and kill if it has not exited within 10 s (every stop is bounded)."""
     proc.terminate()
     try:
