@@ -6,6 +6,7 @@ nscpy) records it at 500 Hz without slowing it much, and the script prints the b
 (self time) and functions (inclusive), as % of the samples taken while the stub was running.
 
 Usage: .venv/bin/python bench/profile_stub.py MODE [COUNT] [--clients N] [--top 25]
+       [--cipher chachapoly]
        (MODE: pubsub, pub, fanout, queue, reqrep, connect, jssync, jsasync)
 Bounded: the load generator sends COUNT messages and has a deadline.
 """
@@ -68,13 +69,14 @@ def main() -> None:
     parser.add_argument("count", nargs="?", type=int, default=500_000)
     parser.add_argument("--clients", type=int, default=1)
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--cipher", default="", help="JetStream cipher (chachapoly, aes)")
     args = parser.parse_args()
     spy = py_spy()
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         exe = build_loadgen(tmp)
         base, creds = make_store(tmp)
-        proc, url = start("stub", config(tmp, base, "stub", 0, "", "2m"), [])
+        proc, url = start("stub", config(tmp, base, "stub", 0, args.cipher, "2m"), [])
         out = tmp / "samples.txt"
         record = [spy, "record", "-p", str(proc.pid), "-r", "500", "-f", "raw", "-o", str(out)]
         sampler = subprocess.Popen(

@@ -13,7 +13,7 @@ than the handler's own work when most publishes carry none.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -64,6 +64,11 @@ class MessageBus(Protocol):
         headers: dict[str, str] | None = None,
     ) -> None:
         """Publish into `account` as the server's internal client."""
+        ...
+
+    def publish_replies(self, account: str, replies: Sequence[tuple[str, bytes]]) -> None:
+        """publish(account, inbox, payload) for each (inbox, payload), in order (the server
+        queues a client's consecutive answers at once)."""
         ...
 
 

@@ -17,7 +17,7 @@ import random
 import ssl
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from nscpy import keys
@@ -221,45 +221,69 @@ class Server:
         headers: dict[str, str] | None = None,
     ) -> None:
         """Publish as the server's internal client."""
+        if headers is None and not reply and subject.startswith(INBOX_PREFIX):
+            self.publish_replies(account, ((subject, payload),))
+            return
         router = self.router
         target = router.accounts.get(account) or router.account(account)
-        if (
-            headers is None
-            and not reply
-            and subject.startswith(INBOX_PREFIX)
-            and not (target.response_routes or target.stream_exports_to or target.service_imports)
-        ):
-            # An answer to a client's request inbox (a JetStream ack, an API reply): the inbox's
-            # match is cached per parent (SubList.match_inbox), and the account routes nothing
-            # across, so the fan-out is Router.publish's without the rest of it.
-            result = target.sublist.match_inbox(subject)
-            plan = result.direct
-            if plan is None:
-                plan = result.direct = _reply_plan(result)
-            if not plan:
-                router._fan_out(result, subject, None, None, payload, None)
-                return
-            # Each subscriber a plain client (the requester's inbox wildcard): the MSG is
-            # queued as Client.deliver queues it, without its layers; a subscription the
-            # delivery rules treat specially (permissions, an UNSUB maximum) takes deliver().
-            subject_b = b""
-            for sub, owner in plan:
-                if owner.session.permissions is None and sub.max_msgs is None:
-                    if owner.closed:
-                        continue
-                    if not subject_b:
-                        subject_b = wire(subject)
-                    owner._queue(encode_msg(subject_b, sub.sid_b, None, payload))
-                    owner.out_msgs += 1
-                    owner.out_bytes += len(payload)
-                    sub.delivered += 1
-                elif owner.deliver(sub, subject, None, None, payload):
-                    router.count_delivery(sub)
-            return
         block = build_headers(headers) if headers is not None else None
         # no reply: none on the wire (`MSG <subject> <sid> <size>`), as nats-server sends its
         # internal messages (JetStream acks, API replies, heartbeats)
         router.publish(target, subject, reply or None, block, payload)
+
+    def publish_replies(self, account: str, replies: Sequence[tuple[str, bytes]]) -> None:
+        """publish(account, inbox, payload) for each (inbox, payload), in order: answers to
+        clients' request inboxes (a loop iteration's JetStream acks, an API reply).
+
+        An inbox's match is cached per parent (SubList.match_inbox). Where the account routes
+        nothing across and the inbox's subscribers are plain clients (the requester's inbox
+        wildcard), each MSG is made as Client.deliver makes it, without its layers, and a
+        client's consecutive answers are queued to it at once; a subscription the delivery
+        rules treat specially (permissions, an UNSUB maximum) takes deliver(), anything else
+        Router.publish."""
+        router = self.router
+        target = router.accounts.get(account) or router.account(account)
+        if target.response_routes or target.stream_exports_to or target.service_imports:
+            for inbox, payload in replies:
+                router.publish(target, inbox, None, None, payload)
+            return
+        match_inbox = target.sublist.match_inbox
+        held_for: Client | None = None  # the client whose MSGs are being gathered
+        held: list[bytes] = []
+        for inbox, payload in replies:
+            plan: ReplyPlan = ()
+            if inbox.startswith(INBOX_PREFIX):
+                result = match_inbox(inbox)
+                plan = result.direct
+                if plan is None:
+                    plan = result.direct = _reply_plan(result)
+            if not plan:  # a queue group, a service, no inbox: the router's way
+                if held_for is not None:
+                    held_for._queue(b"".join(held))
+                    held_for, held = None, []
+                router.publish(target, inbox, None, None, payload)
+                continue
+            inbox_b = wire(inbox)
+            for sub, owner in plan:
+                if owner.session.permissions is None and sub.max_msgs is None:
+                    if owner.closed:
+                        continue
+                    if owner is not held_for:
+                        if held_for is not None:
+                            held_for._queue(b"".join(held))
+                        held_for, held = owner, []
+                    held.append(encode_msg(inbox_b, sub.sid_b, None, payload))
+                    owner.out_msgs += 1
+                    owner.out_bytes += len(payload)
+                    sub.delivered += 1
+                    continue
+                if held_for is not None:
+                    held_for._queue(b"".join(held))
+                    held_for, held = None, []
+                if owner.deliver(sub, inbox, None, None, payload):
+                    router.count_delivery(sub)
+        if held_for is not None:
+            held_for._queue(b"".join(held))
 
     # --- for clients and services ------------------------------------------------------------
 
@@ -329,9 +353,9 @@ class Server:
         return [c for c in account.clients if isinstance(c, Client)]
 
 
-# Server.publish's delivery plan for a reply inbox's match (kept on MatchResult.direct): each
-# plain subscription with its client, or () when one is not a client's or a queue group
-# matches (then Router's fan-out delivers). The inbox's own subject is not in it: one result
+# Server.publish_replies' delivery plan for a reply inbox's match (kept on MatchResult.direct):
+# each plain subscription with its client, or () when one is not a client's or a queue group
+# matches (then Router.publish delivers). The inbox's own subject is not in it: one result
 # serves every inbox of a parent (SubList.match_inbox).
 ReplyPlan = tuple[tuple[Subscription, Client], ...]
 

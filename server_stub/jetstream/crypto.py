@@ -133,24 +133,36 @@ class ChaChaSealer:
         # 200-byte record); the key length is checked once, the nonces' by _draw_nonces.
         # Every block is sealed into one buffer, kept from call to call: one copy out.
         ffi, lib = _sodium
-        size = sum(len(prefix) + len(plain) for prefix, plain, _ in blocks)
-        size += len(blocks) * self.overhead
         out = self._out
-        if out is None or len(out) < size:
-            out = self._out = ffi.new("unsigned char[]", max(size, 1 << 16))
+        if out is None:
+            out = self._out = ffi.new("unsigned char[]", 1 << 16)
         view = ffi.buffer(out)
+        capacity = len(view)
         encrypt, null, key = lib.crypto_aead_xchacha20poly1305_ietf_encrypt, ffi.NULL, self._key
         pos = at = 0
         for prefix, plain, aad in blocks:
             nonce = nonces[at : at + _XNONCE]
             at += _XNONCE
             start = pos + len(prefix) + _XNONCE
+            end = start + len(plain) + _XTAG
+            if end > capacity:  # libsodium never writes past it: grown first, what it holds kept
+                out, view = self._grow(end, pos)
+                capacity = len(view)
             view[pos:start] = prefix + nonce
             if encrypt(out + start, null, plain, len(plain), aad, len(aad), null, nonce, key):
                 raise RuntimeError("XChaCha20-Poly1305 encryption failed")
-            pos = start + len(plain) + _XTAG
+            pos = end
         sealed: bytes = view[:pos]
         return sealed
+
+    def _grow(self, needed: int, keep: int) -> tuple[Any, Any]:
+        """A larger output buffer holding the first `keep` bytes of the old one."""
+        assert _sodium is not None
+        ffi = _sodium[0]
+        old = self._out
+        out = self._out = ffi.new("unsigned char[]", max(needed, 2 * len(old)))
+        ffi.memmove(out, old, keep)
+        return out, ffi.buffer(out)
 
     def _draw_nonces(self, count: int) -> bytes | None:
         """`count` fresh nonces, one after the other (None: the rng gave a wrong size)."""

@@ -19,7 +19,9 @@ under `offline`, STREAM.DELETE discards it, and the rest of the account is serve
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
+import operator
 import time
 from collections.abc import Callable
 from typing import Any
@@ -37,6 +39,10 @@ from server_stub.jetstream.wire import go_json
 __all__ = ["Clock", "JetStream"]
 
 log = logging.getLogger("server_stub.jetstream")
+
+# the parts of a held ack (account, stream, seq, reply, body) publish_replies takes
+_ACCOUNT = operator.itemgetter(0)
+_REPLY_AND_BODY = operator.itemgetter(3, 4)
 
 
 class JetStream(StreamHost):
@@ -217,8 +223,7 @@ class JetStream(StreamHost):
         acks, self._acks = self._acks, []
         publish = self._bus.publish
         if not failed and not unwritten:  # all is written (and synced): every ack goes
-            for account_name, _, _, reply, body in acks:
-                publish(account_name, reply, body)
+            self._send_acks(acks)
             acks = []
         for account_name, stream_name, seq, reply, body in acks:
             error = failed.get((account_name, stream_name))
@@ -237,6 +242,12 @@ class JetStream(StreamHost):
                 continue
             for consumer in list(owner.consumers.get(stream_name, {}).values()):
                 self._send(account_name, consumer.on_new_messages(now))
+
+    def _send_acks(self, acks: list[tuple[str, str, int, str, bytes]]) -> None:
+        """Send acks, in order, each account's consecutive ones together (publish_replies)."""
+        replies = self._bus.publish_replies
+        for account_name, run in itertools.groupby(acks, _ACCOUNT):
+            replies(account_name, list(map(_REPLY_AND_BODY, run)))
 
     # -- bus handlers --------------------------------------------------------------------
     def _on_api(self, msg: BusMessage) -> None:

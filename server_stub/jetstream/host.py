@@ -44,6 +44,7 @@ class ServerBus:
         self.subscribe_raw = server.subscribe_raw
         self.unsubscribe = server.unsubscribe
         self.publish = server.publish
+        self.publish_replies = server.publish_replies
         self._turns: dict[tuple[str, str, str], int] = {}
 
     def has_interest(self, account: str, subject: str) -> bool:

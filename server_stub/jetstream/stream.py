@@ -86,8 +86,9 @@ class Stream:
     """One stream over a MemStore or FileStore; the clock is passed in as `now` (ns)."""
 
     def __init__(self, config: StreamConfig, store: MemStore, created: int) -> None:
-        self._config = config
-        self._plain = _stores_plainly(config)
+        self.config = config
+        # _stores_plainly(config) for the config it was asked of (a STREAM.UPDATE replaces it)
+        self._plain: tuple[StreamConfig | None, bool] = (None, False)
         # read several times per publish; an update keeps it (STREAM.UPDATE refuses a rename)
         self.name: str = config.name
         self.store = store
@@ -100,16 +101,6 @@ class Stream:
         self._by_subject: dict[str, deque[int]] | None = None
         self._by_subject_limit = -1
 
-    @property
-    def config(self) -> StreamConfig:
-        """The stream's configuration (STREAM.UPDATE replaces it)."""
-        return self._config
-
-    @config.setter
-    def config(self, config: StreamConfig) -> None:
-        self._config = config
-        self._plain = _stores_plainly(config)
-
     def covers(self, subject: str) -> bool:
         """True when a publish to `subject` lands in this stream."""
         return any(subject_matches(s, subject) for s in self.config.subjects)
@@ -119,7 +110,10 @@ class Stream:
         self, subject: str, headers: dict[str, str] | None, data: bytes, now: int
     ) -> PublishResult:
         """Apply nats-server's publish checks, store the message and enforce the limits."""
-        if headers is None and self._plain and not self._expires:
+        checked, plain = self._plain
+        if checked is not self.config:
+            checked, plain = self._plain = (self.config, _stores_plainly(self.config))
+        if headers is None and plain and not self._expires:
             # nothing to check or enforce (see _stores_plainly), no TTL pending: stored as is
             try:
                 stored = self.store.append(subject, b"", data, now)

@@ -4,13 +4,16 @@ router with recording subscribers."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import pytest
 
+from server_stub.client import Client
 from server_stub.options import ServerOptions
 from server_stub.router import Subscription, add_stream_import
 from server_stub.server import Server
+from tests.server_stub.harness import run
 
 
 class Recorder:
@@ -108,3 +111,74 @@ def test_an_inbox_publish_still_follows_stream_imports() -> None:
     server.publish("A", "_INBOX.p.1", b"ack")
     assert [g[1] for g in here.got] == ["_INBOX.p.1"]
     assert [g[1] for g in there.got] == ["_INBOX.p.1"]
+
+
+class Wire:
+    """Just enough of a transport for an in-process Client: what it writes is kept."""
+
+    def __init__(self) -> None:
+        self.written = b""
+
+    def get_extra_info(self, name: str, default: object = None) -> object:
+        return ("127.0.0.1", 4222) if name == "peername" else default
+
+    def write(self, data: bytes) -> None:
+        self.written += data
+
+    def get_write_buffer_size(self) -> int:
+        return 0
+
+    def is_closing(self) -> bool:
+        return False
+
+    def close(self) -> None:
+        pass
+
+    def can_write_eof(self) -> bool:
+        return False
+
+
+async def _clients(server: Server, count: int) -> list[tuple[Client, Wire]]:
+    made = []
+    for i in range(count):
+        client, wire = Client(server), Wire()
+        client.connection_made(wire)  # type: ignore[arg-type]
+        client.data_received(b'CONNECT {"verbose":false}\r\nSUB _INBOX.c%d.* 1\r\n' % i)
+        made.append((client, wire))
+    await asyncio.sleep(0)  # the INFO and anything queued go out
+    for _, wire in made:
+        wire.written = b""
+    return made
+
+
+def test_answers_to_several_clients_reach_each_in_order_and_are_counted() -> None:
+    async def scenario() -> None:
+        server = Server(ServerOptions(port=0))
+        (one, wire_one), (two, wire_two), (gone, wire_gone) = await _clients(server, 3)
+        gone.closed = True  # closed, its subscription not yet removed (a large client leaving)
+        server.publish_replies(
+            "$G",
+            [
+                ("_INBOX.c0.1", b"a"),
+                ("_INBOX.c1.1", b"b"),
+                ("_INBOX.c2.1", b"x"),
+                ("_INBOX.c0.2", b"c"),
+                ("_INBOX.c0.3", b"d"),
+                ("_INBOX.none.1", b"-"),  # nobody's: the router finds no one
+                ("_INBOX.c1.2", b"e"),
+            ],
+        )
+        await asyncio.sleep(0)
+        assert wire_one.written == (
+            b"MSG _INBOX.c0.1 1 1\r\na\r\nMSG _INBOX.c0.2 1 1\r\nc\r\nMSG _INBOX.c0.3 1 1\r\nd\r\n"
+        )
+        assert wire_two.written == b"MSG _INBOX.c1.1 1 1\r\nb\r\nMSG _INBOX.c1.2 1 1\r\ne\r\n"
+        assert wire_gone.written == b""
+        assert (one.out_msgs, one.out_bytes, two.out_msgs, gone.out_msgs) == (3, 3, 2, 0)
+        assert [sub.delivered for sub in (one.subs["1"], two.subs["1"], gone.subs["1"])] == [
+            3,
+            2,
+            0,
+        ]
+
+    run(scenario())

@@ -60,6 +60,10 @@ class LocalBus:
         for raw_handler in raw:  # as the server's router hands them: the header block unparsed
             raw_handler(account, subject, reply or None, block, payload)
 
+    def publish_replies(self, account: str, replies) -> None:
+        for inbox, payload in replies:
+            self.publish(account, inbox, payload)
+
     def has_responder(self, account: str, subject: str) -> bool:
         subs = [*self.subs.values(), *self.raw_subs.values()]
         return any(a == account and subject_matches(s, subject) for a, s, _ in subs)

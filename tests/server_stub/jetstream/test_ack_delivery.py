@@ -56,6 +56,14 @@ CASES: dict[str, list[bytes]] = {
     "a_queue_subscription_on_the_inbox": [
         _connect("a"), b"SUB _INBOX.x.* q 1\r\n", ACK_X1 * 3, b"SUB _INBOX.x.* 2\r\n", ACK_X1 * 2,
     ],
+    # in one read: acks queued to the client together, and between them ones the router
+    # delivers (a queue group's inbox) or deliver() does (an UNSUB maximum): in order
+    "gathered_and_routed_acks_interleaved": [
+        _connect("a"), b"SUB _INBOX.g.* 1\r\n", b"SUB _INBOX.r.* grp 2\r\n",
+        b"SUB _INBOX.m.* 3\r\n", b"UNSUB 3 10\r\n",
+        _pub(b"_INBOX.g.1") + _pub(b"_INBOX.r.1") + _pub(b"_INBOX.g.2") + _pub(b"_INBOX.m.1")
+        + _pub(b"_INBOX.g.3"),
+    ],
     "subscriptions_come_and_go": [
         _connect("a"), b"SUB _INBOX.x.* 1\r\n", ACK_X1 * 2, b"SUB _INBOX.y.* 2\r\n",
         _pub(b"_INBOX.y.1") * 2, b"UNSUB 1\r\n", ACK_X1 * 2, _pub(b"_INBOX.y.2"),
@@ -116,3 +124,7 @@ def test_acks_match_nats_server(tmp_path: Path) -> None:
     assert b"_INBOX.x.2" not in got["a_delivery_deny_list"]
     assert got["a_delivery_deny_list"].count(b"MSG ") == 2
     assert got["a_pull_request_status"].startswith(b"HMSG _INBOX.p.1 1 ")
+    interleaved = got["gathered_and_routed_acks_interleaved"]
+    assert [line.split(b" ")[1] for line in interleaved.split(b"\r\n") if line[:4] == b"MSG "] == [
+        b"_INBOX.g.1", b"_INBOX.r.1", b"_INBOX.g.2", b"_INBOX.m.1", b"_INBOX.g.3"
+    ]  # fmt: skip
