@@ -62,6 +62,26 @@ class ServiceHost(MessageBus, Protocol):
     # called with an account name whenever operator mode loads, updates or deletes it
     account_hooks: list[Callable[[str], None]]
 
+    def publish(
+        self,
+        account: str,
+        subject: str,
+        payload: bytes,
+        *,
+        reply: str | None = None,
+        headers: dict[str, str] | None = None,
+        no_reply: str | None = "",
+    ) -> None:
+        """MessageBus.publish; without a reply, the MSG line's reply field is `no_reply`:
+        "" (empty: the system account's answers) or None (none: JetStream's messages)."""
+        ...
+
+    def publish_replies(
+        self, account: str, replies: Sequence[tuple[str, bytes]], no_reply: str | None = ""
+    ) -> None:
+        """MessageBus.publish_replies, with publish's `no_reply`."""
+        ...
+
     def call_later(self, delay: float, callback: Callable[[], None]) -> asyncio.TimerHandle:
         """Run callback after `delay` seconds."""
         ...

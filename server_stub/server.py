@@ -219,21 +219,24 @@ class Server:
         *,
         reply: str | None = None,
         headers: dict[str, str] | None = None,
+        no_reply: str | None = "",
     ) -> None:
-        """Publish as the server's internal client."""
+        """Publish as the server's internal client. Without a reply, the MSG line carries
+        `no_reply` as its reply field: "" (an empty field, `MSG _R.x 1  438`), as nats-server's
+        system account answers, or None (no field), as its JetStream sends (ServerBus)."""
         if headers is None and not reply and subject.startswith(INBOX_PREFIX):
-            self.publish_replies(account, ((subject, payload),))
+            self.publish_replies(account, ((subject, payload),), no_reply)
             return
         router = self.router
         target = router.accounts.get(account) or router.account(account)
         block = build_headers(headers) if headers is not None else None
-        # no reply: none on the wire (`MSG <subject> <sid> <size>`), as nats-server sends its
-        # internal messages (JetStream acks, API replies, heartbeats)
-        router.publish(target, subject, reply or None, block, payload)
+        router.publish(target, subject, reply or no_reply, block, payload)
 
-    def publish_replies(self, account: str, replies: Sequence[tuple[str, bytes]]) -> None:
-        """publish(account, inbox, payload) for each (inbox, payload), in order: answers to
-        clients' request inboxes (a loop iteration's JetStream acks, an API reply).
+    def publish_replies(
+        self, account: str, replies: Sequence[tuple[str, bytes]], no_reply: str | None = ""
+    ) -> None:
+        """publish(account, inbox, payload, no_reply=no_reply) for each (inbox, payload), in
+        order: answers to clients' request inboxes (a loop iteration's JetStream acks).
 
         An inbox's match is cached per parent (SubList.match_inbox). Where the account routes
         nothing across and the inbox's subscribers are plain clients (the requester's inbox
@@ -245,7 +248,7 @@ class Server:
         target = router.accounts.get(account) or router.account(account)
         if target.response_routes or target.stream_exports_to or target.service_imports:
             for inbox, payload in replies:
-                router.publish(target, inbox, None, None, payload)
+                router.publish(target, inbox, no_reply, None, payload)
             return
         match_inbox = target.sublist.match_inbox
         held_for: Client | None = None  # the client whose MSGs are being gathered
@@ -261,7 +264,7 @@ class Server:
                 if held_for is not None:
                     held_for._queue(b"".join(held))
                     held_for, held = None, []
-                router.publish(target, inbox, None, None, payload)
+                router.publish(target, inbox, no_reply, None, payload)
                 continue
             inbox_b = wire(inbox)
             for sub, owner in plan:
@@ -272,7 +275,7 @@ class Server:
                         if held_for is not None:
                             held_for._queue(b"".join(held))
                         held_for, held = owner, []
-                    held.append(encode_msg(inbox_b, sub.sid_b, None, payload))
+                    held.append(encode_msg(inbox_b, sub.sid_b, no_reply, payload))
                     owner.out_msgs += 1
                     owner.out_bytes += len(payload)
                     sub.delivered += 1
@@ -280,7 +283,7 @@ class Server:
                 if held_for is not None:
                     held_for._queue(b"".join(held))
                     held_for, held = None, []
-                if owner.deliver(sub, inbox, None, None, payload):
+                if owner.deliver(sub, inbox, no_reply, None, payload):
                     router.count_delivery(sub)
         if held_for is not None:
             held_for._queue(b"".join(held))

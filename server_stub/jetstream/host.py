@@ -9,6 +9,7 @@ config-file and no-auth accounts. Nothing here imports server_stub.server.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import time
@@ -32,10 +33,14 @@ GLOBAL_ACCOUNT = "$G"
 
 
 class ServerBus:
-    """The server's MessageBus plus `deliver_as`, which pull consumers need.
+    """The server's MessageBus as JetStream publishes, plus `deliver_as`, which pull
+    consumers need.
 
-    nats-server delivers a pulled message to the request's inbox subscription while showing
-    the stream subject in MSG, so nats-py's `msg.subject` is `orders.1`, not the inbox.
+    nats-server's JetStream sends its messages without a reply (acks, API replies, statuses)
+    with no reply field at all (`MSG <inbox> <sid> <size>`), where its system account's
+    answers have an empty one (Server.publish's `no_reply`). It delivers a pulled message to
+    the request's inbox subscription while showing the stream subject in MSG, so nats-py's
+    `msg.subject` is `orders.1`, not the inbox.
     """
 
     def __init__(self, server: ServiceHost) -> None:
@@ -43,8 +48,8 @@ class ServerBus:
         self.subscribe = server.subscribe
         self.subscribe_raw = server.subscribe_raw
         self.unsubscribe = server.unsubscribe
-        self.publish = server.publish
-        self.publish_replies = server.publish_replies
+        self.publish = functools.partial(server.publish, no_reply=None)
+        self.publish_replies = functools.partial(server.publish_replies, no_reply=None)
         self._turns: dict[tuple[str, str, str], int] = {}
 
     def has_interest(self, account: str, subject: str) -> bool:

@@ -98,7 +98,8 @@ def test_an_inbox_publish_reaches_a_literal_inbox_subscribed_after_it_was_cached
         ("1", "_INBOX.p.2"),
         ("1", "_INBOX.p.3"),
     ]
-    assert all(g[2] is None for g in client.got)  # no reply field, as nats-server sends it
+    # the system account's way: an empty reply field (nats-server's $SYS answers)
+    assert all(g[2] == "" for g in client.got)
 
 
 def test_an_inbox_publish_still_follows_stream_imports() -> None:
@@ -151,7 +152,13 @@ async def _clients(server: Server, count: int) -> list[tuple[Client, Wire]]:
     return made
 
 
-def test_answers_to_several_clients_reach_each_in_order_and_are_counted() -> None:
+@pytest.mark.parametrize(("no_reply", "field"), [(None, b""), ("", b" ")])
+def test_answers_to_several_clients_reach_each_in_order_and_are_counted(
+    no_reply: str | None, field: bytes
+) -> None:
+    """JetStream's answers have no reply field (no_reply=None), the system account's an
+    empty one ("": two spaces before the size)."""
+
     async def scenario() -> None:
         server = Server(ServerOptions(port=0))
         (one, wire_one), (two, wire_two), (gone, wire_gone) = await _clients(server, 3)
@@ -167,12 +174,16 @@ def test_answers_to_several_clients_reach_each_in_order_and_are_counted() -> Non
                 ("_INBOX.none.1", b"-"),  # nobody's: the router finds no one
                 ("_INBOX.c1.2", b"e"),
             ],
+            no_reply,
         )
         await asyncio.sleep(0)
-        assert wire_one.written == (
-            b"MSG _INBOX.c0.1 1 1\r\na\r\nMSG _INBOX.c0.2 1 1\r\nc\r\nMSG _INBOX.c0.3 1 1\r\nd\r\n"
-        )
-        assert wire_two.written == b"MSG _INBOX.c1.1 1 1\r\nb\r\nMSG _INBOX.c1.2 1 1\r\ne\r\n"
+
+        def msgs(*sent: tuple[bytes, bytes]) -> bytes:
+            return b"".join(b"MSG %s 1 %s1\r\n%s\r\n" % (to, field, data) for to, data in sent)
+
+        one_got = msgs((b"_INBOX.c0.1", b"a"), (b"_INBOX.c0.2", b"c"), (b"_INBOX.c0.3", b"d"))
+        assert wire_one.written == one_got
+        assert wire_two.written == msgs((b"_INBOX.c1.1", b"b"), (b"_INBOX.c1.2", b"e"))
         assert wire_gone.written == b""
         assert (one.out_msgs, one.out_bytes, two.out_msgs, gone.out_msgs) == (3, 3, 2, 0)
         assert [sub.delivered for sub in (one.subs["1"], two.subs["1"], gone.subs["1"])] == [
