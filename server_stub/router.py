@@ -111,6 +111,7 @@ class Router:
     def __init__(self, rng: random.Random | None = None) -> None:
         self.accounts: dict[str, Account] = {}
         self._rng = rng or random.Random()
+        self._random = self._rng.random
 
     def account(self, name: str) -> Account:
         """The account called `name`, created empty on first use."""
@@ -214,9 +215,9 @@ class Router:
         """One member of a queue group gets the message: as nats-server, a random one first,
         then the next ones in turn while they refuse it (denied, closed). True: delivered."""
         size = len(members)
-        start = self._rng.randrange(size) if size > 1 else 0
-        for offset in range(size):
-            sub = members[(start + offset) % size]
+        start = self.queue_start(size)
+        for index in range(start, start + size):
+            sub = members[index % size]
             owner = sub.owner
             if owner is sender and not owner.echo:
                 continue
@@ -224,6 +225,11 @@ class Router:
                 self.count_delivery(sub)
                 return True
         return False
+
+    def queue_start(self, size: int) -> int:
+        """The queue group member (of `size`) tried first: a random one, as nats-server's
+        rand.Int31n; the direct path (Client._publish_raw) picks with this too."""
+        return int(self._random() * size)
 
     def count_delivery(self, sub: Subscription) -> None:
         """One more message delivered to `sub`; at its UNSUB maximum it is removed."""
