@@ -44,6 +44,7 @@ from server_stub.session import (
     PAYLOAD_COST_SHIFT,
     Gate,
     PubVerdict,
+    valid_publish_subject,
 )
 
 if TYPE_CHECKING:
@@ -215,7 +216,13 @@ class Client(Inbound):
         path (Client.deliver), as do a service's subscriptions (InternalClient.deliver: a
         JetStream stream's). A queue group gets one member, picked as Router.deliver_to_queue
         picks it (a random one, then the next in turn while they refuse), each member taken
-        directly or generally by the same rules. Everything else goes to _publish.
+        directly or generally by the same rules.
+
+        A reply to a request inbox (`_INBOX.…`, each published to about once) from a client
+        with no permissions and no +OK to send is fanned out here (Router._fan_out) on its
+        inbox's match (SubList.match_inbox), skipping Session.check_publish and
+        Router.publish, which would decide nothing else for it. Everything else goes to
+        _publish.
         """
         session = self.session
         account = self.account
@@ -258,10 +265,10 @@ class Client(Inbound):
                         self.server.router.count_delivery(sub)
                         delivered += 1
                 if groups:
-                    start = self.server.router.queue_start
+                    draw = self.server.router.random
                     for members in groups:
                         size = len(members)
-                        first = start(size)
+                        first = int(draw() * size)  # Router.queue_start, inlined
                         for index in range(first, first + size):
                             sub, owner, msg_prefix, hmsg_prefix = members[index % size]
                             if owner is not None:
@@ -290,6 +297,25 @@ class Client(Inbound):
                     self._send_no_responders(account, subject, reply)
                 return session.budget > 0 and not self.closed
         headers, payload = split_body(tail, hdr, total)
+        if (
+            account is not None
+            and session.permissions is None
+            and not session.verbose
+            and subject.startswith(INBOX_PREFIX)
+            and not (
+                account.response_routes or account.stream_exports_to or account.service_imports
+            )
+            and valid_publish_subject(subject)
+        ):
+            # (the parser has bounded the payload by the session's limit already)
+            session.budget -= 1 + (total >> PAYLOAD_COST_SHIFT)
+            self.in_msgs += 1
+            self.in_bytes += total
+            result = account.sublist.match_inbox(subject)
+            count = self.server.router._fan_out(result, subject, reply, headers, payload, self)
+            if not count and reply and session.no_responders:
+                self._send_no_responders(account, subject, reply)
+            return session.budget > 0 and not self.closed
         return self._publish(subject, reply, headers, payload)
 
     def _on_pub(self, event: Pub | HPub) -> None:

@@ -207,14 +207,16 @@ class Inbound(Outbound, asyncio.BufferedProtocol):
                 if session.past_gate:
                     # runs of canonical PUB/HPUB skip the event objects (see read_pubs)
                     received = self.in_msgs
-                    proto.read_pubs(fast_pub)
+                    drained = proto.read_pubs(fast_pub)
                     if self.in_msgs != received:  # the direct path leaves this to the run
                         self.last_activity = time.time()
                     if self.closed or self.paused:
                         return
                     if session.budget <= 0:
                         break
-                event = proto.next_event()
+                    event = NEED_DATA if drained else proto.next_event()
+                else:
+                    event = proto.next_event()
                 if event is NEED_DATA:
                     if self._reading_paused and self.transport is not None:
                         self._reading_paused = False

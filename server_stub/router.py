@@ -111,7 +111,7 @@ class Router:
     def __init__(self, rng: random.Random | None = None) -> None:
         self.accounts: dict[str, Account] = {}
         self._rng = rng or random.Random()
-        self._random = self._rng.random
+        self.random = self._rng.random  # [0, 1): queue_start's draw
 
     def account(self, name: str) -> Account:
         """The account called `name`, created empty on first use."""
@@ -189,6 +189,8 @@ class Router:
         payload: bytes,
         sender: Subscriber | None,
     ) -> int:
+        """Deliver to a match result's subscriptions (one member per queue group); how many
+        received it. No imports or service routes: `publish` follows those."""
         count = 0
         for sub in result.plain:
             owner = sub.owner
@@ -228,8 +230,8 @@ class Router:
 
     def queue_start(self, size: int) -> int:
         """The queue group member (of `size`) tried first: a random one, as nats-server's
-        rand.Int31n; the direct path (Client._publish_raw) picks with this too."""
-        return int(self._random() * size)
+        rand.Int31n (Client._publish_raw draws it inline, from `random` too)."""
+        return int(self.random() * size)
 
     def count_delivery(self, sub: Subscription) -> None:
         """One more message delivered to `sub`; at its UNSUB maximum it is removed."""

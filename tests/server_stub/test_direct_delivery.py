@@ -61,6 +61,23 @@ ONE_CONNECTION: dict[str, list[bytes]] = {
     "big_and_empty_payloads": [
         QUIET, b"SUB a 1\r\n", b"PUB a 0\r\n\r\n" * 2, BIG * 2,
     ],
+    # replies to request inboxes: each inbox is new, delivered on its parent's match
+    "replies_to_inboxes": [
+        QUIET, b"SUB _INBOX.p.* 1\r\n", b"SUB _INBOX.> 2\r\n", b"SUB _INBOX.p.3 q 3\r\n",
+        b"PUB _INBOX.p.1 2\r\nhi\r\nPUB _INBOX.p.2 x.1 2\r\nhi\r\n",
+        b"HPUB _INBOX.p.3 12 14\r\nNATS/1.0\r\n\r\nhi\r\nPUB _INBOX.p.4 0\r\n\r\n",
+        b"UNSUB 1\r\n", b"PUB _INBOX.p.5 2\r\nhi\r\nPUB _INBOX.q 1\r\nx\r\n",
+        b"PUB _INBOX.p..x 1\r\nx\r\nPUB _INBOX.* 1\r\nx\r\nPUB _INBOX.p.6 1\r\ny\r\n",
+    ],
+    "inbox_replies_echo_off_and_no_responders": [
+        b'CONNECT {"verbose":false,"echo":false,"headers":true,"no_responders":true}\r\n',
+        b"SUB _INBOX.p.* 1\r\n", b"SUB r.* 2\r\n",
+        b"PUB _INBOX.p.1 r.1 0\r\n\r\nPUB _INBOX.z.1 r.2 0\r\n\r\n",
+    ],
+    "inbox_replies_verbose": [
+        b'CONNECT {"verbose":true}\r\n', b"SUB _INBOX.p.* 1\r\n",
+        b"PUB _INBOX.p.1 1\r\nx\r\nPUB _INBOX.p.2 1\r\nx\r\n",
+    ],
     # a queue group of one is deterministic: whatever its member refuses reaches nobody
     "queue_member_unsubscribes_mid_stream": [
         QUIET, b"SUB a q 1\r\n", PUB_A * 3, b"UNSUB 1\r\n", PUB_A * 2, b"SUB a q 2\r\n",

@@ -237,7 +237,9 @@ def drain_fast(
         return not stop_after or fast % stop_after != 0
 
     while True:
-        conn.read_pubs(handle)
+        if conn.read_pubs(handle):  # the buffer is empty: next_event must agree
+            assert conn.next_event() is NEED_DATA
+            return out, fast
         event = conn.next_event()
         if event is NEED_DATA:
             return out, fast
