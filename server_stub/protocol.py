@@ -214,16 +214,21 @@ class ServerConnection:
         size = len(buf)
         find = buf.find
         lines = self._lines
+        line = b""  # the last line read, and what it was read as
+        known: _Line | None = None
         while pos < size:
-            nl = find(b"\n", pos)
-            if nl < 0:
-                return False
-            line = bytes(buf[pos : nl + 1])
-            known = lines.get(line)
-            if known is None:
-                known = self._read_line(line)
-                if known is None:
+            if known is not None and buf.startswith(line, pos):
+                nl = pos + len(line) - 1  # the same line again: a publisher's usual run
+            else:
+                nl = find(b"\n", pos)
+                if nl < 0:
                     return False
+                line = bytes(buf[pos : nl + 1])
+                known = lines.get(line)
+                if known is None:
+                    known = self._read_line(line)
+                    if known is None:
+                        return False
             subject, reply, hdr, total, at = known
             end = nl + 1 + total
             if total > self.max_payload or end + 2 > size:
