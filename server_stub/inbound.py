@@ -187,7 +187,7 @@ class Inbound(Outbound, asyncio.BufferedProtocol):
                 # Other ready connections' reads wait behind this one in this loop turn: the
                 # clients written to are flushed once after them all (16 requesters to one
                 # replier: one write, not 16). Otherwise now, as nats-server's flushClients.
-                loop = asyncio.get_running_loop()
+                loop = self._loop
                 if callbacks_waiting(loop):
                     loop.call_soon(flush_dirty, server)
                 else:
@@ -250,7 +250,7 @@ class Inbound(Outbound, asyncio.BufferedProtocol):
             self._reading_paused = True
             self.transport.pause_reading()
         self._parse_scheduled = True
-        asyncio.get_running_loop().call_soon(self._process)
+        self._loop.call_soon(self._process)
 
     def connection_lost(self, exc: Exception | None) -> None:
         """Forget subscriptions, timers and the client registration."""

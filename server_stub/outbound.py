@@ -47,6 +47,8 @@ class Outbound:
 
     def __init__(self, server: Server) -> None:
         self.server = server
+        # (asked once: asyncio.get_running_loop() makes a getpid system call each time)
+        self._loop = asyncio.get_running_loop()
         self.transport: asyncio.Transport | None = None
         self.closed = False
         self._out: list[bytes] = []
@@ -85,7 +87,7 @@ class Outbound:
             if self.server.reading:
                 self.server.dirty.append(self)
             else:
-                asyncio.get_running_loop().call_soon(self._flush)
+                self._loop.call_soon(self._flush)
 
     def pending_bytes(self) -> int:
         """Bytes queued for this client and not yet taken by the socket (/connz)."""
