@@ -165,10 +165,10 @@ def _listen(conf: ConfMap, options: ServerOptions) -> None:
             options.host = str(conf[key])
 
 
-def build(conf: ConfMap, config_dir: Path) -> ServerOptions:
+def build(conf: ConfMap) -> ServerOptions:
     """ServerOptions from a parsed config."""
     _check_keys(conf, _TOP, "server")
-    options = ServerOptions(config_dir=config_dir)
+    options = ServerOptions()
     _listen(conf, options)
     options.server_name = str(conf.get("server_name", ""))
     for key, attr in (
@@ -314,7 +314,7 @@ def _tls(block: Any) -> TLSOptions:
 
 def load(path: Path) -> ServerOptions:
     """Parse and build a config file."""
-    return build(parse_file(path), path.resolve().parent)
+    return build(parse_file(path))
 
 
 def _logging(conf: ConfMap, options: ServerOptions) -> None:

@@ -65,9 +65,6 @@ class ServerOptions:
     accounts: list[AccountSpec] = field(default_factory=list)
     system_account: str = "$SYS"
     jetstream: dict[str, Any] | None = None
-    # the config file's directory; only JetStream's default store_dir uses it: every other
-    # relative path in a config is relative to the working directory (configpaths.py)
-    config_dir: Path = field(default_factory=Path.cwd)
     # monitoring: http_port 0 is off, -1 any free port (nats-server's RANDOM_PORT)
     http_host: str = ""  # "" means the client listener's host
     http_port: int = 0

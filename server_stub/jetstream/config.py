@@ -131,6 +131,11 @@ _ALIASES = {
 }  # fmt: skip
 
 
+def names_store_dir(block: Mapping[str, Any]) -> bool:
+    """Whether the block sets store_dir under any of its spellings."""
+    return any(_ALIASES.get(str(key).lower(), str(key).lower()) == "store_dir" for key in block)
+
+
 def _canonical(block: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in block.items():

@@ -9,6 +9,8 @@ config-file and no-auth accounts. Nothing here imports server_stub.server.
 
 from __future__ import annotations
 
+import logging
+import os
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -16,8 +18,15 @@ from typing import Any
 
 from server_stub.headers import build_headers
 from server_stub.hooks import ServiceHost
-from server_stub.jetstream.config import JsLimits, limits_from_claims, parse_config
+from server_stub.jetstream.config import (
+    JsLimits,
+    limits_from_claims,
+    names_store_dir,
+    parse_config,
+)
 from server_stub.jetstream.engine import Clock, JetStream
+
+log = logging.getLogger(__name__)
 
 GLOBAL_ACCOUNT = "$G"
 
@@ -90,12 +99,24 @@ def account_limits_for(server: ServiceHost) -> Callable[[str], JsLimits | None]:
     return limits
 
 
+def default_store_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """nats-server's store_dir when the jetstream block names none: <temp dir>/nats.
+
+    Go's os.TempDir on Unix is $TMPDIR when set and non-empty, else /tmp (Python's gettempdir
+    also tries other variables and directories, so it is not used); JetStream's files go under
+    <store_dir>/jetstream, as nats-server's do.
+    """
+    env = os.environ if environ is None else environ
+    return Path(env.get("TMPDIR") or "/tmp") / "nats"
+
+
 def attach(
     server: ServiceHost, block: Mapping[str, Any], *, clock: Clock = time.time_ns, **engine: Any
 ) -> JetStream:
     """Start JetStream on a started Server; returns the engine (stop it with `close()`)."""
-    default_dir = Path(server.options.config_dir) / "jetstream"
-    config = parse_config(block, default_dir=default_dir)
+    config = parse_config(block, default_dir=default_store_dir())
+    if not names_store_dir(block):
+        log.warning("Temporary storage directory used, data could be lost on system reboot")
     limits = account_limits_for(server)
     js = JetStream(config, ServerBus(server), limits, clock, **engine)
     js.start()

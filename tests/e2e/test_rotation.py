@@ -189,7 +189,7 @@ async def _try_connect(url: str, creds: Path) -> str:
     try:
         nc = await nats.connect(
             url, user_credentials=str(creds), allow_reconnect=False, error_cb=quiet,
-            max_reconnect_attempts=0, connect_timeout=2,
+            max_reconnect_attempts=0, connect_timeout=10,
         )  # fmt: skip
     except Exception as exc:
         return f"{type(exc).__name__}: {exc}"

@@ -5,13 +5,16 @@ log_file are relative to the working directory; `include` is relative to the inc
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import nats
 import pytest
 
 from nscpy.serverconfig import nats_resolver_config
@@ -31,12 +34,18 @@ def _argv(kind: str, conf: Path, port: int) -> list[str]:
 
 
 @contextmanager
-def _serving(kind: str, conf: Path, cwd: Path) -> Iterator[dict[str, object]]:
-    """The server started from `cwd`; yields its INFO."""
+def _serving(
+    kind: str, conf: Path, cwd: Path, env: dict[str, str] | None = None
+) -> Iterator[dict[str, object]]:
+    """The server started from `cwd` (with `env` added to the environment); yields its INFO."""
     port = free_port()
     cwd.mkdir(parents=True, exist_ok=True)
     proc = subprocess.Popen(
-        _argv(kind, conf, port), cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        _argv(kind, conf, port),
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         info = wait_for_info(port, proc=proc)
@@ -192,3 +201,29 @@ def test_tls_files_are_read_from_the_working_directory(tmp_path: Path) -> None:
         1,
         f"server_stub: tls: cannot read cert_file {cwd / 'c.pem'}: No such file or directory\n",
     )
+
+
+def test_jetstream_without_store_dir_stores_under_tmpdir(tmp_path: Path) -> None:
+    """`jetstream {}` without store_dir: nats-server stores under $TMPDIR/nats/jetstream (Go's
+    os.TempDir), not beside the config nor in the working directory."""
+
+    async def make_stream(url: str) -> None:
+        client = await nats.connect(url)
+        js = client.jetstream()
+        await js.add_stream(name="KEPT", subjects=["kept"])
+        await js.publish("kept", b"x")
+        await client.close()
+
+    seen = {}
+    for kind in KINDS:
+        conf_dir, cwd, tmp = (tmp_path / kind / d for d in ("conf", "cwd", "tmp"))
+        conf_dir.mkdir(parents=True)
+        tmp.mkdir()
+        conf = conf_dir / "server.conf"
+        conf.write_text("jetstream {}\n")
+        with _serving(kind, conf, cwd, {"TMPDIR": str(tmp)}) as info:
+            asyncio.run(asyncio.wait_for(make_stream(f"nats://127.0.0.1:{info['port']}"), 20))
+        made = sorted(str(p.relative_to(tmp)) for p in tmp.rglob("KEPT"))
+        seen[kind] = (made, sorted(p.name for p in conf_dir.iterdir()), list(cwd.iterdir()))
+    assert seen["stub"] == seen["nats-server"]
+    assert seen["stub"][0] == ["nats/jetstream/$G/streams/KEPT"]

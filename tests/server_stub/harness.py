@@ -11,6 +11,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from tests.support.natsserver import stop
+
 ROOT = Path(__file__).resolve().parents[2]
 NATS_SERVER = ROOT / ".venv" / "bin" / "nats-server"
 
@@ -26,12 +28,15 @@ def run(coro, timeout: float = 30.0):
     return asyncio.run(asyncio.wait_for(coro, timeout))
 
 
-def _wait_info(port: int, deadline: float) -> None:
+def _wait_info(port: int, deadline: float, proc: subprocess.Popen[bytes] | None = None) -> bool:
+    """True once the port answers with INFO; False if `proc` exited first."""
     while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            return False
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
                 if s.recv(5) == b"INFO ":
-                    return
+                    return True
         except OSError:
             time.sleep(0.02)
     raise TimeoutError(f"no INFO on port {port}")
@@ -39,26 +44,29 @@ def _wait_info(port: int, deadline: float) -> None:
 
 @contextlib.contextmanager
 def real_server(conf: Path) -> Iterator[str]:
-    """nats-server -c conf on a free loopback port; yields its URL."""
-    port = free_port()
-    proc = subprocess.Popen(
-        [str(NATS_SERVER), "-c", str(conf), "-a", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        cwd=conf.parent,  # a config's relative paths (resolver dir, operator file) land beside it
-    )
-    try:
-        _wait_info(port, time.monotonic() + 10)
-        yield f"nats://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    """nats-server -c conf on a free loopback port; yields its URL.
+
+    A port taken by another process between free_port and nats-server's bind is retried."""
+    for attempt in range(3):
+        port = free_port()
+        proc = subprocess.Popen(
+            [str(NATS_SERVER), "-c", str(conf), "-a", "127.0.0.1", "-p", str(port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            # a config's relative paths (resolver dir, operator file) land beside it
+            cwd=conf.parent,
+        )
         assert proc.stderr is not None
-        proc.stderr.close()
+        try:
+            if _wait_info(port, time.monotonic() + 10, proc):
+                yield f"nats://127.0.0.1:{port}"
+                return
+            err = proc.stderr.read().decode(errors="replace")
+            if "address already in use" not in err or attempt == 2:
+                raise RuntimeError(f"nats-server exited at start: {err[-600:]}")
+        finally:
+            stop(proc)
+            proc.stderr.close()
 
 
 @contextlib.contextmanager
@@ -82,12 +90,7 @@ def stub_server(conf: Path | None = None, *extra: str) -> Iterator[str]:
             raise RuntimeError(f"server_stub did not start: {line!r} {err}")
         yield line
     finally:
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
         for stream in (proc.stdout, proc.stderr):
             if stream is not None:
                 stream.close()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from nscpy import keys
@@ -25,7 +23,7 @@ authorization { auth_callout { %s } }
 
 
 def _build(body: str):
-    return build(parse(BASE % body), Path("."))
+    return build(parse(BASE % body))
 
 
 def test_keys_and_aliases():

@@ -43,7 +43,7 @@ def test_env_variable_and_arrays() -> None:
     conf = parse('x: $MY_ENV\nl: [a, "b"\n c]', env={"MY_ENV": "7"})
     assert conf["x"] == 7 and conf["l"] == ["a", "b", "c"]
     conf = parse("P = 4999\nport: $P", env={})
-    assert build(conf, Path(".")).port == 4999
+    assert build(conf).port == 4999
 
 
 @pytest.mark.parametrize(
@@ -64,7 +64,7 @@ def test_env_variable_and_arrays() -> None:
 )
 def test_errors_name_the_line(text: str, message: str | None) -> None:
     with pytest.raises(ConfigError) as info:
-        opts = build(parse(text, env={}), Path("."))
+        opts = build(parse(text, env={}))
         from server_stub.accounts import apply_accounts
         from server_stub.router import Router
 
@@ -82,21 +82,21 @@ def test_durations() -> None:
 
 def test_slow_consumer_limits(tmp_path: Path) -> None:
     # write_deadline was accepted and ignored before issue #10; both limits now reach the server
-    defaults = build(parse("port: 1"), tmp_path)
+    defaults = build(parse("port: 1"))
     assert (defaults.write_deadline, defaults.max_pending) == (10.0, 64 * 1024 * 1024)
-    opts = build(parse('write_deadline: "2.5s"\nmax_pending: 1MB'), tmp_path)
+    opts = build(parse('write_deadline: "2.5s"\nmax_pending: 1MB'))
     assert (opts.write_deadline, opts.max_pending) == (2.5, 1024 * 1024)
-    assert build(parse("write_deadline: 3"), tmp_path).write_deadline == 3.0
+    assert build(parse("write_deadline: 3")).write_deadline == 3.0
     with pytest.raises(ConfigError, match="write_deadline must be a duration"):
-        build(parse("write_deadline: soon"), tmp_path)
+        build(parse("write_deadline: soon"))
 
 
 def test_port_range(tmp_path: Path) -> None:
-    assert build(parse("port: -1"), tmp_path).port == 0  # nats-server's "any free port"
+    assert build(parse("port: -1")).port == 0  # nats-server's "any free port"
     with pytest.raises(ConfigError, match="port must be 0 to 65535"):
-        build(parse("port: 70000"), tmp_path)
+        build(parse("port: 70000"))
     with pytest.raises(ConfigError, match="port must be 0 to 65535"):
-        build(parse('listen: "127.0.0.1:99999"'), tmp_path)
+        build(parse('listen: "127.0.0.1:99999"'))
 
 
 def test_a_port_in_use_is_one_line_not_a_traceback(capsys: pytest.CaptureFixture[str]) -> None:
@@ -121,7 +121,7 @@ def test_broken_config_text_is_a_config_error(text: str, tmp_path: Path) -> None
     # found by tests/server_stub/test_config_fuzz.py: "0" and "a:" raised IndexError, deep
     # nesting RecursionError (a traceback where the operator needs one line)
     with pytest.raises(ConfigError):
-        build(parse(text), tmp_path)
+        build(parse(text))
 
 
 def test_uvloop_without_the_fast_extra_is_one_line(

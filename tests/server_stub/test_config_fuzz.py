@@ -5,7 +5,6 @@ options or a ConfigError (one clear line for the operator), never another except
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -40,6 +39,6 @@ def test_any_config_text_gives_options_or_a_config_error(
 ) -> None:
     where = tmp_path_factory.mktemp("conf")
     try:
-        build(parse(text, str(where / "fuzz.conf"), env={}), Path(where))
+        build(parse(text, str(where / "fuzz.conf"), env={}))
     except ConfigError as exc:
         assert str(exc).strip()  # says something (the CLI prints it as one line)

@@ -369,7 +369,7 @@ def test_checks_fail_on_defaults() -> None:
 )
 def test_refusals(text: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
-        build(parse(text, env={}), Path("."))
+        build(parse(text, env={}))
 
 
 def test_no_auth_user_refused_in_operator_mode(tmp_path: Path) -> None:

@@ -9,9 +9,10 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 
 def nats_server_binary() -> str:
@@ -70,7 +71,22 @@ class RunningServer:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
 
-def stop(proc: subprocess.Popen[bytes]) -> None:
+class PortTaken(RuntimeError):
+    """The server exited at start because a port picked by free_port was taken meanwhile.
+
+    free_port can only say a port is free *now*; another test's client or server may bind it
+    before our server does. Starters that picked their ports themselves retry with new ones.
+    """
+
+
+def _exited_early(log: Path, error: RuntimeError) -> RuntimeError:
+    """The start failure with the end of the server's log, as PortTaken when a port was taken."""
+    tail = log.read_text(errors="replace")[-600:] if log.exists() else ""
+    kind = PortTaken if "address already in use" in tail else RuntimeError
+    return kind(f"{error}; log ends:\n{tail}")
+
+
+def stop(proc: subprocess.Popen[Any]) -> None:
     """Terminate, and kill if it has not exited within 10 s (every stop is bounded)."""
     proc.terminate()
     try:
@@ -94,7 +110,10 @@ def _running(
             env={**os.environ},
         )
     try:
-        wait_for_info(port, proc=proc)
+        try:
+            wait_for_info(port, proc=proc)
+        except RuntimeError as exc:
+            raise _exited_early(log, exc) from None
         yield RunningServer(proc, port, conf, log)
     finally:
         stop(proc)
@@ -104,13 +123,25 @@ def _running(
 def nats_server(
     workdir: Path, config_body: str, port: int | None = None
 ) -> Iterator[RunningServer]:
-    """Run nats-server with `config_body` (listen line added) in `workdir` until the block exits."""
-    port = port or free_port()
+    """Run nats-server with `config_body` (listen line added) in `workdir` until the block exits.
+
+    Without a given port, a port taken between free_port and the server's bind is retried."""
     workdir.mkdir(parents=True, exist_ok=True)
-    conf = workdir / f"server-{port}.conf"
-    conf.write_text(f'listen: "127.0.0.1:{port}"\n{config_body}\n')
-    with _running(conf, port, workdir / f"server-{port}.log", cwd=workdir) as server:
-        yield server
+    for attempt in range(3):
+        chosen = port or free_port()
+        conf = workdir / f"server-{chosen}.conf"
+        conf.write_text(f'listen: "127.0.0.1:{chosen}"\n{config_body}\n')
+        with ExitStack() as stack:
+            try:
+                server = stack.enter_context(
+                    _running(conf, chosen, workdir / f"server-{chosen}.log", cwd=workdir)
+                )
+            except PortTaken:
+                if port is not None or attempt == 2:
+                    raise
+                continue
+            yield server
+            return
 
 
 @contextmanager
