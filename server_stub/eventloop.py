@@ -41,8 +41,10 @@ class PollingSelector(selectors.DefaultSelector):
         self._skip = 0  # busy selects still to block without spinning
         # read events of the last select whose reads have not been handled yet: Inbound counts
         # them down, and while some are left it holds the output of the reads before them
-        # (inbound.flush_dirty). A read it does not see (an accept, TLS) leaves it above 0: the
-        # output then waits for one more loop turn, never longer.
+        # (inbound.flush_dirty). Only how many writes a turn takes depends on it being exact: a
+        # read Inbound does not see (an accept) leaves it above 0, and the output waits for the
+        # next loop turn; one it sees twice (a TLS read of several records) takes it below 0,
+        # and the output is written at once, as after any read alone in its turn.
         self.reads_left = 0
 
     def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
