@@ -11,6 +11,10 @@ column). A spin that ran out without data is not repeated at once: the next 1, 2
 selects block directly (reset by a spin that pays off), so a peer that answers slower than the
 spin, or a machine with no core to spare, does not have the stub burning one in vain.
 `python -m server_stub --spin-us 0` turns it off.
+
+The selector also counts the read events each select returned (`reads_left`) and the
+connections count them down as they read: a connection whose read wrote to other clients
+leaves their flush to the last read of the turn (see inbound.py's `_process`).
 """
 
 from __future__ import annotations
@@ -35,9 +39,21 @@ class PollingSelector(selectors.DefaultSelector):
         self._busy = False  # the last select returned events
         self._backoff = 0  # busy selects to skip after the next spin that finds nothing
         self._skip = 0  # busy selects still to block without spinning
+        # read events of the last select whose reads have not been handled yet: Inbound counts
+        # them down, and while some are left it holds the output of the reads before them
+        # (inbound.flush_dirty). Only how many writes a turn takes depends on it being exact: a
+        # read Inbound does not see (an accept) leaves it above 0, and the output waits for the
+        # next loop turn; one it sees twice (a TLS read of several records) takes it below 0,
+        # and the output is written at once, as after any read alone in its turn.
+        self.reads_left = 0
 
     def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
         """As the default selector's, but poll first while traffic flows (see the module)."""
+        ready = self._select(timeout)
+        self.reads_left = sum(1 for _, mask in ready if mask & selectors.EVENT_READ)
+        return ready
+
+    def _select(self, timeout: float | None) -> list[tuple[selectors.SelectorKey, int]]:
         poll = self._poll
         if not self._busy or (timeout is not None and timeout <= 0):
             ready = poll(timeout)
@@ -64,11 +80,12 @@ class PollingSelector(selectors.DefaultSelector):
         return super().select(timeout)
 
 
-def callbacks_waiting(loop: asyncio.AbstractEventLoop) -> bool:
-    """True when callbacks wait behind the running one in `loop`'s ready queue (asyncio's loop
-    runs the reads of every socket one select found ready, one after another); False when there
-    are none, or for a loop that does not say (uvloop)."""
-    return bool(getattr(loop, "_ready", None))
+class PollingLoop(asyncio.SelectorEventLoop):
+    """asyncio's selector loop on a PollingSelector, which it shows as `polling`."""
+
+    def __init__(self, spin: float) -> None:
+        self.polling = PollingSelector(spin)
+        super().__init__(self.polling)
 
 
 def run(main: Coroutine[Any, Any, None], spin_us: int) -> None:
@@ -79,7 +96,7 @@ def run(main: Coroutine[Any, Any, None], spin_us: int) -> None:
         return
 
     def new_loop() -> asyncio.AbstractEventLoop:
-        return asyncio.SelectorEventLoop(PollingSelector(spin_us / 1e6))
+        return PollingLoop(spin_us / 1e6)
 
     if sys.version_info >= (3, 11):
         with asyncio.Runner(loop_factory=new_loop) as runner:

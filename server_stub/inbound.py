@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from server_stub import errors
 from server_stub.errors import ProtocolError
-from server_stub.eventloop import callbacks_waiting
+from server_stub.eventloop import PollingLoop
 from server_stub.events import Connect, HPub, Info, Ping, Pub
 from server_stub.outbound import Outbound
 from server_stub.protocol import NEED_DATA, PubHandler, ServerConnection
@@ -73,6 +73,9 @@ class Inbound(Outbound, asyncio.BufferedProtocol):
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self.paused = False  # an auth callout is deciding this client: input waits
         self._parse_scheduled = False  # a _process call is queued (the event budget ran out)
+        # the polling selector's count of this loop turn's reads (None: another loop)
+        loop = self._loop
+        self._polling = loop.polling if isinstance(loop, PollingLoop) else None
         self._reading_paused = False
 
     def send_lame_duck_info(self) -> None:
@@ -150,6 +153,9 @@ class Inbound(Outbound, asyncio.BufferedProtocol):
         """`nbytes` arrived in the shared buffer: the parser copies them out at once."""
         # asyncio's recv(256 KiB) per read allocates (and often mmaps) 256 KiB, then shrinks
         # it, for a 150-byte request; this way the bytes are copied once, into the parser.
+        polling = self._polling
+        if polling is not None:
+            polling.reads_left -= 1  # one of this turn's reads is being handled
         self.data_received(self.server.read_buffer[:nbytes])
 
     def data_received(self, data: bytes | memoryview) -> None:
@@ -185,12 +191,12 @@ class Inbound(Outbound, asyncio.BufferedProtocol):
         finally:
             server.reading = False
             if server.dirty and not flush_due:
-                # Other ready connections' reads wait behind this one in this loop turn: the
-                # clients written to are flushed once after them all (16 requesters to one
-                # replier: one write, not 16). Otherwise now, as nats-server's flushClients.
-                loop = self._loop
-                if callbacks_waiting(loop):
-                    loop.call_soon(flush_dirty, server)
+                # Other connections' reads wait behind this one in this loop turn: the clients
+                # written to are flushed once after them all (16 requesters to one replier: one
+                # write, not 16). Otherwise now, as nats-server's flushClients.
+                polling = self._polling
+                if polling is not None and polling.reads_left > 0:
+                    self._loop.call_soon(flush_dirty, server)
                 else:
                     flush_dirty(server)
 

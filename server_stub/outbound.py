@@ -3,8 +3,9 @@
 Theory of operation. Outgoing bytes are collected per connection and written once per loop
 iteration, so a burst of deliveries costs one write call: while a client's input is handled
 (`server.reading`), the clients it delivered to wait in `server.dirty` and are flushed once at
-the end of that read, or, when other connections' reads wait in the same loop turn, once after
-them all (inbound.flush_dirty: sixteen requesters' reads make one write to their replier).
+the end of that read, or, when other connections' reads wait in the same loop turn (the
+polling selector counts them: eventloop.PollingSelector.reads_left), once after them all
+(inbound.flush_dirty: sixteen requesters' reads make one write to their replier).
 
 Slow consumers get nats-server's policy: a client whose unsent bytes pass max_pending, or whose
 socket has not taken a batch handed to it within write_deadline, is logged ("Slow Consumer

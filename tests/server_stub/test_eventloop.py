@@ -108,6 +108,28 @@ def test_data_arriving_during_the_spin_is_returned(
     assert [key.fileobj for key, _ in ready] == [reader]
 
 
+def test_reads_left_counts_the_read_events_of_the_last_select(
+    pair: tuple[socket.socket, socket.socket],
+) -> None:
+    selector = PollingSelector(0.0)
+    reader, writer = pair
+    other_reader, other_writer = socket.socketpair()
+    try:
+        selector.register(reader, selectors.EVENT_READ)
+        selector.register(other_reader, selectors.EVENT_READ)
+        selector.register(writer, selectors.EVENT_WRITE)  # a write event is no read
+        writer.send(b"x")
+        other_writer.send(b"y")
+        assert len(selector.select(0)) == 3 and selector.reads_left == 2
+        reader.recv(1)
+        other_reader.recv(1)
+        assert len(selector.select(0)) == 1 and selector.reads_left == 0
+    finally:
+        selector.close()
+        other_reader.close()
+        other_writer.close()
+
+
 @pytest.mark.parametrize("spin_us", [0, 100])
 def test_run_runs_the_coroutine_and_closes_its_loop(spin_us: int) -> None:
     seen: list[asyncio.AbstractEventLoop] = []

@@ -1,32 +1,22 @@
 """Output is flushed once per client per loop turn: the reads one select found ready are all
 handled before the clients they delivered to are written (Inbound._process, flush_dirty), and a
-read that is alone in its turn is flushed at once. The server runs in the test's own loop, so
-the test decides which reads share a turn."""
+read that is alone in its turn is flushed at once, as are all of them on a loop other than the
+stub's polling one. The server runs in the test's own loop, so the test decides which reads
+share a turn."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
 
+import pytest
+
 from server_stub.client import Client
-from server_stub.eventloop import callbacks_waiting
+from server_stub.eventloop import run
 from server_stub.options import ServerOptions
 from server_stub.server import Server
 
 QUIET = b'CONNECT {"verbose":false}\r\n'
-
-
-def test_callbacks_waiting_sees_the_loop_s_ready_queue() -> None:
-    async def main() -> list[bool]:
-        loop = asyncio.get_running_loop()
-        seen = [callbacks_waiting(loop)]
-        loop.call_soon(lambda: None)
-        seen.append(callbacks_waiting(loop))
-        await asyncio.sleep(0)
-        seen.append(callbacks_waiting(loop))
-        return seen
-
-    assert asyncio.run(main()) == [False, True, False]
 
 
 async def _open(port: int, hello: bytes) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
@@ -74,13 +64,30 @@ async def _scenario(publishers: int, together: bool) -> tuple[list[bytes], bytes
         await server.stop()
 
 
+def _scenario_result(publishers: int, together: bool, spin_us: int) -> tuple[list[bytes], bytes]:
+    """_scenario on the stub's PollingLoop (spin_us > 0) or on asyncio's own loop (0)."""
+    result: list[tuple[list[bytes], bytes]] = []
+
+    async def main() -> None:
+        result.append(await _scenario(publishers, together))
+
+    run(main(), spin_us)
+    return result[0]
+
+
 def test_reads_in_one_turn_are_flushed_once_per_client() -> None:
-    writes, received = asyncio.run(_scenario(4, together=True))
+    writes, received = _scenario_result(4, together=True, spin_us=100)
     assert sorted(received.split(b"MSG a 1 1\r\n")[1:]) == [b"0\r\n", b"1\r\n", b"2\r\n", b"3\r\n"]
     assert len(writes) == 1 and writes[0] == received
 
 
-def test_a_read_alone_in_its_turn_is_flushed_at_once() -> None:
-    writes, received = asyncio.run(_scenario(3, together=False))
+@pytest.mark.parametrize("spin_us", [0, 100])
+def test_a_read_alone_in_its_turn_is_flushed_at_once(spin_us: int) -> None:
+    writes, received = _scenario_result(3, together=False, spin_us=spin_us)
     assert writes == [b"MSG a 1 1\r\n0\r\n", b"MSG a 1 1\r\n1\r\n", b"MSG a 1 1\r\n2\r\n"]
     assert b"".join(writes) == received
+
+
+def test_on_another_loop_every_read_is_flushed_at_once() -> None:
+    writes, received = _scenario_result(4, together=True, spin_us=0)
+    assert len(writes) == 4 and b"".join(writes) == received
