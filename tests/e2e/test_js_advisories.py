@@ -1,0 +1,181 @@
+"""JetStream advisories (`$JS.EVENT.>`) through nats-py, differential: nats-server and the stub.
+
+The same story runs on both servers with a subscriber on the advisory subjects; the events
+must be equal byte for byte once the fields that must differ are normalised: `id` (a fresh
+NUID) and `timestamp` (the time of the event), each checked for its shape first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import re
+import subprocess
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import nats
+import pytest
+from nats.aio.msg import Msg
+from nats.js.api import ConsumerConfig
+
+from tests.e2e.test_js_nats_py import run, stub_url
+from tests.support.natsserver import free_port, nats_server_binary, wait_for_info
+
+pytestmark = pytest.mark.e2e
+
+_NUID = re.compile(r"[0-9A-Za-z]{22}")
+# Go's RFC 3339 with nanoseconds, trailing zeros trimmed, always UTC
+_GO_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{0,8}[1-9])?Z")
+
+
+@contextlib.asynccontextmanager
+async def real_url(store: Path, domain: str) -> AsyncIterator[str]:
+    port = free_port()
+    conf = store.parent / f"{store.name}.conf"
+    named = f"\n  domain: {domain}" if domain else ""
+    conf.write_text(f'jetstream {{\n  store_dir: "{store}"{named}\n}}\n')
+    proc = subprocess.Popen(
+        [nats_server_binary(), "-c", str(conf), "-a", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        await asyncio.to_thread(wait_for_info, port, 10.0, proc)
+        yield f"nats://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+Story = Callable[[str], Awaitable[list[tuple[str, str]]]]
+
+
+def both(tmp_path: Path, story: Story, domain: str = "") -> tuple[Any, Any]:
+    async def go() -> tuple[Any, Any]:
+        async with real_url(tmp_path / "real", domain) as url:
+            real = await story(url)
+        async with stub_url(tmp_path / "stub", **({"domain": domain} if domain else {})) as url:
+            stub = await story(url)
+        return real, stub
+
+    return run(go())
+
+
+def normalised(raw: str, before: datetime, after: datetime) -> str:
+    """The event with `id` and `timestamp` replaced, after checking their shape and value.
+
+    Parsed and re-dumped with key order kept, so the comparison still sees Go's field order.
+    """
+    event = json.loads(raw)
+    assert _NUID.fullmatch(event["id"]), event["id"]
+    stamp = event["timestamp"]
+    assert _GO_TIME.fullmatch(stamp), stamp
+    when = datetime.fromisoformat(stamp.rstrip("Z")[:26]).replace(tzinfo=timezone.utc)
+    assert before <= when <= after, (before, when, after)
+    event["id"] = "ID"
+    event["timestamp"] = "TS"
+    return json.dumps(event)
+
+
+async def watch(nc: nats.NATS, subject: str) -> tuple[list[tuple[str, str]], Callable[[], Any]]:
+    seen: list[tuple[str, str]] = []
+
+    async def on_event(msg: Msg) -> None:
+        seen.append((msg.subject, msg.data.decode()))
+
+    sub = await nc.subscribe(subject, cb=on_event)
+    return seen, sub.unsubscribe
+
+
+async def settle(seen: list[Any], count: int) -> None:
+    """Wait until `count` events arrived (nats-server sends them from a queue, after the
+    API answer), then a little longer: an extra event must show up in the comparison."""
+    for _ in range(200):
+        if len(seen) >= count:
+            break
+        await asyncio.sleep(0.02)
+    await asyncio.sleep(0.2)
+
+
+def events(seen: list[tuple[str, str]], start: datetime) -> list[tuple[str, str]]:
+    end = datetime.now(timezone.utc) + timedelta(seconds=1)
+    start -= timedelta(seconds=1)
+    return [(subject, normalised(raw, start, end)) for subject, raw in seen]
+
+
+async def actions_story(url: str) -> list[tuple[str, str]]:
+    start = datetime.now(timezone.utc)
+    nc = await nats.connect(url)
+    js = nc.jetstream(timeout=10)
+    seen, _ = await watch(nc, "$JS.EVENT.ADVISORY.*.*.>")
+    try:
+        await js.add_stream(name="ORDERS", subjects=["orders.>"])
+        await settle(seen, 1)
+        await js.add_stream(name="ORDERS", subjects=["orders.>"])  # the same again: no event
+        with contextlib.suppress(nats.js.errors.APIError):  # refused: no event
+            await js.add_stream(name="OTHER", subjects=["orders.x"])
+        await js.update_stream(name="ORDERS", subjects=["orders.>", "more"])
+        await settle(seen, 2)
+        durable = ConsumerConfig(durable_name="DUR", ack_policy="explicit")
+        await js.add_consumer("ORDERS", durable)
+        await settle(seen, 3)
+        await js.add_consumer("ORDERS", durable)  # the same again: no event
+        durable.description = "changed"
+        await js.add_consumer("ORDERS", durable)  # an update: no event either
+        await js.add_consumer("ORDERS", ConsumerConfig(name="EPH", ack_policy="none"))
+        await settle(seen, 4)
+        await js.delete_consumer("ORDERS", "EPH")
+        await settle(seen, 5)
+        # a stream deleted with a consumer left: the consumer's event, then the stream's
+        await js.delete_stream("ORDERS")
+        await settle(seen, 7)
+        # an ephemeral consumer left unused goes after its inactive threshold
+        await js.add_stream(name="IDLE", subjects=["idle"])
+        await js.add_consumer("IDLE", ConsumerConfig(name="GONE", inactive_threshold=0.3))
+        await settle(seen, 10)
+    finally:
+        await nc.close()
+    return events(seen, start)
+
+
+def test_stream_and_consumer_actions_as_nats_server(tmp_path: Path) -> None:
+    real, stub = both(tmp_path, actions_story)
+    subjects = [subject for subject, _ in real]
+    assert subjects == [
+        "$JS.EVENT.ADVISORY.STREAM.CREATED.ORDERS",
+        "$JS.EVENT.ADVISORY.STREAM.UPDATED.ORDERS",
+        "$JS.EVENT.ADVISORY.CONSUMER.CREATED.ORDERS.DUR",
+        "$JS.EVENT.ADVISORY.CONSUMER.CREATED.ORDERS.EPH",
+        "$JS.EVENT.ADVISORY.CONSUMER.DELETED.ORDERS.EPH",
+        "$JS.EVENT.ADVISORY.CONSUMER.DELETED.ORDERS.DUR",
+        "$JS.EVENT.ADVISORY.STREAM.DELETED.ORDERS",
+        "$JS.EVENT.ADVISORY.STREAM.CREATED.IDLE",
+        "$JS.EVENT.ADVISORY.CONSUMER.CREATED.IDLE.GONE",
+        "$JS.EVENT.ADVISORY.CONSUMER.DELETED.IDLE.GONE",
+    ]
+    assert stub == real
+
+
+def test_domain_named_in_every_event(tmp_path: Path) -> None:
+    async def story(url: str) -> list[tuple[str, str]]:
+        start = datetime.now(timezone.utc)
+        nc = await nats.connect(url)
+        js = nc.jetstream(timeout=10)
+        seen, _ = await watch(nc, "$JS.EVENT.>")
+        try:
+            await js.add_stream(name="D", subjects=["d"])
+            await js.add_consumer("D", ConsumerConfig(durable_name="C"))
+            await js.delete_stream("D")
+            await settle(seen, 3)
+        finally:
+            await nc.close()
+        return [e for e in events(seen, start) if ".API" not in e[0]]
+
+    real, stub = both(tmp_path, story, domain="hub")
+    assert len(real) == 4  # created, consumer created, consumer deleted, deleted
+    assert all(json.loads(body)["domain"] == "hub" for _, body in real)
+    assert stub == real

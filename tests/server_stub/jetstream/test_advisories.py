@@ -1,0 +1,114 @@
+"""JetStream advisories: the pure builders, and the engine publishing only where someone listens."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from nscpy.jwt.subject import subject_matches
+from server_stub.jetstream import advisories
+
+from .conftest import ACCOUNT, LocalBus
+
+API = "$JS.API."
+
+
+def test_event_is_the_typed_head_then_the_fields_then_the_domain() -> None:
+    subject, kind, fields = advisories.stream_action("ORDERS", "UPDATED")
+    assert subject == "$JS.EVENT.ADVISORY.STREAM.UPDATED.ORDERS"
+    body = advisories.event(kind, fields, event_id="X" * 22, now=15_000_000_005, domain="hub")
+    assert json.dumps(body) == json.dumps(
+        {
+            "type": "io.nats.jetstream.advisory.v1.stream_action",
+            "id": "X" * 22,
+            "timestamp": "1970-01-01T00:00:15.000000005Z",
+            "stream": "ORDERS",
+            "action": "modify",
+            "domain": "hub",
+        }
+    )
+    assert "domain" not in advisories.event(kind, fields, event_id="x", now=1, domain="")
+
+
+def test_action_names_are_nats_servers() -> None:
+    assert [advisories.stream_action("S", w)[2]["action"] for w in ("CREATED", "DELETED")] == [
+        "create",
+        "delete",
+    ]
+    subject, kind, fields = advisories.consumer_action("S", "C", "DELETED")
+    assert subject == "$JS.EVENT.ADVISORY.CONSUMER.DELETED.S.C"
+    assert kind == "io.nats.jetstream.advisory.v1.consumer_action"
+    assert list(fields.items()) == [("stream", "S"), ("consumer", "C"), ("action", "delete")]
+
+
+@given(st.integers(min_value=1, max_value=3000))
+def test_nuids_are_22_base62_characters_and_unique(count: int) -> None:
+    ids = advisories.Nuid()
+    made = [ids.next() for _ in range(count)]
+    assert len(set(made)) == count
+    assert all(len(i) == 22 and i.isascii() and i.isalnum() for i in made)
+
+
+def test_nuid_starts_a_new_prefix_when_the_sequence_runs_out() -> None:
+    ids = advisories.Nuid()
+    first = ids.next()
+    ids._seq = 62**10 - 1  # the sequence's last value: the next id has a fresh prefix
+    after = ids.next()
+    assert after[:12] != first[:12] and len(after) == 22
+
+
+@dataclass
+class ListeningBus(LocalBus):
+    """A LocalBus that tells interest, as the server's bus does, for the subjects in `wanted`."""
+
+    wanted: list[str] = field(default_factory=list)
+
+    def has_interest(self, account: str, subject: str) -> bool:
+        return account == ACCOUNT and any(subject_matches(w, subject) for w in self.wanted)
+
+
+def _events(bus: LocalBus) -> list[tuple[str, str]]:
+    return [
+        (m.subject, json.loads(m.payload)["action"])
+        for m in bus.sent
+        if m.subject.startswith("$JS.EVENT.")
+    ]
+
+
+def _story(bus: LocalBus) -> None:
+    stream = {"name": "S", "subjects": ["s.>"]}
+    bus.request(ACCOUNT, f"{API}STREAM.CREATE.S", stream)
+    bus.request(ACCOUNT, f"{API}STREAM.UPDATE.S", stream)
+    bus.request(ACCOUNT, f"{API}CONSUMER.CREATE.S.C", {"config": {"name": "C"}})
+    bus.request(ACCOUNT, f"{API}STREAM.DELETE.S")
+
+
+def test_events_go_where_a_subscription_wants_them(make_js, tmp_path) -> None:
+    _, bus = make_js(bus=ListeningBus(wanted=["$JS.EVENT.ADVISORY.STREAM.>"]))
+    _story(bus)
+    assert _events(bus) == [
+        ("$JS.EVENT.ADVISORY.STREAM.CREATED.S", "create"),
+        ("$JS.EVENT.ADVISORY.STREAM.UPDATED.S", "modify"),
+        ("$JS.EVENT.ADVISORY.STREAM.DELETED.S", "delete"),
+    ]
+    _, everything = make_js(bus=ListeningBus(wanted=[">"]), store_dir=tmp_path / "second")
+    _story(everything)
+    assert [s for s, _ in _events(everything)] == [
+        "$JS.EVENT.ADVISORY.STREAM.CREATED.S",
+        "$JS.EVENT.ADVISORY.STREAM.UPDATED.S",
+        "$JS.EVENT.ADVISORY.CONSUMER.CREATED.S.C",
+        "$JS.EVENT.ADVISORY.CONSUMER.DELETED.S.C",
+        "$JS.EVENT.ADVISORY.STREAM.DELETED.S",
+    ]
+
+
+def test_no_listener_no_event(make_js) -> None:
+    _, bus = make_js(bus=ListeningBus(wanted=["$JS.EVENT.METRIC.>"]))
+    _story(bus)
+    assert _events(bus) == []
+    _, deaf = make_js(bus=LocalBus())  # a bus that cannot tell interest gets none either
+    _story(deaf)
+    assert _events(deaf) == []
