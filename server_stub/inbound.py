@@ -172,17 +172,16 @@ class Inbound(Outbound, asyncio.BufferedProtocol):
 
     def _process(self) -> None:
         server = self.server
-        if server.reading:  # called from within another client's input (an auth callout)
-            self._handle_input()
-            return
-        server.reading = True
+        outer = server.reading  # set: within another client's input (an auth callout)
+        server.reading = self  # whose request a service answers now (JetStream's API audit)
         try:
             self._handle_input()
         finally:
-            server.reading = False
-            dirty, server.dirty = server.dirty, []
-            for client in dirty:
-                client._flush()
+            server.reading = outer
+            if outer is None:
+                dirty, server.dirty = server.dirty, []
+                for client in dirty:
+                    client._flush()
 
     def _handle_input(self) -> None:
         self._parse_scheduled = False

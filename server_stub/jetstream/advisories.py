@@ -10,12 +10,14 @@ the `domain` tail (omitempty), which is last in every event built here.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from typing import Any
 
 from server_stub.jetstream.wire import go_time
 
 ADVISORY = "$JS.EVENT.ADVISORY"
 METRIC = "$JS.EVENT.METRIC"
+API_SUBJECT = f"{ADVISORY}.API"
 
 STREAM_ACTION = "io.nats.jetstream.advisory.v1.stream_action"
 CONSUMER_ACTION = "io.nats.jetstream.advisory.v1.consumer_action"
@@ -42,6 +44,55 @@ def consumer_action(stream: str, consumer: str, what: str) -> Event:
     """A consumer was CREATED or DELETED (an update sends none, as in nats-server)."""
     fields = {"stream": stream, "consumer": consumer, "action": _CONSUMER_ACTIONS[what]}
     return f"{ADVISORY}.CONSUMER.{what}.{stream}.{consumer}", CONSUMER_ACTION, fields
+
+
+def api_audit(
+    server: str, client: dict[str, Any] | None, subject: str, request: bytes, response: bytes
+) -> Event:
+    """A `$JS.API` request and its answer, as sent (an empty request is left out)."""
+    fields: dict[str, Any] = {"server": server, "client": client, "subject": subject}
+    if request:  # Go's string(msg): invalid UTF-8 becomes U+FFFD when marshalled
+        fields["request"] = request.decode("utf-8", "replace")
+    fields["response"] = response.decode("utf-8", "replace")
+    return API_SUBJECT, API_AUDIT, fields
+
+
+def client_info(
+    *,
+    start: int,
+    host: str,
+    cid: int,
+    account: str,
+    user: str,
+    name: str,
+    lang: str,
+    version: str,
+    rtt: int,
+    server: str,
+    issuer_key: str = "",
+    name_tag: str = "",
+    tags: Sequence[str] = (),
+    client_type: str = "nats",
+) -> dict[str, Any]:
+    """Go's ClientInfo of a client connection as advisories show it: the JWT and alternates
+    left out (forAdvisory), empty fields omitted, `start` always there."""
+    pairs: list[tuple[str, Any]] = [
+        ("host", host),
+        ("id", cid),
+        ("acc", account),
+        ("user", user),
+        ("name", name),
+        ("lang", lang),
+        ("ver", version),
+        ("rtt", rtt),
+        ("server", server),
+        ("issuer_key", issuer_key),
+        ("name_tag", name_tag),
+        ("tags", list(tags)),
+        ("kind", "Client"),
+        ("client_type", client_type),
+    ]
+    return {"start": go_time(start)} | {key: value for key, value in pairs if value}
 
 
 def event(

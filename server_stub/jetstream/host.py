@@ -18,6 +18,7 @@ from typing import Any
 
 from server_stub.headers import build_headers
 from server_stub.hooks import ServiceHost
+from server_stub.jetstream import advisories
 from server_stub.jetstream.config import (
     JsLimits,
     limits_from_claims,
@@ -45,6 +46,43 @@ class ServerBus:
         self.unsubscribe = server.unsubscribe
         self.publish = server.publish
         self._turns: dict[tuple[str, str, str], int] = {}
+
+    @property
+    def server_name(self) -> str:
+        """The server's name as nats-server's events show it (its id when none is set)."""
+        return self._server.name
+
+    def requester(self) -> dict[str, Any] | None:
+        """The ClientInfo of the client whose input is being handled (who sent the request a
+        service answers now), as nats-server's advisories show it; None outside a read."""
+        client = self._server.reading
+        if client is None:
+            return None
+        identity = client.identity
+        claims = identity.claims if identity is not None else None
+        user = ""
+        if identity is not None:
+            user = identity.public_key or (
+                "[REDACTED]" if identity.name == "token" else identity.name
+            )
+        session = client.session
+        return advisories.client_info(
+            start=int(client.start * 1_000_000_000),
+            host=client.host,
+            cid=client.cid,
+            account=client.account.name if client.account is not None else "N/A",
+            user=user,
+            name=session.name,
+            lang=session.lang,
+            version=session.client_version,
+            rtt=int((client.rtt or 0) * 1_000_000_000),
+            server=self._server.name,
+            # the signing key that issued the user JWT, the JWT's name and tags
+            issuer_key=claims.issuer if claims is not None and claims.issuer_account else "",
+            name_tag=claims.name if claims is not None else "",
+            tags=claims.tags if claims is not None else (),
+            client_type="websocket" if client.websocket else "nats",
+        )
 
     def has_interest(self, account: str, subject: str) -> bool:
         """True when a client subscription in `account` matches `subject`."""

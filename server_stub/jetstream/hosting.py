@@ -285,8 +285,7 @@ class StreamHost(abc.ABC):
         """Publish an advisory if a subscription in `account` matches it (a bus that cannot
         tell interest gets none), as nats-server skips events nobody listens to."""
         subject, kind, fields = event
-        interest = getattr(self._bus, "has_interest", None)
-        if interest is None or not interest(account, subject):
+        if not self._listened(account, subject):
             return
         body = advisories.event(
             kind,
@@ -296,6 +295,20 @@ class StreamHost(abc.ABC):
             domain=self.config.domain,
         )
         self._bus.publish(account, subject, go_json(body).encode())
+
+    def audit(self, account: str, subject: str, request: bytes, response: bytes) -> None:
+        """The API audit advisory of a `$JS.API` request answered in `account`."""
+        if not self._listened(account, advisories.API_SUBJECT):
+            return
+        requester = getattr(self._bus, "requester", None)
+        server = getattr(self._bus, "server_name", "")
+        client = requester() if requester is not None else None
+        self.advise(account, advisories.api_audit(server, client, subject, request, response))
+
+    def _listened(self, account: str, subject: str) -> bool:
+        """True when a subscription in `account` matches (a bus that cannot tell: False)."""
+        interest = getattr(self._bus, "has_interest", None)
+        return interest is not None and bool(interest(account, subject))
 
     # -- files ---------------------------------------------------------------------------
     def _root(self) -> Path:

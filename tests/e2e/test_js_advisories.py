@@ -179,3 +179,59 @@ def test_domain_named_in_every_event(tmp_path: Path) -> None:
     assert len(real) == 4  # created, consumer created, consumer deleted, deleted
     assert all(json.loads(body)["domain"] == "hub" for _, body in real)
     assert stub == real
+
+
+_TIME_IN_TEXT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z")
+# what differs by nature between two servers and two connections: who and when
+_IDENTITY = ("server",)
+_CLIENT_IDENTITY = ("start", "id", "rtt", "server")
+
+_REQUESTS: list[tuple[str, bytes]] = [
+    ("$JS.API.INFO", b""),
+    ("$JS.API.STREAM.CREATE.A", b'{"name":"A","subjects":["a.>"]}'),
+    ("$JS.API.STREAM.INFO.NOPE", b""),
+    ("$JS.API.STREAM.NAMES", b'{"offset":0}'),
+    ("$JS.API.CONSUMER.CREATE.A.C", b'{"stream_name":"A","config":{"name":"C"}}'),
+    ("$JS.API.STREAM.MSG.GET.A", b'{"seq":1}'),
+    ("$JS.API.STREAM.CREATE.B", b'{"name":"B","subjects":["a.x"]}'),  # refused: overlaps
+    ("$JS.API.STREAM.UPDATE.A", b'{"name":"A","subjects":["a.>"],"storage":"memory"}'),
+    ("$JS.API.STREAM.DELETE.A", b""),
+]
+
+
+def test_api_audit_as_nats_server(tmp_path: Path) -> None:
+    """Every `$JS.API` answer is audited on `$JS.EVENT.ADVISORY.API` with the requesting
+    client's info, the request and the exact answer the client got."""
+
+    async def story(url: str) -> list[dict[str, Any]]:
+        start = datetime.now(timezone.utc)
+        nc = await nats.connect(url, name="auditor")
+        seen, _ = await watch(nc, "$JS.EVENT.ADVISORY.API")
+        audits: list[dict[str, Any]] = []
+        try:
+            for subject, body in _REQUESTS:
+                reply = await nc.request(subject, body, timeout=10)
+                await settle(seen, len(audits) + 1)
+                assert len(seen) == len(audits) + 1, subject
+                audit = json.loads(normalised(seen[-1][1], start, datetime.now(timezone.utc)))
+                # the answer the client got, byte for byte, and the request as sent
+                assert audit["response"] == reply.data.decode(), subject
+                assert audit.get("request", "") == body.decode(errors="replace"), subject
+                assert audit["subject"] == subject
+                audits.append(audit)
+        finally:
+            await nc.close()
+        return audits
+
+    def comparable(audit: dict[str, Any]) -> str:
+        for key in _IDENTITY:
+            audit[key] = key
+        client = audit["client"]
+        for key in _CLIENT_IDENTITY:
+            client.pop(key, None)  # rtt: the stub measures it at its first keep-alive ping
+        audit["response"] = _TIME_IN_TEXT.sub("TIME", audit["response"])
+        return json.dumps(audit)
+
+    real, stub = both(tmp_path, story)
+    assert real[0]["client"]["name"] == "auditor"
+    assert [comparable(a) for a in stub] == [comparable(a) for a in real]

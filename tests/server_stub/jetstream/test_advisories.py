@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from nscpy.jwt.subject import subject_matches
 from server_stub.jetstream import advisories
+from server_stub.jetstream.wire import go_json
 
 from .conftest import ACCOUNT, LocalBus
 
@@ -74,7 +75,7 @@ def _events(bus: LocalBus) -> list[tuple[str, str]]:
     return [
         (m.subject, json.loads(m.payload)["action"])
         for m in bus.sent
-        if m.subject.startswith("$JS.EVENT.")
+        if m.subject.startswith("$JS.EVENT.") and m.subject != "$JS.EVENT.ADVISORY.API"
     ]
 
 
@@ -112,3 +113,85 @@ def test_no_listener_no_event(make_js) -> None:
     _, deaf = make_js(bus=LocalBus())  # a bus that cannot tell interest gets none either
     _story(deaf)
     assert _events(deaf) == []
+
+
+def test_api_audit_fields_in_go_order_request_omitted_when_empty() -> None:
+    subject, kind, fields = advisories.api_audit("srv", None, "$JS.API.INFO", b"", b"{}")
+    assert (subject, kind) == ("$JS.EVENT.ADVISORY.API", "io.nats.jetstream.advisory.v1.api_audit")
+    # a request from no client connection: Go's nil *ClientInfo is null, not left out
+    assert list(fields.items()) == [
+        ("server", "srv"),
+        ("client", None),
+        ("subject", "$JS.API.INFO"),
+        ("response", "{}"),
+    ]
+    _, _, sent = advisories.api_audit("srv", {}, "$JS.API.X", b"bad \xff<", b"{}")
+    assert list(sent) == ["server", "client", "subject", "request", "response"]
+    assert sent["request"] == "bad \ufffd<"  # Go marshals invalid UTF-8 as U+FFFD
+    body = go_json(advisories.event(kind, sent, event_id="i", now=1, domain=""))
+    assert '"request":"bad \ufffd\\u003c"' in body  # and escapes HTML characters
+
+
+def test_client_info_in_go_order_with_empty_fields_omitted() -> None:
+    every = advisories.client_info(
+        start=1_000_000_000,
+        host="127.0.0.1",
+        cid=7,
+        account="ACC",
+        user="UKEY",
+        name="app",
+        lang="python3",
+        version="2.16.0",
+        rtt=1500,
+        server="NSRV",
+        issuer_key="ASIGNER",
+        name_tag="alice",
+        tags=["a", "b"],
+        client_type="websocket",
+    )
+    assert list(every.items()) == [
+        ("start", "1970-01-01T00:00:01Z"),
+        ("host", "127.0.0.1"),
+        ("id", 7),
+        ("acc", "ACC"),
+        ("user", "UKEY"),
+        ("name", "app"),
+        ("lang", "python3"),
+        ("ver", "2.16.0"),
+        ("rtt", 1500),
+        ("server", "NSRV"),
+        ("issuer_key", "ASIGNER"),
+        ("name_tag", "alice"),
+        ("tags", ["a", "b"]),
+        ("kind", "Client"),
+        ("client_type", "websocket"),
+    ]
+    bare = advisories.client_info(
+        start=0, host="", cid=0, account="$G", user="", name="", lang="", version="", rtt=0,
+        server="S",
+    )  # fmt: skip
+    assert list(bare.items()) == [
+        ("start", "0001-01-01T00:00:00Z"),
+        ("acc", "$G"),
+        ("server", "S"),
+        ("kind", "Client"),
+        ("client_type", "nats"),
+    ]
+
+
+def test_every_answered_api_request_is_audited_once(make_js) -> None:
+    _, bus = make_js(bus=ListeningBus(wanted=["$JS.EVENT.ADVISORY.API"]))
+    _story(bus)
+    bus.request(ACCOUNT, f"{API}STREAM.INFO.GONE")  # an error answer is audited too
+    audits = [json.loads(m.payload) for m in bus.sent if m.subject == "$JS.EVENT.ADVISORY.API"]
+    answers = [json.loads(m.payload) for m in bus.sent if m.subject.startswith("_INBOX.")]
+    assert [a["subject"] for a in audits] == [
+        f"{API}STREAM.CREATE.S",
+        f"{API}STREAM.UPDATE.S",
+        f"{API}CONSUMER.CREATE.S.C",
+        f"{API}STREAM.DELETE.S",
+        f"{API}STREAM.INFO.GONE",
+    ]
+    assert [json.loads(a["response"]) for a in audits] == answers
+    assert [a["client"] for a in audits] == [None] * 5  # no client connection on this bus
+    assert "request" not in audits[-1]
