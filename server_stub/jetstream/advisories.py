@@ -46,6 +46,32 @@ def consumer_action(stream: str, consumer: str, what: str) -> Event:
     return f"{ADVISORY}.CONSUMER.{what}.{stream}.{consumer}", CONSUMER_ACTION, fields
 
 
+def msg_naked(stream: str, consumer: str, cseq: int, sseq: int, deliveries: int) -> Event:
+    """A delivered message was -NAKed (sent while it is still pending)."""
+    fields = _delivery(stream, consumer, cseq, sseq, deliveries)
+    return f"{ADVISORY}.CONSUMER.MSG_NAKED.{stream}.{consumer}", NAK, fields
+
+
+def msg_terminated(
+    stream: str, consumer: str, cseq: int, sseq: int, deliveries: int, reason: str
+) -> Event:
+    """A delivered message was +TERMed, with the reason that followed the verb if any."""
+    fields = _delivery(stream, consumer, cseq, sseq, deliveries)
+    if reason:
+        fields["reason"] = reason
+    return f"{ADVISORY}.CONSUMER.MSG_TERMINATED.{stream}.{consumer}", TERMINATED, fields
+
+
+def _delivery(stream: str, consumer: str, cseq: int, sseq: int, deliveries: int) -> dict[str, Any]:
+    return {
+        "stream": stream,
+        "consumer": consumer,
+        "consumer_seq": cseq,
+        "stream_seq": sseq,
+        "deliveries": deliveries,
+    }
+
+
 def api_audit(
     server: str, client: dict[str, Any] | None, subject: str, request: bytes, response: bytes
 ) -> Event:

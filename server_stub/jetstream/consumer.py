@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from nscpy.jwt.subject import subject_matches
+from server_stub.jetstream import advisories
 from server_stub.jetstream.acks import AckTracker, Pending, nak_delay
 from server_stub.jetstream.consumerconfig import ConsumerConfig
 from server_stub.jetstream.consumerstate import num_pending, scanned_to, start_seq
@@ -69,6 +70,8 @@ class Consumer:
         self._last_push = now  # last delivery or heartbeat to the deliver subject
         # set by the account on interest / work-queue streams: these sequences were acked
         self.on_acked: Callable[[list[int]], None] | None = None
+        # set by the engine: publish a JetStream advisory (where someone listens)
+        self.advise: Callable[[advisories.Event], None] | None = None
         self.flow: FlowControl | None = None  # push consumers with flow_control
         if config.flow_control:
             self.flow = FlowControl(f"$JS.FC.{stream.name}.{config.name}")
@@ -223,6 +226,8 @@ class Consumer:
         verb = body.split(b" ", 1)[0].strip() or b"+ACK"
         entry = self.acks.pending.get(sseq)
         if entry is None:
+            if verb == b"+TERM":  # nats-server reports a term even when nothing is pending
+                self._advise_term(tokens, sseq, body)
             return []
         if verb in (b"+ACK", b"+NXT"):
             up_to = self.config.ack_policy == "all"
@@ -230,6 +235,11 @@ class Consumer:
             if self.on_acked is not None:
                 self.on_acked(done)
         elif verb == b"-NAK":
+            if self.advise is not None:
+                cseq, deliveries = _ack_counts(tokens)
+                self.advise(
+                    advisories.msg_naked(self.stream.name, self.name, cseq, sseq, deliveries)
+                )
             delay = nak_delay(body)
             if delay:
                 entry.deadline = now + delay
@@ -241,8 +251,18 @@ class Consumer:
             self.acks.term(sseq, now, self.delivered)
             if self.on_acked is not None:  # terminated counts as done for retention
                 self.on_acked([sseq])
+            self._advise_term(tokens, sseq, body)
         self.dirty = True
         return self._serve_waiting(now)
+
+    def _advise_term(self, tokens: list[str], sseq: int, body: bytes) -> None:
+        if self.advise is not None:
+            cseq, deliveries = _ack_counts(tokens)
+            reason = body[len(b"+TERM") :].strip().decode("utf-8", "replace")
+            event = advisories.msg_terminated(
+                self.stream.name, self.name, cseq, sseq, deliveries, reason
+            )
+            self.advise(event)
 
     def wants(self, subject: str) -> bool:
         """True when this consumer's filter covers `subject` (retention's "interest")."""
@@ -344,3 +364,10 @@ class Consumer:
         out = [status(r.reply, 409, "Consumer Deleted") for r in self.waiting]
         self.waiting.clear()
         return out
+
+
+def _ack_counts(tokens: list[str]) -> tuple[int, int]:
+    """The consumer seq and delivery count an ack subject carries ($JS.ACK.<stream>.<consumer>.
+    <deliveries>.<stream seq>.<consumer seq>...); 0 for a token that is not a number."""
+    cseq, deliveries = tokens[6], tokens[4]
+    return (int(cseq) if cseq.isdigit() else 0, int(deliveries) if deliveries.isdigit() else 0)

@@ -369,6 +369,7 @@ class StreamHost(abc.ABC):
             self._bus.subscribe(account, f"$JS.ACK.{base}.>", self._on_ack),
             self._bus.subscribe(account, f"$JS.FC.{base}.*", self._on_flow_control),
         ]
+        consumer.advise = functools.partial(self.advise, account)
         interest = getattr(self._bus, "has_interest", None)
         if interest is not None:  # pull requests to abandoned inboxes and push binding
             consumer.interest = lambda subject: bool(interest(account, subject))

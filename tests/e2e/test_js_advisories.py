@@ -83,12 +83,15 @@ def normalised(raw: str, before: datetime, after: datetime) -> str:
 
 async def watch(nc: nats.NATS, subject: str) -> tuple[list[tuple[str, str]], Callable[[], Any]]:
     seen: list[tuple[str, str]] = []
+    sub = await nc.subscribe(subject, cb=seen_too(seen))
+    return seen, sub.unsubscribe
 
+
+def seen_too(seen: list[tuple[str, str]]) -> Callable[[Msg], Awaitable[None]]:
     async def on_event(msg: Msg) -> None:
         seen.append((msg.subject, msg.data.decode()))
 
-    sub = await nc.subscribe(subject, cb=on_event)
-    return seen, sub.unsubscribe
+    return on_event
 
 
 async def settle(seen: list[Any], count: int) -> None:
@@ -235,3 +238,43 @@ def test_api_audit_as_nats_server(tmp_path: Path) -> None:
     real, stub = both(tmp_path, story)
     assert real[0]["client"]["name"] == "auditor"
     assert [comparable(a) for a in stub] == [comparable(a) for a in real]
+
+
+async def ack_story(url: str) -> list[tuple[str, str]]:
+    start = datetime.now(timezone.utc)
+    nc = await nats.connect(url)
+    js = nc.jetstream(timeout=10)
+    seen, _ = await watch(nc, "$JS.EVENT.ADVISORY.CONSUMER.MSG_NAKED.>")
+    await nc.subscribe("$JS.EVENT.ADVISORY.CONSUMER.MSG_TERMINATED.>", cb=seen_too(seen))
+    try:
+        await js.add_stream(name="Q", subjects=["q.>"])
+        for i in range(3):
+            await js.publish(f"q.{i}", b"%d" % i)
+        pull = await js.pull_subscribe("q.>", durable="W", config=ConsumerConfig(ack_wait=30))
+        first, second, third = await pull.fetch(3, timeout=10)
+        await first.ack_sync()
+        await second.nak()
+        await nc.publish(third.reply, b"+TERM   cannot parse it ")
+        await settle(seen, 2)
+        # the first is acked: a nak says nothing, a term is still reported
+        await nc.publish(first.reply, b"-NAK")
+        await nc.publish(first.reply, b"+TERM")
+        await settle(seen, 3)
+        (again,) = await pull.fetch(1, timeout=10)
+        await again.nak(delay=20)  # reported with its second delivery
+        await settle(seen, 4)
+    finally:
+        await nc.close()
+    return events(seen, start)
+
+
+def test_nak_and_term_as_nats_server(tmp_path: Path) -> None:
+    real, stub = both(tmp_path, ack_story)
+    assert [(s, json.loads(b)["consumer_seq"], json.loads(b)["deliveries"]) for s, b in real] == [
+        ("$JS.EVENT.ADVISORY.CONSUMER.MSG_NAKED.Q.W", 2, 1),
+        ("$JS.EVENT.ADVISORY.CONSUMER.MSG_TERMINATED.Q.W", 3, 1),
+        ("$JS.EVENT.ADVISORY.CONSUMER.MSG_TERMINATED.Q.W", 1, 1),
+        ("$JS.EVENT.ADVISORY.CONSUMER.MSG_NAKED.Q.W", 4, 2),
+    ]
+    assert json.loads(real[1][1])["reason"] == "cannot parse it"
+    assert stub == real

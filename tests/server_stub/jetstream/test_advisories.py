@@ -195,3 +195,21 @@ def test_every_answered_api_request_is_audited_once(make_js) -> None:
     assert [json.loads(a["response"]) for a in audits] == answers
     assert [a["client"] for a in audits] == [None] * 5  # no client connection on this bus
     assert "request" not in audits[-1]
+
+
+def test_delivery_events_in_go_order() -> None:
+    subject, kind, fields = advisories.msg_naked("S", "C", 4, 9, 2)
+    assert subject == "$JS.EVENT.ADVISORY.CONSUMER.MSG_NAKED.S.C"
+    assert kind == "io.nats.jetstream.advisory.v1.nak"
+    assert list(fields.items()) == [
+        ("stream", "S"),
+        ("consumer", "C"),
+        ("consumer_seq", 4),
+        ("stream_seq", 9),
+        ("deliveries", 2),
+    ]
+    subject, kind, fields = advisories.msg_terminated("S", "C", 4, 9, 2, "why")
+    assert subject == "$JS.EVENT.ADVISORY.CONSUMER.MSG_TERMINATED.S.C"
+    assert kind == "io.nats.jetstream.advisory.v1.terminated"
+    assert list(fields)[-2:] == ["deliveries", "reason"] and fields["reason"] == "why"
+    assert "reason" not in advisories.msg_terminated("S", "C", 4, 9, 2, "")[2]
