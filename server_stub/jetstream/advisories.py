@@ -46,6 +46,12 @@ def consumer_action(stream: str, consumer: str, what: str) -> Event:
     return f"{ADVISORY}.CONSUMER.{what}.{stream}.{consumer}", CONSUMER_ACTION, fields
 
 
+def max_deliveries(stream: str, consumer: str, sseq: int, deliveries: int) -> Event:
+    """A message was dropped after max_deliver deliveries (a candidate for a dead letter queue)."""
+    fields = {"stream": stream, "consumer": consumer, "stream_seq": sseq, "deliveries": deliveries}
+    return f"{ADVISORY}.CONSUMER.MAX_DELIVERIES.{stream}.{consumer}", MAX_DELIVER, fields
+
+
 def msg_naked(stream: str, consumer: str, cseq: int, sseq: int, deliveries: int) -> Event:
     """A delivered message was -NAKed (sent while it is still pending)."""
     fields = _delivery(stream, consumer, cseq, sseq, deliveries)

@@ -63,6 +63,7 @@ class Consumer:
         self.delivered_at = 0
         self.last_active = now
         self.acks = AckTracker()
+        self.acks.on_max_deliver = self._max_delivered
         self.waiting: deque[PullRequest] = deque()
         self.dirty = False  # durable state changed since last saved
         # set by the engine: does any client subscription match this subject?
@@ -254,6 +255,10 @@ class Consumer:
             self._advise_term(tokens, sseq, body)
         self.dirty = True
         return self._serve_waiting(now)
+
+    def _max_delivered(self, sseq: int, deliveries: int) -> None:
+        if self.advise is not None:
+            self.advise(advisories.max_deliveries(self.stream.name, self.name, sseq, deliveries))
 
     def _advise_term(self, tokens: list[str], sseq: int, body: bytes) -> None:
         if self.advise is not None:

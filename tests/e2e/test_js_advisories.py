@@ -278,3 +278,54 @@ def test_nak_and_term_as_nats_server(tmp_path: Path) -> None:
     ]
     assert json.loads(real[1][1])["reason"] == "cannot parse it"
     assert stub == real
+
+
+async def max_deliver_story(url: str) -> tuple[list[tuple[str, str]], list[Any]]:
+    start = datetime.now(timezone.utc)
+    nc = await nats.connect(url)
+    js = nc.jetstream(timeout=10)
+    seen, _ = await watch(nc, "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.>")
+    counts: list[Any] = []
+    try:
+        await js.add_stream(name="M", subjects=["m.>"])
+        await js.publish("m.nak", b"n")
+        await js.publish("m.late", b"l")
+        limited = ConsumerConfig(ack_policy="explicit", max_deliver=2)
+        naked = ConsumerConfig(durable_name="N", filter_subject="m.nak", ack_wait=30)
+        late = ConsumerConfig(durable_name="L", filter_subject="m.late", ack_wait=0.4)
+        for config in (naked, late):
+            config.ack_policy, config.max_deliver = limited.ack_policy, limited.max_deliver
+            await js.add_consumer("M", config)
+        # naked twice: dropped, and reported, when the next pull looks for a message
+        pull = await js.pull_subscribe_bind("N", "M")
+        for _ in range(2):
+            (msg,) = await pull.fetch(1, timeout=10)
+            await msg.nak()
+        with contextlib.suppress(nats.errors.TimeoutError):
+            await pull.fetch(1, timeout=0.5)
+        await settle(seen, 1)
+        # left unacknowledged twice: the same once its ack wait ran out
+        pull = await js.pull_subscribe_bind("L", "M")
+        for _ in range(2):
+            (msg,) = await pull.fetch(1, timeout=10)
+            counts.append(msg.metadata.num_delivered)
+            await asyncio.sleep(0.6)
+        with contextlib.suppress(nats.errors.TimeoutError):
+            await pull.fetch(1, timeout=0.5)
+        await settle(seen, 2)
+        for name in ("N", "L"):
+            info = await js.consumer_info("M", name)
+            counts.append((name, info.num_ack_pending, info.num_redelivered, info.num_pending))
+    finally:
+        await nc.close()
+    return events(seen, start), counts
+
+
+def test_max_deliveries_as_nats_server(tmp_path: Path) -> None:
+    real, stub = both(tmp_path, max_deliver_story)  # type: ignore[arg-type]
+    assert [(s, json.loads(b)["stream_seq"], json.loads(b)["deliveries"]) for s, b in real[0]] == [
+        ("$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.M.N", 1, 2),
+        ("$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.M.L", 2, 2),
+    ]
+    assert real[1] == [1, 2, ("N", 0, 1, 0), ("L", 0, 1, 0)]
+    assert stub == real

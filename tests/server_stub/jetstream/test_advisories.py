@@ -213,3 +213,15 @@ def test_delivery_events_in_go_order() -> None:
     assert kind == "io.nats.jetstream.advisory.v1.terminated"
     assert list(fields)[-2:] == ["deliveries", "reason"] and fields["reason"] == "why"
     assert "reason" not in advisories.msg_terminated("S", "C", 4, 9, 2, "")[2]
+
+
+def test_max_deliveries_event() -> None:
+    subject, kind, fields = advisories.max_deliveries("S", "C", 9, 3)
+    assert subject == "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.S.C"
+    assert kind == "io.nats.jetstream.advisory.v1.max_deliver"
+    assert list(fields.items()) == [
+        ("stream", "S"),
+        ("consumer", "C"),
+        ("stream_seq", 9),
+        ("deliveries", 3),
+    ]
