@@ -52,6 +52,21 @@ def max_deliveries(stream: str, consumer: str, sseq: int, deliveries: int) -> Ev
     return f"{ADVISORY}.CONSUMER.MAX_DELIVERIES.{stream}.{consumer}", MAX_DELIVER, fields
 
 
+def ack_sample(
+    stream: str, consumer: str, cseq: int, sseq: int, ack_time: int, deliveries: int
+) -> Event:
+    """An explicit ack sampled by the consumer's sample_freq: how long (ns) it took."""
+    fields = {
+        "stream": stream,
+        "consumer": consumer,
+        "consumer_seq": cseq,
+        "stream_seq": sseq,
+        "ack_time": ack_time,
+        "deliveries": deliveries,
+    }
+    return f"{METRIC}.CONSUMER.ACK.{stream}.{consumer}", ACK_METRIC, fields
+
+
 def msg_naked(stream: str, consumer: str, cseq: int, sseq: int, deliveries: int) -> Event:
     """A delivered message was -NAKed (sent while it is still pending)."""
     fields = _delivery(stream, consumer, cseq, sseq, deliveries)

@@ -12,6 +12,7 @@ num_pending, the INFO body and the durable state are in `consumerstate`.
 
 from __future__ import annotations
 
+import random
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -19,7 +20,7 @@ from typing import Any
 from nscpy.jwt.subject import subject_matches
 from server_stub.jetstream import advisories
 from server_stub.jetstream.acks import AckTracker, Pending, nak_delay
-from server_stub.jetstream.consumerconfig import ConsumerConfig
+from server_stub.jetstream.consumerconfig import ConsumerConfig, sampling_percent
 from server_stub.jetstream.consumerstate import num_pending, scanned_to, start_seq
 from server_stub.jetstream.delivery import (
     FlowControl,
@@ -231,6 +232,8 @@ class Consumer:
                 self._advise_term(tokens, sseq, body)
             return []
         if verb in (b"+ACK", b"+NXT"):
+            if self.config.sample_freq and self.advise is not None:
+                self._sample_ack(tokens, sseq, entry, now)
             up_to = self.config.ack_policy == "all"
             done = self.acks.ack(sseq, now, self.delivered, up_to=up_to)
             if self.on_acked is not None:
@@ -255,6 +258,21 @@ class Consumer:
             self._advise_term(tokens, sseq, body)
         self.dirty = True
         return self._serve_waiting(now)
+
+    def _sample_ack(self, tokens: list[str], sseq: int, entry: Pending, now: int) -> None:
+        """nats-server's ack metric: explicit acks only, each with sample_freq% chance."""
+        percent = sampling_percent(self.config.sample_freq)
+        if self.config.ack_policy != "explicit" or percent <= 0:
+            return
+        if percent < 100 and random.randrange(100) > percent:  # (sic) as nats-server draws
+            return
+        cseq, deliveries = _ack_counts(tokens)
+        delivered_at = entry.deadline - self.ack_wait(entry.deliveries)
+        event = advisories.ack_sample(
+            self.stream.name, self.name, cseq, sseq, now - delivered_at, deliveries
+        )
+        assert self.advise is not None
+        self.advise(event)
 
     def _max_delivered(self, sseq: int, deliveries: int) -> None:
         if self.advise is not None:

@@ -329,3 +329,53 @@ def test_max_deliveries_as_nats_server(tmp_path: Path) -> None:
     ]
     assert real[1] == [1, 2, ("N", 0, 1, 0), ("L", 0, 1, 0)]
     assert stub == real
+
+
+async def sampling_story(url: str) -> list[tuple[str, str]]:
+    start = datetime.now(timezone.utc)
+    nc = await nats.connect(url)
+    js = nc.jetstream(timeout=10)
+    seen, _ = await watch(nc, "$JS.EVENT.METRIC.CONSUMER.ACK.>")
+    try:
+        await js.add_stream(name="T", subjects=["t.>"])
+        for i in range(4):
+            await js.publish(f"t.{i}", b"%d" % i)
+        every = ConsumerConfig(durable_name="ALL", sample_freq="100%", filter_subject="t.>")
+        await js.add_consumer("T", every)
+        await js.add_consumer("T", ConsumerConfig(durable_name="NONE", sample_freq="0%"))
+        await js.add_consumer("T", ConsumerConfig(durable_name="UNSET"))
+        cumulative = ConsumerConfig(durable_name="CUM", ack_policy="all", sample_freq="100")
+        await js.add_consumer("T", cumulative)  # only explicit acks are sampled
+        for durable in ("ALL", "NONE", "UNSET", "CUM"):
+            pull = await js.pull_subscribe_bind(durable, "T")
+            first, second, third, fourth = await pull.fetch(4, timeout=10)
+            await first.ack_sync()
+            if durable == "CUM":
+                await fourth.ack_sync()  # acks the ones before it too: nothing comes again
+                continue
+            await second.nak()  # not an ack: no metric
+            await third.term()  # nor is this
+            await fourth.ack_sync()
+            (again,) = await pull.fetch(1, timeout=10)
+            await asyncio.sleep(0.05)
+            await again.ack_sync()  # the naked one, acked on its second delivery
+        await settle(seen, 3)
+    finally:
+        await nc.close()
+    out = []
+    for subject, body in events(seen, start):
+        event = json.loads(body)
+        assert 0 < event["ack_time"] < 10_000_000_000, event  # ns from delivery to ack
+        event["ack_time"] = "ACK_TIME"
+        out.append((subject, json.dumps(event)))
+    return out
+
+
+def test_ack_sampling_metric_as_nats_server(tmp_path: Path) -> None:
+    real, stub = both(tmp_path, sampling_story)
+    assert [(s, json.loads(b)["stream_seq"], json.loads(b)["deliveries"]) for s, b in real] == [
+        ("$JS.EVENT.METRIC.CONSUMER.ACK.T.ALL", 1, 1),
+        ("$JS.EVENT.METRIC.CONSUMER.ACK.T.ALL", 4, 1),
+        ("$JS.EVENT.METRIC.CONSUMER.ACK.T.ALL", 2, 2),
+    ]
+    assert stub == real

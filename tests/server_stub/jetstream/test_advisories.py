@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from nscpy.jwt.subject import subject_matches
-from server_stub.jetstream import advisories
+from server_stub.jetstream import advisories, errors
+from server_stub.jetstream.consumerconfig import sampling_percent
 from server_stub.jetstream.wire import go_json
 
 from .conftest import ACCOUNT, LocalBus
@@ -225,3 +227,60 @@ def test_max_deliveries_event() -> None:
         ("stream_seq", 9),
         ("deliveries", 3),
     ]
+
+
+@given(st.integers(min_value=-(2**70), max_value=2**70), st.booleans())
+def test_sampling_percent_reads_numbers_as_go_atoi_then_int32(number: int, percent: bool) -> None:
+    text = f"{number}%" if percent else str(number)
+    if number < 0 or number >= 2**63:
+        with pytest.raises(errors.ApiError) as refused:
+            sampling_percent(text)
+        assert refused.value.err_code == 10095
+        wanted = "<nil>" if number < 0 and number >= -(2**63) else "value out of range"
+        assert wanted in refused.value.description
+    else:
+        assert sampling_percent(text) == (number + 2**31) % 2**32 - 2**31
+
+
+def test_sampling_percent_refusals_worded_as_nats_server() -> None:
+    assert sampling_percent("") == 0
+    assert sampling_percent("+7") == 7 and sampling_percent("007%") == 7
+    with pytest.raises(errors.ApiError) as refused:
+        sampling_percent("7%%")  # one % is trimmed, as Go's TrimSuffix
+    assert refused.value.description == (
+        'failed to parse consumer sampling configuration: strconv.Atoi: parsing "7%": '
+        "invalid syntax"
+    )
+    with pytest.raises(errors.ApiError) as wrong_type:
+        sampling_percent(50)
+    assert wrong_type.value.err_code == 10025
+    assert "cannot unmarshal number into Go struct field" in wrong_type.value.description
+
+
+def test_ack_metric_fields_in_go_order() -> None:
+    subject, kind, fields = advisories.ack_sample("S", "C", 4, 9, 1234, 2)
+    assert subject == "$JS.EVENT.METRIC.CONSUMER.ACK.S.C"
+    assert kind == "io.nats.jetstream.metric.v1.consumer_ack"
+    assert list(fields) == [
+        "stream", "consumer", "consumer_seq", "stream_seq", "ack_time", "deliveries"
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(("drawn", "sampled"), [(50, True), (51, False)])
+def test_a_partial_sample_freq_draws_as_nats_server(make_js, monkeypatch, drawn, sampled) -> None:
+    """rand.Int31n(100) <= sfreq: a draw equal to the frequency still samples (so "50%"
+    samples 51 acks in 100)."""
+    from server_stub.jetstream import consumer
+
+    monkeypatch.setattr(consumer.random, "randrange", lambda n: drawn)
+    _, bus = make_js(bus=ListeningBus(wanted=["$JS.EVENT.METRIC.>"]))
+    bus.request(ACCOUNT, f"{API}STREAM.CREATE.S", {"name": "S", "subjects": ["s.>"]})
+    config = {"durable_name": "C", "ack_policy": "explicit", "sample_freq": "50%"}
+    bus.request(ACCOUNT, f"{API}CONSUMER.DURABLE.CREATE.S.C", {"config": config})
+    bus.request(ACCOUNT, "s.1", b"x")
+    bus.publish(ACCOUNT, f"{API}CONSUMER.MSG.NEXT.S.C", b'{"batch":1}', reply="_INBOX.pull")
+    (delivered,) = bus.take("_INBOX.pull")
+    assert delivered.reply is not None and delivered.reply.startswith("$JS.ACK.S.C.1.1.1.")
+    bus.publish(ACCOUNT, delivered.reply, b"+ACK")
+    metrics = bus.take("$JS.EVENT.METRIC.CONSUMER.ACK.S.C")
+    assert len(metrics) == (1 if sampled else 0)
