@@ -21,6 +21,7 @@ API_SUBJECT = f"{ADVISORY}.API"
 
 STREAM_ACTION = "io.nats.jetstream.advisory.v1.stream_action"
 CONSUMER_ACTION = "io.nats.jetstream.advisory.v1.consumer_action"
+CONSUMER_PAUSE = "io.nats.jetstream.advisory.v1.consumer_pause"
 API_AUDIT = "io.nats.jetstream.advisory.v1.api_audit"
 MAX_DELIVER = "io.nats.jetstream.advisory.v1.max_deliver"
 NAK = "io.nats.jetstream.advisory.v1.nak"
@@ -44,6 +45,17 @@ def consumer_action(stream: str, consumer: str, what: str) -> Event:
     """A consumer was CREATED or DELETED (an update sends none, as in nats-server)."""
     fields = {"stream": stream, "consumer": consumer, "action": _CONSUMER_ACTIONS[what]}
     return f"{ADVISORY}.CONSUMER.{what}.{stream}.{consumer}", CONSUMER_ACTION, fields
+
+
+def consumer_pause(stream: str, consumer: str, paused: bool, until: int) -> Event:
+    """A consumer's pause_until changed, or its pause ran out (Go's zero time when unset)."""
+    fields = {
+        "stream": stream,
+        "consumer": consumer,
+        "paused": paused,
+        "pause_until": go_time(until),
+    }
+    return f"{ADVISORY}.CONSUMER.PAUSE.{stream}.{consumer}", CONSUMER_PAUSE, fields
 
 
 def max_deliveries(stream: str, consumer: str, sseq: int, deliveries: int) -> Event:

@@ -74,6 +74,7 @@ class Consumer:
         self.on_acked: Callable[[list[int]], None] | None = None
         # set by the engine: publish a JetStream advisory (where someone listens)
         self.advise: Callable[[advisories.Event], None] | None = None
+        self._pause_asked = config.pause_until  # the last pause_until asked for, even past
         self.flow: FlowControl | None = None  # push consumers with flow_control
         if config.flow_control:
             self.flow = FlowControl(f"$JS.FC.{stream.name}.{config.name}")
@@ -303,12 +304,20 @@ class Consumer:
         """CONSUMER.PAUSE: hold deliveries until `until` (a past time or 0 resumes)."""
         self.config = self.config.with_pause(until if until > now else 0)
         self.dirty = True
+        if until != self._pause_asked:  # nats-server reports a changed pause_until
+            self._pause_asked = until
+            self._advise_pause(until > now, until)
         return self._serve_waiting(now)
+
+    def _advise_pause(self, paused: bool, until: int) -> None:
+        if self.advise is not None:
+            self.advise(advisories.consumer_pause(self.stream.name, self.name, paused, until))
 
     # -- time ----------------------------------------------------------------------------
     def tick(self, now: int) -> list[Outgoing]:
         """Redeliver after ack_wait, expire pull requests, send heartbeats, serve what waits."""
         if self.config.pause_until and not self.config.paused(now):
+            self._advise_pause(False, self.config.pause_until)
             self.config = self.config.with_pause(0)  # the pause ran out: deliver again
             self.dirty = True
         self.acks.queue_expired(now)

@@ -379,3 +379,56 @@ def test_ack_sampling_metric_as_nats_server(tmp_path: Path) -> None:
         ("$JS.EVENT.METRIC.CONSUMER.ACK.T.ALL", 2, 2),
     ]
     assert stub == real
+
+
+async def pause_story(url: str) -> list[tuple[str, str]]:
+    start = datetime.now(timezone.utc)
+    nc = await nats.connect(url)
+    js = nc.jetstream(timeout=10)
+    seen, _ = await watch(nc, "$JS.EVENT.ADVISORY.CONSUMER.PAUSE.>")
+    soon, later, past = (start + timedelta(seconds=s) for s in (0.6, 30, -30))
+    names: dict[Any, str] = {"0001-01-01T00:00:00Z": "ZERO"}
+    try:
+        await js.add_stream(name="P", subjects=["p"])
+        await js.add_consumer("P", ConsumerConfig(durable_name="C"))
+
+        async def pause(label: str, until: datetime | None) -> None:
+            body = {}
+            if until is not None:
+                body["pause_until"] = until.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+                names[until] = label
+            await nc.request("$JS.API.CONSUMER.PAUSE.P.C", json.dumps(body).encode(), timeout=10)
+
+        await pause("SOON", soon)
+        await pause("SOON", soon)  # the same again: no event
+        await settle(seen, 2)  # ... and one when the pause runs out
+        await pause("LATER", later)
+        await pause("RESUMED", None)
+        await pause("PAST", past)
+        await settle(seen, 5)
+    finally:
+        await nc.close()
+    out = []
+    for subject, body in events(seen, start):
+        event = json.loads(body)
+        stamp = event["pause_until"]
+        if stamp in names:
+            event["pause_until"] = names[stamp]
+        else:  # Go trims the fraction's trailing zeros: compare as times
+            whole, _, fraction = stamp.rstrip("Z").partition(".")
+            when = datetime.fromisoformat(f"{whole}.{(fraction + '000000')[:6]}")
+            event["pause_until"] = names.get(when.replace(tzinfo=timezone.utc), stamp)
+        out.append((subject, json.dumps(event)))
+    return out
+
+
+def test_consumer_pause_as_nats_server(tmp_path: Path) -> None:
+    real, stub = both(tmp_path, pause_story)
+    assert [(json.loads(b)["paused"], json.loads(b)["pause_until"]) for _, b in real] == [
+        (True, "SOON"),
+        (False, "SOON"),
+        (True, "LATER"),
+        (False, "ZERO"),
+        (False, "PAST"),
+    ]
+    assert stub == real

@@ -284,3 +284,15 @@ def test_a_partial_sample_freq_draws_as_nats_server(make_js, monkeypatch, drawn,
     bus.publish(ACCOUNT, delivered.reply, b"+ACK")
     metrics = bus.take("$JS.EVENT.METRIC.CONSUMER.ACK.S.C")
     assert len(metrics) == (1 if sampled else 0)
+
+
+def test_pause_event_in_go_order_with_the_zero_time() -> None:
+    subject, kind, fields = advisories.consumer_pause("S", "C", False, 0)
+    assert subject == "$JS.EVENT.ADVISORY.CONSUMER.PAUSE.S.C"
+    assert kind == "io.nats.jetstream.advisory.v1.consumer_pause"
+    assert list(fields.items()) == [
+        ("stream", "S"),
+        ("consumer", "C"),
+        ("paused", False),
+        ("pause_until", "0001-01-01T00:00:00Z"),  # Go's omitempty keeps a zero time.Time
+    ]
