@@ -44,6 +44,7 @@ from server_stub.session import (
     PAYLOAD_COST_SHIFT,
     Gate,
     PubVerdict,
+    valid_publish_subject,
 )
 
 if TYPE_CHECKING:
@@ -212,8 +213,16 @@ class Client(Inbound):
         prefix, the reply, and the tail, with Router.publish's and Client.deliver's rules (echo,
         closed owners, counts, no responders) kept; a subscription those rules treat specially
         (delivery permissions and reply grants, an UNSUB maximum, no headers) takes the general
-        path, as do a service's subscriptions (InternalClient.deliver: a JetStream stream's) and
-        each queue group (Router.deliver_to_queue). Everything else goes to _publish.
+        path (Client.deliver), as do a service's subscriptions (InternalClient.deliver: a
+        JetStream stream's). A queue group gets one member, picked as Router.deliver_to_queue
+        picks it (a random one, then the next in turn while they refuse), each member taken
+        directly or generally by the same rules.
+
+        A reply to a request inbox (`_INBOX.…`, each published to about once) from a client
+        with no permissions and no +OK to send is fanned out here (Router._fan_out) on its
+        inbox's match (SubList.match_inbox), skipping Session.check_publish and
+        Router.publish, which would decide nothing else for it. Everything else goes to
+        _publish.
         """
         session = self.session
         account = self.account
@@ -236,6 +245,7 @@ class Client(Inbound):
                         if owner.closed or (owner is self and not session.echo):
                             continue
                         owner_session = owner.session
+                        # the same test for a queue member below: keep the two alike
                         if (
                             owner_session.permissions is None
                             and sub.max_msgs is None
@@ -255,14 +265,57 @@ class Client(Inbound):
                         self.server.router.count_delivery(sub)
                         delivered += 1
                 if groups:
-                    headers, payload = split_body(tail, hdr, total)
-                    to_queue = self.server.router.deliver_to_queue
+                    draw = self.server.router.random
                     for members in groups:
-                        delivered += to_queue(members, subject, reply, headers, payload, self)
+                        size = len(members)
+                        first = int(draw() * size)  # Router.queue_start, inlined
+                        for index in range(first, first + size):
+                            sub, owner, msg_prefix, hmsg_prefix = members[index % size]
+                            if owner is not None:
+                                if owner.closed or (owner is self and not session.echo):
+                                    continue
+                                owner_session = owner.session
+                                if (
+                                    owner_session.permissions is None
+                                    and sub.max_msgs is None
+                                    and (hdr < 0 or owner_session.headers)
+                                ):
+                                    if not end:
+                                        end = wire(reply or "") + b" " + tail
+                                    owner._queue((msg_prefix if hdr < 0 else hmsg_prefix) + end)
+                                    owner.out_msgs += 1
+                                    owner.out_bytes += total
+                                    sub.delivered += 1
+                                    delivered += 1
+                                    break
+                            headers, payload = split_body(tail, hdr, total)
+                            if sub.owner.deliver(sub, subject, reply, headers, payload):
+                                self.server.router.count_delivery(sub)
+                                delivered += 1
+                                break
                 if not delivered and reply and session.no_responders:
                     self._send_no_responders(account, subject, reply)
                 return session.budget > 0 and not self.closed
         headers, payload = split_body(tail, hdr, total)
+        if (
+            account is not None
+            and session.permissions is None
+            and not session.verbose
+            and subject.startswith(INBOX_PREFIX)
+            and not (
+                account.response_routes or account.stream_exports_to or account.service_imports
+            )
+            and valid_publish_subject(subject)
+        ):
+            # (the parser has bounded the payload by the session's limit already)
+            session.budget -= 1 + (total >> PAYLOAD_COST_SHIFT)
+            self.in_msgs += 1
+            self.in_bytes += total
+            result = account.sublist.match_inbox(subject)
+            count = self.server.router._fan_out(result, subject, reply, headers, payload, self)
+            if not count and reply and session.no_responders:
+                self._send_no_responders(account, subject, reply)
+            return session.budget > 0 and not self.closed
         return self._publish(subject, reply, headers, payload)
 
     def _on_pub(self, event: Pub | HPub) -> None:
@@ -399,23 +452,27 @@ class Client(Inbound):
 # (subscription, its client, MSG prefix, HMSG prefix): "MSG <subject> <sid> " + tail is the MSG;
 # (subscription, None, b"", b"") for a service's subscription (the server's internal client)
 DirectTarget = tuple[Subscription, "Client | None", bytes, bytes]
-# the plain subscriptions' targets, and the members of each queue group
-DirectPlan = tuple[tuple[DirectTarget, ...], tuple[list[Subscription], ...]]
+# the plain subscriptions' targets, and the members' targets of each queue group
+DirectPlan = tuple[tuple[DirectTarget, ...], tuple[tuple[DirectTarget, ...], ...]]
 
 
 def _direct_plan(
     subject: str, plain: list[Subscription], queues: dict[str, list[Subscription]]
 ) -> DirectPlan:
     """Client._publish_raw's delivery plan for a match result."""
-    targets: list[DirectTarget] = []
     subject_b = _wire(subject)
-    for sub in plain:
-        owner = sub.owner
-        if not isinstance(owner, Client):
-            targets.append((sub, None, b"", b""))
-            continue
-        targets.append((sub, owner, *msg_heads(subject_b, sub.sid_b)))
-    return tuple(targets), tuple(queues.values())
+
+    def targets(subs: list[Subscription]) -> tuple[DirectTarget, ...]:
+        out: list[DirectTarget] = []
+        for sub in subs:
+            owner = sub.owner
+            if isinstance(owner, Client):
+                out.append((sub, owner, *msg_heads(subject_b, sub.sid_b)))
+            else:
+                out.append((sub, None, b"", b""))
+        return tuple(out)
+
+    return targets(plain), tuple(targets(members) for members in queues.values())
 
 
 # Subject -> wire bytes for delivery: subscribers mostly see a few subjects.

@@ -64,6 +64,13 @@ class PollingSelector(selectors.DefaultSelector):
         return super().select(timeout)
 
 
+def callbacks_waiting(loop: asyncio.AbstractEventLoop) -> bool:
+    """True when callbacks wait behind the running one in `loop`'s ready queue (asyncio's loop
+    runs the reads of every socket one select found ready, one after another); False when there
+    are none, or for a loop that does not say (uvloop)."""
+    return bool(getattr(loop, "_ready", None))
+
+
 def run(main: Coroutine[Any, Any, None], spin_us: int) -> None:
     """asyncio.run(main) on a selector loop that polls for `spin_us` microseconds before it
     sleeps (0: asyncio's own loop, unchanged)."""

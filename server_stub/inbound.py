@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from server_stub import errors
 from server_stub.errors import ProtocolError
+from server_stub.eventloop import callbacks_waiting
 from server_stub.events import Connect, HPub, Info, Ping, Pub
 from server_stub.outbound import Outbound
 from server_stub.protocol import NEED_DATA, PubHandler, ServerConnection
@@ -172,16 +173,29 @@ class Inbound(Outbound, asyncio.BufferedProtocol):
 
     def _process(self) -> None:
         server = self.server
-        outer = server.reading  # set: within another client's input (an auth callout)
+        outer = server.reading
         server.reading = self  # whose request a service answers now (JetStream's API audit)
+        if outer is not None:  # called from within another client's input (an auth callout)
+            try:
+                self._handle_input()
+            finally:
+                server.reading = outer
+            return
+        # a flush is already due when others' reads left clients dirty (see below)
+        flush_due = bool(server.dirty)
         try:
             self._handle_input()
         finally:
-            server.reading = outer
-            if outer is None:
-                dirty, server.dirty = server.dirty, []
-                for client in dirty:
-                    client._flush()
+            server.reading = None
+            if server.dirty and not flush_due:
+                # Other ready connections' reads wait behind this one in this loop turn: the
+                # clients written to are flushed once after them all (16 requesters to one
+                # replier: one write, not 16). Otherwise now, as nats-server's flushClients.
+                loop = self._loop
+                if callbacks_waiting(loop):
+                    loop.call_soon(flush_dirty, server)
+                else:
+                    flush_dirty(server)
 
     def _handle_input(self) -> None:
         self._parse_scheduled = False
@@ -197,14 +211,16 @@ class Inbound(Outbound, asyncio.BufferedProtocol):
                 if session.past_gate:
                     # runs of canonical PUB/HPUB skip the event objects (see read_pubs)
                     received = self.in_msgs
-                    proto.read_pubs(fast_pub)
+                    drained = proto.read_pubs(fast_pub)
                     if self.in_msgs != received:  # the direct path leaves this to the run
                         self.last_activity = time.time()
                     if self.closed or self.paused:
                         return
                     if session.budget <= 0:
                         break
-                event = proto.next_event()
+                    event = NEED_DATA if drained else proto.next_event()
+                else:
+                    event = proto.next_event()
                 if event is NEED_DATA:
                     if self._reading_paused and self.transport is not None:
                         self._reading_paused = False
@@ -238,7 +254,7 @@ class Inbound(Outbound, asyncio.BufferedProtocol):
             self._reading_paused = True
             self.transport.pause_reading()
         self._parse_scheduled = True
-        asyncio.get_running_loop().call_soon(self._process)
+        self._loop.call_soon(self._process)
 
     def connection_lost(self, exc: Exception | None) -> None:
         """Forget subscriptions, timers and the client registration."""
@@ -276,3 +292,10 @@ class Inbound(Outbound, asyncio.BufferedProtocol):
 
     def _expired(self) -> None:
         self.fail(errors.AUTH_EXPIRED)
+
+
+def flush_dirty(server: Server) -> None:
+    """Flush the clients written to while input was handled (server.dirty)."""
+    dirty, server.dirty = server.dirty, []
+    for client in dirty:
+        client._flush()

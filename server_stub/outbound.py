@@ -3,7 +3,8 @@
 Theory of operation. Outgoing bytes are collected per connection and written once per loop
 iteration, so a burst of deliveries costs one write call: while a client's input is handled
 (`server.reading`), the clients it delivered to wait in `server.dirty` and are flushed once at
-the end of that read, not one loop turn later.
+the end of that read, or, when other connections' reads wait in the same loop turn, once after
+them all (inbound.flush_dirty: sixteen requesters' reads make one write to their replier).
 
 Slow consumers get nats-server's policy: a client whose unsent bytes pass max_pending, or whose
 socket has not taken a batch handed to it within write_deadline, is logged ("Slow Consumer
@@ -46,6 +47,8 @@ class Outbound:
 
     def __init__(self, server: Server) -> None:
         self.server = server
+        # (asked once: asyncio.get_running_loop() makes a getpid system call each time)
+        self._loop = asyncio.get_running_loop()
         self.transport: asyncio.Transport | None = None
         self.closed = False
         self._out: list[bytes] = []
@@ -84,7 +87,7 @@ class Outbound:
             if self.server.reading:
                 self.server.dirty.append(self)
             else:
-                asyncio.get_running_loop().call_soon(self._flush)
+                self._loop.call_soon(self._flush)
 
     def pending_bytes(self) -> int:
         """Bytes queued for this client and not yet taken by the socket (/connz)."""
@@ -104,15 +107,13 @@ class Outbound:
         self._out_size = 0
         self.transport.write(data)
         self._written += len(data)
-        self._buffered = self.transport.get_write_buffer_size()
-        if self._write_timer is None:
-            self._arm_write_deadline(chunks)
+        self._buffered = buffered = self.transport.get_write_buffer_size()
+        if buffered and self._write_timer is None:
+            self._arm_write_deadline(chunks, buffered)
 
-    def _arm_write_deadline(self, chunks: int) -> None:
+    def _arm_write_deadline(self, chunks: int, buffered: int) -> None:
         # Like nats-server's SetWriteDeadline around each flush: the bytes the socket could not
         # take now must all be gone within write_deadline, or the client is a slow consumer.
-        assert self.transport is not None
-        buffered = self.transport.get_write_buffer_size()
         if buffered:
             self._batch = (self._written, chunks, buffered)
             loop = asyncio.get_running_loop()
@@ -126,7 +127,8 @@ class Outbound:
             return
         end, chunks, size = self._batch
         if self._written - transport.get_write_buffer_size() >= end:
-            self._arm_write_deadline(1)  # that batch went out; time the newer bytes now
+            # that batch went out; time the newer bytes now
+            self._arm_write_deadline(1, transport.get_write_buffer_size())
             return
         if self.closed:  # closed but its last bytes are stuck: do not linger for ever
             transport.abort()

@@ -198,41 +198,48 @@ class ServerConnection:
             self._error = exc
             raise
 
-    def read_pubs(self, handle: PubHandler) -> None:
+    def read_pubs(self, handle: PubHandler) -> bool:
         """Hand a run of complete, canonical PUB/HPUB operations at the front of the buffer to
         `handle` without building events, until it returns False or something else comes.
+        True when that emptied the buffer (next_event would return NEED_DATA).
 
         Whatever this leaves (another operation, an incomplete one, a lenient form, an error)
         is for `next_event`, which reads it exactly as it would have: the fast path decides
         nothing the event path would decide differently.
         """
         if self._error is not None or self._pending is not None or self._split_args:
-            return
+            return False
         buf = self._buf
         pos = self._pos
         size = len(buf)
         find = buf.find
         lines = self._lines
+        line = b""  # the last line read, and what it was read as
+        known: _Line | None = None
         while pos < size:
-            nl = find(b"\n", pos)
-            if nl < 0:
-                return
-            line = bytes(buf[pos : nl + 1])
-            known = lines.get(line)
-            if known is None:
-                known = self._read_line(line)
+            if known is not None and buf.startswith(line, pos):
+                nl = pos + len(line) - 1  # the same line again: a publisher's usual run
+            else:
+                nl = find(b"\n", pos)
+                if nl < 0:
+                    return False
+                line = bytes(buf[pos : nl + 1])
+                known = lines.get(line)
                 if known is None:
-                    return
+                    known = self._read_line(line)
+                    if known is None:
+                        return False
             subject, reply, hdr, total, at = known
             end = nl + 1 + total
             if total > self.max_payload or end + 2 > size:
-                return
+                return False
             if buf[end] != 13 or buf[end + 1] != 10:
-                return
+                return False
             tail = bytes(buf[pos + at : end + 2])
             pos = self._pos = end + 2
             if not handle(subject, reply, hdr, total, tail):
-                return
+                return pos == size
+        return True
 
     def _read_line(self, line: bytes) -> _Line | None:
         """A canonical PUB/HPUB line (LF included) read for read_pubs, kept when it has no

@@ -111,6 +111,7 @@ class Router:
     def __init__(self, rng: random.Random | None = None) -> None:
         self.accounts: dict[str, Account] = {}
         self._rng = rng or random.Random()
+        self.random = self._rng.random  # [0, 1): queue_start's draw
 
     def account(self, name: str) -> Account:
         """The account called `name`, created empty on first use."""
@@ -188,6 +189,8 @@ class Router:
         payload: bytes,
         sender: Subscriber | None,
     ) -> int:
+        """Deliver to a match result's subscriptions (one member per queue group); how many
+        received it. No imports or service routes: `publish` follows those."""
         count = 0
         for sub in result.plain:
             owner = sub.owner
@@ -214,9 +217,9 @@ class Router:
         """One member of a queue group gets the message: as nats-server, a random one first,
         then the next ones in turn while they refuse it (denied, closed). True: delivered."""
         size = len(members)
-        start = self._rng.randrange(size) if size > 1 else 0
-        for offset in range(size):
-            sub = members[(start + offset) % size]
+        start = self.queue_start(size)
+        for index in range(start, start + size):
+            sub = members[index % size]
             owner = sub.owner
             if owner is sender and not owner.echo:
                 continue
@@ -224,6 +227,11 @@ class Router:
                 self.count_delivery(sub)
                 return True
         return False
+
+    def queue_start(self, size: int) -> int:
+        """The queue group member (of `size`) tried first: a random one, as nats-server's
+        rand.Int31n (Client._publish_raw draws it inline, from `random` too)."""
+        return int(self.random() * size)
 
     def count_delivery(self, sub: Subscription) -> None:
         """One more message delivered to `sub`; at its UNSUB maximum it is removed."""

@@ -25,6 +25,7 @@ from server_stub.auth import Authenticator, NoAuth
 from server_stub.bus import Handler, InternalClient, RawHandler
 from server_stub.callout_request import ServerSide
 from server_stub.client import Client
+from server_stub.encoding import encode_msg, wire
 from server_stub.headers import build_headers
 from server_stub.hooks import OperatorHooks, Service
 from server_stub.inbound import Inbound
@@ -32,6 +33,7 @@ from server_stub.inbox import INBOX_PREFIX
 from server_stub.options import ServerOptions
 from server_stub.outbound import Outbound
 from server_stub.router import Account, Router, Subscription
+from server_stub.sublist import MatchResult
 from server_stub.version import API_LEVEL, PROTO, VERSION
 
 log = logging.getLogger("server_stub")
@@ -220,7 +222,8 @@ class Server:
         headers: dict[str, str] | None = None,
     ) -> None:
         """Publish as the server's internal client."""
-        target = self.router.account(account)
+        router = self.router
+        target = router.accounts.get(account) or router.account(account)
         if (
             headers is None
             and not reply
@@ -231,11 +234,33 @@ class Server:
             # match is cached per parent (SubList.match_inbox), and the account routes nothing
             # across, so the fan-out is Router.publish's without the rest of it.
             result = target.sublist.match_inbox(subject)
-            self.router._fan_out(result, subject, "", None, payload, None)
+            plan = result.direct
+            if plan is None:
+                plan = result.direct = _reply_plan(result)
+            if not plan:
+                router._fan_out(result, subject, None, None, payload, None)
+                return
+            # Each subscriber a plain client (the requester's inbox wildcard): the MSG is
+            # queued as Client.deliver queues it, without its layers; a subscription the
+            # delivery rules treat specially (permissions, an UNSUB maximum) takes deliver().
+            subject_b = b""
+            for sub, owner in plan:
+                if owner.session.permissions is None and sub.max_msgs is None:
+                    if owner.closed:
+                        continue
+                    if not subject_b:
+                        subject_b = wire(subject)
+                    owner._queue(encode_msg(subject_b, sub.sid_b, None, payload))
+                    owner.out_msgs += 1
+                    owner.out_bytes += len(payload)
+                    sub.delivered += 1
+                elif owner.deliver(sub, subject, None, None, payload):
+                    router.count_delivery(sub)
             return
         block = build_headers(headers) if headers is not None else None
-        # nats-server's internal client sends replies with an empty reply field
-        self.router.publish(target, subject, reply if reply else "", block, payload)
+        # no reply: none on the wire (`MSG <subject> <sid> <size>`), as nats-server sends its
+        # internal messages (JetStream acks, API replies, heartbeats)
+        router.publish(target, subject, reply or None, block, payload)
 
     # --- for clients and services ------------------------------------------------------------
 
@@ -303,3 +328,22 @@ class Server:
     def clients_of(self, account: Account) -> list[Client]:
         """Connected clients bound to an account."""
         return [c for c in account.clients if isinstance(c, Client)]
+
+
+# Server.publish's delivery plan for a reply inbox's match (kept on MatchResult.direct): each
+# plain subscription with its client, or () when one is not a client's or a queue group
+# matches (then Router's fan-out delivers). The inbox's own subject is not in it: one result
+# serves every inbox of a parent (SubList.match_inbox).
+ReplyPlan = tuple[tuple[Subscription, Client], ...]
+
+
+def _reply_plan(result: MatchResult[Subscription]) -> ReplyPlan:
+    if result.queues:
+        return ()
+    plan = []
+    for sub in result.plain:
+        owner = sub.owner
+        if not isinstance(owner, Client):
+            return ()
+        plan.append((sub, owner))
+    return tuple(plan)

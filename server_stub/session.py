@@ -72,6 +72,8 @@ def valid_publish_subject(subject: str) -> bool:
     """is_valid_publish_subject, cached: publishers mostly repeat a few subjects."""
     ok = _VALID_PUBLISH.get(subject)
     if ok is None:
+        if subject.startswith(INBOX_PREFIX):  # a reply inbox, published to once: not kept
+            return is_valid_publish_subject(subject)
         if len(_VALID_PUBLISH) > 8192:
             _VALID_PUBLISH.clear()
         ok = _VALID_PUBLISH[subject] = is_valid_publish_subject(subject)

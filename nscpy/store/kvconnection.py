@@ -52,6 +52,22 @@ def default_editor(env: dict[str, str] | None = None) -> str:
     return f"{login}@{socket.gethostname()}"
 
 
+_NATS_IMPORT = threading.Lock()
+
+
+def import_nats_once() -> None:
+    """Import nats-py whole, one thread at a time, before a loop thread may use it.
+
+    The loop threads import nats lazily (CLI start-up). Two threads importing parts of one
+    package at once can each wait for the other's module lock; Python breaks that cycle by
+    handing one of them a half-made module, seen as "partially initialized module 'nats' has
+    no attribute 'errors'" with eight store writers in one process.
+    """
+    with _NATS_IMPORT:
+        import nats
+        import nats.js.errors  # noqa: F401
+
+
 class KvConnection:
     """Where the store is, how to reach it, and the loop thread that does."""
 
@@ -108,6 +124,7 @@ class KvConnection:
 
         with self._start_lock:
             if self._loop is None:
+                import_nats_once()
                 loop = asyncio.new_event_loop()
                 thread = threading.Thread(target=loop.run_forever, name="nscpy-kv", daemon=True)
                 thread.start()

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from nacl import bindings
@@ -34,6 +34,7 @@ except ImportError:  # another pynacl layout: the public binding, slower
 _GCM_NONCE = 12
 
 Rng = Callable[[int], bytes]
+Unsealed = tuple[bytes, bytes, bytes]  # prefix (kept in clear), plaintext, aad: see seal_all
 _NONCES_PER_DRAW = 256
 
 
@@ -45,9 +46,15 @@ class Sealer(Protocol):
     """Turns a plaintext block into stored bytes and back, binding `aad` to it."""
 
     name: str
+    overhead: int  # len(seal(plain, aad)) - len(plain)
 
     def seal(self, plain: bytes, aad: bytes) -> bytes:
         """Stored form of `plain`."""
+        ...
+
+    def seal_all(self, blocks: Sequence[Unsealed]) -> bytes:
+        """b"".join(prefix + seal(plain, aad) for each block): segment records, each its
+        header and its sealed body, sealed together as write-behind writes them."""
         ...
 
     def open(self, sealed: bytes, aad: bytes) -> bytes:
@@ -70,10 +77,19 @@ class PlainSealer:
     """No cipher: the block is stored in clear with a CRC-32 so corruption is still caught."""
 
     name = "none"
+    overhead = 4
 
     def seal(self, plain: bytes, aad: bytes) -> bytes:
         """Plaintext followed by CRC-32 of aad+plaintext."""
         return plain + zlib.crc32(plain, zlib.crc32(aad)).to_bytes(4, "big")
+
+    def seal_all(self, blocks: Sequence[Unsealed]) -> bytes:
+        """Each prefix, plaintext and CRC, joined."""
+        crc32 = zlib.crc32
+        parts: list[bytes] = []
+        for prefix, plain, aad in blocks:
+            parts += (prefix, plain, crc32(plain, crc32(aad)).to_bytes(4, "big"))
+        return b"".join(parts)
 
     def open(self, sealed: bytes, aad: bytes) -> bytes:
         """The plaintext after checking the CRC."""
@@ -89,6 +105,7 @@ class ChaChaSealer:
     """XChaCha20-Poly1305-IETF with a random 24-byte nonce stored in front of each block."""
 
     name = "chachapoly"
+    overhead = _XNONCE + _XTAG
 
     def __init__(self, key: bytes, rng: Rng | None = None) -> None:
         if len(key) != bindings.crypto_aead_xchacha20poly1305_ietf_KEYBYTES:
@@ -97,38 +114,64 @@ class ChaChaSealer:
         self._rng = rng  # None: os.urandom, drawn _NONCES_PER_DRAW nonces at a time
         self._nonces = b""
         self._next_nonce = 0
+        self._out: Any = None  # libsodium's output buffer, reused (see seal_all)
 
     def __repr__(self) -> str:
         return "ChaChaSealer(<key>)"
 
     def seal(self, plain: bytes, aad: bytes) -> bytes:
         """nonce || ciphertext || tag."""
-        if self._rng is not None:
-            nonce = self._rng(_XNONCE)
-        else:
-            # one getrandom call per _NONCES_PER_DRAW records instead of one per record
-            at = self._next_nonce
-            if at >= len(self._nonces):
-                self._nonces, at = os.urandom(_XNONCE * _NONCES_PER_DRAW), 0
-            self._next_nonce = at + _XNONCE
-            nonce = self._nonces[at : at + _XNONCE]
-        if _sodium is None or len(nonce) != _XNONCE:  # (the binding refuses a wrong nonce)
-            return nonce + bindings.crypto_aead_xchacha20poly1305_ietf_encrypt(
-                plain, aad, nonce, self._key
-            )
+        return self.seal_all(((b"", plain, aad),))
+
+    def seal_all(self, blocks: Sequence[Unsealed]) -> bytes:
+        """Each prefix || nonce || ciphertext || tag, made in one buffer."""
+        nonces = self._draw_nonces(len(blocks))
+        if _sodium is None or nonces is None:  # (the binding refuses a wrong nonce)
+            return b"".join(self._seal_by_binding(block) for block in blocks)
         # libsodium's call as pynacl's binding makes it, without the binding's per-call
         # argument checks (their messages are formatted on every call: half the cost of a
-        # 200-byte record); the key length is checked once, the nonce's just above. The
-        # nonce and the ciphertext go into one buffer: one copy out.
+        # 200-byte record); the key length is checked once, the nonces' by _draw_nonces.
+        # Every block is sealed into one buffer, kept from call to call: one copy out.
         ffi, lib = _sodium
-        out = ffi.new("unsigned char[]", _XNONCE + len(plain) + _XTAG)
-        ffi.memmove(out, nonce, _XNONCE)
-        if lib.crypto_aead_xchacha20poly1305_ietf_encrypt(
-            out + _XNONCE, ffi.NULL, plain, len(plain), aad, len(aad), ffi.NULL, nonce, self._key
-        ):
-            raise RuntimeError("XChaCha20-Poly1305 encryption failed")
-        sealed: bytes = ffi.buffer(out)[:]
+        size = sum(len(prefix) + len(plain) for prefix, plain, _ in blocks)
+        size += len(blocks) * self.overhead
+        out = self._out
+        if out is None or len(out) < size:
+            out = self._out = ffi.new("unsigned char[]", max(size, 1 << 16))
+        view = ffi.buffer(out)
+        encrypt, null, key = lib.crypto_aead_xchacha20poly1305_ietf_encrypt, ffi.NULL, self._key
+        pos = at = 0
+        for prefix, plain, aad in blocks:
+            nonce = nonces[at : at + _XNONCE]
+            at += _XNONCE
+            start = pos + len(prefix) + _XNONCE
+            view[pos:start] = prefix + nonce
+            if encrypt(out + start, null, plain, len(plain), aad, len(aad), null, nonce, key):
+                raise RuntimeError("XChaCha20-Poly1305 encryption failed")
+            pos = start + len(plain) + _XTAG
+        sealed: bytes = view[:pos]
         return sealed
+
+    def _draw_nonces(self, count: int) -> bytes | None:
+        """`count` fresh nonces, one after the other (None: the rng gave a wrong size)."""
+        if self._rng is not None:
+            drawn = [self._rng(_XNONCE) for _ in range(count)]
+            if any(len(nonce) != _XNONCE for nonce in drawn):
+                return None
+            return b"".join(drawn)
+        # one getrandom call per _NONCES_PER_DRAW records instead of one per record
+        at, end = self._next_nonce, self._next_nonce + count * _XNONCE
+        if end > len(self._nonces):
+            fresh = os.urandom(_XNONCE * max(count, _NONCES_PER_DRAW))
+            self._nonces, at, end = fresh, 0, count * _XNONCE
+        self._next_nonce = end
+        return self._nonces[at:end]
+
+    def _seal_by_binding(self, block: Unsealed) -> bytes:
+        prefix, plain, aad = block
+        nonce = self._rng(_XNONCE) if self._rng is not None else os.urandom(_XNONCE)
+        sealed = bindings.crypto_aead_xchacha20poly1305_ietf_encrypt(plain, aad, nonce, self._key)
+        return prefix + nonce + sealed
 
     def open(self, sealed: bytes, aad: bytes) -> bytes:
         """Authenticated plaintext."""
@@ -148,6 +191,7 @@ class AesGcmSealer:
     """AES-256-GCM with a random 12-byte nonce stored in front of each block."""
 
     name = "aes"
+    overhead = _GCM_NONCE + 16
 
     def __init__(self, key: bytes, rng: Rng = os.urandom) -> None:
         try:
@@ -167,6 +211,10 @@ class AesGcmSealer:
         """nonce || ciphertext || tag."""
         nonce = self._rng(_GCM_NONCE)
         return nonce + self._aead.encrypt(nonce, plain, aad)
+
+    def seal_all(self, blocks: Sequence[Unsealed]) -> bytes:
+        """Each prefix || nonce || ciphertext || tag, joined."""
+        return b"".join(prefix + self.seal(plain, aad) for prefix, plain, aad in blocks)
 
     def open(self, sealed: bytes, aad: bytes) -> bytes:
         """Authenticated plaintext."""

@@ -14,9 +14,10 @@ StoreWriteFailed, so nothing half-written ever sits before a later record. When 
 kernel may have dropped the pages, so the store turns read-only until a restart recovers it
 from what is really on disk.
 
-Write-behind (the engine's stores). MSG records are held in memory and written with one
-write(2) by `write_out()`, which the engine calls once per loop iteration (before any ack and
-before anything reads the store), instead of one write per record. Any other record, a sync, a
+Write-behind (the engine's stores). MSG records are held in memory, then sealed together and
+written with one write(2) by `write_out()`, which the engine calls once per loop iteration
+(before any ack and before anything reads the store), instead of one write per record (a
+record's place, sealed into it, is fixed when it is appended). Any other record, a sync, a
 roll or a close writes the held records first. When `write_out()` fails, the held messages are
 taken back out of the store as if never appended (their sequences are handed out again) and
 StoreWriteFailed lists them in `unwritten`, so the engine refuses exactly their acks. When a
@@ -49,7 +50,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from server_stub.jetstream.crypto import Sealer
+from server_stub.jetstream.crypto import Sealer, Unsealed
 from server_stub.jetstream.errors import StoreWriteFailed
 from server_stub.jetstream.logreplay import INDEX, LogEnd, LogReplay
 from server_stub.jetstream.memstore import StoredMsg
@@ -59,6 +60,7 @@ from server_stub.jetstream.sealedfile import (
     write_sealed_file,
 )
 from server_stub.jetstream.segment import (
+    HEADER_SIZE,
     KIND_DELETE,
     KIND_FLOOR,
     KIND_MSG,
@@ -66,13 +68,16 @@ from server_stub.jetstream.segment import (
     KIND_STATE,
     U64,
     encode_msg,
-    encode_msg_record,
     encode_record,
+    msg_record_parts,
+    record_parts,
 )
 
 log = logging.getLogger("server_stub.jetstream")
 
 DEFAULT_BLOCK_SIZE = 4 << 20
+# StoredMsg's constructor without its Python-level __new__ (a NamedTuple's): one per publish
+_new_msg = tuple.__new__
 _SEGMENT_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
@@ -96,7 +101,8 @@ class FileStore(LogReplay):
     ) -> None:
         super().__init__()
         self.write_behind = write_behind
-        self._held: list[bytes] = []  # MSG records appended, not written yet (write-behind)
+        # MSG records appended, not written yet (write-behind): sealed when written out
+        self._held: list[Unsealed] = []
         self._held_msgs: list[StoredMsg] = []
         self._held_from = (0, 0, 0, 0, 0)  # size, first_seq, last_seq, last_ts, bytes before
         self._stranded: tuple[int, ...] = ()  # held seqs a forced write lost: never acked
@@ -122,17 +128,30 @@ class FileStore(LogReplay):
             return 22 + len(subject) + 4 + len(hdrs) + len(data) + 8
         return 22 + len(subject) + len(data) + 8
 
+    def append(self, subject: str, hdrs: bytes, data: bytes, ts: int) -> StoredMsg:
+        """MemStore.append. With write-behind, a publish's usual case is done here in one
+        piece (what _persist_msg, _write and _hold do for it, without their other cases: a
+        roll, a missing STATE record, a failed store): the record is sealed and held. (Replay
+        never appends: it adds what it reads.)"""
+        size = self._size
+        if not self.write_behind or size >= self._block_size or self.failed or self._needs_state:
+            return super().append(subject, hdrs, data, ts)
+        seq = self.last_seq + 1
+        msg = _new_msg(StoredMsg, (seq, subject, hdrs, data, ts))
+        record = msg_record_parts(self._sealer, msg, self._active, size)
+        if not self._held:
+            self._held_from = (size, self.first_seq, self.last_seq, self.last_ts, self.bytes)
+        self._held.append(record)
+        self._held_msgs.append(msg)
+        self._size = size + HEADER_SIZE + len(record[1]) + self._sealer.overhead
+        self._seg_of[seq] = self._active
+        self._live[self._active] += 1
+        self._add(msg)
+        return msg
+
     # -- persistence hooks ---------------------------------------------------------------
     def _persist_msg(self, msg: StoredMsg) -> None:
-        if (
-            self.write_behind
-            and self._size < self._block_size
-            and not (self.failed or self._needs_state or self._replaying)
-        ):
-            # what _write does for it, without its other cases
-            self._hold(encode_msg_record(self._sealer, msg, self._active, self._size))
-        else:
-            self._write(KIND_MSG, encode_msg(msg))
+        self._write(KIND_MSG, encode_msg(msg))
         self._seg_of[msg.seq] = self._active
         self._live[self._active] += 1
         if self._held:
@@ -166,7 +185,7 @@ class FileStore(LogReplay):
             raise lost
         if not self._held:
             return
-        data = b"".join(self._held)
+        data = self._sealer.seal_all(self._held)
         size, first_seq, last_seq, last_ts, held_bytes = self._held_from
         unwritten, self._held, self._held_msgs = self._held_msgs, [], []
         try:
@@ -188,7 +207,7 @@ class FileStore(LogReplay):
         if not self._held:
             return
         size = self._held_from[0]
-        data = b"".join(self._held)
+        data = self._sealer.seal_all(self._held)
         seqs = tuple(msg.seq for msg in self._held_msgs)
         self._held, self._held_msgs = [], []
         try:
@@ -252,17 +271,17 @@ class FileStore(LogReplay):
             self._needs_state = False
             self._reap()
         if kind == KIND_MSG and self.write_behind and not self._replaying:
-            self._hold(encode_record(self._sealer, kind, plain, self._active, self._size))
+            self._hold(record_parts(self._sealer, kind, plain, self._active, self._size))
             return
         self._append(kind, plain)
 
-    def _hold(self, record: bytes) -> None:
-        """Keep a MSG record sealed for the end of the log (write-behind: `write_out()` writes
-        the held ones)."""
+    def _hold(self, record: Unsealed) -> None:
+        """Keep a MSG record for the end of the log (write-behind: `write_out()` seals and
+        writes the held ones)."""
         if not self._held:
             self._held_from = (self._size, self.first_seq, self.last_seq, self.last_ts, self.bytes)
         self._held.append(record)
-        self._size += len(record)
+        self._size += HEADER_SIZE + len(record[1]) + self._sealer.overhead
 
     def _append(self, kind: int, plain: bytes) -> None:
         self._write_held()

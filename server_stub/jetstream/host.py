@@ -103,7 +103,7 @@ class ServerBus:
         router = self._server.router
         result = router.account(account).sublist.match(to)
         plain = type(result)(plain=result.plain, queues={})
-        router._fan_out(plain, subject, reply or "", block, payload, None)
+        router._fan_out(plain, subject, reply or None, block, payload, None)
         for queue, members in result.queues.items():
             # round robin over the group (nats-server picks at random): an even spread
             key = (account, to, queue)
@@ -111,7 +111,7 @@ class ServerBus:
             self._turns[key] = turn + 1
             start = turn % len(members)
             for sub in members[start:] + members[:start]:  # the next one if a member refuses
-                if sub.owner.deliver(sub, subject, reply or "", block, payload):
+                if sub.owner.deliver(sub, subject, reply or None, block, payload):
                     router.count_delivery(sub)
                     break
 

@@ -13,11 +13,12 @@ from __future__ import annotations
 import struct
 import zlib
 
-from server_stub.jetstream.crypto import OpenFailed, Sealer
+from server_stub.jetstream.crypto import OpenFailed, Sealer, Unsealed
 from server_stub.jetstream.memstore import StoredMsg
 
 MAGIC = b"NJ\x01"
 _HEADER = struct.Struct(">4sII")  # magic+kind, body length, crc of the first 8 bytes
+HEADER_SIZE = _HEADER.size
 _MSG = struct.Struct(">QqHI")  # seq, ts, subject length, header length
 U64 = struct.Struct(">Q")
 KIND_MSG, KIND_DELETE, KIND_FLOOR, KIND_STATE, KIND_SKIP = 1, 2, 3, 4, 5
@@ -31,27 +32,33 @@ _MSG_HEADS: dict[int, bytes] = {}  # body length -> a MSG record's header (encod
 
 def encode_record(sealer: Sealer, kind: int, plain: bytes, segment: int, offset: int) -> bytes:
     """The bytes of one record written at `offset` of `segment`."""
+    return sealer.seal_all((record_parts(sealer, kind, plain, segment, offset),))
+
+
+def record_parts(sealer: Sealer, kind: int, plain: bytes, segment: int, offset: int) -> Unsealed:
+    """A record before it is sealed: its header, plaintext and aad (Sealer.seal_all seals
+    them; HEADER_SIZE + len(plaintext) + sealer.overhead bytes)."""
     magic = _MAGICS[kind]
-    body = sealer.seal(plain, magic + _PLACE.pack(segment, offset))
-    head8 = _HEAD8.pack(magic, len(body))
-    return b"".join((head8, zlib.crc32(head8).to_bytes(4, "big"), body))
+    head8 = _HEAD8.pack(magic, len(plain) + sealer.overhead)
+    head = head8 + zlib.crc32(head8).to_bytes(4, "big")
+    return head, plain, magic + _PLACE.pack(segment, offset)
 
 
-def encode_msg_record(sealer: Sealer, msg: StoredMsg, segment: int, offset: int) -> bytes:
-    """encode_record(sealer, KIND_MSG, encode_msg(msg), segment, offset), as one publish's
-    record is written: the 12-byte header depends only on the body's length, so it is kept
+def msg_record_parts(sealer: Sealer, msg: StoredMsg, segment: int, offset: int) -> Unsealed:
+    """record_parts(sealer, KIND_MSG, encode_msg(msg), segment, offset), as one publish's
+    record is made: the 12-byte header depends only on the body's length, so it is kept
     per length (a stream's messages tend to have a few sizes)."""
     subject = msg.subject.encode()
     hdrs = msg.hdrs
     plain = _MSG.pack(msg.seq, msg.ts, len(subject), len(hdrs)) + subject + hdrs + msg.data
-    body = sealer.seal(plain, _MSG_MAGIC + _PLACE.pack(segment, offset))
-    head = _MSG_HEADS.get(len(body))
+    size = len(plain) + sealer.overhead
+    head = _MSG_HEADS.get(size)
     if head is None:
         if len(_MSG_HEADS) >= 1024:
             _MSG_HEADS.clear()
-        head8 = _HEAD8.pack(_MSG_MAGIC, len(body))
-        head = _MSG_HEADS[len(body)] = head8 + zlib.crc32(head8).to_bytes(4, "big")
-    return head + body
+        head8 = _HEAD8.pack(_MSG_MAGIC, size)
+        head = _MSG_HEADS[size] = head8 + zlib.crc32(head8).to_bytes(4, "big")
+    return head, plain, _MSG_MAGIC + _PLACE.pack(segment, offset)
 
 
 def parse_record(

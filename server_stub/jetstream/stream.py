@@ -86,7 +86,8 @@ class Stream:
     """One stream over a MemStore or FileStore; the clock is passed in as `now` (ns)."""
 
     def __init__(self, config: StreamConfig, store: MemStore, created: int) -> None:
-        self.config = config
+        self._config = config
+        self._plain = _stores_plainly(config)
         # read several times per publish; an update keeps it (STREAM.UPDATE refuses a rename)
         self.name: str = config.name
         self.store = store
@@ -99,6 +100,16 @@ class Stream:
         self._by_subject: dict[str, deque[int]] | None = None
         self._by_subject_limit = -1
 
+    @property
+    def config(self) -> StreamConfig:
+        """The stream's configuration (STREAM.UPDATE replaces it)."""
+        return self._config
+
+    @config.setter
+    def config(self, config: StreamConfig) -> None:
+        self._config = config
+        self._plain = _stores_plainly(config)
+
     def covers(self, subject: str) -> bool:
         """True when a publish to `subject` lands in this stream."""
         return any(subject_matches(s, subject) for s in self.config.subjects)
@@ -108,6 +119,15 @@ class Stream:
         self, subject: str, headers: dict[str, str] | None, data: bytes, now: int
     ) -> PublishResult:
         """Apply nats-server's publish checks, store the message and enforce the limits."""
+        if headers is None and self._plain and not self._expires:
+            # nothing to check or enforce (see _stores_plainly), no TTL pending: stored as is
+            try:
+                stored = self.store.append(subject, b"", data, now)
+            except errors.StoreWriteFailed as exc:  # nothing was stored
+                log.error("JetStream failed to store a msg: %s", exc.description)
+                return PublishResult({"error": exc.to_json(), "stream": self.name, "seq": 0})
+            self.last_msg_id = ""
+            return PublishResult({"stream": self.name, "seq": stored.seq}, stored)
         msg_id = headers.get("Nats-Msg-Id", "") if headers else ""
         config = self.config
         try:
@@ -450,6 +470,24 @@ class Stream:
             if seq < store.first_seq:
                 raise errors.ApiError(500, 10057, "no message found")
         raise errors.sequence_not_found(seq)
+
+
+def _stores_plainly(config: StreamConfig) -> bool:
+    """True when none of the config's checks and limits applies to a publish without
+    headers (what Stream.publish and enforce_limits would look at): then it is stored as is.
+    (discard new acts only with a limit below, and a per-subject index only with its limit:
+    STREAM.UPDATE enforces the limits at once, which drops the index.) Headers (a Msg-Id,
+    expectations, a TTL, a rollup) always take the full path."""
+    return (
+        not config.sealed
+        and config.subject_transform is None
+        and config.max_msg_size < 0
+        and config.republish is None
+        and config.max_msgs <= 0
+        and config.max_bytes <= 0
+        and config.max_age <= 0
+        and config.max_msgs_per_subject <= 0
+    )
 
 
 def _header_int(value: str) -> int:

@@ -237,7 +237,9 @@ def drain_fast(
         return not stop_after or fast % stop_after != 0
 
     while True:
-        conn.read_pubs(handle)
+        if conn.read_pubs(handle):  # the buffer is empty: next_event must agree
+            assert conn.next_event() is NEED_DATA
+            return out, fast
         event = conn.next_event()
         if event is NEED_DATA:
             return out, fast
@@ -320,6 +322,35 @@ def test_fast_path_whole_bytewise_and_random_splits(
         conn.receive_data(wire_bytes[start:cut])
         start = max(start, cut)
         got.extend(drain_fast(conn)[0])
+    assert got == events
+
+
+# runs of the same few lines (a publisher's usual traffic), with payloads that differ
+three = st.binary(min_size=3, max_size=3)
+repeated_pub = st.one_of(
+    st.builds(Pub, st.sampled_from(["a", "a.b"]), st.sampled_from([None, "r"]), three),
+    st.builds(Pub, st.just("a"), st.none(), st.binary(min_size=30, max_size=30)),
+    st.builds(HPub, st.just("a"), st.none(), st.just(b"NATS/1.0\r\n\r\n"), three),
+    st.just(Ping()),
+)  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None)
+@given(events=st.lists(repeated_pub, max_size=30), data=st.data())
+def test_fast_path_reads_runs_of_the_same_line_as_next_event(
+    events: list[object], data: st.DataObject
+) -> None:
+    events = [Connect({"headers": True}), *events]
+    wire_bytes = b"".join(encode_client(e) for e in events)  # type: ignore[arg-type]
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(wire_bytes)), max_size=8)))
+    stop_after = data.draw(st.integers(0, 3))
+    conn = ServerConnection()
+    got: list[object] = []
+    start = 0
+    for cut in [*cuts, len(wire_bytes)]:
+        conn.receive_data(wire_bytes[start:cut])
+        start = max(start, cut)
+        got.extend(drain_fast(conn, stop_after=stop_after)[0])
     assert got == events
 
 

@@ -14,6 +14,7 @@ from server_stub.jetstream.crypto import make_sealer, master_key
 from server_stub.jetstream.filestore import FileStore
 from server_stub.jetstream.memstore import MemStore
 from server_stub.jetstream.sealedfile import check_key
+from server_stub.jetstream.segment import KIND_STATE, parse_record
 from tests.support.jslosses import lost_in_log, unaccounted
 
 LABEL = "'$G > ORDERS'"
@@ -27,10 +28,16 @@ def sealer(cipher: str | None, key: bytes = b"k1"):
     return make_sealer(cipher, master_key(key) if cipher else None, "$G", "ORDERS", "stream")
 
 
-def open_store(directory: Path, cipher: str | None, key: bytes = b"k1", block_size: int = 1 << 20):
+def open_store(
+    directory: Path,
+    cipher: str | None,
+    key: bytes = b"k1",
+    block_size: int = 1 << 20,
+    write_behind: bool = False,
+):
     seal = sealer(cipher, key)
     check_key(directory, seal, "stream ORDERS")
-    return FileStore(directory, seal, block_size=block_size, label=LABEL)
+    return FileStore(directory, seal, block_size=block_size, label=LABEL, write_behind=write_behind)
 
 
 def fill(store: FileStore, count: int = 20) -> None:
@@ -137,7 +144,10 @@ def _data(store: FileStore, seq: int) -> bytes | None:
     return None if msg is None else msg.data
 
 
-def test_torn_tail_is_kept_and_appends_go_on_in_a_new_segment(tmp_path: Path, caplog) -> None:
+@pytest.mark.parametrize("write_behind", [False, True])
+def test_torn_tail_is_kept_and_appends_go_on_in_a_new_segment(
+    tmp_path: Path, caplog, write_behind: bool
+) -> None:
     store = open_store(tmp_path, "chachapoly")
     fill(store, 5)
     store.close()
@@ -152,14 +162,16 @@ def test_torn_tail_is_kept_and_appends_go_on_in_a_new_segment(tmp_path: Path, ca
             extra.unlink()
         segment.write_bytes(full[:cut])
         caplog.clear()
-        again = open_store(tmp_path, "chachapoly")
+        again = open_store(tmp_path, "chachapoly", write_behind=write_behind)
         assert (again.messages, again.last_seq) == (5, 5)
         assert "not a whole record" in caplog.text
         assert lost_in_log(caplog.text, "ORDERS") == [(6, None)]  # unknowable: reported
         assert segment.stat().st_size == cut  # nothing deleted
         again.append(SUBJECT, b"", b"sixth again", 10)  # appends continue in 2.blk
         again.close()
-        assert (tmp_path / "msgs" / "2.blk").exists()
+        fresh = (tmp_path / "msgs" / "2.blk").read_bytes()
+        first = parse_record(sealer("chachapoly"), fresh, 0, 2)
+        assert first is not None and first[0] == KIND_STATE  # the new segment's first record
         caplog.clear()
         reopened = open_store(tmp_path, "chachapoly")
         assert reopened.get(6).data == b"sixth again"  # type: ignore[union-attr]
