@@ -65,21 +65,25 @@ class ServerBus:
             user = identity.public_key or (
                 "[REDACTED]" if identity.name == "token" else identity.name
             )
+        account = client.account.name if client.account is not None else "N/A"
+        issuer = ""  # nkey and JWT users: the key that signed the user JWT, else the account
+        if identity is not None and identity.public_key:
+            signing_key = claims.issuer if claims is not None and claims.issuer_account else ""
+            issuer = signing_key or account
         session = client.session
         return advisories.client_info(
             start=int(client.start * 1_000_000_000),
             host=client.host,
             cid=client.cid,
-            account=client.account.name if client.account is not None else "N/A",
+            account=account,
             user=user,
             name=session.name,
             lang=session.lang,
             version=session.client_version,
             rtt=int((client.rtt or 0) * 1_000_000_000),
             server=self._server.name,
-            # the signing key that issued the user JWT, the JWT's name and tags
-            issuer_key=claims.issuer if claims is not None and claims.issuer_account else "",
-            name_tag=claims.name if claims is not None else "",
+            issuer_key=issuer,
+            name_tag=claims.name if claims is not None else "",  # the user JWT's name and tags
             tags=claims.tags if claims is not None else (),
             client_type="websocket" if client.websocket else "nats",
         )

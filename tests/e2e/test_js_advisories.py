@@ -432,3 +432,48 @@ def test_consumer_pause_as_nats_server(tmp_path: Path) -> None:
         (False, "PAST"),
     ]
     assert stub == real
+
+
+def test_api_audit_names_the_operator_mode_user_as_nats_server(tmp_path: Path) -> None:
+    """In operator mode the audit's client is the account and user public keys, the user
+    JWT's name and tags, and the signing key that issued the user JWT."""
+    from tests.e2e.test_js_operator import both as both_at_once
+    from tests.e2e.test_js_operator import connect, js_limits, pair
+    from tests.server_stub.chain import Chain
+
+    chain = Chain.create(tmp_path, "JS")
+    chain.edits["JS"] = [js_limits]
+
+    def tagged(claims: Any) -> None:
+        claims.tags = ["team:blue", "tier:1"]
+
+    alice = chain.user("JS", tagged, signer=chain.signers["JS"], name="alice")
+    bob = chain.user("JS", name="bob")  # signed by the account key itself: no issuer_key
+
+    async def story(url: str) -> list[dict[str, Any]]:
+        audits: list[dict[str, Any]] = []
+        for creds in (alice, bob):
+            nc = await connect(url, creds)
+            seen, _ = await watch(nc, "$JS.EVENT.ADVISORY.API")
+            try:
+                await nc.request("$JS.API.STREAM.NAMES", b"", timeout=10)
+                await settle(seen, 1)
+            finally:
+                await nc.close()
+            (audit,) = [json.loads(body) for _, body in seen]
+            for key in ("id", "timestamp", "server"):
+                audit.pop(key)
+            for key in _CLIENT_IDENTITY:
+                audit["client"].pop(key, None)
+            audits.append(audit)
+        return audits
+
+    alice_audit, bob_audit = both_at_once(pair(chain, "audit"), story)
+    assert alice_audit["client"]["acc"] == chain.pub("JS")
+    assert alice_audit["client"]["user"] == alice.kp.public_key
+    assert alice_audit["client"]["issuer_key"] == chain.signers["JS"].public_key
+    assert alice_audit["client"]["name_tag"] == "alice"
+    assert alice_audit["client"]["tags"] == ["team:blue", "tier:1"]
+    # signed by the account's own key: nats-server names the account as the issuer
+    assert bob_audit["client"]["issuer_key"] == chain.pub("JS")
+    assert "tags" not in bob_audit["client"]
