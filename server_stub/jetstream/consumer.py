@@ -234,7 +234,9 @@ class Consumer:
             return []
         if verb in (b"+ACK", b"+NXT"):
             if self.config.sample_freq and self.advise is not None:
-                self._sample_ack(tokens, sseq, entry, now)
+                sample = self._ack_sample(tokens, sseq, entry, now)
+                if sample is not None:
+                    self.advise(sample)
             up_to = self.config.ack_policy == "all"
             done = self.acks.ack(sseq, now, self.delivered, up_to=up_to)
             if self.on_acked is not None:
@@ -260,20 +262,19 @@ class Consumer:
         self.dirty = True
         return self._serve_waiting(now)
 
-    def _sample_ack(self, tokens: list[str], sseq: int, entry: Pending, now: int) -> None:
+    def _ack_sample(
+        self, tokens: list[str], sseq: int, entry: Pending, now: int
+    ) -> advisories.Event | None:
         """nats-server's ack metric: explicit acks only, each with sample_freq% chance."""
         percent = sampling_percent(self.config.sample_freq)
         if self.config.ack_policy != "explicit" or percent <= 0:
-            return
+            return None
         if percent < 100 and random.randrange(100) > percent:  # (sic) as nats-server draws
-            return
+            return None
         cseq, deliveries = _ack_counts(tokens)
         delivered_at = entry.deadline - self.ack_wait(entry.deliveries)
-        event = advisories.ack_sample(
-            self.stream.name, self.name, cseq, sseq, now - delivered_at, deliveries
-        )
-        assert self.advise is not None
-        self.advise(event)
+        took = now - delivered_at
+        return advisories.ack_sample(self.stream.name, self.name, cseq, sseq, took, deliveries)
 
     def _max_delivered(self, sseq: int, deliveries: int) -> None:
         if self.advise is not None:
