@@ -173,7 +173,7 @@ def test_domain_named_in_every_event(tmp_path: Path) -> None:
             await js.add_stream(name="D", subjects=["d"])
             await js.add_consumer("D", ConsumerConfig(durable_name="C"))
             await js.delete_stream("D")
-            await settle(seen, 3)
+            await settle(seen, 7)  # three API audits, four actions
         finally:
             await nc.close()
         return [e for e in events(seen, start) if ".API" not in e[0]]
