@@ -20,6 +20,7 @@ import asyncio
 import base64
 import logging
 import os
+import random
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
@@ -111,8 +112,8 @@ class Inbound(Outbound, asyncio.BufferedProtocol):
             asyncio.ensure_future(self._start_tls(tls.timeout))
         if server.auth.auth_required:
             self._timer("auth", server.options.auth_timeout, self._auth_timeout)
-        first = min(server.options.first_ping, server.options.ping_interval)
-        self._timer("ping", first, self._ping_tick)
+        delay = first_ping_delay(server.options.first_ping, server.options.ping_interval)
+        self._timer("ping", delay, self._ping_tick)
 
     async def _start_tls(self, timeout: float) -> None:
         loop = asyncio.get_running_loop()
@@ -299,3 +300,16 @@ def flush_dirty(server: Server) -> None:
     dirty, server.dirty = server.dirty, []
     for client in dirty:
         client._flush()
+
+
+def first_ping_delay(
+    first_ping: float, ping_interval: float, draw: Callable[[], float] = random.random
+) -> float:
+    """Seconds from a client's connect to the server's first PING, as nats-server picks them.
+
+    The shorter of the first-ping interval and ping_interval, plus a random part of up to a fifth
+    of it (client.go setFirstPingTimer), so that many clients connected at once are not all
+    pinged in the same instant: 2.0 to 2.4 s by default.
+    """
+    base = min(first_ping, ping_interval)
+    return base + base / 5 * draw()

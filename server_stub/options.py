@@ -56,7 +56,9 @@ class ServerOptions:
     write_deadline: float = 10.0  # seconds a socket may take to accept a flushed batch
     ping_interval: float = 120.0
     ping_max: int = 2
-    first_ping: float = 1.0  # nats-server's RTT probe, shortened to ping_interval when smaller
+    # a client's first PING (nats-server's firstClientPingInterval), shortened to ping_interval
+    # when that is smaller, then put off by up to a fifth more (see inbound.first_ping_delay)
+    first_ping: float = 2.0
     auth_timeout: float = 2.0
     tls: TLSOptions | None = None
     # auth: filled by config.py (see auth.py); None means no authentication

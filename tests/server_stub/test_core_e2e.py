@@ -12,6 +12,7 @@ import nats
 import pytest
 from nats.errors import NoRespondersError
 
+from server_stub.inbound import first_ping_delay
 from server_stub.options import ServerOptions
 from server_stub.server import Server
 
@@ -163,7 +164,8 @@ def test_one_clients_backlog_is_handled_in_turns() -> None:
     # client waited. Now a connection handles a bounded number of operations per loop turn and
     # stops reading until its backlog is done; nothing is lost or reordered.
     async def scenario() -> None:
-        srv = await _inproc()
+        # no server PING in the exact bytes read below, however slow a loaded machine is
+        srv = await _inproc(first_ping=3600.0)
         try:
             host, port = srv.url.removeprefix("nats://").rsplit(":", 1)
             reader, writer = await asyncio.open_connection(host, int(port))
@@ -435,3 +437,37 @@ def test_the_stub_serves_on_uvloop() -> None:
 
     with stub_server(None, "--uvloop") as url:
         run(scenario(url))
+
+
+def test_first_ping_delay_is_nats_servers() -> None:
+    # client.go setFirstPingTimer: min(2 s, ping_interval), plus up to a fifth of that
+    assert first_ping_delay(2.0, 120.0, lambda: 0.0) == 2.0
+    assert first_ping_delay(2.0, 120.0, lambda: 0.999) == pytest.approx(2.3996)
+    assert first_ping_delay(2.0, 0.5, lambda: 0.0) == 0.5
+    assert first_ping_delay(2.0, 0.5, lambda: 0.5) == pytest.approx(0.55)
+    assert ServerOptions().first_ping == 2.0
+
+
+def test_the_first_ping_comes_after_two_seconds_on_both() -> None:
+    # nats-server 2.15.1 pings a client 2.0-2.4 s after it connects; the stub pinged after 1 s.
+    # Only the lower bound is checked: a loaded machine may make the PING late, never early.
+    async def first_ping(url: str) -> tuple[float, bytes]:
+        host, port = url.removeprefix("nats://").rsplit(":", 1)
+        reader, writer = await asyncio.open_connection(host, int(port))
+        await reader.readline()
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        writer.write(b'CONNECT {"verbose":false}\r\n')
+        line = await asyncio.wait_for(reader.readline(), 10)
+        waited = loop.time() - start
+        writer.close()
+        return waited, line
+
+    with server("nats-server", None) as real, server("stub", None) as stub:
+
+        async def both() -> list[tuple[float, bytes]]:
+            return list(await asyncio.gather(first_ping(real), first_ping(stub)))
+
+        (real_wait, real_line), (stub_wait, stub_line) = run(both())
+    assert real_line == stub_line == b"PING\r\n"
+    assert real_wait >= 1.95 and stub_wait >= 1.95, (real_wait, stub_wait)
