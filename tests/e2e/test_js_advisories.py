@@ -441,7 +441,7 @@ def test_api_audit_names_the_operator_mode_user_as_nats_server(tmp_path: Path) -
     from tests.e2e.test_js_operator import connect, js_limits, pair
     from tests.server_stub.chain import Chain
 
-    chain = Chain.create(tmp_path, "JS")
+    chain = Chain.create(tmp_path, "JS", "PLAIN")
     chain.edits["JS"] = [js_limits]
 
     def tagged(claims: Any) -> None:
@@ -449,10 +449,11 @@ def test_api_audit_names_the_operator_mode_user_as_nats_server(tmp_path: Path) -
 
     alice = chain.user("JS", tagged, signer=chain.signers["JS"], name="alice")
     bob = chain.user("JS", name="bob")  # signed by the account key itself: no issuer_key
+    carol = chain.user("PLAIN", name="carol")  # an account without JetStream
 
     async def story(url: str) -> list[dict[str, Any]]:
         audits: list[dict[str, Any]] = []
-        for creds in (alice, bob):
+        for creds in (alice, bob, carol):
             nc = await connect(url, creds)
             seen, _ = await watch(nc, "$JS.EVENT.ADVISORY.API")
             try:
@@ -468,7 +469,8 @@ def test_api_audit_names_the_operator_mode_user_as_nats_server(tmp_path: Path) -
             audits.append(audit)
         return audits
 
-    alice_audit, bob_audit = both_at_once(pair(chain, "audit"), story)
+    alice_audit, bob_audit, carol_audit = both_at_once(pair(chain, "audit"), story)
+    assert "JetStream not enabled for account" in carol_audit["response"]
     assert alice_audit["client"]["acc"] == chain.pub("JS")
     assert alice_audit["client"]["user"] == alice.kp.public_key
     assert alice_audit["client"]["issuer_key"] == chain.signers["JS"].public_key
