@@ -9,7 +9,7 @@ server depends on nothing that depends on it.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from server_stub.bus import MessageBus
 
@@ -58,6 +58,8 @@ class ServiceHost(MessageBus, Protocol):
     router: Router
     name: str
     server_id: str
+    # the client connection whose input is being handled (an Inbound), None between reads
+    reading: Any
     services: list[Service]
     # called with an account name whenever operator mode loads, updates or deletes it
     account_hooks: list[Callable[[str], None]]

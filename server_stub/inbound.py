@@ -180,16 +180,20 @@ class Inbound(Outbound, asyncio.BufferedProtocol):
 
     def _process(self) -> None:
         server = self.server
-        if server.reading:  # called from within another client's input (an auth callout)
-            self._handle_input()
+        outer = server.reading
+        server.reading = self  # whose request a service answers now (JetStream's API audit)
+        if outer is not None:  # called from within another client's input (an auth callout)
+            try:
+                self._handle_input()
+            finally:
+                server.reading = outer
             return
-        server.reading = True
         # a flush is already due when others' reads left clients dirty (see below)
         flush_due = bool(server.dirty)
         try:
             self._handle_input()
         finally:
-            server.reading = False
+            server.reading = None
             if server.dirty and not flush_due:
                 # Other connections' reads wait behind this one in this loop turn: the clients
                 # written to are flushed once after them all (16 requesters to one replier: one

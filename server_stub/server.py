@@ -80,9 +80,10 @@ class Server:
         self.account_hooks: list[Callable[[str], None]] = []
         self.started = time.time()
         self.slow_consumers = 0  # as nats-server's varz slow_consumers
-        # While a client's input is handled, the clients it delivered to wait here and are
-        # flushed once at the end: one write per client per read, not one loop turn later.
-        self.reading = False
+        # While a client's input is handled (`reading` is that client), the clients it
+        # delivered to wait here and are flushed once at the end: one write per client per
+        # read, not one loop turn later.
+        self.reading: Inbound | None = None
         self.dirty: list[Outbound] = []
         # Every plain-socket read lands here (Inbound.get_buffer): one loop thread, and each
         # read is copied out before the next, so one buffer serves every connection.

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Protocol
 
-from server_stub.jetstream import errors, retention
+from server_stub.jetstream import advisories, errors, retention
 from server_stub.jetstream.config import JsLimits
 from server_stub.jetstream.consumer import Consumer, Outgoing
 from server_stub.jetstream.memstore import MemStore
@@ -49,6 +49,10 @@ class Host(Protocol):
 
     def consumer_paused(self, account: str, consumer: Consumer, out: list[Outgoing]) -> None:
         """A consumer was paused or resumed: save it, send what resuming delivers."""
+        ...
+
+    def advise(self, account: str, event: advisories.Event) -> None:
+        """Publish a `$JS.EVENT` advisory in `account` when a subscription there wants it."""
         ...
 
 
@@ -157,5 +161,8 @@ class JsAccount:
         stream = consumer.stream
         self.consumers[stream.name].pop(consumer.name, None)
         self.host.consumer_removed(self.name, consumer)
+        self.host.advise(
+            self.name, advisories.consumer_action(stream.name, consumer.name, "DELETED")
+        )
         # what only this consumer still wanted goes now (interest / work-queue streams)
         retention.retire_all(stream, self.consumers[stream.name].values())

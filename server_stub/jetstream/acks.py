@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import heapq
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from server_stub.jetstream.memstore import MemStore, StoredMsg
@@ -35,6 +36,8 @@ class AckTracker:
         self.acked_at = 0
         self._due: list[int] = []  # heap of stream seqs due for redelivery
         self._queued: set[int] = set()
+        # told (stream seq, deliveries) when a message is dropped at max_deliver
+        self.on_max_deliver: Callable[[int, int], None] | None = None
 
     def next_due(self, store: MemStore, max_deliver: int) -> StoredMsg | None:
         """The first queued redelivery that is still stored and under max_deliver (left queued:
@@ -48,6 +51,8 @@ class AckTracker:
                     return msg
             # gone, or delivered max_deliver times: nats-server drops it from pending here
             # (the ack floor stays until the next ack; it still counts as redelivered)
+            if entry is not None and 0 < max_deliver <= entry.deliveries and self.on_max_deliver:
+                self.on_max_deliver(seq, entry.deliveries)
             heapq.heappop(self._due)
             self._queued.discard(seq)
             self.pending.pop(seq, None)

@@ -134,4 +134,5 @@ def not_enabled_response(subject: str) -> dict[str, Any] | None:
     """The 503/10039 answer for any API request in an account without JetStream."""
     route = _route(subject.split(".")[2:])
     kind = route[0] if route else "account_info_response"
-    return {"type": _TYPE + kind, "error": errors.not_enabled().to_json()}
+    response = {"type": _TYPE + kind, "error": errors.not_enabled().to_json()}
+    return response | ERROR_EXTRAS.get(kind, {})  # the same response struct as other errors

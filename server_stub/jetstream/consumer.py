@@ -12,13 +12,15 @@ num_pending, the INFO body and the durable state are in `consumerstate`.
 
 from __future__ import annotations
 
+import random
 from collections import deque
 from collections.abc import Callable
 from typing import Any
 
 from nscpy.jwt.subject import subject_matches
+from server_stub.jetstream import advisories
 from server_stub.jetstream.acks import AckTracker, Pending, nak_delay
-from server_stub.jetstream.consumerconfig import ConsumerConfig
+from server_stub.jetstream.consumerconfig import ConsumerConfig, sampling_percent
 from server_stub.jetstream.consumerstate import num_pending, scanned_to, start_seq
 from server_stub.jetstream.delivery import (
     FlowControl,
@@ -62,6 +64,7 @@ class Consumer:
         self.delivered_at = 0
         self.last_active = now
         self.acks = AckTracker()
+        self.acks.on_max_deliver = self._max_delivered
         self.waiting: deque[PullRequest] = deque()
         self.dirty = False  # durable state changed since last saved
         # set by the engine: does any client subscription match this subject?
@@ -69,6 +72,9 @@ class Consumer:
         self._last_push = now  # last delivery or heartbeat to the deliver subject
         # set by the account on interest / work-queue streams: these sequences were acked
         self.on_acked: Callable[[list[int]], None] | None = None
+        # set by the engine: publish a JetStream advisory (where someone listens)
+        self.advise: Callable[[advisories.Event], None] | None = None
+        self._pause_asked = config.pause_until  # the last pause_until asked for, even past
         self.flow: FlowControl | None = None  # push consumers with flow_control
         if config.flow_control:
             self.flow = FlowControl(f"$JS.FC.{stream.name}.{config.name}")
@@ -223,13 +229,24 @@ class Consumer:
         verb = body.split(b" ", 1)[0].strip() or b"+ACK"
         entry = self.acks.pending.get(sseq)
         if entry is None:
+            if verb == b"+TERM":  # nats-server reports a term even when nothing is pending
+                self._advise_term(tokens, sseq, body)
             return []
         if verb in (b"+ACK", b"+NXT"):
+            if self.config.sample_freq and self.advise is not None:
+                sample = self._ack_sample(tokens, sseq, entry, now)
+                if sample is not None:
+                    self.advise(sample)
             up_to = self.config.ack_policy == "all"
             done = self.acks.ack(sseq, now, self.delivered, up_to=up_to)
             if self.on_acked is not None:
                 self.on_acked(done)
         elif verb == b"-NAK":
+            if self.advise is not None:
+                cseq, deliveries = _ack_counts(tokens)
+                self.advise(
+                    advisories.msg_naked(self.stream.name, self.name, cseq, sseq, deliveries)
+                )
             delay = nak_delay(body)
             if delay:
                 entry.deadline = now + delay
@@ -241,8 +258,36 @@ class Consumer:
             self.acks.term(sseq, now, self.delivered)
             if self.on_acked is not None:  # terminated counts as done for retention
                 self.on_acked([sseq])
+            self._advise_term(tokens, sseq, body)
         self.dirty = True
         return self._serve_waiting(now)
+
+    def _ack_sample(
+        self, tokens: list[str], sseq: int, entry: Pending, now: int
+    ) -> advisories.Event | None:
+        """nats-server's ack metric: explicit acks only, each with sample_freq% chance."""
+        percent = sampling_percent(self.config.sample_freq)
+        if self.config.ack_policy != "explicit" or percent <= 0:
+            return None
+        if percent < 100 and random.randrange(100) > percent:  # (sic) as nats-server draws
+            return None
+        cseq, deliveries = _ack_counts(tokens)
+        delivered_at = entry.deadline - self.ack_wait(entry.deliveries)
+        took = now - delivered_at
+        return advisories.ack_sample(self.stream.name, self.name, cseq, sseq, took, deliveries)
+
+    def _max_delivered(self, sseq: int, deliveries: int) -> None:
+        if self.advise is not None:
+            self.advise(advisories.max_deliveries(self.stream.name, self.name, sseq, deliveries))
+
+    def _advise_term(self, tokens: list[str], sseq: int, body: bytes) -> None:
+        if self.advise is not None:
+            cseq, deliveries = _ack_counts(tokens)
+            reason = body[len(b"+TERM") :].strip().decode("utf-8", "replace")
+            event = advisories.msg_terminated(
+                self.stream.name, self.name, cseq, sseq, deliveries, reason
+            )
+            self.advise(event)
 
     def wants(self, subject: str) -> bool:
         """True when this consumer's filter covers `subject` (retention's "interest")."""
@@ -260,12 +305,20 @@ class Consumer:
         """CONSUMER.PAUSE: hold deliveries until `until` (a past time or 0 resumes)."""
         self.config = self.config.with_pause(until if until > now else 0)
         self.dirty = True
+        if until != self._pause_asked:  # nats-server reports a changed pause_until
+            self._pause_asked = until
+            self._advise_pause(until > now, until)
         return self._serve_waiting(now)
+
+    def _advise_pause(self, paused: bool, until: int) -> None:
+        if self.advise is not None:
+            self.advise(advisories.consumer_pause(self.stream.name, self.name, paused, until))
 
     # -- time ----------------------------------------------------------------------------
     def tick(self, now: int) -> list[Outgoing]:
         """Redeliver after ack_wait, expire pull requests, send heartbeats, serve what waits."""
         if self.config.pause_until and not self.config.paused(now):
+            self._advise_pause(False, self.config.pause_until)
             self.config = self.config.with_pause(0)  # the pause ran out: deliver again
             self.dirty = True
         self.acks.queue_expired(now)
@@ -344,3 +397,10 @@ class Consumer:
         out = [status(r.reply, 409, "Consumer Deleted") for r in self.waiting]
         self.waiting.clear()
         return out
+
+
+def _ack_counts(tokens: list[str]) -> tuple[int, int]:
+    """The consumer seq and delivery count an ack subject carries ($JS.ACK.<stream>.<consumer>.
+    <deliveries>.<stream seq>.<consumer seq>...); 0 for a token that is not a number."""
+    cseq, deliveries = tokens[6], tokens[4]
+    return (int(cseq) if cseq.isdigit() else 0, int(deliveries) if deliveries.isdigit() else 0)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from server_stub.jetstream import errors, retention
+from server_stub.jetstream import advisories, errors, retention
 from server_stub.jetstream.account import JsAccount
 from server_stub.jetstream.apiwire import page_offset, random_name
 from server_stub.jetstream.consumer import Consumer, ConsumerConfig
@@ -75,6 +75,7 @@ def consumer_create(
     account.consumers[stream_name][name] = consumer
     account.track_retention(consumer)
     account.host.consumer_changed(account.name, consumer, added=True)
+    account.host.advise(account.name, advisories.consumer_action(stream_name, name, "CREATED"))
     return info_json(consumer, now)
 
 

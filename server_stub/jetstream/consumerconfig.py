@@ -6,6 +6,7 @@ does not know is refused as nats-server's strict decoder does (10025 "unknown fi
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -23,7 +24,6 @@ _BAD_NAME_CHARS = set(".*> \t\r\n/\\")
 # Fields nats-server knows that the stub does not implement: refused when set (not default).
 _REFUSED = {
     "rate_limit_bps": "rate_limit_bps (delivery rate limits)",
-    "sample_freq": "sample_freq (ack sampling advisories)",
     "priority_groups": "priority_groups (pinned/overflow pull consumers)",
     "priority_policy": "priority_policy",
     "priority_timeout": "priority_timeout",
@@ -34,7 +34,7 @@ _KNOWN = {
     "ack_policy", "ack_wait", "max_deliver", "backoff", "filter_subject", "filter_subjects",
     "replay_policy", "max_waiting", "max_ack_pending", "flow_control", "idle_heartbeat",
     "headers_only", "max_batch", "max_expires", "max_bytes", "deliver_subject", "deliver_group",
-    "inactive_threshold", "num_replicas", "mem_storage", "metadata", "pause_until",
+    "inactive_threshold", "num_replicas", "mem_storage", "metadata", "pause_until", "sample_freq",
     *_REFUSED,
 }  # fmt: skip
 
@@ -69,6 +69,7 @@ class ConsumerConfig:
     description: str = ""
     metadata: dict[str, str] = field(default_factory=dict)
     pause_until: int = 0  # nanoseconds since the epoch; 0: not paused
+    sample_freq: str = ""  # "<n>%" or "<n>": ack metrics for about n% of acks (as given)
 
     @classmethod
     def from_request(
@@ -119,6 +120,9 @@ class ConsumerConfig:
             raise errors.ApiError(400, 10108, "consumer with flow control also needs heartbeats")
         if 0 < heartbeat < 100_000_000:
             raise errors.ApiError(400, 10083, "consumer idle heartbeat needs to be >= 100ms")
+        sample_freq = body.get("sample_freq")
+        sample_freq = "" if sample_freq is None else sample_freq
+        sampling_percent(sample_freq)  # checked as nats-server does: refused if not a number
         policy = go_enum(body, "deliver_policy", _POLICIES)
         ack = go_enum(body, "ack_policy", ("none", "all", "explicit"))
         filters = list(body.get("filter_subjects") or [])
@@ -215,6 +219,7 @@ class ConsumerConfig:
                 if not str(k).startswith("_nats")
             },
             pause_until=pause_until,
+            sample_freq=sample_freq,
         )
 
     def paused(self, now: int) -> bool:
@@ -281,6 +286,8 @@ class ConsumerConfig:
         elif self.filter_subjects:
             out["filter_subjects"] = list(self.filter_subjects)
         out["replay_policy"] = "instant"
+        if self.sample_freq:
+            out["sample_freq"] = self.sample_freq
         if self.max_waiting:  # a pull option, omitted for push
             out["max_waiting"] = self.max_waiting
         if self.max_ack_pending:
@@ -317,6 +324,36 @@ class ConsumerConfig:
         body = self.to_json(full_metadata=False)
         body["metadata"] = dict(self.metadata)
         return body
+
+
+_GO_INT = re.compile(r"[+-]?[0-9]+")
+_JSON_TYPES = {bool: "bool", int: "number", float: "number", list: "array", dict: "object"}
+
+
+def sampling_percent(sample_freq: object) -> int:
+    """The percentage of acks a consumer's sample_freq samples (0: none, 100 or more: all),
+    read as nats-server does: one "%" trimmed, Go's Atoi, kept as an int32; ApiError if not."""
+    if not isinstance(sample_freq, str):
+        kind = _JSON_TYPES.get(type(sample_freq), "value")
+        raise errors.invalid_json(
+            f"json: cannot unmarshal {kind} into Go struct field "
+            "CreateConsumerRequest.config.sample_freq of type string"
+        )
+    if not sample_freq:
+        return 0
+    text = sample_freq.removesuffix("%")
+    problem = None
+    if not _GO_INT.fullmatch(text):
+        problem = f'strconv.Atoi: parsing "{text}": invalid syntax'
+    elif not -(2**63) <= int(text) < 2**63:
+        problem = f'strconv.Atoi: parsing "{text}": value out of range'
+    elif int(text) < 0:
+        problem = "<nil>"  # nats-server formats its nil error here
+    if problem is not None:
+        raise errors.ApiError(
+            400, 10095, f"failed to parse consumer sampling configuration: {problem}"
+        )
+    return (int(text) + 2**31) % 2**32 - 2**31  # Go's int32(n)
 
 
 _POLICY_WORDS = {

@@ -265,12 +265,16 @@ class JetStream(StreamHost):
             if offline and listing and response and "error" not in response:
                 response["offline"] = offline  # as nats-server lists streams it cannot serve
         if response is not None:
-            self._bus.publish(msg.account, msg.reply, go_json(response).encode())
+            body = go_json(response).encode()
+            self._bus.publish(msg.account, msg.reply, body)
+            self.audit(msg.account, subject, msg.payload, body)
 
     def _on_disabled(self, msg: BusMessage) -> None:
         if msg.reply:
-            response = api.not_enabled_response(self._local(msg.subject))
-            self._bus.publish(msg.account, msg.reply, go_json(response).encode())
+            subject = self._local(msg.subject)
+            body = go_json(api.not_enabled_response(subject)).encode()
+            self._bus.publish(msg.account, msg.reply, body)
+            self.audit(msg.account, subject, msg.payload, body)
 
     def _on_publish(
         self,

@@ -19,6 +19,7 @@ from typing import Any
 
 from server_stub.headers import build_headers
 from server_stub.hooks import ServiceHost
+from server_stub.jetstream import advisories
 from server_stub.jetstream.config import (
     JsLimits,
     limits_from_claims,
@@ -51,6 +52,47 @@ class ServerBus:
         self.publish = functools.partial(server.publish, no_reply=None)
         self.publish_replies = functools.partial(server.publish_replies, no_reply=None)
         self._turns: dict[tuple[str, str, str], int] = {}
+
+    @property
+    def server_name(self) -> str:
+        """The server's name as nats-server's events show it (its id when none is set)."""
+        return self._server.name
+
+    def requester(self) -> dict[str, Any] | None:
+        """The ClientInfo of the client whose input is being handled (who sent the request a
+        service answers now), as nats-server's advisories show it; None outside a read."""
+        client = self._server.reading
+        if client is None:
+            return None
+        identity = client.identity
+        claims = identity.claims if identity is not None else None
+        user = ""
+        if identity is not None:
+            user = identity.public_key or (
+                "[REDACTED]" if identity.name == "token" else identity.name
+            )
+        account = client.account.name if client.account is not None else "N/A"
+        issuer = ""  # nkey and JWT users: the key that signed the user JWT, else the account
+        if identity is not None and identity.public_key:
+            signing_key = claims.issuer if claims is not None and claims.issuer_account else ""
+            issuer = signing_key or account
+        session = client.session
+        return advisories.client_info(
+            start=int(client.start * 1_000_000_000),
+            host=client.host,
+            cid=client.cid,
+            account=account,
+            user=user,
+            name=session.name,
+            lang=session.lang,
+            version=session.client_version,
+            rtt=int((client.rtt or 0) * 1_000_000_000),
+            server=self._server.name,
+            issuer_key=issuer,
+            name_tag=claims.name if claims is not None else "",  # the user JWT's name and tags
+            tags=claims.tags if claims is not None else (),
+            client_type="websocket" if client.websocket else "nats",
+        )
 
     def has_interest(self, account: str, subject: str) -> bool:
         """True when a client subscription in `account` matches `subject`."""

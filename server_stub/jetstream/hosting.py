@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from server_stub.bus import BusMessage, MessageBus
-from server_stub.jetstream import errors
+from server_stub.jetstream import advisories, errors
 from server_stub.jetstream.account import JsAccount
 from server_stub.jetstream.config import JetStreamConfig
 from server_stub.jetstream.consumer import (
@@ -37,6 +37,7 @@ from server_stub.jetstream.memstore import MemStore
 from server_stub.jetstream.offline import OfflineStreams
 from server_stub.jetstream.storage import StreamFiles
 from server_stub.jetstream.stream import Stream, StreamConfig
+from server_stub.jetstream.wire import go_json
 
 Clock = Callable[[], int]
 log = logging.getLogger("server_stub.jetstream")
@@ -68,6 +69,7 @@ class StreamHost(abc.ABC):
         self._offline = OfflineStreams(self._files)  # found on disk, could not be recovered
         self._failing: set[str] = set()  # background writes failing now (logged once each)
         self._wake: tuple[int, asyncio.TimerHandle] | None = None  # (deadline, timer)
+        self._event_ids = advisories.Nuid()
 
     @abc.abstractmethod
     def tick(self, now: int | None = None) -> None:
@@ -279,6 +281,35 @@ class StreamHost(abc.ABC):
         if self._persists(consumer):
             self._files.remove_consumer(account, consumer.stream.name, consumer.name)
 
+    def advise(self, account: str, event: advisories.Event) -> None:
+        """Publish an advisory if a subscription in `account` matches it (a bus that cannot
+        tell interest gets none), as nats-server skips events nobody listens to."""
+        subject, kind, fields = event
+        if not self._listened(account, subject):
+            return
+        body = advisories.event(
+            kind,
+            fields,
+            event_id=self._event_ids.next(),
+            now=self._clock(),
+            domain=self.config.domain,
+        )
+        self._bus.publish(account, subject, go_json(body).encode())
+
+    def audit(self, account: str, subject: str, request: bytes, response: bytes) -> None:
+        """The API audit advisory of a `$JS.API` request answered in `account`."""
+        if not self._listened(account, advisories.API_SUBJECT):
+            return
+        requester = getattr(self._bus, "requester", None)
+        server = getattr(self._bus, "server_name", "")
+        client = requester() if requester is not None else None
+        self.advise(account, advisories.api_audit(server, client, subject, request, response))
+
+    def _listened(self, account: str, subject: str) -> bool:
+        """True when a subscription in `account` matches (a bus that cannot tell: False)."""
+        interest = getattr(self._bus, "has_interest", None)
+        return interest is not None and bool(interest(account, subject))
+
     # -- files ---------------------------------------------------------------------------
     def _root(self) -> Path:
         return self.config.store_dir / "jetstream"
@@ -338,6 +369,7 @@ class StreamHost(abc.ABC):
             self._bus.subscribe(account, f"$JS.ACK.{base}.>", self._on_ack),
             self._bus.subscribe(account, f"$JS.FC.{base}.*", self._on_flow_control),
         ]
+        consumer.advise = functools.partial(self.advise, account)
         interest = getattr(self._bus, "has_interest", None)
         if interest is not None:  # pull requests to abandoned inboxes and push binding
             consumer.interest = lambda subject: bool(interest(account, subject))

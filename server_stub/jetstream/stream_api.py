@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from nscpy.jwt.subject import subjects_collide
-from server_stub.jetstream import errors, retention
+from server_stub.jetstream import advisories, errors, retention
 from server_stub.jetstream.account import JsAccount
 from server_stub.jetstream.apiwire import insert_after, message_json, page_offset
 from server_stub.jetstream.stream import Stream, StreamConfig
@@ -42,6 +42,7 @@ def stream_create(account: JsAccount, body: dict[str, Any], now: int, name: str)
     account.streams[name] = stream
     account.consumers[name] = {}
     account.host.stream_changed(account.name, stream, added=True)
+    account.host.advise(account.name, advisories.stream_action(name, "CREATED"))
     return stream_info_body(account, stream, now) | {"did_create": True}
 
 
@@ -99,6 +100,7 @@ def stream_update(account: JsAccount, body: dict[str, Any], now: int, name: str)
         account.track_retention(consumer)
     retention.retire_all(stream, account.consumers[name].values())
     account.host.stream_changed(account.name, stream, added=False)
+    account.host.advise(account.name, advisories.stream_action(name, "UPDATED"))
     return stream_info_body(account, stream, now)
 
 
@@ -132,6 +134,7 @@ def stream_delete(account: JsAccount, body: dict[str, Any], now: int, name: str)
     del account.streams[name]
     account.consumers.pop(name, None)
     account.host.stream_removed(account.name, stream)
+    account.host.advise(account.name, advisories.stream_action(name, "DELETED"))
     return {"success": True}
 
 

@@ -113,7 +113,7 @@ CONSUMER_SAMPLES: dict[str, list[dict[str, Any]]] = {
     "filter_subjects": [{"filter_subjects": ["w.a", "w.b.*"]}],
     "replay_policy": [{"replay_policy": api.ReplayPolicy.ORIGINAL}],
     "rate_limit_bps": [{"rate_limit_bps": 1000}, {"rate_limit_bps": 1000, "deliver_subject": "d"}],
-    "sample_freq": [{"sample_freq": "50%"}],
+    "sample_freq": [{"sample_freq": "50%"}, {"sample_freq": "x%"}, {"sample_freq": "-1"}],
     "max_waiting": [{"max_waiting": 7}, {"max_waiting": 7, "deliver_subject": "d"}],
     "max_ack_pending": [{"max_ack_pending": 3}],
     "flow_control": [
@@ -146,7 +146,6 @@ STUB_REFUSES = {
     ("stream", "persist_mode", 0),  # every ack follows an fsync
     ("consumer", "replay_policy", 0),  # instant replay only
     ("consumer", "rate_limit_bps", 1),
-    ("consumer", "sample_freq", 0),  # no ack sampling advisories
 }
 
 STREAM_DEFAULTS = {"name": "W", "subjects": ["w.>"]}
