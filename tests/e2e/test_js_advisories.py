@@ -65,6 +65,24 @@ def both(tmp_path: Path, story: Story, domain: str = "") -> tuple[Any, Any]:
     return run(go())
 
 
+def both_complete(
+    tmp_path: Path, story: Story, complete: Callable[[Any], bool], domain: str = ""
+) -> tuple[Any, Any]:
+    """both(), run again (up to three times) while nats-server's own events are incomplete.
+
+    nats-server queues a stream's DELETED advisory on the stream's send queue, which stops
+    with the stream (stream.go sendDeleteAdvisoryLocked): on a loaded machine the event is
+    sometimes never sent. The stub is then compared with a run where nats-server sent it all.
+    """
+    for attempt in range(3):
+        run_dir = tmp_path / f"run{attempt}"
+        run_dir.mkdir()
+        real, stub = both(run_dir, story, domain)
+        if complete(real):
+            break
+    return real, stub
+
+
 def normalised(raw: str, before: datetime, after: datetime) -> str:
     """The event with `id` and `timestamp` replaced, after checking their shape and value.
 
@@ -146,21 +164,25 @@ async def actions_story(url: str) -> list[tuple[str, str]]:
 
 
 def test_stream_and_consumer_actions_as_nats_server(tmp_path: Path) -> None:
-    real, stub = both(tmp_path, actions_story)
-    subjects = [subject for subject, _ in real]
-    assert subjects == [
-        "$JS.EVENT.ADVISORY.STREAM.CREATED.ORDERS",
-        "$JS.EVENT.ADVISORY.STREAM.UPDATED.ORDERS",
-        "$JS.EVENT.ADVISORY.CONSUMER.CREATED.ORDERS.DUR",
-        "$JS.EVENT.ADVISORY.CONSUMER.CREATED.ORDERS.EPH",
-        "$JS.EVENT.ADVISORY.CONSUMER.DELETED.ORDERS.EPH",
-        "$JS.EVENT.ADVISORY.CONSUMER.DELETED.ORDERS.DUR",
-        "$JS.EVENT.ADVISORY.STREAM.DELETED.ORDERS",
-        "$JS.EVENT.ADVISORY.STREAM.CREATED.IDLE",
-        "$JS.EVENT.ADVISORY.CONSUMER.CREATED.IDLE.GONE",
-        "$JS.EVENT.ADVISORY.CONSUMER.DELETED.IDLE.GONE",
-    ]
+    real, stub = both_complete(
+        tmp_path, actions_story, lambda real: [s for s, _ in real] == ACTIONS
+    )
+    assert [subject for subject, _ in real] == ACTIONS
     assert stub == real
+
+
+ACTIONS = [
+    "$JS.EVENT.ADVISORY.STREAM.CREATED.ORDERS",
+    "$JS.EVENT.ADVISORY.STREAM.UPDATED.ORDERS",
+    "$JS.EVENT.ADVISORY.CONSUMER.CREATED.ORDERS.DUR",
+    "$JS.EVENT.ADVISORY.CONSUMER.CREATED.ORDERS.EPH",
+    "$JS.EVENT.ADVISORY.CONSUMER.DELETED.ORDERS.EPH",
+    "$JS.EVENT.ADVISORY.CONSUMER.DELETED.ORDERS.DUR",
+    "$JS.EVENT.ADVISORY.STREAM.DELETED.ORDERS",
+    "$JS.EVENT.ADVISORY.STREAM.CREATED.IDLE",
+    "$JS.EVENT.ADVISORY.CONSUMER.CREATED.IDLE.GONE",
+    "$JS.EVENT.ADVISORY.CONSUMER.DELETED.IDLE.GONE",
+]
 
 
 def test_domain_named_in_every_event(tmp_path: Path) -> None:
@@ -178,7 +200,7 @@ def test_domain_named_in_every_event(tmp_path: Path) -> None:
             await nc.close()
         return [e for e in events(seen, start) if ".API" not in e[0]]
 
-    real, stub = both(tmp_path, story, domain="hub")
+    real, stub = both_complete(tmp_path, story, lambda real: len(real) == 4, domain="hub")
     assert len(real) == 4  # created, consumer created, consumer deleted, deleted
     assert all(json.loads(body)["domain"] == "hub" for _, body in real)
     assert stub == real
