@@ -86,13 +86,16 @@ def config(tmp: Path, base: Path, kind: str, rep: int, cipher: str, sync: str) -
     return conf
 
 
-def start(kind: str, conf: Path, stub_args: list[str]) -> tuple[subprocess.Popen[bytes], str]:
+def start(
+    kind: str, conf: Path, stub_args: list[str], root: Path = ROOT
+) -> tuple[subprocess.Popen[bytes], str]:
+    """nats-server, or the stub of the checkout `root` (run from there, it imports its own code)."""
     port = free_port()
     if kind == "nats-server":
         argv = [nats_server_binary(), "-c", str(conf), "-a", "127.0.0.1", "-p", str(port)]
     else:
         argv = [sys.executable, "-m", "server_stub", "-c", str(conf), "-p", str(port), *stub_args]
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=root)
     wait_for_info(port, 20.0, proc)
     return proc, f"nats://127.0.0.1:{port}"
 
