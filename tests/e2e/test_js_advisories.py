@@ -11,8 +11,7 @@ import asyncio
 import contextlib
 import json
 import re
-import subprocess
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -22,8 +21,7 @@ import pytest
 from nats.aio.msg import Msg
 from nats.js.api import ConsumerConfig
 
-from tests.e2e.test_js_nats_py import run, stub_url
-from tests.support.natsserver import free_port, nats_server_binary, wait_for_info
+from tests.e2e.test_js_nats_py import real_url, run, stub_url
 
 pytestmark = pytest.mark.e2e
 
@@ -32,31 +30,12 @@ _NUID = re.compile(r"[0-9A-Za-z]{22}")
 _GO_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{0,8}[1-9])?Z")
 
 
-@contextlib.asynccontextmanager
-async def real_url(store: Path, domain: str) -> AsyncIterator[str]:
-    port = free_port()
-    conf = store.parent / f"{store.name}.conf"
-    named = f"\n  domain: {domain}" if domain else ""
-    conf.write_text(f'jetstream {{\n  store_dir: "{store}"{named}\n}}\n')
-    proc = subprocess.Popen(
-        [nats_server_binary(), "-c", str(conf), "-a", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        await asyncio.to_thread(wait_for_info, port, 10.0, proc)
-        yield f"nats://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(10)
-
-
 Story = Callable[[str], Awaitable[list[tuple[str, str]]]]
 
 
 def both(tmp_path: Path, story: Story, domain: str = "") -> tuple[Any, Any]:
     async def go() -> tuple[Any, Any]:
-        async with real_url(tmp_path / "real", domain) as url:
+        async with real_url(tmp_path / "real", **({"domain": domain} if domain else {})) as url:
             real = await story(url)
         async with stub_url(tmp_path / "stub", **({"domain": domain} if domain else {})) as url:
             stub = await story(url)

@@ -32,10 +32,11 @@ async def stub_url(store: Path, **block):
 
 @contextlib.asynccontextmanager
 async def real_url(store: Path, **block):
+    """nats-server with `jetstream { store_dir, block's keys }` (values written quoted)."""
     port = free_port()
     conf = store.parent / f"{store.name}.conf"
-    cipher = f'\n  cipher: {block["cipher"]}\n  key: "{block["key"]}"' if block else ""
-    conf.write_text(f'jetstream {{\n  store_dir: "{store}"{cipher}\n}}\n')
+    lines = [f'store_dir: "{store}"', *(f'{key}: "{value}"' for key, value in block.items())]
+    conf.write_text("jetstream {\n  " + "\n  ".join(lines) + "\n}\n")
     proc = subprocess.Popen(
         [nats_server_binary(), "-c", str(conf), "-a", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,
