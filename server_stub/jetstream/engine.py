@@ -252,7 +252,7 @@ class JetStream(StreamHost):
     # -- bus handlers --------------------------------------------------------------------
     def _on_api(self, msg: BusMessage) -> None:
         account = self.accounts.get(msg.account)
-        if account is None or not msg.reply:
+        if account is None:
             return
         self.write_out()  # the API reads and changes what earlier publishes stored
         subject = self._local(msg.subject)
@@ -266,15 +266,18 @@ class JetStream(StreamHost):
                 response["offline"] = offline  # as nats-server lists streams it cannot serve
         if response is not None:
             body = go_json(response).encode()
-            self._bus.publish(msg.account, msg.reply, body)
+            # a request without a reply is carried out and audited all the same, answering no
+            # one, as nats-server's sendAPIResponse does
+            if msg.reply:
+                self._bus.publish(msg.account, msg.reply, body)
             self.audit(msg.account, subject, msg.payload, body)
 
     def _on_disabled(self, msg: BusMessage) -> None:
+        subject = self._local(msg.subject)
+        body = go_json(api.not_enabled_response(subject)).encode()
         if msg.reply:
-            subject = self._local(msg.subject)
-            body = go_json(api.not_enabled_response(subject)).encode()
             self._bus.publish(msg.account, msg.reply, body)
-            self.audit(msg.account, subject, msg.payload, body)
+        self.audit(msg.account, subject, msg.payload, body)
 
     def _on_publish(
         self,

@@ -241,6 +241,38 @@ def test_api_audit_as_nats_server(tmp_path: Path) -> None:
     assert [comparable(a) for a in stub] == [comparable(a) for a in real]
 
 
+def test_a_request_without_a_reply_is_carried_out_and_audited(tmp_path: Path) -> None:
+    """nats-server runs a `$JS.API` request published without a reply and audits it, answering
+    no one (sendAPIResponse); the stub used to drop it, so a stream deleted that way stayed."""
+
+    async def story(url: str) -> tuple[list[str], list[str], int]:
+        start = datetime.now(timezone.utc)
+        nc = await nats.connect(url)
+        js = nc.jetstream(timeout=10)
+        seen, _ = await watch(nc, "$JS.EVENT.ADVISORY.>")
+        try:
+            await nc.publish("$JS.API.STREAM.CREATE.QUIET", b'{"name":"QUIET","subjects":["q"]}')
+            await nc.flush()
+            await settle(seen, 2)  # the stream's CREATED and the audit
+            names_after_create = await js.streams_info()
+            await nc.publish("$JS.API.STREAM.DELETE.QUIET", b"")
+            await nc.flush()
+            await settle(seen, 5)  # + the audit of the listing, DELETED and its audit
+            names_after_delete = await js.streams_info()
+            total = (await js.account_info()).api.total
+        finally:
+            await nc.close()
+        subjects = [subject for subject, _ in events(seen, start)]
+        names = [info.config.name for info in names_after_create + names_after_delete]
+        return subjects, names, total
+
+    deleted = "$JS.EVENT.ADVISORY.STREAM.DELETED.QUIET"
+    real, stub = both_complete(tmp_path, story, lambda real: deleted in real[0])
+    assert real[1] == ["QUIET"]  # created, then gone
+    assert deleted in real[0]
+    assert stub == real
+
+
 async def ack_story(url: str) -> list[tuple[str, str]]:
     start = datetime.now(timezone.utc)
     nc = await nats.connect(url)
